@@ -1,0 +1,819 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Book is the ledger inside one transaction. Domain packages use it to post
+// their transfers in the same transaction as their own records; Ledger uses it
+// for each of its one-operation transactions. All of the ledger's rules live
+// here, so they hold whatever store is underneath.
+//
+// A Book reads the time once, when it is made: every record it writes carries
+// that instant. It is not safe for concurrent use, and is valid only while its
+// transaction is.
+type Book struct {
+	tx  Tx
+	now time.Time
+}
+
+// NewBook returns a Book over tx that acts at now (converted to UTC and
+// truncated to microseconds, the precision stores keep).
+func NewBook(tx Tx, now time.Time) *Book {
+	return &Book{tx: tx, now: now.UTC().Truncate(time.Microsecond)}
+}
+
+// Now returns the instant the Book acts at.
+func (b *Book) Now() time.Time { return b.now }
+
+// Tx returns the transaction the Book writes in.
+func (b *Book) Tx() Tx { return b.tx }
+
+// DefineUnit registers a unit. Defining a unit again with the same scale
+// returns it unchanged; with another scale it is an error matching ErrConflict,
+// because amounts already recorded depend on it.
+func (b *Book) DefineUnit(ctx context.Context, u Unit) (Unit, error) {
+	if err := validateUnit(u); err != nil {
+		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
+	}
+	got, err := b.tx.UnitGet(ctx, u.Code)
+	switch {
+	case err == nil:
+		if got.Scale != u.Scale {
+			return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, &ConflictError{Kind: "unit", ID: u.Code, Field: "scale"})
+		}
+		return got, nil
+	case !errors.Is(err, ErrNotFound):
+		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
+	}
+	if err := b.tx.UnitInsert(ctx, u); err != nil {
+		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
+	}
+	return u, nil
+}
+
+// Unit returns the unit with the given code.
+func (b *Book) Unit(ctx context.Context, code string) (Unit, error) {
+	u, err := b.tx.UnitGet(ctx, code)
+	if err != nil {
+		return Unit{}, fmt.Errorf("get unit %q: %w", code, notFound(err, "unit", code))
+	}
+	return u, nil
+}
+
+// CreateAccount opens an account with a zero balance. Creating it again with
+// the same ID, unit, owner, flags and metadata returns the existing account;
+// with anything else different it is an error matching ErrConflict.
+func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
+	if err := validateAccount(a); err != nil {
+		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
+	}
+	got, err := b.tx.AccountGet(ctx, a.ID)
+	switch {
+	case err == nil:
+		if field := accountDiff(got.Account, a); field != "" {
+			return Account{}, fmt.Errorf("create account %q: %w", a.ID, &ConflictError{Kind: "account", ID: string(a.ID), Field: field})
+		}
+		return got.Account, nil
+	case !errors.Is(err, ErrNotFound):
+		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
+	}
+	u, err := b.tx.UnitGet(ctx, a.Unit)
+	if err != nil {
+		return Account{}, fmt.Errorf("create account %q: %w", a.ID, notFound(err, "unit", a.Unit))
+	}
+	a.Metadata = cloneMetadata(a.Metadata)
+	a.CreatedAt = b.now
+	st := AccountState{Account: a, Scale: u.Scale}
+	if err := b.tx.AccountInsert(ctx, st); err != nil {
+		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// Account returns the account with the given ID.
+func (b *Book) Account(ctx context.Context, id AccountID) (Account, error) {
+	st, err := b.tx.AccountGet(ctx, id)
+	if err != nil {
+		return Account{}, fmt.Errorf("get account %q: %w", id, notFound(err, "account", string(id)))
+	}
+	return st.Account, nil
+}
+
+// Balance returns the account's balance now. Holds past their expiry do not
+// count, whether or not a write has released them yet.
+func (b *Book) Balance(ctx context.Context, id AccountID) (Balance, error) {
+	st, err := b.tx.AccountGet(ctx, id)
+	if err != nil {
+		return Balance{}, fmt.Errorf("get balance of %q: %w", id, notFound(err, "account", string(id)))
+	}
+	if st.Held.Sign() != 0 {
+		expired, err := b.expiredHolds(ctx, id)
+		if err != nil {
+			return Balance{}, fmt.Errorf("get balance of %q: %w", id, err)
+		}
+		for _, h := range expired {
+			st.Held = st.Held.Sub(h.Amount)
+		}
+	}
+	return balanceOf(st), nil
+}
+
+// BalanceAt returns the account's posted balance as of t: after every
+// transfer posted at or before t, and none after.
+func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decimal.Decimal, error) {
+	if _, err := b.tx.AccountGet(ctx, id); err != nil {
+		return decimal.Decimal{}, fmt.Errorf("get balance of %q at %v: %w", id, t, notFound(err, "account", string(id)))
+	}
+	last, err := b.tx.TransferList(ctx, TransferListParams{
+		Account: id,
+		To:      t.UTC().Truncate(time.Microsecond).Add(time.Microsecond),
+		Desc:    true,
+		Limit:   1,
+	})
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("get balance of %q at %v: %w", id, t, err)
+	}
+	if len(last) == 0 {
+		return decimal.Zero, nil
+	}
+	return entryOf(last[0], id).Balance, nil
+}
+
+// Transfer returns the transfer with the given ID.
+func (b *Book) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
+	got, err := b.tx.TransfersGet(ctx, []TransferID{id})
+	if err != nil {
+		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, err)
+	}
+	if len(got) == 0 {
+		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, &NotFoundError{Kind: "transfer", ID: string(id)})
+	}
+	return got[0], nil
+}
+
+// Post posts one transfer. Posting an ID that was already posted with the
+// same contents returns the original transfer and changes nothing; with other
+// contents it is an error matching ErrConflict.
+func (b *Book) Post(ctx context.Context, t Transfer) (Transfer, error) {
+	res, err := b.post(ctx, []Transfer{t}, true)
+	if err != nil {
+		return Transfer{}, fmt.Errorf("post transfer %q: %w", t.ID, err)
+	}
+	return res[0].Transfer, nil
+}
+
+// PostGroup posts transfers atomically: all of them or none. An ID may appear
+// once in a group. Transfers of the group that were already posted with the
+// same contents are returned as they were and not posted again.
+func (b *Book) PostGroup(ctx context.Context, ts []Transfer) ([]Transfer, error) {
+	res, err := b.post(ctx, ts, true)
+	if err != nil {
+		return nil, fmt.Errorf("post group of %d transfers: %w", len(ts), err)
+	}
+	out := make([]Transfer, len(res))
+	for i, r := range res {
+		out[i] = r.Transfer
+	}
+	return out, nil
+}
+
+// BatchResult is the outcome of one transfer of a batch: the posted transfer,
+// or the error that refused it.
+type BatchResult struct {
+	Transfer Transfer
+	Err      error
+}
+
+// PostBatch posts independent transfers in one transaction and returns one
+// result per transfer, in order: a refused transfer does not stop the others.
+// An ID repeated in a batch with the same contents has the same result as its
+// first occurrence; with other contents it is refused with ErrConflict. The
+// returned error is for failures of the whole call.
+func (b *Book) PostBatch(ctx context.Context, ts []Transfer) ([]BatchResult, error) {
+	res, err := b.post(ctx, ts, false)
+	if err != nil {
+		return nil, fmt.Errorf("post batch of %d transfers: %w", len(ts), err)
+	}
+	return res, nil
+}
+
+// post posts ts. With atomic set, the first refusal fails the whole call;
+// otherwise refusals are reported per item.
+func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchResult, error) {
+	if len(ts) == 0 {
+		if atomic {
+			return nil, invalid("transfers", "none given")
+		}
+		return nil, nil
+	}
+	res := make([]BatchResult, len(ts))
+	refuse := func(i int, err error) error {
+		if !atomic {
+			res[i].Err = err
+			return nil
+		}
+		if len(ts) > 1 {
+			return fmt.Errorf("transfer %d (%q): %w", i, ts[i].ID, err)
+		}
+		return err
+	}
+
+	// Static checks, and each ID's first occurrence.
+	first := make(map[TransferID]int, len(ts))
+	ids := make([]TransferID, 0, len(ts))
+	accountIDs := make([]AccountID, 0, 2*len(ts))
+	for i, t := range ts {
+		if err := validateTransfer(t); err != nil {
+			if err := refuse(i, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if _, ok := first[t.ID]; ok {
+			if atomic {
+				return nil, refuse(i, invalid("ID", "%q appears twice in the group; each transfer needs its own ID", t.ID))
+			}
+			continue // settled below, from its first occurrence
+		}
+		first[t.ID] = i
+		ids = append(ids, t.ID)
+		accountIDs = append(accountIDs, t.Debit, t.Credit)
+	}
+
+	// Lock first, then look for earlier posts: a concurrent post of the same
+	// transfer locks the same accounts, so it is seen here once it commits.
+	locked, err := b.lock(ctx, accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[TransferID]bool) // posted before, or refused
+	if len(ids) > 0 {
+		prior, err := b.tx.TransfersGet(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range prior {
+			i := first[p.ID]
+			done[p.ID] = true
+			if field := transferDiff(p, ts[i]); field != "" {
+				if err := refuse(i, &ConflictError{Kind: "transfer", ID: string(p.ID), Field: field}); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			res[i].Transfer = p
+		}
+	}
+	if len(done) < len(ids) {
+		holds, err := b.tx.HoldsGet(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range holds {
+			done[h.ID] = true
+			if err := refuse(first[h.ID], &ConflictError{Kind: "transfer", ID: string(h.ID), Field: "kind (the ID belongs to a hold)"}); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	at := b.postedAt(locked)
+	var posted []Transfer
+	var postedAt []int // index in res of each posted transfer
+	for _, id := range ids {
+		i := first[id]
+		if done[id] {
+			continue
+		}
+		t := ts[i]
+		t.Hold = ""
+		p, err := locked.move(t, at)
+		if err != nil {
+			if err := refuse(i, err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		posted = append(posted, p)
+		postedAt = append(postedAt, i)
+	}
+
+	if c := locked.changes(); len(c.Accounts) > 0 {
+		c.Transfers = posted
+		if err := b.tx.Apply(ctx, c); err != nil {
+			return nil, applyErr(err, "transfer", ids)
+		}
+	}
+	// Apply numbered the transfers in place.
+	for k, i := range postedAt {
+		res[i].Transfer = posted[k]
+	}
+	// A repeated ID shares its first occurrence's result if the contents
+	// agree.
+	for i, t := range ts {
+		j, ok := first[t.ID]
+		if !ok || j == i || res[i].Err != nil {
+			continue
+		}
+		if field := transferDiff(ts[j], t); field != "" {
+			res[i].Err = &ConflictError{Kind: "transfer", ID: string(t.ID), Field: field}
+			continue
+		}
+		res[i] = res[j]
+	}
+	return res, nil
+}
+
+// CreateHold reserves h.Amount on the debit account. Creating a hold again
+// with the same ID and contents returns it as it is now; with other contents
+// it is an error matching ErrConflict.
+func (b *Book) CreateHold(ctx context.Context, h Hold) (Hold, error) {
+	out, err := b.createHold(ctx, h)
+	if err != nil {
+		return Hold{}, fmt.Errorf("create hold %q: %w", h.ID, err)
+	}
+	return out, nil
+}
+
+func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
+	if err := validateTransfer(Transfer{ID: h.ID, Debit: h.Debit, Credit: h.Credit, Amount: h.Amount}); err != nil {
+		return Hold{}, err
+	}
+	if !h.ExpiresAt.IsZero() {
+		h.ExpiresAt = h.ExpiresAt.UTC().Truncate(time.Microsecond)
+	}
+	credit, err := b.tx.AccountGet(ctx, h.Credit)
+	if err != nil {
+		return Hold{}, notFound(err, "account", string(h.Credit))
+	}
+	locked, err := b.lock(ctx, []AccountID{h.Debit})
+	if err != nil {
+		return Hold{}, err
+	}
+	prior, err := b.tx.HoldsGet(ctx, []TransferID{h.ID})
+	if err != nil {
+		return Hold{}, err
+	}
+	if len(prior) > 0 {
+		if field := holdDiff(prior[0], h); field != "" {
+			return Hold{}, &ConflictError{Kind: "hold", ID: string(h.ID), Field: field}
+		}
+		return prior[0].at(b.now), nil
+	}
+	if !h.ExpiresAt.IsZero() && !h.ExpiresAt.After(b.now) {
+		return Hold{}, invalid("ExpiresAt", "%v is not after now (%v)", h.ExpiresAt, b.now)
+	}
+	if ts, err := b.tx.TransfersGet(ctx, []TransferID{h.ID}); err != nil {
+		return Hold{}, err
+	} else if len(ts) > 0 {
+		return Hold{}, &ConflictError{Kind: "hold", ID: string(h.ID), Field: "kind (the ID belongs to a transfer)"}
+	}
+	debit := locked.get(h.Debit)
+	if debit == nil {
+		return Hold{}, &NotFoundError{Kind: "account", ID: string(h.Debit)}
+	}
+	if err := checkPair(debit, &credit, h.Amount); err != nil {
+		return Hold{}, err
+	}
+	if err := debit.cover(h.Amount); err != nil {
+		return Hold{}, err
+	}
+	debit.Held = debit.Held.Add(h.Amount)
+	locked.touch(debit)
+
+	h.Metadata = cloneMetadata(h.Metadata)
+	h.Unit = debit.Unit
+	h.Status = HoldPending
+	h.CreatedAt = b.now
+	h.SettledAt = time.Time{}
+	h.Posted = decimal.Zero
+	c := locked.changes()
+	c.HoldsInsert = []Hold{h}
+	if err := b.tx.Apply(ctx, c); err != nil {
+		return Hold{}, applyErr(err, "hold", []TransferID{h.ID})
+	}
+	return h, nil
+}
+
+// Hold returns the hold with the given ID as it reads now: a pending hold
+// past its expiry reads as expired.
+func (b *Book) Hold(ctx context.Context, id TransferID) (Hold, error) {
+	got, err := b.tx.HoldsGet(ctx, []TransferID{id})
+	if err != nil {
+		return Hold{}, fmt.Errorf("get hold %q: %w", id, err)
+	}
+	if len(got) == 0 {
+		return Hold{}, fmt.Errorf("get hold %q: %w", id, &NotFoundError{Kind: "hold", ID: string(id)})
+	}
+	return got[0].at(b.now), nil
+}
+
+// PostHold posts amount of a pending hold, at most its whole amount, as a
+// transfer that takes the hold's ID; the rest is released. A hold that was
+// already posted, voided or has expired is an error matching
+// ErrHoldNotPending, so two settlements of one hold never both succeed.
+func (b *Book) PostHold(ctx context.Context, id TransferID, amount decimal.Decimal) (Transfer, error) {
+	_, t, err := b.settle(ctx, id, amount, HoldPosted)
+	if err != nil {
+		return Transfer{}, fmt.Errorf("post hold %q: %w", id, err)
+	}
+	return t, nil
+}
+
+// VoidHold releases a pending hold without moving anything. A hold that was
+// already posted, voided or has expired is an error matching
+// ErrHoldNotPending.
+func (b *Book) VoidHold(ctx context.Context, id TransferID) (Hold, error) {
+	h, _, err := b.settle(ctx, id, decimal.Zero, HoldVoided)
+	if err != nil {
+		return Hold{}, fmt.Errorf("void hold %q: %w", id, err)
+	}
+	return h, nil
+}
+
+// settle posts (amount of) or voids the hold id.
+func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal, to HoldStatus) (Hold, Transfer, error) {
+	if id == "" {
+		return Hold{}, Transfer{}, invalid("ID", "empty; name the hold to settle")
+	}
+	if to == HoldPosted && amount.Sign() <= 0 {
+		return Hold{}, Transfer{}, invalid("Amount", "%s is not positive", amount)
+	}
+	// Every change to a hold happens under its debit account's lock: read the
+	// hold to learn its accounts, lock them, then read it again.
+	got, err := b.tx.HoldsGet(ctx, []TransferID{id})
+	if err != nil {
+		return Hold{}, Transfer{}, err
+	}
+	if len(got) == 0 {
+		return Hold{}, Transfer{}, &NotFoundError{Kind: "hold", ID: string(id)}
+	}
+	ids := []AccountID{got[0].Debit}
+	if to == HoldPosted {
+		ids = append(ids, got[0].Credit)
+	}
+	locked, err := b.lock(ctx, ids)
+	if err != nil {
+		return Hold{}, Transfer{}, err
+	}
+	if got, err = b.tx.HoldsGet(ctx, []TransferID{id}); err != nil {
+		return Hold{}, Transfer{}, err
+	}
+	h := got[0]
+	if swept := locked.swept(id); swept != nil {
+		h = *swept
+	}
+	if h.Status != HoldPending {
+		return Hold{}, Transfer{}, &HoldStateError{Hold: id, Status: h.Status}
+	}
+	debit := locked.get(h.Debit)
+	if to == HoldPosted {
+		if amount.Cmp(h.Amount) > 0 {
+			return Hold{}, Transfer{}, invalid("Amount", "%s is more than the %s held", amount, h.Amount)
+		}
+		if !fitsScale(amount, debit.Scale) {
+			return Hold{}, Transfer{}, invalid("Amount", "%s has more than %d decimal places, the scale of unit %q", amount, debit.Scale, debit.Unit)
+		}
+	}
+	// Release the hold first, so its own reservation covers the posting.
+	debit.Held = debit.Held.Sub(h.Amount)
+	locked.touch(debit)
+	h.Status = to
+	h.SettledAt = b.now
+
+	var t Transfer
+	var posted []Transfer
+	if to == HoldPosted {
+		h.Posted = amount
+		t, err = locked.move(Transfer{
+			ID: id, Debit: h.Debit, Credit: h.Credit, Amount: amount,
+			Code: h.Code, Actor: h.Actor, Metadata: h.Metadata, Hold: id,
+		}, b.postedAt(locked))
+		if err != nil {
+			return Hold{}, Transfer{}, err
+		}
+		h.SettledAt = t.PostedAt
+		posted = []Transfer{t}
+	}
+	c := locked.changes()
+	c.Transfers = posted
+	c.HoldsUpdate = replaceHold(c.HoldsUpdate, h)
+	if err := b.tx.Apply(ctx, c); err != nil {
+		return Hold{}, Transfer{}, applyErr(err, "transfer", []TransferID{id})
+	}
+	if to == HoldPosted {
+		t = c.Transfers[0]
+	}
+	return h, t, nil
+}
+
+func replaceHold(hs []Hold, h Hold) []Hold {
+	for i := range hs {
+		if hs[i].ID == h.ID {
+			hs[i] = h
+			return hs
+		}
+	}
+	return append(hs, h)
+}
+
+// postedAt is the instant a write stamps on its transfers: now, or the latest
+// transfer time of any locked account if the clock is behind it, so no
+// account's history ever goes back in time.
+func (b *Book) postedAt(l *lockSet) time.Time {
+	t := b.now
+	for _, a := range l.accounts {
+		if a.LastPostedAt.After(t) {
+			t = a.LastPostedAt
+		}
+	}
+	return t
+}
+
+// expiredHolds returns the holds debiting id that are pending in the store but
+// past their expiry.
+func (b *Book) expiredHolds(ctx context.Context, id AccountID) ([]Hold, error) {
+	return b.tx.HoldList(ctx, HoldListParams{Debit: id, Status: HoldPending, ExpiresBy: b.now})
+}
+
+// lock locks the accounts (sorted and deduplicated, the fixed order that
+// keeps concurrent writers free of deadlocks) and releases their expired
+// holds. Accounts that do not exist are left out; lookups report them.
+func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	states, err := b.tx.AccountsLock(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	l := &lockSet{accounts: make([]*AccountState, len(states))}
+	for i := range states {
+		l.accounts[i] = &states[i]
+	}
+	for _, a := range l.accounts {
+		if a.Held.Sign() == 0 {
+			continue
+		}
+		expired, err := b.expiredHolds(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range expired {
+			a.Held = a.Held.Sub(h.Amount)
+			h.Status = HoldExpired
+			h.SettledAt = h.ExpiresAt
+			l.expired = append(l.expired, h)
+		}
+		if len(expired) > 0 {
+			l.touch(a)
+		}
+	}
+	return l, nil
+}
+
+// lockSet is the working copy of the accounts one write has locked.
+type lockSet struct {
+	accounts []*AccountState // sorted by ID
+	dirty    []bool
+	expired  []Hold // holds this write releases because they expired
+}
+
+func (l *lockSet) get(id AccountID) *AccountState {
+	i, ok := slices.BinarySearchFunc(l.accounts, id, func(a *AccountState, id AccountID) int {
+		switch {
+		case a.ID < id:
+			return -1
+		case a.ID > id:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return nil
+	}
+	return l.accounts[i]
+}
+
+func (l *lockSet) touch(a *AccountState) {
+	if l.dirty == nil {
+		l.dirty = make([]bool, len(l.accounts))
+	}
+	for i, b := range l.accounts {
+		if b == a {
+			l.dirty[i] = true
+		}
+	}
+}
+
+func (l *lockSet) swept(id TransferID) *Hold {
+	for i := range l.expired {
+		if l.expired[i].ID == id {
+			return &l.expired[i]
+		}
+	}
+	return nil
+}
+
+// move applies t to the locked accounts if every rule allows it, and returns
+// the posted transfer. A refused move changes nothing.
+func (l *lockSet) move(t Transfer, at time.Time) (Transfer, error) {
+	debit, credit := l.get(t.Debit), l.get(t.Credit)
+	if debit == nil {
+		return Transfer{}, &NotFoundError{Kind: "account", ID: string(t.Debit)}
+	}
+	if credit == nil {
+		return Transfer{}, &NotFoundError{Kind: "account", ID: string(t.Credit)}
+	}
+	if err := checkPair(debit, credit, t.Amount); err != nil {
+		return Transfer{}, err
+	}
+	if err := debit.cover(t.Amount); err != nil {
+		return Transfer{}, err
+	}
+	debit.Posted = debit.Posted.Sub(t.Amount)
+	credit.Posted = credit.Posted.Add(t.Amount)
+	debit.LastPostedAt, credit.LastPostedAt = at, at
+	l.touch(debit)
+	l.touch(credit)
+
+	t.Metadata = cloneMetadata(t.Metadata)
+	t.Seq = 0
+	t.PostedAt = at
+	t.Unit = debit.Unit
+	t.DebitBalance = debit.Posted
+	t.CreditBalance = credit.Posted
+	return t, nil
+}
+
+// changes returns the account updates for every account this write touched,
+// each one version up, and the holds it released as expired.
+func (l *lockSet) changes() Changes {
+	var c Changes
+	for i, a := range l.accounts {
+		if l.dirty != nil && l.dirty[i] {
+			st := *a
+			st.Version++
+			c.Accounts = append(c.Accounts, st)
+		}
+	}
+	if len(l.expired) > 0 {
+		c.HoldsUpdate = slices.Clone(l.expired)
+	}
+	return c
+}
+
+// cover checks that a non-negative account can give amount.
+func (a *AccountState) cover(amount decimal.Decimal) error {
+	if !a.Flags.Has(FlagNonNegative) {
+		return nil
+	}
+	if avail := a.Posted.Sub(a.Held); avail.Cmp(amount) < 0 {
+		return &InsufficientBalanceError{Account: a.ID, Available: avail, Requested: amount}
+	}
+	return nil
+}
+
+func checkPair(debit, credit *AccountState, amount decimal.Decimal) error {
+	if debit.Unit != credit.Unit {
+		return invalid("Credit", "account %q counts %q but debit account %q counts %q; both sides of a transfer must count the same unit", credit.ID, credit.Unit, debit.ID, debit.Unit)
+	}
+	if !fitsScale(amount, debit.Scale) {
+		return invalid("Amount", "%s has more than %d decimal places, the scale of unit %q", amount, debit.Scale, debit.Unit)
+	}
+	return nil
+}
+
+func fitsScale(d decimal.Decimal, scale int32) bool {
+	if d.Exponent() >= -scale {
+		return true
+	}
+	return d.Equal(d.Truncate(scale))
+}
+
+func balanceOf(st AccountState) Balance {
+	return Balance{
+		Account:   st.ID,
+		Unit:      st.Unit,
+		Posted:    st.Posted,
+		Held:      st.Held,
+		Available: st.Posted.Sub(st.Held),
+	}
+}
+
+func validateUnit(u Unit) error {
+	if u.Code == "" {
+		return invalid("Code", "empty; name the unit, e.g. \"seat\"")
+	}
+	if u.Scale < 0 || u.Scale > MaxScale {
+		return invalid("Scale", "%d is outside 0..%d", u.Scale, MaxScale)
+	}
+	return nil
+}
+
+func validateAccount(a Account) error {
+	if a.ID == "" {
+		return invalid("ID", "empty; choose an account ID")
+	}
+	if a.Unit == "" {
+		return invalid("Unit", "empty; name the unit the account counts")
+	}
+	if a.Flags&^FlagNonNegative != 0 {
+		return invalid("Flags", "unknown flags %#x", uint32(a.Flags&^FlagNonNegative))
+	}
+	return nil
+}
+
+func validateTransfer(t Transfer) error {
+	switch {
+	case t.ID == "":
+		return invalid("ID", "empty; choose an ID so the request can be retried safely")
+	case t.Debit == "":
+		return invalid("Debit", "empty")
+	case t.Credit == "":
+		return invalid("Credit", "empty")
+	case t.Debit == t.Credit:
+		return invalid("Credit", "%q is also the debit account; a transfer moves between two accounts", t.Credit)
+	case t.Amount.Sign() <= 0:
+		return invalid("Amount", "%s is not positive", t.Amount)
+	}
+	return nil
+}
+
+func accountDiff(got, want Account) string {
+	switch {
+	case got.Unit != want.Unit:
+		return "unit"
+	case got.Owner != want.Owner:
+		return "owner"
+	case got.Flags != want.Flags:
+		return "flags"
+	case !sameMetadata(got.Metadata, want.Metadata):
+		return "metadata"
+	}
+	return ""
+}
+
+func transferDiff(got, want Transfer) string {
+	switch {
+	case got.Debit != want.Debit:
+		return "debit account"
+	case got.Credit != want.Credit:
+		return "credit account"
+	case !got.Amount.Equal(want.Amount):
+		return "amount"
+	case got.Code != want.Code:
+		return "code"
+	case got.Actor != want.Actor:
+		return "actor"
+	case !sameMetadata(got.Metadata, want.Metadata):
+		return "metadata"
+	case got.Hold != "":
+		return "kind (the ID belongs to a hold)"
+	}
+	return ""
+}
+
+func holdDiff(got, want Hold) string {
+	if field := transferDiff(
+		Transfer{Debit: got.Debit, Credit: got.Credit, Amount: got.Amount, Code: got.Code, Actor: got.Actor, Metadata: got.Metadata},
+		Transfer{Debit: want.Debit, Credit: want.Credit, Amount: want.Amount, Code: want.Code, Actor: want.Actor, Metadata: want.Metadata},
+	); field != "" {
+		return field
+	}
+	if !got.ExpiresAt.Equal(want.ExpiresAt) {
+		return "expiry"
+	}
+	return ""
+}
+
+// notFound turns a store's bare ErrNotFound into a *NotFoundError naming the
+// record.
+func notFound(err error, kind, id string) error {
+	var nf *NotFoundError
+	if errors.Is(err, ErrNotFound) && !errors.As(err, &nf) {
+		return &NotFoundError{Kind: kind, ID: id}
+	}
+	return err
+}
+
+// applyErr reports an insert that lost a race for its ID as a conflict: a
+// concurrent request with the same contents would have locked the same
+// accounts and been seen before the insert, so the winner had other contents.
+func applyErr(err error, kind string, ids []TransferID) error {
+	if !errors.Is(err, ErrAlreadyExists) {
+		return err
+	}
+	id := ""
+	if len(ids) == 1 {
+		id = string(ids[0])
+	}
+	return fmt.Errorf("%w: %w", &ConflictError{Kind: kind, ID: id, Field: "contents (a concurrent request took the ID)"}, err)
+}

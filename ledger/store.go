@@ -1,0 +1,128 @@
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Store runs functions in serializable transactions. Implementations must pass
+// storetest.Run.
+//
+// InTx commits when fn returns nil and rolls back everything fn did when it
+// returns an error or panics; the error is returned as it came. A store that
+// meets a transient conflict of its own (a serialization failure, a deadlock)
+// may run fn again, a bounded number of times, so fn must not have effects
+// outside the transaction. The Tx is valid only until fn returns.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is the ledger's storage inside one transaction. Domain packages embed it
+// in their own Tx so their records and their transfers commit together.
+//
+// Tx methods are the store's side of the contract; the ledger's rules live in
+// Book, which is what callers use. Every value passed in or returned is a copy:
+// changing it never changes what is stored. Not-found records are reported as
+// errors matching ErrNotFound only by the Get methods; the batch readers
+// (AccountsLock, TransfersGet, HoldsGet) return what they found and omit the
+// rest.
+type Tx interface {
+	// UnitInsert stores a new unit, or returns an error matching
+	// ErrAlreadyExists if its code is taken.
+	UnitInsert(ctx context.Context, u Unit) error
+	// UnitGet returns the unit with the given code.
+	UnitGet(ctx context.Context, code string) (Unit, error)
+
+	// AccountInsert stores a new account, or returns an error matching
+	// ErrAlreadyExists if its ID is taken.
+	AccountInsert(ctx context.Context, a AccountState) error
+	// AccountGet returns an account without locking it.
+	AccountGet(ctx context.Context, id AccountID) (AccountState, error)
+	// AccountsLock locks the accounts with the given IDs for the rest of the
+	// transaction and returns them in the order of ids. The ledger passes ids
+	// sorted and unique, so stores that lock rows lock them in one fixed
+	// order and concurrent transactions never deadlock on them.
+	AccountsLock(ctx context.Context, ids []AccountID) ([]AccountState, error)
+	// AccountList returns accounts ordered by ID.
+	AccountList(ctx context.Context, p AccountListParams) ([]AccountState, error)
+
+	// TransfersGet returns the transfers with the given IDs, in the order of ids.
+	TransfersGet(ctx context.Context, ids []TransferID) ([]Transfer, error)
+	// TransferList returns transfers ordered by Seq.
+	TransferList(ctx context.Context, p TransferListParams) ([]Transfer, error)
+
+	// HoldsGet returns the holds with the given IDs in the order of ids, as
+	// stored: a pending hold past its expiry still reads pending here. The
+	// ledger changes a hold only while it holds its debit account's lock, so
+	// holds need no locks of their own.
+	HoldsGet(ctx context.Context, ids []TransferID) ([]Hold, error)
+	// HoldList returns holds ordered by ID.
+	HoldList(ctx context.Context, p HoldListParams) ([]Hold, error)
+
+	// Apply writes the effect of one ledger operation: it updates accounts,
+	// inserts transfers and inserts or updates holds. It assigns each
+	// inserted transfer the next commit sequence, in order, and stores it in
+	// c.Transfers[i].Seq. An account update whose Version is not exactly one
+	// more than the stored version, an insert whose ID is taken, or a
+	// non-negative account left with Posted-Held below zero is an error and
+	// Apply writes nothing: stores enforce these as a second line of defence
+	// behind the ledger's own checks.
+	Apply(ctx context.Context, c Changes) error
+}
+
+// AccountState is an account as a store keeps it: the definition, its unit's
+// scale and its running totals.
+type AccountState struct {
+	Account
+	Scale int32 // the unit's scale, copied when the account is created
+
+	Posted decimal.Decimal // credits minus debits of posted transfers
+	// Held is the sum of the holds debiting this account whose status is
+	// still pending in the store, expired or not: expired holds are released
+	// lazily by the next write that locks the account.
+	Held decimal.Decimal
+	// Version counts the writes to the account; each Apply raises it by one.
+	Version int64
+	// LastPostedAt is the PostedAt of the account's latest transfer. The
+	// ledger never posts a transfer before it, which keeps every account's
+	// history ordered in time as well as in sequence.
+	LastPostedAt time.Time
+}
+
+// Changes is what one ledger operation writes.
+type Changes struct {
+	Accounts    []AccountState // updated accounts, ordered by ID
+	Transfers   []Transfer     // new transfers, in the order they take sequence numbers
+	HoldsInsert []Hold         // new holds
+	HoldsUpdate []Hold         // settled holds (posted, voided or expired)
+}
+
+// AccountListParams filters AccountList. Zero fields do not filter.
+type AccountListParams struct {
+	Owner string
+	Unit  string
+	After AccountID // only IDs greater than this one
+	Limit int       // at most this many; zero or negative means no limit
+}
+
+// TransferListParams filters TransferList. Zero fields do not filter.
+type TransferListParams struct {
+	Account  AccountID // transfers that debit or credit this account
+	From     time.Time // PostedAt >= From
+	To       time.Time // PostedAt < To
+	AfterSeq int64     // Seq > AfterSeq (in descending order: Seq < AfterSeq when set)
+	Desc     bool      // newest first
+	Limit    int       // at most this many; zero or negative means no limit
+}
+
+// HoldListParams filters HoldList. Zero fields do not filter.
+type HoldListParams struct {
+	Debit  AccountID  // holds that debit this account
+	Status HoldStatus // holds with this stored status
+	// ExpiresBy keeps holds with a set ExpiresAt at or before it.
+	ExpiresBy time.Time
+	After     TransferID // only IDs greater than this one
+	Limit     int        // at most this many; zero or negative means no limit
+}

@@ -1,0 +1,472 @@
+package memstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/allot-dev/allot/ledger"
+)
+
+// Store is an in-memory store of every facet allot defines.
+type Store struct {
+	sem chan struct{} // one slot: the running transaction holds it
+
+	units     map[string]ledger.Unit
+	accounts  map[ledger.AccountID]*ledger.AccountState
+	accountIx sortedIndex[ledger.AccountID]
+	journal   []ledger.Transfer // journal[i].Seq == i+1
+	transfers map[ledger.TransferID]int
+	byAccount map[ledger.AccountID][]int // journal indexes, ascending
+	holds     map[ledger.TransferID]*ledger.Hold
+	holdIx    sortedIndex[ledger.TransferID]
+	pending   map[ledger.AccountID]map[ledger.TransferID]struct{} // stored-pending holds by debit account
+}
+
+var _ ledger.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		sem:       make(chan struct{}, 1),
+		units:     make(map[string]ledger.Unit),
+		accounts:  make(map[ledger.AccountID]*ledger.AccountState),
+		transfers: make(map[ledger.TransferID]int),
+		byAccount: make(map[ledger.AccountID][]int),
+		holds:     make(map[ledger.TransferID]*ledger.Hold),
+		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+	}
+}
+
+// errTxDone is returned by a Tx used after its function returned.
+var errTxDone = errors.New("memstore: transaction already finished; use the Tx only inside the function InTx runs")
+
+// InTx runs fn in a transaction: nothing it wrote remains if it returns an
+// error or panics, or if ctx is cancelled before it returns.
+func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
+	return s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	t := &Tx{s: s}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			t.rollback()
+		}
+	}()
+	if err := fn(t); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	committed = true
+	return nil
+}
+
+// Tx is a transaction on a Store. It implements ledger.Tx and the Tx of
+// every domain package. It is not safe for concurrent use.
+type Tx struct {
+	s    *Store
+	undo []func()
+	done bool
+}
+
+var _ ledger.Tx = (*Tx)(nil)
+
+func (t *Tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+}
+
+func (t *Tx) check(ctx context.Context) error {
+	if t.done {
+		return errTxDone
+	}
+	return ctx.Err()
+}
+
+// UnitInsert implements ledger.Tx.
+func (t *Tx) UnitInsert(ctx context.Context, u ledger.Unit) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if _, ok := t.s.units[u.Code]; ok {
+		return fmt.Errorf("memstore: unit %q: %w", u.Code, ledger.ErrAlreadyExists)
+	}
+	t.s.units[u.Code] = u
+	t.undo = append(t.undo, func() { delete(t.s.units, u.Code) })
+	return nil
+}
+
+// UnitGet implements ledger.Tx.
+func (t *Tx) UnitGet(ctx context.Context, code string) (ledger.Unit, error) {
+	if err := t.check(ctx); err != nil {
+		return ledger.Unit{}, err
+	}
+	u, ok := t.s.units[code]
+	if !ok {
+		return ledger.Unit{}, &ledger.NotFoundError{Kind: "unit", ID: code}
+	}
+	return u, nil
+}
+
+// AccountInsert implements ledger.Tx.
+func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if _, ok := t.s.accounts[a.ID]; ok {
+		return fmt.Errorf("memstore: account %q: %w", a.ID, ledger.ErrAlreadyExists)
+	}
+	st := copyAccount(a)
+	t.s.accounts[a.ID] = &st
+	t.s.accountIx.add(a.ID)
+	t.undo = append(t.undo, func() {
+		delete(t.s.accounts, a.ID)
+		t.s.accountIx.remove(a.ID)
+	})
+	return nil
+}
+
+// AccountGet implements ledger.Tx.
+func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.AccountState, error) {
+	if err := t.check(ctx); err != nil {
+		return ledger.AccountState{}, err
+	}
+	a, ok := t.s.accounts[id]
+	if !ok {
+		return ledger.AccountState{}, &ledger.NotFoundError{Kind: "account", ID: string(id)}
+	}
+	return copyAccount(*a), nil
+}
+
+// AccountsLock implements ledger.Tx. The store's single lock already
+// excludes every other transaction.
+func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger.AccountState, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]ledger.AccountState, 0, len(ids))
+	for _, id := range ids {
+		if a, ok := t.s.accounts[id]; ok {
+			out = append(out, copyAccount(*a))
+		}
+	}
+	return out, nil
+}
+
+// AccountList implements ledger.Tx.
+func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]ledger.AccountState, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []ledger.AccountState
+	for _, id := range t.s.accountIx.after(p.After) {
+		a := t.s.accounts[id]
+		if (p.Owner != "" && a.Owner != p.Owner) || (p.Unit != "" && a.Unit != p.Unit) {
+			continue
+		}
+		out = append(out, copyAccount(*a))
+		if p.Limit > 0 && len(out) == p.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// TransfersGet implements ledger.Tx.
+func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Transfer, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []ledger.Transfer
+	for _, id := range ids {
+		if i, ok := t.s.transfers[id]; ok {
+			out = append(out, copyTransfer(t.s.journal[i]))
+		}
+	}
+	return out, nil
+}
+
+// TransferList implements ledger.Tx.
+func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]ledger.Transfer, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var idx []int // journal indexes to consider, ascending; nil means all
+	if p.Account != "" {
+		idx = t.s.byAccount[p.Account]
+		if idx == nil {
+			return nil, nil
+		}
+	}
+	n := len(t.s.journal)
+	if idx != nil {
+		n = len(idx)
+	}
+	at := func(k int) *ledger.Transfer {
+		if idx != nil {
+			return &t.s.journal[idx[k]]
+		}
+		return &t.s.journal[k]
+	}
+	keep := func(tr *ledger.Transfer) bool {
+		return (p.From.IsZero() || !tr.PostedAt.Before(p.From)) && (p.To.IsZero() || tr.PostedAt.Before(p.To))
+	}
+	var out []ledger.Transfer
+	full := func() bool { return p.Limit > 0 && len(out) == p.Limit }
+	if !p.Desc {
+		start := sort.Search(n, func(k int) bool { return at(k).Seq > p.AfterSeq })
+		for k := start; k < n && !full(); k++ {
+			if tr := at(k); keep(tr) {
+				out = append(out, copyTransfer(*tr))
+			}
+		}
+		return out, nil
+	}
+	end := n
+	if p.AfterSeq > 0 {
+		end = sort.Search(n, func(k int) bool { return at(k).Seq >= p.AfterSeq })
+	}
+	for k := end - 1; k >= 0 && !full(); k-- {
+		if tr := at(k); keep(tr) {
+			out = append(out, copyTransfer(*tr))
+		}
+	}
+	return out, nil
+}
+
+// HoldsGet implements ledger.Tx.
+func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Hold, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []ledger.Hold
+	for _, id := range ids {
+		if h, ok := t.s.holds[id]; ok {
+			out = append(out, copyHold(*h))
+		}
+	}
+	return out, nil
+}
+
+// HoldList implements ledger.Tx.
+func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Hold, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	keep := func(h *ledger.Hold) bool {
+		return (p.Debit == "" || h.Debit == p.Debit) &&
+			(p.Status == "" || h.Status == p.Status) &&
+			(p.ExpiresBy.IsZero() || (!h.ExpiresAt.IsZero() && !h.ExpiresAt.After(p.ExpiresBy))) &&
+			h.ID > p.After
+	}
+	var out []ledger.Hold
+	if p.Debit != "" && p.Status == ledger.HoldPending {
+		// The few pending holds of one account, from their own index.
+		for id := range t.s.pending[p.Debit] {
+			if h := t.s.holds[id]; keep(h) {
+				out = append(out, copyHold(*h))
+			}
+		}
+		slices.SortFunc(out, func(a, b ledger.Hold) int { return strings.Compare(string(a.ID), string(b.ID)) })
+		if p.Limit > 0 && len(out) > p.Limit {
+			out = out[:p.Limit]
+		}
+		return out, nil
+	}
+	for _, id := range t.s.holdIx.after(p.After) {
+		if h := t.s.holds[id]; keep(h) {
+			out = append(out, copyHold(*h))
+			if p.Limit > 0 && len(out) == p.Limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// Apply implements ledger.Tx. It checks everything before it writes
+// anything, so a refused Apply leaves the store as it was.
+func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	s := t.s
+	for _, a := range c.Accounts {
+		cur, ok := s.accounts[a.ID]
+		if !ok {
+			return &ledger.NotFoundError{Kind: "account", ID: string(a.ID)}
+		}
+		if a.Version != cur.Version+1 {
+			return fmt.Errorf("memstore: account %q changed under the write: version %d after stored %d", a.ID, a.Version, cur.Version)
+		}
+		if a.Held.Sign() < 0 {
+			return fmt.Errorf("memstore: account %q would hold %s, below zero", a.ID, a.Held)
+		}
+		if cur.Flags.Has(ledger.FlagNonNegative) && a.Posted.Cmp(a.Held) < 0 {
+			return fmt.Errorf("memstore: account %q would have %s posted and %s held: %w", a.ID, a.Posted, a.Held, ledger.ErrInsufficientBalance)
+		}
+	}
+	seen := make(map[ledger.TransferID]bool, len(c.Transfers)+len(c.HoldsInsert))
+	for _, tr := range c.Transfers {
+		if _, ok := s.transfers[tr.ID]; ok || seen[tr.ID] {
+			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
+		}
+		seen[tr.ID] = true
+	}
+	clear(seen)
+	for _, h := range c.HoldsInsert {
+		if _, ok := s.holds[h.ID]; ok || seen[h.ID] {
+			return fmt.Errorf("memstore: hold %q: %w", h.ID, ledger.ErrAlreadyExists)
+		}
+		seen[h.ID] = true
+	}
+	for _, h := range c.HoldsUpdate {
+		if _, ok := s.holds[h.ID]; !ok {
+			return &ledger.NotFoundError{Kind: "hold", ID: string(h.ID)}
+		}
+	}
+
+	for _, a := range c.Accounts {
+		cur := s.accounts[a.ID]
+		old := *cur
+		*cur = copyAccount(a)
+		t.undo = append(t.undo, func() { *cur = old })
+	}
+	for i := range c.Transfers {
+		tr := copyTransfer(c.Transfers[i])
+		tr.Seq = int64(len(s.journal) + 1)
+		c.Transfers[i].Seq = tr.Seq
+		k := len(s.journal)
+		s.journal = append(s.journal, tr)
+		s.transfers[tr.ID] = k
+		s.byAccount[tr.Debit] = append(s.byAccount[tr.Debit], k)
+		s.byAccount[tr.Credit] = append(s.byAccount[tr.Credit], k)
+		t.undo = append(t.undo, func() {
+			s.journal = s.journal[:k]
+			delete(s.transfers, tr.ID)
+			s.byAccount[tr.Debit] = s.byAccount[tr.Debit][:len(s.byAccount[tr.Debit])-1]
+			s.byAccount[tr.Credit] = s.byAccount[tr.Credit][:len(s.byAccount[tr.Credit])-1]
+		})
+	}
+	for _, h := range c.HoldsInsert {
+		h := copyHold(h)
+		s.holds[h.ID] = &h
+		s.holdIx.add(h.ID)
+		s.setPending(h, h.Status == ledger.HoldPending)
+		t.undo = append(t.undo, func() {
+			delete(s.holds, h.ID)
+			s.holdIx.remove(h.ID)
+			s.setPending(h, false)
+		})
+	}
+	for _, h := range c.HoldsUpdate {
+		cur := s.holds[h.ID]
+		old := *cur
+		*cur = copyHold(h)
+		s.setPending(h, h.Status == ledger.HoldPending)
+		t.undo = append(t.undo, func() {
+			*cur = old
+			s.setPending(old, old.Status == ledger.HoldPending)
+		})
+	}
+	return nil
+}
+
+func (s *Store) setPending(h ledger.Hold, pending bool) {
+	m := s.pending[h.Debit]
+	if !pending {
+		delete(m, h.ID)
+		if len(m) == 0 {
+			delete(s.pending, h.Debit)
+		}
+		return
+	}
+	if m == nil {
+		m = make(map[ledger.TransferID]struct{})
+		s.pending[h.Debit] = m
+	}
+	m[h.ID] = struct{}{}
+}
+
+func copyAccount(a ledger.AccountState) ledger.AccountState {
+	a.Metadata = cloneMap(a.Metadata)
+	return a
+}
+
+func copyTransfer(t ledger.Transfer) ledger.Transfer {
+	t.Metadata = cloneMap(t.Metadata)
+	return t
+}
+
+func copyHold(h ledger.Hold) ledger.Hold {
+	h.Metadata = cloneMap(h.Metadata)
+	return h
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
+
+// sortedIndex keeps keys in order for paged listings. It sorts lazily: adds
+// are appended and the order is restored at the next read.
+type sortedIndex[K ~string] struct {
+	keys   []K
+	sorted bool
+}
+
+func (x *sortedIndex[K]) add(k K) {
+	if n := len(x.keys); n > 0 && x.sorted && x.keys[n-1] > k {
+		x.sorted = false
+	}
+	x.keys = append(x.keys, k)
+	if len(x.keys) == 1 {
+		x.sorted = true
+	}
+}
+
+func (x *sortedIndex[K]) remove(k K) {
+	if n := len(x.keys); n > 0 && x.keys[n-1] == k {
+		x.keys = x.keys[:n-1]
+		return
+	}
+	if i := slices.Index(x.keys, k); i >= 0 {
+		x.keys = slices.Delete(x.keys, i, i+1)
+	}
+}
+
+// after returns the keys greater than k, in order. The slice is the index's
+// own: callers must not keep it across writes.
+func (x *sortedIndex[K]) after(k K) []K {
+	if !x.sorted {
+		slices.Sort(x.keys)
+		x.sorted = true
+	}
+	i, _ := slices.BinarySearch(x.keys, k)
+	if i < len(x.keys) && x.keys[i] == k {
+		i++
+	}
+	return x.keys[i:]
+}
