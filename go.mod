@@ -2,4 +2,7 @@ module github.com/allot-dev/allot
 
 go 1.25
 
-require github.com/shopspring/decimal v1.6.0
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/shopspring/decimal v1.6.0
+)
