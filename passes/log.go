@@ -131,7 +131,9 @@ var Columns = []string{
 // It reads and writes a page at a time (p.Limit rows, zero meaning 1000), so
 // its memory does not grow with the log. A cell a spreadsheet would run as a
 // formula (one starting with =, +, -, @, a tab or a carriage return) is
-// written with a leading single quote. The custom fields are those defined
+// written with a leading single quote. Line breaks inside a cell are written
+// as CRLF; a lone carriage return inside a cell is dropped (encoding/csv does
+// so in CRLF mode), after the quote was put in front. The custom fields are those defined
 // when the export starts; values of fields a row does not have are empty.
 func (s *Service) ExportCSV(ctx context.Context, w io.Writer, p LogParams) error {
 	if err := s.exportCSV(ctx, w, p); err != nil {
