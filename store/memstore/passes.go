@@ -15,7 +15,7 @@ type passesTables struct {
 	sessions map[string]*passes.Session
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
 	access   map[accessKey]*passes.Access
-	usage    map[string][]passes.Usage // by workspace, ordered by Seq
+	usage    map[string]*usageLog // by workspace, ordered by Seq
 	byReq    map[requestKey]int        // index in usage[workspace]
 	seq      int64                     // the last Seq given
 }
@@ -29,7 +29,7 @@ func newPassesTables() passesTables {
 		sessions: make(map[string]*passes.Session),
 		fields:   make(map[string][]passes.FieldDef),
 		access:   make(map[accessKey]*passes.Access),
-		usage:    make(map[string][]passes.Usage),
+		usage:    make(map[string]*usageLog),
 		byReq:    make(map[requestKey]int),
 	}
 }
@@ -82,7 +82,7 @@ func (t *Tx) SessionGet(ctx context.Context, id string) (passes.Session, error) 
 	}
 	s, ok := t.s.passes.sessions[id]
 	if !ok {
-		return passes.Session{}, fmt.Errorf("memstore: session %q: %w", id, ledger.ErrNotFound)
+		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: id}
 	}
 	return copySession(*s), nil
 }
@@ -94,7 +94,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	}
 	cur, ok := t.s.passes.sessions[s.ID]
 	if !ok {
-		return fmt.Errorf("memstore: session %q: %w", s.ID, ledger.ErrNotFound)
+		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
 	}
 	old := *cur
 	*cur = copySession(s)
@@ -148,7 +148,7 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	}
 	a, ok := t.s.passes.access[accessKey{session, guest}]
 	if !ok {
-		return passes.Access{}, fmt.Errorf("memstore: access of %q to session %q: %w", guest, session, ledger.ErrNotFound)
+		return passes.Access{}, &ledger.NotFoundError{Kind: "access", ID: session + " " + guest}
 	}
 	return *a, nil
 }
@@ -176,7 +176,7 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	}
 	cur, ok := t.s.passes.access[accessKey{a.Session, a.Guest}]
 	if !ok {
-		return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrNotFound)
+		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
 	}
 	old := *cur
 	*cur = a
@@ -194,16 +194,20 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	if _, ok := tb.byReq[k]; ok {
 		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
 	}
+	log := tb.usage[u.Workspace]
+	if log == nil {
+		log = &usageLog{}
+		tb.usage[u.Workspace] = log
+	}
 	tb.seq++
 	u = copyUsage(u)
 	u.Seq = tb.seq
-	rows := tb.usage[u.Workspace]
-	n := len(rows)
-	tb.usage[u.Workspace] = append(rows, u)
+	n := log.n
+	log.append(u)
 	tb.byReq[k] = n
 	t.undo = append(t.undo, func() {
 		tb.seq--
-		tb.usage[k.workspace] = tb.usage[k.workspace][:n]
+		log.truncate(n)
 		delete(tb.byReq, k)
 	})
 	return u.Seq, nil
@@ -217,9 +221,9 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 	tb := &t.s.passes
 	i, ok := tb.byReq[requestKey{workspace, requestID}]
 	if !ok {
-		return passes.Usage{}, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", requestID, workspace, ledger.ErrNotFound)
+		return passes.Usage{}, &ledger.NotFoundError{Kind: "login request", ID: workspace + " " + requestID}
 	}
-	return copyUsage(tb.usage[workspace][i]), nil
+	return copyUsage(*tb.usage[workspace].at(i)), nil
 }
 
 // UsageList implements passes.Tx.
@@ -227,14 +231,17 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	rows := t.s.passes.usage[p.Workspace]
-	start := sort.Search(len(rows), func(i int) bool { return rows[i].Seq > p.AfterSeq })
+	log := t.s.passes.usage[p.Workspace]
+	if log == nil {
+		return nil, nil
+	}
+	start := sort.Search(log.n, func(i int) bool { return log.at(i).Seq > p.AfterSeq })
 	var out []passes.Usage
 	if p.Limit > 0 {
-		out = make([]passes.Usage, 0, min(p.Limit, len(rows)-start))
+		out = make([]passes.Usage, 0, min(p.Limit, log.n-start))
 	}
-	for i := start; i < len(rows); i++ {
-		u := &rows[i]
+	for i := start; i < log.n; i++ {
+		u := log.at(i)
 		if (p.Session != "" && u.Session != p.Session) || (p.User != "" && u.User != p.User) ||
 			(!p.From.IsZero() && u.At.Before(p.From)) || (!p.To.IsZero() && !u.At.Before(p.To)) {
 			continue
@@ -247,3 +254,30 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	return out, nil
 }
 
+
+// usageLog is one workspace's rows in fixed-size chunks: appending never
+// copies the rows already there, however long the log grows.
+type usageLog struct {
+	chunks [][]passes.Usage
+	n      int
+}
+
+const usageChunk = 1024
+
+func (l *usageLog) at(i int) *passes.Usage { return &l.chunks[i/usageChunk][i%usageChunk] }
+
+func (l *usageLog) append(u passes.Usage) {
+	if l.n%usageChunk == 0 && l.n/usageChunk == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]passes.Usage, usageChunk))
+	}
+	*l.at(l.n) = u
+	l.n++
+}
+
+// truncate drops the rows from n on (an undo of appends).
+func (l *usageLog) truncate(n int) {
+	for i := n; i < l.n; i++ {
+		*l.at(i) = passes.Usage{}
+	}
+	l.n = n
+}
