@@ -132,7 +132,7 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 		if err != nil {
 			return err
 		}
-		bal = t.CreditBalance.IntPart()
+		bal = passCount(t.CreditBalance)
 		return nil
 	})
 	return bal, err
@@ -177,7 +177,19 @@ func balanceOf(ctx context.Context, tx Tx, workspace string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return a.Posted.Sub(a.Held).IntPart(), nil
+	if a.Held.Sign() == 0 {
+		return passCount(a.Posted), nil
+	}
+	return passCount(a.Posted.Sub(a.Held)), nil
+}
+
+// passCount converts a whole number of passes from the ledger without the
+// allocations of IntPart in the common case of a zero exponent.
+func passCount(d decimal.Decimal) int64 {
+	if d.Exponent() == 0 {
+		return d.CoefficientInt64()
+	}
+	return d.IntPart()
 }
 
 // DefineFields adds custom fields to a workspace's usage log, after the ones
@@ -388,8 +400,8 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 }
 
 func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequest, guest string) (Decision, error) {
-	b := ledger.NewBook(tx, now)
-	now = b.Now()
+	// The instant the Book will act at, if the login spends.
+	now = now.UTC().Truncate(time.Microsecond)
 	prior, err := tx.UsageGetByRequest(ctx, r.Workspace, r.RequestID)
 	if err == nil {
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {
@@ -463,7 +475,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 		LocksAt:     d.LocksAt,
 	}
 	if d.Passes > 0 {
-		t, err := b.Post(ctx, ledger.Transfer{
+		t, err := ledger.NewBook(tx, now).Post(ctx, ledger.Transfer{
 			ID:     ledger.TransferID("passes/" + r.Workspace + "/login/" + r.RequestID),
 			Debit:  BalanceAccount(r.Workspace),
 			Credit: SpentAccount(r.Workspace),
@@ -474,7 +486,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 		var ib *ledger.InsufficientBalanceError
 		switch {
 		case errors.As(err, &ib):
-			return s.short(sess, d, ib.Available.IntPart())
+			return s.short(sess, d, passCount(ib.Available))
 		case errors.Is(err, ledger.ErrNotFound):
 			return s.short(sess, d, 0) // the workspace never bought
 		case errors.Is(err, ledger.ErrConflict):
@@ -484,7 +496,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 		}
 		u.At = t.PostedAt
 		u.Transfer = string(t.ID)
-		u.BalanceAfter = t.DebitBalance.IntPart()
+		u.BalanceAfter = passCount(t.DebitBalance)
 	} else {
 		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Workspace); err != nil {
 			return Decision{}, err

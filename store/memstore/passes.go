@@ -36,6 +36,14 @@ func newPassesTables() passesTables {
 
 var _ passes.Tx = (*Tx)(nil)
 
+// Lookups that miss on every first login return these shared errors rather
+// than build one each time: the passes service asks for records that do not
+// exist yet on its hot path.
+var (
+	errAccessNotFound  error = &ledger.NotFoundError{Kind: "access window", ID: "(session, guest)"}
+	errRequestNotFound error = &ledger.NotFoundError{Kind: "login request", ID: "(workspace, request ID)"}
+)
+
 // Passes returns the passes facet of the store.
 func (s *Store) Passes() passes.Store { return passesStore{s} }
 
@@ -148,7 +156,7 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	}
 	a, ok := t.s.passes.access[accessKey{session, guest}]
 	if !ok {
-		return passes.Access{}, &ledger.NotFoundError{Kind: "access", ID: session + " " + guest}
+		return passes.Access{}, errAccessNotFound
 	}
 	return *a, nil
 }
@@ -221,7 +229,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 	tb := &t.s.passes
 	i, ok := tb.byReq[requestKey{workspace, requestID}]
 	if !ok {
-		return passes.Usage{}, &ledger.NotFoundError{Kind: "login request", ID: workspace + " " + requestID}
+		return passes.Usage{}, errRequestNotFound
 	}
 	return copyUsage(*tb.usage[workspace].at(i)), nil
 }
