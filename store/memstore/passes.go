@@ -16,8 +16,8 @@ type passesTables struct {
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
 	access   map[accessKey]*passes.Access
 	usage    map[string]*usageLog // by workspace, ordered by Seq
-	byReq    map[requestKey]int        // index in usage[workspace]
-	seq      int64                     // the last Seq given
+	byReq    map[requestKey]int   // index in usage[workspace]
+	seq      int64                // the last Seq given
 }
 
 type accessKey struct{ session, guest string }
@@ -261,7 +261,6 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	}
 	return out, nil
 }
-
 
 // usageLog is one workspace's rows in fixed-size chunks: appending never
 // copies the rows already there, however long the log grows.
