@@ -1,0 +1,123 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/shopspring/decimal"
+)
+
+// benchLedger returns a ledger on memstore with an issuer and accounts
+// acct-0 .. acct-(n-1), all of unit "pass".
+func benchLedger(b *testing.B, n int) *ledger.Ledger {
+	b.Helper()
+	ctx := context.Background()
+	l, _ := ledger.New(memstore.New(), nil)
+	if _, err := l.DefineUnit(ctx, ledger.Unit{Code: "pass"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "pass"}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if _, err := l.CreateAccount(ctx, ledger.Account{ID: ledger.AccountID("acct-" + strconv.Itoa(i)), Unit: "pass", Flags: ledger.FlagNonNegative}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return l
+}
+
+// ids returns n distinct transfer IDs with a prefix, made before the timer
+// starts.
+func ids(prefix string, n int) []ledger.TransferID {
+	out := make([]ledger.TransferID, n)
+	for i := range out {
+		out[i] = ledger.TransferID(prefix + strconv.Itoa(i))
+	}
+	return out
+}
+
+var one = decimal.NewFromInt(1)
+
+func benchPost(b *testing.B, l *ledger.Ledger) {
+	ctx := context.Background()
+	tids := ids("t-", b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := l.Post(ctx, ledger.Transfer{ID: tids[i], Debit: "issuer", Credit: "acct-0", Amount: one}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLedger_Post posts one transfer per operation, idempotency check
+// and journal included, on an empty ledger.
+func BenchmarkLedger_Post(b *testing.B) {
+	benchPost(b, benchLedger(b, 1))
+}
+
+// BenchmarkLedger_PostLargeJournal is BenchmarkLedger_Post with 1,000,000
+// transfers already in the journal.
+func BenchmarkLedger_PostLargeJournal(b *testing.B) {
+	const prior, chunk = 1_000_000, 1000
+	l := benchLedger(b, 1)
+	ctx := context.Background()
+	batch := make([]ledger.Transfer, chunk)
+	for k := 0; k < prior; k += chunk {
+		for i := range batch {
+			batch[i] = ledger.Transfer{ID: ledger.TransferID(fmt.Sprintf("prior-%d", k+i)), Debit: "issuer", Credit: "acct-0", Amount: one}
+		}
+		res, err := l.PostBatch(ctx, batch)
+		if err != nil || res[0].Err != nil {
+			b.Fatal(err, res[0].Err)
+		}
+	}
+	benchPost(b, l)
+}
+
+// BenchmarkLedger_HoldPost reserves one unit and posts it: two operations,
+// two transactions.
+func BenchmarkLedger_HoldPost(b *testing.B) {
+	ctx := context.Background()
+	l := benchLedger(b, 1)
+	if _, err := l.Post(ctx, ledger.Transfer{ID: "fund", Debit: "issuer", Credit: "acct-0", Amount: decimal.NewFromInt(1 << 40)}); err != nil {
+		b.Fatal(err)
+	}
+	hids := ids("h-", b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := l.CreateHold(ctx, ledger.Hold{ID: hids[i], Debit: "acct-0", Credit: "issuer", Amount: one}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := l.PostHold(ctx, hids[i], one); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLedger_PostParallel posts from every goroutine at once, each on an
+// account of its own.
+func BenchmarkLedger_PostParallel(b *testing.B) {
+	const accounts = 64
+	l := benchLedger(b, accounts)
+	ctx := context.Background()
+	var worker, seq atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		acct := ledger.AccountID("acct-" + strconv.Itoa(int(worker.Add(1)-1)%accounts))
+		for pb.Next() {
+			id := ledger.TransferID("p-" + strconv.FormatInt(seq.Add(1), 10))
+			if _, err := l.Post(ctx, ledger.Transfer{ID: id, Debit: "issuer", Credit: acct, Amount: one}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
