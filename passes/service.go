@@ -528,13 +528,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 
 // short is the refusal of an allowed decision the balance cannot pay.
 func (s *Service) short(sess Session, d Decision, available int64) (Decision, error) {
-	out, err := refuse(ReasonInsufficientPasses, "session %q (%s) costs %s and the workspace has %d; buy passes and retry", sess.ID, sess.PassType, plural(d.Passes), available)
-	out.PassType = d.PassType
-	out.Balance = available
-	if re, ok := err.(*RefusalError); ok {
-		re.Decision = out
+	out := Decision{
+		Reason:   ReasonInsufficientPasses,
+		Detail:   fmt.Sprintf("session %q (%s) costs %s and the workspace has %d; buy passes and retry", sess.ID, sess.PassType, plural(d.Passes), available),
+		PassType: d.PassType,
+		Balance:  available,
 	}
-	return out, err
+	return out, &RefusalError{Decision: out}
 }
 
 // fieldsAgree reports whether every value a retried login gives is the value
