@@ -28,7 +28,7 @@ func benchService(b *testing.B, pt passes.PassType) (*passes.Service, *clock.Fak
 		b.Fatal(err)
 	}
 	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: pt,
-		Fields: map[string]string{"Reference": "PO-1"}}); err != nil {
+		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-1"}}}); err != nil {
 		b.Fatal(err)
 	}
 	return svc, clk

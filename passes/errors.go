@@ -71,11 +71,13 @@ type FieldError struct {
 	Unknown bool
 }
 
-func (e *FieldError) Error() string {
+func (e *FieldError) Error() string { return "passes: " + e.detail() }
+
+func (e *FieldError) detail() string {
 	if e.Unknown {
-		return fmt.Sprintf("passes: custom field %q is not defined in the workspace; define it first or drop it", e.Name)
+		return fmt.Sprintf("custom field %q is not defined in the workspace; define it first or drop it", e.Name)
 	}
-	return fmt.Sprintf("passes: custom field %q is required; give it a value in the session or the login", e.Name)
+	return fmt.Sprintf("custom field %q is required; give it a value in the session or the login", e.Name)
 }
 
 // Is makes a *FieldError match ErrUnknownField or ErrMissingField.

@@ -152,7 +152,7 @@ func ExampleService_ExportCSV() {
 	}
 	if _, err := svc.CreateSession(ctx, passes.Session{
 		ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
-		Fields: map[string]string{"Reference": "PO-7"},
+		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-7"}},
 	}); err != nil {
 		panic(err)
 	}

@@ -144,7 +144,10 @@ func TestService_StorageFailures(t *testing.T) {
 		name string
 		run  func(ctx context.Context, svc *passes.Service) error
 	}{
-		{"Buy", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Buy(ctx, "acme", 1, "o9"); return err }},
+		{"Buy", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Buy(ctx, "acme", 1, "o9")
+			return err
+		}},
 		{"Balance", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Balance(ctx, "acme"); return err }},
 		{"DefineFields", func(ctx context.Context, svc *passes.Service) error {
 			_, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "New"}})

@@ -243,12 +243,15 @@ func normalizeGuest(s string) (string, bool) {
 // login's value, else the session's. A name that is not defined is an
 // *FieldError (unknown); a required field without a value is one too
 // (missing).
-func mergeFields(defs []FieldDef, session, login map[string]string) ([]FieldValue, error) {
-	for _, m := range [2]map[string]string{login, session} {
-		for name := range m {
-			if !hasField(defs, name) {
-				return nil, &FieldError{Name: name, Unknown: true}
-			}
+func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string) ([]FieldValue, error) {
+	for name := range login {
+		if !hasField(defs, name) {
+			return nil, &FieldError{Name: name, Unknown: true}
+		}
+	}
+	for _, f := range session {
+		if !hasField(defs, f.Name) {
+			return nil, &FieldError{Name: f.Name, Unknown: true}
 		}
 	}
 	if len(defs) == 0 {
@@ -258,7 +261,7 @@ func mergeFields(defs []FieldDef, session, login map[string]string) ([]FieldValu
 	for i, f := range defs {
 		v, ok := login[f.Name]
 		if !ok {
-			v = session[f.Name]
+			v = fieldValue(session, i, f.Name)
 		}
 		if f.Required && v == "" {
 			return nil, &FieldError{Name: f.Name}

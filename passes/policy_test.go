@@ -156,21 +156,22 @@ func TestNormalizeGuest(t *testing.T) {
 func TestMergeFields(t *testing.T) {
 	defs := []FieldDef{{Name: "Note"}, {Name: "Reference", Required: true}}
 	cases := []struct {
-		name           string
-		defs           []FieldDef
-		session, login map[string]string
-		want           []FieldValue
-		wantErr        error
+		name    string
+		defs    []FieldDef
+		session []FieldValue
+		login   map[string]string
+		want    []FieldValue
+		wantErr error
 	}{
 		{"NoFields", nil, nil, nil, nil, nil},
-		{"SessionValues", defs, map[string]string{"Reference": "PO-1"}, nil,
+		{"SessionValues", defs, []FieldValue{{"Reference", "PO-1"}}, nil,
 			[]FieldValue{{"Note", ""}, {"Reference", "PO-1"}}, nil},
-		{"LoginOverridesSession", defs, map[string]string{"Reference": "PO-1", "Note": "a"}, map[string]string{"Reference": "PO-2"},
+		{"LoginOverridesSession", defs, []FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, map[string]string{"Reference": "PO-2"},
 			[]FieldValue{{"Note", "a"}, {"Reference", "PO-2"}}, nil},
 		{"MissingRequired", defs, nil, map[string]string{"Note": "a"}, nil, ErrMissingField},
-		{"RequiredEmpty", defs, map[string]string{"Reference": "PO-1"}, map[string]string{"Reference": ""}, nil, ErrMissingField},
-		{"UnknownInLogin", defs, map[string]string{"Reference": "PO-1"}, map[string]string{"Colour": "red"}, nil, ErrUnknownField},
-		{"UnknownInSession", defs, map[string]string{"Colour": "red"}, nil, nil, ErrUnknownField},
+		{"RequiredEmpty", defs, []FieldValue{{"Reference", "PO-1"}}, map[string]string{"Reference": ""}, nil, ErrMissingField},
+		{"UnknownInLogin", defs, []FieldValue{{"Reference", "PO-1"}}, map[string]string{"Colour": "red"}, nil, ErrUnknownField},
+		{"UnknownInSession", defs, []FieldValue{{"Colour", "red"}}, nil, nil, ErrUnknownField},
 		{"UnknownWithoutDefs", nil, nil, map[string]string{"Note": "a"}, nil, ErrUnknownField},
 	}
 	for _, tc := range cases {

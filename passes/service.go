@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"slices"
 	"time"
 
 	"github.com/allot-dev/allot/clock"
@@ -283,14 +283,15 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 	if _, ok := normalizeGuest(sess.Owner); !ok {
 		return Session{}, invalid("owner %q is not an e-mail address", sess.Owner)
 	}
-	if len(sess.Fields) == 0 {
-		sess.Fields = nil
-	} else {
-		sess.Fields = maps.Clone(sess.Fields)
-	}
 	now := s.clock.Now()
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		b := ledger.NewBook(tx, now)
+		defs, err := tx.FieldList(ctx, sess.Workspace)
+		if err != nil {
+			return err
+		}
+		if sess.Fields, err = sessionFields(defs, sess.Fields); err != nil {
+			return err
+		}
 		got, err := tx.SessionGet(ctx, sess.ID)
 		if err == nil {
 			if !sameSession(got, sess) {
@@ -302,24 +303,44 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 		if !errors.Is(err, ledger.ErrNotFound) {
 			return err
 		}
-		defs, err := tx.FieldList(ctx, sess.Workspace)
-		if err != nil {
-			return err
-		}
-		for name := range sess.Fields {
-			if fieldIndex(defs, name) < 0 {
-				return &FieldError{Name: name, Unknown: true}
-			}
-		}
-		sess.CreatedAt, sess.FirstLogin = b.Now(), time.Time{}
+		sess.CreatedAt, sess.FirstLogin = ledger.NewBook(tx, now).Now(), time.Time{}
 		return tx.SessionInsert(ctx, sess)
 	})
 	return sess, err
 }
 
+// sessionFields validates a session's field values and returns them in the
+// workspace's field order.
+func sessionFields(defs []FieldDef, given []FieldValue) ([]FieldValue, error) {
+	if len(given) == 0 {
+		return nil, nil
+	}
+	pos := make([]int, len(given))
+	for i, f := range given {
+		pos[i] = fieldIndex(defs, f.Name)
+		if pos[i] < 0 {
+			return nil, &FieldError{Name: f.Name, Unknown: true}
+		}
+		for _, g := range given[:i] {
+			if g.Name == f.Name {
+				return nil, invalid("custom field %q is given twice", f.Name)
+			}
+		}
+	}
+	out := make([]FieldValue, 0, len(given))
+	for p := range defs {
+		for i, f := range given {
+			if pos[i] == p {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
+}
+
 func sameSession(a, b Session) bool {
 	return a.Workspace == b.Workspace && a.Name == b.Name && a.Owner == b.Owner &&
-		a.External == b.External && a.PassType == b.PassType && maps.Equal(a.Fields, b.Fields)
+		a.External == b.External && a.PassType == b.PassType && slices.Equal(a.Fields, b.Fields)
 }
 
 // Session returns the session with the given ID; an unknown ID is an error
@@ -431,7 +452,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 	if err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
-			return refuse(fe.reason(), "%s", fe.Error()[len("passes: "):])
+			return refuse(fe.reason(), "%s", fe.detail())
 		}
 		return Decision{}, err
 	}

@@ -185,7 +185,7 @@ func TestService_CreateSession(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
 		t.Fatal(err)
 	}
-	s := passes.Session{ID: "s1", Workspace: "acme", Name: "One", Owner: "o@acme.example", Fields: map[string]string{"Note": "n"}}
+	s := passes.Session{ID: "s1", Workspace: "acme", Name: "One", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}}
 	got, err := f.svc.CreateSession(f.ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -211,17 +211,37 @@ func TestService_CreateSession(t *testing.T) {
 		{"NoWorkspace", passes.Session{ID: "x", Owner: "o@acme.example"}, passes.ErrInvalid},
 		{"BadOwner", passes.Session{ID: "x", Workspace: "acme", Owner: "olga"}, passes.ErrInvalid},
 		{"UnknownPassType", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", PassType: "weekly"}, passes.ErrInvalid},
-		{"UnknownField", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField},
+		{"UnknownField", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Colour", Value: "red"}}}, passes.ErrUnknownField},
 	}
 	for _, tc := range bad {
 		if _, err := f.svc.CreateSession(f.ctx, tc.s); !errors.Is(err, tc.want) {
 			t.Errorf("%s: CreateSession = %v, want %v", tc.name, err, tc.want)
 		}
 	}
+	// Field values are kept in the workspace's field order, whatever order
+	// they are given in, and a name may be given once.
+	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Ref"}}); err != nil {
+		t.Fatal(err)
+	}
+	two := passes.Session{ID: "s2", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}}
+	got2, err := f.svc.CreateSession(f.ctx, two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "r"}}, got2.Fields); diff != "" {
+		t.Errorf("session fields mismatch (-want +got):\n%s", diff)
+	}
+	if _, err := f.svc.CreateSession(f.ctx, two); err != nil {
+		t.Errorf("CreateSession again with the fields in another order = %v", err)
+	}
+	dup := passes.Session{ID: "s3", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Ref", Value: "s"}}}
+	if _, err := f.svc.CreateSession(f.ctx, dup); !errors.Is(err, passes.ErrInvalid) {
+		t.Errorf("a field given twice = %v, want ErrInvalid", err)
+	}
 	if _, err := f.svc.Session(f.ctx, "x"); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(x) = %v, want ErrUnknownSession", err)
 	}
-	if got, err := f.svc.Session(f.ctx, "s1"); err != nil || got.Fields["Note"] != "n" {
+	if got, err := f.svc.Session(f.ctx, "s1"); err != nil || got.Fields[0].Value != "n" {
 		t.Errorf("Session(s1) = %+v, %v", got, err)
 	}
 }
@@ -268,10 +288,10 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 	}
 	f.buy("acme", 1, "o1")
 	f.buy("other", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme", Fields: map[string]string{"Reference": "PO"}})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass, Fields: map[string]string{"Reference": "PO"}})
+	f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
 	f.session(passes.Session{ID: "bare", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass, Fields: map[string]string{"Reference": "PO"}})
+	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
 	f.session(passes.Session{ID: "theirs", Workspace: "other"})
 	f.mustLogin("acme", "demo", "ann@x.example", "d1")
 	f.clock.Advance(4 * time.Hour)

@@ -25,8 +25,9 @@ const (
 //
 // The caller sets everything but FirstLogin and CreatedAt. The zero PassType
 // means DayPass; a zero External means the session is internal. Fields holds
-// the session's values of the workspace's custom fields (nil and empty are the
-// same); a login may add to them or override them.
+// the session's values of the workspace's custom fields, each name at most
+// once (nil and empty are the same; the service stores them in the
+// workspace's field order); a login may add to them or override them.
 type Session struct {
 	ID        string
 	Workspace string
@@ -34,7 +35,7 @@ type Session struct {
 	Owner     string // the session owner's e-mail
 	External  bool   // billed as external; false: internal
 	PassType  PassType
-	Fields    map[string]string
+	Fields    []FieldValue
 
 	// Set by the service.
 	CreatedAt  time.Time

@@ -75,9 +75,9 @@ func run(w io.Writer) error {
 		return err
 	}
 	for _, s := range []passes.Session{
-		{ID: "workshop", Name: "Daily workshop", Owner: "olga@northwind.example", Fields: map[string]string{"Reference": "CC-410"}},
-		{ID: "board", Name: "Board (async)", Owner: "piet@northwind.example", External: true, PassType: passes.MonthPass, Fields: map[string]string{"Reference": "PO-2026-17"}},
-		{ID: "demo", Name: "Product demo", Owner: "olga@northwind.example", PassType: passes.DemoPass, Fields: map[string]string{"Reference": "SALES"}},
+		{ID: "workshop", Name: "Daily workshop", Owner: "olga@northwind.example", Fields: []passes.FieldValue{{Name: "Reference", Value: "CC-410"}}},
+		{ID: "board", Name: "Board (async)", Owner: "piet@northwind.example", External: true, PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-2026-17"}}},
+		{ID: "demo", Name: "Product demo", Owner: "olga@northwind.example", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "SALES"}}},
 	} {
 		s.Workspace = ws
 		if _, err := svc.CreateSession(ctx, s); err != nil {

@@ -55,7 +55,11 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 }
 
 func copySession(s passes.Session) passes.Session {
-	s.Fields = cloneMap(s.Fields)
+	if len(s.Fields) == 0 {
+		s.Fields = nil
+	} else {
+		s.Fields = slices.Clone(s.Fields)
+	}
 	return s
 }
 

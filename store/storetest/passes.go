@@ -35,7 +35,7 @@ func ptx(t *testing.T, s passes.Store, fn func(ctx context.Context, tx passes.Tx
 func sampleSession(id string) passes.Session {
 	return passes.Session{
 		ID: id, Workspace: "acme", Name: "Session " + id, Owner: "o@acme.example", External: true,
-		PassType: passes.MonthPass, Fields: map[string]string{"Note": "n"}, CreatedAt: start,
+		PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}, CreatedAt: start,
 	}
 }
 
@@ -280,15 +280,15 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 		_, err := tx.UsageInsert(ctx, u)
 		return err
 	})
-	sess.Fields["Note"] = "changed"
+	sess.Fields[0].Value = "changed"
 	u.Fields[0].Value = "changed"
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 		got, _ := tx.SessionGet(ctx, "s1")
 		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
-		if got.Fields["Note"] != "n" || gu.Fields[0].Value != "n" {
+		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" {
 			t.Errorf("changing values handed in changed the store: %v, %v", got.Fields, gu.Fields)
 		}
-		got.Fields["Note"] = "changed"
+		got.Fields[0].Value = "changed"
 		gu.Fields[0].Value = "changed"
 		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
 		list[0].Fields[0].Value = "changed"
@@ -301,7 +301,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
 		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
 		fs, _ := tx.FieldList(ctx, "acme")
-		if got.Fields["Note"] != "n" || gu.Fields[0].Value != "n" || list[0].Fields[0].Value != "n" || fs[0].Name != "Note" {
+		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" || list[0].Fields[0].Value != "n" || fs[0].Name != "Note" {
 			t.Errorf("changing values handed out changed the store")
 		}
 		return nil
