@@ -183,6 +183,22 @@ func balanceOf(ctx context.Context, tx Tx, workspace string) (int64, error) {
 	return passCount(a.Posted.Sub(a.Held)), nil
 }
 
+// smallAmounts are the amounts logins usually spend, made once: a Decimal
+// is an immutable value, so they can be shared.
+var smallAmounts = func() (a [8]decimal.Decimal) {
+	for i := range a {
+		a[i] = decimal.NewFromInt(int64(i))
+	}
+	return a
+}()
+
+func passAmount(n int64) decimal.Decimal {
+	if 0 <= n && n < int64(len(smallAmounts)) {
+		return smallAmounts[n]
+	}
+	return decimal.NewFromInt(n)
+}
+
 // passCount converts a whole number of passes from the ledger without the
 // allocations of IntPart in the common case of a zero exponent.
 func passCount(d decimal.Decimal) int64 {
@@ -500,7 +516,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 			ID:     ledger.TransferID("passes/" + r.Workspace + "/login/" + r.RequestID),
 			Debit:  BalanceAccount(r.Workspace),
 			Credit: SpentAccount(r.Workspace),
-			Amount: decimal.NewFromInt(d.Passes),
+			Amount: passAmount(d.Passes),
 			Code:   CodeSpend,
 			Actor:  guest,
 		})

@@ -14,7 +14,7 @@ import (
 type passesTables struct {
 	sessions map[string]*passes.Session
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
-	access   map[accessKey]*passes.Access
+	access   map[accessKey]passes.Access
 	usage    map[string]*usageLog // by workspace, ordered by Seq
 	byReq    map[requestKey]int   // index in usage[workspace]
 	seq      int64                // the last Seq given
@@ -28,7 +28,7 @@ func newPassesTables() passesTables {
 	return passesTables{
 		sessions: make(map[string]*passes.Session),
 		fields:   make(map[string][]passes.FieldDef),
-		access:   make(map[accessKey]*passes.Access),
+		access:   make(map[accessKey]passes.Access),
 		usage:    make(map[string]*usageLog),
 		byReq:    make(map[requestKey]int),
 	}
@@ -162,7 +162,7 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	if !ok {
 		return passes.Access{}, errAccessNotFound
 	}
-	return *a, nil
+	return a, nil
 }
 
 // AccessInsert implements passes.Tx.
@@ -175,8 +175,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	if _, ok := tb.access[k]; ok {
 		return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
 	}
-	c := a
-	tb.access[k] = &c
+	tb.access[k] = a
 	t.undo = append(t.undo, func() { delete(tb.access, k) })
 	return nil
 }
@@ -186,13 +185,14 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.passes.access[accessKey{a.Session, a.Guest}]
+	tb := &t.s.passes
+	k := accessKey{a.Session, a.Guest}
+	old, ok := tb.access[k]
 	if !ok {
 		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
 	}
-	old := *cur
-	*cur = a
-	t.undo = append(t.undo, func() { *cur = old })
+	tb.access[k] = a
+	t.undo = append(t.undo, func() { tb.access[k] = old })
 	return nil
 }
 
