@@ -726,4 +726,3 @@ func cloneMap(m map[string]string) map[string]string {
 	}
 	return out
 }
-
