@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,21 +147,23 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 	return got, nil
 }
 
-// TransfersGet implements ledger.Tx.
+// TransfersGet implements ledger.Tx. It reads the holds with the same IDs
+// in the same round trip and keeps them for a HoldsGet of those IDs that
+// comes next: transfers and holds share one namespace, so the ledger asks
+// for both.
 func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Transfer, error) {
+	if p := t.takePrefetch(ids, false); p != nil {
+		return p.transfers, t.check(ctx)
+	}
 	if len(ids) == 0 {
 		return nil, t.check(ctx)
 	}
-	var b pgx.Batch
-	var got []ledger.Transfer
-	b.Queue(t.s.q.transfersGet, idStrings(ids)).Query(func(rows pgx.Rows) (err error) {
-		got, err = scanTransfers(rows)
-		return err
-	})
-	if err := t.run(ctx, &b, false); err != nil {
+	p, err := t.getBoth(ctx, ids, false)
+	if err != nil {
 		return nil, storeErr("get transfers", err)
 	}
-	return inOrder(ids, got, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer), nil
+	t.prefetched = p
+	return inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer), nil
 }
 
 // TransferList implements ledger.Tx. Listing one account's transfers reads
@@ -206,21 +209,69 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 	return got, nil
 }
 
-// HoldsGet implements ledger.Tx.
+// HoldsGet implements ledger.Tx. Like TransfersGet, it reads the
+// transfers with the same IDs in the same round trip and keeps them for a
+// TransfersGet of those IDs that comes next.
 func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Hold, error) {
+	if p := t.takePrefetch(ids, true); p != nil {
+		return p.holds, t.check(ctx)
+	}
 	if len(ids) == 0 {
 		return nil, t.check(ctx)
 	}
+	p, err := t.getBoth(ctx, ids, true)
+	if err != nil {
+		return nil, storeErr("get holds", err)
+	}
+	t.prefetched = p
+	return inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
+}
+
+// prefetch is what one of TransfersGet and HoldsGet read for the other.
+type prefetch struct {
+	ids          []ledger.TransferID
+	holdsFirst   bool // HoldsGet read it, for TransfersGet
+	transfersGot []ledger.Transfer
+	holdsGot     []ledger.Hold
+	transfers    []ledger.Transfer // in the order of ids, when kept for TransfersGet
+	holds        []ledger.Hold
+}
+
+// getBoth reads the transfers and the holds with the given IDs in one round
+// trip.
+func (t *Tx) getBoth(ctx context.Context, ids []ledger.TransferID, holdsFirst bool) (*prefetch, error) {
+	p := &prefetch{ids: slices.Clone(ids), holdsFirst: holdsFirst}
+	strs := idStrings(ids)
 	var b pgx.Batch
-	var got []ledger.Hold
-	b.Queue(t.s.q.holdsGet, idStrings(ids)).Query(func(rows pgx.Rows) (err error) {
-		got, err = scanHolds(rows)
+	b.Queue(t.s.q.transfersGet, strs).Query(func(rows pgx.Rows) (err error) {
+		p.transfersGot, err = scanTransfers(rows)
+		return err
+	})
+	b.Queue(t.s.q.holdsGet, strs).Query(func(rows pgx.Rows) (err error) {
+		p.holdsGot, err = scanHolds(rows)
 		return err
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return nil, storeErr("get holds", err)
+		return nil, err
 	}
-	return inOrder(ids, got, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
+	if p.holdsFirst {
+		p.transfers = inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
+	} else {
+		p.holds = inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
+	}
+	return p, nil
+}
+
+// takePrefetch returns, and forgets, what the previous call read for this
+// one: the other of TransfersGet and HoldsGet, with the same IDs, and no
+// statement in between.
+func (t *Tx) takePrefetch(ids []ledger.TransferID, holds bool) *prefetch {
+	p := t.prefetched
+	t.prefetched = nil
+	if p == nil || p.holdsFirst == holds || !slices.Equal(p.ids, ids) || t.done {
+		return nil
+	}
+	return p
 }
 
 // HoldList implements ledger.Tx. The pending holds of one account come from

@@ -43,6 +43,10 @@ type Tx struct {
 	// rollback to a savepoint has repaired it since.
 	failure error
 	done    bool
+
+	// prefetched is what the last TransfersGet or HoldsGet read for the
+	// other; any other statement drops it.
+	prefetched *prefetch
 }
 
 var _ ledger.Tx = (*Tx)(nil)
@@ -62,6 +66,7 @@ func (t *Tx) check(ctx context.Context) error {
 // statement locks rows; if it is the transaction's first statement, the
 // transaction begins at READ COMMITTED, else at REPEATABLE READ.
 func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
+	t.prefetched = nil
 	if err := t.check(ctx); err != nil {
 		return err
 	}
