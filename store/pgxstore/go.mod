@@ -4,8 +4,10 @@ go 1.25.0
 
 require (
 	github.com/allot-dev/allot v0.0.0-00010101000000-000000000000
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/shopspring/decimal v1.6.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (
