@@ -355,7 +355,9 @@ func TestMigrate(t *testing.T) {
 	})
 	t.Run("ConcurrentReplicas", func(t *testing.T) {
 		schema := db.schema + "_named"
-		t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE") })
+		t.Cleanup(func() {
+			_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+		})
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
 		for i := range errs {
