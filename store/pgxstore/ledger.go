@@ -372,18 +372,16 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	if err := t.savepoint(ctx, &b, false); err != nil {
 		return storeErr("apply", err)
 	}
-	var refused error
-	switch {
-	case int(updated) != len(c.Accounts):
-		refused = t.versionErr(ctx, c.Accounts)
-	case int(holdsUpdated) != len(c.HoldsUpdate):
-		refused = t.missingHoldErr(ctx, c.HoldsUpdate)
-	}
-	if refused != nil {
+	if int(updated) != len(c.Accounts) || int(holdsUpdated) != len(c.HoldsUpdate) {
+		// Undo the rows that were written, then find out why the others
+		// were not.
 		if err := t.rollbackTo(ctx); err != nil {
 			return storeErr("apply: roll back a refused change", err)
 		}
-		return refused
+		if int(updated) != len(c.Accounts) {
+			return t.versionErr(ctx, c.Accounts)
+		}
+		return t.missingHoldErr(ctx, c.HoldsUpdate)
 	}
 	t.release()
 	for i := range c.Transfers {
@@ -421,8 +419,7 @@ func precheck(c ledger.Changes) error {
 }
 
 // versionErr explains why fewer accounts were updated than asked: one is
-// missing, or changed under the write. It runs inside the failed savepoint,
-// which its read does not disturb.
+// missing, or changed under the write.
 func (t *Tx) versionErr(ctx context.Context, as []ledger.AccountState) error {
 	ids := make([]string, len(as))
 	for i, a := range as {

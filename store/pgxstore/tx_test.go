@@ -398,3 +398,35 @@ func TestNew_Options(t *testing.T) {
 		t.Error("New(nil pool) succeeded")
 	}
 }
+
+func TestApply_NamesTheStaleAccount(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 2, nil)
+	l, _ := ledger.New(s, nil)
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": 0, "b": 0}, nil)
+	ctx := context.Background()
+	err := s.InTx(ctx, func(tx ledger.Tx) error {
+		as, err := tx.AccountsLock(ctx, []ledger.AccountID{"a", "b"})
+		if err != nil {
+			return err
+		}
+		as[0].Version++    // a: the next version
+		as[1].Version += 2 // b: skips one
+		err = tx.Apply(ctx, ledger.Changes{Accounts: as})
+		if err == nil || !strings.Contains(err.Error(), `"b"`) || strings.Contains(err.Error(), `"a"`) {
+			t.Errorf("Apply = %v, want an error about account b only", err)
+		}
+		// Nothing was written, and the transaction is still usable.
+		got, err := tx.AccountGet(ctx, "a")
+		if err != nil {
+			return err
+		}
+		if got.Version != as[0].Version-1 {
+			t.Errorf("a is at version %d after a refused Apply, want %d", got.Version, as[0].Version-1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
