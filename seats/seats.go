@@ -20,13 +20,11 @@ const (
 	codeAuto     = "seats.auto"
 )
 
-// Metadata keys on seats transfers.
-const (
-	metaOrg          = "org"
-	metaEvent        = "event"
-	metaRequest      = "request"
-	metaSubscription = "subscription"
-)
+// metaSubscription is the metadata key of a purchase's subscription. The
+// organization, event and request ID need no metadata: the account and
+// transfer IDs carry them (see transactionOf), which keeps a transfer free
+// of a map to allocate and copy.
+const metaSubscription = "subscription"
 
 // Service keeps organizations' pools and their events' entitlements. It is
 // safe for concurrent use: every operation runs in one transaction of the
@@ -127,7 +125,7 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		Amount:   decimal.NewFromInt(r.Quantity),
 		Code:     codePurchase,
 		Actor:    r.Actor,
-		Metadata: map[string]string{metaOrg: r.Org, metaRequest: r.RequestID, metaSubscription: r.Subscription},
+		Metadata: map[string]string{metaSubscription: r.Subscription},
 	}
 	var out ledger.Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -353,7 +351,6 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		Amount:   decimal.NewFromInt(qty),
 		Code:     codeTransfer,
 		Actor:    actor,
-		Metadata: map[string]string{metaOrg: org, metaEvent: event, metaRequest: requestID},
 	}
 	var out ledger.Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -378,8 +375,11 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 			return &InsufficientError{Org: org, Product: p, Available: pool.Available(), Requested: qty}
 		}
 		b := ledger.NewBook(tx, now)
-		if _, err := b.CreateAccount(ctx, ledger.Account{ID: want.Credit, Unit: string(p), Owner: org}); err != nil {
-			return err
+		// An event that holds seats has its seat account: seats never leave.
+		if p.IsModule() || e.SeatsAssigned == 0 {
+			if _, err := b.CreateAccount(ctx, ledger.Account{ID: want.Credit, Unit: string(p), Owner: org}); err != nil {
+				return err
+			}
 		}
 		if out, err = b.Post(ctx, want); err != nil {
 			return mapLedgerErr(err, org, p, requestID, qty)
@@ -433,7 +433,7 @@ func (s *Service) CheckConsumption(ctx context.Context, org string) (CheckResult
 // checkChunk is how many transfers one PostGroup posts: the ledger's cost
 // per transfer grows with the size of a group, so a large check posts in
 // chunks, all inside its one transaction.
-const checkChunk = 128
+const checkChunk = 256
 
 func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult, error) {
 	if err := validName("Org", org); err != nil {
@@ -498,8 +498,11 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 		ts = ts[:0]
 		for _, a := range chunk {
 			credit := eventAccount(org, a.Event, Seats)
-			if _, err := b.CreateAccount(ctx, ledger.Account{ID: credit, Unit: string(Seats), Owner: org}); err != nil {
-				return err
+			// An event that holds seats has its account: seats never leave.
+			if a.Reached == a.Seats {
+				if _, err := b.CreateAccount(ctx, ledger.Account{ID: credit, Unit: string(Seats), Owner: org}); err != nil {
+					return err
+				}
 			}
 			ts = append(ts, ledger.Transfer{
 				ID:       autoTransferID(org, a.Event, a.Reached),
@@ -508,7 +511,6 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 				Amount:   decimal.NewFromInt(a.Seats),
 				Code:     codeAuto,
 				Actor:    s.checkActor,
-				Metadata: map[string]string{metaOrg: org, metaEvent: a.Event},
 			})
 		}
 		if _, err := b.PostGroup(ctx, ts); err != nil {

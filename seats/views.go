@@ -39,18 +39,29 @@ type Transaction struct {
 	Subscription string // the purchase's subscription; empty otherwise
 }
 
+// transactionOf reads a seats transfer. The organization, the event and the
+// request ID come from the account and transfer IDs (see product.go), whose
+// parts never contain a slash.
 func transactionOf(t ledger.Transfer) Transaction {
 	tr := Transaction{
 		Seq:          t.Seq,
 		ID:           t.ID,
 		At:           t.PostedAt,
-		Org:          t.Metadata[metaOrg],
 		Product:      Product(t.Unit),
 		Quantity:     t.Amount.IntPart(),
-		Event:        t.Metadata[metaEvent],
 		Actor:        t.Actor,
-		RequestID:    t.Metadata[metaRequest],
 		Subscription: t.Metadata[metaSubscription],
+	}
+	// seats/<org>/event/<event>/<unit>
+	if parts := strings.SplitN(string(t.Credit), "/", 5); len(parts) == 5 && parts[2] == "event" {
+		tr.Event = parts[3]
+	}
+	// seats/<org>/req/<request ID> or seats/<org>/auto/...
+	if parts := strings.SplitN(string(t.ID), "/", 4); len(parts) == 4 {
+		tr.Org = parts[1]
+		if parts[2] == "req" {
+			tr.RequestID = parts[3]
+		}
 	}
 	switch t.Code {
 	case codePurchase:
