@@ -345,12 +345,12 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 	}
 	now := s.clock.Now()
 	want := ledger.Transfer{
-		ID:       requestTransferID(org, requestID),
-		Debit:    poolAccount(org, p),
-		Credit:   eventAccount(org, event, p),
-		Amount:   decimal.NewFromInt(qty),
-		Code:     codeTransfer,
-		Actor:    actor,
+		ID:     requestTransferID(org, requestID),
+		Debit:  poolAccount(org, p),
+		Credit: eventAccount(org, event, p),
+		Amount: decimal.NewFromInt(qty),
+		Code:   codeTransfer,
+		Actor:  actor,
 	}
 	var out ledger.Transfer
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -505,12 +505,12 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 				}
 			}
 			ts = append(ts, ledger.Transfer{
-				ID:       autoTransferID(org, a.Event, a.Reached),
-				Debit:    pool,
-				Credit:   credit,
-				Amount:   decimal.NewFromInt(a.Seats),
-				Code:     codeAuto,
-				Actor:    s.checkActor,
+				ID:     autoTransferID(org, a.Event, a.Reached),
+				Debit:  pool,
+				Credit: credit,
+				Amount: decimal.NewFromInt(a.Seats),
+				Code:   codeAuto,
+				Actor:  s.checkActor,
 			})
 		}
 		if _, err := b.PostGroup(ctx, ts); err != nil {

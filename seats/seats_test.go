@@ -583,9 +583,13 @@ seat,10,2,8
 		t.Errorf("CSV mismatch (-want +got):\n%s", diff)
 	}
 	for name, mk := range map[string]func() (seats.Table, error){
-		"Overview":   func() (seats.Table, error) { return f.svc.OverviewTable(f.ctx, "acme", "bob") },
-		"History":    func() (seats.Table, error) { return f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "bob"}) },
-		"Workspaces": func() (seats.Table, error) { return f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "bob"}) },
+		"Overview": func() (seats.Table, error) { return f.svc.OverviewTable(f.ctx, "acme", "bob") },
+		"History": func() (seats.Table, error) {
+			return f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "bob"})
+		},
+		"Workspaces": func() (seats.Table, error) {
+			return f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "bob"})
+		},
 		"HistoryOrg": func() (seats.Table, error) { return f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Actor: "ana"}) },
 		"WsOrg":      func() (seats.Table, error) { return f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Actor: "ana"}) },
 	} {
