@@ -56,10 +56,13 @@ func WriteCSV(w io.Writer, t Table) error {
 	if err := cw.Write(t.Header()); err != nil {
 		return fmt.Errorf("write CSV header: %w", err)
 	}
-	out := make([]string, len(t.Columns))
+	var out []string
 	for row, err := range t.Rows {
 		if err != nil {
 			return fmt.Errorf("write CSV %s: %w", t.Name, err)
+		}
+		if cap(out) < len(row) {
+			out = make([]string, len(row))
 		}
 		for i, c := range row {
 			if i < len(t.Columns) && t.Columns[i].Kind != Text {

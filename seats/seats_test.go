@@ -621,6 +621,21 @@ seat,10,2,8
 	}
 }
 
+// A hand-made table may have rows wider than its header: the extra cells
+// are text.
+func TestWriteCSV_WideRow(t *testing.T) {
+	table := seats.Table{Columns: []seats.Column{{Name: "n", Kind: seats.Integer}}, Rows: func(yield func([]string, error) bool) {
+		_ = yield([]string{"-1", "=x"}, nil) && yield([]string{"2"}, nil)
+	}}
+	var buf bytes.Buffer
+	if err := seats.WriteCSV(&buf, table); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "n\n-1,'=x\n2\n"; got != want {
+		t.Errorf("WriteCSV = %q, want %q", got, want)
+	}
+}
+
 // failingRoles fails every role check.
 type failingRoles struct{}
 
