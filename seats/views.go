@@ -53,14 +53,19 @@ func transactionOf(t ledger.Transfer) Transaction {
 		Subscription: t.Metadata[metaSubscription],
 	}
 	// seats/<org>/event/<event>/<unit>
-	if parts := strings.SplitN(string(t.Credit), "/", 5); len(parts) == 5 && parts[2] == "event" {
-		tr.Event = parts[3]
+	if _, rest, ok := strings.Cut(string(t.Credit), "/"); ok {
+		if _, rest, ok = strings.Cut(rest, "/"); ok {
+			if ev, ok := strings.CutPrefix(rest, "event/"); ok {
+				tr.Event, _, _ = strings.Cut(ev, "/")
+			}
+		}
 	}
 	// seats/<org>/req/<request ID> or seats/<org>/auto/...
-	if parts := strings.SplitN(string(t.ID), "/", 4); len(parts) == 4 {
-		tr.Org = parts[1]
-		if parts[2] == "req" {
-			tr.RequestID = parts[3]
+	if _, rest, ok := strings.Cut(string(t.ID), "/"); ok {
+		var kind string
+		tr.Org, rest, _ = strings.Cut(rest, "/")
+		if kind, rest, ok = strings.Cut(rest, "/"); ok && kind == "req" {
+			tr.RequestID = rest
 		}
 	}
 	switch t.Code {
