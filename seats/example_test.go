@@ -81,3 +81,48 @@ func ExampleService_TransferSeats() {
 	// true 6
 	// transfer 6 seats to event "e1": seats: organization "acme" has 4 seat available, 6 requested; purchase more or transfer fewer
 }
+
+// ExampleService_CheckConsumption shows the check's order when the pool
+// runs short: earliest start first, the event at which the pool runs out
+// gets what is left, upcoming events wait, and modules are never assigned.
+func ExampleService_CheckConsumption() {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
+	svc, _ := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk})
+	svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 10, Subscription: "sub-1", Actor: "billing", RequestID: "p1"})
+	now := clk.Now()
+	for _, e := range []seats.NewEvent{
+		{ID: "b-live", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 6, Modules: []string{"polls"}},
+		{ID: "a-past", Start: now.Add(-48 * time.Hour), End: now.Add(-40 * time.Hour), Participants: 7},
+		{ID: "c-soon", Start: now.Add(time.Hour), End: now.Add(2 * time.Hour), Participants: 4},
+	} {
+		e.Org = "acme"
+		svc.CreateEvent(ctx, e)
+	}
+	res, _ := svc.CheckConsumption(ctx, "acme")
+	for _, a := range res.Assigned {
+		fmt.Printf("assigned %d to %s\n", a.Seats, a.Event)
+	}
+	for _, m := range res.Missing {
+		fmt.Printf("%s still misses %d seats and modules %v\n", m.ID, m.SeatsMissing, m.ModulesMissing)
+	}
+	again, _ := svc.CheckConsumption(ctx, "acme")
+	fmt.Println("second run assigns", len(again.Assigned))
+	// Output:
+	// assigned 7 to a-past
+	// assigned 3 to b-live
+	// b-live still misses 3 seats and modules [polls]
+	// second run assigns 0
+}
+
+// ExampleNeutralize shows the cells a CSV export makes inert.
+func ExampleNeutralize() {
+	for _, cell := range []string{"=SUM(A1:A9)", "@cmd", "-2+3", "Town Hall"} {
+		fmt.Println(seats.Neutralize(cell))
+	}
+	// Output:
+	// '=SUM(A1:A9)
+	// '@cmd
+	// '-2+3
+	// Town Hall
+}
