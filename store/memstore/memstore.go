@@ -29,6 +29,8 @@ type Store struct {
 	// log is the running transaction's undo log for the ledger's hot records,
 	// kept here so its memory is reused: one transaction runs at a time.
 	log []undoEntry
+
+	seats seatsTables
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -43,6 +45,7 @@ func New() *Store {
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		seats:     newSeatsTables(),
 	}
 }
 
