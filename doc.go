@@ -9,6 +9,7 @@
 //	                 balances at any time, journal, Verify; the Store/Tx contract
 //	passes           pay per access: session passes and their usage log
 //	seats            pooled seats and advanced modules transferred to events
+//	seats/seatsxlsx  the seats exports as XLSX, a module of its own
 //	licenses         an organization's license pool and each member's lifecycle
 //	store/memstore   the in-memory store of every facet (the embedded default)
 //	store/storetest  the conformance suite every store must pass

@@ -632,20 +632,22 @@ type lockSet struct {
 }
 
 func (l *lockSet) get(id AccountID) *AccountState {
-	i, ok := slices.BinarySearchFunc(l.accounts, id, func(a AccountState, id AccountID) int {
-		return strings.Compare(string(a.ID), string(id))
-	})
-	if !ok {
-		return nil
+	if i, ok := l.index(id); ok {
+		return &l.accounts[i]
 	}
-	return &l.accounts[i]
+	return nil
 }
 
+func (l *lockSet) index(id AccountID) (int, bool) {
+	return slices.BinarySearchFunc(l.accounts, id, func(a AccountState, id AccountID) int {
+		return strings.Compare(string(a.ID), string(id))
+	})
+}
+
+// touch marks a locked account as changed by this write.
 func (l *lockSet) touch(a *AccountState) {
-	for i := range l.accounts {
-		if &l.accounts[i] == a {
-			l.dirty[i] = true
-		}
+	if i, ok := l.index(a.ID); ok {
+		l.dirty[i] = true
 	}
 }
 

@@ -25,6 +25,7 @@ func run(w io.Writer) error {
 	}{
 		{"The ledger", ledgerChapter},
 		{"Session passes", passesChapter},
+		{"Seats and modules", seatsChapter},
 	}
 	for i, c := range chapters {
 		if i > 0 {

@@ -31,6 +31,7 @@ type Store struct {
 	log []undoEntry
 
 	passes passesTables
+	seats seatsTables
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -46,6 +47,7 @@ func New() *Store {
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
 		passes:    newPassesTables(),
+		seats:     newSeatsTables(),
 	}
 }
 
