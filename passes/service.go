@@ -558,6 +558,11 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 		}
 	}
 	if _, err := tx.UsageInsert(ctx, u); err != nil {
+		if errors.Is(err, ledger.ErrAlreadyExists) {
+			// Not there when this transaction looked: a concurrent login
+			// with the same request ID committed first.
+			return Decision{}, fmt.Errorf("a concurrent login with request ID %q finished first; retry to read its decision: %w", r.RequestID, err)
+		}
 		return Decision{}, err
 	}
 	return d, nil

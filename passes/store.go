@@ -30,8 +30,10 @@ type Tx interface {
 	FieldList(ctx context.Context, workspace string) ([]FieldDef, error)
 
 	// AccessLock returns the guest's access window to the session and locks
-	// it for the rest of the transaction: concurrent logins of one guest to
-	// one session are ordered by this record.
+	// it, or the place it would take if the guest has none yet, for the rest
+	// of the transaction: concurrent logins of one guest to one session are
+	// ordered by this record. A guest without a window is an error matching
+	// ledger.ErrNotFound (and AccessInsert may follow).
 	AccessLock(ctx context.Context, session, guest string) (Access, error)
 	// AccessInsert stores a new access window; (Session, Guest) is unique.
 	AccessInsert(ctx context.Context, a Access) error
