@@ -31,7 +31,7 @@ type Store struct {
 	log []undoEntry
 
 	passes passesTables
-	seats seatsTables
+	seats  seatsTables
 }
 
 var _ ledger.Store = (*Store)(nil)
