@@ -21,6 +21,7 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("UsageListing", func(t *testing.T) { testPassesUsageListing(t, newStore) })
 	t.Run("OneGuestConcurrently", func(t *testing.T) { testPassesOneGuestConcurrently(t, newStore) })
 	t.Run("NoOversell", func(t *testing.T) { testPassesNoOversell(t, newStore) })
+	t.Run("SameRequestConcurrently", func(t *testing.T) { testPassesSameRequestConcurrently(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
@@ -500,4 +501,46 @@ func verifyLedger(t *testing.T, st Store) {
 	for _, d := range r.Discrepancies {
 		t.Errorf("Verify: %s", d)
 	}
+}
+
+// testPassesSameRequestConcurrently: one login request sent many times at
+// once (a client retrying eagerly) spends once, writes one row, and every
+// copy gets the same decision.
+func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	var wg sync.WaitGroup
+	ds := make([]passes.Decision, workers)
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: "same"})
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatalf("copy %d: %v", w, errs[w])
+		}
+		if diff := cmp.Diff(ds[0], ds[w]); diff != "" {
+			t.Errorf("copy %d decided otherwise (-copy 0 +copy %d):\n%s", w, w, diff)
+		}
+	}
+	if bal, _ := svc.Balance(ctx, "acme"); bal != 8 {
+		t.Errorf("balance %d, want 8: one spend of 2", bal)
+	}
+	page, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+	if err != nil || len(page.Rows) != 1 {
+		t.Errorf("log = %d rows, %v; want 1", len(page.Rows), err)
+	}
+	verifyLedger(t, st)
 }
