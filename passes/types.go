@@ -98,8 +98,14 @@ type Usage struct {
 	Owner       string // the session owner's e-mail
 	PassType    PassType
 
-	Passes       int64 // passes this login spent: 0, 1 or 2 with the built-in types
-	BalanceAfter int64 // the workspace's balance after this login
+	Passes int64 // passes this login spent: 0, 1 or 2 with the built-in types
+	// BalanceAfter is the workspace's balance after this login: the spend's
+	// ledger balance, or for a row that spent nothing the balance its
+	// transaction read. Spending rows take the balance account's lock, so on
+	// every store their BalanceAfter follows Seq; a row that spent nothing
+	// takes no lock, so on a store that runs transactions concurrently it may
+	// show the balance from just before a spend that committed alongside it.
+	BalanceAfter int64
 	// Transfer is the ledger transfer that spent the passes; empty when
 	// nothing was spent.
 	Transfer string
