@@ -54,6 +54,16 @@ func (b *Book) DefineUnit(ctx context.Context, u Unit) (Unit, error) {
 		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
 	}
 	if err := b.tx.UnitInsert(ctx, u); err != nil {
+		if errors.Is(err, ErrAlreadyExists) {
+			// A concurrent transaction defined it first: the same outcome as
+			// finding it above.
+			if got, gerr := b.tx.UnitGet(ctx, u.Code); gerr == nil {
+				if got.Scale != u.Scale {
+					return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, &ConflictError{Kind: "unit", ID: u.Code, Field: "scale"})
+				}
+				return got, nil
+			}
+		}
 		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
 	}
 	return u, nil
@@ -93,6 +103,16 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	a.CreatedAt = b.now
 	st := AccountState{Account: a, Scale: u.Scale}
 	if err := b.tx.AccountInsert(ctx, st); err != nil {
+		if errors.Is(err, ErrAlreadyExists) {
+			// A concurrent transaction created it first: the same outcome as
+			// finding it above.
+			if got, gerr := b.tx.AccountGet(ctx, a.ID); gerr == nil {
+				if field := accountDiff(got.Account, a); field != "" {
+					return Account{}, fmt.Errorf("create account %q: %w", a.ID, &ConflictError{Kind: "account", ID: string(a.ID), Field: field})
+				}
+				return got.Account, nil
+			}
+		}
 		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
 	}
 	return a, nil

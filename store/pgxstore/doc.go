@@ -1,8 +1,10 @@
-// Package pgxstore keeps allot's ledger in PostgreSQL, through pgx.
+// Package pgxstore keeps allot's ledger and its domain records in
+// PostgreSQL, through pgx.
 //
-// It implements ledger.Store and ledger.Tx over real tables that services
-// may query with SQL, and passes the storetest conformance suite. It is a Go
-// module of its own, so the core module never requires pgx.
+// It implements ledger.Store and ledger.Tx, and the seats facet
+// (Store.Seats, for seats.New), over real tables that services may query
+// with SQL, and passes the storetest conformance suite. It is a Go module of
+// its own, so the core module never requires pgx.
 //
 // # Tables
 //
@@ -19,8 +21,17 @@
 //     Indexed by (debit, seq) and (credit, seq) for account histories.
 //   - allot_holds: holds with their status; pending holds are indexed by
 //     (debit, expires_at) in a partial index.
+//   - allot_seat_pools: one row per organization and product (org, product,
+//     purchased, assigned, created_at), the counters the seats service keeps
+//     beside the pool's ledger account. CHECK constraints refuse negative
+//     counters and assigned above purchased.
+//   - allot_seat_events: the organizations' events (id, org, name,
+//     start_at, end_at, participants, modules, seats_assigned,
+//     modules_assigned, created_at, updated_at), modules as sorted text
+//     arrays; indexed by (org, start_at, id) for listings and the
+//     consumption check.
 //
-// The passes facet (migration 0002) adds passes_sessions, passes_fields
+// The passes facet (migration 0003) adds passes_sessions, passes_fields
 // (unique by name and by position per workspace), passes_access (one row
 // per guest and session; a row with NULL times is the placeholder a login
 // locks while the guest has no window) and passes_usage (the usage log,
@@ -53,8 +64,15 @@
 // account's history is in commit order. Holds change only under their debit
 // account's lock.
 //
+// The seats facet works the same way: every write of a pool's units first
+// locks the pool's row (PoolLock, SELECT ... FOR UPDATE), so writers of one
+// pool queue, and at READ COMMITTED the events a writer reads are locked too
+// (FOR NO KEY UPDATE), since a seat transfer and a module transfer to one
+// event hold different pools.
+//
 // Store.InTx begins the transaction lazily with its first statement. If that
-// statement locks accounts (every post, group and batch), it runs at READ
+// statement locks accounts (every post, group and batch) or a seats pool
+// (every purchase, transfer and consumption check), it runs at READ
 // COMMITTED, where waiting for a lock is cheap and never fails. Otherwise it
 // runs at REPEATABLE READ, so a read made of several statements (Balance,
 // Verify, a history page) sees one snapshot; at READ COMMITTED, a write

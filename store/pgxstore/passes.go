@@ -14,7 +14,7 @@ import (
 )
 
 // This file is the passes facet: the passes.Tx methods over the tables of
-// migrations/0002_passes.sql.
+// migrations/0003_passes.sql.
 
 var _ passes.Tx = (*Tx)(nil)
 

@@ -6,8 +6,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// queries holds the SQL of the ledger facet with its table names qualified
-// by the store's schema.
+// queries holds the SQL of the facets with their table names qualified by
+// the store's schema.
 type queries struct {
 	schema string
 	prefix string // `"schema".` or empty
@@ -19,6 +19,8 @@ type queries struct {
 	holdsUpdate, accountVersions, holdsExisting  string
 	accountCols, transferCols, holdCols          string
 	accountsTable, transfersTable, holdsTable    string
+
+	seats seatsQueries
 }
 
 const (
@@ -85,5 +87,6 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
 WHERE h.id = u.id`)
 	q.accountVersions = sql(`SELECT id, version FROM {s}allot_accounts WHERE id = ANY($1::text[])`)
 	q.holdsExisting = sql(`SELECT id FROM {s}allot_holds WHERE id = ANY($1::text[])`)
+	q.seats = newSeatsQueries(sql)
 	return q
 }

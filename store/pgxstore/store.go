@@ -117,7 +117,7 @@ func (s *Store) WithTx(tx pgx.Tx) *Store {
 // everything it wrote is rolled back and no lock it took is left behind.
 //
 // Isolation: a transaction whose first statement locks accounts (every post)
-// runs at READ COMMITTED, and one that starts by reading runs at REPEATABLE
+// or a seats pool (every seats write) runs at READ COMMITTED, and one that starts by reading runs at REPEATABLE
 // READ, so multi-statement reads such as Balance and Verify see one snapshot.
 // The ledger's writes are decided under row locks (SELECT ... FOR NO KEY
 // UPDATE, taken in ID order), which makes their results serializable at

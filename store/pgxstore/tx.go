@@ -33,6 +33,7 @@ type Tx struct {
 	lazyBegin     bool // BEGIN is still to be sent, ahead of the first statement
 	readCommitted bool // begin at READ COMMITTED whatever the first statement
 	begun         bool // BEGIN was sent
+	snapshot      bool // BEGIN chose REPEATABLE READ
 	sent          bool // some statement was sent
 	prefix        []string
 
@@ -63,8 +64,9 @@ func (t *Tx) check(ctx context.Context) error {
 
 // run sends b's statements in one round trip, after the due prefix
 // statements, and runs their callbacks. locks says whether b's first
-// statement locks rows; if it is the transaction's first statement, the
-// transaction begins at READ COMMITTED, else at REPEATABLE READ.
+// statement locks rows (AccountsLock, PoolLock); if it is the transaction's
+// first statement, the transaction begins at READ COMMITTED, else at
+// REPEATABLE READ.
 func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	t.prefetched = nil
 	if err := t.check(ctx); err != nil {
@@ -76,6 +78,7 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 			pre = append(pre, "BEGIN ISOLATION LEVEL READ COMMITTED")
 		} else {
 			pre = append(pre, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+			t.snapshot = true
 		}
 		t.lazyBegin, t.begun = false, true
 	}
@@ -95,6 +98,20 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 		t.note(err)
 	}
 	return err
+}
+
+// snapshotReads reports whether a statement that reads without locking,
+// sent now, runs at REPEATABLE READ: the transaction began at that level, or
+// has not begun and would begin at it. Such a transaction cannot update a
+// row that changed after its snapshot (PostgreSQL reports a serialization
+// failure, and InTx runs it again), so what it read before updating is what
+// it updates. At READ COMMITTED, and in a caller's transaction, whose level
+// is unknown, a read that an update will rely on must lock its rows.
+func (t *Tx) snapshotReads() bool {
+	if t.lazyBegin {
+		return !t.readCommitted
+	}
+	return t.snapshot
 }
 
 // note records a statement's failure.
