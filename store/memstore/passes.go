@@ -16,13 +16,12 @@ type passesTables struct {
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
 	access   map[accessKey]passes.Access
 	usage    map[string]*usageLog // by workspace, ordered by Seq
-	byReq    map[requestKey]int   // index in usage[workspace]
+
 	seq      int64                // the last Seq given
 }
 
 type accessKey struct{ session, guest string }
 
-type requestKey struct{ workspace, request string }
 
 func newPassesTables() passesTables {
 	return passesTables{
@@ -30,7 +29,6 @@ func newPassesTables() passesTables {
 		fields:   make(map[string][]passes.FieldDef),
 		access:   make(map[accessKey]passes.Access),
 		usage:    make(map[string]*usageLog),
-		byReq:    make(map[requestKey]int),
 	}
 }
 
@@ -202,25 +200,25 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		return 0, err
 	}
 	tb := &t.s.passes
-	k := requestKey{u.Workspace, u.RequestID}
-	if _, ok := tb.byReq[k]; ok {
-		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
-	}
 	log := tb.usage[u.Workspace]
 	if log == nil {
-		log = &usageLog{}
+		log = &usageLog{byReq: make(map[string]int)}
 		tb.usage[u.Workspace] = log
 	}
+	if _, ok := log.byReq[u.RequestID]; ok {
+		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+	}
+	req := u.RequestID
 	tb.seq++
 	u = copyUsage(u)
 	u.Seq = tb.seq
 	n := log.n
 	log.append(u)
-	tb.byReq[k] = n
+	log.byReq[req] = n
 	t.undo = append(t.undo, func() {
 		tb.seq--
 		log.truncate(n)
-		delete(tb.byReq, k)
+		delete(log.byReq, req)
 	})
 	return u.Seq, nil
 }
@@ -230,12 +228,15 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 	if err := t.check(ctx); err != nil {
 		return passes.Usage{}, err
 	}
-	tb := &t.s.passes
-	i, ok := tb.byReq[requestKey{workspace, requestID}]
+	log := t.s.passes.usage[workspace]
+	if log == nil {
+		return passes.Usage{}, errRequestNotFound
+	}
+	i, ok := log.byReq[requestID]
 	if !ok {
 		return passes.Usage{}, errRequestNotFound
 	}
-	return copyUsage(*tb.usage[workspace].at(i)), nil
+	return copyUsage(*log.at(i)), nil
 }
 
 // UsageList implements passes.Tx.
@@ -271,6 +272,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 type usageLog struct {
 	chunks [][]passes.Usage
 	n      int
+	byReq  map[string]int // request ID -> row index
 }
 
 const usageChunk = 1024
