@@ -17,11 +17,10 @@ type passesTables struct {
 	access   map[accessKey]passes.Access
 	usage    map[string]*usageLog // by workspace, ordered by Seq
 
-	seq      int64                // the last Seq given
+	seq int64 // the last Seq given
 }
 
 type accessKey struct{ session, guest string }
-
 
 func newPassesTables() passesTables {
 	return passesTables{
