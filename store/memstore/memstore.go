@@ -30,7 +30,8 @@ type Store struct {
 	// kept here so its memory is reused: one transaction runs at a time.
 	log []undoEntry
 
-	seats seatsTables
+	passes passesTables
+	seats  seatsTables
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -45,6 +46,7 @@ func New() *Store {
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		passes:    newPassesTables(),
 		seats:     newSeatsTables(),
 	}
 }

@@ -31,6 +31,12 @@
 //     arrays; indexed by (org, start_at, id) for listings and the
 //     consumption check.
 //
+// The passes facet (migration 0003) adds passes_sessions, passes_fields
+// (unique by name and by position per workspace), passes_access (one row
+// per guest and session; a row with NULL times is the placeholder a login
+// locks while the guest has no window) and passes_usage (the usage log,
+// unique by workspace and request ID, indexed for its filters).
+//
 // IDs use the "C" collation, so listings order them as Go compares strings.
 // Amounts are numeric, stored exactly as the ledger computed them;
 // timestamps are timestamptz in microseconds, and a zero time.Time (a hold
