@@ -274,7 +274,7 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 		return nil, err
 	}
 	var doneBuf [4]bool
-	done := doneBuf[:0] // posted before, or taken by a hold
+	var done []bool // posted before, or taken by a hold
 	if len(ix.ids) <= len(doneBuf) {
 		done = doneBuf[:len(ix.ids)]
 	} else {
