@@ -25,6 +25,8 @@ type Store struct {
 	holds     map[ledger.TransferID]*ledger.Hold
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]map[ledger.TransferID]struct{} // stored-pending holds by debit account
+
+	licenses licensesTables
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -39,6 +41,7 @@ func New() *Store {
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		licenses:  newLicensesTables(),
 	}
 }
 
