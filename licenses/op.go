@@ -30,7 +30,8 @@ type teamRec struct {
 func (s *Service) inOp(ctx context.Context, fn func(o *op) error) error {
 	return s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, s.clock.Now())
-		return fn(&op{ctx: ctx, tx: tx, b: b, now: b.Now()})
+		o := op{ctx: ctx, tx: tx, b: b, now: b.Now()}
+		return fn(&o)
 	})
 }
 
@@ -285,8 +286,15 @@ func (o *op) summary() (Summary, error) {
 		Teams:      make([]TeamUsage, len(teams)),
 	}
 	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
+	j := 0 // both lists are ordered by team ID
 	for i, t := range teams {
-		s.Teams[i] = TeamUsage{Team: t.ID, Active: t.Active, Pending: t.Pending - exp.ByTeam[t.ID]}
+		s.Teams[i] = TeamUsage{Team: t.ID, Active: t.Active, Pending: t.Pending}
+		for j < len(exp.ByTeam) && exp.ByTeam[j].Team < t.ID {
+			j++
+		}
+		if j < len(exp.ByTeam) && exp.ByTeam[j].Team == t.ID {
+			s.Teams[i].Pending -= exp.ByTeam[j].Count
+		}
 	}
 	return s, nil
 }

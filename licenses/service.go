@@ -747,7 +747,9 @@ func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledg
 // members.
 func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
 	var sum Summary
-	err := s.inOp(ctx, func(o *op) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		// Read only: no Book needed, the same instant a Book would use.
+		o := op{ctx: ctx, tx: tx, now: s.clock.Now().UTC().Truncate(time.Microsecond)}
 		if err := o.loadOrg(org); err != nil {
 			return err
 		}

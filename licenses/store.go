@@ -76,10 +76,16 @@ func (m Member) InTeam(team string) bool {
 
 // ExpiredCounts is how many members stored as pending have an invitation
 // that expired at or before an instant: in the whole organization and per
-// team (teams with none are left out).
+// team, ordered by team ID (teams with none are left out).
 type ExpiredCounts struct {
 	Total  int64
-	ByTeam map[string]int64
+	ByTeam []TeamCount
+}
+
+// TeamCount is a count of one team's members.
+type TeamCount struct {
+	Team  string
+	Count int64
 }
 
 // MemberListParams select a page of an organization's members, ordered by

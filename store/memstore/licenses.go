@@ -11,32 +11,43 @@ import (
 	"github.com/allot-dev/allot/licenses"
 )
 
-// licensesTables are the licenses facet's records and indexes.
+// licensesTables are the licenses facet's records and indexes, by
+// organization.
 type licensesTables struct {
-	orgs     map[string]*licenses.Org
-	teams    map[licKey]*licenses.Team
-	teamIx   map[string]*sortedIndex[string] // team IDs by org
-	members  map[licKey]*licenses.Member
-	memberIx map[string]*sortedIndex[string] // e-mails by org
-	// expiries of the members stored as pending with an expiry, by org and
-	// by org and team: what LicenseExpiredCount counts without a scan.
-	expiry     map[string]*expiryIndex
-	teamExpiry map[string]map[string]*expiryIndex
+	orgs map[string]*licOrg
 }
 
-// licKey is an organization and a team ID or an e-mail.
-type licKey struct{ org, id string }
+// licOrg is one organization's tables. It exists once any of its records
+// does; rec is set once the organization's own record is inserted.
+type licOrg struct {
+	rec       *licenses.Org
+	teams     map[string]*licTeam
+	teamOrder []*licTeam // by ID
+	members   map[string]*licenses.Member
+	memberIx  sortedIndex[string] // e-mails
+	// expiries of the members stored as pending with an expiry: what
+	// LicenseExpiredCount counts without a scan. Each team has its own.
+	expiry expiryIndex
+}
+
+type licTeam struct {
+	rec    licenses.Team
+	expiry expiryIndex
+}
 
 func newLicensesTables() licensesTables {
-	return licensesTables{
-		orgs:       make(map[string]*licenses.Org),
-		teams:      make(map[licKey]*licenses.Team),
-		teamIx:     make(map[string]*sortedIndex[string]),
-		members:    make(map[licKey]*licenses.Member),
-		memberIx:   make(map[string]*sortedIndex[string]),
-		expiry:     make(map[string]*expiryIndex),
-		teamExpiry: make(map[string]map[string]*expiryIndex),
+	return licensesTables{orgs: make(map[string]*licOrg)}
+}
+
+// org returns the organization's tables, creating them if create is set
+// (nil otherwise).
+func (lt *licensesTables) org(id string, create bool) *licOrg {
+	o := lt.orgs[id]
+	if o == nil && create {
+		o = &licOrg{teams: make(map[string]*licTeam), members: make(map[string]*licenses.Member)}
+		lt.orgs[id] = o
 	}
+	return o
 }
 
 var _ licenses.Tx = (*Tx)(nil)
@@ -56,11 +67,11 @@ func (t *Tx) LicenseOrgGet(ctx context.Context, org string) (licenses.Org, error
 	if err := t.check(ctx); err != nil {
 		return licenses.Org{}, err
 	}
-	o, ok := t.s.licenses.orgs[org]
-	if !ok {
-		return licenses.Org{}, fmt.Errorf("memstore: license organization %q: %w", org, ledger.ErrNotFound)
+	o := t.s.licenses.org(org, false)
+	if o == nil || o.rec == nil {
+		return licenses.Org{}, &ledger.NotFoundError{Kind: "license organization", ID: org}
 	}
-	return *o, nil
+	return *o.rec, nil
 }
 
 // LicenseOrgInsert implements licenses.Tx.
@@ -68,12 +79,12 @@ func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	lt := &t.s.licenses
-	if _, ok := lt.orgs[o.ID]; ok {
+	lo := t.s.licenses.org(o.ID, true)
+	if lo.rec != nil {
 		return fmt.Errorf("memstore: license organization %q: %w", o.ID, ledger.ErrAlreadyExists)
 	}
-	lt.orgs[o.ID] = &o
-	t.undo = append(t.undo, func() { delete(lt.orgs, o.ID) })
+	lo.rec = &o
+	t.undo = append(t.undo, func() { lo.rec = nil })
 	return nil
 }
 
@@ -82,10 +93,11 @@ func (t *Tx) LicenseOrgUpdate(ctx context.Context, o licenses.Org) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.licenses.orgs[o.ID]
-	if !ok {
-		return fmt.Errorf("memstore: license organization %q: %w", o.ID, ledger.ErrNotFound)
+	lo := t.s.licenses.org(o.ID, false)
+	if lo == nil || lo.rec == nil {
+		return &ledger.NotFoundError{Kind: "license organization", ID: o.ID}
 	}
+	cur := lo.rec
 	old := *cur
 	*cur = o
 	t.undo = append(t.undo, func() { *cur = old })
@@ -97,11 +109,12 @@ func (t *Tx) LicenseTeamGet(ctx context.Context, org, team string) (licenses.Tea
 	if err := t.check(ctx); err != nil {
 		return licenses.Team{}, err
 	}
-	tm, ok := t.s.licenses.teams[licKey{org, team}]
-	if !ok {
-		return licenses.Team{}, fmt.Errorf("memstore: license team %q of %q: %w", team, org, ledger.ErrNotFound)
+	if o := t.s.licenses.org(org, false); o != nil {
+		if tm := o.teams[team]; tm != nil {
+			return tm.rec, nil
+		}
 	}
-	return *tm, nil
+	return licenses.Team{}, &ledger.NotFoundError{Kind: "license team", ID: org + "/" + team}
 }
 
 // LicenseTeamInsert implements licenses.Tx.
@@ -109,21 +122,17 @@ func (t *Tx) LicenseTeamInsert(ctx context.Context, tm licenses.Team) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	lt := &t.s.licenses
-	k := licKey{tm.Org, tm.ID}
-	if _, ok := lt.teams[k]; ok {
+	o := t.s.licenses.org(tm.Org, true)
+	if _, ok := o.teams[tm.ID]; ok {
 		return fmt.Errorf("memstore: license team %q of %q: %w", tm.ID, tm.Org, ledger.ErrAlreadyExists)
 	}
-	lt.teams[k] = &tm
-	ix := lt.teamIx[tm.Org]
-	if ix == nil {
-		ix = &sortedIndex[string]{}
-		lt.teamIx[tm.Org] = ix
-	}
-	ix.add(tm.ID)
+	rec := &licTeam{rec: tm}
+	o.teams[tm.ID] = rec
+	i, _ := slices.BinarySearchFunc(o.teamOrder, tm.ID, func(x *licTeam, id string) int { return cmp.Compare(x.rec.ID, id) })
+	o.teamOrder = slices.Insert(o.teamOrder, i, rec)
 	t.undo = append(t.undo, func() {
-		delete(lt.teams, k)
-		ix.remove(tm.ID)
+		delete(o.teams, tm.ID)
+		o.teamOrder = slices.DeleteFunc(o.teamOrder, func(x *licTeam) bool { return x == rec })
 	})
 	return nil
 }
@@ -133,13 +142,16 @@ func (t *Tx) LicenseTeamUpdate(ctx context.Context, tm licenses.Team) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.licenses.teams[licKey{tm.Org, tm.ID}]
-	if !ok {
-		return fmt.Errorf("memstore: license team %q of %q: %w", tm.ID, tm.Org, ledger.ErrNotFound)
+	var cur *licTeam
+	if o := t.s.licenses.org(tm.Org, false); o != nil {
+		cur = o.teams[tm.ID]
 	}
-	old := *cur
-	*cur = tm
-	t.undo = append(t.undo, func() { *cur = old })
+	if cur == nil {
+		return &ledger.NotFoundError{Kind: "license team", ID: tm.Org + "/" + tm.ID}
+	}
+	old := cur.rec
+	cur.rec = tm
+	t.undo = append(t.undo, func() { cur.rec = old })
 	return nil
 }
 
@@ -148,14 +160,13 @@ func (t *Tx) LicenseTeamList(ctx context.Context, org string) ([]licenses.Team, 
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	ix := t.s.licenses.teamIx[org]
-	if ix == nil {
+	o := t.s.licenses.org(org, false)
+	if o == nil || len(o.teamOrder) == 0 {
 		return nil, nil
 	}
-	ids := ix.after("")
-	out := make([]licenses.Team, len(ids))
-	for i, id := range ids {
-		out[i] = *t.s.licenses.teams[licKey{org, id}]
+	out := make([]licenses.Team, len(o.teamOrder))
+	for i, tm := range o.teamOrder {
+		out[i] = tm.rec
 	}
 	return out, nil
 }
@@ -165,11 +176,12 @@ func (t *Tx) LicenseMemberGet(ctx context.Context, org, email string) (licenses.
 	if err := t.check(ctx); err != nil {
 		return licenses.Member{}, err
 	}
-	m, ok := t.s.licenses.members[licKey{org, email}]
-	if !ok {
-		return licenses.Member{}, fmt.Errorf("memstore: license member %q of %q: %w", email, org, ledger.ErrNotFound)
+	if o := t.s.licenses.org(org, false); o != nil {
+		if m := o.members[email]; m != nil {
+			return copyMember(*m), nil
+		}
 	}
-	return copyMember(*m), nil
+	return licenses.Member{}, &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email}
 }
 
 // LicenseMemberInsert implements licenses.Tx.
@@ -177,24 +189,18 @@ func (t *Tx) LicenseMemberInsert(ctx context.Context, m licenses.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	lt := &t.s.licenses
-	k := licKey{m.Org, m.Email}
-	if _, ok := lt.members[k]; ok {
+	o := t.s.licenses.org(m.Org, true)
+	if _, ok := o.members[m.Email]; ok {
 		return fmt.Errorf("memstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrAlreadyExists)
 	}
 	m = copyMember(m)
-	lt.members[k] = &m
-	ix := lt.memberIx[m.Org]
-	if ix == nil {
-		ix = &sortedIndex[string]{}
-		lt.memberIx[m.Org] = ix
-	}
-	ix.add(m.Email)
-	lt.indexExpiry(m, true)
+	o.members[m.Email] = &m
+	o.memberIx.add(m.Email)
+	o.indexExpiry(m, true)
 	t.undo = append(t.undo, func() {
-		delete(lt.members, k)
-		ix.remove(m.Email)
-		lt.indexExpiry(m, false)
+		delete(o.members, m.Email)
+		o.memberIx.remove(m.Email)
+		o.indexExpiry(m, false)
 	})
 	return nil
 }
@@ -204,19 +210,22 @@ func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	lt := &t.s.licenses
-	cur, ok := lt.members[licKey{m.Org, m.Email}]
-	if !ok {
-		return fmt.Errorf("memstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrNotFound)
+	var cur *licenses.Member
+	o := t.s.licenses.org(m.Org, false)
+	if o != nil {
+		cur = o.members[m.Email]
+	}
+	if cur == nil {
+		return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email}
 	}
 	old := *cur
 	m = copyMember(m)
-	lt.indexExpiry(old, false)
-	lt.indexExpiry(m, true)
+	o.indexExpiry(old, false)
+	o.indexExpiry(m, true)
 	*cur = m
 	t.undo = append(t.undo, func() {
-		lt.indexExpiry(m, false)
-		lt.indexExpiry(old, true)
+		o.indexExpiry(m, false)
+		o.indexExpiry(old, true)
 		*cur = old
 	})
 	return nil
@@ -227,20 +236,21 @@ func (t *Tx) LicenseMemberDelete(ctx context.Context, org, email string) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	lt := &t.s.licenses
-	k := licKey{org, email}
-	cur, ok := lt.members[k]
-	if !ok {
-		return fmt.Errorf("memstore: license member %q of %q: %w", email, org, ledger.ErrNotFound)
+	var cur *licenses.Member
+	o := t.s.licenses.org(org, false)
+	if o != nil {
+		cur = o.members[email]
 	}
-	ix := lt.memberIx[org]
-	delete(lt.members, k)
-	ix.remove(email)
-	lt.indexExpiry(*cur, false)
+	if cur == nil {
+		return &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email}
+	}
+	delete(o.members, email)
+	o.memberIx.remove(email)
+	o.indexExpiry(*cur, false)
 	t.undo = append(t.undo, func() {
-		lt.members[k] = cur
-		ix.add(email)
-		lt.indexExpiry(*cur, true)
+		o.members[email] = cur
+		o.memberIx.add(email)
+		o.indexExpiry(*cur, true)
 	})
 	return nil
 }
@@ -250,13 +260,13 @@ func (t *Tx) LicenseMemberList(ctx context.Context, p licenses.MemberListParams)
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	ix := t.s.licenses.memberIx[p.Org]
-	if ix == nil {
+	o := t.s.licenses.org(p.Org, false)
+	if o == nil {
 		return nil, nil
 	}
 	var out []licenses.Member
-	for _, email := range ix.after(p.After) {
-		out = append(out, copyMember(*t.s.licenses.members[licKey{p.Org, email}]))
+	for _, email := range o.memberIx.after(p.After) {
+		out = append(out, copyMember(*o.members[email]))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}
@@ -265,59 +275,43 @@ func (t *Tx) LicenseMemberList(ctx context.Context, p licenses.MemberListParams)
 }
 
 // LicenseExpiredCount implements licenses.Tx: binary searches in the
-// organization's expiry index and in each of its teams' that has entries.
+// organization's expiry index and in each of its teams'.
 func (t *Tx) LicenseExpiredCount(ctx context.Context, org string, by time.Time) (licenses.ExpiredCounts, error) {
 	if err := t.check(ctx); err != nil {
 		return licenses.ExpiredCounts{}, err
 	}
-	lt := &t.s.licenses
 	var c licenses.ExpiredCounts
-	ix := lt.expiry[org]
-	if ix == nil {
+	o := t.s.licenses.org(org, false)
+	if o == nil {
 		return c, nil
 	}
 	at := by.UnixMicro()
-	if c.Total = ix.count(at); c.Total == 0 {
+	if c.Total = o.expiry.count(at); c.Total == 0 {
 		return c, nil
 	}
-	for team, tix := range lt.teamExpiry[org] {
-		if n := tix.count(at); n > 0 {
+	for _, tm := range o.teamOrder {
+		if n := tm.expiry.count(at); n > 0 {
 			if c.ByTeam == nil {
-				c.ByTeam = make(map[string]int64)
+				c.ByTeam = make([]licenses.TeamCount, 0, len(o.teamOrder))
 			}
-			c.ByTeam[team] = n
+			c.ByTeam = append(c.ByTeam, licenses.TeamCount{Team: tm.rec.ID, Count: n})
 		}
 	}
 	return c, nil
 }
 
 // indexExpiry adds m to (or removes it from) the expiry indexes if it is
-// stored as pending with an expiry.
-func (lt *licensesTables) indexExpiry(m licenses.Member, add bool) {
+// stored as pending with an expiry. A member's teams exist: the service
+// checks each team before it adds it.
+func (o *licOrg) indexExpiry(m licenses.Member, add bool) {
 	if m.State != licenses.StatePending || m.ExpiresAt.IsZero() {
 		return
 	}
 	e := expiryEntry{at: m.ExpiresAt.UnixMicro(), email: m.Email}
-	ix := lt.expiry[m.Org]
-	if ix == nil {
-		ix = &expiryIndex{}
-		lt.expiry[m.Org] = ix
-	}
-	ix.set(e, add)
-	byTeam := lt.teamExpiry[m.Org]
-	if byTeam == nil {
-		byTeam = make(map[string]*expiryIndex)
-		lt.teamExpiry[m.Org] = byTeam
-	}
+	o.expiry.set(e, add)
 	for _, team := range m.Teams {
-		tix := byTeam[team]
-		if tix == nil {
-			tix = &expiryIndex{}
-			byTeam[team] = tix
-		}
-		tix.set(e, add)
-		if len(tix.entries) == 0 {
-			delete(byTeam, team)
+		if tm := o.teams[team]; tm != nil {
+			tm.expiry.set(e, add)
 		}
 	}
 }
