@@ -7,6 +7,7 @@ import (
 
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/licenses"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
@@ -15,6 +16,7 @@ import (
 // facet allot defines.
 type Store interface {
 	ledger.Store
+	Licenses() licenses.Store
 }
 
 // Factory returns a new, empty store for one test. It may register cleanup
@@ -24,6 +26,7 @@ type Factory func(t *testing.T) Store
 // Run runs the whole conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore Factory) {
 	t.Run("Ledger", func(t *testing.T) { runLedger(t, newStore) })
+	t.Run("Licenses", func(t *testing.T) { runLicenses(t, newStore) })
 }
 
 // start is the fake clock's first reading in every test: a Sunday of a
