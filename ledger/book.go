@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -225,9 +226,8 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 		return err
 	}
 
-	// Static checks, and each ID's first occurrence.
-	first := make(map[TransferID]int, len(ts))
-	ids := make([]TransferID, 0, len(ts))
+	// Static checks, and each distinct ID with its first occurrence.
+	ix := idIndex{ids: make([]TransferID, 0, len(ts)), first: make([]int, 0, len(ts))}
 	accountIDs := make([]AccountID, 0, 2*len(ts))
 	for i, t := range ts {
 		if err := validateTransfer(t); err != nil {
@@ -236,14 +236,13 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 			}
 			continue
 		}
-		if _, ok := first[t.ID]; ok {
+		if _, ok := ix.find(t.ID); ok {
 			if atomic {
 				return nil, refuse(i, invalid("ID", "%q appears twice in the group; each transfer needs its own ID", t.ID))
 			}
 			continue // settled below, from its first occurrence
 		}
-		first[t.ID] = i
-		ids = append(ids, t.ID)
+		ix.add(t.ID, i)
 		accountIDs = append(accountIDs, t.Debit, t.Credit)
 	}
 
@@ -253,15 +252,18 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 	if err != nil {
 		return nil, err
 	}
-	done := make(map[TransferID]bool) // posted before, or refused
-	if len(ids) > 0 {
-		prior, err := b.tx.TransfersGet(ctx, ids)
+	done := make([]bool, len(ix.ids)) // posted before, or taken by a hold
+	ndone := 0
+	if len(ix.ids) > 0 {
+		prior, err := b.tx.TransfersGet(ctx, ix.ids)
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range prior {
-			i := first[p.ID]
-			done[p.ID] = true
+			k, _ := ix.find(p.ID)
+			i := ix.first[k]
+			done[k] = true
+			ndone++
 			if field := transferDiff(p, ts[i]); field != "" {
 				if err := refuse(i, &ConflictError{Kind: "transfer", ID: string(p.ID), Field: field}); err != nil {
 					return nil, err
@@ -271,25 +273,25 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 			res[i].Transfer = p
 		}
 	}
-	if len(done) < len(ids) {
-		holds, err := b.tx.HoldsGet(ctx, ids)
+	if ndone < len(ix.ids) {
+		holds, err := b.tx.HoldsGet(ctx, ix.ids)
 		if err != nil {
 			return nil, err
 		}
 		for _, h := range holds {
-			done[h.ID] = true
-			if err := refuse(first[h.ID], &ConflictError{Kind: "transfer", ID: string(h.ID), Field: "kind (the ID belongs to a hold)"}); err != nil {
+			k, _ := ix.find(h.ID)
+			done[k] = true
+			if err := refuse(ix.first[k], &ConflictError{Kind: "transfer", ID: string(h.ID), Field: "kind (the ID belongs to a hold)"}); err != nil {
 				return nil, err
 			}
 		}
 	}
 
 	at := b.postedAt(locked)
-	var posted []Transfer
-	var postedAt []int // index in res of each posted transfer
-	for _, id := range ids {
-		i := first[id]
-		if done[id] {
+	posted := make([]Transfer, 0, len(ix.ids))
+	postedFrom := make([]int, 0, len(ix.ids)) // index in ts of each posted transfer
+	for k, i := range ix.first {
+		if done[k] {
 			continue
 		}
 		t := ts[i]
@@ -302,26 +304,27 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 			continue
 		}
 		posted = append(posted, p)
-		postedAt = append(postedAt, i)
+		postedFrom = append(postedFrom, i)
 	}
 
 	if c := locked.changes(); len(c.Accounts) > 0 {
 		c.Transfers = posted
 		if err := b.tx.Apply(ctx, c); err != nil {
-			return nil, applyErr(err, "transfer", ids)
+			return nil, applyErr(err, "transfer", ix.ids)
 		}
 	}
 	// Apply numbered the transfers in place.
-	for k, i := range postedAt {
+	for k, i := range postedFrom {
 		res[i].Transfer = posted[k]
 	}
 	// A repeated ID shares its first occurrence's result if the contents
 	// agree.
 	for i, t := range ts {
-		j, ok := first[t.ID]
-		if !ok || j == i || res[i].Err != nil {
+		k, ok := ix.find(t.ID)
+		if !ok || ix.first[k] == i || res[i].Err != nil {
 			continue
 		}
+		j := ix.first[k]
 		if field := transferDiff(ts[j], t); field != "" {
 			res[i].Err = &ConflictError{Kind: "transfer", ID: string(t.ID), Field: field}
 			continue
@@ -329,6 +332,44 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 		res[i] = res[j]
 	}
 	return res, nil
+}
+
+// idIndex lists distinct transfer IDs in the order first seen, with the
+// position of each first occurrence. Small requests, the common case, are
+// searched linearly; large batches get a map.
+type idIndex struct {
+	ids   []TransferID
+	first []int
+	m     map[TransferID]int
+}
+
+const idIndexLinear = 16
+
+func (x *idIndex) find(id TransferID) (int, bool) {
+	if x.m != nil {
+		k, ok := x.m[id]
+		return k, ok
+	}
+	for k, v := range x.ids {
+		if v == id {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+func (x *idIndex) add(id TransferID, i int) {
+	x.ids = append(x.ids, id)
+	x.first = append(x.first, i)
+	switch {
+	case x.m != nil:
+		x.m[id] = len(x.ids) - 1
+	case len(x.ids) > idIndexLinear:
+		x.m = make(map[TransferID]int, 2*len(x.ids))
+		for k, v := range x.ids {
+			x.m[v] = k
+		}
+	}
 }
 
 // CreateHold reserves h.Amount on the debit account. Creating a hold again
@@ -545,20 +586,23 @@ func (b *Book) expiredHolds(ctx context.Context, id AccountID) ([]Hold, error) {
 
 // lock locks the accounts (sorted and deduplicated, the fixed order that
 // keeps concurrent writers free of deadlocks) and releases their expired
-// holds. Accounts that do not exist are left out; lookups report them.
+// holds. Accounts that do not exist are left out; lookups report them. It
+// sorts ids in place.
 func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
-	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	states, err := b.tx.AccountsLock(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	l := &lockSet{accounts: make([]*AccountState, len(states))}
-	for i := range states {
-		l.accounts[i] = &states[i]
+	l := &lockSet{accounts: states}
+	if len(states) <= len(l.dirtyBuf) {
+		l.dirty = l.dirtyBuf[:len(states)]
+	} else {
+		l.dirty = make([]bool, len(states))
 	}
-	for _, a := range l.accounts {
+	for i := range l.accounts {
+		a := &l.accounts[i]
 		if a.Held.Sign() == 0 {
 			continue
 		}
@@ -573,7 +617,7 @@ func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
 			l.expired = append(l.expired, h)
 		}
 		if len(expired) > 0 {
-			l.touch(a)
+			l.dirty[i] = true
 		}
 	}
 	return l, nil
@@ -581,35 +625,29 @@ func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
 
 // lockSet is the working copy of the accounts one write has locked.
 type lockSet struct {
-	accounts []*AccountState // sorted by ID
-	dirty    []bool
+	accounts []AccountState // sorted by ID
+	dirty    []bool         // accounts[i] was changed
+	dirtyBuf [4]bool
 	expired  []Hold // holds this write releases because they expired
 }
 
 func (l *lockSet) get(id AccountID) *AccountState {
-	i, ok := slices.BinarySearchFunc(l.accounts, id, func(a *AccountState, id AccountID) int {
-		switch {
-		case a.ID < id:
-			return -1
-		case a.ID > id:
-			return 1
-		}
-		return 0
-	})
-	if !ok {
-		return nil
+	if i, ok := l.index(id); ok {
+		return &l.accounts[i]
 	}
-	return l.accounts[i]
+	return nil
 }
 
+func (l *lockSet) index(id AccountID) (int, bool) {
+	return slices.BinarySearchFunc(l.accounts, id, func(a AccountState, id AccountID) int {
+		return strings.Compare(string(a.ID), string(id))
+	})
+}
+
+// touch marks a locked account as changed by this write.
 func (l *lockSet) touch(a *AccountState) {
-	if l.dirty == nil {
-		l.dirty = make([]bool, len(l.accounts))
-	}
-	for i, b := range l.accounts {
-		if b == a {
-			l.dirty[i] = true
-		}
+	if i, ok := l.index(a.ID); ok {
+		l.dirty[i] = true
 	}
 }
 
@@ -657,11 +695,20 @@ func (l *lockSet) move(t Transfer, at time.Time) (Transfer, error) {
 // each one version up, and the holds it released as expired.
 func (l *lockSet) changes() Changes {
 	var c Changes
-	for i, a := range l.accounts {
-		if l.dirty != nil && l.dirty[i] {
-			st := *a
+	all := true
+	for _, d := range l.dirty {
+		all = all && d
+	}
+	if all {
+		c.Accounts = l.accounts // the common case: no copy
+	}
+	for i := range l.accounts {
+		if l.dirty[i] {
+			st := &l.accounts[i]
 			st.Version++
-			c.Accounts = append(c.Accounts, st)
+			if !all {
+				c.Accounts = append(c.Accounts, *st)
+			}
 		}
 	}
 	if len(l.expired) > 0 {
@@ -675,7 +722,11 @@ func (a *AccountState) cover(amount decimal.Decimal) error {
 	if !a.Flags.Has(FlagNonNegative) {
 		return nil
 	}
-	if avail := a.Posted.Sub(a.Held); avail.Cmp(amount) < 0 {
+	avail := a.Posted
+	if a.Held.Sign() != 0 {
+		avail = avail.Sub(a.Held)
+	}
+	if avail.Cmp(amount) < 0 {
 		return &InsufficientBalanceError{Account: a.ID, Available: avail, Requested: amount}
 	}
 	return nil

@@ -51,17 +51,28 @@ func (l *Ledger) Clock() clock.Clock { return l.clock }
 
 // inBook runs fn on a Book in a transaction of its own.
 func inBook[T any](ctx context.Context, l *Ledger, fn func(*Book) (T, error)) (T, error) {
-	var out T
-	err := l.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		out, err = fn(NewBook(tx, l.clock.Now()))
-		return err
-	})
-	if err != nil {
+	c := &bookCall[T]{clock: l.clock, fn: fn}
+	if err := l.store.InTx(ctx, c.run); err != nil {
 		var zero T
 		return zero, err
 	}
-	return out, nil
+	return c.out, nil
+}
+
+// bookCall is one Ledger method's transaction: one allocation holds the
+// Book, the function and its result.
+type bookCall[T any] struct {
+	clock clock.Clock
+	fn    func(*Book) (T, error)
+	book  Book
+	out   T
+}
+
+func (c *bookCall[T]) run(tx Tx) error {
+	c.book = Book{tx: tx, now: c.clock.Now().UTC().Truncate(time.Microsecond)}
+	var err error
+	c.out, err = c.fn(&c.book)
+	return err
 }
 
 // DefineUnit registers a unit; see Book.DefineUnit.

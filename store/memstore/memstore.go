@@ -19,13 +19,18 @@ type Store struct {
 	units     map[string]ledger.Unit
 	accounts  map[ledger.AccountID]*ledger.AccountState
 	accountIx sortedIndex[ledger.AccountID]
-	journal   []ledger.Transfer // journal[i].Seq == i+1
+	journal   journal
 	transfers map[ledger.TransferID]int
 	byAccount map[ledger.AccountID][]int // journal indexes, ascending
 	holds     map[ledger.TransferID]*ledger.Hold
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]map[ledger.TransferID]struct{} // stored-pending holds by debit account
 
+	// log is the running transaction's undo log for the ledger's hot records,
+	// kept here so its memory is reused: one transaction runs at a time.
+	log []undoEntry
+
+	seats    seatsTables
 	licenses licensesTables
 }
 
@@ -41,6 +46,7 @@ func New() *Store {
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		seats:     newSeatsTables(),
 		licenses:  newLicensesTables(),
 	}
 }
@@ -65,12 +71,15 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 	}
 	defer func() { <-s.sem }()
 	t := &Tx{s: s}
+	s.log = s.log[:0]
 	committed := false
 	defer func() {
 		t.done = true
 		if !committed {
 			t.rollback()
 		}
+		clear(s.log) // drop references to old states
+		s.log = s.log[:0]
 	}()
 	if err := fn(t); err != nil {
 		return err
@@ -93,10 +102,13 @@ type Tx struct {
 var _ ledger.Tx = (*Tx)(nil)
 
 func (t *Tx) rollback() {
+	// The two logs touch disjoint records, so their relative order does not
+	// matter; each is undone newest first.
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
 	t.undo = nil
+	t.s.undoLedger()
 }
 
 func (t *Tx) check(ctx context.Context) error {
@@ -203,7 +215,7 @@ func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledge
 	var out []ledger.Transfer
 	for _, id := range ids {
 		if i, ok := t.s.transfers[id]; ok {
-			out = append(out, copyTransfer(t.s.journal[i]))
+			out = append(out, copyTransfer(*t.s.journal.at(i)))
 		}
 	}
 	return out, nil
@@ -221,15 +233,15 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 			return nil, nil
 		}
 	}
-	n := len(t.s.journal)
+	n := t.s.journal.len()
 	if idx != nil {
 		n = len(idx)
 	}
 	at := func(k int) *ledger.Transfer {
 		if idx != nil {
-			return &t.s.journal[idx[k]]
+			return t.s.journal.at(idx[k])
 		}
-		return &t.s.journal[k]
+		return t.s.journal.at(k)
 	}
 	keep := func(tr *ledger.Transfer) bool {
 		return (p.From.IsZero() || !tr.PostedAt.Before(p.From)) && (p.To.IsZero() || tr.PostedAt.Before(p.To))
@@ -351,25 +363,19 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 
 	for _, a := range c.Accounts {
 		cur := s.accounts[a.ID]
-		old := *cur
+		s.log = append(s.log, undoEntry{account: cur, old: *cur})
 		*cur = copyAccount(a)
-		t.undo = append(t.undo, func() { *cur = old })
 	}
 	for i := range c.Transfers {
 		tr := copyTransfer(c.Transfers[i])
-		tr.Seq = int64(len(s.journal) + 1)
+		k := s.journal.len()
+		tr.Seq = int64(k + 1)
 		c.Transfers[i].Seq = tr.Seq
-		k := len(s.journal)
-		s.journal = append(s.journal, tr)
+		s.journal.append(tr)
 		s.transfers[tr.ID] = k
 		s.byAccount[tr.Debit] = append(s.byAccount[tr.Debit], k)
 		s.byAccount[tr.Credit] = append(s.byAccount[tr.Credit], k)
-		t.undo = append(t.undo, func() {
-			s.journal = s.journal[:k]
-			delete(s.transfers, tr.ID)
-			s.byAccount[tr.Debit] = s.byAccount[tr.Debit][:len(s.byAccount[tr.Debit])-1]
-			s.byAccount[tr.Credit] = s.byAccount[tr.Credit][:len(s.byAccount[tr.Credit])-1]
-		})
+		s.log = append(s.log, undoEntry{journaled: true})
 	}
 	for _, h := range c.HoldsInsert {
 		h := copyHold(h)
@@ -472,4 +478,62 @@ func (x *sortedIndex[K]) after(k K) []K {
 		i++
 	}
 	return x.keys[i:]
+}
+
+// undoEntry undoes one ledger write: an account update (account set) or a
+// journal append (journaled set).
+type undoEntry struct {
+	account   *ledger.AccountState
+	old       ledger.AccountState
+	journaled bool
+}
+
+// undoLedger undoes the running transaction's ledger writes, newest first.
+func (s *Store) undoLedger() {
+	for i := len(s.log) - 1; i >= 0; i-- {
+		e := &s.log[i]
+		if e.account != nil {
+			*e.account = e.old
+			continue
+		}
+		k := s.journal.len() - 1
+		tr := s.journal.at(k)
+		delete(s.transfers, tr.ID)
+		s.byAccount[tr.Debit] = s.byAccount[tr.Debit][:len(s.byAccount[tr.Debit])-1]
+		s.byAccount[tr.Credit] = s.byAccount[tr.Credit][:len(s.byAccount[tr.Credit])-1]
+		s.journal.truncate(k)
+	}
+	clear(s.log)
+	s.log = s.log[:0]
+}
+
+// journal holds transfers in commit order in fixed-size chunks, so appending
+// never copies what is already there.
+type journal struct {
+	chunks [][]ledger.Transfer
+	n      int
+}
+
+const journalChunk = 1 << 12
+
+func (j *journal) len() int { return j.n }
+
+func (j *journal) at(i int) *ledger.Transfer {
+	return &j.chunks[i/journalChunk][i%journalChunk]
+}
+
+func (j *journal) append(t ledger.Transfer) {
+	if j.n%journalChunk == 0 && j.n/journalChunk == len(j.chunks) {
+		j.chunks = append(j.chunks, make([]ledger.Transfer, journalChunk))
+	}
+	*j.at(j.n) = t
+	j.n++
+}
+
+// truncate drops the transfers from n on.
+func (j *journal) truncate(n int) {
+	for i := n; i < j.n; i++ {
+		*j.at(i) = ledger.Transfer{}
+	}
+	j.n = n
 }

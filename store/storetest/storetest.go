@@ -8,6 +8,7 @@ import (
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
@@ -17,6 +18,7 @@ import (
 type Store interface {
 	ledger.Store
 	Licenses() licenses.Store
+	Seats() seats.Store
 }
 
 // Factory returns a new, empty store for one test. It may register cleanup
@@ -27,6 +29,7 @@ type Factory func(t *testing.T) Store
 func Run(t *testing.T, newStore Factory) {
 	t.Run("Ledger", func(t *testing.T) { runLedger(t, newStore) })
 	t.Run("Licenses", func(t *testing.T) { runLicenses(t, newStore) })
+	t.Run("Seats", func(t *testing.T) { runSeats(t, newStore) })
 }
 
 // start is the fake clock's first reading in every test: a Sunday of a

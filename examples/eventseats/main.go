@@ -1,0 +1,209 @@
+// Command eventseats tells the story of one organization's entitlements: it
+// buys seats and two advanced modules, its Entitlement manager transfers them
+// to a past and a live event, the live event grows beyond its seats and the
+// consumption check covers it, another event stays missing a module, and
+// both views are printed and exported as CSV (the seatsxlsx module writes the
+// same tables as XLSX; see its example). It runs on an in-memory store
+// and a fake clock, so its output is the same on every run.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/store/memstore"
+)
+
+func main() {
+	if err := run(os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "eventseats:", err)
+		os.Exit(1)
+	}
+}
+
+const (
+	org     = "northwind"
+	manager = "maria@northwind.test"
+)
+
+func run(w io.Writer) error {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 6, 10, 14, 0, 0, 0, time.UTC))
+	roles := &seats.StaticRoles{}
+	roles.Grant(org, manager)
+	svc, err := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk, Roles: roles})
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "-- Purchases (subscription SUB-2026-01)")
+	for _, p := range []seats.PurchaseRequest{
+		{Product: seats.Seats, Quantity: 120, RequestID: "inv-1001"},
+		{Product: seats.Module("polls"), Quantity: 2, RequestID: "inv-1002"},
+		{Product: seats.Module("breakouts"), Quantity: 1, RequestID: "inv-1003"},
+	} {
+		p.Org, p.Subscription, p.Actor = org, "SUB-2026-01", "billing"
+		t, err := svc.Purchase(ctx, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "bought %d %s\n", t.Quantity, t.Product)
+	}
+
+	now := clk.Now()
+	day := 24 * time.Hour
+	for _, e := range []seats.NewEvent{
+		{ID: "summit", Name: "Spring Summit", Start: now.Add(-30 * day), End: now.Add(-28 * day), Participants: 48, Modules: []string{"breakouts"}},
+		{ID: "webinar", Name: "Product Webinar", Start: now.Add(-time.Hour), End: now.Add(3 * time.Hour), Participants: 30, Modules: []string{"polls"}},
+		{ID: "townhall", Name: "Town Hall", Start: now.Add(-2 * time.Hour), End: now.Add(2 * time.Hour), Participants: 20, Modules: []string{"polls", "breakouts"}},
+		{ID: "launch", Name: "Launch Party", Start: now.Add(7 * day), End: now.Add(7*day + 4*time.Hour), Participants: 15},
+	} {
+		e.Org = org
+		if _, err := svc.CreateEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w, "\n-- Transfers by", manager)
+	seat := func(event string, n int64, req string) error {
+		t, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: manager, Event: event, Quantity: n, RequestID: req})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: %d seats -> %s\n", req, t.Quantity, t.Event)
+		return nil
+	}
+	module := func(event, name, req string) error {
+		t, err := svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: event, Module: name, RequestID: req})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s: module %s -> %s\n", req, t.Product.ModuleName(), t.Event)
+		return nil
+	}
+	for _, step := range []func() error{
+		func() error { return seat("summit", 48, "req-1") },
+		func() error { return module("summit", "breakouts", "req-2") },
+		func() error { return seat("webinar", 30, "req-3") },
+		func() error { return module("webinar", "polls", "req-4") },
+		func() error { return seat("townhall", 20, "req-5") },
+		func() error { return module("townhall", "polls", "req-6") },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintln(w, "\n-- Refusals")
+	if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: manager, Event: "webinar", Quantity: 30, RequestID: "req-3"}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "req-3 submitted twice: transferred once")
+	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "tom@northwind.test", Event: "launch", Quantity: 5, RequestID: "req-7"})
+	fmt.Fprintln(w, "tom (no role):", errors.Is(err, seats.ErrNotEntitlementManager))
+	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "townhall", Module: "breakouts", RequestID: "req-8"})
+	fmt.Fprintln(w, "breakouts for townhall:", errors.Is(err, seats.ErrInsufficient))
+	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "webinar", Module: "polls", RequestID: "req-9"})
+	fmt.Fprintln(w, "polls for webinar again:", errors.Is(err, seats.ErrModuleAlreadyAssigned))
+
+	fmt.Fprintln(w, "\n-- The webinar grows to 42 participants; the consumption check runs")
+	clk.Advance(30 * time.Minute)
+	if _, err := svc.SetParticipants(ctx, org, "webinar", 42); err != nil {
+		return err
+	}
+	res, err := svc.CheckConsumption(ctx, org)
+	if err != nil {
+		return err
+	}
+	for _, a := range res.Assigned {
+		fmt.Fprintf(w, "assigned %d seats to %s (now %d)\n", a.Seats, a.Event, a.Reached)
+	}
+	for _, m := range res.Missing {
+		fmt.Fprintf(w, "still missing on %s: %d seats, modules %v\n", m.ID, m.SeatsMissing, m.ModulesMissing)
+	}
+	again, err := svc.CheckConsumption(ctx, org)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "a second run assigns %d\n", len(again.Assigned))
+
+	fmt.Fprintln(w, "\n-- Overview")
+	pools, err := svc.Overview(ctx, org, manager)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%-18s %9s %8s %9s\n", "product", "purchased", "assigned", "available")
+	for _, p := range pools {
+		fmt.Fprintf(w, "%-18s %9d %8d %9d\n", p.Product, p.Purchased, p.Assigned, p.Available())
+	}
+	fmt.Fprintln(w, "\nseat transactions:")
+	page, err := svc.History(ctx, seats.HistoryQuery{Org: org, Actor: manager, Product: seats.Seats})
+	if err != nil {
+		return err
+	}
+	for _, t := range page.Transactions {
+		fmt.Fprintf(w, "%s %-8s %4d %-27s -> %-14s by %-21s request %s\n",
+			t.At.Format("2006-01-02 15:04"), t.Kind, t.Quantity, t.From, t.To, t.Actor, orDash(t.RequestID))
+	}
+
+	fmt.Fprintln(w, "\n-- Workspaces (live and past)")
+	ws, err := svc.Workspaces(ctx, seats.WorkspaceQuery{Org: org, Actor: manager, Statuses: []seats.Status{seats.StatusLive, seats.StatusPast}})
+	if err != nil {
+		return err
+	}
+	for _, x := range ws.Workspaces {
+		flag := ""
+		if x.Lacks() {
+			flag = "  <- missing " + strings.Join(x.ModulesMissing, " ")
+		}
+		line := fmt.Sprintf("%-9s %-5s participants %3d seats %3d modules used %-17s assigned %-10s%s",
+			x.ID, x.Status, x.Participants, x.SeatsAssigned, strings.Join(x.Modules, ","), strings.Join(x.ModulesAssigned, ","), flag)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+	missing, err := svc.Workspaces(ctx, seats.WorkspaceQuery{Org: org, Actor: manager, OnlyMissing: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(w, "missing entitlements, any status:")
+	for _, x := range missing.Workspaces {
+		fmt.Fprintf(w, " %s (%s, %d seats, modules %v)", x.ID, x.Status, x.SeatsMissing, x.ModulesMissing)
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "\n-- Export: overview.csv")
+	if err := export(w, func() (seats.Table, error) { return svc.OverviewTable(ctx, org, manager) }); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n-- Export: transactions.csv")
+	if err := export(w, func() (seats.Table, error) {
+		return svc.HistoryTable(ctx, seats.HistoryQuery{Org: org, Actor: manager})
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n-- Export: workspaces.csv")
+	return export(w, func() (seats.Table, error) {
+		return svc.WorkspacesTable(ctx, seats.WorkspaceQuery{Org: org, Actor: manager})
+	})
+}
+
+func export(w io.Writer, table func() (seats.Table, error)) error {
+	t, err := table()
+	if err != nil {
+		return err
+	}
+	return seats.WriteCSV(w, t)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,55 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/shopspring/decimal"
+)
+
+func TestNew_NeedsStore(t *testing.T) {
+	if _, err := ledger.New(nil, nil); err == nil {
+		t.Fatal("New(nil) succeeded, want an error naming the missing store")
+	}
+}
+
+// TestLedger_GroupChecksIDsBeforeMoves pins the order in which a group is
+// checked, found by the state machine: a reused ID anywhere in the group is
+// reported before a member that could not move, because IDs are checked for
+// every member before any balance is.
+func TestLedger_GroupChecksIDsBeforeMoves(t *testing.T) {
+	ctx := context.Background()
+	l, _ := ledger.New(memstore.New(), nil)
+	l.DefineUnit(ctx, ledger.Unit{Code: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "a", Unit: "pass", Flags: ledger.FlagNonNegative})
+	if _, err := l.Post(ctx, ledger.Transfer{ID: "t6", Debit: "issuer", Credit: "a", Amount: decimal.NewFromInt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.PostGroup(ctx, []ledger.Transfer{
+		{ID: "t1", Debit: "issuer", Credit: "a", Amount: decimal.RequireFromString("1.1")}, // finer than the scale
+		{ID: "t6", Debit: "issuer", Credit: "a", Amount: decimal.NewFromInt(1), Code: "buy"},
+	})
+	if !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("PostGroup = %v, want ErrConflict for t6", err)
+	}
+}
+
+// TestLedger_ZeroAmountMadeFineIsPositive is the other case the state
+// machine found: 0.1 of a unit of scale 0 is positive but too fine, an
+// ErrInvalid for its scale, not for its sign.
+func TestLedger_ZeroAmountMadeFineIsPositive(t *testing.T) {
+	ctx := context.Background()
+	l, _ := ledger.New(memstore.New(), nil)
+	l.DefineUnit(ctx, ledger.Unit{Code: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "a", Unit: "pass"})
+	_, err := l.Post(ctx, ledger.Transfer{ID: "t", Debit: "issuer", Credit: "a", Amount: decimal.RequireFromString("0.1")})
+	var inv *ledger.InvalidError
+	if !errors.As(err, &inv) || inv.Field != "Amount" {
+		t.Fatalf("Post(0.1 pass) = %v, want an *InvalidError on Amount", err)
+	}
+}

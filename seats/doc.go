@@ -1,0 +1,98 @@
+// Package seats keeps an organization's pools of seats and advanced modules
+// and their transfer to its events, as SpotMe Backstage does it.
+//
+// # Concepts
+//
+// A Product is Seats or an advanced module, Module(name); its string is the
+// ledger unit it counts ("seat", "module:<name>", scale 0). Purchase fills an
+// organization's pool of a product from a subscription. Each Event (a
+// workspace) needs one seat per participant and, for each advanced module it
+// uses, that module. An Entitlement manager of the organization moves seats
+// to an event with TransferSeats (a quantity) and a module with
+// TransferModule (a name, no quantity; an event holds a module at most
+// once). CheckConsumption assigns seats automatically to events that lack
+// them; modules are never assigned automatically.
+//
+// Every unit that moves is a ledger transfer inside the organization's own
+// accounts:
+//
+//	seats/<org>/purchases/<unit>         the issuer: minus what was purchased
+//	seats/<org>/pool/<unit>              the pool: what is available (non-negative)
+//	seats/<org>/event/<event>/<unit>     what the event received
+//
+// Transfer IDs come from the caller's request ID ("seats/<org>/req/<id>"),
+// so a double submit moves units once; the consumption check's transfers
+// are "seats/<org>/auto/<event>/<seats reached>". Transfers are final: there
+// is no undo, and an event keeps seats beyond its participants.
+//
+// # Invariants
+//
+// Per product, purchased = available + assigned, where available is the pool
+// account's balance and assigned the sum of the events' accounts. The pool
+// account is flagged non-negative, so the ledger, and the store behind it,
+// refuse to oversell. The Pool record's counters and each Event's
+// SeatsAssigned and ModulesAssigned change in the transaction that moves the
+// units, so the views never scan the journal or every event to count them;
+// the property tests compare them with the ledger after every action.
+//
+// # Roles
+//
+// Transfers and the views (Overview, History, Workspaces and their tables)
+// require the actor to hold the Entitlement manager role in the
+// organization, checked through Roles; StaticRoles is a ready in-memory
+// implementation. A refused actor gets an error matching
+// ErrNotEntitlementManager and nothing changes. Purchases, events and the
+// consumption check are the embedding service's own calls and check no
+// role.
+//
+// # Time
+//
+// An event's window is [Start, End): it is upcoming before Start, live from
+// Start until End, and past from End on. The consumption check covers live
+// and past events, whose participants have joined; it skips upcoming ones,
+// whose registrations may still fall, since assigned seats never return. An
+// Entitlement manager may transfer to an event of any status.
+//
+// # Consumption check
+//
+// CheckConsumption takes the live and past events in order of Start, then
+// ID, and gives each what it lacks while the pool lasts. When the pool runs
+// short, the event at which it runs out gets what is left and later events
+// get nothing (PlanConsumption). It runs in one transaction that locks the
+// seat pool first, so concurrent replicas take turns and the later ones find
+// nothing to do; a second run with nothing changed moves nothing.
+//
+// # Views and exports
+//
+// Overview gives purchased, assigned and available per product; History
+// pages the organization's transactions (oldest first, filtered by product,
+// event and time range), each with when, who, from, to, quantity and request
+// ID; Workspaces pages the events with their participants, seats and modules
+// assigned and what they lack, and with OnlyMissing set is the
+// missing-entitlements query. OverviewTable, HistoryTable and WorkspacesTable
+// export them as neutral rows that WriteCSV writes as CSV and the seatsxlsx
+// module as XLSX.
+//
+// # Errors
+//
+// Errors match the sentinels ErrNotEntitlementManager, ErrUnknownEvent,
+// ErrEventExists, ErrNoPool, ErrInsufficient, ErrModuleAlreadyAssigned,
+// ErrRequestReused and ErrInvalid; typed errors carry the details. A refused
+// operation changes nothing.
+//
+// # Concurrency
+//
+// A Service is safe for concurrent use. Every write locks the pool it moves
+// units from (Tx.PoolLock) before anything else, then the ledger accounts in
+// sorted order, so writers of one pool run one after the other and never
+// deadlock.
+//
+// # Example
+//
+//	svc, _ := seats.New(memstore.New().Seats(), &seats.Options{Roles: roles})
+//	svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 100,
+//		Subscription: "sub-1", Actor: "billing", RequestID: "p1"})
+//	svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff",
+//		Quantity: 40, RequestID: "r1"})
+//	res, _ := svc.CheckConsumption(ctx, "acme")
+package seats

@@ -1,0 +1,129 @@
+package seats
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors name the categories of failure. Match them with errors.Is;
+// the typed errors below carry the details and match their sentinel.
+var (
+	// ErrNotEntitlementManager: the actor lacks the Entitlement manager role
+	// in the organization.
+	ErrNotEntitlementManager = errors.New("seats: actor is not an Entitlement manager of the organization")
+	// ErrUnknownEvent: no event with that ID exists in the organization.
+	ErrUnknownEvent = errors.New("seats: unknown event")
+	// ErrEventExists: an event with that ID exists with other details.
+	ErrEventExists = errors.New("seats: event already exists")
+	// ErrNoPool: the organization never purchased the product.
+	ErrNoPool = errors.New("seats: organization has no pool of the product")
+	// ErrInsufficient: the pool has fewer units available than requested.
+	ErrInsufficient = errors.New("seats: not enough available in the pool")
+	// ErrModuleAlreadyAssigned: the event already holds the module.
+	ErrModuleAlreadyAssigned = errors.New("seats: module already assigned to the event")
+	// ErrRequestReused: a request ID was used before for a different request.
+	ErrRequestReused = errors.New("seats: request ID reused for a different request")
+	// ErrInvalid: the request is malformed (empty IDs, bad quantity, times).
+	ErrInvalid = errors.New("seats: invalid request")
+)
+
+// InvalidError says which field of a request was wrong and why.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("seats: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Is makes an *InvalidError match ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// NotEntitlementManagerError names the actor refused and the organization.
+type NotEntitlementManagerError struct {
+	Org   string
+	Actor string
+}
+
+func (e *NotEntitlementManagerError) Error() string {
+	return fmt.Sprintf("seats: %q is not an Entitlement manager of organization %q; ask one of its Entitlement managers to grant the role", e.Actor, e.Org)
+}
+
+// Is makes a *NotEntitlementManagerError match ErrNotEntitlementManager.
+func (e *NotEntitlementManagerError) Is(target error) bool {
+	return target == ErrNotEntitlementManager
+}
+
+// UnknownEventError names the event that was not found in the organization.
+type UnknownEventError struct {
+	Org   string
+	Event string
+}
+
+func (e *UnknownEventError) Error() string {
+	return fmt.Sprintf("seats: organization %q has no event %q; create it first", e.Org, e.Event)
+}
+
+// Is makes an *UnknownEventError match ErrUnknownEvent.
+func (e *UnknownEventError) Is(target error) bool { return target == ErrUnknownEvent }
+
+// NoPoolError names the product the organization never purchased.
+type NoPoolError struct {
+	Org     string
+	Product Product
+}
+
+func (e *NoPoolError) Error() string {
+	return fmt.Sprintf("seats: organization %q has not purchased %s; purchase it first", e.Org, e.Product)
+}
+
+// Is makes a *NoPoolError match ErrNoPool.
+func (e *NoPoolError) Is(target error) bool { return target == ErrNoPool }
+
+// InsufficientError says how much the pool had available and how much was
+// requested.
+type InsufficientError struct {
+	Org       string
+	Product   Product
+	Available int64
+	Requested int64
+}
+
+func (e *InsufficientError) Error() string {
+	return fmt.Sprintf("seats: organization %q has %d %s available, %d requested; purchase more or transfer fewer", e.Org, e.Available, e.Product, e.Requested)
+}
+
+// Is makes an *InsufficientError match ErrInsufficient.
+func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficient }
+
+// ModuleAlreadyAssignedError names the event that already holds the module.
+type ModuleAlreadyAssignedError struct {
+	Event  string
+	Module string
+}
+
+func (e *ModuleAlreadyAssignedError) Error() string {
+	return fmt.Sprintf("seats: event %q already holds module %q; a module is transferred to an event once", e.Event, e.Module)
+}
+
+// Is makes a *ModuleAlreadyAssignedError match ErrModuleAlreadyAssigned.
+func (e *ModuleAlreadyAssignedError) Is(target error) bool {
+	return target == ErrModuleAlreadyAssigned
+}
+
+// RequestReusedError names the request ID used before with other contents.
+type RequestReusedError struct {
+	RequestID string
+}
+
+func (e *RequestReusedError) Error() string {
+	return fmt.Sprintf("seats: request ID %q was already used for a different request; use a new request ID for a new request", e.RequestID)
+}
+
+// Is makes a *RequestReusedError match ErrRequestReused.
+func (e *RequestReusedError) Is(target error) bool { return target == ErrRequestReused }

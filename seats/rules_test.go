@@ -1,0 +1,146 @@
+package seats
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var t0 = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+
+func ev(id string, startH, endH int, participants, assigned int64) Event {
+	return Event{ID: id, Start: t0.Add(time.Duration(startH) * time.Hour), End: t0.Add(time.Duration(endH) * time.Hour),
+		Participants: participants, SeatsAssigned: assigned}
+}
+
+func TestStatusAt(t *testing.T) {
+	e := ev("e", 0, 2, 0, 0)
+	for _, tc := range []struct {
+		now  time.Time
+		want Status
+	}{
+		{t0.Add(-time.Microsecond), StatusUpcoming},
+		{t0, StatusLive},
+		{t0.Add(2*time.Hour - time.Microsecond), StatusLive},
+		{t0.Add(2 * time.Hour), StatusPast},
+	} {
+		if got := StatusAt(e, tc.now); got != tc.want {
+			t.Errorf("StatusAt(%v) = %s, want %s", tc.now, got, tc.want)
+		}
+	}
+}
+
+func TestShortfall(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		e           Event
+		wantSeats   int64
+		wantModules []string
+	}{
+		{"Covered", Event{Participants: 5, SeatsAssigned: 5}, 0, nil},
+		{"Surplus", Event{Participants: 3, SeatsAssigned: 5}, 0, nil},
+		{"Short", Event{Participants: 7, SeatsAssigned: 5}, 2, nil},
+		{"Modules", Event{Modules: []string{"a", "b", "c"}, ModulesAssigned: []string{"b", "z"}}, 0, []string{"a", "c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, m := Shortfall(tc.e)
+			if s != tc.wantSeats {
+				t.Errorf("seats = %d, want %d", s, tc.wantSeats)
+			}
+			if diff := cmp.Diff(tc.wantModules, m); diff != "" {
+				t.Errorf("modules mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestPlanConsumption(t *testing.T) {
+	now := t0.Add(10 * time.Hour)
+	for _, tc := range []struct {
+		name      string
+		events    []Event
+		available int64
+		want      []Assignment
+	}{
+		{"Nothing", nil, 10, nil},
+		{"EmptyPool", []Event{ev("a", 0, 1, 5, 0)}, 0, nil},
+		{"AllCovered", []Event{ev("a", 0, 1, 5, 2), ev("b", 1, 20, 3, 0)}, 10,
+			[]Assignment{{"a", 3, 5}, {"b", 3, 3}}},
+		{"OrderByStartThenID", []Event{ev("z", 2, 20, 1, 0), ev("b", 1, 20, 1, 0), ev("a", 1, 20, 1, 0)}, 10,
+			[]Assignment{{"a", 1, 1}, {"b", 1, 1}, {"z", 1, 1}}},
+		{"PartialThenNothing", []Event{ev("a", 0, 1, 5, 0), ev("b", 1, 2, 5, 0), ev("c", 2, 3, 1, 0)}, 7,
+			[]Assignment{{"a", 5, 5}, {"b", 2, 2}}},
+		{"SkipsUpcoming", []Event{ev("up", 11, 12, 5, 0), ev("live", 9, 11, 2, 0)}, 10,
+			[]Assignment{{"live", 2, 2}}},
+		{"SkipsSatisfied", []Event{ev("a", 0, 1, 5, 9), ev("b", 1, 2, 1, 0)}, 1,
+			[]Assignment{{"b", 1, 1}}},
+		{"NeverModules", []Event{{ID: "m", Start: t0, End: now, Modules: []string{"polls"}}}, 10, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := PlanConsumption(now, tc.events, tc.available)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("PlanConsumption mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestNeutralize(t *testing.T) {
+	for in, want := range map[string]string{
+		"":         "",
+		"plain":    "plain",
+		"=1+1":     "'=1+1",
+		"+1":       "'+1",
+		"-1":       "'-1",
+		"@SUM(A1)": "'@SUM(A1)",
+		"\tx":      "'\tx",
+		"\rx":      "'\rx",
+		"a=b":      "a=b",
+		"'already": "'already",
+	} {
+		if got := Neutralize(in); got != want {
+			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for _, s := range []string{"", "a/b", "a b", "a\x00", string(make([]byte, 201))} {
+		if err := validName("ID", s); !errors.Is(err, ErrInvalid) {
+			t.Errorf("validName(%q) = %v, want ErrInvalid", s, err)
+		}
+	}
+	if err := validName("ID", "evt-1_ü.x"); err != nil {
+		t.Errorf("validName(ok) = %v", err)
+	}
+}
+
+func TestProduct(t *testing.T) {
+	if Seats.IsModule() || Seats.ModuleName() != "" || Seats.validate() != nil {
+		t.Errorf("Seats is not a valid non-module product")
+	}
+	m := Module("polls")
+	if !m.IsModule() || m.ModuleName() != "polls" || m.String() != "module:polls" || m.validate() != nil {
+		t.Errorf("Module(polls) = %q, wrong", m)
+	}
+	for _, p := range []Product{"", "seats", Module(""), Module("a/b")} {
+		if err := p.validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("validate(%q) = %v, want ErrInvalid", p, err)
+		}
+	}
+}
+
+func TestEventCursor(t *testing.T) {
+	c := eventCursor(t0, "id:with:colons")
+	start, id, err := parseEventCursor(c)
+	if err != nil || !start.Equal(t0) || id != "id:with:colons" {
+		t.Errorf("parseEventCursor(%q) = %v, %q, %v", c, start, id, err)
+	}
+	for _, bad := range []string{"x", "12", "x:y", "12:"} {
+		if _, _, err := parseEventCursor(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("parseEventCursor(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -1,0 +1,676 @@
+package seats_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/allot-dev/allot/store/storetest"
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+)
+
+var start = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	t     *testing.T
+	ctx   context.Context
+	ms    *memstore.Store
+	clock *clock.Fake
+	roles *seats.StaticRoles
+	svc   *seats.Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(start), roles: &seats.StaticRoles{}}
+	f.roles.Grant("acme", "ana")
+	f.roles.Grant("globex", "gus")
+	svc, err := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: f.roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	return f
+}
+
+func (f *fixture) must(err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) buy(org string, p seats.Product, n int64, req string) {
+	f.t.Helper()
+	_, err := f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: org, Product: p, Quantity: n, Subscription: "sub-" + org, Actor: "billing", RequestID: req})
+	f.must(err)
+}
+
+// event creates an event starting startH hours after start, lasting durH.
+func (f *fixture) event(org, id string, startH, durH int, participants int64, modules ...string) {
+	f.t.Helper()
+	s := start.Add(time.Duration(startH) * time.Hour)
+	_, err := f.svc.CreateEvent(f.ctx, seats.NewEvent{ID: id, Org: org, Name: "Event " + id, Start: s, End: s.Add(time.Duration(durH) * time.Hour), Participants: participants, Modules: modules})
+	f.must(err)
+}
+
+func (f *fixture) seats(org, actor, event string, n int64, req string) (seats.Transaction, error) {
+	return f.svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: org, Actor: actor, Event: event, Quantity: n, RequestID: req})
+}
+
+func (f *fixture) module(org, actor, event, module, req string) (seats.Transaction, error) {
+	return f.svc.TransferModule(f.ctx, seats.ModuleTransfer{Org: org, Actor: actor, Event: event, Module: module, RequestID: req})
+}
+
+// state is everything the store holds for the test's organizations.
+type state struct {
+	Ledger storetest.State
+	Pools  []seats.Pool
+	Events []seats.Event
+}
+
+func (f *fixture) snapshot() state {
+	f.t.Helper()
+	var st state
+	var err error
+	st.Ledger, err = storetest.Snapshot(f.ctx, f.ms)
+	f.must(err)
+	f.must(f.ms.Seats().InTx(f.ctx, func(tx seats.Tx) error {
+		for _, org := range []string{"acme", "globex"} {
+			ps, err := tx.PoolList(f.ctx, org)
+			if err != nil {
+				return err
+			}
+			es, err := tx.EventList(f.ctx, seats.EventListParams{Org: org})
+			if err != nil {
+				return err
+			}
+			st.Pools = append(st.Pools, ps...)
+			st.Events = append(st.Events, es...)
+		}
+		return nil
+	}))
+	return st
+}
+
+var cmpOpts = cmp.Options{cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })}
+
+func (f *fixture) unchanged(before state) {
+	f.t.Helper()
+	if diff := cmp.Diff(before, f.snapshot(), cmpOpts); diff != "" {
+		f.t.Errorf("a refused operation changed the store (-before +after):\n%s", diff)
+	}
+}
+
+func (f *fixture) pool(org string, p seats.Product) seats.Pool {
+	f.t.Helper()
+	var out seats.Pool
+	f.must(f.ms.Seats().InTx(f.ctx, func(tx seats.Tx) error {
+		var err error
+		out, err = tx.PoolLock(f.ctx, org, p)
+		return err
+	}))
+	return out
+}
+
+func (f *fixture) getEvent(org, id string) seats.Event {
+	f.t.Helper()
+	e, err := f.svc.Event(f.ctx, org, id)
+	f.must(err)
+	return e
+}
+
+// standard: acme has 10 seats and 2 polls modules, events live (e1) and
+// past (e0) and upcoming (e9); globex has 5 seats and its event g1.
+func standard(t *testing.T) *fixture {
+	f := newFixture(t)
+	f.buy("acme", seats.Seats, 10, "p1")
+	f.buy("acme", seats.Module("polls"), 2, "p2")
+	f.buy("globex", seats.Seats, 5, "p1")
+	f.event("acme", "e0", -48, 8, 3)
+	f.event("acme", "e1", -1, 8, 4, "polls")
+	f.event("acme", "e9", 48, 8, 2)
+	f.event("globex", "g1", -1, 8, 2)
+	return f
+}
+
+func TestNew(t *testing.T) {
+	if _, err := seats.New(nil, nil); err == nil {
+		t.Error("New(nil) succeeded, want an error")
+	}
+	svc, err := seats.New(memstore.New().Seats(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The default roles grant nobody.
+	_, err = svc.Overview(context.Background(), "acme", "ana")
+	if !errors.Is(err, seats.ErrNotEntitlementManager) {
+		t.Errorf("Overview with default roles = %v, want ErrNotEntitlementManager", err)
+	}
+}
+
+func TestSeats_TransferSeats(t *testing.T) {
+	f := standard(t)
+	tr, err := f.seats("acme", "ana", "e1", 4, "r1")
+	f.must(err)
+	want := seats.Transaction{Kind: seats.KindTransfer, Org: "acme", Product: seats.Seats, Quantity: 4, From: "pool", To: "event:e1", Event: "e1", Actor: "ana", RequestID: "r1"}
+	got := tr
+	got.Seq, got.ID, got.At = 0, "", time.Time{}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("transaction mismatch (-want +got):\n%s", diff)
+	}
+	if !tr.At.Equal(start) {
+		t.Errorf("At = %v, want %v", tr.At, start)
+	}
+	if p := f.pool("acme", seats.Seats); p.Purchased != 10 || p.Assigned != 4 || p.Available() != 6 {
+		t.Errorf("pool = %+v, want 10 purchased, 4 assigned", p)
+	}
+	if e := f.getEvent("acme", "e1"); e.SeatsAssigned != 4 {
+		t.Errorf("e1 SeatsAssigned = %d, want 4", e.SeatsAssigned)
+	}
+
+	t.Run("RetryTransfersOnce", func(t *testing.T) {
+		before := f.snapshot()
+		again, err := f.seats("acme", "ana", "e1", 4, "r1")
+		f.must(err)
+		if again.Seq != tr.Seq || again.ID != tr.ID {
+			t.Errorf("retry returned %+v, want the original %+v", again, tr)
+		}
+		f.unchanged(before)
+	})
+	t.Run("ToPastAndUpcomingEvents", func(t *testing.T) {
+		f.must(second(f.seats("acme", "ana", "e0", 1, "r-past")))
+		f.must(second(f.seats("acme", "ana", "e9", 1, "r-up")))
+	})
+
+	refusals := []struct {
+		name string
+		do   func() error
+		want error
+	}{
+		{"NotManager", func() error { return second(f.seats("acme", "bob", "e1", 1, "x1")) }, seats.ErrNotEntitlementManager},
+		{"ManagerOfAnotherOrg", func() error { return second(f.seats("acme", "gus", "e1", 1, "x2")) }, seats.ErrNotEntitlementManager},
+		{"EmptyActor", func() error { return second(f.seats("acme", "", "e1", 1, "x3")) }, seats.ErrInvalid},
+		{"UnknownEvent", func() error { return second(f.seats("acme", "ana", "nope", 1, "x4")) }, seats.ErrUnknownEvent},
+		{"EventOfAnotherOrg", func() error { return second(f.seats("acme", "ana", "g1", 1, "x5")) }, seats.ErrUnknownEvent},
+		{"MoreThanThePool", func() error { return second(f.seats("acme", "ana", "e1", 5, "x6")) }, seats.ErrInsufficient},
+		{"ZeroQuantity", func() error { return second(f.seats("acme", "ana", "e1", 0, "x7")) }, seats.ErrInvalid},
+		{"NegativeQuantity", func() error { return second(f.seats("acme", "ana", "e1", -1, "x8")) }, seats.ErrInvalid},
+		{"NoRequestID", func() error { return second(f.seats("acme", "ana", "e1", 1, "")) }, seats.ErrInvalid},
+		{"RequestReusedOtherQuantity", func() error { return second(f.seats("acme", "ana", "e1", 1, "r1")) }, seats.ErrRequestReused},
+		{"RequestReusedOtherEvent", func() error { return second(f.seats("acme", "ana", "e0", 4, "r1")) }, seats.ErrRequestReused},
+		{"RequestReusedByModule", func() error { return second(f.module("acme", "ana", "e1", "polls", "r1")) }, seats.ErrRequestReused},
+		{"NoPoolInOrg", func() error { return second(f.module("acme", "ana", "e1", "qna", "x9")) }, seats.ErrNoPool},
+		{"BadOrg", func() error { return second(f.seats("a/b", "ana", "e1", 1, "x10")) }, seats.ErrInvalid},
+	}
+	for _, tc := range refusals {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.snapshot()
+			err := tc.do()
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			f.unchanged(before)
+		})
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func TestSeats_TransferModule(t *testing.T) {
+	f := standard(t)
+	tr, err := f.module("acme", "ana", "e1", "polls", "m1")
+	f.must(err)
+	if tr.Quantity != 1 || tr.Product != seats.Module("polls") || tr.Kind != seats.KindTransfer {
+		t.Errorf("transaction = %+v, want 1 module:polls", tr)
+	}
+	if e := f.getEvent("acme", "e1"); !cmp.Equal(e.ModulesAssigned, []string{"polls"}) {
+		t.Errorf("ModulesAssigned = %v, want [polls]", e.ModulesAssigned)
+	}
+	t.Run("RetrySameRequest", func(t *testing.T) {
+		before := f.snapshot()
+		f.must(second(f.module("acme", "ana", "e1", "polls", "m1")))
+		f.unchanged(before)
+	})
+	t.Run("SecondTimeRefused", func(t *testing.T) {
+		before := f.snapshot()
+		_, err := f.module("acme", "ana", "e1", "polls", "m2")
+		var me *seats.ModuleAlreadyAssignedError
+		if !errors.Is(err, seats.ErrModuleAlreadyAssigned) || !errors.As(err, &me) || me.Event != "e1" || me.Module != "polls" {
+			t.Errorf("err = %v, want *ModuleAlreadyAssignedError for e1/polls", err)
+		}
+		f.unchanged(before)
+	})
+	t.Run("PoolEmpties", func(t *testing.T) {
+		f.must(second(f.module("acme", "ana", "e0", "polls", "m3")))
+		before := f.snapshot()
+		_, err := f.module("acme", "ana", "e9", "polls", "m4")
+		var ie *seats.InsufficientError
+		if !errors.As(err, &ie) || ie.Available != 0 || ie.Requested != 1 {
+			t.Errorf("err = %v, want *InsufficientError 0 available, 1 requested", err)
+		}
+		f.unchanged(before)
+	})
+	t.Run("EmptyModuleName", func(t *testing.T) {
+		if _, err := f.module("acme", "ana", "e1", "", "m5"); !errors.Is(err, seats.ErrInvalid) {
+			t.Errorf("err = %v, want ErrInvalid", err)
+		}
+	})
+}
+
+func TestSeats_Purchase(t *testing.T) {
+	f := newFixture(t)
+	f.buy("acme", seats.Seats, 10, "p1")
+	before := f.snapshot()
+	f.buy("acme", seats.Seats, 10, "p1") // retry
+	f.unchanged(before)
+	f.buy("acme", seats.Seats, 5, "p2")
+	if p := f.pool("acme", seats.Seats); p.Purchased != 15 || p.Assigned != 0 {
+		t.Errorf("pool = %+v, want 15 purchased", p)
+	}
+	for _, tc := range []struct {
+		name string
+		r    seats.PurchaseRequest
+		want error
+	}{
+		{"Reused", seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 11, Subscription: "sub-acme", Actor: "billing", RequestID: "p1"}, seats.ErrRequestReused},
+		{"NoSubscription", seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Actor: "billing", RequestID: "p3"}, seats.ErrInvalid},
+		{"NoActor", seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", RequestID: "p3"}, seats.ErrInvalid},
+		{"BadProduct", seats.PurchaseRequest{Org: "acme", Product: "gold", Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p3"}, seats.ErrInvalid},
+		{"ZeroQuantity", seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Subscription: "s", Actor: "billing", RequestID: "p3"}, seats.ErrInvalid},
+		{"NoRequest", seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing"}, seats.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.snapshot()
+			if _, err := f.svc.Purchase(f.ctx, tc.r); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			f.unchanged(before)
+		})
+	}
+}
+
+func TestSeats_Events(t *testing.T) {
+	f := newFixture(t)
+	n := seats.NewEvent{ID: "e1", Org: "acme", Name: "Kickoff", Start: start, End: start.Add(time.Hour), Participants: 3, Modules: []string{"qna", "polls", "qna"}}
+	e, err := f.svc.CreateEvent(f.ctx, n)
+	f.must(err)
+	if !cmp.Equal(e.Modules, []string{"polls", "qna"}) {
+		t.Errorf("Modules = %v, want sorted and unique", e.Modules)
+	}
+	if _, err := f.svc.CreateEvent(f.ctx, n); err != nil {
+		t.Errorf("creating the same event again = %v, want nil", err)
+	}
+	other := n
+	other.Org = "globex"
+	before := f.snapshot()
+	if _, err := f.svc.CreateEvent(f.ctx, other); !errors.Is(err, seats.ErrEventExists) {
+		t.Errorf("same ID in another org = %v, want ErrEventExists", err)
+	}
+	for name, bad := range map[string]seats.NewEvent{
+		"EndBeforeStart":      {ID: "x", Org: "acme", Start: start, End: start},
+		"NoStart":             {ID: "x", Org: "acme", End: start},
+		"NegativeParticipant": {ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Participants: -1},
+		"BadModule":           {ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Modules: []string{"a b"}},
+		"NoID":                {Org: "acme", Start: start, End: start.Add(time.Hour)},
+		"SubMicrosecond":      {ID: "x", Org: "acme", Start: start, End: start.Add(time.Nanosecond)},
+	} {
+		if _, err := f.svc.CreateEvent(f.ctx, bad); !errors.Is(err, seats.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := f.svc.SetParticipants(f.ctx, "acme", "e1", -1); !errors.Is(err, seats.ErrInvalid) {
+		t.Errorf("SetParticipants(-1) = %v, want ErrInvalid", err)
+	}
+	if _, err := f.svc.SetParticipants(f.ctx, "globex", "e1", 1); !errors.Is(err, seats.ErrUnknownEvent) {
+		t.Errorf("SetParticipants(other org) = %v, want ErrUnknownEvent", err)
+	}
+	if _, err := f.svc.SetModules(f.ctx, "acme", "e1", []string{"a/b"}); !errors.Is(err, seats.ErrInvalid) {
+		t.Errorf("SetModules(bad) = %v, want ErrInvalid", err)
+	}
+	if _, err := f.svc.Event(f.ctx, "acme", "nope"); !errors.Is(err, seats.ErrUnknownEvent) {
+		t.Errorf("Event(nope) = %v, want ErrUnknownEvent", err)
+	}
+	f.unchanged(before)
+
+	f.clock.Advance(time.Minute)
+	e, err = f.svc.SetParticipants(f.ctx, "acme", "e1", 9)
+	f.must(err)
+	if e.Participants != 9 || !e.UpdatedAt.Equal(start.Add(time.Minute)) {
+		t.Errorf("after SetParticipants: %+v", e)
+	}
+	e, err = f.svc.SetModules(f.ctx, "acme", "e1", nil)
+	f.must(err)
+	if e.Modules != nil || e.Participants != 9 {
+		t.Errorf("after SetModules(nil): %+v", e)
+	}
+}
+
+func TestSeats_CheckConsumption(t *testing.T) {
+	f := standard(t)
+	// e0 (past) needs 3, e1 (live) 4, e9 (upcoming) 2 is skipped.
+	res, err := f.svc.CheckConsumption(f.ctx, "acme")
+	f.must(err)
+	want := []seats.Assignment{{Event: "e0", Seats: 3, Reached: 3}, {Event: "e1", Seats: 4, Reached: 4}}
+	if diff := cmp.Diff(want, res.Assigned); diff != "" {
+		t.Errorf("Assigned mismatch (-want +got):\n%s", diff)
+	}
+	// e1 still misses its module.
+	if len(res.Missing) != 1 || res.Missing[0].ID != "e1" || res.Missing[0].SeatsMissing != 0 || !cmp.Equal(res.Missing[0].ModulesMissing, []string{"polls"}) {
+		t.Errorf("Missing = %+v, want e1 missing polls only", res.Missing)
+	}
+	if p := f.pool("acme", seats.Seats); p.Assigned != 7 {
+		t.Errorf("pool assigned = %d, want 7", p.Assigned)
+	}
+
+	t.Run("SecondRunChangesNothing", func(t *testing.T) {
+		before := f.snapshot()
+		res, err := f.svc.CheckConsumption(f.ctx, "acme")
+		f.must(err)
+		if len(res.Assigned) != 0 {
+			t.Errorf("second run assigned %v", res.Assigned)
+		}
+		f.unchanged(before)
+	})
+	t.Run("PartialWhenShort", func(t *testing.T) {
+		// 3 seats left; e1 grows by 5: it gets 3 and misses 2.
+		f.must(second(f.svc.SetParticipants(f.ctx, "acme", "e1", 9)))
+		res, err := f.svc.CheckConsumption(f.ctx, "acme")
+		f.must(err)
+		if diff := cmp.Diff([]seats.Assignment{{Event: "e1", Seats: 3, Reached: 7}}, res.Assigned); diff != "" {
+			t.Errorf("Assigned mismatch (-want +got):\n%s", diff)
+		}
+		if len(res.Missing) != 1 || res.Missing[0].SeatsMissing != 2 {
+			t.Errorf("Missing = %+v, want e1 missing 2 seats", res.Missing)
+		}
+		before := f.snapshot()
+		f.must(second(f.svc.CheckConsumption(f.ctx, "acme")))
+		f.unchanged(before)
+	})
+	t.Run("UpcomingCoveredOnceLive", func(t *testing.T) {
+		f.buy("acme", seats.Seats, 10, "p3")
+		f.clock.Advance(48 * time.Hour)
+		res, err := f.svc.CheckConsumption(f.ctx, "acme")
+		f.must(err)
+		want := []seats.Assignment{{Event: "e1", Seats: 2, Reached: 9}, {Event: "e9", Seats: 2, Reached: 2}}
+		if diff := cmp.Diff(want, res.Assigned); diff != "" {
+			t.Errorf("Assigned mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("History", func(t *testing.T) {
+		page, err := f.svc.History(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Event: "e1"})
+		f.must(err)
+		var got []string
+		for _, tr := range page.Transactions {
+			got = append(got, fmt.Sprintf("%s %s %d %s %s", tr.Kind, tr.Actor, tr.Quantity, tr.To, tr.ID))
+		}
+		want := []string{
+			"auto consumption-check 4 event:e1 seats/acme/auto/e1/4",
+			"auto consumption-check 3 event:e1 seats/acme/auto/e1/7",
+			"auto consumption-check 2 event:e1 seats/acme/auto/e1/9",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("history mismatch (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("NoSeatPool", func(t *testing.T) {
+		g := newFixture(t)
+		g.event("acme", "e1", -1, 2, 5)
+		res, err := g.svc.CheckConsumption(g.ctx, "acme")
+		g.must(err)
+		if len(res.Assigned) != 0 || len(res.Missing) != 1 || res.Missing[0].SeatsMissing != 5 {
+			t.Errorf("res = %+v, want nothing assigned and e1 missing 5", res)
+		}
+	})
+	t.Run("BadOrg", func(t *testing.T) {
+		if _, err := f.svc.CheckConsumption(f.ctx, ""); !errors.Is(err, seats.ErrInvalid) {
+			t.Errorf("err = %v, want ErrInvalid", err)
+		}
+	})
+}
+
+func TestSeats_History(t *testing.T) {
+	f := standard(t)
+	f.clock.Advance(time.Hour)
+	f.must(second(f.seats("acme", "ana", "e1", 2, "r1")))
+	f.must(second(f.module("acme", "ana", "e1", "polls", "r2")))
+	f.clock.Advance(time.Hour)
+	f.must(second(f.seats("acme", "ana", "e0", 1, "r3")))
+	f.must(second(f.seats("globex", "gus", "g1", 1, "r1")))
+
+	ids := func(q seats.HistoryQuery) []string {
+		t.Helper()
+		q.Org, q.Actor = "acme", "ana"
+		var out []string
+		for {
+			page, err := f.svc.History(f.ctx, q)
+			f.must(err)
+			for _, tr := range page.Transactions {
+				out = append(out, tr.RequestID)
+			}
+			if page.Next == "" {
+				return out
+			}
+			q.Cursor = page.Next
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		q    seats.HistoryQuery
+		want []string
+	}{
+		{"All", seats.HistoryQuery{}, []string{"p1", "p2", "r1", "r2", "r3"}},
+		{"Paged", seats.HistoryQuery{Limit: 2}, []string{"p1", "p2", "r1", "r2", "r3"}},
+		{"Product", seats.HistoryQuery{Product: seats.Seats}, []string{"p1", "r1", "r3"}},
+		{"Module", seats.HistoryQuery{Product: seats.Module("polls"), Limit: 1}, []string{"p2", "r2"}},
+		{"Event", seats.HistoryQuery{Event: "e1"}, []string{"r1", "r2"}},
+		{"EventAndProduct", seats.HistoryQuery{Event: "e1", Product: seats.Seats}, []string{"r1"}},
+		{"From", seats.HistoryQuery{From: start.Add(time.Hour)}, []string{"r1", "r2", "r3"}},
+		{"To", seats.HistoryQuery{To: start.Add(2 * time.Hour)}, []string{"p1", "p2", "r1", "r2"}},
+		{"EventWithoutTransfers", seats.HistoryQuery{Event: "e9"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ids(tc.q)); diff != "" {
+				t.Errorf("history mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	page, err := f.svc.History(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Limit: 1})
+	f.must(err)
+	p := page.Transactions[0]
+	if p.Kind != seats.KindPurchase || p.From != "subscription:sub-acme" || p.To != "pool" || p.Actor != "billing" || p.Subscription != "sub-acme" || p.Quantity != 10 || !p.At.Equal(start) {
+		t.Errorf("first transaction = %+v", p)
+	}
+	for name, q := range map[string]seats.HistoryQuery{
+		"NotManager":   {Org: "acme", Actor: "gus"},
+		"BadLimit":     {Org: "acme", Actor: "ana", Limit: 1001},
+		"BadCursor":    {Org: "acme", Actor: "ana", Cursor: "x"},
+		"BadProduct":   {Org: "acme", Actor: "ana", Product: "gold"},
+		"UnknownEvent": {Org: "acme", Actor: "ana", Event: "g1"},
+	} {
+		if _, err := f.svc.History(f.ctx, q); err == nil {
+			t.Errorf("%s: History succeeded, want an error", name)
+		}
+	}
+}
+
+func TestSeats_Workspaces(t *testing.T) {
+	f := standard(t)
+	f.must(second(f.seats("acme", "ana", "e0", 3, "r1")))
+	list := func(q seats.WorkspaceQuery) []string {
+		t.Helper()
+		q.Org, q.Actor = "acme", "ana"
+		var out []string
+		for {
+			page, err := f.svc.Workspaces(f.ctx, q)
+			f.must(err)
+			for _, w := range page.Workspaces {
+				out = append(out, fmt.Sprintf("%s %s %d/%d -%d %v", w.ID, w.Status, w.SeatsAssigned, w.Participants, w.SeatsMissing, w.ModulesMissing))
+			}
+			if page.Next == "" {
+				return out
+			}
+			q.Cursor = page.Next
+		}
+	}
+	all := []string{"e0 past 3/3 -0 []", "e1 live 0/4 -4 [polls]", "e9 upcoming 0/2 -2 []"}
+	for _, tc := range []struct {
+		name string
+		q    seats.WorkspaceQuery
+		want []string
+	}{
+		{"All", seats.WorkspaceQuery{}, all},
+		{"PagedByOne", seats.WorkspaceQuery{Limit: 1}, all},
+		{"LiveOrPast", seats.WorkspaceQuery{Statuses: []seats.Status{seats.StatusLive, seats.StatusPast}}, all[:2]},
+		{"Upcoming", seats.WorkspaceQuery{Statuses: []seats.Status{seats.StatusUpcoming}}, all[2:]},
+		{"OnlyMissing", seats.WorkspaceQuery{OnlyMissing: true, Limit: 1}, all[1:]},
+		{"LiveOrPastMissing", seats.WorkspaceQuery{OnlyMissing: true, Statuses: []seats.Status{seats.StatusLive, seats.StatusPast}}, all[1:2]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, list(tc.q)); diff != "" {
+				t.Errorf("workspaces mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for name, q := range map[string]seats.WorkspaceQuery{
+		"NotManager": {Org: "acme", Actor: "bob"},
+		"BadLimit":   {Org: "acme", Actor: "ana", Limit: -1},
+		"BadCursor":  {Org: "acme", Actor: "ana", Cursor: "nope"},
+		"BadStatus":  {Org: "acme", Actor: "ana", Statuses: []seats.Status{"soon"}},
+	} {
+		if _, err := f.svc.Workspaces(f.ctx, q); err == nil {
+			t.Errorf("%s: Workspaces succeeded, want an error", name)
+		}
+	}
+}
+
+func TestSeats_Exports(t *testing.T) {
+	f := newFixture(t)
+	f.buy("acme", seats.Seats, 10, "=HYPERLINK(\"x\")")
+	s := start.Add(-time.Hour)
+	_, err := f.svc.CreateEvent(f.ctx, seats.NewEvent{ID: "e1", Org: "acme", Name: "@evil", Start: s, End: s.Add(2 * time.Hour), Participants: 2})
+	f.must(err)
+	f.must(second(f.seats("acme", "ana", "e1", 2, "-1")))
+
+	var buf bytes.Buffer
+	table, err := f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"})
+	f.must(err)
+	f.must(seats.WriteCSV(&buf, table))
+	table, err = f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"})
+	f.must(err)
+	f.must(seats.WriteCSV(&buf, table))
+	table, err = f.svc.OverviewTable(f.ctx, "acme", "ana")
+	f.must(err)
+	f.must(seats.WriteCSV(&buf, table))
+	want := `when,kind,product,quantity,from,to,event,who,request,subscription,transfer
+2026-05-04T09:00:00Z,purchase,seat,10,subscription:sub-acme,pool,,billing,"'=HYPERLINK(""x"")",sub-acme,"seats/acme/req/=HYPERLINK(""x"")"
+2026-05-04T09:00:00Z,transfer,seat,2,pool,event:e1,e1,ana,'-1,,seats/acme/req/-1
+event,name,status,start,end,participants,seats assigned,seats missing,modules used,modules assigned,modules missing
+e1,'@evil,live,2026-05-04T08:00:00Z,2026-05-04T10:00:00Z,2,2,0,,,
+product,purchased,assigned,available
+seat,10,2,8
+`
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("CSV mismatch (-want +got):\n%s", diff)
+	}
+	for name, mk := range map[string]func() (seats.Table, error){
+		"Overview": func() (seats.Table, error) { return f.svc.OverviewTable(f.ctx, "acme", "bob") },
+		"History": func() (seats.Table, error) {
+			return f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "bob"})
+		},
+		"Workspaces": func() (seats.Table, error) {
+			return f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "bob"})
+		},
+		"HistoryOrg": func() (seats.Table, error) { return f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Actor: "ana"}) },
+		"WsOrg":      func() (seats.Table, error) { return f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Actor: "ana"}) },
+	} {
+		if _, err := mk(); err == nil {
+			t.Errorf("%s: table for a non-manager or bad org succeeded", name)
+		}
+	}
+	t.Run("RowErrorsReachTheWriter", func(t *testing.T) {
+		table, err := f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Cursor: "bad"})
+		f.must(err)
+		if err := seats.WriteCSV(&bytes.Buffer{}, table); !errors.Is(err, seats.ErrInvalid) {
+			t.Errorf("WriteCSV = %v, want ErrInvalid", err)
+		}
+		table, err = f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana", Cursor: "bad"})
+		f.must(err)
+		if err := seats.WriteCSV(&bytes.Buffer{}, table); !errors.Is(err, seats.ErrInvalid) {
+			t.Errorf("WriteCSV = %v, want ErrInvalid", err)
+		}
+	})
+	t.Run("RevokedRole", func(t *testing.T) {
+		f.roles.Revoke("acme", "ana")
+		defer f.roles.Grant("acme", "ana")
+		if _, err := f.svc.Overview(f.ctx, "acme", "ana"); !errors.Is(err, seats.ErrNotEntitlementManager) {
+			t.Errorf("Overview after Revoke = %v", err)
+		}
+	})
+	if !strings.Contains(want, "'@evil") {
+		t.Fatal("unreachable")
+	}
+}
+
+// A hand-made table may have rows wider than its header: the extra cells
+// are text.
+func TestWriteCSV_WideRow(t *testing.T) {
+	table := seats.Table{Columns: []seats.Column{{Name: "n", Kind: seats.Integer}}, Rows: func(yield func([]string, error) bool) {
+		_ = yield([]string{"-1", "=x"}, nil) && yield([]string{"2"}, nil)
+	}}
+	var buf bytes.Buffer
+	if err := seats.WriteCSV(&buf, table); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.String(), "n\n-1,'=x\n2\n"; got != want {
+		t.Errorf("WriteCSV = %q, want %q", got, want)
+	}
+}
+
+// failingRoles fails every role check.
+type failingRoles struct{}
+
+func (failingRoles) IsEntitlementManager(context.Context, string, string) (bool, error) {
+	return false, errors.New("directory down")
+}
+
+func TestSeats_RolesError(t *testing.T) {
+	f := standard(t)
+	svc, _ := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: failingRoles{}})
+	before := f.snapshot()
+	_, err := svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "x"})
+	if err == nil || errors.Is(err, seats.ErrNotEntitlementManager) || !strings.Contains(err.Error(), "directory down") {
+		t.Errorf("err = %v, want the roles' own error", err)
+	}
+	f.unchanged(before)
+}
+
+// The ledger's balances agree with the counters.
+func TestSeats_LedgerAgrees(t *testing.T) {
+	f := standard(t)
+	f.must(second(f.seats("acme", "ana", "e1", 2, "r1")))
+	f.must(second(f.svc.CheckConsumption(f.ctx, "acme")))
+	l, _ := ledger.New(f.ms, nil)
+	pool, err := l.Balance(f.ctx, "seats/acme/pool/seat")
+	f.must(err)
+	issuer, err := l.Balance(f.ctx, "seats/acme/purchases/seat")
+	f.must(err)
+	p := f.pool("acme", seats.Seats)
+	if !pool.Posted.Equal(decimal.NewFromInt(p.Available())) || !issuer.Posted.Neg().Equal(decimal.NewFromInt(p.Purchased)) {
+		t.Errorf("ledger pool %s issuer %s, counters %+v", pool.Posted, issuer.Posted, p)
+	}
+	r, err := l.Verify(f.ctx)
+	f.must(err)
+	if !r.OK() {
+		t.Errorf("Verify: %v", r.Discrepancies)
+	}
+}

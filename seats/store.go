@@ -1,0 +1,98 @@
+package seats
+
+import (
+	"context"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+)
+
+// Pool is an organization's stock of one product: what it purchased and how
+// much of that it has assigned to events. The pool's ledger account holds
+// Purchased-Assigned, the units still available; the service updates the
+// counters in the transaction that moves the units, so they never disagree
+// with the ledger.
+//
+// The zero Pool is no pool.
+type Pool struct {
+	Org       string
+	Product   Product
+	Purchased int64
+	Assigned  int64
+	CreatedAt time.Time
+}
+
+// Available is what the pool can still transfer.
+func (p Pool) Available() int64 { return p.Purchased - p.Assigned }
+
+// Event is an event (a workspace) of an organization, with what it uses and
+// what it has been assigned.
+//
+// ID is unique in a store, not only in its organization. Start and End are
+// fixed when the event is created; Participants and Modules are kept current
+// by the embedding service; SeatsAssigned and ModulesAssigned are kept by
+// this package, in the transaction of each transfer.
+type Event struct {
+	ID           string
+	Org          string
+	Name         string
+	Start        time.Time // UTC, microseconds
+	End          time.Time // UTC, microseconds; after Start
+	Participants int64     // seats the event needs
+	Modules      []string  // advanced modules in use, sorted, each once; nil: none
+
+	SeatsAssigned   int64    // seats transferred to the event
+	ModulesAssigned []string // modules transferred to the event, sorted; nil: none
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Tx is the storage seats needs inside one transaction.
+//
+// Every value passed in or returned is a copy. Get and Lock methods report a
+// missing record with an error matching ledger.ErrNotFound; Insert methods
+// report a taken key with an error matching ledger.ErrAlreadyExists.
+type Tx interface {
+	ledger.Tx
+
+	// PoolInsert stores a new pool; its key is (Org, Product).
+	PoolInsert(ctx context.Context, p Pool) error
+	// PoolLock returns the pool and locks it for the rest of the
+	// transaction. Every write to a pool's units takes this lock before any
+	// other, so writers of one pool run one after the other.
+	PoolLock(ctx context.Context, org string, product Product) (Pool, error)
+	// PoolUpdate replaces the counters of a stored pool.
+	PoolUpdate(ctx context.Context, p Pool) error
+	// PoolList returns the organization's pools ordered by product.
+	PoolList(ctx context.Context, org string) ([]Pool, error)
+
+	// EventInsert stores a new event; its key is ID.
+	EventInsert(ctx context.Context, e Event) error
+	// EventGet returns the event with the given ID.
+	EventGet(ctx context.Context, id string) (Event, error)
+	// EventUpdate replaces a stored event's Name, Participants, Modules,
+	// SeatsAssigned, ModulesAssigned and UpdatedAt. Org, Start and End never
+	// change.
+	EventUpdate(ctx context.Context, e Event) error
+	// EventList returns the organization's events ordered by (Start, ID).
+	EventList(ctx context.Context, p EventListParams) ([]Event, error)
+}
+
+// EventListParams filter EventList. Zero fields do not filter, except Org,
+// which is required.
+type EventListParams struct {
+	Org string
+	// After keeps only the events ordered after this (Start, ID) key.
+	AfterStart time.Time
+	AfterID    string
+	// StartedBy keeps only events with Start <= StartedBy.
+	StartedBy time.Time
+	Limit     int // at most this many; zero or negative means no limit
+}
+
+// Store runs functions in serializable transactions. Implementations must
+// pass storetest.Run.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}

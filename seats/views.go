@@ -1,0 +1,322 @@
+package seats
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+)
+
+// Kind is what a transaction did.
+type Kind string
+
+const (
+	KindPurchase Kind = "purchase" // units entered the pool from a subscription
+	KindTransfer Kind = "transfer" // an Entitlement manager moved units to an event
+	KindAuto     Kind = "auto"     // the consumption check moved seats to an event
+)
+
+// Transaction is one movement of a product, read from the ledger's journal.
+type Transaction struct {
+	Seq      int64             // the journal's commit sequence: the history's order
+	ID       ledger.TransferID // the ledger transfer
+	At       time.Time         // when it was posted (UTC)
+	Kind     Kind
+	Org      string
+	Product  Product
+	Quantity int64
+	// From and To name the two sides: "subscription:<ref>" and "pool" for
+	// a purchase, "pool" and "event:<id>" for a transfer.
+	From, To     string
+	Event        string // the receiving event; empty for a purchase
+	Actor        string // who asked for it
+	RequestID    string // the caller's request ID; empty for the consumption check
+	Subscription string // the purchase's subscription; empty otherwise
+}
+
+// transactionOf reads a seats transfer. The organization, the event and the
+// request ID come from the account and transfer IDs (see product.go), whose
+// parts never contain a slash.
+func transactionOf(t ledger.Transfer) Transaction {
+	tr := Transaction{
+		Seq:          t.Seq,
+		ID:           t.ID,
+		At:           t.PostedAt,
+		Product:      Product(t.Unit),
+		Quantity:     t.Amount.IntPart(),
+		Actor:        t.Actor,
+		Subscription: t.Metadata[metaSubscription],
+	}
+	// seats/<org>/event/<event>/<unit>
+	if _, rest, ok := strings.Cut(string(t.Credit), "/"); ok {
+		if _, rest, ok = strings.Cut(rest, "/"); ok {
+			if ev, ok := strings.CutPrefix(rest, "event/"); ok {
+				tr.Event, _, _ = strings.Cut(ev, "/")
+			}
+		}
+	}
+	// seats/<org>/req/<request ID> or seats/<org>/auto/...
+	if _, rest, ok := strings.Cut(string(t.ID), "/"); ok {
+		var kind string
+		tr.Org, rest, _ = strings.Cut(rest, "/")
+		if kind, rest, ok = strings.Cut(rest, "/"); ok && kind == "req" {
+			tr.RequestID = rest
+		}
+	}
+	switch t.Code {
+	case codePurchase:
+		tr.Kind, tr.From, tr.To = KindPurchase, "subscription:"+tr.Subscription, "pool"
+	case codeAuto:
+		tr.Kind, tr.From, tr.To = KindAuto, "pool", "event:"+tr.Event
+	default:
+		tr.Kind, tr.From, tr.To = KindTransfer, "pool", "event:"+tr.Event
+	}
+	return tr
+}
+
+// Overview returns the organization's pools, one per product it purchased,
+// ordered by product: purchased, assigned and available. A product's
+// transactions are History with Product set. The actor must be an
+// Entitlement manager of org.
+func (s *Service) Overview(ctx context.Context, org, actor string) ([]Pool, error) {
+	var out []Pool
+	err := s.read(ctx, org, actor, func(tx Tx) error {
+		var err error
+		out, err = tx.PoolList(ctx, org)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("overview of %q: %w", org, err)
+	}
+	return out, nil
+}
+
+// read checks the actor's role and runs fn in a transaction.
+func (s *Service) read(ctx context.Context, org, actor string, fn func(tx Tx) error) error {
+	if err := validName("Org", org); err != nil {
+		return err
+	}
+	if err := s.authorize(ctx, org, actor); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, fn)
+}
+
+// HistoryQuery selects a page of an organization's transactions.
+type HistoryQuery struct {
+	Org     string
+	Actor   string    // an Entitlement manager of Org
+	Product Product   // only this product's transactions; empty: all products
+	Event   string    // only transfers to this event; empty: the whole organization
+	From    time.Time // posted at or after From; zero: from the start
+	To      time.Time // posted before To; zero: up to now
+	Cursor  string    // Next of the previous page; empty for the first page
+	Limit   int       // transactions per page; zero means 100, at most 1000
+}
+
+// HistoryPage is one page of transactions, oldest first.
+type HistoryPage struct {
+	Transactions []Transaction
+	Next         string // the cursor of the following page; empty on the last page
+}
+
+// History returns a page of the organization's transactions, oldest first:
+// purchases and transfers of every product, or of one product, or the
+// transfers to one event, in a time range.
+func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
+	var page HistoryPage
+	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
+		var err error
+		page, err = history(ctx, tx, q)
+		return err
+	})
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("history of %q: %w", q.Org, err)
+	}
+	return page, nil
+}
+
+func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
+	switch {
+	case q.Limit < 0 || q.Limit > 1000:
+		return HistoryPage{}, invalid("Limit", "%d is outside 0..1000", q.Limit)
+	case q.Limit == 0:
+		q.Limit = 100
+	}
+	var after int64
+	if q.Cursor != "" {
+		n, err := strconv.ParseInt(q.Cursor, 10, 64)
+		if err != nil || n < 0 {
+			return HistoryPage{}, invalid("Cursor", "%q is not a cursor History returned", q.Cursor)
+		}
+		after = n
+	}
+	if q.Product != "" {
+		if err := q.Product.validate(); err != nil {
+			return HistoryPage{}, err
+		}
+	}
+	if q.Event != "" {
+		if _, err := getEvent(ctx, tx, q.Org, q.Event); err != nil {
+			return HistoryPage{}, err
+		}
+	}
+	pools, err := tx.PoolList(ctx, q.Org)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	// Every transaction of a product touches its pool account, and every
+	// transfer to an event touches the event's account: read those accounts'
+	// journals and merge them by sequence.
+	var ts []ledger.Transfer
+	for _, p := range pools {
+		if q.Product != "" && p.Product != q.Product {
+			continue
+		}
+		account := poolAccount(q.Org, p.Product)
+		if q.Event != "" {
+			account = eventAccount(q.Org, q.Event, p.Product)
+		}
+		got, err := tx.TransferList(ctx, ledger.TransferListParams{
+			Account: account, From: q.From, To: q.To, AfterSeq: after, Limit: q.Limit + 1,
+		})
+		if err != nil {
+			return HistoryPage{}, err
+		}
+		ts = append(ts, got...)
+	}
+	slices.SortFunc(ts, func(a, b ledger.Transfer) int { return cmp.Compare(a.Seq, b.Seq) })
+	var page HistoryPage
+	if len(ts) > q.Limit {
+		ts = ts[:q.Limit]
+		page.Next = strconv.FormatInt(ts[len(ts)-1].Seq, 10)
+	}
+	page.Transactions = make([]Transaction, len(ts))
+	for i, t := range ts {
+		page.Transactions[i] = transactionOf(t)
+	}
+	return page, nil
+}
+
+// Workspace is one event as the workspaces view shows it: its usage, what it
+// was assigned and what it lacks.
+type Workspace struct {
+	Event
+	Status         Status
+	SeatsMissing   int64    // participants beyond the seats assigned
+	ModulesMissing []string // modules in use but not assigned, sorted
+}
+
+// Lacks reports whether the event misses seats or modules.
+func (w Workspace) Lacks() bool { return w.SeatsMissing > 0 || len(w.ModulesMissing) > 0 }
+
+func workspaceOf(e Event, now time.Time) Workspace {
+	seats, modules := Shortfall(e)
+	return Workspace{Event: e, Status: StatusAt(e, now), SeatsMissing: seats, ModulesMissing: modules}
+}
+
+// WorkspaceQuery selects a page of an organization's events.
+type WorkspaceQuery struct {
+	Org   string
+	Actor string // an Entitlement manager of Org
+	// Statuses keeps the events with one of these statuses now, e.g.
+	// {StatusLive, StatusPast}; empty: all.
+	Statuses []Status
+	// OnlyMissing keeps the events that lack seats or modules: the
+	// missing-entitlements query.
+	OnlyMissing bool
+	Cursor      string // Next of the previous page; empty for the first page
+	Limit       int    // events per page; zero means 100, at most 1000
+}
+
+// WorkspacePage is one page of the workspaces view, ordered by Start, then
+// ID.
+type WorkspacePage struct {
+	Workspaces []Workspace
+	Next       string // the cursor of the following page; empty on the last page
+	At         time.Time
+}
+
+// Workspaces returns a page of the workspaces view: per event its
+// participants, the seats assigned, the modules used and assigned, and what
+// it lacks, with the event's status now. With OnlyMissing set it is the
+// missing-entitlements query.
+func (s *Service) Workspaces(ctx context.Context, q WorkspaceQuery) (WorkspacePage, error) {
+	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	var page WorkspacePage
+	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
+		var err error
+		page, err = workspaces(ctx, tx, q, now)
+		return err
+	})
+	if err != nil {
+		return WorkspacePage{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
+	}
+	return page, nil
+}
+
+func workspaces(ctx context.Context, tx Tx, q WorkspaceQuery, now time.Time) (WorkspacePage, error) {
+	switch {
+	case q.Limit < 0 || q.Limit > 1000:
+		return WorkspacePage{}, invalid("Limit", "%d is outside 0..1000", q.Limit)
+	case q.Limit == 0:
+		q.Limit = 100
+	}
+	for _, st := range q.Statuses {
+		if st != StatusUpcoming && st != StatusLive && st != StatusPast {
+			return WorkspacePage{}, invalid("Statuses", "%q is not upcoming, live or past", st)
+		}
+	}
+	p := EventListParams{Org: q.Org, Limit: max(q.Limit+1, 100)}
+	if q.Cursor != "" {
+		var err error
+		if p.AfterStart, p.AfterID, err = parseEventCursor(q.Cursor); err != nil {
+			return WorkspacePage{}, err
+		}
+	}
+	if !slices.Contains(q.Statuses, StatusUpcoming) && len(q.Statuses) > 0 {
+		p.StartedBy = now // the listing is ordered by Start: stop at the upcoming ones
+	}
+	page := WorkspacePage{At: now}
+	for {
+		events, err := tx.EventList(ctx, p)
+		if err != nil {
+			return WorkspacePage{}, err
+		}
+		for _, e := range events {
+			w := workspaceOf(e, now)
+			if (len(q.Statuses) == 0 || slices.Contains(q.Statuses, w.Status)) && (!q.OnlyMissing || w.Lacks()) {
+				page.Workspaces = append(page.Workspaces, w)
+			}
+		}
+		if len(page.Workspaces) > q.Limit {
+			page.Workspaces = page.Workspaces[:q.Limit]
+			last := page.Workspaces[q.Limit-1]
+			page.Next = eventCursor(last.Start, last.ID)
+			return page, nil
+		}
+		if len(events) < p.Limit {
+			return page, nil
+		}
+		last := events[len(events)-1]
+		p.AfterStart, p.AfterID = last.Start, last.ID
+	}
+}
+
+func eventCursor(start time.Time, id string) string {
+	return strconv.FormatInt(start.UnixMicro(), 10) + ":" + id
+}
+
+func parseEventCursor(c string) (time.Time, string, error) {
+	us, id, ok := strings.Cut(c, ":")
+	n, err := strconv.ParseInt(us, 10, 64)
+	if !ok || err != nil || id == "" {
+		return time.Time{}, "", invalid("Cursor", "%q is not a cursor Workspaces returned", c)
+	}
+	return time.UnixMicro(n).UTC(), id, nil
+}

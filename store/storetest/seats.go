@@ -1,0 +1,369 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/seats"
+	"github.com/google/go-cmp/cmp"
+)
+
+func runSeats(t *testing.T, newStore Factory) {
+	t.Run("Sentinels", func(t *testing.T) { testSeatsSentinels(t, newStore) })
+	t.Run("RoundTripAndCopies", func(t *testing.T) { testSeatsRoundTrip(t, newStore) })
+	t.Run("Rollback", func(t *testing.T) { testSeatsRollback(t, newStore) })
+	t.Run("ListOrdering", func(t *testing.T) { testSeatsListOrdering(t, newStore) })
+	t.Run("ConcurrentNoOversell", func(t *testing.T) { testSeatsConcurrent(t, newStore) })
+}
+
+// seatsTx runs fn in a seats transaction and fails the test on error.
+func seatsTx(t *testing.T, s Store, fn func(ctx context.Context, tx seats.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Seats().InTx(ctx, func(tx seats.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+}
+
+func seatsEvent(org, id string, start time.Time) seats.Event {
+	return seats.Event{ID: id, Org: org, Name: "Event " + id, Start: start, End: start.Add(time.Hour),
+		Participants: 3, Modules: []string{"polls"}, CreatedAt: start, UpdatedAt: start}
+}
+
+func testSeatsSentinels(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		if _, err := tx.PoolLock(ctx, "acme", seats.Seats); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("PoolLock(missing) = %v, want ErrNotFound", err)
+		}
+		if err := tx.PoolUpdate(ctx, seats.Pool{Org: "acme", Product: seats.Seats}); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("PoolUpdate(missing) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.EventGet(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("EventGet(missing) = %v, want ErrNotFound", err)
+		}
+		if err := tx.EventUpdate(ctx, seatsEvent("acme", "nope", start)); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("EventUpdate(missing) = %v, want ErrNotFound", err)
+		}
+		if ps, err := tx.PoolList(ctx, "acme"); err != nil || len(ps) != 0 {
+			t.Errorf("PoolList(empty) = %v, %v", ps, err)
+		}
+		if es, err := tx.EventList(ctx, seats.EventListParams{Org: "acme"}); err != nil || len(es) != 0 {
+			t.Errorf("EventList(empty) = %v, %v", es, err)
+		}
+		if err := tx.PoolInsert(ctx, seats.Pool{Org: "acme", Product: seats.Seats, CreatedAt: start}); err != nil {
+			return err
+		}
+		return tx.EventInsert(ctx, seatsEvent("acme", "e1", start))
+	})
+	// A taken key is ErrAlreadyExists, each in a transaction of its own.
+	err := s.Seats().InTx(ctx, func(tx seats.Tx) error {
+		return tx.PoolInsert(ctx, seats.Pool{Org: "acme", Product: seats.Seats})
+	})
+	if !errors.Is(err, ledger.ErrAlreadyExists) {
+		t.Errorf("PoolInsert(taken) = %v, want ErrAlreadyExists", err)
+	}
+	err = s.Seats().InTx(ctx, func(tx seats.Tx) error { return tx.EventInsert(ctx, seatsEvent("globex", "e1", start)) })
+	if !errors.Is(err, ledger.ErrAlreadyExists) {
+		t.Errorf("EventInsert(taken ID, other org) = %v, want ErrAlreadyExists", err)
+	}
+	// The same product in another organization is another pool.
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		return tx.PoolInsert(ctx, seats.Pool{Org: "globex", Product: seats.Seats})
+	})
+}
+
+func testSeatsRoundTrip(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	at := start.Add(1500 * time.Microsecond)
+	pool := seats.Pool{Org: "acme", Product: seats.Module("polls"), Purchased: 7, Assigned: 2, CreatedAt: at}
+	e := seatsEvent("acme", "e1", at)
+	e.Modules = []string{"polls", "qna"}
+	e.ModulesAssigned = []string{"polls"}
+	e.SeatsAssigned = 2
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		if err := tx.PoolInsert(ctx, pool); err != nil {
+			return err
+		}
+		in := e
+		in.Modules = append([]string(nil), e.Modules...)
+		if err := tx.EventInsert(ctx, in); err != nil {
+			return err
+		}
+		in.Modules[0] = "changed" // the store kept its own copy
+		return nil
+	})
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		got, err := tx.PoolLock(ctx, "acme", seats.Module("polls"))
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(pool, got); diff != "" {
+			t.Errorf("pool round trip (-want +got):\n%s", diff)
+		}
+		ge, err := tx.EventGet(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(e, ge); diff != "" {
+			t.Errorf("event round trip (-want +got):\n%s", diff)
+		}
+		ge.Modules[0] = "changed" // a returned copy
+		ge.ModulesAssigned[0] = "changed"
+		again, err := tx.EventGet(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(e, again); diff != "" {
+			t.Errorf("changing a returned event changed the store (-want +got):\n%s", diff)
+		}
+		// EventUpdate changes the mutable fields only.
+		up := again
+		up.Org, up.Start, up.End = "globex", at.Add(time.Hour), at.Add(2*time.Hour)
+		up.Name, up.Participants, up.Modules, up.SeatsAssigned, up.ModulesAssigned, up.UpdatedAt = "Renamed", 9, nil, 5, []string{"polls", "qna"}, at.Add(time.Minute)
+		if err := tx.EventUpdate(ctx, up); err != nil {
+			return err
+		}
+		up.ModulesAssigned[1] = "changed"
+		got2, err := tx.EventGet(ctx, "e1")
+		if err != nil {
+			return err
+		}
+		want := e
+		want.Name, want.Participants, want.Modules, want.SeatsAssigned, want.ModulesAssigned, want.UpdatedAt = "Renamed", 9, nil, 5, []string{"polls", "qna"}, at.Add(time.Minute)
+		if diff := cmp.Diff(want, got2); diff != "" {
+			t.Errorf("after EventUpdate (-want +got):\n%s", diff)
+		}
+		pool.Purchased, pool.Assigned = 9, 4
+		return tx.PoolUpdate(ctx, pool)
+	})
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		ps, err := tx.PoolList(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]seats.Pool{pool}, ps); diff != "" {
+			t.Errorf("PoolList after PoolUpdate (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+func testSeatsRollback(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		if err := tx.PoolInsert(ctx, seats.Pool{Org: "acme", Product: seats.Seats, Purchased: 5}); err != nil {
+			return err
+		}
+		return tx.EventInsert(ctx, seatsEvent("acme", "e1", start))
+	})
+	boom := errors.New("boom")
+	err := s.Seats().InTx(ctx, func(tx seats.Tx) error {
+		if err := tx.PoolUpdate(ctx, seats.Pool{Org: "acme", Product: seats.Seats, Purchased: 50, Assigned: 5}); err != nil {
+			return err
+		}
+		if err := tx.PoolInsert(ctx, seats.Pool{Org: "acme", Product: seats.Module("qna")}); err != nil {
+			return err
+		}
+		e := seatsEvent("acme", "e1", start)
+		e.SeatsAssigned = 5
+		if err := tx.EventUpdate(ctx, e); err != nil {
+			return err
+		}
+		if err := tx.EventInsert(ctx, seatsEvent("acme", "e0", start.Add(-time.Hour))); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want boom", err)
+	}
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		ps, err := tx.PoolList(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		if len(ps) != 1 || ps[0].Purchased != 5 || ps[0].Assigned != 0 {
+			t.Errorf("pools after rollback = %+v, want the seat pool with 5 purchased", ps)
+		}
+		es, err := tx.EventList(ctx, seats.EventListParams{Org: "acme"})
+		if err != nil {
+			return err
+		}
+		if len(es) != 1 || es[0].ID != "e1" || es[0].SeatsAssigned != 0 {
+			t.Errorf("events after rollback = %+v, want e1 unchanged", es)
+		}
+		return nil
+	})
+}
+
+func testSeatsListOrdering(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	// Inserted out of order; two share a start.
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		for _, e := range []seats.Event{
+			seatsEvent("acme", "c", start.Add(2*time.Hour)),
+			seatsEvent("acme", "b", start),
+			seatsEvent("globex", "g", start),
+			seatsEvent("acme", "a", start),
+			seatsEvent("acme", "d", start.Add(-time.Hour)),
+		} {
+			if err := tx.EventInsert(ctx, e); err != nil {
+				return err
+			}
+		}
+		for _, p := range []seats.Product{seats.Module("qna"), seats.Seats, seats.Module("polls")} {
+			if err := tx.PoolInsert(ctx, seats.Pool{Org: "acme", Product: p}); err != nil {
+				return err
+			}
+		}
+		return tx.PoolInsert(ctx, seats.Pool{Org: "globex", Product: seats.Seats})
+	})
+	ids := func(es []seats.Event) []string {
+		out := []string{}
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		for _, tc := range []struct {
+			name string
+			p    seats.EventListParams
+			want []string
+		}{
+			{"All", seats.EventListParams{Org: "acme"}, []string{"d", "a", "b", "c"}},
+			{"Limit", seats.EventListParams{Org: "acme", Limit: 2}, []string{"d", "a"}},
+			{"AfterSameStart", seats.EventListParams{Org: "acme", AfterStart: start, AfterID: "a"}, []string{"b", "c"}},
+			{"AfterMissingKey", seats.EventListParams{Org: "acme", AfterStart: start, AfterID: "aa"}, []string{"b", "c"}},
+			{"StartedBy", seats.EventListParams{Org: "acme", StartedBy: start}, []string{"d", "a", "b"}},
+			{"StartedByBeforeAll", seats.EventListParams{Org: "acme", StartedBy: start.Add(-2 * time.Hour)}, []string{}},
+			{"OtherOrg", seats.EventListParams{Org: "globex"}, []string{"g"}},
+			{"NoSuchOrg", seats.EventListParams{Org: "initech"}, []string{}},
+		} {
+			es, err := tx.EventList(ctx, tc.p)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(tc.want, ids(es)); diff != "" {
+				t.Errorf("EventList %s (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		ps, err := tx.PoolList(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		var got []seats.Product
+		for _, p := range ps {
+			got = append(got, p.Product)
+		}
+		if diff := cmp.Diff([]seats.Product{seats.Module("polls"), seats.Module("qna"), seats.Seats}, got); diff != "" {
+			t.Errorf("PoolList order (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+// testSeatsConcurrent runs manual transfers, retries, module transfers and
+// consumption checks on one pool from many goroutines: the pool never
+// oversells, no request moves twice and the counters equal the ledger.
+func testSeatsConcurrent(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	clk := clock.NewFake(start)
+	roles := &seats.StaticRoles{}
+	roles.Grant("acme", "ana")
+	svc, err := seats.New(s.Seats(), &seats.Options{Clock: clk, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const stock, events, workers = 40, 8, 8
+	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
+		if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range events {
+		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: fmt.Sprint("e", i), Org: "acme", Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 4}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*20)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range 10 {
+				ev := fmt.Sprint("e", (w+i)%events)
+				var err error
+				switch i % 4 {
+				case 0, 1:
+					// Two workers share each request ID: a raced retry.
+					_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: ev, Quantity: 3, RequestID: fmt.Sprint("r", w/2, "-", i)})
+				case 2:
+					_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: ev, Module: "polls", RequestID: fmt.Sprint("m", w, "-", i)})
+				case 3:
+					_, err = svc.CheckConsumption(ctx, "acme")
+				}
+				if err != nil && !errors.Is(err, seats.ErrInsufficient) && !errors.Is(err, seats.ErrModuleAlreadyAssigned) && !errors.Is(err, seats.ErrRequestReused) {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("unexpected error: %v", err)
+	}
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bal := func(id string) int64 {
+		b, err := l.Balance(ctx, ledger.AccountID(id))
+		if errors.Is(err, ledger.ErrNotFound) {
+			return 0
+		}
+		if err != nil {
+			t.Fatalf("Balance(%s): %v", id, err)
+		}
+		return b.Posted.IntPart()
+	}
+	pools, err := svc.Overview(ctx, "acme", "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pools {
+		var held int64
+		for i := range events {
+			e, err := svc.Event(ctx, "acme", fmt.Sprint("e", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := bal(fmt.Sprintf("seats/acme/event/e%d/%s", i, p.Product))
+			held += got
+			if p.Product == seats.Seats && got != e.SeatsAssigned {
+				t.Errorf("e%d holds %d seats, counter %d", i, got, e.SeatsAssigned)
+			}
+			if p.Product.IsModule() && got > 1 {
+				t.Errorf("e%d holds module %s %d times", i, p.Product, got)
+			}
+		}
+		pool := bal("seats/acme/pool/" + string(p.Product))
+		if pool < 0 || pool != p.Available() || held != p.Assigned || p.Purchased != stock || p.Purchased != p.Available()+p.Assigned {
+			t.Errorf("%s: pool account %d, events %d, counters %+v", p.Product, pool, held, p)
+		}
+	}
+	r, err := l.Verify(ctx)
+	if err != nil || !r.OK() {
+		t.Errorf("Verify: %v %v", r.Discrepancies, err)
+	}
+}
