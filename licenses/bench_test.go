@@ -18,7 +18,7 @@ func benchService(b *testing.B, purchased int64, teams int) (*licenses.Service, 
 	clk := clock.NewFake(t0)
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin(org, admin)
-	svc, err := licenses.New(memstore.New().Licenses(), roles, &licenses.Options{Clock: clk})
+	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func Example() {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin("acme", "ada@acme.test")
-	svc, err := licenses.New(memstore.New().Licenses(), roles, &licenses.Options{Clock: clk})
+	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		panic(err)
 	}
@@ -64,7 +64,7 @@ func ExampleService_Invite_expiry() {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin("acme", "ada@acme.test")
-	svc, _ := licenses.New(memstore.New().Licenses(), roles, &licenses.Options{Clock: clk})
+	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 1}))
 	_ = svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
 
@@ -90,7 +90,7 @@ func ExampleService_Delete() {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin("acme", "ada@acme.test")
-	svc, _ := licenses.New(memstore.New().Licenses(), roles, &licenses.Options{Clock: clk})
+	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 3}))
 	_ = svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
 	must(svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-1"}))

@@ -118,7 +118,7 @@ func newPropMachine(t *rapid.T) *propMachine {
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin(org, admin)
 	var err error
-	if p.svc, err = licenses.New(p.ms.Licenses(), roles, &licenses.Options{Clock: p.clock}); err != nil {
+	if p.svc, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles}); err != nil {
 		t.Fatal(err)
 	}
 	n := rapid.Int64Range(0, 4).Draw(t, "initial")
@@ -451,7 +451,7 @@ func newPropMachineWith(t *rapid.T, pool int64) *propMachine {
 	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0)}
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin(org, admin)
-	p.svc, _ = licenses.New(p.ms.Licenses(), roles, &licenses.Options{Clock: p.clock})
+	p.svc, _ = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles})
 	if pool > 0 {
 		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: pool}); err != nil {
 			t.Fatal(err)

@@ -64,21 +64,25 @@ type Options struct {
 	// Clock tells the time written on records and transfers, and decides
 	// when invitations expire. Default: clock.Real{}.
 	Clock clock.Clock
+	// Roles tells who is an Org Admin or a Team Admin. Default: an empty
+	// *RoleSet, which grants nothing, so every role-checked operation is
+	// refused until roles are given.
+	Roles Roles
 }
 
-// New returns a Service over store that asks roles who may act. Both are
-// required: a service with no way to check roles would have to allow
-// everything or nothing.
-func New(store Store, roles Roles, opts *Options) (*Service, error) {
+// New returns a Service over store.
+func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, errors.New("licenses: New needs a store; use memstore.New().Licenses() for an in-memory one")
 	}
-	if roles == nil {
-		return nil, errors.New("licenses: New needs Roles; use a *RoleSet and grant the admins their roles")
-	}
-	s := &Service{store: store, roles: roles, clock: clock.Real{}}
-	if opts != nil && opts.Clock != nil {
-		s.clock = opts.Clock
+	s := &Service{store: store, roles: &RoleSet{}, clock: clock.Real{}}
+	if opts != nil {
+		if opts.Clock != nil {
+			s.clock = opts.Clock
+		}
+		if opts.Roles != nil {
+			s.roles = opts.Roles
+		}
 	}
 	return s, nil
 }

@@ -40,7 +40,7 @@ func newFixture(t *testing.T, purchased int64) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), roles: &licenses.RoleSet{}}
 	f.roles.GrantOrgAdmin(org, admin)
-	svc, err := licenses.New(f.ms.Licenses(), f.roles, &licenses.Options{Clock: f.clock})
+	svc, err := licenses.New(f.ms.Licenses(), &licenses.Options{Clock: f.clock, Roles: f.roles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,14 +211,17 @@ func (f *fixture) refused(before state, err, want error) {
 }
 
 func TestNew(t *testing.T) {
-	if _, err := licenses.New(nil, &licenses.RoleSet{}, nil); err == nil {
+	if _, err := licenses.New(nil, nil); err == nil {
 		t.Error("New(nil store) succeeded")
 	}
-	if _, err := licenses.New(memstore.New().Licenses(), nil, nil); err == nil {
-		t.Error("New(nil roles) succeeded")
+	// With no Roles, nothing that checks a role is allowed.
+	svc, err := licenses.New(memstore.New().Licenses(), nil)
+	if err != nil {
+		t.Fatalf("New(nil options) = %v", err)
 	}
-	if _, err := licenses.New(memstore.New().Licenses(), &licenses.RoleSet{}, nil); err != nil {
-		t.Errorf("New(nil options) = %v", err)
+	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+	if !errors.Is(err, licenses.ErrForbidden) {
+		t.Errorf("Purchase with default roles = %v, want ErrForbidden", err)
 	}
 }
 
@@ -733,7 +736,7 @@ func (rolesErr) IsTeamAdmin(context.Context, string, string, string) (bool, erro
 }
 
 func TestLicenses_RolesFailure(t *testing.T) {
-	svc, _ := licenses.New(memstore.New().Licenses(), rolesErr{}, nil)
+	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: rolesErr{}})
 	_, err := svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
 	if err == nil || !strings.Contains(err.Error(), "directory down") || errors.Is(err, licenses.ErrForbidden) {
 		t.Errorf("Purchase with failing roles = %v, want the roles error, not ErrForbidden", err)

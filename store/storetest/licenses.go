@@ -419,7 +419,7 @@ func licService(t *testing.T, s Store, n int64) *licenses.Service {
 	t.Helper()
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin("acme", "admin")
-	svc, err := licenses.New(s.Licenses(), roles, &licenses.Options{Clock: clock.NewFake(start)})
+	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
 	if err != nil {
 		t.Fatal(err)
 	}
