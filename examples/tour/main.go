@@ -25,6 +25,7 @@ func run(w io.Writer) error {
 	}{
 		{"The ledger", ledgerChapter},
 		{"Seats and modules", seatsChapter},
+		{"Licenses", licensesChapter},
 	}
 	for i, c := range chapters {
 		if i > 0 {
