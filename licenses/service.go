@@ -290,7 +290,7 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 		case !errors.Is(err, ledger.ErrNotFound):
 			return err
 		}
-		if err := o.tx.LicenseTeamInsert(ctx, Team{Org: p.Org, ID: p.Team, CreatedAt: o.now}); err != nil {
+		if err := o.tx.LicenseTeamInsert(ctx, Team{Org: p.Org, ID: p.Team}); err != nil {
 			return err
 		}
 		return o.flush()

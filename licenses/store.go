@@ -28,12 +28,14 @@ type Org struct {
 // Team is a team of an organization with its counters: how many of its
 // members are active and how many are stored as pending. A member in several
 // teams counts in each team, and once in the organization's totals.
+//
+// It carries no timestamps: Summary copies every team's record, so the
+// record is kept to what it needs.
 type Team struct {
-	Org       string
-	ID        string
-	Active    int64
-	Pending   int64
-	CreatedAt time.Time
+	Org     string
+	ID      string
+	Active  int64
+	Pending int64
 }
 
 // Member is a member (a user) of an organization: the holder of at most one

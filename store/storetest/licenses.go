@@ -49,7 +49,7 @@ func licSeed(t *testing.T, s Store) {
 			return err
 		}
 		for _, id := range []string{"sales", "design", "ops"} {
-			if err := tx.LicenseTeamInsert(ctx, licenses.Team{Org: "acme", ID: id, CreatedAt: licT0}); err != nil {
+			if err := tx.LicenseTeamInsert(ctx, licenses.Team{Org: "acme", ID: id}); err != nil {
 				return err
 			}
 		}
@@ -255,7 +255,7 @@ func testLicensesCopySafety(t *testing.T, newStore Factory) {
 func testLicensesRoundTrip(t *testing.T, newStore Factory) {
 	s := newStore(t)
 	o := licenses.Org{ID: "acme", Purchased: 10, Active: 3, Pending: 2, Unassigned: 1, Expired: 4, CreatedAt: licT0, UpdatedAt: licT0.Add(time.Second)}
-	tm := licenses.Team{Org: "acme", ID: "design", Active: 2, Pending: 1, CreatedAt: licT0}
+	tm := licenses.Team{Org: "acme", ID: "design", Active: 2, Pending: 1}
 	m := licenses.Member{
 		Org: "acme", Email: "bo@acme.test", State: licenses.StatePending, Teams: []string{"design"},
 		Hold: "licenses/acme/r1/invite", ExpiresAt: licT0.Add(72 * time.Hour), InvitedBy: "ada@acme.test",
