@@ -41,7 +41,7 @@ func Example() {
 	s := must(svc.Summary(ctx, "acme"))
 	fmt.Printf("purchased %d: active %d, pending %d, unassigned %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Unassigned, s.Available)
 	for _, t := range s.Teams {
-		fmt.Printf("  %s: %d active, %d pending\n", t.Team, t.Active, t.Pending)
+		fmt.Printf("  %s: %d active, %d pending\n", t.ID, t.Active, t.Pending)
 	}
 
 	// A third person finds no license.

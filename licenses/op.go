@@ -182,8 +182,9 @@ func (o *op) drop(old Member, freeID ledger.TransferID) error {
 	return o.tx.LicenseMemberDelete(o.ctx, o.org.ID, old.Email)
 }
 
-// invite is Invite inside the transaction; see Service.Invite.
-func (o *op) invite(p InviteParams, email string) (Member, error) {
+// invite is Invite inside the transaction; see Service.Invite. A new
+// reservation takes the hold ID holdID.
+func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Member, error) {
 	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(o.now) {
 		return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
 	}
@@ -211,7 +212,7 @@ func (o *op) invite(p InviteParams, email string) (Member, error) {
 			return Member{}, err
 		}
 		h, err := o.b.CreateHold(o.ctx, ledger.Hold{
-			ID: requestTransfer(o.org.ID, p.RequestID, "invite"), Debit: PoolAccount(o.org.ID), Credit: acct,
+			ID: holdID, Debit: PoolAccount(o.org.ID), Credit: acct,
 			Amount: one, Code: CodeInvite, Actor: p.Actor, ExpiresAt: p.ExpiresAt,
 		})
 		if errors.Is(err, ledger.ErrInsufficientBalance) {
@@ -256,7 +257,7 @@ func (o *op) flush() error {
 	}
 	for _, r := range o.teams {
 		if r.t != r.old {
-			if err := o.tx.LicenseTeamUpdate(o.ctx, r.t); err != nil {
+			if err := o.tx.LicenseTeamUpdate(o.ctx, o.org.ID, r.t); err != nil {
 				return err
 			}
 			r.old = r.t
@@ -272,7 +273,7 @@ func (o *op) summary() (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	teams, err := o.tx.LicenseTeamList(o.ctx, o.org.ID)
+	teams, err := o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now})
 	if err != nil {
 		return Summary{}, err
 	}
@@ -280,21 +281,11 @@ func (o *op) summary() (Summary, error) {
 		Org:        o.org.ID,
 		Purchased:  o.org.Purchased,
 		Active:     o.org.Active,
-		Pending:    o.org.Pending - exp.Total,
+		Pending:    o.org.Pending - exp,
 		Unassigned: o.org.Unassigned,
-		Expired:    o.org.Expired + exp.Total,
-		Teams:      make([]TeamUsage, len(teams)),
+		Expired:    o.org.Expired + exp,
+		Teams:      teams,
 	}
 	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
-	j := 0 // both lists are ordered by team ID
-	for i, t := range teams {
-		s.Teams[i] = TeamUsage{Team: t.ID, Active: t.Active, Pending: t.Pending}
-		for j < len(exp.ByTeam) && exp.ByTeam[j].Team < t.ID {
-			j++
-		}
-		if j < len(exp.ByTeam) && exp.ByTeam[j].Team == t.ID {
-			s.Teams[i].Pending -= exp.ByTeam[j].Count
-		}
-	}
 	return s, nil
 }

@@ -301,9 +301,9 @@ func (p *propMachine) check(t *rapid.T) {
 
 	// The model's view.
 	want := licenses.Summary{Org: org, Purchased: p.model.purchased}
-	wantTeams := map[string]*licenses.TeamUsage{}
+	wantTeams := map[string]*licenses.Team{}
 	for _, tm := range propTeams {
-		wantTeams[tm] = &licenses.TeamUsage{Team: tm}
+		wantTeams[tm] = &licenses.Team{ID: tm}
 	}
 	for _, m := range p.model.members {
 		st := m.at(now)

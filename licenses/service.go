@@ -101,22 +101,12 @@ type Summary struct {
 	Expired    int64
 	// Teams is the distribution across teams, ordered by team ID: a member
 	// in several teams counts in each of them, and once in the totals.
-	Teams []TeamUsage
+	Teams []Team
 }
 
 // InUse is the number of licenses members hold: active, pending and
 // unassigned.
 func (s Summary) InUse() int64 { return s.Active + s.Pending + s.Unassigned }
-
-// TeamUsage is how many licenses one team's members hold.
-type TeamUsage struct {
-	Team    string
-	Active  int64
-	Pending int64
-}
-
-// Licenses is the number of licenses the team's members hold.
-func (u TeamUsage) Licenses() int64 { return u.Active + u.Pending }
 
 // PurchaseParams buy Quantity licenses into the organization's pool.
 type PurchaseParams struct {
@@ -290,7 +280,7 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 		case !errors.Is(err, ledger.ErrNotFound):
 			return err
 		}
-		if err := o.tx.LicenseTeamInsert(ctx, Team{Org: p.Org, ID: p.Team}); err != nil {
+		if err := o.tx.LicenseTeamInsert(ctx, p.Org, Team{ID: p.Team}); err != nil {
 			return err
 		}
 		return o.flush()
@@ -340,7 +330,7 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		if m, err = o.invite(p, email); err != nil {
+		if m, err = o.invite(p, email, requestTransfer(p.Org, p.RequestID, "invite")); err != nil {
 			return err
 		}
 		return o.flush()
@@ -530,7 +520,8 @@ type DeleteParams struct {
 // Delete deletes a member in any state and frees its license back to the
 // pool: a pending invitation's hold is voided, an active or unassigned
 // member's license is transferred back from its account. The member's
-// ledger account stays, with its history.
+// ledger account stays, with its history. A retry after success finds no
+// member (ErrUnknownMember) and moves nothing.
 func (s *Service) Delete(ctx context.Context, p DeleteParams) error {
 	if err := s.delete(ctx, p); err != nil {
 		return fmt.Errorf("delete member %q of %q: %w", p.Email, p.Org, err)
@@ -640,12 +631,12 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if err := o.drop(old, requestTransfer(p.Org, p.RequestID, "free")); err != nil {
 			return err
 		}
-		for i, team := range teams {
+		// The first team reserves the license (if To needs one); the others
+		// reserve nothing, so one hold ID serves them all.
+		holdID := requestTransfer(p.Org, p.RequestID, "invite")
+		for _, team := range teams {
 			ip := InviteParams{Org: p.Org, Team: team, Email: to, Actor: p.Actor, RequestID: p.RequestID, ExpiresAt: p.ExpiresAt}
-			if i > 0 {
-				ip.RequestID = fmt.Sprintf("%s/%d", p.RequestID, i)
-			}
-			if m, err = o.invite(ip, to); err != nil {
+			if m, err = o.invite(ip, to, holdID); err != nil {
 				return err
 			}
 		}

@@ -185,7 +185,7 @@ func (f *fixture) snapshot() state {
 		if st.Org, err = tx.LicenseOrgGet(f.ctx, org); err != nil && !errors.Is(err, ledger.ErrNotFound) {
 			return err
 		}
-		if st.Teams, err = tx.LicenseTeamList(f.ctx, org); err != nil {
+		if st.Teams, err = tx.LicenseTeamList(f.ctx, licenses.TeamListParams{Org: org}); err != nil {
 			return err
 		}
 		st.Members, err = tx.LicenseMemberList(f.ctx, licenses.MemberListParams{Org: org})
@@ -247,7 +247,7 @@ func TestLicenses_Lifecycle(t *testing.T) {
 	}
 	f.wantCounts(counts{Purchased: 10, Active: 1, Available: 9})
 	s := f.summary()
-	want := []licenses.TeamUsage{{Team: "design", Active: 1}, {Team: "ops", Active: 1}, {Team: "sales", Active: 1}}
+	want := []licenses.Team{{ID: "design", Active: 1}, {ID: "ops", Active: 1}, {ID: "sales", Active: 1}}
 	if diff := cmp.Diff(want, s.Teams); diff != "" {
 		t.Errorf("Teams mismatch (-want +got):\n%s", diff)
 	}
@@ -295,7 +295,7 @@ func TestLicenses_PendingInTwoTeams(t *testing.T) {
 	f.wantCounts(counts{Purchased: 2, Pending: 1, Available: 1})
 	f.accept("bo@acme.test")
 	s := f.summary()
-	want := []licenses.TeamUsage{{Team: "design", Active: 1}, {Team: "ops"}, {Team: "sales", Active: 1}}
+	want := []licenses.Team{{ID: "design", Active: 1}, {ID: "ops"}, {ID: "sales", Active: 1}}
 	if diff := cmp.Diff(want, s.Teams); diff != "" {
 		t.Errorf("Teams mismatch (-want +got):\n%s", diff)
 	}
@@ -356,7 +356,7 @@ func TestLicenses_Expiry(t *testing.T) {
 	f.wantCounts(counts{Purchased: 2, Pending: 2})
 	f.clock.Set(exp) // half-open: expired at its expiry
 	f.wantCounts(counts{Purchased: 2, Pending: 1, Available: 1, Expired: 1})
-	if got := f.summary().Teams[0]; got != (licenses.TeamUsage{Team: "design", Pending: 1}) {
+	if got := f.summary().Teams[0]; got != (licenses.Team{ID: "design", Pending: 1}) {
 		t.Errorf("design usage %+v, want 1 pending (the expired one left out)", got)
 	}
 	if got := f.member("bo@acme.test").State; got != licenses.StateExpired {

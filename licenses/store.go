@@ -26,17 +26,22 @@ type Org struct {
 }
 
 // Team is a team of an organization with its counters: how many of its
-// members are active and how many are stored as pending. A member in several
-// teams counts in each team, and once in the organization's totals.
+// members are active and how many are pending. A member in several teams
+// counts in each team, and once in the organization's totals.
 //
-// It carries no timestamps: Summary copies every team's record, so the
-// record is kept to what it needs.
+// As stored, Pending counts the members stored as pending, including
+// invitations that expired since they were last written; in a Summary it
+// leaves those out. The record is kept small (its organization is named by
+// the Tx methods, and it has no timestamps) because Summary copies every
+// team's.
 type Team struct {
-	Org     string
 	ID      string
 	Active  int64
 	Pending int64
 }
+
+// Licenses is the number of licenses the team's members hold.
+func (t Team) Licenses() int64 { return t.Active + t.Pending }
 
 // Member is a member (a user) of an organization: the holder of at most one
 // license.
@@ -76,18 +81,13 @@ func (m Member) InTeam(team string) bool {
 	return ok
 }
 
-// ExpiredCounts is how many members stored as pending have an invitation
-// that expired at or before an instant: in the whole organization and per
-// team, ordered by team ID (teams with none are left out).
-type ExpiredCounts struct {
-	Total  int64
-	ByTeam []TeamCount
-}
-
-// TeamCount is a count of one team's members.
-type TeamCount struct {
-	Team  string
-	Count int64
+// TeamListParams select an organization's teams.
+type TeamListParams struct {
+	Org string
+	// PendingAt, if set, makes each team's Pending leave out the members
+	// stored as pending whose ExpiresAt is set and at or before it: the
+	// invitations that have expired by then. Zero: Pending as stored.
+	PendingAt time.Time
 }
 
 // MemberListParams select a page of an organization's members, ordered by
@@ -116,11 +116,11 @@ type Tx interface {
 	// LicenseTeamGet returns one team.
 	LicenseTeamGet(ctx context.Context, org, team string) (Team, error)
 	// LicenseTeamInsert stores a new team.
-	LicenseTeamInsert(ctx context.Context, t Team) error
+	LicenseTeamInsert(ctx context.Context, org string, t Team) error
 	// LicenseTeamUpdate replaces a team's record.
-	LicenseTeamUpdate(ctx context.Context, t Team) error
+	LicenseTeamUpdate(ctx context.Context, org string, t Team) error
 	// LicenseTeamList returns the organization's teams ordered by ID.
-	LicenseTeamList(ctx context.Context, org string) ([]Team, error)
+	LicenseTeamList(ctx context.Context, p TeamListParams) ([]Team, error)
 
 	// LicenseMemberGet returns one member by normalised e-mail.
 	LicenseMemberGet(ctx context.Context, org, email string) (Member, error)
@@ -132,10 +132,11 @@ type Tx interface {
 	LicenseMemberDelete(ctx context.Context, org, email string) error
 	// LicenseMemberList returns members ordered by e-mail.
 	LicenseMemberList(ctx context.Context, p MemberListParams) ([]Member, error)
-	// LicenseExpiredCount counts the members stored as pending whose
-	// ExpiresAt is set and at or before by, in total and per team. Stores
-	// keep an index on it so the count does not scan every member.
-	LicenseExpiredCount(ctx context.Context, org string, by time.Time) (ExpiredCounts, error)
+	// LicenseExpiredCount counts the organization's members stored as
+	// pending whose ExpiresAt is set and at or before by. Stores keep an
+	// index on it (and per team, for TeamListParams.PendingAt) so the count
+	// does not scan every member.
+	LicenseExpiredCount(ctx context.Context, org string, by time.Time) (int64, error)
 }
 
 // Store runs functions in serializable transactions. Implementations must

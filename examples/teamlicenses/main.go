@@ -193,7 +193,7 @@ func (s *story) report() error {
 	fmt.Fprintf(s.w, "%s  purchased %d: active %d, pending %d, unassigned %d, available %d\n",
 		Bar(sum), sum.Purchased, sum.Active, sum.Pending, sum.Unassigned, sum.Available)
 	for _, t := range sum.Teams {
-		fmt.Fprintf(s.w, "  %-10s %-12s %d active, %d pending\n", t.Team,
+		fmt.Fprintf(s.w, "  %-10s %-12s %d active, %d pending\n", t.ID,
 			strings.Repeat("#", int(t.Active))+strings.Repeat("+", int(t.Pending)), t.Active, t.Pending)
 	}
 	return nil

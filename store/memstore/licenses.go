@@ -118,13 +118,13 @@ func (t *Tx) LicenseTeamGet(ctx context.Context, org, team string) (licenses.Tea
 }
 
 // LicenseTeamInsert implements licenses.Tx.
-func (t *Tx) LicenseTeamInsert(ctx context.Context, tm licenses.Team) error {
+func (t *Tx) LicenseTeamInsert(ctx context.Context, org string, tm licenses.Team) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	o := t.s.licenses.org(tm.Org, true)
+	o := t.s.licenses.org(org, true)
 	if _, ok := o.teams[tm.ID]; ok {
-		return fmt.Errorf("memstore: license team %q of %q: %w", tm.ID, tm.Org, ledger.ErrAlreadyExists)
+		return fmt.Errorf("memstore: license team %q of %q: %w", tm.ID, org, ledger.ErrAlreadyExists)
 	}
 	rec := &licTeam{rec: tm}
 	o.teams[tm.ID] = rec
@@ -138,16 +138,16 @@ func (t *Tx) LicenseTeamInsert(ctx context.Context, tm licenses.Team) error {
 }
 
 // LicenseTeamUpdate implements licenses.Tx.
-func (t *Tx) LicenseTeamUpdate(ctx context.Context, tm licenses.Team) error {
+func (t *Tx) LicenseTeamUpdate(ctx context.Context, org string, tm licenses.Team) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
 	var cur *licTeam
-	if o := t.s.licenses.org(tm.Org, false); o != nil {
+	if o := t.s.licenses.org(org, false); o != nil {
 		cur = o.teams[tm.ID]
 	}
 	if cur == nil {
-		return &ledger.NotFoundError{Kind: "license team", ID: tm.Org + "/" + tm.ID}
+		return &ledger.NotFoundError{Kind: "license team", ID: org + "/" + tm.ID}
 	}
 	old := cur.rec
 	cur.rec = tm
@@ -156,17 +156,21 @@ func (t *Tx) LicenseTeamUpdate(ctx context.Context, tm licenses.Team) error {
 }
 
 // LicenseTeamList implements licenses.Tx.
-func (t *Tx) LicenseTeamList(ctx context.Context, org string) ([]licenses.Team, error) {
+func (t *Tx) LicenseTeamList(ctx context.Context, p licenses.TeamListParams) ([]licenses.Team, error) {
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	o := t.s.licenses.org(org, false)
+	o := t.s.licenses.org(p.Org, false)
 	if o == nil || len(o.teamOrder) == 0 {
 		return nil, nil
 	}
+	at := p.PendingAt.UnixMicro()
 	out := make([]licenses.Team, len(o.teamOrder))
 	for i, tm := range o.teamOrder {
 		out[i] = tm.rec
+		if !p.PendingAt.IsZero() {
+			out[i].Pending -= tm.expiry.count(at)
+		}
 	}
 	return out, nil
 }
@@ -274,30 +278,17 @@ func (t *Tx) LicenseMemberList(ctx context.Context, p licenses.MemberListParams)
 	return out, nil
 }
 
-// LicenseExpiredCount implements licenses.Tx: binary searches in the
-// organization's expiry index and in each of its teams'.
-func (t *Tx) LicenseExpiredCount(ctx context.Context, org string, by time.Time) (licenses.ExpiredCounts, error) {
+// LicenseExpiredCount implements licenses.Tx: one binary search in the
+// organization's expiry index.
+func (t *Tx) LicenseExpiredCount(ctx context.Context, org string, by time.Time) (int64, error) {
 	if err := t.check(ctx); err != nil {
-		return licenses.ExpiredCounts{}, err
+		return 0, err
 	}
-	var c licenses.ExpiredCounts
 	o := t.s.licenses.org(org, false)
 	if o == nil {
-		return c, nil
+		return 0, nil
 	}
-	at := by.UnixMicro()
-	if c.Total = o.expiry.count(at); c.Total == 0 {
-		return c, nil
-	}
-	for _, tm := range o.teamOrder {
-		if n := tm.expiry.count(at); n > 0 {
-			if c.ByTeam == nil {
-				c.ByTeam = make([]licenses.TeamCount, 0, len(o.teamOrder))
-			}
-			c.ByTeam = append(c.ByTeam, licenses.TeamCount{Team: tm.rec.ID, Count: n})
-		}
-	}
-	return c, nil
+	return o.expiry.count(by.UnixMicro()), nil
 }
 
 // indexExpiry adds m to (or removes it from) the expiry indexes if it is

@@ -49,7 +49,7 @@ func licSeed(t *testing.T, s Store) {
 			return err
 		}
 		for _, id := range []string{"sales", "design", "ops"} {
-			if err := tx.LicenseTeamInsert(ctx, licenses.Team{Org: "acme", ID: id}); err != nil {
+			if err := tx.LicenseTeamInsert(ctx, "acme", licenses.Team{ID: id}); err != nil {
 				return err
 			}
 		}
@@ -84,10 +84,10 @@ func testLicensesSentinels(t *testing.T, newStore Factory) {
 			return err
 		}, ledger.ErrNotFound},
 		{"TeamInsertTaken", func(ctx context.Context, tx licenses.Tx) error {
-			return tx.LicenseTeamInsert(ctx, licenses.Team{Org: "acme", ID: "design"})
+			return tx.LicenseTeamInsert(ctx, "acme", licenses.Team{ID: "design"})
 		}, ledger.ErrAlreadyExists},
 		{"TeamUpdateMissing", func(ctx context.Context, tx licenses.Tx) error {
-			return tx.LicenseTeamUpdate(ctx, licenses.Team{Org: "acme", ID: "nope"})
+			return tx.LicenseTeamUpdate(ctx, "acme", licenses.Team{ID: "nope"})
 		}, ledger.ErrNotFound},
 		{"MemberGetMissing", func(ctx context.Context, tx licenses.Tx) error {
 			_, err := tx.LicenseMemberGet(ctx, "acme", "nope@acme.test")
@@ -113,13 +113,13 @@ func testLicensesSentinels(t *testing.T, newStore Factory) {
 	}
 	// Listing an unknown organization is empty, not an error.
 	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
-		if ts, err := tx.LicenseTeamList(ctx, "nope"); err != nil || len(ts) != 0 {
+		if ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "nope"}); err != nil || len(ts) != 0 {
 			t.Errorf("LicenseTeamList(unknown) = %v, %v", ts, err)
 		}
 		if ms, err := tx.LicenseMemberList(ctx, licenses.MemberListParams{Org: "nope"}); err != nil || len(ms) != 0 {
 			t.Errorf("LicenseMemberList(unknown) = %v, %v", ms, err)
 		}
-		if c, err := tx.LicenseExpiredCount(ctx, "nope", licT0); err != nil || c.Total != 0 {
+		if c, err := tx.LicenseExpiredCount(ctx, "nope", licT0); err != nil || c != 0 {
 			t.Errorf("LicenseExpiredCount(unknown) = %v, %v", c, err)
 		}
 		return nil
@@ -131,7 +131,8 @@ func licState(t *testing.T, s Store, at time.Time) (st struct {
 	Org     licenses.Org
 	Teams   []licenses.Team
 	Members []licenses.Member
-	Expired licenses.ExpiredCounts
+	Expired int64
+	TeamsAt []licenses.Team // with PendingAt: at
 }) {
 	t.Helper()
 	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
@@ -139,7 +140,10 @@ func licState(t *testing.T, s Store, at time.Time) (st struct {
 		if st.Org, err = tx.LicenseOrgGet(ctx, "acme"); err != nil && !errors.Is(err, ledger.ErrNotFound) {
 			return err
 		}
-		if st.Teams, err = tx.LicenseTeamList(ctx, "acme"); err != nil {
+		if st.Teams, err = tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme"}); err != nil {
+			return err
+		}
+		if st.TeamsAt, err = tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme", PendingAt: at}); err != nil {
 			return err
 		}
 		if st.Members, err = tx.LicenseMemberList(ctx, licenses.MemberListParams{Org: "acme"}); err != nil {
@@ -159,8 +163,8 @@ func testLicensesRollback(t *testing.T, newStore Factory) {
 	})
 	later := licT0.Add(2 * time.Hour)
 	before := licState(t, s, later)
-	if before.Expired.Total != 1 {
-		t.Fatalf("set-up: %d expired, want 1", before.Expired.Total)
+	if before.Expired != 1 {
+		t.Fatalf("set-up: %d expired, want 1", before.Expired)
 	}
 	boom := errors.New("boom")
 	err := licErr(s, func(ctx context.Context, tx licenses.Tx) error {
@@ -169,10 +173,10 @@ func testLicensesRollback(t *testing.T, newStore Factory) {
 		if err := tx.LicenseOrgUpdate(ctx, o); err != nil {
 			return err
 		}
-		if err := tx.LicenseTeamInsert(ctx, licenses.Team{Org: "acme", ID: "aaa"}); err != nil {
+		if err := tx.LicenseTeamInsert(ctx, "acme", licenses.Team{ID: "aaa"}); err != nil {
 			return err
 		}
-		if err := tx.LicenseTeamUpdate(ctx, licenses.Team{Org: "acme", ID: "sales", Active: 3}); err != nil {
+		if err := tx.LicenseTeamUpdate(ctx, "acme", licenses.Team{ID: "sales", Active: 3}); err != nil {
 			return err
 		}
 		if err := tx.LicenseMemberInsert(ctx, licenses.Member{Org: "acme", Email: "di@acme.test", State: licenses.StatePending, Teams: []string{"ops"}, ExpiresAt: licT0.Add(time.Minute)}); err != nil {
@@ -231,7 +235,7 @@ func testLicensesCopySafety(t *testing.T, newStore Factory) {
 			return err
 		}
 		upd.Teams[0] = "CHANGED"
-		ts, err := tx.LicenseTeamList(ctx, "acme")
+		ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme"})
 		if err != nil {
 			return err
 		}
@@ -255,7 +259,7 @@ func testLicensesCopySafety(t *testing.T, newStore Factory) {
 func testLicensesRoundTrip(t *testing.T, newStore Factory) {
 	s := newStore(t)
 	o := licenses.Org{ID: "acme", Purchased: 10, Active: 3, Pending: 2, Unassigned: 1, Expired: 4, CreatedAt: licT0, UpdatedAt: licT0.Add(time.Second)}
-	tm := licenses.Team{Org: "acme", ID: "design", Active: 2, Pending: 1}
+	tm := licenses.Team{ID: "design", Active: 2, Pending: 1}
 	m := licenses.Member{
 		Org: "acme", Email: "bo@acme.test", State: licenses.StatePending, Teams: []string{"design"},
 		Hold: "licenses/acme/r1/invite", ExpiresAt: licT0.Add(72 * time.Hour), InvitedBy: "ada@acme.test",
@@ -265,7 +269,7 @@ func testLicensesRoundTrip(t *testing.T, newStore Factory) {
 		if err := tx.LicenseOrgInsert(ctx, o); err != nil {
 			return err
 		}
-		if err := tx.LicenseTeamInsert(ctx, tm); err != nil {
+		if err := tx.LicenseTeamInsert(ctx, "acme", tm); err != nil {
 			return err
 		}
 		return tx.LicenseMemberInsert(ctx, m)
@@ -307,13 +311,13 @@ func testLicensesListOrdering(t *testing.T, newStore Factory) {
 			}
 		}
 		// Another organization's records never show.
-		if err := tx.LicenseTeamInsert(ctx, licenses.Team{Org: "other", ID: "aaa"}); err != nil {
+		if err := tx.LicenseTeamInsert(ctx, "other", licenses.Team{ID: "aaa"}); err != nil {
 			return err
 		}
 		return tx.LicenseMemberInsert(ctx, licenses.Member{Org: "other", Email: "aaa@other.test", State: licenses.StateUnassigned})
 	})
 	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
-		ts, err := tx.LicenseTeamList(ctx, "acme")
+		ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme"})
 		if err != nil {
 			return err
 		}
@@ -368,36 +372,61 @@ func testLicensesExpiredCount(t *testing.T, newStore Factory) {
 		}
 		return nil
 	})
-	count := func(at time.Time) licenses.ExpiredCounts {
-		var c licenses.ExpiredCounts
+	// The teams' stored counters, as the service would keep them.
+	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
+		for _, tm := range []licenses.Team{{ID: "design", Pending: 2}, {ID: "ops", Active: 1, Pending: 2}, {ID: "sales", Pending: 2}} {
+			if err := tx.LicenseTeamUpdate(ctx, "acme", tm); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	type counts struct {
+		Total   int64
+		Pending map[string]int64 // by team, at the instant
+	}
+	count := func(at time.Time) counts {
+		c := counts{Pending: map[string]int64{}}
 		licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
 			var err error
-			c, err = tx.LicenseExpiredCount(ctx, "acme", at)
+			if c.Total, err = tx.LicenseExpiredCount(ctx, "acme", at); err != nil {
+				return err
+			}
+			ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme", PendingAt: at})
+			for _, tm := range ts {
+				c.Pending[tm.ID] = tm.Pending
+			}
 			return err
 		})
 		return c
 	}
-	tc := func(kv ...any) []licenses.TeamCount {
-		var out []licenses.TeamCount
-		for i := 0; i < len(kv); i += 2 {
-			out = append(out, licenses.TeamCount{Team: kv[i].(string), Count: int64(kv[i+1].(int))})
-		}
-		return out
+	pending := func(design, ops, sales int64) map[string]int64 {
+		return map[string]int64{"design": design, "ops": ops, "sales": sales}
 	}
 	tests := []struct {
 		at   time.Time
-		want licenses.ExpiredCounts
+		want counts
 	}{
-		{h(1).Add(-time.Microsecond), licenses.ExpiredCounts{}},
-		{h(1), licenses.ExpiredCounts{Total: 1, ByTeam: tc("design", 1, "sales", 1)}}, // at its expiry: expired
-		{h(2), licenses.ExpiredCounts{Total: 3, ByTeam: tc("design", 1, "ops", 1, "sales", 2)}},
-		{h(3), licenses.ExpiredCounts{Total: 4, ByTeam: tc("design", 2, "ops", 1, "sales", 2)}},
+		{h(1).Add(-time.Microsecond), counts{0, pending(2, 2, 2)}},
+		{h(1), counts{1, pending(1, 2, 1)}}, // at its expiry: expired
+		{h(2), counts{3, pending(1, 1, 0)}},
+		{h(3), counts{4, pending(0, 1, 0)}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, count(tt.at)); diff != "" {
-			t.Errorf("LicenseExpiredCount(%v) mismatch (-want +got):\n%s", tt.at, diff)
+			t.Errorf("at %v: expired counts mismatch (-want +got):\n%s", tt.at, diff)
 		}
 	}
+	// Without PendingAt, Pending is as stored.
+	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
+		ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme"})
+		for _, tm := range ts {
+			if tm.Pending != 2 {
+				t.Errorf("team %s stored Pending %d, want 2", tm.ID, tm.Pending)
+			}
+		}
+		return err
+	})
 	// Updates and deletes keep the index current.
 	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
 		if err := tx.LicenseMemberUpdate(ctx, licenses.Member{Org: "acme", Email: "a@acme.test", State: licenses.StateExpired, Teams: []string{"design", "sales"}, ExpiresAt: h(1)}); err != nil {
@@ -408,8 +437,8 @@ func testLicensesExpiredCount(t *testing.T, newStore Factory) {
 		}
 		return tx.LicenseMemberDelete(ctx, "acme", "c@acme.test")
 	})
-	if diff := cmp.Diff(licenses.ExpiredCounts{Total: 2, ByTeam: tc("design", 2)}, count(h(3))); diff != "" {
-		t.Errorf("after updates, LicenseExpiredCount mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff(counts{2, pending(0, 2, 2)}, count(h(3))); diff != "" {
+		t.Errorf("after updates, expired counts mismatch (-want +got):\n%s", diff)
 	}
 }
 
