@@ -7,5 +7,3 @@ require (
 	github.com/shopspring/decimal v1.6.0
 	pgregory.net/rapid v1.3.0
 )
-
-require pgregory.net/rapid v1.3.0
