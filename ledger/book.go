@@ -54,6 +54,16 @@ func (b *Book) DefineUnit(ctx context.Context, u Unit) (Unit, error) {
 		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
 	}
 	if err := b.tx.UnitInsert(ctx, u); err != nil {
+		if errors.Is(err, ErrAlreadyExists) {
+			// A concurrent transaction defined it first: the same outcome as
+			// finding it above.
+			if got, gerr := b.tx.UnitGet(ctx, u.Code); gerr == nil {
+				if got.Scale != u.Scale {
+					return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, &ConflictError{Kind: "unit", ID: u.Code, Field: "scale"})
+				}
+				return got, nil
+			}
+		}
 		return Unit{}, fmt.Errorf("define unit %q: %w", u.Code, err)
 	}
 	return u, nil
@@ -93,6 +103,16 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	a.CreatedAt = b.now
 	st := AccountState{Account: a, Scale: u.Scale}
 	if err := b.tx.AccountInsert(ctx, st); err != nil {
+		if errors.Is(err, ErrAlreadyExists) {
+			// A concurrent transaction created it first: the same outcome as
+			// finding it above.
+			if got, gerr := b.tx.AccountGet(ctx, a.ID); gerr == nil {
+				if field := accountDiff(got.Account, a); field != "" {
+					return Account{}, fmt.Errorf("create account %q: %w", a.ID, &ConflictError{Kind: "account", ID: string(a.ID), Field: field})
+				}
+				return got.Account, nil
+			}
+		}
 		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
 	}
 	return a, nil
@@ -163,7 +183,8 @@ func (b *Book) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
 // same contents returns the original transfer and changes nothing; with other
 // contents it is an error matching ErrConflict.
 func (b *Book) Post(ctx context.Context, t Transfer) (Transfer, error) {
-	res, err := b.post(ctx, []Transfer{t}, true)
+	var one [1]BatchResult
+	res, err := b.post(ctx, []Transfer{t}, true, one[:])
 	if err != nil {
 		return Transfer{}, fmt.Errorf("post transfer %q: %w", t.ID, err)
 	}
@@ -174,7 +195,7 @@ func (b *Book) Post(ctx context.Context, t Transfer) (Transfer, error) {
 // once in a group. Transfers of the group that were already posted with the
 // same contents are returned as they were and not posted again.
 func (b *Book) PostGroup(ctx context.Context, ts []Transfer) ([]Transfer, error) {
-	res, err := b.post(ctx, ts, true)
+	res, err := b.post(ctx, ts, true, make([]BatchResult, len(ts)))
 	if err != nil {
 		return nil, fmt.Errorf("post group of %d transfers: %w", len(ts), err)
 	}
@@ -198,23 +219,23 @@ type BatchResult struct {
 // first occurrence; with other contents it is refused with ErrConflict. The
 // returned error is for failures of the whole call.
 func (b *Book) PostBatch(ctx context.Context, ts []Transfer) ([]BatchResult, error) {
-	res, err := b.post(ctx, ts, false)
+	res, err := b.post(ctx, ts, false, make([]BatchResult, len(ts)))
 	if err != nil {
 		return nil, fmt.Errorf("post batch of %d transfers: %w", len(ts), err)
 	}
 	return res, nil
 }
 
-// post posts ts. With atomic set, the first refusal fails the whole call;
-// otherwise refusals are reported per item.
-func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchResult, error) {
+// post posts ts and fills res, one result per transfer. With atomic set, the
+// first refusal fails the whole call; otherwise refusals are reported per
+// item. Small requests keep their scratch space on the stack.
+func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []BatchResult) ([]BatchResult, error) {
 	if len(ts) == 0 {
 		if atomic {
 			return nil, invalid("transfers", "none given")
 		}
 		return nil, nil
 	}
-	res := make([]BatchResult, len(ts))
 	refuse := func(i int, err error) error {
 		if !atomic {
 			res[i].Err = err
@@ -248,11 +269,17 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 
 	// Lock first, then look for earlier posts: a concurrent post of the same
 	// transfer locks the same accounts, so it is seen here once it commits.
-	locked, err := b.lock(ctx, accountIDs)
-	if err != nil {
+	var locked lockSet
+	if err := b.lock(ctx, accountIDs, &locked); err != nil {
 		return nil, err
 	}
-	done := make([]bool, len(ix.ids)) // posted before, or taken by a hold
+	var doneBuf [4]bool
+	done := doneBuf[:0] // posted before, or taken by a hold
+	if len(ix.ids) <= len(doneBuf) {
+		done = doneBuf[:len(ix.ids)]
+	} else {
+		done = make([]bool, len(ix.ids))
+	}
 	ndone := 0
 	if len(ix.ids) > 0 {
 		prior, err := b.tx.TransfersGet(ctx, ix.ids)
@@ -287,9 +314,10 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool) ([]BatchRes
 		}
 	}
 
-	at := b.postedAt(locked)
+	at := b.postedAt(&locked)
 	posted := make([]Transfer, 0, len(ix.ids))
-	postedFrom := make([]int, 0, len(ix.ids)) // index in ts of each posted transfer
+	var fromBuf [4]int
+	postedFrom := fromBuf[:0] // index in ts of each posted transfer
 	for k, i := range ix.first {
 		if done[k] {
 			continue
@@ -394,8 +422,8 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if err != nil {
 		return Hold{}, notFound(err, "account", string(h.Credit))
 	}
-	locked, err := b.lock(ctx, []AccountID{h.Debit})
-	if err != nil {
+	locked := new(lockSet)
+	if err := b.lock(ctx, []AccountID{h.Debit}, locked); err != nil {
 		return Hold{}, err
 	}
 	prior, err := b.tx.HoldsGet(ctx, []TransferID{h.ID})
@@ -500,8 +528,8 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	if to == HoldPosted {
 		ids = append(ids, got[0].Credit)
 	}
-	locked, err := b.lock(ctx, ids)
-	if err != nil {
+	locked := new(lockSet)
+	if err := b.lock(ctx, ids, locked); err != nil {
 		return Hold{}, Transfer{}, err
 	}
 	if got, err = b.tx.HoldsGet(ctx, []TransferID{id}); err != nil {
@@ -588,18 +616,16 @@ func (b *Book) expiredHolds(ctx context.Context, id AccountID) ([]Hold, error) {
 // keeps concurrent writers free of deadlocks) and releases their expired
 // holds. Accounts that do not exist are left out; lookups report them. It
 // sorts ids in place.
-func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
+func (b *Book) lock(ctx context.Context, ids []AccountID, l *lockSet) error {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	states, err := b.tx.AccountsLock(ctx, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := &lockSet{accounts: states}
-	if len(states) <= len(l.dirtyBuf) {
-		l.dirty = l.dirtyBuf[:len(states)]
-	} else {
-		l.dirty = make([]bool, len(states))
+	*l = lockSet{accounts: states}
+	if len(states) > 64 {
+		l.more = make([]bool, len(states))
 	}
 	for i := range l.accounts {
 		a := &l.accounts[i]
@@ -608,7 +634,7 @@ func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
 		}
 		expired, err := b.expiredHolds(ctx, a.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, h := range expired {
 			a.Held = a.Held.Sub(h.Amount)
@@ -617,18 +643,33 @@ func (b *Book) lock(ctx context.Context, ids []AccountID) (*lockSet, error) {
 			l.expired = append(l.expired, h)
 		}
 		if len(expired) > 0 {
-			l.dirty[i] = true
+			l.setDirty(i)
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // lockSet is the working copy of the accounts one write has locked.
 type lockSet struct {
 	accounts []AccountState // sorted by ID
-	dirty    []bool         // accounts[i] was changed
-	dirtyBuf [4]bool
-	expired  []Hold // holds this write releases because they expired
+	dirty    uint64         // bit i: accounts[i] was changed (i < 64)
+	more     []bool         // the same, when more than 64 accounts are locked
+	expired  []Hold         // holds this write releases because they expired
+}
+
+func (l *lockSet) setDirty(i int) {
+	if l.more != nil {
+		l.more[i] = true
+		return
+	}
+	l.dirty |= 1 << i
+}
+
+func (l *lockSet) isDirty(i int) bool {
+	if l.more != nil {
+		return l.more[i]
+	}
+	return l.dirty&(1<<i) != 0
 }
 
 func (l *lockSet) get(id AccountID) *AccountState {
@@ -647,7 +688,7 @@ func (l *lockSet) index(id AccountID) (int, bool) {
 // touch marks a locked account as changed by this write.
 func (l *lockSet) touch(a *AccountState) {
 	if i, ok := l.index(a.ID); ok {
-		l.dirty[i] = true
+		l.setDirty(i)
 	}
 }
 
@@ -696,14 +737,14 @@ func (l *lockSet) move(t Transfer, at time.Time) (Transfer, error) {
 func (l *lockSet) changes() Changes {
 	var c Changes
 	all := true
-	for _, d := range l.dirty {
-		all = all && d
+	for i := range l.accounts {
+		all = all && l.isDirty(i)
 	}
 	if all {
 		c.Accounts = l.accounts // the common case: no copy
 	}
 	for i := range l.accounts {
-		if l.dirty[i] {
+		if l.isDirty(i) {
 			st := &l.accounts[i]
 			st.Version++
 			if !all {

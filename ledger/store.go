@@ -108,6 +108,11 @@ type AccountListParams struct {
 }
 
 // TransferListParams filters TransferList. Zero fields do not filter.
+//
+// Per account, Seq follows commit order, so paging one account's transfers by
+// AfterSeq across transactions never skips one. Across accounts it need not:
+// a transfer may take a lower Seq than another yet commit after it. Page the
+// whole journal inside one transaction (as Verify does).
 type TransferListParams struct {
 	Account  AccountID // transfers that debit or credit this account
 	From     time.Time // PostedAt >= From

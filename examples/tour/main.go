@@ -24,6 +24,7 @@ func run(w io.Writer) error {
 		run   func(context.Context, io.Writer) error
 	}{
 		{"The ledger", ledgerChapter},
+		{"Session passes", passesChapter},
 		{"Seats and modules", seatsChapter},
 		{"Licenses", licensesChapter},
 	}

@@ -30,6 +30,7 @@ type Store struct {
 	// kept here so its memory is reused: one transaction runs at a time.
 	log []undoEntry
 
+	passes   passesTables
 	seats    seatsTables
 	licenses licensesTables
 }
@@ -46,6 +47,7 @@ func New() *Store {
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		passes:    newPassesTables(),
 		seats:     newSeatsTables(),
 		licenses:  newLicensesTables(),
 	}

@@ -34,6 +34,63 @@ func runLedger(t *testing.T, newStore Factory) {
 	t.Run("HotAccount", func(t *testing.T) { testHotAccount(t, newStore) })
 	t.Run("SameIDConcurrently", func(t *testing.T) { testSameIDConcurrently(t, newStore) })
 	t.Run("HoldSettledOnce", func(t *testing.T) { testHoldSettledOnce(t, newStore) })
+	t.Run("CreateConcurrently", func(t *testing.T) { testCreateConcurrently(t, newStore) })
+}
+
+// testCreateConcurrently defines one unit and creates one account from many
+// transactions at once, each of which has locked an account of its own
+// first, as a domain operation does: every one must succeed with the same
+// result, the losers of the race included.
+func testCreateConcurrently(t *testing.T, newStore Factory) {
+	f := basic(t, newStore)
+	const workers = 8
+	for w := range workers {
+		f.account(ledger.AccountID(fmt.Sprintf("own-%d", w)), "pass", 0)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	// Workers meet at a barrier inside their transactions so that, on a
+	// store that runs transactions in parallel, they really race; a store
+	// that runs one at a time lets each through after a short wait.
+	var arrived sync.WaitGroup
+	arrived.Add(workers)
+	allThere := make(chan struct{})
+	go func() { arrived.Wait(); close(allThere) }()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := true
+			errs[w] = f.store.InTx(f.ctx, func(tx ledger.Tx) error {
+				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{ledger.AccountID(fmt.Sprintf("own-%d", w))}); err != nil {
+					return err
+				}
+				if first { // a retried attempt does not arrive twice
+					first = false
+					arrived.Done()
+				}
+				select {
+				case <-allThere:
+				case <-time.After(50 * time.Millisecond):
+				}
+				b := ledger.NewBook(tx, f.clock.Now())
+				if _, err := b.DefineUnit(f.ctx, ledger.Unit{Code: "seat"}); err != nil {
+					return err
+				}
+				_, err := b.CreateAccount(f.ctx, ledger.Account{ID: "shared", Unit: "seat", Owner: "acme"})
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	for w, err := range errs {
+		if err != nil {
+			t.Errorf("worker %d: %v", w, err)
+		}
+	}
+	if a, err := f.l.Account(f.ctx, "shared"); err != nil || a.Owner != "acme" {
+		t.Errorf("Account(shared) = %+v, %v", a, err)
+	}
 }
 
 // basic sets up a "pass" unit (scale 0), a "credit" unit (scale 2), an

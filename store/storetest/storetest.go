@@ -8,6 +8,7 @@ import (
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
@@ -18,6 +19,7 @@ import (
 type Store interface {
 	ledger.Store
 	Licenses() licenses.Store
+	Passes() passes.Store
 	Seats() seats.Store
 }
 
@@ -29,6 +31,7 @@ type Factory func(t *testing.T) Store
 func Run(t *testing.T, newStore Factory) {
 	t.Run("Ledger", func(t *testing.T) { runLedger(t, newStore) })
 	t.Run("Licenses", func(t *testing.T) { runLicenses(t, newStore) })
+	t.Run("Passes", func(t *testing.T) { runPasses(t, newStore) })
 	t.Run("Seats", func(t *testing.T) { runSeats(t, newStore) })
 }
 

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/passes"
+	"github.com/allot-dev/allot/store/memstore"
+)
+
+// passesChapter shows pay-per-access session passes: a purchase, the three
+// pass types, a refusal for lack of passes, a demo that locks, a retried
+// login, and the usage log.
+func passesChapter(ctx context.Context, w io.Writer) error {
+	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: c})
+	if err != nil {
+		return err
+	}
+	bal, err := svc.Buy(ctx, "acme", 3, "order-1")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "acme buys 3 passes: balance %d\n", bal)
+	for _, s := range []passes.Session{
+		{ID: "standup", Name: "Stand-up", PassType: passes.DayPass},
+		{ID: "retro", Name: "Async retro", PassType: passes.MonthPass},
+		{ID: "demo", Name: "Demo", PassType: passes.DemoPass},
+	} {
+		s.Workspace, s.Owner = "acme", "olga@acme.example"
+		if _, err := svc.CreateSession(ctx, s); err != nil {
+			return err
+		}
+	}
+	login := func(session, guest, request string) error {
+		d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: request})
+		if err != nil && !errors.Is(err, passes.ErrRefused) {
+			return err
+		}
+		fmt.Fprintf(w, "%s  %-8s %-16s %s\n", c.Now().Format("Jan 02 15:04"), session, guest, d)
+		return nil
+	}
+	steps := []struct {
+		advance                 time.Duration
+		session, guest, request string
+	}{
+		{0, "standup", "ann@example.com", "r1"},
+		{2 * time.Hour, "standup", "ann@example.com", "r2"},
+		{0, "standup", "ann@example.com", "r2"}, // a retry
+		{0, "retro", "ben@example.com", "r3"},
+		{time.Hour, "demo", "cat@example.com", "r4"},
+		{4 * time.Hour, "demo", "dan@example.com", "r5"},
+		{24 * time.Hour, "standup", "ann@example.com", "r6"},
+	}
+	for _, s := range steps {
+		c.Advance(s.advance)
+		if err := login(s.session, s.guest, s.request); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "Usage log (refused logins are not in it):")
+	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: "acme"}) {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %s  %-8s %-16s used %d  balance %d\n", u.At.Format("Jan 02 15:04"), u.Session, u.User, u.Passes, u.BalanceAfter)
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+// Package passes sells pay-per-access session passes, as ThinkTank does: a
+// workspace buys passes, and a guest entering a session spends them under the
+// session's pass type, with every login in a usage log the workspace's
+// administrators read and export as CSV.
+//
+// # Concepts
+//
+// A workspace's balance is the ledger account BalanceAccount(workspace)
+// (unit "pass", scale 0, never negative). Buy moves passes into it from the
+// workspace's IssuerAccount; a login that costs passes moves them to the
+// workspace's SpentAccount. So balance = purchased - spent is a ledger fact,
+// and the journal, the balance and the usage log always agree.
+//
+// A Session belongs to one workspace and has one PassType. A pass type names
+// a Policy: a pure function of the time, the session, the guest and the
+// guest's current Access window that returns a Decision. The built-ins:
+//
+//   - DayPass (the default, DayPolicy): a login spends 1 pass and gives the
+//     guest 24 hours of access to the session; a login inside the window
+//     spends nothing.
+//   - MonthPass (MonthPolicy): a login spends 2 passes and gives the guest 30
+//     days (720 hours) of unlimited access to the session.
+//   - DemoPass (DemoPolicy): logins spend nothing; the session is open for 4
+//     hours from its first guest login, then locked for everyone. While it is
+//     open, activity titles are marked "Demonstration Use Only"
+//     (DecorateTitle).
+//
+// A service defines its own pass types in Options.Policies: a Window with
+// its own cost and duration, a Demo with another open period, or any
+// function as a PolicyFunc (see Example_customPolicy).
+//
+// A workspace defines custom fields (DefineFields), e.g. Note and Reference,
+// whose order is the order of the log's columns. A session may carry values;
+// a login may add or override them. A value for a field the workspace does
+// not define, or a required field without a value, refuses the login.
+//
+// # Logins and the usage log
+//
+// Login reads the clock once and, in one transaction, looks up the request
+// ID (a retry returns the first decision and spends nothing more), the
+// session and the workspace's fields, locks the guest's access window,
+// decides with the session's policy, posts the spend (transfer ID
+// "passes/<workspace>/login/<request ID>"), writes the window and appends a
+// Usage row. Every allowed login is a row, including logins inside a window
+// and demo logins, which show 0 passes used and the balance at that moment:
+// they are accesses an administrator wants to see. A row's BalanceAfter is
+// the spend transfer's debit balance, so the column is the running balance.
+// Refused logins are not rows.
+//
+// Log reads pages with a cursor, Usages iterates, ExportCSV streams RFC 4180
+// CSV page by page; all three filter by time range, session and user.
+//
+// # Invariants
+//
+// balance = purchased - spent, and never below zero (the ledger refuses the
+// debit, and the store refuses it again); a guest inside an open window is
+// never charged; a demo session never spends and grants nothing after it
+// locks; a refused login changes nothing; the log's passes add up to what was
+// spent.
+//
+// # Time
+//
+// Windows are half-open [start, until) and rolling durations in UTC, so
+// daylight saving never shifts them. A login exactly at until is outside the
+// window. A clock that reads before a window's start (after a correction)
+// still counts as inside it, so a guest never pays twice for one window.
+// Timestamps are UTC, truncated to microseconds.
+//
+// # Errors
+//
+// A refused login returns its Decision (Allowed false, with Reason and
+// Detail) and a *RefusalError that matches ErrRefused and one of
+// ErrInsufficientPasses, ErrDemoLocked, ErrUnknownSession, ErrWrongWorkspace,
+// ErrMalformedGuest, ErrUnknownField and ErrMissingField. ErrInvalid is a
+// malformed request, ErrRequestConflict a request ID reused for something
+// else. Storage errors are returned as they come, wrapped with the operation.
+//
+// # Concurrency
+//
+// A Service is safe for concurrent use. Logins of one guest to one session
+// are ordered by the guest's access record, so concurrent logins spend once;
+// the balance account is locked by the ledger, so concurrent logins of many
+// guests never overspend.
+//
+// # Example
+//
+//	svc, _ := passes.New(memstore.New().Passes(), nil)
+//	svc.Buy(ctx, "acme", 10, "order-1")
+//	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
+//	d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@example.com", RequestID: "r1"})
+//	// d: allowed: 1 pass spent, access until ...; balance 9
+package passes

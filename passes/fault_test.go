@@ -1,0 +1,241 @@
+package passes_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/passes"
+	"github.com/google/go-cmp/cmp"
+)
+
+var errInjected = errors.New("injected storage failure")
+
+// faultStore fails every call of one Tx method.
+type faultStore struct {
+	passes.Store
+	fail string
+}
+
+func (s *faultStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
+	return s.Store.InTx(ctx, func(tx passes.Tx) error { return fn(faultTx{tx, s.fail}) })
+}
+
+type faultTx struct {
+	passes.Tx
+	fail string
+}
+
+func (t faultTx) err(name string) error {
+	if t.fail == name {
+		return errInjected
+	}
+	return nil
+}
+
+func (t faultTx) UnitGet(ctx context.Context, code string) (ledger.Unit, error) {
+	if err := t.err("UnitGet"); err != nil {
+		return ledger.Unit{}, err
+	}
+	return t.Tx.UnitGet(ctx, code)
+}
+
+func (t faultTx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.AccountState, error) {
+	if err := t.err("AccountGet"); err != nil {
+		return ledger.AccountState{}, err
+	}
+	return t.Tx.AccountGet(ctx, id)
+}
+
+func (t faultTx) Apply(ctx context.Context, c ledger.Changes) error {
+	if err := t.err("Apply"); err != nil {
+		return err
+	}
+	return t.Tx.Apply(ctx, c)
+}
+
+func (t faultTx) SessionInsert(ctx context.Context, s passes.Session) error {
+	if err := t.err("SessionInsert"); err != nil {
+		return err
+	}
+	return t.Tx.SessionInsert(ctx, s)
+}
+
+func (t faultTx) SessionGet(ctx context.Context, id string) (passes.Session, error) {
+	if err := t.err("SessionGet"); err != nil {
+		return passes.Session{}, err
+	}
+	return t.Tx.SessionGet(ctx, id)
+}
+
+func (t faultTx) SessionUpdate(ctx context.Context, s passes.Session) error {
+	if err := t.err("SessionUpdate"); err != nil {
+		return err
+	}
+	return t.Tx.SessionUpdate(ctx, s)
+}
+
+func (t faultTx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
+	if err := t.err("FieldInsert"); err != nil {
+		return err
+	}
+	return t.Tx.FieldInsert(ctx, f)
+}
+
+func (t faultTx) FieldList(ctx context.Context, ws string) ([]passes.FieldDef, error) {
+	if err := t.err("FieldList"); err != nil {
+		return nil, err
+	}
+	return t.Tx.FieldList(ctx, ws)
+}
+
+func (t faultTx) AccessLock(ctx context.Context, session, guest string) (passes.Access, error) {
+	if err := t.err("AccessLock"); err != nil {
+		return passes.Access{}, err
+	}
+	return t.Tx.AccessLock(ctx, session, guest)
+}
+
+func (t faultTx) AccessInsert(ctx context.Context, a passes.Access) error {
+	if err := t.err("AccessInsert"); err != nil {
+		return err
+	}
+	return t.Tx.AccessInsert(ctx, a)
+}
+
+func (t faultTx) AccessUpdate(ctx context.Context, a passes.Access) error {
+	if err := t.err("AccessUpdate"); err != nil {
+		return err
+	}
+	return t.Tx.AccessUpdate(ctx, a)
+}
+
+func (t faultTx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
+	if err := t.err("UsageInsert"); err != nil {
+		return 0, err
+	}
+	return t.Tx.UsageInsert(ctx, u)
+}
+
+func (t faultTx) UsageGetByRequest(ctx context.Context, ws, req string) (passes.Usage, error) {
+	if err := t.err("UsageGetByRequest"); err != nil {
+		return passes.Usage{}, err
+	}
+	return t.Tx.UsageGetByRequest(ctx, ws, req)
+}
+
+func (t faultTx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.Usage, error) {
+	if err := t.err("UsageList"); err != nil {
+		return nil, err
+	}
+	return t.Tx.UsageList(ctx, p)
+}
+
+// TestService_StorageFailures fails each storage method in turn under every
+// operation: the operation returns the storage error (never a refusal or a
+// success) and changes nothing.
+func TestService_StorageFailures(t *testing.T) {
+	methods := []string{"UnitGet", "AccountGet", "Apply", "SessionInsert", "SessionGet", "SessionUpdate", "FieldInsert", "FieldList",
+		"AccessLock", "AccessInsert", "AccessUpdate", "UsageInsert", "UsageGetByRequest", "UsageList"}
+	ops := []struct {
+		name string
+		run  func(ctx context.Context, svc *passes.Service) error
+	}{
+		{"Buy", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Buy(ctx, "acme", 1, "o9")
+			return err
+		}},
+		{"Balance", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Balance(ctx, "acme"); return err }},
+		{"DefineFields", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "New"}})
+			return err
+		}},
+		{"Fields", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Fields(ctx, "acme"); return err }},
+		{"CreateSession", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.CreateSession(ctx, passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"})
+			return err
+		}},
+		{"Session", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Session(ctx, "day"); return err }},
+		{"LoginCharge", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
+			return err
+		}},
+		{"LoginWindowRenewed", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "old@x.example", RequestID: "n2"})
+			return err
+		}},
+		{"LoginDemo", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "new@x.example", RequestID: "n3"})
+			return err
+		}},
+		{"Log", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+			return err
+		}},
+		{"ExportCSV", func(ctx context.Context, svc *passes.Service) error {
+			return svc.ExportCSV(ctx, &bytes.Buffer{}, passes.LogParams{Workspace: "acme"})
+		}},
+	}
+	hit := map[string]bool{}
+	for _, m := range methods {
+		for _, op := range ops {
+			f := newFixture(t, nil)
+			f.buy("acme", 10, "o1")
+			f.session(passes.Session{ID: "day", Workspace: "acme"})
+			f.session(passes.Session{ID: "fresh", Workspace: "acme"})
+			f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+			f.mustLogin("acme", "day", "old@x.example", "o")
+			f.clock.Advance(25 * time.Hour)
+			svc, err := passes.New(&faultStore{Store: f.mem.Passes(), fail: m}, &passes.Options{Clock: f.clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sessions, guests := []string{"day", "fresh", "demo", "new"}, []string{"old@x.example", "new@x.example"}
+			before := f.snapshot("acme", sessions, guests)
+			err = op.run(f.ctx, svc)
+			if err == nil {
+				continue // the operation does not call m
+			}
+			hit[m] = true
+			if !errors.Is(err, errInjected) || errors.Is(err, passes.ErrRefused) {
+				t.Errorf("%s with %s failing = %v, want the storage error", op.name, m, err)
+			}
+			if diff := cmp.Diff(before, f.snapshot("acme", sessions, guests), cmpDecimal); diff != "" {
+				t.Errorf("%s with %s failing changed the store (-before +after):\n%s", op.name, m, diff)
+			}
+		}
+	}
+	for _, m := range methods {
+		if !hit[m] {
+			t.Errorf("no operation called %s", m)
+		}
+	}
+}
+
+func TestService_LoginRetryFields(t *testing.T) {
+	f := newFixture(t, nil)
+	f.buy("acme", 3, "o1")
+	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	r := passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Fields: map[string]string{"Note": "n", "Ref": "x"}}
+	first, err := f.svc.Login(f.ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := f.svc.Login(f.ctx, r); err != nil || !cmp.Equal(first, again) {
+		t.Errorf("retry with the same fields = %v, %v, want %v", again, err, first)
+	}
+	r.Fields = map[string]string{"Note": "other"}
+	if _, err := f.svc.Login(f.ctx, r); !errors.Is(err, passes.ErrRequestConflict) {
+		t.Errorf("retry with another field value = %v, want ErrRequestConflict", err)
+	}
+	r.Fields, r.Location = nil, "elsewhere"
+	if _, err := f.svc.Login(f.ctx, r); !errors.Is(err, passes.ErrRequestConflict) {
+		t.Errorf("retry from another location = %v, want ErrRequestConflict", err)
+	}
+}

@@ -1,0 +1,246 @@
+package passes
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"iter"
+	"strconv"
+	"time"
+)
+
+// LogParams select rows of a workspace's usage log.
+type LogParams struct {
+	Workspace string    // required
+	From      time.Time // rows at or after From; zero: from the start
+	To        time.Time // rows before To; zero: up to now
+	Session   string    // only this session's rows; empty: every session
+	User      string    // only this guest's rows (compared case-insensitively); empty: every guest
+	Cursor    string    // Next of the previous page; empty for the first page
+	Limit     int       // rows per page; zero means 100, at most 1000
+}
+
+// LogPage is one page of a usage log, oldest first.
+type LogPage struct {
+	Rows []Usage
+	// Next is the cursor of the following page; empty on the last page.
+	Next string
+}
+
+// Log returns one page of a workspace's usage log.
+func (s *Service) Log(ctx context.Context, p LogParams) (LogPage, error) {
+	page, err := s.log(ctx, p)
+	if err != nil {
+		return LogPage{}, fmt.Errorf("usage log of workspace %q: %w", p.Workspace, err)
+	}
+	return page, nil
+}
+
+func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
+	switch {
+	case p.Workspace == "":
+		return UsageListParams{}, 0, invalid("empty workspace")
+	case p.Limit < 0 || p.Limit > 1000:
+		return UsageListParams{}, 0, invalid("Limit %d is outside 0..1000", p.Limit)
+	case p.Limit == 0:
+		p.Limit = 100
+	}
+	lp := UsageListParams{Workspace: p.Workspace, Session: p.Session, From: p.From, To: p.To, Limit: p.Limit + 1}
+	if p.User != "" {
+		g, ok := normalizeGuest(p.User)
+		if !ok {
+			return UsageListParams{}, 0, fmt.Errorf("%w: user filter %q is not an e-mail address", ErrMalformedGuest, p.User)
+		}
+		lp.User = g
+	}
+	if p.Cursor != "" {
+		n, err := strconv.ParseInt(p.Cursor, 10, 64)
+		if err != nil || n < 0 {
+			return UsageListParams{}, 0, invalid("cursor %q is not one this log returned", p.Cursor)
+		}
+		lp.AfterSeq = n
+	}
+	return lp, p.Limit, nil
+}
+
+func (s *Service) log(ctx context.Context, p LogParams) (LogPage, error) {
+	lp, limit, err := s.listParams(p)
+	if err != nil {
+		return LogPage{}, err
+	}
+	var rows []Usage
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		rows, err = tx.UsageList(ctx, lp)
+		return err
+	})
+	if err != nil {
+		return LogPage{}, err
+	}
+	var page LogPage
+	if len(rows) > limit {
+		rows = rows[:limit]
+		page.Next = strconv.FormatInt(rows[len(rows)-1].Seq, 10)
+	}
+	page.Rows = rows
+	return page, nil
+}
+
+// Usages yields the rows of a workspace's usage log that p selects (p.Limit
+// is the page size it reads with; zero means 1000), oldest first, a page at a
+// time, each page in a transaction of its own. It stops at the first error,
+// which it yields.
+func (s *Service) Usages(ctx context.Context, p LogParams) iter.Seq2[Usage, error] {
+	return func(yield func(Usage, error) bool) {
+		if p.Limit == 0 {
+			p.Limit = 1000
+		}
+		for {
+			page, err := s.Log(ctx, p)
+			if err != nil {
+				yield(Usage{}, err)
+				return
+			}
+			for _, u := range page.Rows {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			if page.Next == "" {
+				return
+			}
+			p.Cursor = page.Next
+		}
+	}
+}
+
+// Columns are the usage log's standard CSV columns; the workspace's custom
+// fields follow them, in their order.
+var Columns = []string{
+	"Timestamp", "Session ID", "Session Name", "Internal/External", "Location",
+	"User", "Session Owner", "Passes Used", "Balance After",
+}
+
+// ExportCSV writes the rows of a workspace's usage log that p selects to w as
+// CSV (RFC 4180, UTF-8, CRLF line ends): a header row of Columns and the
+// workspace's custom fields, then one record per row, oldest first.
+// Timestamps are RFC 3339 in UTC.
+//
+// It reads and writes a page at a time (p.Limit rows, zero meaning 1000), so
+// its memory does not grow with the log. A cell a spreadsheet would run as a
+// formula (one starting with =, +, -, @, a tab or a carriage return) is
+// written with a leading single quote. Line breaks inside a cell are written
+// as CRLF; a lone carriage return inside a cell is dropped (encoding/csv does
+// so in CRLF mode), after the quote was put in front. The custom fields are those defined
+// when the export starts; values of fields a row does not have are empty.
+func (s *Service) ExportCSV(ctx context.Context, w io.Writer, p LogParams) error {
+	if err := s.exportCSV(ctx, w, p); err != nil {
+		return fmt.Errorf("export usage log of workspace %q: %w", p.Workspace, err)
+	}
+	return nil
+}
+
+func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error {
+	if p.Limit == 0 {
+		p.Limit = 1000
+	}
+	if _, _, err := s.listParams(p); err != nil {
+		return err
+	}
+	defs, err := s.Fields(ctx, p.Workspace)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
+	cw.UseCRLF = true
+	rec := make([]string, len(Columns)+len(defs))
+	copy(rec, Columns)
+	for i, f := range defs {
+		rec[len(Columns)+i] = f.Name
+	}
+	for i := range rec {
+		rec[i] = neutralize(rec[i])
+	}
+	if err := cw.Write(rec); err != nil {
+		return err
+	}
+	var buf []byte
+	for {
+		page, err := s.log(ctx, p)
+		if err != nil {
+			return err
+		}
+		for i := range page.Rows {
+			buf = csvRecord(rec, buf, defs, &page.Rows[i])
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			break
+		}
+		p.Cursor = page.Next
+	}
+	return bw.Flush()
+}
+
+// csvRecord fills rec with u's cells, using buf as scratch space for the
+// formatted numbers and time, and returns buf for reuse.
+func csvRecord(rec []string, buf []byte, defs []FieldDef, u *Usage) []byte {
+	buf = u.At.UTC().AppendFormat(buf[:0], time.RFC3339Nano)
+	ts := len(buf)
+	buf = strconv.AppendInt(buf, u.Passes, 10)
+	passes := len(buf)
+	buf = strconv.AppendInt(buf, u.BalanceAfter, 10)
+	// One string for the three formatted cells, sliced: one allocation.
+	all := string(buf)
+	rec[0] = all[:ts]
+	rec[1] = neutralize(u.Session)
+	rec[2] = neutralize(u.SessionName)
+	if u.External {
+		rec[3] = "External"
+	} else {
+		rec[3] = "Internal"
+	}
+	rec[4] = neutralize(u.Location)
+	rec[5] = neutralize(u.User)
+	rec[6] = neutralize(u.Owner)
+	rec[7] = all[ts:passes]
+	rec[8] = all[passes:]
+	for i, f := range defs {
+		rec[len(Columns)+i] = neutralize(fieldValue(u.Fields, i, f.Name))
+	}
+	return buf
+}
+
+func fieldValue(fs []FieldValue, i int, name string) string {
+	if i < len(fs) && fs[i].Name == name {
+		return fs[i].Value
+	}
+	for _, f := range fs {
+		if f.Name == name {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// neutralize makes a cell that a spreadsheet would evaluate as a formula
+// inert by prefixing a single quote.
+func neutralize(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}

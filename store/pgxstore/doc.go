@@ -1,0 +1,127 @@
+// Package pgxstore keeps allot's ledger and its domain records in
+// PostgreSQL, through pgx.
+//
+// It implements ledger.Store and ledger.Tx, and the seats facet
+// (Store.Seats, for seats.New), over real tables that services may query
+// with SQL, and passes the storetest conformance suite. It is a Go module of
+// its own, so the core module never requires pgx.
+//
+// # Tables
+//
+// Migrate creates them in the schema of Options.Schema, or in the first
+// schema of the connection's search_path:
+//
+//   - allot_units (code, scale)
+//   - allot_accounts: one row per account with its definition and running
+//     totals (posted, held, version, last_posted_at). Two CHECK constraints
+//     back the ledger's own checks: held >= 0, and an account flagged
+//     non-negative (flags & 1 = 1) never has posted - held below zero.
+//   - allot_transfers: the journal. seq is the commit sequence, from an
+//     identity column; each row records both accounts' balances after it.
+//     Indexed by (debit, seq) and (credit, seq) for account histories.
+//   - allot_holds: holds with their status; pending holds are indexed by
+//     (debit, expires_at) in a partial index.
+//   - allot_seat_pools: one row per organization and product (org, product,
+//     purchased, assigned, created_at), the counters the seats service keeps
+//     beside the pool's ledger account. CHECK constraints refuse negative
+//     counters and assigned above purchased.
+//   - allot_seat_events: the organizations' events (id, org, name,
+//     start_at, end_at, participants, modules, seats_assigned,
+//     modules_assigned, created_at, updated_at), modules as sorted text
+//     arrays; indexed by (org, start_at, id) for listings and the
+//     consumption check.
+//
+// The passes facet (migration 0003) adds passes_sessions, passes_fields
+// (unique by name and by position per workspace), passes_access (one row
+// per guest and session; a row with NULL times is the placeholder a login
+// locks while the guest has no window) and passes_usage (the usage log,
+// unique by workspace and request ID, indexed for its filters).
+//
+// IDs use the "C" collation, so listings order them as Go compares strings.
+// Amounts are numeric, stored exactly as the ledger computed them;
+// timestamps are timestamptz in microseconds, and a zero time.Time (a hold
+// that never expires, an account never posted to) is NULL. Metadata is
+// jsonb.
+//
+// # Migrations
+//
+// The SQL files of migrations/ are embedded in the binary and applied by an
+// explicit Migrate (or Store.Migrate) call, which is safe at every start:
+// the allot_schema_migrations table records the versions applied, and a
+// transaction-scoped advisory lock makes replicas that start together apply
+// each migration once. Each domain facet (passes, seats, licenses) adds a
+// migration file and a Go file of Tx methods.
+//
+// # Isolation, locking and retries
+//
+// Results are serializable. Every write of the ledger is decided after
+// Book has locked the accounts it touches, with one SELECT ... ORDER BY id
+// FOR NO KEY UPDATE: rows are locked in ID order, the same order in every
+// transaction, so concurrent writers queue and never deadlock on them; what
+// a write reads after its locks (earlier posts of the same ID, pending
+// holds) is current, because a locked row is changed only by its holder.
+// Transfers take their sequence numbers while the locks are held, so each
+// account's history is in commit order. Holds change only under their debit
+// account's lock.
+//
+// The seats facet works the same way: every write of a pool's units first
+// locks the pool's row (PoolLock, SELECT ... FOR UPDATE), so writers of one
+// pool queue, and at READ COMMITTED the events a writer reads are locked too
+// (FOR NO KEY UPDATE), since a seat transfer and a module transfer to one
+// event hold different pools.
+//
+// Store.InTx begins the transaction lazily with its first statement. If that
+// statement locks accounts (every post, group and batch) or a seats pool
+// (every purchase, transfer and consumption check), it runs at READ
+// COMMITTED, where waiting for a lock is cheap and never fails. Otherwise it
+// runs at REPEATABLE READ, so a read made of several statements (Balance,
+// Verify, a history page) sees one snapshot; at READ COMMITTED, a write
+// committed between two of its statements could show in one and not the
+// other. If such a transaction then locks a row that changed since its
+// snapshot, PostgreSQL reports a serialization failure (40001).
+//
+// On a serialization failure or a deadlock (40P01), InTx rolls back and runs
+// its function again, at READ COMMITTED, after a short jittered wait, up to
+// Options.MaxRetries times. The attempt is retried whatever the function
+// made of the error, so a conflict is never reported as a business error
+// such as insufficient balance. When the retries run out, the error says so
+// and wraps the last *pgconn.PgError.
+//
+// # Errors
+//
+// A missing record is a *ledger.NotFoundError (matching ledger.ErrNotFound);
+// an ID that is taken matches ledger.ErrAlreadyExists, with the
+// *pgconn.PgError of the unique violation reachable through errors.As; the
+// non-negative CHECK constraint matches ledger.ErrInsufficientBalance. A
+// refused Apply runs on a savepoint and writes nothing; the transaction
+// stays usable.
+//
+// # The caller's transaction
+//
+// Store.WithTx runs the ledger inside a pgx.Tx the caller already holds, so
+// a service's own rows and its transfers commit together. InTx then works on
+// a savepoint of that transaction and never retries: the caller owns the
+// transaction and must run all of it again on a serialization failure.
+//
+// # Cancellation
+//
+// A context cancelled during InTx rolls the transaction back before InTx
+// returns; if the cancellation interrupted a statement (pgx then closes the
+// connection), a cancel request stops the server's side of it, so no lock is
+// left behind.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use; each InTx runs on a pooled connection
+// of its own. A Tx, like a pgx.Tx, is not, and is valid only while its
+// function runs.
+//
+// # Performance
+//
+// Each Tx method is one pipelined round trip, BEGIN travels with the first
+// statement, and TransfersGet and HoldsGet read each other's records too, so
+// a post takes four round trips including the commit. Apply writes any
+// number of transfers with one UPDATE of the accounts and one INSERT of the
+// journal rows from arrays, so Ledger.PostBatch of 1,000 transfers writes
+// them in one round trip. BENCHMARKS.md has the figures.
+package pgxstore

@@ -1,0 +1,71 @@
+package pgxstore_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+)
+
+// These examples need a database, so they have no Output comment: they are
+// compiled but not run. TestCallerTransaction runs the same steps.
+
+func ExampleNew() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store, err := pgxstore.New(pool, &pgxstore.Options{Schema: "billing"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Migrate(ctx); err != nil { // at every start: applies what is missing
+		log.Fatal(err)
+	}
+	l, err := ledger.New(store, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	t, err := l.Post(ctx, ledger.Transfer{ID: "order-42", Debit: "org-7/passes", Credit: "world/passes", Amount: decimal.NewFromInt(2)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(t.Seq, t.DebitBalance)
+}
+
+// A service inserts its own row and posts the matching transfer in one
+// transaction: both commit, or neither does.
+func ExampleStore_WithTx() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store, err := pgxstore.New(pool, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO orders (id, seats) VALUES ($1, $2)", "order-42", 3); err != nil {
+			return err
+		}
+		return store.WithTx(tx).InTx(ctx, func(ltx ledger.Tx) error {
+			b := ledger.NewBook(ltx, time.Now())
+			_, err := b.Post(ctx, ledger.Transfer{ID: "order-42", Debit: "org-7/seats", Credit: "event-9/seats", Amount: decimal.NewFromInt(3)})
+			return err // an error rolls back the post; the caller decides about its own row
+		})
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}

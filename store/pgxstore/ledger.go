@@ -1,0 +1,776 @@
+package pgxstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/shopspring/decimal"
+)
+
+// This file is the ledger facet: the ledger.Tx methods over the tables of
+// migrations/0001_ledger.sql.
+
+// UnitInsert implements ledger.Tx.
+func (t *Tx) UnitInsert(ctx context.Context, u ledger.Unit) error {
+	var b pgx.Batch
+	var inserted int64
+	b.Queue(t.s.q.unitInsert, u.Code, u.Scale).Exec(func(ct pgconn.CommandTag) error {
+		inserted = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert unit %q", u.Code), err)
+	}
+	if inserted == 0 {
+		return fmt.Errorf("pgxstore: unit %q: %w", u.Code, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// UnitGet implements ledger.Tx.
+func (t *Tx) UnitGet(ctx context.Context, code string) (ledger.Unit, error) {
+	var b pgx.Batch
+	var u ledger.Unit
+	found := false
+	b.Queue(t.s.q.unitGet, code).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&u.Code, &u.Scale); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return ledger.Unit{}, storeErr(fmt.Sprintf("get unit %q", code), err)
+	}
+	if !found {
+		return ledger.Unit{}, &ledger.NotFoundError{Kind: "unit", ID: code}
+	}
+	return u, nil
+}
+
+// AccountInsert implements ledger.Tx.
+func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
+	meta, err := encodeMetadata(a.Metadata)
+	if err != nil {
+		return err
+	}
+	var b pgx.Batch
+	var inserted int64
+	b.Queue(t.s.q.accountInsert, string(a.ID), a.Unit, a.Owner, int64(a.Flags), meta, a.CreatedAt,
+		a.Scale, a.Posted.String(), a.Held.String(), a.Version, timestamp(a.LastPostedAt),
+	).Exec(func(ct pgconn.CommandTag) error {
+		inserted = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert account %q", a.ID), err)
+	}
+	if inserted == 0 {
+		return fmt.Errorf("pgxstore: account %q: %w", a.ID, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// AccountGet implements ledger.Tx.
+func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.AccountState, error) {
+	var b pgx.Batch
+	var got []ledger.AccountState
+	b.Queue(t.s.q.accountGet, string(id)).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanAccounts(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return ledger.AccountState{}, storeErr(fmt.Sprintf("get account %q", id), err)
+	}
+	if len(got) == 0 {
+		return ledger.AccountState{}, &ledger.NotFoundError{Kind: "account", ID: string(id)}
+	}
+	return got[0], nil
+}
+
+// AccountsLock implements ledger.Tx with one SELECT ... ORDER BY id FOR NO
+// KEY UPDATE: the rows are locked in ID order, the order every transaction
+// uses, so lockers queue instead of deadlocking. The lock lasts until the
+// transaction ends and keeps every other writer of these accounts waiting.
+func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger.AccountState, error) {
+	if len(ids) == 0 {
+		if err := t.check(ctx); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	var b pgx.Batch
+	var got []ledger.AccountState
+	b.Queue(t.s.q.accountsLock, idStrings(ids)).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanAccounts(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return nil, storeErr("lock accounts", err)
+	}
+	return inOrder(ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+}
+
+// AccountList implements ledger.Tx.
+func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]ledger.AccountState, error) {
+	w := where{}
+	if p.Owner != "" {
+		w.add("owner = $%d", p.Owner)
+	}
+	if p.Unit != "" {
+		w.add("unit = $%d", p.Unit)
+	}
+	if p.After != "" {
+		w.add("id > $%d", string(p.After))
+	}
+	sql := "SELECT " + t.s.q.accountCols + " FROM " + t.s.q.accountsTable + w.String() + " ORDER BY id" + w.limit(p.Limit)
+	var b pgx.Batch
+	var got []ledger.AccountState
+	b.Queue(sql, w.args...).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanAccounts(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr("list accounts", err)
+	}
+	return got, nil
+}
+
+// TransfersGet implements ledger.Tx. It reads the holds with the same IDs
+// in the same round trip and keeps them for a HoldsGet of those IDs that
+// comes next: transfers and holds share one namespace, so the ledger asks
+// for both.
+func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Transfer, error) {
+	if p := t.takePrefetch(ids, false); p != nil {
+		return p.transfers, t.check(ctx)
+	}
+	if len(ids) == 0 {
+		return nil, t.check(ctx)
+	}
+	p, err := t.getBoth(ctx, ids, false)
+	if err != nil {
+		return nil, storeErr("get transfers", err)
+	}
+	t.prefetched = p
+	return inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer), nil
+}
+
+// TransferList implements ledger.Tx. Listing one account's transfers reads
+// its two history indexes, (debit, seq) and (credit, seq), and merges them.
+func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]ledger.Transfer, error) {
+	w := where{}
+	if !p.From.IsZero() {
+		w.add("posted_at >= $%d", p.From)
+	}
+	if !p.To.IsZero() {
+		w.add("posted_at < $%d", p.To)
+	}
+	switch {
+	case !p.Desc:
+		w.add("seq > $%d", p.AfterSeq)
+	case p.AfterSeq > 0:
+		w.add("seq < $%d", p.AfterSeq)
+	}
+	order := " ORDER BY seq"
+	if p.Desc {
+		order += " DESC"
+	}
+	var sql string
+	if p.Account == "" {
+		sql = "SELECT " + t.s.q.transferCols + " FROM " + t.s.q.transfersTable + w.String() + order + w.limit(p.Limit)
+	} else {
+		n := w.arg(string(p.Account))
+		limit := w.limit(p.Limit)
+		side := func(col string) string {
+			return "(SELECT * FROM " + t.s.q.transfersTable + w.String() + w.and() + col + " = $" + strconv.Itoa(n) + order + limit + ")"
+		}
+		sql = "SELECT " + t.s.q.transferCols + " FROM (" + side("debit") + " UNION ALL " + side("credit") + ") AS t" + order + limit
+	}
+	var b pgx.Batch
+	var got []ledger.Transfer
+	b.Queue(sql, w.args...).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanTransfers(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr("list transfers", err)
+	}
+	return got, nil
+}
+
+// HoldsGet implements ledger.Tx. Like TransfersGet, it reads the
+// transfers with the same IDs in the same round trip and keeps them for a
+// TransfersGet of those IDs that comes next.
+func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Hold, error) {
+	if p := t.takePrefetch(ids, true); p != nil {
+		return p.holds, t.check(ctx)
+	}
+	if len(ids) == 0 {
+		return nil, t.check(ctx)
+	}
+	p, err := t.getBoth(ctx, ids, true)
+	if err != nil {
+		return nil, storeErr("get holds", err)
+	}
+	t.prefetched = p
+	return inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
+}
+
+// prefetch is what one of TransfersGet and HoldsGet read for the other.
+type prefetch struct {
+	ids          []ledger.TransferID
+	holdsFirst   bool // HoldsGet read it, for TransfersGet
+	transfersGot []ledger.Transfer
+	holdsGot     []ledger.Hold
+	transfers    []ledger.Transfer // in the order of ids, when kept for TransfersGet
+	holds        []ledger.Hold
+}
+
+// getBoth reads the transfers and the holds with the given IDs in one round
+// trip.
+func (t *Tx) getBoth(ctx context.Context, ids []ledger.TransferID, holdsFirst bool) (*prefetch, error) {
+	p := &prefetch{ids: slices.Clone(ids), holdsFirst: holdsFirst}
+	strs := idStrings(ids)
+	var b pgx.Batch
+	b.Queue(t.s.q.transfersGet, strs).Query(func(rows pgx.Rows) (err error) {
+		p.transfersGot, err = scanTransfers(rows)
+		return err
+	})
+	b.Queue(t.s.q.holdsGet, strs).Query(func(rows pgx.Rows) (err error) {
+		p.holdsGot, err = scanHolds(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, err
+	}
+	if p.holdsFirst {
+		p.transfers = inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
+	} else {
+		p.holds = inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
+	}
+	return p, nil
+}
+
+// takePrefetch returns, and forgets, what the previous call read for this
+// one: the other of TransfersGet and HoldsGet, with the same IDs, and no
+// statement in between.
+func (t *Tx) takePrefetch(ids []ledger.TransferID, holds bool) *prefetch {
+	p := t.prefetched
+	t.prefetched = nil
+	if p == nil || p.holdsFirst == holds || !slices.Equal(p.ids, ids) || t.done {
+		return nil
+	}
+	return p
+}
+
+// HoldList implements ledger.Tx. The pending holds of one account come from
+// a partial index on (debit, expires_at).
+func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Hold, error) {
+	w := where{}
+	if p.Debit != "" {
+		w.add("debit = $%d", string(p.Debit))
+	}
+	if p.Status != "" {
+		w.add("status = $%d", string(p.Status))
+	}
+	if !p.ExpiresBy.IsZero() {
+		w.add("expires_at <= $%d", p.ExpiresBy)
+	}
+	if p.After != "" {
+		w.add("id > $%d", string(p.After))
+	}
+	sql := "SELECT " + t.s.q.holdCols + " FROM " + t.s.q.holdsTable + w.String() + " ORDER BY id" + w.limit(p.Limit)
+	var b pgx.Batch
+	var got []ledger.Hold
+	b.Queue(sql, w.args...).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanHolds(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr("list holds", err)
+	}
+	return got, nil
+}
+
+// Apply implements ledger.Tx in one round trip: on a savepoint, one UPDATE
+// of all the accounts from arrays (each row only if its stored version is
+// one less than the new one), one INSERT of all the transfers from arrays,
+// numbered by the journal's identity sequence in order, and one statement
+// each for the holds inserted and updated. If a check fails, everything is
+// rolled back to the savepoint and the transaction stays usable.
+//
+// The database enforces the non-negative rule itself: the CHECK constraint
+// allot_accounts_non_negative refuses an account flagged non-negative with
+// less posted than held, and the error matches ledger.ErrInsufficientBalance.
+func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if err := precheck(c); err != nil {
+		return err
+	}
+	var b pgx.Batch
+	var updated, holdsUpdated int64
+	if len(c.Accounts) > 0 {
+		args, err := accountArgs(c.Accounts)
+		if err != nil {
+			return err
+		}
+		b.Queue(t.s.q.accountsUpdate, args...).Exec(func(ct pgconn.CommandTag) error {
+			updated = ct.RowsAffected()
+			return nil
+		})
+	}
+	var seqs map[string]int64
+	if len(c.Transfers) > 0 {
+		args, err := transferArgs(c.Transfers)
+		if err != nil {
+			return err
+		}
+		b.Queue(t.s.q.transfersInsert, args...).Query(func(rows pgx.Rows) error {
+			seqs = make(map[string]int64, len(c.Transfers))
+			var id string
+			var seq int64
+			_, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+				seqs[id] = seq
+				return nil
+			})
+			return err
+		})
+	}
+	if len(c.HoldsInsert) > 0 {
+		args, err := holdArgs(c.HoldsInsert)
+		if err != nil {
+			return err
+		}
+		b.Queue(t.s.q.holdsInsert, args...)
+	}
+	if len(c.HoldsUpdate) > 0 {
+		args, err := holdArgs(c.HoldsUpdate)
+		if err != nil {
+			return err
+		}
+		b.Queue(t.s.q.holdsUpdate, args...).Exec(func(ct pgconn.CommandTag) error {
+			holdsUpdated = ct.RowsAffected()
+			return nil
+		})
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := t.savepoint(ctx, &b, false); err != nil {
+		return storeErr("apply", err)
+	}
+	if int(updated) != len(c.Accounts) || int(holdsUpdated) != len(c.HoldsUpdate) {
+		// Undo the rows that were written, then find out why the others
+		// were not.
+		if err := t.rollbackTo(ctx); err != nil {
+			return storeErr("apply: roll back a refused change", err)
+		}
+		if int(updated) != len(c.Accounts) {
+			return t.versionErr(ctx, c.Accounts)
+		}
+		return t.missingHoldErr(ctx, c.HoldsUpdate)
+	}
+	t.release()
+	for i := range c.Transfers {
+		seq, ok := seqs[string(c.Transfers[i].ID)]
+		if !ok {
+			return fmt.Errorf("pgxstore: apply: the journal returned no sequence number for transfer %q", c.Transfers[i].ID)
+		}
+		c.Transfers[i].Seq = seq
+	}
+	return nil
+}
+
+// precheck refuses what needs no database to refuse.
+func precheck(c ledger.Changes) error {
+	for _, a := range c.Accounts {
+		if a.Held.Sign() < 0 {
+			return fmt.Errorf("pgxstore: account %q would hold %s, below zero", a.ID, a.Held)
+		}
+	}
+	seen := make(map[ledger.TransferID]bool, len(c.Transfers))
+	for _, tr := range c.Transfers {
+		if seen[tr.ID] {
+			return fmt.Errorf("pgxstore: transfer %q appears twice in one change: %w", tr.ID, ledger.ErrAlreadyExists)
+		}
+		seen[tr.ID] = true
+	}
+	clear(seen)
+	for _, h := range c.HoldsInsert {
+		if seen[h.ID] {
+			return fmt.Errorf("pgxstore: hold %q appears twice in one change: %w", h.ID, ledger.ErrAlreadyExists)
+		}
+		seen[h.ID] = true
+	}
+	return nil
+}
+
+// versionErr explains why fewer accounts were updated than asked: one is
+// missing, or changed under the write.
+func (t *Tx) versionErr(ctx context.Context, as []ledger.AccountState) error {
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = string(a.ID)
+	}
+	stored := make(map[string]int64, len(as))
+	var b pgx.Batch
+	b.Queue(t.s.q.accountVersions, ids).Query(func(rows pgx.Rows) error {
+		var id string
+		var v int64
+		_, err := pgx.ForEachRow(rows, []any{&id, &v}, func() error {
+			stored[id] = v
+			return nil
+		})
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr("apply", err)
+	}
+	for _, a := range as {
+		v, ok := stored[string(a.ID)]
+		if !ok {
+			return &ledger.NotFoundError{Kind: "account", ID: string(a.ID)}
+		}
+		if a.Version != v+1 {
+			return fmt.Errorf("pgxstore: account %q changed under the write: version %d after stored %d", a.ID, a.Version, v)
+		}
+	}
+	return fmt.Errorf("pgxstore: apply: an account appears twice in one change")
+}
+
+// missingHoldErr names a hold to update that does not exist.
+func (t *Tx) missingHoldErr(ctx context.Context, hs []ledger.Hold) error {
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = string(h.ID)
+	}
+	found := make(map[string]bool, len(hs))
+	var b pgx.Batch
+	b.Queue(t.s.q.holdsExisting, ids).Query(func(rows pgx.Rows) error {
+		var id string
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			found[id] = true
+			return nil
+		})
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr("apply", err)
+	}
+	for _, h := range hs {
+		if !found[string(h.ID)] {
+			return &ledger.NotFoundError{Kind: "hold", ID: string(h.ID)}
+		}
+	}
+	return fmt.Errorf("pgxstore: apply: a hold appears twice in one change")
+}
+
+func accountArgs(as []ledger.AccountState) ([]any, error) {
+	n := len(as)
+	var (
+		id, unit, owner     = make([]string, n), make([]string, n), make([]string, n)
+		flags, version      = make([]int64, n), make([]int64, n)
+		meta                = make([]pgtype.Text, n)
+		created, lastPosted = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
+		scale               = make([]int32, n)
+		posted, held        = make([]string, n), make([]string, n)
+	)
+	for i, a := range as {
+		m, err := encodeMetadata(a.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		id[i], unit[i], owner[i], flags[i], meta[i] = string(a.ID), a.Unit, a.Owner, int64(a.Flags), m
+		created[i], scale[i], posted[i], held[i] = timestampNotNull(a.CreatedAt), a.Scale, a.Posted.String(), a.Held.String()
+		version[i], lastPosted[i] = a.Version, timestamp(a.LastPostedAt)
+	}
+	return []any{id, unit, owner, flags, meta, created, scale, posted, held, version, lastPosted}, nil
+}
+
+func transferArgs(ts []ledger.Transfer) ([]any, error) {
+	n := len(ts)
+	var (
+		id, debit, credit, amount = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		unit, code, actor         = make([]string, n), make([]string, n), make([]string, n)
+		meta                      = make([]pgtype.Text, n)
+		postedAt                  = make([]pgtype.Timestamptz, n)
+		debitBal, creditBal, hold = make([]string, n), make([]string, n), make([]string, n)
+	)
+	for i, t := range ts {
+		m, err := encodeMetadata(t.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		id[i], debit[i], credit[i], amount[i] = string(t.ID), string(t.Debit), string(t.Credit), t.Amount.String()
+		unit[i], code[i], actor[i], meta[i] = t.Unit, t.Code, t.Actor, m
+		postedAt[i], debitBal[i], creditBal[i], hold[i] = timestampNotNull(t.PostedAt), t.DebitBalance.String(), t.CreditBalance.String(), string(t.Hold)
+	}
+	return []any{id, debit, credit, amount, unit, code, actor, meta, postedAt, debitBal, creditBal, hold}, nil
+}
+
+func holdArgs(hs []ledger.Hold) ([]any, error) {
+	n := len(hs)
+	var (
+		id, debit, credit, amount = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		unit, code, actor, status = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		meta                      = make([]pgtype.Text, n)
+		expires, created, settled = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
+		posted                    = make([]string, n)
+	)
+	for i, h := range hs {
+		m, err := encodeMetadata(h.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		id[i], debit[i], credit[i], amount[i] = string(h.ID), string(h.Debit), string(h.Credit), h.Amount.String()
+		unit[i], code[i], actor[i], status[i], meta[i] = h.Unit, h.Code, h.Actor, string(h.Status), m
+		expires[i], created[i], settled[i], posted[i] = timestamp(h.ExpiresAt), timestampNotNull(h.CreatedAt), timestamp(h.SettledAt), h.Posted.String()
+	}
+	return []any{id, debit, credit, amount, unit, code, actor, meta, expires, status, created, settled, posted}, nil
+}
+
+func scanAccounts(rows pgx.Rows) ([]ledger.AccountState, error) {
+	var out []ledger.AccountState
+	for rows.Next() {
+		var (
+			a            ledger.AccountState
+			id           string
+			flags        int64
+			meta         pgtype.Text
+			posted, held string
+			lastPosted   pgtype.Timestamptz
+		)
+		if err := rows.Scan(&id, &a.Unit, &a.Owner, &flags, &meta, &a.CreatedAt, &a.Scale, &posted, &held, &a.Version, &lastPosted); err != nil {
+			return nil, err
+		}
+		a.ID, a.Flags, a.CreatedAt, a.LastPostedAt = ledger.AccountID(id), ledger.Flags(flags), a.CreatedAt.UTC(), fromTimestamp(lastPosted)
+		var err error
+		if a.Metadata, err = decodeMetadata(meta); err != nil {
+			return nil, err
+		}
+		if a.Posted, err = decimal.NewFromString(posted); err != nil {
+			return nil, err
+		}
+		if a.Held, err = decimal.NewFromString(held); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func scanTransfers(rows pgx.Rows) ([]ledger.Transfer, error) {
+	var out []ledger.Transfer
+	for rows.Next() {
+		var (
+			t                           ledger.Transfer
+			id, debit, credit, hold     string
+			amount, debitBal, creditBal string
+			meta                        pgtype.Text
+		)
+		if err := rows.Scan(&t.Seq, &id, &debit, &credit, &amount, &t.Unit, &t.Code, &t.Actor, &meta, &t.PostedAt, &debitBal, &creditBal, &hold); err != nil {
+			return nil, err
+		}
+		t.ID, t.Debit, t.Credit, t.Hold, t.PostedAt = ledger.TransferID(id), ledger.AccountID(debit), ledger.AccountID(credit), ledger.TransferID(hold), t.PostedAt.UTC()
+		var err error
+		if t.Metadata, err = decodeMetadata(meta); err != nil {
+			return nil, err
+		}
+		if t.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, err
+		}
+		if t.DebitBalance, err = decimal.NewFromString(debitBal); err != nil {
+			return nil, err
+		}
+		if t.CreditBalance, err = decimal.NewFromString(creditBal); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func scanHolds(rows pgx.Rows) ([]ledger.Hold, error) {
+	var out []ledger.Hold
+	for rows.Next() {
+		var (
+			h                         ledger.Hold
+			id, debit, credit, status string
+			amount, posted            string
+			meta                      pgtype.Text
+			expires, settled          pgtype.Timestamptz
+		)
+		if err := rows.Scan(&id, &debit, &credit, &amount, &h.Unit, &h.Code, &h.Actor, &meta, &expires, &status, &h.CreatedAt, &settled, &posted); err != nil {
+			return nil, err
+		}
+		h.ID, h.Debit, h.Credit, h.Status = ledger.TransferID(id), ledger.AccountID(debit), ledger.AccountID(credit), ledger.HoldStatus(status)
+		h.ExpiresAt, h.CreatedAt, h.SettledAt = fromTimestamp(expires), h.CreatedAt.UTC(), fromTimestamp(settled)
+		var err error
+		if h.Metadata, err = decodeMetadata(meta); err != nil {
+			return nil, err
+		}
+		if h.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, err
+		}
+		if h.Posted, err = decimal.NewFromString(posted); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// inOrder returns the records of got in the order of ids, skipping IDs not
+// found; an ID asked twice is returned twice, as separate copies.
+func inOrder[ID ~string, T any](ids []ID, got []T, key func(T) ID, clone func(T) T) []T {
+	if len(got) == 0 {
+		return nil
+	}
+	byID := make(map[ID]T, len(got))
+	for _, r := range got {
+		byID[key(r)] = r
+	}
+	out := make([]T, 0, len(got))
+	used := make(map[ID]bool, len(got))
+	for _, id := range ids {
+		r, ok := byID[id]
+		if !ok {
+			continue
+		}
+		if used[id] {
+			r = clone(r)
+		}
+		used[id] = true
+		out = append(out, r)
+	}
+	return out
+}
+
+func idStrings[ID ~string](ids []ID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
+
+// where builds a WHERE clause with numbered parameters.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// arg adds a parameter and returns its number.
+func (w *where) arg(v any) int {
+	w.args = append(w.args, v)
+	return len(w.args)
+}
+
+func (w *where) add(format string, v any) {
+	w.conds = append(w.conds, fmt.Sprintf(format, w.arg(v)))
+}
+
+func (w *where) String() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// and returns the joiner before one more condition.
+func (w *where) and() string {
+	if len(w.conds) == 0 {
+		return " WHERE "
+	}
+	return " AND "
+}
+
+func (w *where) limit(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(n)
+}
+
+func encodeMetadata(m map[string]string) (pgtype.Text, error) {
+	if len(m) == 0 {
+		return pgtype.Text{}, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return pgtype.Text{}, fmt.Errorf("pgxstore: encode metadata: %w", err)
+	}
+	return pgtype.Text{String: string(b), Valid: true}, nil
+}
+
+func decodeMetadata(t pgtype.Text) (map[string]string, error) {
+	if !t.Valid {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(t.String), &m); err != nil {
+		return nil, fmt.Errorf("pgxstore: metadata %s is not an object of strings: %w", t.String, err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
+}
+
+// timestamp stores the zero time as NULL.
+func timestamp(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: t, Valid: true}
+}
+
+func timestampNotNull(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: true}
+}
+
+func fromTimestamp(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+func copyAccount(a ledger.AccountState) ledger.AccountState {
+	a.Metadata = cloneMap(a.Metadata)
+	return a
+}
+
+func copyTransfer(t ledger.Transfer) ledger.Transfer {
+	t.Metadata = cloneMap(t.Metadata)
+	return t
+}
+
+func copyHold(h ledger.Hold) ledger.Hold {
+	h.Metadata = cloneMap(h.Metadata)
+	return h
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

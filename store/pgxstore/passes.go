@@ -1,0 +1,370 @@
+package pgxstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/passes"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// This file is the passes facet: the passes.Tx methods over the tables of
+// migrations/0003_passes.sql.
+
+var _ passes.Tx = (*Tx)(nil)
+
+// Passes returns the passes facet of the store.
+func (s *Store) Passes() passes.Store { return passesStore{s} }
+
+type passesStore struct{ s *Store }
+
+// InTx implements passes.Store; see Store.InTx.
+func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
+	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// passesQueries is the facet's SQL for one schema.
+type passesQueries struct {
+	sessionInsert, sessionGet, sessionUpdate string
+	fieldInsert, fieldList                   string
+	accessPlace, accessLock                  string
+	accessInsert, accessUpdate               string
+	usageInsert, usageGet, usageTable        string
+}
+
+const usageCols = `seq, workspace, request_id, at, session_id, session_name, external, location, user_email, owner,
+	pass_type, passes, balance_after, coalesce(transfer_id, ''), field_names, field_values, in_window,
+	access_from, access_until, demo, locks_at`
+
+var passesSQL sync.Map // schema prefix -> *passesQueries
+
+func (q *queries) passes() *passesQueries {
+	if got, ok := passesSQL.Load(q.prefix); ok {
+		return got.(*passesQueries)
+	}
+	r := strings.NewReplacer("{s}", q.prefix)
+	sql := func(s string) string { return r.Replace(s) }
+	p := &passesQueries{
+		sessionInsert: sql(`INSERT INTO {s}passes_sessions
+	(id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
+		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
+	FROM {s}passes_sessions WHERE id = $1`),
+		sessionUpdate: sql(`UPDATE {s}passes_sessions SET workspace = $2, name = $3, owner = $4, external = $5,
+	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE id = $1`),
+		fieldInsert: sql(`INSERT INTO {s}passes_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
+	ON CONFLICT DO NOTHING`),
+		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}passes_fields WHERE workspace = $1 ORDER BY position`),
+		accessPlace: sql(`INSERT INTO {s}passes_access (session_id, guest) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
+		accessLock: sql(`SELECT start_at, until_at FROM {s}passes_access WHERE session_id = $1 AND guest = $2
+	FOR NO KEY UPDATE`),
+		accessInsert: sql(`INSERT INTO {s}passes_access AS a (session_id, guest, start_at, until_at) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (session_id, guest) DO UPDATE SET start_at = excluded.start_at, until_at = excluded.until_at
+	WHERE a.until_at IS NULL`),
+		accessUpdate: sql(`UPDATE {s}passes_access SET start_at = $3, until_at = $4
+	WHERE session_id = $1 AND guest = $2 AND until_at IS NOT NULL`),
+		usageInsert: sql(`INSERT INTO {s}passes_usage
+	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
+	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nullif($13, ''), $14, $15, $16, $17, $18, $19, $20)
+	ON CONFLICT (workspace, request_id) DO NOTHING RETURNING seq`),
+		usageGet:   sql(`SELECT ` + usageCols + ` FROM {s}passes_usage WHERE workspace = $1 AND request_id = $2`),
+		usageTable: sql(`{s}passes_usage`),
+	}
+	got, _ := passesSQL.LoadOrStore(q.prefix, p)
+	return got.(*passesQueries)
+}
+
+func splitFields(fs []passes.FieldValue) (names, values []string) {
+	names, values = make([]string, len(fs)), make([]string, len(fs))
+	for i, f := range fs {
+		names[i], values[i] = f.Name, f.Value
+	}
+	return names, values
+}
+
+func joinFields(names, values []string) ([]passes.FieldValue, error) {
+	if len(names) != len(values) {
+		return nil, fmt.Errorf("pgxstore: %d field names and %d values", len(names), len(values))
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out := make([]passes.FieldValue, len(names))
+	for i := range names {
+		out[i] = passes.FieldValue{Name: names[i], Value: values[i]}
+	}
+	return out, nil
+}
+
+func sessionArgs(s passes.Session) []any {
+	names, values := splitFields(s.Fields)
+	return []any{s.ID, s.Workspace, s.Name, s.Owner, s.External, string(s.PassType), names, values,
+		timestampNotNull(s.CreatedAt), timestamp(s.FirstLogin)}
+}
+
+// SessionInsert implements passes.Tx.
+func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
+	var b pgx.Batch
+	var n int64
+	b.Queue(t.s.q.passes().sessionInsert, sessionArgs(s)...).Exec(func(ct pgconn.CommandTag) error {
+		n = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert session %q", s.ID), err)
+	}
+	if n == 0 {
+		return fmt.Errorf("pgxstore: session %q: %w", s.ID, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// SessionGet implements passes.Tx.
+func (t *Tx) SessionGet(ctx context.Context, id string) (passes.Session, error) {
+	var b pgx.Batch
+	var s passes.Session
+	found := false
+	b.Queue(t.s.q.passes().sessionGet, id).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			var (
+				pt            string
+				names, values []string
+				first         pgtype.Timestamptz
+			)
+			if err := rows.Scan(&s.ID, &s.Workspace, &s.Name, &s.Owner, &s.External, &pt, &names, &values, &s.CreatedAt, &first); err != nil {
+				return err
+			}
+			var err error
+			if s.Fields, err = joinFields(names, values); err != nil {
+				return err
+			}
+			s.PassType, s.CreatedAt, s.FirstLogin = passes.PassType(pt), s.CreatedAt.UTC(), fromTimestamp(first)
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return passes.Session{}, storeErr(fmt.Sprintf("get session %q", id), err)
+	}
+	if !found {
+		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: id}
+	}
+	return s, nil
+}
+
+// SessionUpdate implements passes.Tx.
+func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
+	var b pgx.Batch
+	var n int64
+	b.Queue(t.s.q.passes().sessionUpdate, sessionArgs(s)...).Exec(func(ct pgconn.CommandTag) error {
+		n = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return storeErr(fmt.Sprintf("update session %q", s.ID), err)
+	}
+	if n == 0 {
+		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
+	}
+	return nil
+}
+
+// FieldInsert implements passes.Tx.
+func (t *Tx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
+	var b pgx.Batch
+	var n int64
+	b.Queue(t.s.q.passes().fieldInsert, f.Workspace, f.Name, f.Required, f.Position).Exec(func(ct pgconn.CommandTag) error {
+		n = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert custom field %q of workspace %q", f.Name, f.Workspace), err)
+	}
+	if n == 0 {
+		return fmt.Errorf("pgxstore: custom field %q (position %d) of workspace %q: %w", f.Name, f.Position, f.Workspace, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// FieldList implements passes.Tx.
+func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
+	var b pgx.Batch
+	var out []passes.FieldDef
+	b.Queue(t.s.q.passes().fieldList, workspace).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var f passes.FieldDef
+			if err := rows.Scan(&f.Workspace, &f.Name, &f.Required, &f.Position); err != nil {
+				return err
+			}
+			out = append(out, f)
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list custom fields of workspace %q", workspace), err)
+	}
+	return out, nil
+}
+
+// AccessLock implements passes.Tx. When the guest has no window yet it
+// inserts a placeholder row (NULL times, read as no window) so that there is
+// a row to lock: a concurrent login of the same guest to the same session
+// waits for this transaction, then sees what it wrote.
+func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Access, error) {
+	q := t.s.q.passes()
+	var b pgx.Batch
+	var start, until pgtype.Timestamptz
+	b.Queue(q.accessPlace, session, guest)
+	b.Queue(q.accessLock, session, guest).QueryRow(func(row pgx.Row) error { return row.Scan(&start, &until) })
+	if err := t.run(ctx, &b, true); err != nil {
+		return passes.Access{}, storeErr(fmt.Sprintf("lock the access of %q to session %q", guest, session), err)
+	}
+	if !until.Valid {
+		return passes.Access{}, &ledger.NotFoundError{Kind: "access window", ID: session + " " + guest}
+	}
+	return passes.Access{Session: session, Guest: guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}, nil
+}
+
+// AccessInsert implements passes.Tx; it fills a placeholder AccessLock left.
+func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
+	var b pgx.Batch
+	var n int64
+	b.Queue(t.s.q.passes().accessInsert, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+		n = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return storeErr(fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), err)
+	}
+	if n == 0 {
+		return fmt.Errorf("pgxstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// AccessUpdate implements passes.Tx.
+func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
+	var b pgx.Batch
+	var n int64
+	b.Queue(t.s.q.passes().accessUpdate, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+		n = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return storeErr(fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), err)
+	}
+	if n == 0 {
+		return &ledger.NotFoundError{Kind: "access window", ID: a.Session + " " + a.Guest}
+	}
+	return nil
+}
+
+// UsageInsert implements passes.Tx. Seq comes from an identity column: it
+// increases in the order rows are inserted, which for the rows that spend
+// from one workspace's balance is their commit order (they hold the balance
+// account's lock).
+func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
+	names, values := splitFields(u.Fields)
+	var b pgx.Batch
+	var seq int64
+	found := false
+	b.Queue(t.s.q.passes().usageInsert, u.Workspace, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
+		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
+		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt),
+	).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&seq); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return 0, storeErr(fmt.Sprintf("insert the usage row of request %q", u.RequestID), err)
+	}
+	if !found {
+		return 0, fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+	}
+	return seq, nil
+}
+
+// UsageGetByRequest implements passes.Tx.
+func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string) (passes.Usage, error) {
+	var b pgx.Batch
+	var got []passes.Usage
+	b.Queue(t.s.q.passes().usageGet, workspace, requestID).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanUsage(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return passes.Usage{}, storeErr(fmt.Sprintf("get the usage row of request %q", requestID), err)
+	}
+	if len(got) == 0 {
+		return passes.Usage{}, &ledger.NotFoundError{Kind: "login request", ID: workspace + " " + requestID}
+	}
+	return got[0], nil
+}
+
+// UsageList implements passes.Tx.
+func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.Usage, error) {
+	w := where{}
+	w.add("workspace = $%d", p.Workspace)
+	if p.Session != "" {
+		w.add("session_id = $%d", p.Session)
+	}
+	if p.User != "" {
+		w.add("user_email = $%d", p.User)
+	}
+	if !p.From.IsZero() {
+		w.add("at >= $%d", p.From)
+	}
+	if !p.To.IsZero() {
+		w.add("at < $%d", p.To)
+	}
+	if p.AfterSeq > 0 {
+		w.add("seq > $%d", p.AfterSeq)
+	}
+	sql := "SELECT " + usageCols + " FROM " + t.s.q.passes().usageTable + w.String() + " ORDER BY seq" + w.limit(p.Limit)
+	var b pgx.Batch
+	var got []passes.Usage
+	b.Queue(sql, w.args...).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanUsage(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list the usage log of workspace %q", p.Workspace), err)
+	}
+	return got, nil
+}
+
+func scanUsage(rows pgx.Rows) ([]passes.Usage, error) {
+	var out []passes.Usage
+	for rows.Next() {
+		var (
+			u                  passes.Usage
+			pt                 string
+			names, values      []string
+			from, until, locks pgtype.Timestamptz
+		)
+		if err := rows.Scan(&u.Seq, &u.Workspace, &u.RequestID, &u.At, &u.Session, &u.SessionName, &u.External, &u.Location,
+			&u.User, &u.Owner, &pt, &u.Passes, &u.BalanceAfter, &u.Transfer, &names, &values, &u.InWindow,
+			&from, &until, &u.Demo, &locks); err != nil {
+			return nil, err
+		}
+		var err error
+		if u.Fields, err = joinFields(names, values); err != nil {
+			return nil, err
+		}
+		u.PassType, u.At = passes.PassType(pt), u.At.UTC()
+		u.AccessFrom, u.AccessUntil, u.LocksAt = fromTimestamp(from), fromTimestamp(until), fromTimestamp(locks)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

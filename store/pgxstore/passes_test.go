@@ -1,0 +1,162 @@
+package pgxstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/passes"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/allot-dev/allot/store/storetest"
+	"pgregory.net/rapid"
+)
+
+// passesSentinels are the error categories of the passes service.
+var passesSentinels = []error{
+	passes.ErrRefused, passes.ErrInsufficientPasses, passes.ErrDemoLocked, passes.ErrUnknownSession,
+	passes.ErrWrongWorkspace, passes.ErrMalformedGuest, passes.ErrUnknownField, passes.ErrMissingField,
+	passes.ErrInvalid, passes.ErrSessionExists, passes.ErrFieldConflict, passes.ErrRequestConflict, passes.ErrPolicy,
+}
+
+func samePasses[V any](t *rapid.T, op string, mv V, merr error, pv V, perr error) {
+	t.Helper()
+	k := func(err error) []string {
+		out := kinds(err)
+		for _, s := range passesSentinels {
+			if errors.Is(err, s) {
+				out = append(out, s.Error())
+			}
+		}
+		return out
+	}
+	if mk, pk := k(merr), k(perr); !slices.Equal(mk, pk) {
+		t.Fatalf("%s: errors differ: memstore %v (%v), pgxstore %v (%v)", op, merr, mk, perr, pk)
+	}
+	same(t, op, mv, nil, pv, nil)
+}
+
+var (
+	passesModelWorkspaces = []string{"acme", "acme", "globex"}
+	passesModelSessions   = []string{"s0", "s1", "s2", "s3", "nope"}
+	passesModelTypes      = []passes.PassType{passes.DayPass, passes.MonthPass, passes.DemoPass, "weekly"}
+	passesModelGuests     = []string{"ann@x.example", "Ann@X.example", "bob@x.example", "not-an-email"}
+	passesModelFields     = []string{"Note", "Ref"}
+	passesModelRequests   = []string{"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9"}
+)
+
+// TestModelPasses checks that the passes service on pgxstore behaves as on
+// memstore: purchases, custom fields, sessions and logins give the same
+// decisions and errors, and the same balances, usage logs and ledger state
+// after every step.
+func TestModelPasses(t *testing.T) {
+	db := newTestDB(t)
+	pool := db.pool(t, 2)
+	pgs, err := pgxstore.New(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
+	rapid.Check(t, func(t *rapid.T) {
+		if _, err := pool.Exec(ctx, "TRUNCATE allot_units, allot_accounts, allot_transfers, allot_holds, passes_sessions, passes_fields, passes_access, passes_usage RESTART IDENTITY"); err != nil {
+			t.Fatal(err)
+		}
+		clk := clock.NewFake(start)
+		memS := memstore.New()
+		mem, _ := passes.New(memS.Passes(), &passes.Options{Clock: clk})
+		pg, _ := passes.New(pgs.Passes(), &passes.Options{Clock: clk})
+		svcs := [2]*passes.Service{mem, pg}
+		t.Repeat(map[string]func(*rapid.T){
+			"buy": func(t *rapid.T) {
+				ws := rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace")
+				n := rapid.Int64Range(0, 4).Draw(t, "quantity")
+				req := rapid.SampledFrom(passesModelRequests).Draw(t, "request")
+				var got [2]int64
+				var errs [2]error
+				for i, svc := range svcs {
+					got[i], errs[i] = svc.Buy(ctx, ws, n, req)
+				}
+				samePasses(t, "Buy", got[0], errs[0], got[1], errs[1])
+			},
+			"defineField": func(t *rapid.T) {
+				ws := rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace")
+				f := passes.FieldDef{Name: rapid.SampledFrom(passesModelFields).Draw(t, "field"), Required: rapid.Bool().Draw(t, "required")}
+				var got [2][]passes.FieldDef
+				var errs [2]error
+				for i, svc := range svcs {
+					got[i], errs[i] = svc.DefineFields(ctx, ws, []passes.FieldDef{f})
+				}
+				samePasses(t, "DefineFields", got[0], errs[0], got[1], errs[1])
+			},
+			"createSession": func(t *rapid.T) {
+				s := passes.Session{
+					ID:        rapid.SampledFrom(passesModelSessions[:4]).Draw(t, "id"),
+					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+					Name:      "Session",
+					Owner:     "o@acme.example",
+					External:  rapid.Bool().Draw(t, "external"),
+					PassType:  rapid.SampledFrom(passesModelTypes).Draw(t, "type"),
+				}
+				if rapid.Bool().Draw(t, "withField") {
+					s.Fields = []passes.FieldValue{{Name: rapid.SampledFrom(passesModelFields).Draw(t, "field"), Value: "v"}}
+				}
+				var got [2]passes.Session
+				var errs [2]error
+				for i, svc := range svcs {
+					got[i], errs[i] = svc.CreateSession(ctx, s)
+				}
+				samePasses(t, "CreateSession", got[0], errs[0], got[1], errs[1])
+			},
+			"login": func(t *rapid.T) {
+				r := passes.LoginRequest{
+					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+					Session:   rapid.SampledFrom(passesModelSessions).Draw(t, "session"),
+					Guest:     rapid.SampledFrom(passesModelGuests).Draw(t, "guest"),
+					Location:  "Bern",
+					RequestID: fmt.Sprint("l", rapid.IntRange(0, 39).Draw(t, "request")),
+				}
+				if rapid.Bool().Draw(t, "withField") {
+					r.Fields = map[string]string{rapid.SampledFrom(passesModelFields).Draw(t, "field"): rapid.SampledFrom([]string{"", "x"}).Draw(t, "value")}
+				}
+				var got [2]passes.Decision
+				var errs [2]error
+				for i, svc := range svcs {
+					got[i], errs[i] = svc.Login(ctx, r)
+				}
+				samePasses(t, "Login", got[0], errs[0], got[1], errs[1])
+			},
+			"advance": func(t *rapid.T) {
+				clk.Advance(time.Duration(rapid.IntRange(0, 30*60).Draw(t, "minutes")) * time.Minute)
+			},
+			"": func(t *rapid.T) {
+				for _, ws := range []string{"acme", "globex"} {
+					var bal [2]int64
+					var rows [2][]passes.Usage
+					var errs [2]error
+					for i, svc := range svcs {
+						if bal[i], errs[i] = svc.Balance(ctx, ws); errs[i] != nil {
+							t.Fatalf("Balance(%s): %v", ws, errs[i])
+						}
+						for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: ws, Limit: 3}) {
+							if err != nil {
+								t.Fatalf("Usages(%s): %v", ws, err)
+							}
+							u.Seq = 0 // identity values are the database's
+							rows[i] = append(rows[i], u)
+						}
+					}
+					same(t, "Balance "+ws, bal[0], nil, bal[1], nil)
+					same(t, "Usages "+ws, rows[0], nil, rows[1], nil)
+				}
+				ms, merr := storetest.Snapshot(ctx, memS)
+				ps, perr := storetest.Snapshot(ctx, pgs)
+				same(t, "ledger state", ms, merr, ps, perr)
+			},
+		})
+	})
+}

@@ -1,0 +1,280 @@
+package pgxstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/seats"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// This file is the seats facet: the seats.Tx methods over the tables of
+// migrations/0002_seats.sql. Each method is one round trip.
+//
+// Writers of a pool's units lock the pool first (PoolLock, SELECT ... FOR
+// UPDATE), so the transaction begins at READ COMMITTED and writers of one
+// pool queue behind each other, as AccountsLock's writers do. At READ
+// COMMITTED a row read and later updated could change in between (a seat
+// transfer and a module transfer to one event hold different pools), so
+// EventGet and EventList lock the events they return there, with FOR NO KEY
+// UPDATE; at REPEATABLE READ they read without locking, and PostgreSQL
+// refuses an update of a row changed since the snapshot with a
+// serialization failure, which InTx retries.
+
+// Seats returns the store's seats facet: seats.New(store.Seats(), opts).
+// Its InTx is the Store's InTx, with the same isolation and retries; on a
+// Store made by WithTx it runs in the caller's transaction.
+func (s *Store) Seats() seats.Store { return seatsStore{s} }
+
+type seatsStore struct{ s *Store }
+
+// InTx implements seats.Store.
+func (a seatsStore) InTx(ctx context.Context, fn func(tx seats.Tx) error) error {
+	return a.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+var (
+	_ seats.Tx    = (*Tx)(nil)
+	_ seats.Store = seatsStore{}
+)
+
+// seatsQueries is the SQL of the seats facet.
+type seatsQueries struct {
+	poolInsert, poolLock, poolUpdate, poolList string
+	eventInsert, eventGet, eventGetLock        string
+	eventUpdate, eventList                     string
+}
+
+const (
+	poolCols  = `org, product, purchased, assigned, created_at`
+	eventCols = `id, org, name, start_at, end_at, participants, modules, seats_assigned, modules_assigned, created_at, updated_at`
+)
+
+func newSeatsQueries(sql func(string) string) seatsQueries {
+	return seatsQueries{
+		poolInsert: sql(`INSERT INTO {s}allot_seat_pools (` + poolCols + `) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`),
+		poolLock:   sql(`SELECT ` + poolCols + ` FROM {s}allot_seat_pools WHERE org = $1 AND product = $2 FOR UPDATE`),
+		poolUpdate: sql(`UPDATE {s}allot_seat_pools SET purchased = $3, assigned = $4 WHERE org = $1 AND product = $2`),
+		poolList:   sql(`SELECT ` + poolCols + ` FROM {s}allot_seat_pools WHERE org = $1 ORDER BY product`),
+
+		eventInsert: sql(`INSERT INTO {s}allot_seat_events (` + eventCols + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`),
+		eventGet:     sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE id = $1`),
+		eventGetLock: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE id = $1 FOR NO KEY UPDATE`),
+		eventUpdate: sql(`UPDATE {s}allot_seat_events SET name = $2, participants = $3, modules = $4,
+	seats_assigned = $5, modules_assigned = $6, updated_at = $7 WHERE id = $1`),
+		// The (start_at, id) row comparison is the page cursor; the zero
+		// key is before every event a service creates.
+		eventList: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events
+	WHERE org = $1 AND (start_at, id) > ($2, $3) AND ($4::timestamptz IS NULL OR start_at <= $4)
+	ORDER BY start_at, id`),
+	}
+}
+
+func poolName(org string, p seats.Product) string { return org + "/" + string(p) }
+
+// PoolInsert implements seats.Tx.
+func (t *Tx) PoolInsert(ctx context.Context, p seats.Pool) error {
+	var b pgx.Batch
+	var inserted int64
+	b.Queue(t.s.q.seats.poolInsert, p.Org, string(p.Product), p.Purchased, p.Assigned, timestampNotNull(p.CreatedAt)).
+		Exec(func(ct pgconn.CommandTag) error {
+			inserted = ct.RowsAffected()
+			return nil
+		})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert pool %s of %q", p.Product, p.Org), err)
+	}
+	if inserted == 0 {
+		return fmt.Errorf("pgxstore: pool %s of %q: %w", p.Product, p.Org, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// PoolLock implements seats.Tx with SELECT ... FOR UPDATE: the pool's row
+// stays locked until the transaction ends, so the pool's writers, on every
+// replica, run one after the other. As the first statement of a
+// transaction it begins it at READ COMMITTED, like AccountsLock, so writers
+// wait for the lock instead of failing.
+func (t *Tx) PoolLock(ctx context.Context, org string, product seats.Product) (seats.Pool, error) {
+	var b pgx.Batch
+	var got []seats.Pool
+	b.Queue(t.s.q.seats.poolLock, org, string(product)).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanPools(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return seats.Pool{}, storeErr(fmt.Sprintf("lock pool %s of %q", product, org), err)
+	}
+	if len(got) == 0 {
+		return seats.Pool{}, &ledger.NotFoundError{Kind: "seats pool", ID: poolName(org, product)}
+	}
+	return got[0], nil
+}
+
+// PoolUpdate implements seats.Tx. The table's CHECK constraints refuse
+// counters that oversell (assigned above purchased) or go negative.
+func (t *Tx) PoolUpdate(ctx context.Context, p seats.Pool) error {
+	var b pgx.Batch
+	var updated int64
+	b.Queue(t.s.q.seats.poolUpdate, p.Org, string(p.Product), p.Purchased, p.Assigned).
+		Exec(func(ct pgconn.CommandTag) error {
+			updated = ct.RowsAffected()
+			return nil
+		})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("update pool %s of %q", p.Product, p.Org), err)
+	}
+	if updated == 0 {
+		return &ledger.NotFoundError{Kind: "seats pool", ID: poolName(p.Org, p.Product)}
+	}
+	return nil
+}
+
+// PoolList implements seats.Tx.
+func (t *Tx) PoolList(ctx context.Context, org string) ([]seats.Pool, error) {
+	var b pgx.Batch
+	var got []seats.Pool
+	b.Queue(t.s.q.seats.poolList, org).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanPools(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list pools of %q", org), err)
+	}
+	return got, nil
+}
+
+// EventInsert implements seats.Tx.
+func (t *Tx) EventInsert(ctx context.Context, e seats.Event) error {
+	var b pgx.Batch
+	var inserted int64
+	b.Queue(t.s.q.seats.eventInsert, e.ID, e.Org, e.Name, timestampNotNull(e.Start), timestampNotNull(e.End),
+		e.Participants, textArray(e.Modules), e.SeatsAssigned, textArray(e.ModulesAssigned),
+		timestampNotNull(e.CreatedAt), timestampNotNull(e.UpdatedAt),
+	).Exec(func(ct pgconn.CommandTag) error {
+		inserted = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("insert event %q", e.ID), err)
+	}
+	if inserted == 0 {
+		return fmt.Errorf("pgxstore: event %q: %w", e.ID, ledger.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// EventGet implements seats.Tx. At READ COMMITTED it locks the event (FOR
+// NO KEY UPDATE), so that an EventUpdate built from what it returned
+// overwrites no concurrent change.
+func (t *Tx) EventGet(ctx context.Context, id string) (seats.Event, error) {
+	sql := t.s.q.seats.eventGet
+	if !t.snapshotReads() {
+		sql = t.s.q.seats.eventGetLock
+	}
+	var b pgx.Batch
+	var got []seats.Event
+	b.Queue(sql, id).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanEvents(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return seats.Event{}, storeErr(fmt.Sprintf("get event %q", id), err)
+	}
+	if len(got) == 0 {
+		return seats.Event{}, &ledger.NotFoundError{Kind: "seats event", ID: id}
+	}
+	return got[0], nil
+}
+
+// EventUpdate implements seats.Tx.
+func (t *Tx) EventUpdate(ctx context.Context, e seats.Event) error {
+	var b pgx.Batch
+	var updated int64
+	b.Queue(t.s.q.seats.eventUpdate, e.ID, e.Name, e.Participants, textArray(e.Modules),
+		e.SeatsAssigned, textArray(e.ModulesAssigned), timestampNotNull(e.UpdatedAt),
+	).Exec(func(ct pgconn.CommandTag) error {
+		updated = ct.RowsAffected()
+		return nil
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr(fmt.Sprintf("update event %q", e.ID), err)
+	}
+	if updated == 0 {
+		return &ledger.NotFoundError{Kind: "seats event", ID: e.ID}
+	}
+	return nil
+}
+
+// EventList implements seats.Tx. At READ COMMITTED it locks the events it
+// returns (FOR NO KEY UPDATE), as EventGet does; they are locked in (Start,
+// ID) order.
+func (t *Tx) EventList(ctx context.Context, p seats.EventListParams) ([]seats.Event, error) {
+	sql := t.s.q.seats.eventList
+	if p.Limit > 0 {
+		sql += " LIMIT " + strconv.Itoa(p.Limit)
+	}
+	if !t.snapshotReads() {
+		sql += " FOR NO KEY UPDATE"
+	}
+	var b pgx.Batch
+	var got []seats.Event
+	b.Queue(sql, p.Org, timestampNotNull(p.AfterStart), p.AfterID, timestamp(p.StartedBy)).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanEvents(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list events of %q", p.Org), err)
+	}
+	return got, nil
+}
+
+func scanPools(rows pgx.Rows) ([]seats.Pool, error) {
+	var out []seats.Pool
+	for rows.Next() {
+		var p seats.Pool
+		var product string
+		if err := rows.Scan(&p.Org, &product, &p.Purchased, &p.Assigned, &p.CreatedAt); err != nil {
+			return nil, err
+		}
+		p.Product, p.CreatedAt = seats.Product(product), p.CreatedAt.UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func scanEvents(rows pgx.Rows) ([]seats.Event, error) {
+	var out []seats.Event
+	for rows.Next() {
+		var e seats.Event
+		if err := rows.Scan(&e.ID, &e.Org, &e.Name, &e.Start, &e.End, &e.Participants, &e.Modules,
+			&e.SeatsAssigned, &e.ModulesAssigned, &e.CreatedAt, &e.UpdatedAt); err != nil {
+			return nil, err
+		}
+		e.Start, e.End, e.CreatedAt, e.UpdatedAt = e.Start.UTC(), e.End.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+		e.Modules, e.ModulesAssigned = nilIfEmpty(e.Modules), nilIfEmpty(e.ModulesAssigned)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// textArray passes a list for a NOT NULL text[] column: nil is the empty
+// array.
+func textArray(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// nilIfEmpty returns an empty list as nil, as memstore does.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

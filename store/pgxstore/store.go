@@ -1,0 +1,264 @@
+package pgxstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options configure a Store. A nil *Options means all defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the tables. Default: empty,
+	// which leaves table names unqualified so the connection's search_path
+	// finds them. Pass the same value to Migrate.
+	Schema string
+
+	// MaxRetries is how many times InTx runs its function again after the
+	// transaction met a serialization failure (SQLSTATE 40001) or a deadlock
+	// (40P01). Default: 0 means 10; a negative value turns retries off.
+	MaxRetries int
+
+	// RetryBackoff is the longest wait before the first retry; each wait is
+	// random (jittered) between zero and its bound, and the bound doubles
+	// with every further retry up to 64 times RetryBackoff. Default: 0 means
+	// 2ms.
+	RetryBackoff time.Duration
+}
+
+const (
+	defaultMaxRetries   = 10
+	defaultRetryBackoff = 2 * time.Millisecond
+)
+
+// Store keeps the ledger in PostgreSQL. It is safe for concurrent use: each
+// InTx runs on a connection of its own from the pool.
+type Store struct {
+	pool    *pgxpool.Pool
+	q       *queries
+	retries int
+	backoff time.Duration
+
+	// caller is the transaction the caller owns, for a Store made by WithTx.
+	caller pgx.Tx
+}
+
+var _ ledger.Store = (*Store)(nil)
+
+// New returns a Store over pool. It does not touch the database: call Migrate
+// once (at every start is fine) before the first transaction.
+func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("pgxstore: New needs a *pgxpool.Pool; create one with pgxpool.New")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if strings.ContainsRune(o.Schema, 0) {
+		return nil, errors.New("pgxstore: Options.Schema contains a NUL byte")
+	}
+	if o.RetryBackoff < 0 {
+		return nil, fmt.Errorf("pgxstore: Options.RetryBackoff is %v; use zero for the default or a positive duration", o.RetryBackoff)
+	}
+	s := &Store{pool: pool, q: newQueries(o.Schema), retries: o.MaxRetries, backoff: o.RetryBackoff}
+	switch {
+	case s.retries == 0:
+		s.retries = defaultMaxRetries
+	case s.retries < 0:
+		s.retries = 0
+	}
+	if s.backoff == 0 {
+		s.backoff = defaultRetryBackoff
+	}
+	return s, nil
+}
+
+// Migrate creates or updates the store's tables in its schema; see the
+// package-level Migrate.
+func (s *Store) Migrate(ctx context.Context) error {
+	return Migrate(ctx, s.pool, s.q.schema)
+}
+
+// WithTx returns a Store whose InTx runs inside tx, a transaction the caller
+// began and will commit or roll back: a service can insert its own rows and
+// post transfers that commit together, or not at all.
+//
+// Each InTx on the returned Store runs its function on a savepoint of tx: if
+// the function returns an error or panics, what it wrote is rolled back to
+// the savepoint and tx stays usable. InTx never retries, since it cannot run
+// the caller's earlier statements again: a serialization failure or deadlock
+// is returned (it matches *pgconn.PgError with Code "40001" or "40P01") and
+// the caller should roll back and run its whole transaction again.
+//
+// The ledger's writes are correct at any isolation level, because it decides
+// them under the row locks it takes. Under READ COMMITTED (PostgreSQL's
+// default) each statement sees the latest commits, so reads that take several
+// statements, such as Verify, may see writes that committed in between; use
+// REPEATABLE READ for those, and be ready to retry on 40001 there.
+//
+// The returned Store is valid while tx is, and not safe for concurrent use,
+// as tx is not.
+func (s *Store) WithTx(tx pgx.Tx) *Store {
+	c := *s
+	c.caller = tx
+	return &c
+}
+
+// InTx runs fn in a transaction and commits it if fn returns nil. If fn
+// returns an error or panics, or ctx is cancelled before the commit,
+// everything it wrote is rolled back and no lock it took is left behind.
+//
+// Isolation: a transaction whose first statement locks accounts (every post)
+// or a seats pool (every seats write) runs at READ COMMITTED, and one that starts by reading runs at REPEATABLE
+// READ, so multi-statement reads such as Balance and Verify see one snapshot.
+// The ledger's writes are decided under row locks (SELECT ... FOR NO KEY
+// UPDATE, taken in ID order), which makes their results serializable at
+// either level. A serialization failure or deadlock rolls the attempt back
+// and runs fn again, at READ COMMITTED, up to Options.MaxRetries times with a
+// short jittered wait; fn must not have effects outside the transaction.
+// When the retries run out, the error says so and wraps the last
+// *pgconn.PgError.
+//
+// On a Store made by WithTx, InTx runs fn on a savepoint of the caller's
+// transaction instead; see WithTx.
+func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
+	return s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.caller != nil {
+		return s.inCallerTx(ctx, fn)
+	}
+	readCommitted := false
+	for attempt := 0; ; attempt++ {
+		err, retry := s.attempt(ctx, fn, readCommitted)
+		if !retry {
+			return err
+		}
+		if attempt >= s.retries {
+			return fmt.Errorf("pgxstore: transaction conflicted with concurrent ones %d times in a row; giving up: %w", attempt+1, err)
+		}
+		// Writes are decided under locks, which READ COMMITTED waits for
+		// instead of failing.
+		readCommitted = true
+		if err := s.sleep(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// sleep waits a random time below the backoff bound of the given attempt.
+func (s *Store) sleep(ctx context.Context, attempt int) error {
+	bound := s.backoff << min(attempt, 6)
+	timer := time.NewTimer(rand.N(bound) + 1)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// attempt runs fn once in a transaction of its own. retry reports a
+// transient failure: the transaction met a serialization failure or a
+// deadlock, whatever fn made of it.
+func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted bool) (err error, retry bool) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgxstore: acquire a connection: %w", err), false
+	}
+	defer conn.Release() // the pool closes a connection left in a transaction
+	t := &Tx{s: s, q: conn.Conn(), lazyBegin: true, readCommitted: readCommitted}
+	finished := false
+	defer func() {
+		t.done = true
+		if !finished { // fn panicked
+			t.rollback(ctx)
+		}
+	}()
+	err = fn(t)
+	finished = true
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		t.rollback(ctx)
+		if t.transient != nil {
+			if !errors.Is(err, t.transient) {
+				err = t.transient
+			}
+			return err, true
+		}
+		return err, false
+	}
+	if !t.begun {
+		return nil, false
+	}
+	ct, err := conn.Exec(ctx, "COMMIT")
+	switch {
+	case err != nil:
+		t.note(err)
+		if t.transient != nil {
+			return fmt.Errorf("pgxstore: commit: %w", err), true
+		}
+		return fmt.Errorf("pgxstore: commit: %w", err), false
+	case ct.String() == "ROLLBACK":
+		// A statement failed and fn went on; PostgreSQL rolled back.
+		if t.transient != nil {
+			return t.transient, true
+		}
+		return fmt.Errorf("pgxstore: the transaction was rolled back at commit because a statement in it had failed: %w", t.failure), false
+	}
+	return nil, false
+}
+
+// inCallerTx runs fn on a savepoint of the caller's transaction.
+func (s *Store) inCallerTx(ctx context.Context, fn func(t *Tx) error) error {
+	t := &Tx{s: s, q: s.caller, prefix: []string{"SAVEPOINT allot_intx"}}
+	finished := false
+	defer func() {
+		t.done = true
+		if !finished {
+			t.rollbackCaller(ctx)
+		}
+	}()
+	err := fn(t)
+	finished = true
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		t.rollbackCaller(ctx)
+		return err
+	}
+	if !t.sent {
+		return nil // fn sent nothing
+	}
+	if _, err := s.caller.Exec(ctx, "RELEASE SAVEPOINT allot_intx"); err != nil {
+		t.note(err)
+		if t.failure != nil && !errors.Is(err, t.failure) {
+			return fmt.Errorf("pgxstore: release savepoint after an earlier failed statement (%w): %w", t.failure, err)
+		}
+		return fmt.Errorf("pgxstore: release savepoint: %w", err)
+	}
+	return nil
+}
+
+// isTransient reports whether err is a serialization failure or a deadlock,
+// which running the transaction again may not meet.
+func isTransient(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}

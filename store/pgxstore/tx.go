@@ -1,0 +1,218 @@
+package pgxstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// querier is what a Tx sends its statements through: a connection of the
+// pool, or the caller's pgx.Tx.
+type querier interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Tx is a transaction on a Store. It implements ledger.Tx; the domain
+// packages' storage methods are added to it, each facet in a file of its own
+// with its own migration, so that one Tx serves them all.
+//
+// A Tx sends each operation's statements in one round trip (a pipelined
+// pgx.Batch), preceded by whatever statement is due: BEGIN on the first one,
+// the release of an earlier savepoint. It is not safe for concurrent use and
+// is valid only until the function InTx runs returns.
+type Tx struct {
+	s *Store
+	q querier
+
+	lazyBegin     bool // BEGIN is still to be sent, ahead of the first statement
+	readCommitted bool // begin at READ COMMITTED whatever the first statement
+	begun         bool // BEGIN was sent
+	snapshot      bool // BEGIN chose REPEATABLE READ
+	sent          bool // some statement was sent
+	prefix        []string
+
+	// transient is the first serialization failure or deadlock met: the
+	// attempt's outcome does not count, whatever fn made of the error.
+	transient error
+	// failure is the statement error that aborted the transaction, if no
+	// rollback to a savepoint has repaired it since.
+	failure error
+	done    bool
+
+	// prefetched is what the last TransfersGet or HoldsGet read for the
+	// other; any other statement drops it.
+	prefetched *prefetch
+}
+
+var _ ledger.Tx = (*Tx)(nil)
+
+// errTxDone is returned by a Tx used after its function returned.
+var errTxDone = errors.New("pgxstore: transaction already finished; use the Tx only inside the function InTx runs")
+
+func (t *Tx) check(ctx context.Context) error {
+	if t.done {
+		return errTxDone
+	}
+	return ctx.Err()
+}
+
+// run sends b's statements in one round trip, after the due prefix
+// statements, and runs their callbacks. locks says whether b's first
+// statement locks rows (AccountsLock, PoolLock); if it is the transaction's
+// first statement, the transaction begins at READ COMMITTED, else at
+// REPEATABLE READ.
+func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
+	t.prefetched = nil
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	var pre []string
+	if t.lazyBegin {
+		if locks || t.readCommitted {
+			pre = append(pre, "BEGIN ISOLATION LEVEL READ COMMITTED")
+		} else {
+			pre = append(pre, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+			t.snapshot = true
+		}
+		t.lazyBegin, t.begun = false, true
+	}
+	pre = append(pre, t.prefix...)
+	t.prefix = t.prefix[:0]
+	if len(pre) > 0 {
+		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(pre)+b.Len())}
+		for _, sql := range pre {
+			all.Queue(sql)
+		}
+		all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+		b = all
+	}
+	t.sent = true
+	err := t.q.SendBatch(ctx, b).Close()
+	if err != nil {
+		t.note(err)
+	}
+	return err
+}
+
+// snapshotReads reports whether a statement that reads without locking,
+// sent now, runs at REPEATABLE READ: the transaction began at that level, or
+// has not begun and would begin at it. Such a transaction cannot update a
+// row that changed after its snapshot (PostgreSQL reports a serialization
+// failure, and InTx runs it again), so what it read before updating is what
+// it updates. At READ COMMITTED, and in a caller's transaction, whose level
+// is unknown, a read that an update will rely on must lock its rows.
+func (t *Tx) snapshotReads() bool {
+	if t.lazyBegin {
+		return !t.readCommitted
+	}
+	return t.snapshot
+}
+
+// note records a statement's failure.
+func (t *Tx) note(err error) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		if t.failure == nil {
+			t.failure = err
+		}
+		return
+	}
+	if t.failure == nil {
+		t.failure = err
+	}
+	if t.transient == nil && isTransient(err) {
+		t.transient = err
+	}
+}
+
+// savepoint runs b on a savepoint: if it fails, what it wrote is rolled back
+// and the transaction stays usable. On success the savepoint stays open, so
+// the caller can still inspect the results and call rollbackTo, or call
+// release.
+func (t *Tx) savepoint(ctx context.Context, b *pgx.Batch, locks bool) error {
+	sp := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, b.Len()+1)}
+	sp.Queue("SAVEPOINT allot_apply")
+	sp.QueuedQueries = append(sp.QueuedQueries, b.QueuedQueries...)
+	if err := t.run(ctx, sp, locks); err != nil {
+		if rerr := t.rollbackTo(ctx); rerr != nil {
+			return fmt.Errorf("%w (and rolling back its savepoint failed: %v)", err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// release releases the savepoint ahead of the next statement (or by the
+// commit), which saves a round trip.
+func (t *Tx) release() {
+	t.prefix = append(t.prefix, "RELEASE SAVEPOINT allot_apply")
+}
+
+// rollbackTo undoes the writes since the last SAVEPOINT allot_apply.
+func (t *Tx) rollbackTo(ctx context.Context) error {
+	if _, err := t.q.Exec(ctx, "ROLLBACK TO SAVEPOINT allot_apply; RELEASE SAVEPOINT allot_apply"); err != nil {
+		t.note(err)
+		return err
+	}
+	t.failure = nil
+	return nil
+}
+
+// cleanupTimeout bounds a rollback, which runs even when the caller's context
+// is done.
+const cleanupTimeout = 5 * time.Second
+
+// rollback ends a transaction of the store's own.
+func (t *Tx) rollback(ctx context.Context) {
+	if !t.begun {
+		return
+	}
+	conn, ok := t.q.(*pgx.Conn)
+	if ok && conn.IsClosed() {
+		// A cancelled context closed the connection mid-statement. The
+		// server rolls back when it notices; a cancel request makes it
+		// notice now, even if it is waiting for a lock.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		_ = conn.PgConn().CancelRequest(cctx)
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if _, err := t.q.Exec(cctx, "ROLLBACK"); err != nil && ok {
+		// The pool discards a connection that is not idle; closing it makes
+		// the server roll back.
+		_ = conn.Close(cctx)
+	}
+}
+
+// rollbackCaller undoes fn's writes in the caller's transaction.
+func (t *Tx) rollbackCaller(ctx context.Context) {
+	if !t.sent {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_, _ = t.q.Exec(cctx, "ROLLBACK TO SAVEPOINT allot_intx; RELEASE SAVEPOINT allot_intx")
+}
+
+// storeErr wraps a database error from the operation what, translating the
+// ones the ledger has a sentinel for and keeping the original reachable.
+func storeErr(what string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return fmt.Errorf("pgxstore: %s: %w: %w", what, ledger.ErrAlreadyExists, err)
+		case pe.Code == "23514" && pe.ConstraintName == "allot_accounts_non_negative":
+			return fmt.Errorf("pgxstore: %s: %w: %w", what, ledger.ErrInsufficientBalance, err)
+		}
+	}
+	return fmt.Errorf("pgxstore: %s: %w", what, err)
+}

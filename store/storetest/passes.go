@@ -1,0 +1,546 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/passes"
+	"github.com/google/go-cmp/cmp"
+)
+
+func runPasses(t *testing.T, newStore Factory) {
+	t.Run("Sentinels", func(t *testing.T) { testPassesSentinels(t, newStore) })
+	t.Run("RoundTrip", func(t *testing.T) { testPassesRoundTrip(t, newStore) })
+	t.Run("Rollback", func(t *testing.T) { testPassesRollback(t, newStore) })
+	t.Run("CopySafety", func(t *testing.T) { testPassesCopySafety(t, newStore) })
+	t.Run("UsageListing", func(t *testing.T) { testPassesUsageListing(t, newStore) })
+	t.Run("OneGuestConcurrently", func(t *testing.T) { testPassesOneGuestConcurrently(t, newStore) })
+	t.Run("NoOversell", func(t *testing.T) { testPassesNoOversell(t, newStore) })
+	t.Run("SameRequestConcurrently", func(t *testing.T) { testPassesSameRequestConcurrently(t, newStore) })
+}
+
+// ptx runs fn in a passes transaction and fails the test on error.
+func ptx(t *testing.T, s passes.Store, fn func(ctx context.Context, tx passes.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.InTx(ctx, func(tx passes.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("InTx: %v", err)
+	}
+}
+
+func sampleSession(id string) passes.Session {
+	return passes.Session{
+		ID: id, Workspace: "acme", Name: "Session " + id, Owner: "o@acme.example", External: true,
+		PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}, CreatedAt: start,
+	}
+}
+
+func sampleUsage(req string, at time.Time) passes.Usage {
+	return passes.Usage{
+		Workspace: "acme", RequestID: req, At: at, Session: "s1", SessionName: "One", External: true,
+		Location: "Bern", User: "a@x.example", Owner: "o@acme.example", PassType: passes.DayPass,
+		Passes: 1, BalanceAfter: 4, Transfer: "t-" + req,
+		Fields:   []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: ""}},
+		InWindow: false, AccessFrom: at, AccessUntil: at.Add(24 * time.Hour), Demo: true, LocksAt: at.Add(4 * time.Hour),
+	}
+}
+
+func testPassesSentinels(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
+			return err
+		}
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+			return err
+		}
+		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(time.Hour)}); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
+		return err
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if _, err := tx.SessionGet(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("SessionGet(missing) = %v, want ErrNotFound", err)
+		}
+		if err := tx.SessionUpdate(ctx, sampleSession("nope")); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("SessionUpdate(missing) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.AccessLock(ctx, "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
+		}
+		if err := tx.AccessUpdate(ctx, passes.Access{Session: "s1", Guest: "b@x.example"}); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("AccessUpdate(missing) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.UsageGetByRequest(ctx, "acme", "nope"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("UsageGetByRequest(missing) = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.UsageGetByRequest(ctx, "other", "r1"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("UsageGetByRequest(other workspace) = %v, want ErrNotFound", err)
+		}
+		if fs, err := tx.FieldList(ctx, "other"); err != nil || len(fs) != 0 {
+			t.Errorf("FieldList(no fields) = %v, %v, want nothing", fs, err)
+		}
+		return nil
+	})
+	// Each taken key in a transaction of its own: some databases abort a
+	// transaction on a constraint violation.
+	taken := []struct {
+		name string
+		fn   func(ctx context.Context, tx passes.Tx) error
+	}{
+		{"SessionInsert", func(ctx context.Context, tx passes.Tx) error { return tx.SessionInsert(ctx, sampleSession("s1")) }},
+		{"FieldInsertName", func(ctx context.Context, tx passes.Tx) error {
+			return tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note", Position: 1})
+		}},
+		{"FieldInsertPosition", func(ctx context.Context, tx passes.Tx) error {
+			return tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Other", Position: 0})
+		}},
+		{"AccessInsert", func(ctx context.Context, tx passes.Tx) error {
+			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example"})
+		}},
+		{"UsageInsert", func(ctx context.Context, tx passes.Tx) error {
+			_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
+			return err
+		}},
+	}
+	for _, tc := range taken {
+		err := s.InTx(context.Background(), func(tx passes.Tx) error { return tc.fn(context.Background(), tx) })
+		if !errors.Is(err, ledger.ErrAlreadyExists) {
+			t.Errorf("%s(taken) = %v, want ErrAlreadyExists", tc.name, err)
+		}
+	}
+	// The same names in another workspace are free.
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "other", Name: "Note"}); err != nil {
+			return err
+		}
+		u := sampleUsage("r1", start)
+		u.Workspace = "other"
+		_, err := tx.UsageInsert(ctx, u)
+		return err
+	})
+}
+
+func testPassesRoundTrip(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	sess := sampleSession("s1")
+	sess.FirstLogin = start.Add(time.Hour)
+	acc := passes.Access{Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(720 * time.Hour)}
+	u := sampleUsage("r1", start)
+	var seq int64
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		for i, name := range []string{"Note", "Ref"} {
+			if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: name, Required: i == 1, Position: i}); err != nil {
+				return err
+			}
+		}
+		if err := tx.AccessInsert(ctx, acc); err != nil {
+			return err
+		}
+		var err error
+		seq, err = tx.UsageInsert(ctx, u)
+		return err
+	})
+	if seq <= 0 {
+		t.Errorf("UsageInsert gave Seq %d, want positive", seq)
+	}
+	u.Seq = seq
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		got, err := tx.SessionGet(ctx, "s1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(sess, got); diff != "" {
+			t.Errorf("SessionGet mismatch (-want +got):\n%s", diff)
+		}
+		fs, err := tx.FieldList(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		want := []passes.FieldDef{{Workspace: "acme", Name: "Note", Position: 0}, {Workspace: "acme", Name: "Ref", Required: true, Position: 1}}
+		if diff := cmp.Diff(want, fs); diff != "" {
+			t.Errorf("FieldList mismatch (-want +got):\n%s", diff)
+		}
+		a, err := tx.AccessLock(ctx, "s1", "a@x.example")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(acc, a); diff != "" {
+			t.Errorf("AccessLock mismatch (-want +got):\n%s", diff)
+		}
+		gu, err := tx.UsageGetByRequest(ctx, "acme", "r1")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(u, gu); diff != "" {
+			t.Errorf("UsageGetByRequest mismatch (-want +got):\n%s", diff)
+		}
+		// Updates replace.
+		sess.FirstLogin = start.Add(2 * time.Hour)
+		if err := tx.SessionUpdate(ctx, sess); err != nil {
+			return err
+		}
+		acc.Until = start.Add(time.Hour)
+		return tx.AccessUpdate(ctx, acc)
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		got, _ := tx.SessionGet(ctx, "s1")
+		a, _ := tx.AccessLock(ctx, "s1", "a@x.example")
+		if !got.FirstLogin.Equal(sess.FirstLogin) || !a.Until.Equal(acc.Until) {
+			t.Errorf("after updates: session %+v, access %+v", got, a)
+		}
+		return nil
+	})
+}
+
+func testPassesRollback(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
+			return err
+		}
+		return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start})
+	})
+	boom := errors.New("boom")
+	err := s.InTx(context.Background(), func(tx passes.Tx) error {
+		ctx := context.Background()
+		changed := sampleSession("s1")
+		changed.FirstLogin = start
+		if err := tx.SessionUpdate(ctx, changed); err != nil {
+			return err
+		}
+		if err := tx.SessionInsert(ctx, sampleSession("s2")); err != nil {
+			return err
+		}
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+			return err
+		}
+		if err := tx.AccessUpdate(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "b@x.example", Until: start}); err != nil {
+			return err
+		}
+		if _, err := tx.UsageInsert(ctx, sampleUsage("r1", start)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want boom", err)
+	}
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if got, _ := tx.SessionGet(ctx, "s1"); !got.FirstLogin.IsZero() {
+			t.Error("SessionUpdate survived a rollback")
+		}
+		if _, err := tx.SessionGet(ctx, "s2"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Error("SessionInsert survived a rollback")
+		}
+		if fs, _ := tx.FieldList(ctx, "acme"); len(fs) != 0 {
+			t.Error("FieldInsert survived a rollback")
+		}
+		if a, _ := tx.AccessLock(ctx, "s1", "a@x.example"); !a.Until.Equal(start) {
+			t.Error("AccessUpdate survived a rollback")
+		}
+		if _, err := tx.AccessLock(ctx, "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Error("AccessInsert survived a rollback")
+		}
+		if _, err := tx.UsageGetByRequest(ctx, "acme", "r1"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Error("UsageInsert survived a rollback")
+		}
+		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 0 {
+			t.Error("UsageInsert survived a rollback in the listing")
+		}
+		// The request ID is free again, and Seqs keep increasing.
+		_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
+		return err
+	})
+}
+
+func testPassesCopySafety(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	sess := sampleSession("s1")
+	u := sampleUsage("r1", start)
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, u)
+		return err
+	})
+	sess.Fields[0].Value = "changed"
+	u.Fields[0].Value = "changed"
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		got, _ := tx.SessionGet(ctx, "s1")
+		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
+		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" {
+			t.Errorf("changing values handed in changed the store: %v, %v", got.Fields, gu.Fields)
+		}
+		got.Fields[0].Value = "changed"
+		gu.Fields[0].Value = "changed"
+		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		list[0].Fields[0].Value = "changed"
+		fs, _ := tx.FieldList(ctx, "acme")
+		fs[0].Name = "changed"
+		return nil
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		got, _ := tx.SessionGet(ctx, "s1")
+		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
+		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		fs, _ := tx.FieldList(ctx, "acme")
+		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" || list[0].Fields[0].Value != "n" || fs[0].Name != "Note" {
+			t.Errorf("changing values handed out changed the store")
+		}
+		return nil
+	})
+}
+
+func testPassesUsageListing(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	var want []passes.Usage
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		for i := range 12 {
+			u := sampleUsage(fmt.Sprint("r", i), start.Add(time.Duration(i)*time.Hour))
+			u.Session = []string{"s1", "s2"}[i%2]
+			u.User = []string{"a@x.example", "b@x.example", "c@x.example"}[i%3]
+			if i == 5 {
+				u.Fields = nil
+			}
+			seq, err := tx.UsageInsert(ctx, u)
+			if err != nil {
+				return err
+			}
+			u.Seq = seq
+			want = append(want, u)
+			o := u
+			o.Workspace = "other"
+			if _, err := tx.UsageInsert(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	filter := func(keep func(u passes.Usage) bool) []passes.Usage {
+		var out []passes.Usage
+		for _, u := range want {
+			if keep(u) {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		p    passes.UsageListParams
+		want []passes.Usage
+	}{
+		{"All", passes.UsageListParams{}, want},
+		{"Session", passes.UsageListParams{Session: "s2"}, filter(func(u passes.Usage) bool { return u.Session == "s2" })},
+		{"User", passes.UsageListParams{User: "c@x.example"}, filter(func(u passes.Usage) bool { return u.User == "c@x.example" })},
+		{"From", passes.UsageListParams{From: start.Add(3 * time.Hour)}, want[3:]},
+		{"To", passes.UsageListParams{To: start.Add(3 * time.Hour)}, want[:3]},
+		{"AfterSeq", passes.UsageListParams{AfterSeq: want[7].Seq}, want[8:]},
+		{"Limit", passes.UsageListParams{AfterSeq: want[1].Seq, Limit: 4}, want[2:6]},
+		{"LimitFiltered", passes.UsageListParams{Session: "s1", Limit: 2}, []passes.Usage{want[0], want[2]}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.p.Workspace = "acme"
+			ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+				got, err := tx.UsageList(ctx, tc.p)
+				if err != nil {
+					return err
+				}
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("UsageList(%+v) mismatch (-want +got):\n%s", tc.p, diff)
+				}
+				return nil
+			})
+		})
+	}
+	for i := 1; i < len(want); i++ {
+		if want[i].Seq <= want[i-1].Seq {
+			t.Errorf("Seq %d after %d: want increasing", want[i].Seq, want[i-1].Seq)
+		}
+	}
+}
+
+// passesFixture is a service over a fresh store with a fake clock.
+func passesFixture(t *testing.T, newStore Factory) (*passes.Service, Store) {
+	st := newStore(t)
+	svc, err := passes.New(st.Passes(), &passes.Options{Clock: fixedClock(start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, st
+}
+
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time { return time.Time(c) }
+
+// testPassesOneGuestConcurrently: many logins of one guest to one session at
+// once spend once; the rest are inside the window.
+func testPassesOneGuestConcurrently(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	var wg sync.WaitGroup
+	ds := make([]passes.Decision, workers)
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: fmt.Sprint("r", w)})
+		}()
+	}
+	wg.Wait()
+	var spent int64
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatalf("login %d: %v", w, errs[w])
+		}
+		spent += ds[w].Passes
+	}
+	if bal, _ := svc.Balance(ctx, "acme"); spent != 2 || bal != 8 {
+		t.Errorf("%d concurrent logins of one guest spent %d (balance %d), want 2 (8)", workers, spent, bal)
+	}
+	verifyLedger(t, st)
+}
+
+// testPassesNoOversell: many guests at once on a small balance; exactly as
+// many are admitted as the balance pays for, and the rest are refused for
+// lack of passes, never for anything else.
+func testPassesNoOversell(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	const funded, workers, each = 7, 4, 5
+	if _, err := svc.Buy(ctx, "acme", funded, "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted, refused := 0, 0
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				g := fmt.Sprintf("g%d-%d@x.example", w, i)
+				_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: g, RequestID: g})
+				mu.Lock()
+				switch {
+				case err == nil:
+					admitted++
+				case errors.Is(err, passes.ErrInsufficientPasses):
+					refused++
+				default:
+					t.Errorf("login %s: %v", g, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != funded || refused != workers*each-funded {
+		t.Errorf("%d admitted and %d refused, want %d and %d", admitted, refused, funded, workers*each-funded)
+	}
+	if bal, _ := svc.Balance(ctx, "acme"); bal != 0 {
+		t.Errorf("balance %d, want 0", bal)
+	}
+	n := 0
+	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: "acme"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if u.BalanceAfter != int64(funded-n) {
+			t.Errorf("row %d: balance after %d, want %d", n, u.BalanceAfter, funded-n)
+		}
+	}
+	if n != funded {
+		t.Errorf("%d log rows, want %d", n, funded)
+	}
+	verifyLedger(t, st)
+}
+
+func verifyLedger(t *testing.T, st Store) {
+	t.Helper()
+	l, err := ledger.New(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range r.Discrepancies {
+		t.Errorf("Verify: %s", d)
+	}
+}
+
+// testPassesSameRequestConcurrently: one login request sent many times at
+// once (a client retrying eagerly) spends once, writes one row, and every
+// copy gets the same decision.
+func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	var wg sync.WaitGroup
+	ds := make([]passes.Decision, workers)
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: "same"})
+		}()
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			t.Fatalf("copy %d: %v", w, errs[w])
+		}
+		if diff := cmp.Diff(ds[0], ds[w]); diff != "" {
+			t.Errorf("copy %d decided otherwise (-copy 0 +copy %d):\n%s", w, w, diff)
+		}
+	}
+	if bal, _ := svc.Balance(ctx, "acme"); bal != 8 {
+		t.Errorf("balance %d, want 8: one spend of 2", bal)
+	}
+	page, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+	if err != nil || len(page.Rows) != 1 {
+		t.Errorf("log = %d rows, %v; want 1", len(page.Rows), err)
+	}
+	verifyLedger(t, st)
+}
