@@ -35,9 +35,10 @@ func (s *Service) inOp(ctx context.Context, fn func(o *op) error) error {
 	})
 }
 
-// loadOrg reads the organization's record.
+// loadOrg reads and locks the organization's record: every write takes
+// it first.
 func (o *op) loadOrg(org string) error {
-	got, err := o.tx.LicenseOrgGet(o.ctx, org)
+	got, err := o.tx.LicenseOrgLock(o.ctx, org)
 	if err != nil {
 		return notFound(err, "organization", org, org)
 	}

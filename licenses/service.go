@@ -745,10 +745,11 @@ func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		// Read only: no Book needed, the same instant a Book would use.
 		o := op{ctx: ctx, tx: tx, now: s.clock.Now().UTC().Truncate(time.Microsecond)}
-		if err := o.loadOrg(org); err != nil {
-			return err
+		got, err := tx.LicenseOrgGet(ctx, org)
+		if err != nil {
+			return notFound(err, "organization", org, org)
 		}
-		var err error
+		o.org = got
 		sum, err = o.summary()
 		return err
 	})

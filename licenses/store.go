@@ -106,8 +106,14 @@ type MemberListParams struct {
 type Tx interface {
 	ledger.Tx
 
-	// LicenseOrgGet returns the organization's record.
+	// LicenseOrgGet returns the organization's record without locking it.
 	LicenseOrgGet(ctx context.Context, org string) (Org, error)
+	// LicenseOrgLock returns the organization's record and locks it for the
+	// rest of the transaction. Every write of an organization's records
+	// (its teams, members and counters) takes this lock first, so writers of
+	// one organization run one after the other and none works from a stale
+	// read.
+	LicenseOrgLock(ctx context.Context, org string) (Org, error)
 	// LicenseOrgInsert stores a new organization.
 	LicenseOrgInsert(ctx context.Context, o Org) error
 	// LicenseOrgUpdate replaces an organization's record.

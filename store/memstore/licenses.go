@@ -74,6 +74,12 @@ func (t *Tx) LicenseOrgGet(ctx context.Context, org string) (licenses.Org, error
 	return *o.rec, nil
 }
 
+// LicenseOrgLock implements licenses.Tx. The store's single lock already
+// excludes every other transaction.
+func (t *Tx) LicenseOrgLock(ctx context.Context, org string) (licenses.Org, error) {
+	return t.LicenseOrgGet(ctx, org)
+}
+
 // LicenseOrgInsert implements licenses.Tx.
 func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 	if err := t.check(ctx); err != nil {

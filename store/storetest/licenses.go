@@ -72,6 +72,10 @@ func testLicensesSentinels(t *testing.T, newStore Factory) {
 		{"OrgInsertTaken", func(ctx context.Context, tx licenses.Tx) error {
 			return tx.LicenseOrgInsert(ctx, licenses.Org{ID: "acme"})
 		}, ledger.ErrAlreadyExists},
+		{"OrgLockMissing", func(ctx context.Context, tx licenses.Tx) error {
+			_, err := tx.LicenseOrgLock(ctx, "nope")
+			return err
+		}, ledger.ErrNotFound},
 		{"OrgUpdateMissing", func(ctx context.Context, tx licenses.Tx) error {
 			return tx.LicenseOrgUpdate(ctx, licenses.Org{ID: "nope"})
 		}, ledger.ErrNotFound},
