@@ -500,6 +500,9 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		m = old
 		m.State = to
 		m.Teams = slices.DeleteFunc(slices.Clone(old.Teams), func(t string) bool { return t == p.Team })
+		if len(m.Teams) == 0 {
+			m.Teams = nil // no teams reads the same from every store
+		}
 		m.UpdatedAt = o.now
 		if err := o.save(old, m); err != nil {
 			return err

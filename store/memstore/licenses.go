@@ -353,6 +353,10 @@ func (x *expiryIndex) count(at int64) int64 {
 }
 
 func copyMember(m licenses.Member) licenses.Member {
-	m.Teams = slices.Clone(m.Teams)
+	if len(m.Teams) == 0 {
+		m.Teams = nil // nil and empty are the same
+	} else {
+		m.Teams = slices.Clone(m.Teams)
+	}
 	return m
 }
