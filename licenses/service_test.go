@@ -746,3 +746,17 @@ func TestLicenses_RolesFailure(t *testing.T) {
 		t.Errorf("Invite with failing roles = %v, want the roles error", err)
 	}
 }
+
+// Found by the model test against PostgreSQL: a member removed from its
+// last team has no teams, read as nil from every store (not an empty list
+// from one and nil from another).
+func TestLicenses_RemoveLastTeamLeavesNilTeams(t *testing.T) {
+	f := newFixture(t, 1)
+	f.active("design", "bo@acme.test")
+	if m := f.remove("design", "bo@acme.test"); m.Teams != nil {
+		t.Errorf("Remove returned Teams %#v, want nil", m.Teams)
+	}
+	if m := f.member("bo@acme.test"); m.Teams != nil {
+		t.Errorf("Member returned Teams %#v, want nil", m.Teams)
+	}
+}
