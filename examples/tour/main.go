@@ -26,6 +26,7 @@ func run(w io.Writer) error {
 		{"The ledger", ledgerChapter},
 		{"Session passes", passesChapter},
 		{"Seats and modules", seatsChapter},
+		{"Licenses", licensesChapter},
 	}
 	for i, c := range chapters {
 		if i > 0 {

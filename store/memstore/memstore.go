@@ -30,8 +30,9 @@ type Store struct {
 	// kept here so its memory is reused: one transaction runs at a time.
 	log []undoEntry
 
-	passes passesTables
-	seats  seatsTables
+	passes   passesTables
+	seats    seatsTables
+	licenses licensesTables
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -48,6 +49,7 @@ func New() *Store {
 		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
 		passes:    newPassesTables(),
 		seats:     newSeatsTables(),
+		licenses:  newLicensesTables(),
 	}
 }
 

@@ -37,6 +37,14 @@
 // locks while the guest has no window) and passes_usage (the usage log,
 // unique by workspace and request ID, indexed for its filters).
 //
+// The licenses facet (migration 0004, Store.Licenses) adds
+// allot_license_orgs (an organization's counters: purchased, active,
+// pending, unassigned, expired), allot_license_teams (each team's active
+// and pending counts) and allot_license_members (one row per organization
+// and e-mail: state, teams as a sorted text array, the invitation's hold
+// and expiry), with a partial index on pending invitations' expiry for the
+// summary's counts. Writers lock the organization's row first.
+//
 // IDs use the "C" collation, so listings order them as Go compares strings.
 // Amounts are numeric, stored exactly as the ledger computed them;
 // timestamps are timestamptz in microseconds, and a zero time.Time (a hold

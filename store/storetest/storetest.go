@@ -7,6 +7,7 @@ import (
 
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
@@ -17,6 +18,7 @@ import (
 // facet allot defines.
 type Store interface {
 	ledger.Store
+	Licenses() licenses.Store
 	Passes() passes.Store
 	Seats() seats.Store
 }
@@ -28,6 +30,7 @@ type Factory func(t *testing.T) Store
 // Run runs the whole conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore Factory) {
 	t.Run("Ledger", func(t *testing.T) { runLedger(t, newStore) })
+	t.Run("Licenses", func(t *testing.T) { runLicenses(t, newStore) })
 	t.Run("Passes", func(t *testing.T) { runPasses(t, newStore) })
 	t.Run("Seats", func(t *testing.T) { runSeats(t, newStore) })
 }

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/store/memstore"
+)
+
+// licensesChapter shows per-member licenses: an invitation reserves a
+// license (a hold on the pool), acceptance makes it active, a member in two
+// teams counts once, leaving the last team keeps the license, an expired
+// invitation frees its license with no background job, and only deleting a
+// member gives the license back.
+func licensesChapter(ctx context.Context, w io.Writer) error {
+	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin("acme", "ada@acme.test")
+	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: c, Roles: roles})
+	if err != nil {
+		return err
+	}
+	summary := func() error {
+		s, err := svc.Summary(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  purchased %d: active %d, pending %d, unassigned %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Unassigned, s.Available)
+		return nil
+	}
+	admin := "ada@acme.test"
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: admin, RequestID: "buy-1", Quantity: 3}); err != nil {
+		return err
+	}
+	for _, team := range []string{"design", "sales"} {
+		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: admin}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "acme buys 3 licenses and creates teams design and sales.")
+
+	for i, inv := range []struct {
+		team, email string
+		expires     time.Time
+	}{
+		{"design", "bo@acme.test", time.Time{}},
+		{"sales", "Bo@ACME.test", time.Time{}}, // the same member: nothing new reserved
+		{"sales", "cy@acme.test", c.Now().Add(48 * time.Hour)},
+	} {
+		if _, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: inv.team, Email: inv.email, Actor: admin, RequestID: fmt.Sprint("inv-", i), ExpiresAt: inv.expires}); err != nil {
+			return err
+		}
+	}
+	if _, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "bo joins design and sales and accepts; cy is invited to sales for 48 hours:")
+	if err := summary(); err != nil {
+		return err
+	}
+
+	for _, team := range []string{"design", "sales"} {
+		if _, err := svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: team, Email: "bo@acme.test", Actor: admin}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "bo leaves both teams: unassigned, still holding the license:")
+	if err := summary(); err != nil {
+		return err
+	}
+
+	c.Advance(48 * time.Hour)
+	_, err = svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "cy@acme.test", Actor: "cy@acme.test"})
+	fmt.Fprintln(w, "48 hours later cy's invitation has expired:", errors.Is(err, licenses.ErrInvitationExpired))
+	if err := summary(); err != nil {
+		return err
+	}
+
+	if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: admin, RequestID: "del-1"}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "bo is deleted; the journal of bo's license account:")
+	for e, err := range svc.History(ctx, "acme", "bo@acme.test") {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "  %s %-17s %+d\n", e.PostedAt.Format("Jan 2 15:04"), e.Code, e.Change.IntPart())
+	}
+	return summary()
+}

@@ -1,0 +1,118 @@
+// Package licenses keeps an organization's pool of licenses and each
+// member's license lifecycle across any number of teams, as Powtoon for
+// Enterprise does it.
+//
+// # Concepts
+//
+// An organization purchases licenses into a pool (Purchase; more can be
+// added at any time) and creates teams (CreateTeam). A member, the same
+// thing as a user, is identified by its e-mail address, compared
+// case-insensitively (NormalizeEmail trims and lower-cases it). A member
+// may be in any number of teams and holds at most one license, counted
+// once however many teams it is in.
+//
+// Every license that moves is a ledger transfer (unit "license", scale 0)
+// between the organization's own accounts:
+//
+//	licenses/<org>/issuer            minus what was purchased
+//	licenses/<org>/pool              the pool (non-negative): its available
+//	                                 balance is the licenses available
+//	licenses/<org>/member/<email>    the member's license, once accepted
+//
+// Inviting a new person places a ledger hold from the pool to the member's
+// account (pending); the invitation's expiry is the hold's. Accepting posts
+// the hold (active). Removing a member from its last team leaves the
+// license on its account (unassigned). Deleting a member transfers the
+// license back to the pool, or voids the hold if it was still pending. A
+// member's license history is its account's journal (History). Ledger IDs
+// derive from the caller's RequestID ("licenses/<org>/<request>/invite",
+// ".../free", ".../purchase", ".../reduce"), so a retried request moves
+// nothing twice.
+//
+// # Lifecycle
+//
+// Transition is the whole lifecycle as a pure function; the service applies
+// nothing else:
+//
+//	none       + invite     -> pending    reserves a license (a hold)
+//	pending    + invite     -> pending    another team; nothing new reserved; the expiry stays
+//	pending    + accept     -> active     the hold is posted
+//	pending    + leave-last -> none       the invitation is withdrawn, the hold voided
+//	pending    + expire     -> expired    at ExpiresAt, with no write needed
+//	active     + invite     -> active     another team; nothing new reserved
+//	active     + leave-last -> unassigned keeps the license
+//	unassigned + invite     -> active     joins a team: active again, no new acceptance
+//	expired    + invite     -> pending    a new invitation reserves a new license
+//	any        + delete     -> none       the license goes back to the pool
+//
+// Leaving a team that is not the member's last changes only its teams. An
+// unassigned member becomes active directly when invited to a team because
+// it accepted once and still holds its license; asking again would only let
+// a member block its own license. Inviting a member to a team it is already
+// in (and not expired) changes nothing, so retries are harmless. Reassign is
+// Delete then Invite in one transaction: the new person is pending until it
+// accepts, in the named team or in every team of the member it replaces.
+//
+// # Invariants
+//
+// purchased = available + pending + active + unassigned, and available is
+// the pool account's available balance. The pool is flagged non-negative, so
+// the ledger (and the store behind it) refuses a reservation beyond it even
+// under concurrent invitations. The Org record's counters and each Team's
+// are written in the same transaction as the member and the ledger change;
+// Summary reads them without scanning members, and the property tests
+// recount every member after every step.
+//
+// Reduce refuses to take the purchased count below the licenses in use: the
+// *InUseError says how many are in use and that members must be deleted
+// first. Allowing it would leave members holding licenses the organization
+// no longer has.
+//
+// # Time
+//
+// An invitation is pending on [InvitedAt, ExpiresAt): from ExpiresAt on it
+// reads as StateExpired and its license as available, with no background
+// job. The ledger already stops counting an expired hold; for the counters,
+// the store indexes pending invitations by expiry, and Summary subtracts
+// those expired at now (LicenseExpiredCount: a binary search per index in
+// memstore). The next write that touches an expired member marks it expired
+// in its record. The service reads the clock once per operation; timestamps
+// are UTC with microseconds.
+//
+// # Roles
+//
+// Roles says who may act; RoleSet is a ready in-memory implementation. An
+// Org Admin does everything in its organization (Purchase, Reduce,
+// CreateTeam, Invite, Remove, Delete, Reassign). A Team Admin invites to and
+// removes from its own teams. Only the invitee accepts its invitation (the
+// Actor must be its e-mail). A refused actor gets an error matching
+// ErrForbidden and nothing changes. Reads (Summary, Member, Members,
+// History) check no role: the embedding service decides who sees them.
+//
+// # Errors
+//
+// Errors match the sentinels ErrInvalid, ErrForbidden, ErrUnknownOrg,
+// ErrUnknownTeam, ErrUnknownMember, ErrNoLicenseAvailable,
+// ErrLicensesInUse, ErrIllegalTransition, ErrNoInvitation,
+// ErrInvitationExpired and ErrNotInTeam; typed errors (*NoLicenseError,
+// *InUseError, *TransitionError, *ForbiddenError, *NotFoundError,
+// *InvalidError) carry the details. A refused operation changes nothing.
+// Inviting a new person with no license available fails with a
+// *NoLicenseError whose message says to buy more licenses or delete
+// members.
+//
+// # Concurrency
+//
+// A Service is safe for concurrent use. Each operation is one serializable
+// transaction of the store; the member's record, the counters and the
+// ledger transfers commit together or not at all.
+//
+// # Example
+//
+//	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: roles})
+//	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 10})
+//	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
+//	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-1"})
+//	svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
+//	sum, _ := svc.Summary(ctx, "acme") // purchased 10, active 1, available 9
+package licenses

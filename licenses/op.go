@@ -1,0 +1,292 @@
+package licenses
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+)
+
+// op is one operation inside one transaction: the ledger Book, the
+// organization's record and the teams it touched, whose counters it keeps
+// current as members change and writes back in flush.
+type op struct {
+	ctx    context.Context
+	tx     Tx
+	b      *ledger.Book
+	now    time.Time
+	org    Org
+	orgOld Org
+	teams  []*teamRec
+}
+
+type teamRec struct {
+	t, old Team
+}
+
+// inOp runs fn in a transaction, reading the clock once.
+func (s *Service) inOp(ctx context.Context, fn func(o *op) error) error {
+	return s.store.InTx(ctx, func(tx Tx) error {
+		b := ledger.NewBook(tx, s.clock.Now())
+		o := op{ctx: ctx, tx: tx, b: b, now: b.Now()}
+		return fn(&o)
+	})
+}
+
+// loadOrg reads and locks the organization's record: every write takes
+// it first.
+func (o *op) loadOrg(org string) error {
+	got, err := o.tx.LicenseOrgLock(o.ctx, org)
+	if err != nil {
+		return notFound(err, "organization", org, org)
+	}
+	o.org, o.orgOld = got, got
+	return nil
+}
+
+// ensureOrg reads the organization's record, creating it and its ledger
+// accounts if it does not exist yet.
+func (o *op) ensureOrg(org string) error {
+	err := o.loadOrg(org)
+	if !errors.Is(err, ErrUnknownOrg) {
+		return err
+	}
+	if _, err := o.b.DefineUnit(o.ctx, Unit); err != nil {
+		return err
+	}
+	if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: IssuerAccount(org), Unit: Unit.Code, Owner: org}); err != nil {
+		return err
+	}
+	if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: PoolAccount(org), Unit: Unit.Code, Owner: org, Flags: ledger.FlagNonNegative}); err != nil {
+		return err
+	}
+	rec := Org{ID: org, CreatedAt: o.now, UpdatedAt: o.now}
+	if err := o.tx.LicenseOrgInsert(o.ctx, rec); err != nil {
+		return err
+	}
+	o.org, o.orgOld = rec, rec
+	return nil
+}
+
+// exists reports whether a transfer with this ID was posted before: the
+// request is a retry, and its counters were already updated.
+func (o *op) exists(id ledger.TransferID) (bool, error) {
+	got, err := o.tx.TransfersGet(o.ctx, []ledger.TransferID{id})
+	return len(got) > 0, err
+}
+
+// team returns the op's working copy of a team, reading it once.
+func (o *op) team(id string) (*Team, error) {
+	for _, r := range o.teams {
+		if r.t.ID == id {
+			return &r.t, nil
+		}
+	}
+	t, err := o.tx.LicenseTeamGet(o.ctx, o.org.ID, id)
+	if err != nil {
+		return nil, notFound(err, "team", o.org.ID, id)
+	}
+	r := &teamRec{t: t, old: t}
+	o.teams = append(o.teams, r)
+	return &r.t, nil
+}
+
+// member reads a member and marks an expired invitation as expired: the
+// lazy write the summary's expiry index stands in for until then.
+func (o *op) member(email string) (Member, error) {
+	m, err := o.tx.LicenseMemberGet(o.ctx, o.org.ID, email)
+	if err != nil {
+		return Member{}, notFound(err, "member", o.org.ID, email)
+	}
+	if at := m.At(o.now); at.State != m.State {
+		at.UpdatedAt = o.now
+		if err := o.save(m, at); err != nil {
+			return Member{}, err
+		}
+		m = at
+	}
+	return m, nil
+}
+
+// count adds (sign 1) or removes (sign -1) a member's contribution to the
+// organization's and its teams' counters, by its stored state.
+func (o *op) count(m Member, sign int64) error {
+	switch m.State {
+	case StateNone:
+		return nil
+	case StateActive:
+		o.org.Active += sign
+	case StatePending:
+		o.org.Pending += sign
+	case StateUnassigned:
+		o.org.Unassigned += sign
+	case StateExpired:
+		o.org.Expired += sign
+	}
+	if m.State != StateActive && m.State != StatePending {
+		return nil
+	}
+	for _, id := range m.Teams {
+		t, err := o.team(id)
+		if err != nil {
+			return err
+		}
+		if m.State == StateActive {
+			t.Active += sign
+		} else {
+			t.Pending += sign
+		}
+	}
+	return nil
+}
+
+// save writes a member's new record (inserting it if old is StateNone) and
+// moves its contribution to the counters from old to m.
+func (o *op) save(old, m Member) error {
+	if err := o.count(old, -1); err != nil {
+		return err
+	}
+	if err := o.count(m, 1); err != nil {
+		return err
+	}
+	if old.State == StateNone {
+		return o.tx.LicenseMemberInsert(o.ctx, m)
+	}
+	return o.tx.LicenseMemberUpdate(o.ctx, m)
+}
+
+// drop deletes a member's record and frees its license: a pending hold is
+// voided, a posted license goes back to the pool by a transfer with ID
+// freeID, an expired invitation holds nothing.
+func (o *op) drop(old Member, freeID ledger.TransferID) error {
+	if _, err := Transition(old.State, EventDelete); err != nil {
+		return err
+	}
+	switch old.State {
+	case StatePending:
+		if _, err := o.b.VoidHold(o.ctx, old.Hold); err != nil {
+			return err
+		}
+	case StateActive, StateUnassigned:
+		if _, err := o.b.Post(o.ctx, ledger.Transfer{
+			ID: freeID, Debit: MemberAccount(o.org.ID, old.Email), Credit: PoolAccount(o.org.ID),
+			Amount: one, Code: CodeFree,
+		}); err != nil {
+			return err
+		}
+	}
+	if err := o.count(old, -1); err != nil {
+		return err
+	}
+	return o.tx.LicenseMemberDelete(o.ctx, o.org.ID, old.Email)
+}
+
+// invite is Invite inside the transaction; see Service.Invite. A new
+// reservation takes the hold ID holdID.
+func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Member, error) {
+	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(o.now) {
+		return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
+	}
+	if _, err := o.team(p.Team); err != nil {
+		return Member{}, err
+	}
+	old, err := o.member(email)
+	switch {
+	case errors.Is(err, ErrUnknownMember):
+		old = Member{Org: o.org.ID, Email: email, State: StateNone}
+	case err != nil:
+		return Member{}, err
+	}
+	if old.State != StateExpired && old.InTeam(p.Team) {
+		return old, nil // already invited to this team
+	}
+	to, err := Transition(old.State, EventInvite)
+	if err != nil {
+		return Member{}, err
+	}
+	m := old
+	if !old.State.HoldsLicense() {
+		acct := MemberAccount(o.org.ID, email)
+		if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: acct, Unit: Unit.Code, Owner: o.org.ID, Flags: ledger.FlagNonNegative}); err != nil {
+			return Member{}, err
+		}
+		h, err := o.b.CreateHold(o.ctx, ledger.Hold{
+			ID: holdID, Debit: PoolAccount(o.org.ID), Credit: acct,
+			Amount: one, Code: CodeInvite, Actor: p.Actor, ExpiresAt: p.ExpiresAt,
+		})
+		if errors.Is(err, ledger.ErrInsufficientBalance) {
+			sum, serr := o.summary()
+			if serr != nil {
+				return Member{}, serr
+			}
+			return Member{}, &NoLicenseError{Org: o.org.ID, Purchased: sum.Purchased, InUse: sum.InUse()}
+		}
+		if err != nil {
+			return Member{}, err
+		}
+		if h.Status != ledger.HoldPending {
+			return Member{}, invalid("RequestID", "%q was used for an earlier invitation, now %s; use a new request ID", p.RequestID, h.Status)
+		}
+		m.Hold = h.ID
+		m.ExpiresAt = p.ExpiresAt
+		m.InvitedAt = o.now
+		m.InvitedBy = p.Actor
+		m.AcceptedAt = time.Time{}
+	}
+	m.State = to
+	if i, ok := slices.BinarySearch(m.Teams, p.Team); !ok {
+		m.Teams = slices.Insert(slices.Clone(m.Teams), i, p.Team)
+	}
+	m.UpdatedAt = o.now
+	if err := o.save(old, m); err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// flush writes the organization's and the touched teams' counters back if
+// they changed.
+func (o *op) flush() error {
+	if o.org != o.orgOld {
+		o.org.UpdatedAt = o.now
+		if err := o.tx.LicenseOrgUpdate(o.ctx, o.org); err != nil {
+			return err
+		}
+		o.orgOld = o.org
+	}
+	for _, r := range o.teams {
+		if r.t != r.old {
+			if err := o.tx.LicenseTeamUpdate(o.ctx, o.org.ID, r.t); err != nil {
+				return err
+			}
+			r.old = r.t
+		}
+	}
+	return nil
+}
+
+// summary computes the consumption from the stored counters (flush first)
+// and the count of invitations that expired since they were last written.
+func (o *op) summary() (Summary, error) {
+	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
+	if err != nil {
+		return Summary{}, err
+	}
+	teams, err := o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now})
+	if err != nil {
+		return Summary{}, err
+	}
+	s := Summary{
+		Org:        o.org.ID,
+		Purchased:  o.org.Purchased,
+		Active:     o.org.Active,
+		Pending:    o.org.Pending - exp,
+		Unassigned: o.org.Unassigned,
+		Expired:    o.org.Expired + exp,
+		Teams:      teams,
+	}
+	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
+	return s, nil
+}

@@ -1,0 +1,466 @@
+package licenses_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+)
+
+// model is the plain Go model the property test runs the service against.
+type model struct {
+	purchased int64
+	members   map[string]*modelMember // by lower-case e-mail
+}
+
+type modelMember struct {
+	state   licenses.State // stored: pending, active or unassigned
+	teams   map[string]bool
+	expires time.Time
+}
+
+func (m *modelMember) at(now time.Time) licenses.State {
+	if m.state == licenses.StatePending && !m.expires.IsZero() && !now.Before(m.expires) {
+		return licenses.StateExpired
+	}
+	return m.state
+}
+
+func (md *model) clone() *model {
+	c := &model{purchased: md.purchased, members: make(map[string]*modelMember, len(md.members))}
+	for k, m := range md.members {
+		mm := *m
+		mm.teams = maps.Clone(m.teams)
+		c.members[k] = &mm
+	}
+	return c
+}
+
+func (md *model) state(email string, now time.Time) licenses.State {
+	if m, ok := md.members[email]; ok {
+		return m.at(now)
+	}
+	return licenses.StateNone
+}
+
+func (md *model) available(now time.Time) int64 {
+	n := md.purchased
+	for _, m := range md.members {
+		if m.at(now).HoldsLicense() {
+			n--
+		}
+	}
+	return n
+}
+
+// invite applies an invitation to the model, or returns the error the
+// service must report.
+func (md *model) invite(team, email string, exp, now time.Time) error {
+	st := md.state(email, now)
+	m := md.members[email]
+	if st != licenses.StateNone && st != licenses.StateExpired && m.teams[team] {
+		return nil
+	}
+	switch st {
+	case licenses.StateNone, licenses.StateExpired:
+		if md.available(now) <= 0 {
+			return licenses.ErrNoLicenseAvailable
+		}
+		if m == nil {
+			m = &modelMember{teams: map[string]bool{}}
+			md.members[email] = m
+		}
+		m.state, m.expires = licenses.StatePending, exp
+	case licenses.StateUnassigned:
+		m.state = licenses.StateActive
+	}
+	m.teams[team] = true
+	return nil
+}
+
+func (md *model) drop(email string, now time.Time) error {
+	if md.state(email, now) == licenses.StateNone {
+		return licenses.ErrUnknownMember
+	}
+	delete(md.members, email)
+	return nil
+}
+
+var (
+	propTeams  = []string{"design", "sales", "ops"}
+	propEmails = []string{"ann@x.test", "ANN@x.test", "bob@x.test", "cat@x.test", " Dan@X.test", "eve@x.test"}
+)
+
+type propMachine struct {
+	ctx   context.Context
+	ms    *memstore.Store
+	clock *clock.Fake
+	svc   *licenses.Service
+	model *model
+	req   int
+}
+
+func newPropMachine(t *rapid.T) *propMachine {
+	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), model: &model{members: map[string]*modelMember{}}}
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin(org, admin)
+	var err error
+	if p.svc, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles}); err != nil {
+		t.Fatal(err)
+	}
+	n := rapid.Int64Range(0, 4).Draw(t, "initial")
+	if n > 0 {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.model.purchased = n
+	for _, team := range propTeams {
+		if err := p.svc.CreateTeam(p.ctx, licenses.TeamParams{Org: org, Team: team, Actor: admin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+func (p *propMachine) nextReq() string {
+	p.req++
+	return fmt.Sprintf("q%d", p.req)
+}
+
+func norm(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+// expect fails the test unless err matches want (nil: no error).
+func expect(t *rapid.T, what string, err, want error) {
+	t.Helper()
+	if want == nil && err != nil {
+		t.Fatalf("%s: unexpected error %v", what, err)
+	}
+	if want != nil && !errors.Is(err, want) {
+		t.Fatalf("%s: error %v, want one matching %v", what, err, want)
+	}
+}
+
+func (p *propMachine) drawExpiry(t *rapid.T) time.Time {
+	if k := rapid.IntRange(0, 4).Draw(t, "expiresInHalfHours"); k > 0 {
+		return p.clock.Now().Add(time.Duration(k) * 30 * time.Minute)
+	}
+	return time.Time{}
+}
+
+func (p *propMachine) actions() map[string]func(*rapid.T) {
+	return map[string]func(*rapid.T){
+		"": p.check,
+		"Purchase": func(t *rapid.T) {
+			n := rapid.Int64Range(1, 3).Draw(t, "n")
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n})
+			expect(t, "Purchase", err, nil)
+			p.model.purchased += n
+		},
+		"Reduce": func(t *rapid.T) {
+			n := rapid.Int64Range(1, 3).Draw(t, "n")
+			var want error
+			if n > p.model.available(p.clock.Now()) {
+				want = licenses.ErrLicensesInUse
+			}
+			_, err := p.svc.Reduce(p.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n})
+			expect(t, "Reduce", err, want)
+			if want == nil {
+				p.model.purchased -= n
+			}
+		},
+		"Invite": func(t *rapid.T) {
+			team := rapid.SampledFrom(propTeams).Draw(t, "team")
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			exp := p.drawExpiry(t)
+			_, err := p.svc.Invite(p.ctx, licenses.InviteParams{Org: org, Team: team, Email: email, Actor: admin, RequestID: p.nextReq(), ExpiresAt: exp})
+			expect(t, "Invite", err, p.model.invite(team, norm(email), exp.UTC().Truncate(time.Microsecond), p.clock.Now()))
+		},
+		"Accept": func(t *rapid.T) {
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			e := norm(email)
+			var want error
+			switch p.model.state(e, p.clock.Now()) {
+			case licenses.StateNone:
+				want = licenses.ErrNoInvitation
+			case licenses.StateExpired:
+				want = licenses.ErrInvitationExpired
+			case licenses.StatePending:
+			default:
+				want = licenses.ErrIllegalTransition
+			}
+			_, err := p.svc.Accept(p.ctx, licenses.AcceptParams{Org: org, Email: email, Actor: email})
+			expect(t, "Accept", err, want)
+			if want == nil {
+				p.model.members[e].state = licenses.StateActive
+			}
+		},
+		"Remove": func(t *rapid.T) {
+			team := rapid.SampledFrom(propTeams).Draw(t, "team")
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			e := norm(email)
+			now := p.clock.Now()
+			st := p.model.state(e, now)
+			m := p.model.members[e]
+			var want error
+			switch {
+			case st == licenses.StateNone:
+				want = licenses.ErrUnknownMember
+			case !m.teams[team]:
+				want = licenses.ErrNotInTeam
+			}
+			_, err := p.svc.Remove(p.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: admin})
+			expect(t, "Remove", err, want)
+			if want != nil {
+				return
+			}
+			delete(m.teams, team)
+			if len(m.teams) == 0 {
+				if st == licenses.StateActive {
+					m.state = licenses.StateUnassigned
+				} else {
+					delete(p.model.members, e) // a pending or expired invitation is withdrawn
+				}
+			}
+		},
+		"Delete": func(t *rapid.T) {
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			err := p.svc.Delete(p.ctx, licenses.DeleteParams{Org: org, Email: email, Actor: admin, RequestID: p.nextReq()})
+			expect(t, "Delete", err, p.model.drop(norm(email), p.clock.Now()))
+		},
+		"Reassign": func(t *rapid.T) {
+			from := rapid.SampledFrom(propEmails).Draw(t, "from")
+			to := rapid.SampledFrom(propEmails).Draw(t, "to")
+			team := rapid.SampledFrom(append([]string{""}, propTeams...)).Draw(t, "team")
+			exp := p.drawExpiry(t)
+			now := p.clock.Now()
+			f, e := norm(from), norm(to)
+			next := p.model.clone()
+			want := func() error {
+				if f == e {
+					return licenses.ErrInvalid
+				}
+				if next.state(f, now) == licenses.StateNone {
+					return licenses.ErrUnknownMember
+				}
+				teams := slices.Sorted(maps.Keys(next.members[f].teams))
+				if team != "" {
+					teams = []string{team}
+				}
+				if len(teams) == 0 {
+					return licenses.ErrInvalid
+				}
+				_ = next.drop(f, now)
+				for _, tm := range teams {
+					if err := next.invite(tm, e, exp.UTC().Truncate(time.Microsecond), now); err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+			_, err := p.svc.Reassign(p.ctx, licenses.ReassignParams{Org: org, From: from, To: to, Team: team, Actor: admin, RequestID: p.nextReq(), ExpiresAt: exp})
+			expect(t, "Reassign", err, want)
+			if want == nil {
+				p.model = next
+			}
+		},
+		"Advance": func(t *rapid.T) {
+			p.clock.Advance(time.Duration(rapid.IntRange(1, 6).Draw(t, "quarters")) * 15 * time.Minute)
+		},
+	}
+}
+
+// check compares the summary with the model and with a full recount of the
+// stored members, and the ledger with both.
+func (p *propMachine) check(t *rapid.T) {
+	now := p.clock.Now()
+	s, err := p.svc.Summary(p.ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// purchased = available + pending + active + unassigned
+	if s.Purchased != s.Available+s.Pending+s.Active+s.Unassigned {
+		t.Fatalf("purchased %d != available %d + pending %d + active %d + unassigned %d", s.Purchased, s.Available, s.Pending, s.Active, s.Unassigned)
+	}
+	if s.Available < 0 {
+		t.Fatalf("available %d < 0", s.Available)
+	}
+
+	// The model's view.
+	want := licenses.Summary{Org: org, Purchased: p.model.purchased}
+	wantTeams := map[string]*licenses.Team{}
+	for _, tm := range propTeams {
+		wantTeams[tm] = &licenses.Team{ID: tm}
+	}
+	for _, m := range p.model.members {
+		st := m.at(now)
+		switch st {
+		case licenses.StateActive:
+			want.Active++
+		case licenses.StatePending:
+			want.Pending++
+		case licenses.StateUnassigned:
+			want.Unassigned++
+		}
+		for tm := range m.teams {
+			switch st {
+			case licenses.StateActive:
+				wantTeams[tm].Active++
+			case licenses.StatePending:
+				wantTeams[tm].Pending++
+			}
+		}
+	}
+	want.Available = want.Purchased - want.Active - want.Pending - want.Unassigned
+	for _, tm := range slices.Sorted(maps.Keys(wantTeams)) {
+		want.Teams = append(want.Teams, *wantTeams[tm])
+	}
+	got := s
+	got.Expired = 0 // the model forgets withdrawn members; expired counts are checked below
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("Summary() differs from the model (-model +service):\n%s", diff)
+	}
+
+	// A full recount of the stored members, each counted once.
+	recount := licenses.Summary{Org: org, Purchased: s.Purchased}
+	states := map[string]licenses.State{}
+	for m, err := range p.svc.Members(p.ctx, org) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := states[m.Email]; dup {
+			t.Fatalf("member %s listed twice", m.Email)
+		}
+		states[m.Email] = m.State
+		switch m.State {
+		case licenses.StateActive:
+			recount.Active++
+		case licenses.StatePending:
+			recount.Pending++
+		case licenses.StateUnassigned:
+			recount.Unassigned++
+		case licenses.StateExpired:
+			recount.Expired++
+		}
+		if mm := p.model.members[m.Email]; mm == nil || mm.at(now) != m.State {
+			t.Fatalf("member %s is %s, the model says %+v", m.Email, m.State, mm)
+		}
+	}
+	if len(states) != len(p.model.members) {
+		t.Fatalf("%d members stored, the model has %d", len(states), len(p.model.members))
+	}
+	if recount.Active != s.Active || recount.Pending != s.Pending || recount.Unassigned != s.Unassigned || recount.Expired != s.Expired {
+		t.Fatalf("recount %+v differs from the counters %+v", recount, s)
+	}
+
+	// The ledger: each member holds at most one license, on its account
+	// (active, unassigned) or as a live hold on the pool (pending).
+	l, _ := ledger.New(p.ms, &ledger.Options{Clock: p.clock})
+	pool, err := l.Balance(p.ctx, licenses.PoolAccount(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pool.Available.Equal(decimal.NewFromInt(s.Available)) || !pool.Held.Equal(decimal.NewFromInt(s.Pending)) {
+		t.Fatalf("pool available %s held %s, summary available %d pending %d", pool.Available, pool.Held, s.Available, s.Pending)
+	}
+	for _, e := range propEmails {
+		e = norm(e)
+		b, err := l.Balance(p.ctx, licenses.MemberAccount(org, e))
+		if errors.Is(err, ledger.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := states[e]
+		wantPosted := int64(0)
+		if st == licenses.StateActive || st == licenses.StateUnassigned {
+			wantPosted = 1
+		}
+		if !b.Posted.Equal(decimal.NewFromInt(wantPosted)) {
+			t.Fatalf("member %s (%s) has %s posted, want %d", e, st, b.Posted, wantPosted)
+		}
+	}
+	r, err := l.Verify(p.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		t.Fatalf("Verify: %v", r.Discrepancies)
+	}
+}
+
+func TestLicenses_Property(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := newPropMachine(t)
+		t.Repeat(p.actions())
+	})
+}
+
+// Concurrent invitations of distinct people never exceed the pool.
+func TestLicenses_PropertyConcurrentInvites(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		pool := rapid.Int64Range(0, 6).Draw(t, "pool")
+		people := rapid.IntRange(1, 12).Draw(t, "people")
+		teams := rapid.SliceOfN(rapid.SampledFrom(propTeams), people, people).Draw(t, "teams")
+		p := newPropMachineWith(t, pool)
+		var wg sync.WaitGroup
+		errs := make([]error, people)
+		for i := range people {
+			wg.Go(func() {
+				_, errs[i] = p.svc.Invite(p.ctx, licenses.InviteParams{Org: org, Team: teams[i], Email: fmt.Sprintf("p%d@x.test", i), Actor: admin, RequestID: fmt.Sprint("c", i)})
+			})
+		}
+		wg.Wait()
+		ok := int64(0)
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, licenses.ErrNoLicenseAvailable):
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if want := min(pool, int64(people)); ok != want {
+			t.Fatalf("%d invitations succeeded, want %d", ok, want)
+		}
+		s, err := p.svc.Summary(p.ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Pending != ok || s.Available != pool-ok {
+			t.Fatalf("summary %+v after %d invitations", s, ok)
+		}
+	})
+}
+
+func newPropMachineWith(t *rapid.T, pool int64) *propMachine {
+	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0)}
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin(org, admin)
+	p.svc, _ = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles})
+	if pool > 0 {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: pool}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, team := range propTeams {
+		if err := p.svc.CreateTeam(p.ctx, licenses.TeamParams{Org: org, Team: team, Actor: admin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}

@@ -1,0 +1,139 @@
+package licenses
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestTransition(t *testing.T) {
+	states := []State{StateNone, StatePending, StateActive, StateUnassigned, StateExpired}
+	events := []Event{EventInvite, EventAccept, EventLeave, EventLeaveLast, EventDelete, EventExpire}
+	// The whole table: every (state, event) pair, legal or not.
+	want := map[State]map[Event]State{
+		StateNone:       {EventInvite: StatePending},
+		StatePending:    {EventInvite: StatePending, EventAccept: StateActive, EventLeave: StatePending, EventLeaveLast: StateNone, EventDelete: StateNone, EventExpire: StateExpired},
+		StateActive:     {EventInvite: StateActive, EventLeave: StateActive, EventLeaveLast: StateUnassigned, EventDelete: StateNone},
+		StateUnassigned: {EventInvite: StateActive, EventDelete: StateNone},
+		StateExpired:    {EventInvite: StatePending, EventLeave: StateExpired, EventLeaveLast: StateNone, EventDelete: StateNone},
+	}
+	got := map[State]map[Event]State{}
+	for _, s := range states {
+		got[s] = map[Event]State{}
+		for _, ev := range events {
+			to, err := Transition(s, ev)
+			if err != nil {
+				if !errors.Is(err, ErrIllegalTransition) {
+					t.Errorf("Transition(%s, %s) error %v does not match ErrIllegalTransition", s, ev, err)
+				}
+				if to != s {
+					t.Errorf("Transition(%s, %s) refused but returned %s, want the state unchanged", s, ev, to)
+				}
+				continue
+			}
+			got[s][ev] = to
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Transition() table mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestTransition_Illegal(t *testing.T) {
+	_, err := Transition(StateActive, EventAccept)
+	var te *TransitionError
+	if !errors.As(err, &te) || te.From != StateActive || te.Event != EventAccept {
+		t.Fatalf("Transition(active, accept) = %v, want a *TransitionError naming both", err)
+	}
+	if got, want := err.Error(), "licenses: a member in state active cannot accept"; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+}
+
+func TestState_HoldsLicense(t *testing.T) {
+	got := map[State]bool{}
+	for _, s := range []State{StateNone, StatePending, StateActive, StateUnassigned, StateExpired} {
+		got[s] = s.HoldsLicense()
+	}
+	want := map[State]bool{StateNone: false, StatePending: true, StateActive: true, StateUnassigned: true, StateExpired: false}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("HoldsLicense() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"bo@acme.test", "bo@acme.test", true},
+		{"  Bo.Smith@ACME.Test \n", "bo.smith@acme.test", true},
+		{"a+tag@sub.example.com", "a+tag@sub.example.com", true},
+		{"", "", false},
+		{"   ", "", false},
+		{"bo", "", false},
+		{"@acme.test", "", false},
+		{"bo@", "", false},
+		{"bo@@acme.test", "", false},
+		{"bo@x@acme.test", "", false},
+		{"bo smith@acme.test", "", false},
+		{"bo/x@acme.test", "", false},
+		{"Bo <bo@acme.test>", "", false},
+		{"bo@localhost", "", false},
+		{"bo@.acme", "", false},
+		{"bo@acme.", "", false},
+		{"bo@acme..test", "", false},
+		{string(make([]byte, 250)) + "@a.test", "", false},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeEmail(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("NormalizeEmail(%q) error = %v, want ok=%v", tt.in, err, tt.ok)
+			continue
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("NormalizeEmail(%q) error %v does not match ErrInvalid", tt.in, err)
+		}
+		if got != tt.want {
+			t.Errorf("NormalizeEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	for id, ok := range map[string]bool{"acme": true, "team-1_x.y": true, "": false, "a b": false, "a/b": false, string(make([]byte, 129)): false} {
+		if err := validID("Org", id); (err == nil) != ok {
+			t.Errorf("validID(%q) = %v, want ok=%v", id, err, ok)
+		}
+	}
+}
+
+func TestMember_At(t *testing.T) {
+	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		m    Member
+		want State
+	}{
+		{"PendingNoExpiry", Member{State: StatePending}, StatePending},
+		{"PendingBeforeExpiry", Member{State: StatePending, ExpiresAt: now.Add(time.Microsecond)}, StatePending},
+		{"PendingAtExpiry", Member{State: StatePending, ExpiresAt: now}, StateExpired}, // half-open: [invited, expiry)
+		{"PendingAfterExpiry", Member{State: StatePending, ExpiresAt: now.Add(-time.Hour)}, StateExpired},
+		{"ActiveWithOldExpiry", Member{State: StateActive, ExpiresAt: now.Add(-time.Hour)}, StateActive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.m.At(now).State; got != tt.want {
+				t.Errorf("At(now).State = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAvailable(t *testing.T) {
+	if got := available(10, 3, 2, 1); got != 4 {
+		t.Errorf("available(10, 3, 2, 1) = %d, want 4", got)
+	}
+}

@@ -1,0 +1,279 @@
+package pgxstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/allot-dev/allot/store/storetest"
+	"pgregory.net/rapid"
+)
+
+// licensesSentinels are the error categories of the licenses service.
+var licensesSentinels = []error{
+	licenses.ErrInvalid, licenses.ErrForbidden, licenses.ErrUnknownOrg, licenses.ErrUnknownTeam,
+	licenses.ErrUnknownMember, licenses.ErrNoLicenseAvailable, licenses.ErrLicensesInUse,
+	licenses.ErrIllegalTransition, licenses.ErrNoInvitation, licenses.ErrInvitationExpired, licenses.ErrNotInTeam,
+}
+
+func licensesKinds(err error) []string {
+	out := kinds(err)
+	for _, s := range licensesSentinels {
+		if errors.Is(err, s) {
+			out = append(out, s.Error())
+		}
+	}
+	return out
+}
+
+func sameLicenses[V any](t *rapid.T, op string, mv V, merr error, pv V, perr error) {
+	t.Helper()
+	if mk, pk := licensesKinds(merr), licensesKinds(perr); !slices.Equal(mk, pk) {
+		t.Fatalf("%s: errors differ: memstore %v (%v), pgxstore %v (%v)", op, merr, mk, perr, pk)
+	}
+	same(t, op, mv, nil, pv, nil)
+}
+
+var (
+	licModelTeams  = []string{"design", "sales", "ops", "nope"} // nope is never created
+	licModelEmails = []string{"ann@x.test", "ANN@x.test", "bob@x.test", "cat@x.test", "dan@x.test"}
+	licModelActors = []string{"ada@x.test", "ada@x.test", "ada@x.test", "sal@x.test", "eve@x.test"}
+)
+
+// TestModelLicenses checks that the licenses service on pgxstore behaves as
+// on memstore: every operation gives the same result and error, and the
+// summary, the members and the ledger state agree after every step.
+func TestModelLicenses(t *testing.T) {
+	db := newTestDB(t)
+	pool := db.pool(t, 2)
+	pgs, err := pgxstore.New(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
+	rapid.Check(t, func(t *rapid.T) {
+		if _, err := pool.Exec(ctx, "TRUNCATE allot_units, allot_accounts, allot_transfers, allot_holds, allot_license_orgs, allot_license_teams, allot_license_members RESTART IDENTITY"); err != nil {
+			t.Fatal(err)
+		}
+		clk := clock.NewFake(start)
+		roles := &licenses.RoleSet{}
+		roles.GrantOrgAdmin("acme", "ada@x.test")
+		roles.GrantTeamAdmin("acme", "sales", "sal@x.test")
+		memS := memstore.New()
+		mem, _ := licenses.New(memS.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+		pg, _ := licenses.New(pgs.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+		svcs := [2]*licenses.Service{mem, pg}
+		req := 0
+		nextReq := func() string { req++; return "r" + strconv.Itoa(req) }
+		both := func(t *rapid.T, op string, fn func(*licenses.Service) (any, error)) {
+			mv, merr := fn(mem)
+			pv, perr := fn(pg)
+			sameLicenses(t, op, mv, merr, pv, perr)
+		}
+		for _, team := range licModelTeams[:3] {
+			both(t, "CreateTeam", func(s *licenses.Service) (any, error) {
+				return nil, s.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: "ada@x.test"})
+			})
+		}
+		expiry := func(t *rapid.T) time.Time {
+			if k := rapid.IntRange(0, 3).Draw(t, "expiresHalfHours"); k > 0 {
+				return clk.Now().Add(time.Duration(k) * 30 * time.Minute)
+			}
+			return time.Time{}
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"purchase": func(t *rapid.T) {
+				p := licenses.PurchaseParams{Org: "acme", Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: nextReq(), Quantity: rapid.Int64Range(0, 3).Draw(t, "n")}
+				both(t, "Purchase", func(s *licenses.Service) (any, error) { return s.Purchase(ctx, p) })
+			},
+			"reduce": func(t *rapid.T) {
+				p := licenses.ReduceParams{Org: "acme", Actor: "ada@x.test", RequestID: nextReq(), Quantity: rapid.Int64Range(1, 3).Draw(t, "n")}
+				both(t, "Reduce", func(s *licenses.Service) (any, error) { return s.Reduce(ctx, p) })
+			},
+			"invite": func(t *rapid.T) {
+				p := licenses.InviteParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
+					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: nextReq(), ExpiresAt: expiry(t)}
+				both(t, "Invite", func(s *licenses.Service) (any, error) { return s.Invite(ctx, p) })
+			},
+			"accept": func(t *rapid.T) {
+				e := rapid.SampledFrom(licModelEmails).Draw(t, "email")
+				both(t, "Accept", func(s *licenses.Service) (any, error) {
+					return s.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: e, Actor: e})
+				})
+			},
+			"remove": func(t *rapid.T) {
+				p := licenses.RemoveParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
+					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor")}
+				both(t, "Remove", func(s *licenses.Service) (any, error) { return s.Remove(ctx, p) })
+			},
+			"delete": func(t *rapid.T) {
+				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: nextReq()}
+				both(t, "Delete", func(s *licenses.Service) (any, error) { return nil, s.Delete(ctx, p) })
+			},
+			"reassign": func(t *rapid.T) {
+				p := licenses.ReassignParams{Org: "acme", From: rapid.SampledFrom(licModelEmails).Draw(t, "from"), To: rapid.SampledFrom(licModelEmails).Draw(t, "to"),
+					Team: rapid.SampledFrom(append([]string{""}, licModelTeams[:3]...)).Draw(t, "team"), Actor: "ada@x.test", RequestID: nextReq(), ExpiresAt: expiry(t)}
+				both(t, "Reassign", func(s *licenses.Service) (any, error) { return s.Reassign(ctx, p) })
+			},
+			"advance": func(t *rapid.T) {
+				clk.Advance(time.Duration(rapid.IntRange(1, 3).Draw(t, "quarters")) * 15 * time.Minute)
+			},
+			"": func(t *rapid.T) {
+				both(t, "Summary", func(s *licenses.Service) (any, error) { return s.Summary(ctx, "acme") })
+				var ms [2][]licenses.Member
+				for i, s := range svcs {
+					for m, err := range s.Members(ctx, "acme") {
+						if err != nil {
+							t.Fatalf("Members: %v", err)
+						}
+						ms[i] = append(ms[i], m)
+					}
+				}
+				same(t, "Members", ms[0], nil, ms[1], nil)
+				a, aerr := storetest.Snapshot(ctx, memS)
+				b, berr := storetest.Snapshot(ctx, pgs)
+				same(t, "ledger state", a, aerr, b, berr)
+			},
+		})
+	})
+}
+
+// TestReplicas_Licenses invites, accepts and deletes from several replicas
+// at once, each with a pool of connections of its own: the pool is never
+// exceeded, no error but the documented refusals surfaces, and the
+// counters agree with the ledger.
+func TestReplicas_Licenses(t *testing.T) {
+	db := newTestDB(t)
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin("acme", "ada")
+	var svcs []*licenses.Service
+	for range 4 {
+		svc, err := licenses.New(db.store(t, 3, nil).Licenses(), &licenses.Options{Roles: roles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	ctx := context.Background()
+	const stock = 15
+	if _, err := svcs[0].Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada", RequestID: "buy", Quantity: stock}); err != nil {
+		t.Fatal(err)
+	}
+	for _, team := range []string{"design", "sales"} {
+		if err := svcs[1].CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: "ada"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const workers, each = 4, 10
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	invited := 0
+	for w := range workers {
+		wg.Go(func() {
+			svc := svcs[w]
+			for i := range each {
+				email := fmt.Sprintf("w%d-%d@x.test", w, i)
+				team := []string{"design", "sales"}[i%2]
+				_, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: team, Email: email, Actor: "ada", RequestID: email})
+				switch {
+				case errors.Is(err, licenses.ErrNoLicenseAvailable):
+					continue
+				case err != nil:
+					t.Errorf("Invite: %v", err)
+					continue
+				}
+				mu.Lock()
+				invited++
+				mu.Unlock()
+				switch i % 3 {
+				case 0:
+					if _, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email, Actor: email}); err != nil {
+						t.Errorf("Accept: %v", err)
+					}
+				case 1:
+					if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "ada", RequestID: "del-" + email}); err != nil {
+						t.Errorf("Delete: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sum, err := svcs[2].Summary(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Purchased != stock || sum.Available < 0 || sum.Purchased != sum.Available+sum.Active+sum.Pending+sum.Unassigned {
+		t.Errorf("summary %+v breaks purchased = available + pending + active + unassigned", sum)
+	}
+	n := int64(0)
+	for m, err := range svcs[3].Members(ctx, "acme") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.State.HoldsLicense() {
+			n++
+		}
+	}
+	if n != sum.InUse() {
+		t.Errorf("%d members hold a license, the summary says %d", n, sum.InUse())
+	}
+	l, _ := ledger.New(db.store(t, 1, nil), nil)
+	pool, err := l.Balance(ctx, licenses.PoolAccount("acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pool.Available.IntPart() != sum.Available {
+		t.Errorf("pool available %s in the ledger, summary says %d", pool.Available, sum.Available)
+	}
+	if r, err := l.Verify(ctx); err != nil || !r.OK() {
+		t.Errorf("Verify: %v %v", r.Discrepancies, err)
+	}
+	if invited < stock {
+		t.Errorf("only %d invitations went through with %d licenses and deletions freeing some", invited, stock)
+	}
+}
+
+// BenchmarkPgx_LicensesInviteAccept: a new member invited to a team (a
+// hold on the organization's pool) and accepted (the hold posted), each in
+// its own transaction, every op locking the same organization and pool.
+func BenchmarkPgx_LicensesInviteAccept(b *testing.B) {
+	db := newTestDB(b)
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin("acme", "ada")
+	svc, err := licenses.New(db.store(b, 2, nil).Licenses(), &licenses.Options{Roles: roles})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada", RequestID: "buy", Quantity: 1 << 40}); err != nil {
+		b.Fatal(err)
+	}
+	if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada"}); err != nil {
+		b.Fatal(err)
+	}
+	prefix := string(benchID("m"))
+	exp := time.Now().Add(7 * 24 * time.Hour)
+	b.ResetTimer()
+	for i := range b.N {
+		email := prefix + "-" + strconv.Itoa(i) + "@x.test"
+		if _, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: email, Actor: "ada", RequestID: email, ExpiresAt: exp}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email, Actor: email}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "members/s")
+}
