@@ -7,7 +7,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/shopspring/decimal"
@@ -123,6 +125,36 @@ func BenchmarkLedger_HoldPost(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := l.PostHold(ctx, hids[i], one); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLedger_PostManyHolds posts from an account with 10,000 live holds
+// that expire: every write asks which of them have expired, and the answer
+// must not cost a scan of them all.
+func BenchmarkLedger_PostManyHolds(b *testing.B) {
+	const holds = 10_000
+	ctx := context.Background()
+	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	l, _ := ledger.New(memstore.New(), &ledger.Options{Clock: c})
+	l.DefineUnit(ctx, ledger.Unit{Code: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "pass"})
+	l.CreateAccount(ctx, ledger.Account{ID: "pool", Unit: "pass", Flags: ledger.FlagNonNegative})
+	if _, err := l.Post(ctx, ledger.Transfer{ID: "fund", Debit: "issuer", Credit: "pool", Amount: decimal.NewFromInt(1 << 40)}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range holds {
+		h := ledger.Hold{ID: ledger.TransferID("h-" + strconv.Itoa(i)), Debit: "pool", Credit: "issuer", Amount: one, ExpiresAt: c.Now().Add(time.Duration(i+1) * time.Hour)}
+		if _, err := l.CreateHold(ctx, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tids := ids(fmt.Sprintf("many-%d-", b.N), b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := l.Post(ctx, ledger.Transfer{ID: tids[i], Debit: "pool", Credit: "issuer", Amount: one}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -24,7 +24,7 @@ type Store struct {
 	byAccount map[ledger.AccountID][]int // journal indexes, ascending
 	holds     map[ledger.TransferID]*ledger.Hold
 	holdIx    sortedIndex[ledger.TransferID]
-	pending   map[ledger.AccountID]map[ledger.TransferID]struct{} // stored-pending holds by debit account
+	pending   map[ledger.AccountID]*pendingHolds // stored-pending holds by debit account
 
 	// log is the running transaction's undo log for the ledger's hot records,
 	// kept here so its memory is reused: one transaction runs at a time.
@@ -46,7 +46,7 @@ func New() *Store {
 		transfers: make(map[ledger.TransferID]int),
 		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
-		pending:   make(map[ledger.AccountID]map[ledger.TransferID]struct{}),
+		pending:   make(map[ledger.AccountID]*pendingHolds),
 		passes:    newPassesTables(),
 		seats:     newSeatsTables(),
 		licenses:  newLicensesTables(),
@@ -298,10 +298,23 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 	}
 	var out []ledger.Hold
 	if p.Debit != "" && p.Status == ledger.HoldPending {
-		// The few pending holds of one account, from their own index.
-		for id := range t.s.pending[p.Debit] {
-			if h := t.s.holds[id]; keep(h) {
-				out = append(out, copyHold(*h))
+		// The pending holds of one account, from their own index; those
+		// expired by a time, from the expiry heap.
+		ph := t.s.pending[p.Debit]
+		if ph == nil {
+			return nil, nil
+		}
+		if !p.ExpiresBy.IsZero() {
+			for _, id := range ph.expiredBy(p.ExpiresBy) {
+				if h := t.s.holds[id]; keep(h) {
+					out = append(out, copyHold(*h))
+				}
+			}
+		} else {
+			for id := range ph.ids {
+				if h := t.s.holds[id]; keep(h) {
+					out = append(out, copyHold(*h))
+				}
 			}
 		}
 		slices.SortFunc(out, func(a, b ledger.Hold) int { return strings.Compare(string(a.ID), string(b.ID)) })
@@ -403,20 +416,23 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	return nil
 }
 
+// setPending records whether h, as now stored, is pending.
 func (s *Store) setPending(h ledger.Hold, pending bool) {
-	m := s.pending[h.Debit]
-	if !pending {
-		delete(m, h.ID)
-		if len(m) == 0 {
+	ph := s.pending[h.Debit]
+	was := ph.has(h.ID)
+	switch {
+	case pending && !was:
+		if ph == nil {
+			ph = &pendingHolds{ids: make(map[ledger.TransferID]struct{})}
+			s.pending[h.Debit] = ph
+		}
+		ph.add(h)
+	case !pending && was:
+		ph.remove(h.ID)
+		if len(ph.ids) == 0 {
 			delete(s.pending, h.Debit)
 		}
-		return
 	}
-	if m == nil {
-		m = make(map[ledger.TransferID]struct{})
-		s.pending[h.Debit] = m
-	}
-	m[h.ID] = struct{}{}
 }
 
 func copyAccount(a ledger.AccountState) ledger.AccountState {

@@ -1,0 +1,102 @@
+package memstore
+
+import (
+	"container/heap"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+)
+
+// pendingHolds are one account's holds whose stored status is pending. Those
+// with an expiry also sit in a min-heap by expiry, so the question every
+// write to the account asks — which of its holds have expired by now? —
+// costs O(log n + answer), however many holds are outstanding.
+type pendingHolds struct {
+	ids      map[ledger.TransferID]struct{}
+	expiring expiryHeap
+}
+
+func (p *pendingHolds) add(h ledger.Hold) {
+	p.ids[h.ID] = struct{}{}
+	if !h.ExpiresAt.IsZero() {
+		heap.Push(&p.expiring, expiryItem{at: h.ExpiresAt, id: h.ID})
+	}
+}
+
+func (p *pendingHolds) remove(id ledger.TransferID) {
+	delete(p.ids, id)
+	if i, ok := p.expiring.pos[id]; ok {
+		heap.Remove(&p.expiring, i)
+	}
+}
+
+// expiredBy returns the IDs of the holds that expire at or before t, in no
+// particular order.
+func (p *pendingHolds) expiredBy(t time.Time) []ledger.TransferID {
+	var out []ledger.TransferID
+	var walk func(i int)
+	walk = func(i int) {
+		if i >= len(p.expiring.items) || p.expiring.items[i].at.After(t) {
+			return // a heap's children expire no earlier than their parent
+		}
+		out = append(out, p.expiring.items[i].id)
+		walk(2*i + 1)
+		walk(2*i + 2)
+	}
+	walk(0)
+	return out
+}
+
+type expiryItem struct {
+	at time.Time
+	id ledger.TransferID
+}
+
+// expiryHeap is a min-heap of expiries that knows where each ID sits, so any
+// hold can leave it in O(log n) when it is settled. It implements
+// heap.Interface.
+type expiryHeap struct {
+	items []expiryItem
+	pos   map[ledger.TransferID]int
+}
+
+func (h *expiryHeap) Len() int { return len(h.items) }
+
+func (h *expiryHeap) Less(i, j int) bool {
+	a, b := h.items[i], h.items[j]
+	if !a.at.Equal(b.at) {
+		return a.at.Before(b.at)
+	}
+	return a.id < b.id
+}
+
+func (h *expiryHeap) Swap(i, j int) {
+	h.items[i], h.items[j] = h.items[j], h.items[i]
+	h.pos[h.items[i].id] = i
+	h.pos[h.items[j].id] = j
+}
+
+func (h *expiryHeap) Push(x any) {
+	it := x.(expiryItem)
+	if h.pos == nil {
+		h.pos = make(map[ledger.TransferID]int)
+	}
+	h.pos[it.id] = len(h.items)
+	h.items = append(h.items, it)
+}
+
+func (h *expiryHeap) Pop() any {
+	it := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	delete(h.pos, it.id)
+	return it
+}
+
+// has reports whether id is among the pending holds; a nil p has none.
+func (p *pendingHolds) has(id ledger.TransferID) bool {
+	if p == nil {
+		return false
+	}
+	_, ok := p.ids[id]
+	return ok
+}
