@@ -17,11 +17,10 @@ type Store struct {
 	sem chan struct{} // one slot: the running transaction holds it
 
 	units     map[string]ledger.Unit
-	accounts  map[ledger.AccountID]*ledger.AccountState
+	accounts  map[ledger.AccountID]*accountRow
 	accountIx sortedIndex[ledger.AccountID]
 	journal   journal
 	transfers map[ledger.TransferID]int
-	byAccount map[ledger.AccountID][]int // journal indexes, ascending
 	holds     map[ledger.TransferID]*ledger.Hold
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]*pendingHolds // stored-pending holds by debit account
@@ -42,9 +41,8 @@ func New() *Store {
 	return &Store{
 		sem:       make(chan struct{}, 1),
 		units:     make(map[string]ledger.Unit),
-		accounts:  make(map[ledger.AccountID]*ledger.AccountState),
+		accounts:  make(map[ledger.AccountID]*accountRow),
 		transfers: make(map[ledger.TransferID]int),
-		byAccount: make(map[ledger.AccountID][]int),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]*pendingHolds),
 		passes:    newPassesTables(),
@@ -153,8 +151,7 @@ func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
 	if _, ok := t.s.accounts[a.ID]; ok {
 		return fmt.Errorf("memstore: account %q: %w", a.ID, ledger.ErrAlreadyExists)
 	}
-	st := copyAccount(a)
-	t.s.accounts[a.ID] = &st
+	t.s.accounts[a.ID] = &accountRow{AccountState: copyAccount(a)}
 	t.s.accountIx.add(a.ID)
 	t.undo = append(t.undo, func() {
 		delete(t.s.accounts, a.ID)
@@ -172,7 +169,7 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 	if !ok {
 		return ledger.AccountState{}, &ledger.NotFoundError{Kind: "account", ID: string(id)}
 	}
-	return copyAccount(*a), nil
+	return copyAccount(a.AccountState), nil
 }
 
 // AccountsLock implements ledger.Tx. The store's single lock already
@@ -184,7 +181,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger
 	out := make([]ledger.AccountState, 0, len(ids))
 	for _, id := range ids {
 		if a, ok := t.s.accounts[id]; ok {
-			out = append(out, copyAccount(*a))
+			out = append(out, copyAccount(a.AccountState))
 		}
 	}
 	return out, nil
@@ -201,7 +198,7 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 		if (p.Owner != "" && a.Owner != p.Owner) || (p.Unit != "" && a.Unit != p.Unit) {
 			continue
 		}
-		out = append(out, copyAccount(*a))
+		out = append(out, copyAccount(a.AccountState))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}
@@ -230,10 +227,11 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 	}
 	var idx []int // journal indexes to consider, ascending; nil means all
 	if p.Account != "" {
-		idx = t.s.byAccount[p.Account]
-		if idx == nil {
+		row := t.s.accounts[p.Account]
+		if row == nil || len(row.entries) == 0 {
 			return nil, nil
 		}
+		idx = row.entries
 	}
 	n := t.s.journal.len()
 	if idx != nil {
@@ -341,6 +339,8 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		return err
 	}
 	s := t.s
+	var rowsBuf [4]*accountRow
+	rows := rowsBuf[:0] // the rows of c.Accounts, found once
 	for _, a := range c.Accounts {
 		cur, ok := s.accounts[a.ID]
 		if !ok {
@@ -355,20 +355,17 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		if cur.Flags.Has(ledger.FlagNonNegative) && a.Posted.Cmp(a.Held) < 0 {
 			return fmt.Errorf("memstore: account %q would have %s posted and %s held: %w", a.ID, a.Posted, a.Held, ledger.ErrInsufficientBalance)
 		}
+		rows = append(rows, cur)
 	}
-	seen := make(map[ledger.TransferID]bool, len(c.Transfers)+len(c.HoldsInsert))
-	for _, tr := range c.Transfers {
-		if _, ok := s.transfers[tr.ID]; ok || seen[tr.ID] {
+	for i, tr := range c.Transfers {
+		if _, ok := s.transfers[tr.ID]; ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
-		seen[tr.ID] = true
 	}
-	clear(seen)
-	for _, h := range c.HoldsInsert {
-		if _, ok := s.holds[h.ID]; ok || seen[h.ID] {
+	for i, h := range c.HoldsInsert {
+		if _, ok := s.holds[h.ID]; ok || repeated(c.HoldsInsert[:i], h.ID, func(h ledger.Hold) ledger.TransferID { return h.ID }) {
 			return fmt.Errorf("memstore: hold %q: %w", h.ID, ledger.ErrAlreadyExists)
 		}
-		seen[h.ID] = true
 	}
 	for _, h := range c.HoldsUpdate {
 		if _, ok := s.holds[h.ID]; !ok {
@@ -376,10 +373,18 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		}
 	}
 
-	for _, a := range c.Accounts {
-		cur := s.accounts[a.ID]
-		s.log = append(s.log, undoEntry{account: cur, old: *cur})
-		*cur = copyAccount(a)
+	for i, a := range c.Accounts {
+		cur := rows[i]
+		s.log = append(s.log, undoEntry{account: cur, old: cur.AccountState})
+		cur.AccountState = copyAccount(a)
+	}
+	row := func(id ledger.AccountID) *accountRow {
+		for _, r := range rows {
+			if r.ID == id {
+				return r
+			}
+		}
+		return s.accounts[id]
 	}
 	for i := range c.Transfers {
 		tr := copyTransfer(c.Transfers[i])
@@ -388,9 +393,10 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		c.Transfers[i].Seq = tr.Seq
 		s.journal.append(tr)
 		s.transfers[tr.ID] = k
-		s.byAccount[tr.Debit] = append(s.byAccount[tr.Debit], k)
-		s.byAccount[tr.Credit] = append(s.byAccount[tr.Credit], k)
-		s.log = append(s.log, undoEntry{journaled: true})
+		d, c := row(tr.Debit), row(tr.Credit)
+		d.entries = append(d.entries, k)
+		c.entries = append(c.entries, k)
+		s.log = append(s.log, undoEntry{debit: d, credit: c})
 	}
 	for _, h := range c.HoldsInsert {
 		h := copyHold(h)
@@ -498,12 +504,30 @@ func (x *sortedIndex[K]) after(k K) []K {
 	return x.keys[i:]
 }
 
+// accountRow is an account as memstore keeps it: its state and the journal
+// indexes of its transfers, ascending, so one lookup finds both.
+type accountRow struct {
+	ledger.AccountState
+	entries []int
+}
+
 // undoEntry undoes one ledger write: an account update (account set) or a
-// journal append (journaled set).
+// journal append (debit and credit set).
 type undoEntry struct {
-	account   *ledger.AccountState
-	old       ledger.AccountState
-	journaled bool
+	account       *accountRow
+	old           ledger.AccountState
+	debit, credit *accountRow
+}
+
+// repeated reports whether id is the ID of one of earlier. Changes carry a
+// handful of records, so a scan beats building a set.
+func repeated[T any](earlier []T, id ledger.TransferID, idOf func(T) ledger.TransferID) bool {
+	for _, e := range earlier {
+		if idOf(e) == id {
+			return true
+		}
+	}
+	return false
 }
 
 // undoLedger undoes the running transaction's ledger writes, newest first.
@@ -511,14 +535,13 @@ func (s *Store) undoLedger() {
 	for i := len(s.log) - 1; i >= 0; i-- {
 		e := &s.log[i]
 		if e.account != nil {
-			*e.account = e.old
+			e.account.AccountState = e.old
 			continue
 		}
 		k := s.journal.len() - 1
-		tr := s.journal.at(k)
-		delete(s.transfers, tr.ID)
-		s.byAccount[tr.Debit] = s.byAccount[tr.Debit][:len(s.byAccount[tr.Debit])-1]
-		s.byAccount[tr.Credit] = s.byAccount[tr.Credit][:len(s.byAccount[tr.Credit])-1]
+		delete(s.transfers, s.journal.at(k).ID)
+		e.debit.entries = e.debit.entries[:len(e.debit.entries)-1]
+		e.credit.entries = e.credit.entries[:len(e.credit.entries)-1]
 		s.journal.truncate(k)
 	}
 	clear(s.log)
