@@ -64,6 +64,10 @@ func (o *op) ensureOrg(org string) error {
 	}
 	rec := Org{ID: org, CreatedAt: o.now, UpdatedAt: o.now}
 	if err := o.tx.LicenseOrgInsert(o.ctx, rec); err != nil {
+		if errors.Is(err, ledger.ErrAlreadyExists) {
+			// A concurrent request created it first: work on theirs.
+			return o.loadOrg(org)
+		}
 		return err
 	}
 	o.org, o.orgOld = rec, rec

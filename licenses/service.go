@@ -281,6 +281,9 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 			return err
 		}
 		if err := o.tx.LicenseTeamInsert(ctx, p.Org, Team{ID: p.Team}); err != nil {
+			if errors.Is(err, ledger.ErrAlreadyExists) {
+				return nil // a concurrent request created it first
+			}
 			return err
 		}
 		return o.flush()

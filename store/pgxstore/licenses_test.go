@@ -277,3 +277,49 @@ func BenchmarkPgx_LicensesInviteAccept(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "members/s")
 }
+
+// TestReplicas_LicensesFirstPurchase has several replicas make the first
+// purchase of a new organization, and create its first team, at the same
+// moment: each must succeed, the losers of the race to create the records
+// included, and every purchase must count once.
+func TestReplicas_LicensesFirstPurchase(t *testing.T) {
+	db := newTestDB(t)
+	roles := &licenses.RoleSet{}
+	roles.GrantOrgAdmin("newco", "ada")
+	const replicas = 6
+	var svcs []*licenses.Service
+	for range replicas {
+		svc, err := licenses.New(db.store(t, 2, nil).Licenses(), &licenses.Options{Roles: roles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	ctx := context.Background()
+	for round := range 3 {
+		org := fmt.Sprintf("newco-%d", round)
+		roles.GrantOrgAdmin(org, "ada")
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for r, svc := range svcs {
+			wg.Go(func() {
+				<-start
+				if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: "ada", RequestID: fmt.Sprintf("buy-%d", r), Quantity: 2}); err != nil {
+					t.Errorf("replica %d: Purchase: %v", r, err)
+				}
+				if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
+					t.Errorf("replica %d: CreateTeam: %v", r, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		sum, err := svcs[0].Summary(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Purchased != 2*replicas || sum.Available != 2*replicas {
+			t.Errorf("%s: purchased %d, available %d; want %d each", org, sum.Purchased, sum.Available, 2*replicas)
+		}
+	}
+}
