@@ -169,6 +169,10 @@ func (s *Service) openPool(ctx context.Context, b *ledger.Book, tx Tx, org strin
 	}
 	pool := Pool{Org: org, Product: p, CreatedAt: b.Now()}
 	if err := tx.PoolInsert(ctx, pool); err != nil {
+		if errors.Is(err, ledger.ErrAlreadyExists) {
+			// A concurrent request opened it first: work on theirs.
+			return tx.PoolLock(ctx, org, p)
+		}
 		return Pool{}, err
 	}
 	return pool, nil

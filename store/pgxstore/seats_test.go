@@ -16,6 +16,7 @@ import (
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/allot-dev/allot/store/storetest"
+	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 )
 
@@ -370,4 +371,53 @@ func TestSeats_WritersQueueWithoutRetries(t *testing.T) {
 	}
 	wg.Wait()
 	checkSeatsBooks(t, db, svcs[0], stock, events)
+}
+
+// TestReplicas_SeatsFirstPurchase has several replicas make the first
+// purchase of a product for a new organization at the same moment: each must
+// succeed, the losers of the race to open the pool included, and every
+// purchase must count once.
+func TestReplicas_SeatsFirstPurchase(t *testing.T) {
+	db := newTestDB(t)
+	const replicas = 6
+	var svcs []*seats.Service
+	for range replicas {
+		svc, err := seats.New(db.store(t, 2, nil).Seats(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcs = append(svcs, svc)
+	}
+	ctx := context.Background()
+	for round := range 3 {
+		org := fmt.Sprintf("newco-%d", round)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for r, svc := range svcs {
+			wg.Go(func() {
+				<-start
+				_, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: org, Product: seats.Seats, Quantity: 5, Subscription: "sub", Actor: "billing", RequestID: fmt.Sprintf("buy-%d", r)})
+				if err != nil {
+					t.Errorf("replica %d: Purchase: %v", r, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		l, _ := ledger.New(db.store(t, 1, nil), nil)
+		r, err := l.Verify(ctx)
+		if err != nil || !r.OK() {
+			t.Fatalf("Verify = %+v, %v", r, err)
+		}
+		var purchased decimal.Decimal
+		for e, err := range l.Entries(ctx, ledger.AccountID("seats/"+org+"/pool/seat"), time.Time{}, time.Time{}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			purchased = purchased.Add(e.Change)
+		}
+		if !purchased.Equal(decimal.NewFromInt(5 * replicas)) {
+			t.Errorf("%s: pool received %s, want %d", org, purchased, 5*replicas)
+		}
+	}
 }
