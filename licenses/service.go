@@ -128,16 +128,7 @@ func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (Summary, erro
 }
 
 func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, error) {
-	if err := validID("Org", p.Org); err != nil {
-		return Summary{}, err
-	}
-	if err := validRequestID(p.RequestID); err != nil {
-		return Summary{}, err
-	}
-	if p.Quantity <= 0 {
-		return Summary{}, invalid("Quantity", "%d is not positive", p.Quantity)
-	}
-	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "purchase licenses"); err != nil {
+	if err := s.checkPoolChange(ctx, p.Org, p.Actor, p.RequestID, p.Quantity, "purchase licenses"); err != nil {
 		return Summary{}, err
 	}
 	var sum Summary
@@ -168,6 +159,21 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, erro
 	return sum, err
 }
 
+// checkPoolChange checks a purchase or a reduction before it runs: the
+// request is well formed and the actor is an Org Admin.
+func (s *Service) checkPoolChange(ctx context.Context, org, actor, requestID string, quantity int64, what string) error {
+	if err := validID("Org", org); err != nil {
+		return err
+	}
+	if err := validRequestID(requestID); err != nil {
+		return err
+	}
+	if quantity <= 0 {
+		return invalid("Quantity", "%d is not positive", quantity)
+	}
+	return s.needOrgAdmin(ctx, org, actor, what)
+}
+
 // ReduceParams give back Quantity licenses from the organization's pool.
 type ReduceParams struct {
 	Org       string
@@ -190,16 +196,7 @@ func (s *Service) Reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 }
 
 func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
-	if err := validID("Org", p.Org); err != nil {
-		return Summary{}, err
-	}
-	if err := validRequestID(p.RequestID); err != nil {
-		return Summary{}, err
-	}
-	if p.Quantity <= 0 {
-		return Summary{}, invalid("Quantity", "%d is not positive", p.Quantity)
-	}
-	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "reduce licenses"); err != nil {
+	if err := s.checkPoolChange(ctx, p.Org, p.Actor, p.RequestID, p.Quantity, "reduce licenses"); err != nil {
 		return Summary{}, err
 	}
 	var sum Summary
