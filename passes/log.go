@@ -1,6 +1,8 @@
 package passes
 
 import (
+	"github.com/allot-dev/allot/internal/csvsafe"
+
 	"bufio"
 	"context"
 	"encoding/csv"
@@ -162,7 +164,7 @@ func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error
 		rec[len(Columns)+i] = f.Name
 	}
 	for i := range rec {
-		rec[i] = neutralize(rec[i])
+		rec[i] = csvsafe.Cell(rec[i])
 	}
 	if err := cw.Write(rec); err != nil {
 		return err
@@ -202,20 +204,20 @@ func csvRecord(rec []string, buf []byte, defs []FieldDef, u *Usage) []byte {
 	// One string for the three formatted cells, sliced: one allocation.
 	all := string(buf)
 	rec[0] = all[:ts]
-	rec[1] = neutralize(u.Session)
-	rec[2] = neutralize(u.SessionName)
+	rec[1] = csvsafe.Cell(u.Session)
+	rec[2] = csvsafe.Cell(u.SessionName)
 	if u.External {
 		rec[3] = "External"
 	} else {
 		rec[3] = "Internal"
 	}
-	rec[4] = neutralize(u.Location)
-	rec[5] = neutralize(u.User)
-	rec[6] = neutralize(u.Owner)
+	rec[4] = csvsafe.Cell(u.Location)
+	rec[5] = csvsafe.Cell(u.User)
+	rec[6] = csvsafe.Cell(u.Owner)
 	rec[7] = all[ts:passes]
 	rec[8] = all[passes:]
 	for i, f := range defs {
-		rec[len(Columns)+i] = neutralize(fieldValue(u.Fields, i, f.Name))
+		rec[len(Columns)+i] = csvsafe.Cell(fieldValue(u.Fields, i, f.Name))
 	}
 	return buf
 }
@@ -230,17 +232,4 @@ func fieldValue(fs []FieldValue, i int, name string) string {
 		}
 	}
 	return ""
-}
-
-// neutralize makes a cell that a spreadsheet would evaluate as a formula
-// inert by prefixing a single quote.
-func neutralize(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

@@ -187,27 +187,6 @@ func TestMergeFields(t *testing.T) {
 	}
 }
 
-func TestNeutralize(t *testing.T) {
-	cases := map[string]string{
-		"":             "",
-		"plain":        "plain",
-		"=1+2":         "'=1+2",
-		"+41 44":       "'+41 44",
-		"-2":           "'-2",
-		"@SUM(A1)":     "'@SUM(A1)",
-		"\tx":          "'\tx",
-		"\rx":          "'\rx",
-		"a=b":          "a=b",
-		"'=already":    "'=already",
-		"Zürich = top": "Zürich = top",
-	}
-	for in, want := range cases {
-		if got := neutralize(in); got != want {
-			t.Errorf("neutralize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDecision_String(t *testing.T) {
 	cases := []struct {
 		d    Decision

@@ -1,6 +1,8 @@
 package seats
 
 import (
+	"github.com/allot-dev/allot/internal/csvsafe"
+
 	"slices"
 	"strconv"
 	"strings"
@@ -113,15 +115,6 @@ func normalizeModules(ms []string) []string {
 // Neutralize makes a spreadsheet cell inert: a cell that starts with = + - @,
 // a tab or a carriage return, which spreadsheet programs may run as a
 // formula, gets a leading apostrophe.
-func Neutralize(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + cell
-	}
-	return cell
-}
+func Neutralize(cell string) string { return csvsafe.Cell(cell) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
