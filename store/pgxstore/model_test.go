@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -26,18 +27,29 @@ var sentinels = []error{
 	ledger.ErrInvalid, ledger.ErrInsufficientBalance, ledger.ErrHoldNotPending,
 }
 
-// kinds returns which sentinels err matches.
-func kinds(err error) []string {
+// kinds returns which sentinels err matches: the ledger's, and the domain's
+// given.
+func kinds(err error, domain ...error) []string {
 	if err == nil {
 		return nil
 	}
 	out := []string{"error"}
-	for _, s := range sentinels {
+	for _, s := range slices.Concat(sentinels, domain) {
 		if errors.Is(err, s) {
 			out = append(out, s.Error())
 		}
 	}
 	return out
+}
+
+// sameIn is same for a domain's operation: errors compare by the ledger's
+// sentinels and the domain's.
+func sameIn[V any](t *rapid.T, domain []error, op string, mv V, merr error, pv V, perr error) {
+	t.Helper()
+	if mk, pk := kinds(merr, domain...), kinds(perr, domain...); !slices.Equal(mk, pk) {
+		t.Fatalf("%s: errors differ: memstore %v (%v), pgxstore %v (%v)", op, merr, mk, perr, pk)
+	}
+	same(t, op, mv, nil, pv, nil)
 }
 
 // modelPair drives a memstore ledger and a pgxstore ledger with the same
