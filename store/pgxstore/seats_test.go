@@ -257,55 +257,7 @@ func TestReplicas_Seats(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	checkSeatsBooks(t, db, svcs[0], stock, events)
-}
-
-// checkSeatsBooks checks that the pools are not oversold and that every
-// counter equals the ledger's balances.
-func checkSeatsBooks(t *testing.T, db *testDB, svc *seats.Service, stock int64, events int) {
-	t.Helper()
-	ctx := context.Background()
-	l, err := ledger.New(db.store(t, 2, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bal := func(id string) int64 {
-		b, err := l.Balance(ctx, ledger.AccountID(id))
-		if errors.Is(err, ledger.ErrNotFound) {
-			return 0
-		}
-		if err != nil {
-			t.Fatalf("Balance(%s): %v", id, err)
-		}
-		return b.Posted.IntPart()
-	}
-	pools, err := svc.Overview(ctx, "acme", "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pools {
-		var held int64
-		for i := range events {
-			e, err := svc.Event(ctx, "acme", fmt.Sprint("e", i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := bal(fmt.Sprintf("seats/acme/event/e%d/%s", i, p.Product))
-			held += got
-			if p.Product == seats.Seats && got != e.SeatsAssigned {
-				t.Errorf("e%d holds %d seats, its counter says %d", i, got, e.SeatsAssigned)
-			}
-			if p.Product.IsModule() && got != int64(len(e.ModulesAssigned)) {
-				t.Errorf("e%d holds %d of %s, its counter lists %v", i, got, p.Product, e.ModulesAssigned)
-			}
-		}
-		pool := bal("seats/acme/pool/" + string(p.Product))
-		if pool < 0 || pool != p.Available() || held != p.Assigned || p.Purchased != stock || p.Purchased != p.Available()+p.Assigned {
-			t.Errorf("%s: pool account %d, events hold %d, counters %+v", p.Product, pool, held, p)
-		}
-		t.Logf("%s: %d assigned of %d", p.Product, p.Assigned, p.Purchased)
-	}
-	mustVerify(t, l)
+	storetest.CheckSeatsBooks(t, db.store(t, 2, nil), svcs[0], "acme", "ana", stock, events)
 }
 
 // TestSeats_WritersQueueWithoutRetries turns retries off: writers of one
@@ -350,7 +302,7 @@ func TestSeats_WritersQueueWithoutRetries(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	checkSeatsBooks(t, db, svcs[0], stock, events)
+	storetest.CheckSeatsBooks(t, db.store(t, 2, nil), svcs[0], "acme", "ana", stock, events)
 }
 
 // TestReplicas_SeatsFirstPurchase has several replicas make the first
