@@ -123,27 +123,17 @@ func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, erro
 			{"when", Time}, {"kind", Text}, {"product", Text}, {"quantity", Integer}, {"from", Text}, {"to", Text},
 			{"event", Text}, {"who", Text}, {"request", Text}, {"subscription", Text}, {"transfer", Text},
 		},
-		Rows: func(yield func([]string, error) bool) {
-			for {
-				page, err := s.History(ctx, q)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				for _, t := range page.Transactions {
-					if !yield([]string{
-						formatTime(t.At), string(t.Kind), string(t.Product), itoa(t.Quantity), t.From, t.To,
-						t.Event, t.Actor, t.RequestID, t.Subscription, string(t.ID),
-					}, nil) {
-						return
-					}
-				}
-				if page.Next == "" {
-					return
-				}
-				q.Cursor = page.Next
+		Rows: pagedRows(q.Cursor, func(cursor string) ([]Transaction, string, error) {
+			q := q
+			q.Cursor = cursor
+			page, err := s.History(ctx, q)
+			return page.Transactions, page.Next, err
+		}, func(t Transaction) []string {
+			return []string{
+				formatTime(t.At), string(t.Kind), string(t.Product), itoa(t.Quantity), t.From, t.To,
+				t.Event, t.Actor, t.RequestID, t.Subscription, string(t.ID),
 			}
-		},
+		}),
 	}, nil
 }
 
@@ -167,27 +157,43 @@ func (s *Service) WorkspacesTable(ctx context.Context, q WorkspaceQuery) (Table,
 			{"participants", Integer}, {"seats assigned", Integer}, {"seats missing", Integer},
 			{"modules used", Text}, {"modules assigned", Text}, {"modules missing", Text},
 		},
-		Rows: func(yield func([]string, error) bool) {
-			for {
-				page, err := s.Workspaces(ctx, q)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				for _, w := range page.Workspaces {
-					if !yield([]string{
-						w.ID, w.Name, string(w.Status), formatTime(w.Start), formatTime(w.End),
-						itoa(w.Participants), itoa(w.SeatsAssigned), itoa(w.SeatsMissing),
-						strings.Join(w.Modules, " "), strings.Join(w.ModulesAssigned, " "), strings.Join(w.ModulesMissing, " "),
-					}, nil) {
-						return
-					}
-				}
-				if page.Next == "" {
-					return
-				}
-				q.Cursor = page.Next
+		Rows: pagedRows(q.Cursor, func(cursor string) ([]Workspace, string, error) {
+			q := q
+			q.Cursor = cursor
+			page, err := s.Workspaces(ctx, q)
+			return page.Workspaces, page.Next, err
+		}, func(w Workspace) []string {
+			return []string{
+				w.ID, w.Name, string(w.Status), formatTime(w.Start), formatTime(w.End),
+				itoa(w.Participants), itoa(w.SeatsAssigned), itoa(w.SeatsMissing),
+				strings.Join(w.Modules, " "), strings.Join(w.ModulesAssigned, " "), strings.Join(w.ModulesMissing, " "),
 			}
-		},
+		}),
 	}, nil
+}
+
+// pagedRows yields a row for every item of every page from start on: page
+// returns the items at a cursor and the next cursor (empty on the last
+// page), and row formats one item. Each iteration starts again from start,
+// so a table can be written more than once.
+func pagedRows[T any](start string, page func(cursor string) ([]T, string, error), row func(T) []string) func(yield func([]string, error) bool) {
+	return func(yield func([]string, error) bool) {
+		cursor := start
+		for {
+			items, next, err := page(cursor)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(row(it), nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			cursor = next
+		}
+	}
 }

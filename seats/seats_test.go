@@ -674,3 +674,23 @@ func TestSeats_LedgerAgrees(t *testing.T) {
 		t.Errorf("Verify: %v", r.Discrepancies)
 	}
 }
+
+// TestSeats_TableWrittenTwice writes the same multi-page export twice, as a
+// service writing both CSV and XLSX does: both passes see every row.
+func TestSeats_TableWrittenTwice(t *testing.T) {
+	f := newFixture(t)
+	for i := range 5 {
+		f.buy("acme", seats.Seats, 1, fmt.Sprint("buy-", i))
+	}
+	table, err := f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Limit: 2})
+	f.must(err)
+	var first, second bytes.Buffer
+	f.must(seats.WriteCSV(&first, table))
+	f.must(seats.WriteCSV(&second, table))
+	if n := strings.Count(first.String(), "\n"); n != 6 {
+		t.Errorf("first pass wrote %d lines, want a header and 5 rows:\n%s", n, first.String())
+	}
+	if diff := cmp.Diff(first.String(), second.String()); diff != "" {
+		t.Errorf("second pass differs (-first +second):\n%s", diff)
+	}
+}
