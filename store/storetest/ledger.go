@@ -18,6 +18,7 @@ func runLedger(t *testing.T, newStore Factory) {
 	t.Run("ApplyAllOrNothing", func(t *testing.T) { testApplyAllOrNothing(t, newStore) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollbackOnError(t, newStore) })
 	t.Run("RollbackOnPanic", func(t *testing.T) { testRollbackOnPanic(t, newStore) })
+	t.Run("RollbackOfExpiringHold", func(t *testing.T) { testRollbackOfExpiringHold(t, newStore) })
 	t.Run("CancelledContext", func(t *testing.T) { testCancelledContext(t, newStore) })
 	t.Run("CopySafety", func(t *testing.T) { testCopySafety(t, newStore) })
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, newStore) })
@@ -259,6 +260,49 @@ func testRollbackOnError(t *testing.T, newStore Factory) {
 	f.account("carol", "pass", 0)
 	f.post("t1", "alice", "carol", "2")
 	f.wantBalance("alice", "3", "0")
+	f.verify()
+}
+
+// testRollbackOfExpiringHold rolls back the creation and the settlement of
+// holds that expire, then lets their expiries pass: whatever index a store
+// keeps of expiring holds must have forgotten the first and remember the
+// second.
+func testRollbackOfExpiringHold(t *testing.T, newStore Factory) {
+	f := basic(t, newStore)
+	f.post("fund", "issuer", "alice", "10")
+	boom := errors.New("boom")
+	err := f.store.InTx(f.ctx, func(tx ledger.Tx) error {
+		b := ledger.NewBook(tx, f.clock.Now())
+		if _, err := b.CreateHold(f.ctx, ledger.Hold{ID: "gone", Debit: "alice", Credit: "bob", Amount: d("3"), ExpiresAt: start.Add(time.Hour)}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want the function's own error", err)
+	}
+	if _, err := f.l.CreateHold(f.ctx, ledger.Hold{ID: "kept", Debit: "alice", Credit: "bob", Amount: d("4"), ExpiresAt: start.Add(3 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	err = f.store.InTx(f.ctx, func(tx ledger.Tx) error {
+		if _, err := ledger.NewBook(tx, f.clock.Now()).VoidHold(f.ctx, "kept"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want the function's own error", err)
+	}
+	f.clock.Set(start.Add(2 * time.Hour)) // past the rolled-back hold's expiry only
+	f.wantBalance("alice", "10", "4")
+	f.post("spend", "alice", "bob", "6")
+	f.wantBalance("alice", "4", "4")
+	if h, err := f.l.Hold(f.ctx, "kept"); err != nil || h.Status != ledger.HoldPending {
+		t.Errorf("Hold(kept) = %s, %v; want pending: its void was rolled back", h.Status, err)
+	}
+	f.clock.Set(start.Add(3 * time.Hour)) // and now past the kept one's
+	f.post("more", "alice", "bob", "4")
+	f.wantBalance("alice", "0", "0")
 	f.verify()
 }
 
