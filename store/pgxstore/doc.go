@@ -31,10 +31,10 @@
 //     arrays; indexed by (org, start_at, id) for listings and the
 //     consumption check.
 //
-// The passes facet (migration 0003) adds passes_sessions, passes_fields
-// (unique by name and by position per workspace), passes_access (one row
+// The passes facet (migration 0003) adds allot_pass_sessions, allot_pass_fields
+// (unique by name and by position per workspace), allot_pass_access (one row
 // per guest and session; a row with NULL times is the placeholder a login
-// locks while the guest has no window) and passes_usage (the usage log,
+// locks while the guest has no window) and allot_pass_usage (the usage log,
 // unique by workspace and request ID, indexed for its filters).
 //
 // The licenses facet (migration 0004, Store.Licenses) adds

@@ -50,31 +50,31 @@ func (q *queries) passes() *passesQueries {
 	r := strings.NewReplacer("{s}", q.prefix)
 	sql := func(s string) string { return r.Replace(s) }
 	p := &passesQueries{
-		sessionInsert: sql(`INSERT INTO {s}passes_sessions
+		sessionInsert: sql(`INSERT INTO {s}allot_pass_sessions
 	(id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
 		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
-	FROM {s}passes_sessions WHERE id = $1`),
-		sessionUpdate: sql(`UPDATE {s}passes_sessions SET workspace = $2, name = $3, owner = $4, external = $5,
+	FROM {s}allot_pass_sessions WHERE id = $1`),
+		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET workspace = $2, name = $3, owner = $4, external = $5,
 	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE id = $1`),
-		fieldInsert: sql(`INSERT INTO {s}passes_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
+		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
 	ON CONFLICT DO NOTHING`),
-		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}passes_fields WHERE workspace = $1 ORDER BY position`),
-		accessPlace: sql(`INSERT INTO {s}passes_access (session_id, guest) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
-		accessLock: sql(`SELECT start_at, until_at FROM {s}passes_access WHERE session_id = $1 AND guest = $2
+		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}allot_pass_fields WHERE workspace = $1 ORDER BY position`),
+		accessPlace: sql(`INSERT INTO {s}allot_pass_access (session_id, guest) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
+		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE session_id = $1 AND guest = $2
 	FOR NO KEY UPDATE`),
-		accessInsert: sql(`INSERT INTO {s}passes_access AS a (session_id, guest, start_at, until_at) VALUES ($1, $2, $3, $4)
+		accessInsert: sql(`INSERT INTO {s}allot_pass_access AS a (session_id, guest, start_at, until_at) VALUES ($1, $2, $3, $4)
 	ON CONFLICT (session_id, guest) DO UPDATE SET start_at = excluded.start_at, until_at = excluded.until_at
 	WHERE a.until_at IS NULL`),
-		accessUpdate: sql(`UPDATE {s}passes_access SET start_at = $3, until_at = $4
+		accessUpdate: sql(`UPDATE {s}allot_pass_access SET start_at = $3, until_at = $4
 	WHERE session_id = $1 AND guest = $2 AND until_at IS NOT NULL`),
-		usageInsert: sql(`INSERT INTO {s}passes_usage
+		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nullif($13, ''), $14, $15, $16, $17, $18, $19, $20)
 	ON CONFLICT (workspace, request_id) DO NOTHING RETURNING seq`),
-		usageGet:   sql(`SELECT ` + usageCols + ` FROM {s}passes_usage WHERE workspace = $1 AND request_id = $2`),
-		usageTable: sql(`{s}passes_usage`),
+		usageGet:   sql(`SELECT ` + usageCols + ` FROM {s}allot_pass_usage WHERE workspace = $1 AND request_id = $2`),
+		usageTable: sql(`{s}allot_pass_usage`),
 	}
 	got, _ := passesSQL.LoadOrStore(q.prefix, p)
 	return got.(*passesQueries)
