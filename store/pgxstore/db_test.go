@@ -88,3 +88,18 @@ func (db *testDB) store(t testing.TB, max int32, opts *pgxstore.Options) *pgxsto
 	}
 	return s
 }
+
+// emptyTables empties every table the migrations made in the pool's schema,
+// keeping the record of the migrations applied, so a property can start each
+// run from an empty store without migrating again.
+func emptyTables(ctx context.Context, pool *pgxpool.Pool) error {
+	var tables string
+	err := pool.QueryRow(ctx, `SELECT string_agg(quote_ident(tablename), ', ')
+		FROM pg_tables
+		WHERE schemaname = current_schema() AND tablename LIKE 'allot\_%' AND tablename <> 'allot_schema_migrations'`).Scan(&tables)
+	if err != nil {
+		return err
+	}
+	_, err = pool.Exec(ctx, "TRUNCATE "+tables+" RESTART IDENTITY")
+	return err
+}

@@ -44,7 +44,7 @@ func TestModelLicenses(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
 	rapid.Check(t, func(t *rapid.T) {
-		if _, err := pool.Exec(ctx, "TRUNCATE allot_units, allot_accounts, allot_transfers, allot_holds, allot_license_orgs, allot_license_teams, allot_license_members RESTART IDENTITY"); err != nil {
+		if err := emptyTables(ctx, pool); err != nil {
 			t.Fatal(err)
 		}
 		clk := clock.NewFake(start)

@@ -129,7 +129,7 @@ func TestModel(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
 	rapid.Check(t, func(t *rapid.T) {
-		if _, err := pool.Exec(ctx, "TRUNCATE allot_units, allot_accounts, allot_transfers, allot_holds RESTART IDENTITY"); err != nil {
+		if err := emptyTables(ctx, pool); err != nil {
 			t.Fatal(err)
 		}
 		m := &modelPair{ctx: ctx, clock: clock.NewFake(start), memS: memstore.New(), pgs: pgs}

@@ -47,7 +47,7 @@ func TestModelSeats(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
 	rapid.Check(t, func(t *rapid.T) {
-		if _, err := pool.Exec(ctx, "TRUNCATE allot_units, allot_accounts, allot_transfers, allot_holds, allot_seat_pools, allot_seat_events RESTART IDENTITY"); err != nil {
+		if err := emptyTables(ctx, pool); err != nil {
 			t.Fatal(err)
 		}
 		clk := clock.NewFake(start)
