@@ -36,6 +36,63 @@ func runLedger(t *testing.T, newStore Factory) {
 	t.Run("SameIDConcurrently", func(t *testing.T) { testSameIDConcurrently(t, newStore) })
 	t.Run("HoldSettledOnce", func(t *testing.T) { testHoldSettledOnce(t, newStore) })
 	t.Run("CreateConcurrently", func(t *testing.T) { testCreateConcurrently(t, newStore) })
+	t.Run("IDReusedConcurrently", func(t *testing.T) { testIDReusedConcurrently(t, newStore) })
+}
+
+// testIDReusedConcurrently posts one transfer ID with different contents
+// (disjoint accounts, so the writers do not wait for each other's locks) from
+// several transactions at once: one succeeds, every other is told of the
+// conflict, and nothing else surfaces.
+func testIDReusedConcurrently(t *testing.T, newStore Factory) {
+	f := basic(t, newStore)
+	const workers = 6
+	for w := range workers {
+		f.account(ledger.AccountID(fmt.Sprintf("from-%d", w)), "pass", 0)
+		f.account(ledger.AccountID(fmt.Sprintf("to-%d", w)), "pass", 0)
+	}
+	var arrived sync.WaitGroup
+	arrived.Add(workers)
+	allThere := make(chan struct{})
+	go func() { arrived.Wait(); close(allThere) }()
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first := true
+			errs[w] = f.store.InTx(f.ctx, func(tx ledger.Tx) error {
+				from, to := ledger.AccountID(fmt.Sprintf("from-%d", w)), ledger.AccountID(fmt.Sprintf("to-%d", w))
+				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{from, to}); err != nil {
+					return err
+				}
+				if first {
+					first = false
+					arrived.Done()
+				}
+				select {
+				case <-allThere:
+				case <-time.After(50 * time.Millisecond):
+				}
+				_, err := ledger.NewBook(tx, f.clock.Now()).Post(f.ctx, ledger.Transfer{ID: "contested", Debit: from, Credit: to, Amount: d("1")})
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for w, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ledger.ErrConflict):
+			t.Errorf("worker %d: %v, want success or ErrConflict", w, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d posts of the contested ID succeeded, want 1", won)
+	}
+	f.verify()
 }
 
 // testCreateConcurrently defines one unit and creates one account from many
