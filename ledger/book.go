@@ -22,12 +22,30 @@ import (
 type Book struct {
 	tx  Tx
 	now time.Time
+	one scratch
+}
+
+// scratch is a Book's working space for writes of one transfer or hold, the
+// common case, so they allocate no slices of their own. Stores keep copies
+// of what they are given, never the slices, so each write reuses it.
+type scratch struct {
+	ids      [1]TransferID
+	first    [1]int
+	accounts [2]AccountID
+	posted   [1]Transfer
+	holds    [1]Hold
 }
 
 // NewBook returns a Book over tx that acts at now (converted to UTC and
 // truncated to microseconds, the precision stores keep).
 func NewBook(tx Tx, now time.Time) *Book {
-	return &Book{tx: tx, now: now.UTC().Truncate(time.Microsecond)}
+	b := new(Book)
+	b.reset(tx, now)
+	return b
+}
+
+func (b *Book) reset(tx Tx, now time.Time) {
+	b.tx, b.now = tx, now.UTC().Truncate(time.Microsecond)
 }
 
 // Now returns the instant the Book acts at.
@@ -169,7 +187,8 @@ func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decima
 
 // Transfer returns the transfer with the given ID.
 func (b *Book) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
-	got, err := b.tx.TransfersGet(ctx, []TransferID{id})
+	b.one.ids[0] = id
+	got, err := b.tx.TransfersGet(ctx, b.one.ids[:])
 	if err != nil {
 		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, err)
 	}
@@ -248,8 +267,14 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 	}
 
 	// Static checks, and each distinct ID with its first occurrence.
-	ix := idIndex{ids: make([]TransferID, 0, len(ts)), first: make([]int, 0, len(ts))}
-	accountIDs := make([]AccountID, 0, 2*len(ts))
+	var ix idIndex
+	var accountIDs []AccountID
+	if len(ts) == 1 {
+		ix.ids, ix.first, accountIDs = b.one.ids[:0], b.one.first[:0], b.one.accounts[:0]
+	} else {
+		ix.ids, ix.first = make([]TransferID, 0, len(ts)), make([]int, 0, len(ts))
+		accountIDs = make([]AccountID, 0, 2*len(ts))
+	}
 	for i, t := range ts {
 		if err := validateTransfer(t); err != nil {
 			if err := refuse(i, err); err != nil {
@@ -315,7 +340,12 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 	}
 
 	at := b.postedAt(&locked)
-	posted := make([]Transfer, 0, len(ix.ids))
+	var posted []Transfer
+	if len(ix.ids) == 1 {
+		posted = b.one.posted[:0]
+	} else {
+		posted = make([]Transfer, 0, len(ix.ids))
+	}
 	var fromBuf [4]int
 	postedFrom := fromBuf[:0] // index in ts of each posted transfer
 	for k, i := range ix.first {
@@ -423,10 +453,12 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 		return Hold{}, notFound(err, "account", string(h.Credit))
 	}
 	locked := new(lockSet)
-	if err := b.lock(ctx, []AccountID{h.Debit}, locked); err != nil {
+	b.one.accounts[0] = h.Debit
+	if err := b.lock(ctx, b.one.accounts[:1], locked); err != nil {
 		return Hold{}, err
 	}
-	prior, err := b.tx.HoldsGet(ctx, []TransferID{h.ID})
+	b.one.ids[0] = h.ID
+	prior, err := b.tx.HoldsGet(ctx, b.one.ids[:])
 	if err != nil {
 		return Hold{}, err
 	}
@@ -439,7 +471,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if !h.ExpiresAt.IsZero() && !h.ExpiresAt.After(b.now) {
 		return Hold{}, invalid("ExpiresAt", "%v is not after now (%v)", h.ExpiresAt, b.now)
 	}
-	if ts, err := b.tx.TransfersGet(ctx, []TransferID{h.ID}); err != nil {
+	if ts, err := b.tx.TransfersGet(ctx, b.one.ids[:]); err != nil {
 		return Hold{}, err
 	} else if len(ts) > 0 {
 		return Hold{}, &ConflictError{Kind: "hold", ID: string(h.ID), Field: "kind (the ID belongs to a transfer)"}
@@ -464,7 +496,8 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	h.SettledAt = time.Time{}
 	h.Posted = decimal.Zero
 	c := locked.changes()
-	c.HoldsInsert = []Hold{h}
+	b.one.holds[0] = h
+	c.HoldsInsert = b.one.holds[:]
 	if err := b.tx.Apply(ctx, c); err != nil {
 		return Hold{}, applyErr(err, "hold", []TransferID{h.ID})
 	}
@@ -474,7 +507,8 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 // Hold returns the hold with the given ID as it reads now: a pending hold
 // past its expiry reads as expired.
 func (b *Book) Hold(ctx context.Context, id TransferID) (Hold, error) {
-	got, err := b.tx.HoldsGet(ctx, []TransferID{id})
+	b.one.ids[0] = id
+	got, err := b.tx.HoldsGet(ctx, b.one.ids[:])
 	if err != nil {
 		return Hold{}, fmt.Errorf("get hold %q: %w", id, err)
 	}
@@ -517,14 +551,15 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	}
 	// Every change to a hold happens under its debit account's lock: read the
 	// hold to learn its accounts, lock them, then read it again.
-	got, err := b.tx.HoldsGet(ctx, []TransferID{id})
+	b.one.ids[0] = id
+	got, err := b.tx.HoldsGet(ctx, b.one.ids[:])
 	if err != nil {
 		return Hold{}, Transfer{}, err
 	}
 	if len(got) == 0 {
 		return Hold{}, Transfer{}, &NotFoundError{Kind: "hold", ID: string(id)}
 	}
-	ids := []AccountID{got[0].Debit}
+	ids := append(b.one.accounts[:0], got[0].Debit)
 	if to == HoldPosted {
 		ids = append(ids, got[0].Credit)
 	}
@@ -532,7 +567,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	if err := b.lock(ctx, ids, locked); err != nil {
 		return Hold{}, Transfer{}, err
 	}
-	if got, err = b.tx.HoldsGet(ctx, []TransferID{id}); err != nil {
+	if got, err = b.tx.HoldsGet(ctx, b.one.ids[:]); err != nil {
 		return Hold{}, Transfer{}, err
 	}
 	h := got[0]
@@ -569,10 +604,14 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 			return Hold{}, Transfer{}, err
 		}
 		h.SettledAt = t.PostedAt
-		posted = []Transfer{t}
+		b.one.posted[0] = t
+		posted = b.one.posted[:]
 	}
 	c := locked.changes()
 	c.Transfers = posted
+	if c.HoldsUpdate == nil {
+		c.HoldsUpdate = b.one.holds[:0]
+	}
 	c.HoldsUpdate = replaceHold(c.HoldsUpdate, h)
 	if err := b.tx.Apply(ctx, c); err != nil {
 		return Hold{}, Transfer{}, applyErr(err, "transfer", []TransferID{id})

@@ -49,96 +49,70 @@ func (l *Ledger) Store() Store { return l.store }
 // Clock returns the ledger's clock.
 func (l *Ledger) Clock() clock.Clock { return l.clock }
 
-// inBook runs fn on a Book in a transaction of its own.
-func inBook[T any](ctx context.Context, l *Ledger, fn func(*Book) (T, error)) (T, error) {
-	c := &bookCall[T]{clock: l.clock, fn: fn}
-	if err := l.store.InTx(ctx, c.run); err != nil {
-		var zero T
-		return zero, err
-	}
-	return c.out, nil
-}
-
-// bookCall is one Ledger method's transaction: one allocation holds the
-// Book, the function and its result.
-type bookCall[T any] struct {
-	clock clock.Clock
-	fn    func(*Book) (T, error)
-	book  Book
-	out   T
-}
-
-func (c *bookCall[T]) run(tx Tx) error {
-	c.book = Book{tx: tx, now: c.clock.Now().UTC().Truncate(time.Microsecond)}
-	var err error
-	c.out, err = c.fn(&c.book)
-	return err
-}
-
 // DefineUnit registers a unit; see Book.DefineUnit.
 func (l *Ledger) DefineUnit(ctx context.Context, u Unit) (Unit, error) {
-	return inBook(ctx, l, func(b *Book) (Unit, error) { return b.DefineUnit(ctx, u) })
+	return defineUnitCalls.do(ctx, l, u)
 }
 
 // CreateAccount opens an account; see Book.CreateAccount.
 func (l *Ledger) CreateAccount(ctx context.Context, a Account) (Account, error) {
-	return inBook(ctx, l, func(b *Book) (Account, error) { return b.CreateAccount(ctx, a) })
+	return createAccountCalls.do(ctx, l, a)
 }
 
 // Account returns the account with the given ID.
 func (l *Ledger) Account(ctx context.Context, id AccountID) (Account, error) {
-	return inBook(ctx, l, func(b *Book) (Account, error) { return b.Account(ctx, id) })
+	return accountCalls.do(ctx, l, id)
 }
 
 // Balance returns an account's balance now; see Book.Balance.
 func (l *Ledger) Balance(ctx context.Context, id AccountID) (Balance, error) {
-	return inBook(ctx, l, func(b *Book) (Balance, error) { return b.Balance(ctx, id) })
+	return balanceCalls.do(ctx, l, id)
 }
 
 // BalanceAt returns an account's posted balance as of t; see Book.BalanceAt.
 func (l *Ledger) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decimal.Decimal, error) {
-	return inBook(ctx, l, func(b *Book) (decimal.Decimal, error) { return b.BalanceAt(ctx, id, t) })
+	return balanceAtCalls.do(ctx, l, atArgs{id, t})
 }
 
 // Transfer returns the transfer with the given ID.
 func (l *Ledger) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
-	return inBook(ctx, l, func(b *Book) (Transfer, error) { return b.Transfer(ctx, id) })
+	return transferCalls.do(ctx, l, id)
 }
 
 // Post posts one transfer, idempotently; see Book.Post.
 func (l *Ledger) Post(ctx context.Context, t Transfer) (Transfer, error) {
-	return inBook(ctx, l, func(b *Book) (Transfer, error) { return b.Post(ctx, t) })
+	return postCalls.do(ctx, l, t)
 }
 
 // PostGroup posts transfers all or none; see Book.PostGroup.
 func (l *Ledger) PostGroup(ctx context.Context, ts []Transfer) ([]Transfer, error) {
-	return inBook(ctx, l, func(b *Book) ([]Transfer, error) { return b.PostGroup(ctx, ts) })
+	return postGroupCalls.do(ctx, l, ts)
 }
 
 // PostBatch posts independent transfers in one transaction, with one result
 // each; see Book.PostBatch.
 func (l *Ledger) PostBatch(ctx context.Context, ts []Transfer) ([]BatchResult, error) {
-	return inBook(ctx, l, func(b *Book) ([]BatchResult, error) { return b.PostBatch(ctx, ts) })
+	return postBatchCalls.do(ctx, l, ts)
 }
 
 // CreateHold reserves an amount; see Book.CreateHold.
 func (l *Ledger) CreateHold(ctx context.Context, h Hold) (Hold, error) {
-	return inBook(ctx, l, func(b *Book) (Hold, error) { return b.CreateHold(ctx, h) })
+	return createHoldCalls.do(ctx, l, h)
 }
 
 // Hold returns a hold as it reads now; see Book.Hold.
 func (l *Ledger) Hold(ctx context.Context, id TransferID) (Hold, error) {
-	return inBook(ctx, l, func(b *Book) (Hold, error) { return b.Hold(ctx, id) })
+	return holdCalls.do(ctx, l, id)
 }
 
 // PostHold posts all or part of a pending hold; see Book.PostHold.
 func (l *Ledger) PostHold(ctx context.Context, id TransferID, amount decimal.Decimal) (Transfer, error) {
-	return inBook(ctx, l, func(b *Book) (Transfer, error) { return b.PostHold(ctx, id, amount) })
+	return postHoldCalls.do(ctx, l, holdArgs{id, amount})
 }
 
 // VoidHold releases a pending hold; see Book.VoidHold.
 func (l *Ledger) VoidHold(ctx context.Context, id TransferID) (Hold, error) {
-	return inBook(ctx, l, func(b *Book) (Hold, error) { return b.VoidHold(ctx, id) })
+	return voidHoldCalls.do(ctx, l, id)
 }
 
 // HistoryParams select a page of an account's history.
@@ -159,7 +133,7 @@ type HistoryPage struct {
 
 // History returns one page of an account's history; see Book.History.
 func (l *Ledger) History(ctx context.Context, p HistoryParams) (HistoryPage, error) {
-	return inBook(ctx, l, func(b *Book) (HistoryPage, error) { return b.History(ctx, p) })
+	return historyCalls.do(ctx, l, p)
 }
 
 // Entries yields an account's whole history in [from, to) (zero times do

@@ -46,7 +46,7 @@ func (r Report) OK() bool { return len(r.Discrepancies) == 0 }
 // running sum, held amounts against the pending holds, and each unit's total
 // against zero. The error is for failures to read, not for discrepancies.
 func (l *Ledger) Verify(ctx context.Context) (Report, error) {
-	return inBook(ctx, l, func(b *Book) (Report, error) { return b.Verify(ctx) })
+	return verifyCalls.do(ctx, l, struct{}{})
 }
 
 // Verify replays the journal; see Ledger.Verify.

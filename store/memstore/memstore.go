@@ -25,9 +25,12 @@ type Store struct {
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]*pendingHolds // stored-pending holds by debit account
 
-	// log is the running transaction's undo log for the ledger's hot records,
+	// The running transaction's undo state for the ledger's hot records,
 	// kept here so its memory is reused: one transaction runs at a time.
-	log []undoEntry
+	txn          uint64        // counts transactions; accountRow.txn compares with it
+	log          []accountUndo // account states as they were before it, oldest first
+	journalStart int           // the journal's length when it began
+	locked       []*accountRow // the rows it locked, searched before the map
 
 	passes   passesTables
 	seats    seatsTables
@@ -71,7 +74,8 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 	}
 	defer func() { <-s.sem }()
 	t := &Tx{s: s}
-	s.log = s.log[:0]
+	s.txn++
+	s.journalStart = s.journal.len()
 	committed := false
 	defer func() {
 		t.done = true
@@ -80,6 +84,8 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 		}
 		clear(s.log) // drop references to old states
 		s.log = s.log[:0]
+		clear(s.locked)
+		s.locked = s.locked[:0]
 	}()
 	if err := fn(t); err != nil {
 		return err
@@ -102,13 +108,13 @@ type Tx struct {
 var _ ledger.Tx = (*Tx)(nil)
 
 func (t *Tx) rollback() {
-	// The two logs touch disjoint records, so their relative order does not
-	// matter; each is undone newest first.
+	// The ledger's writes first: undoing them finds accounts that the
+	// transaction created, which the other log then removes, newest first.
+	t.s.undoLedger()
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
 	t.undo = nil
-	t.s.undoLedger()
 }
 
 func (t *Tx) check(ctx context.Context) error {
@@ -182,6 +188,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger
 	for _, id := range ids {
 		if a, ok := t.s.accounts[id]; ok {
 			out = append(out, copyAccount(a.AccountState))
+			t.s.locked = append(t.s.locked, a)
 		}
 	}
 	return out, nil
@@ -342,8 +349,8 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	var rowsBuf [4]*accountRow
 	rows := rowsBuf[:0] // the rows of c.Accounts, found once
 	for _, a := range c.Accounts {
-		cur, ok := s.accounts[a.ID]
-		if !ok {
+		cur := s.row(a.ID)
+		if cur == nil {
 			return &ledger.NotFoundError{Kind: "account", ID: string(a.ID)}
 		}
 		if a.Version != cur.Version+1 {
@@ -375,16 +382,12 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 
 	for i, a := range c.Accounts {
 		cur := rows[i]
-		s.log = append(s.log, undoEntry{account: cur, old: cur.AccountState})
-		cur.AccountState = copyAccount(a)
-	}
-	row := func(id ledger.AccountID) *accountRow {
-		for _, r := range rows {
-			if r.ID == id {
-				return r
-			}
+		if cur.txn != s.txn {
+			// The first write of the transaction: what rollback restores.
+			s.log = append(s.log, accountUndo{row: cur, old: cur.AccountState})
+			cur.txn = s.txn
 		}
-		return s.accounts[id]
+		cur.AccountState = copyAccount(a)
 	}
 	for i := range c.Transfers {
 		tr := copyTransfer(c.Transfers[i])
@@ -393,10 +396,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		c.Transfers[i].Seq = tr.Seq
 		s.journal.append(tr)
 		s.transfers[tr.ID] = k
-		d, c := row(tr.Debit), row(tr.Credit)
+		d, c := s.row(tr.Debit), s.row(tr.Credit)
 		d.entries = append(d.entries, k)
 		c.entries = append(c.entries, k)
-		s.log = append(s.log, undoEntry{debit: d, credit: c})
 	}
 	for _, h := range c.HoldsInsert {
 		h := copyHold(h)
@@ -509,14 +511,25 @@ func (x *sortedIndex[K]) after(k K) []K {
 type accountRow struct {
 	ledger.AccountState
 	entries []int
+	txn     uint64 // the last transaction that logged the state for rollback
 }
 
-// undoEntry undoes one ledger write: an account update (account set) or a
-// journal append (debit and credit set).
-type undoEntry struct {
-	account       *accountRow
-	old           ledger.AccountState
-	debit, credit *accountRow
+// row returns the row of account id, or nil if there is none. Rows the
+// running transaction locked are found without hashing.
+func (s *Store) row(id ledger.AccountID) *accountRow {
+	for _, r := range s.locked {
+		if r.ID == id {
+			return r
+		}
+	}
+	return s.accounts[id]
+}
+
+// accountUndo is an account's state before the running transaction first
+// wrote it.
+type accountUndo struct {
+	row *accountRow
+	old ledger.AccountState
 }
 
 // repeated reports whether id is the ID of one of earlier. Changes carry a
@@ -530,19 +543,21 @@ func repeated[T any](earlier []T, id ledger.TransferID, idOf func(T) ledger.Tran
 	return false
 }
 
-// undoLedger undoes the running transaction's ledger writes, newest first.
+// undoLedger undoes the running transaction's ledger writes: it drops the
+// transfers it appended, newest first, and restores the accounts it wrote.
 func (s *Store) undoLedger() {
-	for i := len(s.log) - 1; i >= 0; i-- {
-		e := &s.log[i]
-		if e.account != nil {
-			e.account.AccountState = e.old
-			continue
+	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
+		tr := s.journal.at(k)
+		delete(s.transfers, tr.ID)
+		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
+			r := s.accounts[id]
+			r.entries = r.entries[:len(r.entries)-1]
 		}
-		k := s.journal.len() - 1
-		delete(s.transfers, s.journal.at(k).ID)
-		e.debit.entries = e.debit.entries[:len(e.debit.entries)-1]
-		e.credit.entries = e.credit.entries[:len(e.credit.entries)-1]
-		s.journal.truncate(k)
+	}
+	s.journal.truncate(s.journalStart)
+	for _, e := range s.log {
+		e.row.AccountState = e.old
+		e.row.txn = 0
 	}
 	clear(s.log)
 	s.log = s.log[:0]
