@@ -34,6 +34,7 @@ type scratch struct {
 	accounts [2]AccountID
 	posted   [1]Transfer
 	holds    [1]Hold
+	states   [2]AccountState
 }
 
 // NewBook returns a Book over tx that acts at now (converted to UTC and
@@ -352,16 +353,16 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 		if done[k] {
 			continue
 		}
-		t := ts[i]
-		t.Hold = ""
-		p, err := locked.move(t, at)
-		if err != nil {
+		posted = append(posted, ts[i])
+		p := &posted[len(posted)-1]
+		p.Hold = ""
+		if err := locked.move(p, at); err != nil {
+			posted = posted[:len(posted)-1]
 			if err := refuse(i, err); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		posted = append(posted, p)
 		postedFrom = append(postedFrom, i)
 	}
 
@@ -592,20 +593,18 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	h.Status = to
 	h.SettledAt = b.now
 
-	var t Transfer
 	var posted []Transfer
 	if to == HoldPosted {
 		h.Posted = amount
-		t, err = locked.move(Transfer{
+		posted = b.one.posted[:]
+		posted[0] = Transfer{
 			ID: id, Debit: h.Debit, Credit: h.Credit, Amount: amount,
 			Code: h.Code, Actor: h.Actor, Metadata: h.Metadata, Hold: id,
-		}, b.postedAt(locked))
-		if err != nil {
+		}
+		if err := locked.move(&posted[0], b.postedAt(locked)); err != nil {
 			return Hold{}, Transfer{}, err
 		}
-		h.SettledAt = t.PostedAt
-		b.one.posted[0] = t
-		posted = b.one.posted[:]
+		h.SettledAt = posted[0].PostedAt
 	}
 	c := locked.changes()
 	c.Transfers = posted
@@ -616,6 +615,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	if err := b.tx.Apply(ctx, c); err != nil {
 		return Hold{}, Transfer{}, applyErr(err, "transfer", []TransferID{id})
 	}
+	var t Transfer
 	if to == HoldPosted {
 		t = c.Transfers[0]
 	}
@@ -658,7 +658,11 @@ func (b *Book) expiredHolds(ctx context.Context, id AccountID) ([]Hold, error) {
 func (b *Book) lock(ctx context.Context, ids []AccountID, l *lockSet) error {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	states, err := b.tx.AccountsLock(ctx, ids)
+	var into []AccountState
+	if len(ids) <= len(b.one.states) {
+		into = b.one.states[:0]
+	}
+	states, err := b.tx.AccountsLock(ctx, ids, into)
 	if err != nil {
 		return err
 	}
@@ -719,6 +723,16 @@ func (l *lockSet) get(id AccountID) *AccountState {
 }
 
 func (l *lockSet) index(id AccountID) (int, bool) {
+	if len(l.accounts) <= 8 {
+		// A write locks a handful of accounts: comparing IDs for equality
+		// beats ordering them.
+		for i := range l.accounts {
+			if l.accounts[i].ID == id {
+				return i, true
+			}
+		}
+		return 0, false
+	}
 	return slices.BinarySearchFunc(l.accounts, id, func(a AccountState, id AccountID) int {
 		return strings.Compare(string(a.ID), string(id))
 	})
@@ -740,27 +754,29 @@ func (l *lockSet) swept(id TransferID) *Hold {
 	return nil
 }
 
-// move applies t to the locked accounts if every rule allows it, and returns
-// the posted transfer. A refused move changes nothing.
-func (l *lockSet) move(t Transfer, at time.Time) (Transfer, error) {
-	debit, credit := l.get(t.Debit), l.get(t.Credit)
-	if debit == nil {
-		return Transfer{}, &NotFoundError{Kind: "account", ID: string(t.Debit)}
+// move applies t to the locked accounts if every rule allows it, and fills
+// in the rest of t as posted. A refused move changes nothing but t.
+func (l *lockSet) move(t *Transfer, at time.Time) error {
+	di, ok := l.index(t.Debit)
+	if !ok {
+		return &NotFoundError{Kind: "account", ID: string(t.Debit)}
 	}
-	if credit == nil {
-		return Transfer{}, &NotFoundError{Kind: "account", ID: string(t.Credit)}
+	ci, ok := l.index(t.Credit)
+	if !ok {
+		return &NotFoundError{Kind: "account", ID: string(t.Credit)}
 	}
+	debit, credit := &l.accounts[di], &l.accounts[ci]
 	if err := checkPair(debit, credit, t.Amount); err != nil {
-		return Transfer{}, err
+		return err
 	}
 	if err := debit.cover(t.Amount); err != nil {
-		return Transfer{}, err
+		return err
 	}
 	debit.Posted = debit.Posted.Sub(t.Amount)
 	credit.Posted = credit.Posted.Add(t.Amount)
 	debit.LastPostedAt, credit.LastPostedAt = at, at
-	l.touch(debit)
-	l.touch(credit)
+	l.setDirty(di)
+	l.setDirty(ci)
 
 	t.Metadata = cloneMetadata(t.Metadata)
 	t.Seq = 0
@@ -768,7 +784,7 @@ func (l *lockSet) move(t Transfer, at time.Time) (Transfer, error) {
 	t.Unit = debit.Unit
 	t.DebitBalance = debit.Posted
 	t.CreditBalance = credit.Posted
-	return t, nil
+	return nil
 }
 
 // changes returns the account updates for every account this write touched,

@@ -41,10 +41,11 @@ type Tx interface {
 	// AccountGet returns an account without locking it.
 	AccountGet(ctx context.Context, id AccountID) (AccountState, error)
 	// AccountsLock locks the accounts with the given IDs for the rest of the
-	// transaction and returns them in the order of ids. The ledger passes ids
-	// sorted and unique, so stores that lock rows lock them in one fixed
-	// order and concurrent transactions never deadlock on them.
-	AccountsLock(ctx context.Context, ids []AccountID) ([]AccountState, error)
+	// transaction, appends them to dst in the order of ids and returns the
+	// extended slice; the ledger passes its own scratch space as dst. The
+	// ledger passes ids sorted and unique, so stores that lock rows lock them
+	// in one fixed order and concurrent transactions never deadlock on them.
+	AccountsLock(ctx context.Context, ids []AccountID, dst []AccountState) ([]AccountState, error)
 	// AccountList returns accounts ordered by ID.
 	AccountList(ctx context.Context, p AccountListParams) ([]AccountState, error)
 

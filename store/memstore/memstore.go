@@ -180,11 +180,11 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 
 // AccountsLock implements ledger.Tx. The store's single lock already
 // excludes every other transaction.
-func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger.AccountState, error) {
+func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	if err := t.check(ctx); err != nil {
-		return nil, err
+		return dst, err
 	}
-	out := make([]ledger.AccountState, 0, len(ids))
+	out := slices.Grow(dst, len(ids))
 	for _, id := range ids {
 		if a, ok := t.s.accounts[id]; ok {
 			out = append(out, copyAccount(a.AccountState))

@@ -103,12 +103,9 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // KEY UPDATE: the rows are locked in ID order, the order every transaction
 // uses, so lockers queue instead of deadlocking. The lock lasts until the
 // transaction ends and keeps every other writer of these accounts waiting.
-func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger.AccountState, error) {
+func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	if len(ids) == 0 {
-		if err := t.check(ctx); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return dst, t.check(ctx)
 	}
 	var b pgx.Batch
 	var got []ledger.AccountState
@@ -117,9 +114,9 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID) ([]ledger
 		return err
 	})
 	if err := t.run(ctx, &b, true); err != nil {
-		return nil, storeErr("lock accounts", err)
+		return dst, storeErr("lock accounts", err)
 	}
-	return inOrder(ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+	return append(dst, inOrder(ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount)...), nil
 }
 
 // AccountList implements ledger.Tx.

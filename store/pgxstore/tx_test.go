@@ -136,7 +136,7 @@ func conflictOnce(t *testing.T, db *testDB, onLockErr func(error) error) (fn fun
 				t.Fatal(err)
 			}
 		}
-		if _, err := tx.AccountsLock(ctx, []ledger.AccountID{"a"}); err != nil {
+		if _, err := tx.AccountsLock(ctx, []ledger.AccountID{"a"}, nil); err != nil {
 			return onLockErr(err)
 		}
 		return nil
@@ -411,7 +411,7 @@ func TestApply_NamesTheStaleAccount(t *testing.T) {
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": 0, "b": 0}, nil)
 	ctx := context.Background()
 	err := s.InTx(ctx, func(tx ledger.Tx) error {
-		as, err := tx.AccountsLock(ctx, []ledger.AccountID{"a", "b"})
+		as, err := tx.AccountsLock(ctx, []ledger.AccountID{"a", "b"}, nil)
 		if err != nil {
 			return err
 		}

@@ -63,7 +63,7 @@ func testIDReusedConcurrently(t *testing.T, newStore Factory) {
 			first := true
 			errs[w] = f.store.InTx(f.ctx, func(tx ledger.Tx) error {
 				from, to := ledger.AccountID(fmt.Sprintf("from-%d", w)), ledger.AccountID(fmt.Sprintf("to-%d", w))
-				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{from, to}); err != nil {
+				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{from, to}, nil); err != nil {
 					return err
 				}
 				if first {
@@ -120,7 +120,7 @@ func testCreateConcurrently(t *testing.T, newStore Factory) {
 			defer wg.Done()
 			first := true
 			errs[w] = f.store.InTx(f.ctx, func(tx ledger.Tx) error {
-				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{ledger.AccountID(fmt.Sprintf("own-%d", w))}); err != nil {
+				if _, err := tx.AccountsLock(f.ctx, []ledger.AccountID{ledger.AccountID(fmt.Sprintf("own-%d", w))}, nil); err != nil {
 					return err
 				}
 				if first { // a retried attempt does not arrive twice
@@ -174,12 +174,22 @@ func testTxSentinels(t *testing.T, newStore Factory) {
 		if _, err := tx.AccountGet(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("AccountGet(missing) = %v, want ErrNotFound", err)
 		}
-		got, err := tx.AccountsLock(ctx, []ledger.AccountID{"alice", "missing", "bob"})
+		got, err := tx.AccountsLock(ctx, []ledger.AccountID{"alice", "missing", "bob"}, nil)
 		if err != nil {
 			t.Fatalf("AccountsLock: %v", err)
 		}
 		if len(got) != 2 || got[0].ID != "alice" || got[1].ID != "bob" {
 			t.Errorf("AccountsLock(alice, missing, bob) returned %d accounts %v, want alice and bob in that order", len(got), got)
+		}
+		// It appends to what it is given and leaves that as it was.
+		dst := make([]ledger.AccountState, 1, 4)
+		dst[0].ID = "kept"
+		got, err = tx.AccountsLock(ctx, []ledger.AccountID{"bob"}, dst)
+		if err != nil {
+			t.Fatalf("AccountsLock into a slice: %v", err)
+		}
+		if len(got) != 2 || got[0].ID != "kept" || got[1].ID != "bob" {
+			t.Errorf("AccountsLock(bob) into [kept] returned %v, want kept then bob", got)
 		}
 		if ts, err := tx.TransfersGet(ctx, []ledger.TransferID{"missing"}); err != nil || len(ts) != 0 {
 			t.Errorf("TransfersGet(missing) = %v, %v, want nothing and no error", ts, err)
