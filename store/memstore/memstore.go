@@ -20,7 +20,7 @@ type Store struct {
 	accounts  map[ledger.AccountID]*accountRow
 	accountIx sortedIndex[ledger.AccountID]
 	journal   journal
-	transfers map[ledger.TransferID]int
+	transfers journalIndex // the journal position of each transfer ID
 	holds     map[ledger.TransferID]*ledger.Hold
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]*pendingHolds // stored-pending holds by debit account
@@ -45,7 +45,7 @@ func New() *Store {
 		sem:       make(chan struct{}, 1),
 		units:     make(map[string]ledger.Unit),
 		accounts:  make(map[ledger.AccountID]*accountRow),
-		transfers: make(map[ledger.TransferID]int),
+		transfers: newJournalIndex(),
 		holds:     make(map[ledger.TransferID]*ledger.Hold),
 		pending:   make(map[ledger.AccountID]*pendingHolds),
 		passes:    newPassesTables(),
@@ -69,10 +69,13 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 	}
 	select {
 	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default: // another transaction runs: wait for it, or for ctx
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	defer func() { <-s.sem }()
 	t := &Tx{s: s}
 	s.txn++
 	s.journalStart = s.journal.len()
@@ -86,6 +89,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 		s.log = s.log[:0]
 		clear(s.locked)
 		s.locked = s.locked[:0]
+		<-s.sem
 	}()
 	if err := fn(t); err != nil {
 		return err
@@ -220,7 +224,7 @@ func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledge
 	}
 	var out []ledger.Transfer
 	for _, id := range ids {
-		if i, ok := t.s.transfers[id]; ok {
+		if i, ok := t.s.transfers.find(&t.s.journal, id); ok {
 			out = append(out, copyTransfer(*t.s.journal.at(i)))
 		}
 	}
@@ -365,7 +369,7 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		rows = append(rows, cur)
 	}
 	for i, tr := range c.Transfers {
-		if _, ok := s.transfers[tr.ID]; ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
+		if _, ok := s.transfers.find(&s.journal, tr.ID); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
 	}
@@ -390,15 +394,14 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		cur.AccountState = copyAccount(a)
 	}
 	for i := range c.Transfers {
-		tr := copyTransfer(c.Transfers[i])
 		k := s.journal.len()
-		tr.Seq = int64(k + 1)
-		c.Transfers[i].Seq = tr.Seq
-		s.journal.append(tr)
-		s.transfers[tr.ID] = k
-		d, c := s.row(tr.Debit), s.row(tr.Credit)
-		d.entries = append(d.entries, k)
-		c.entries = append(c.entries, k)
+		c.Transfers[i].Seq = int64(k + 1)
+		tr := s.journal.append(&c.Transfers[i])
+		tr.Metadata = cloneMap(tr.Metadata)
+		s.transfers.add(tr.ID, k)
+		debit, credit := s.row(tr.Debit), s.row(tr.Credit)
+		debit.entries = append(debit.entries, k)
+		credit.entries = append(credit.entries, k)
 	}
 	for _, h := range c.HoldsInsert {
 		h := copyHold(h)
@@ -548,7 +551,7 @@ func repeated[T any](earlier []T, id ledger.TransferID, idOf func(T) ledger.Tran
 func (s *Store) undoLedger() {
 	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
 		tr := s.journal.at(k)
-		delete(s.transfers, tr.ID)
+		s.transfers.remove(tr.ID, k)
 		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
 			r := s.accounts[id]
 			r.entries = r.entries[:len(r.entries)-1]
@@ -561,35 +564,4 @@ func (s *Store) undoLedger() {
 	}
 	clear(s.log)
 	s.log = s.log[:0]
-}
-
-// journal holds transfers in commit order in fixed-size chunks, so appending
-// never copies what is already there.
-type journal struct {
-	chunks [][]ledger.Transfer
-	n      int
-}
-
-const journalChunk = 1 << 12
-
-func (j *journal) len() int { return j.n }
-
-func (j *journal) at(i int) *ledger.Transfer {
-	return &j.chunks[i/journalChunk][i%journalChunk]
-}
-
-func (j *journal) append(t ledger.Transfer) {
-	if j.n%journalChunk == 0 && j.n/journalChunk == len(j.chunks) {
-		j.chunks = append(j.chunks, make([]ledger.Transfer, journalChunk))
-	}
-	*j.at(j.n) = t
-	j.n++
-}
-
-// truncate drops the transfers from n on.
-func (j *journal) truncate(n int) {
-	for i := n; i < j.n; i++ {
-		*j.at(i) = ledger.Transfer{}
-	}
-	j.n = n
 }
