@@ -159,7 +159,7 @@ func (b *Book) Balance(ctx context.Context, id AccountID) (Balance, error) {
 			return Balance{}, fmt.Errorf("get balance of %q: %w", id, err)
 		}
 		for _, h := range expired {
-			st.Held = st.Held.Sub(h.Amount)
+			st.Held = diff(st.Held, h.Amount)
 		}
 	}
 	return balanceOf(st), nil
@@ -487,7 +487,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if err := debit.cover(h.Amount); err != nil {
 		return Hold{}, err
 	}
-	debit.Held = debit.Held.Add(h.Amount)
+	debit.Held = sum(debit.Held, h.Amount)
 	locked.touch(debit)
 
 	h.Metadata = cloneMetadata(h.Metadata)
@@ -588,7 +588,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 		}
 	}
 	// Release the hold first, so its own reservation covers the posting.
-	debit.Held = debit.Held.Sub(h.Amount)
+	debit.Held = diff(debit.Held, h.Amount)
 	locked.touch(debit)
 	h.Status = to
 	h.SettledAt = b.now
@@ -680,7 +680,7 @@ func (b *Book) lock(ctx context.Context, ids []AccountID, l *lockSet) error {
 			return err
 		}
 		for _, h := range expired {
-			a.Held = a.Held.Sub(h.Amount)
+			a.Held = diff(a.Held, h.Amount)
 			h.Status = HoldExpired
 			h.SettledAt = h.ExpiresAt
 			l.expired = append(l.expired, h)
@@ -772,8 +772,8 @@ func (l *lockSet) move(t *Transfer, at time.Time) error {
 	if err := debit.cover(t.Amount); err != nil {
 		return err
 	}
-	debit.Posted = debit.Posted.Sub(t.Amount)
-	credit.Posted = credit.Posted.Add(t.Amount)
+	debit.Posted = diff(debit.Posted, t.Amount)
+	credit.Posted = sum(credit.Posted, t.Amount)
 	debit.LastPostedAt, credit.LastPostedAt = at, at
 	l.setDirty(di)
 	l.setDirty(ci)
@@ -820,7 +820,7 @@ func (a *AccountState) cover(amount decimal.Decimal) error {
 	}
 	avail := a.Posted
 	if a.Held.Sign() != 0 {
-		avail = avail.Sub(a.Held)
+		avail = diff(avail, a.Held)
 	}
 	if avail.Cmp(amount) < 0 {
 		return &InsufficientBalanceError{Account: a.ID, Available: avail, Requested: amount}
@@ -851,7 +851,7 @@ func balanceOf(st AccountState) Balance {
 		Unit:      st.Unit,
 		Posted:    st.Posted,
 		Held:      st.Held,
-		Available: st.Posted.Sub(st.Held),
+		Available: diff(st.Posted, st.Held),
 	}
 }
 
