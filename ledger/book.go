@@ -33,6 +33,7 @@ type scratch struct {
 	first    [1]int
 	accounts [2]AccountID
 	posted   [1]Transfer
+	found    [1]Transfer
 	holds    [1]Hold
 	states   [2]AccountState
 }
@@ -189,7 +190,7 @@ func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decima
 // Transfer returns the transfer with the given ID.
 func (b *Book) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
 	b.one.ids[0] = id
-	got, err := b.tx.TransfersGet(ctx, b.one.ids[:])
+	got, err := b.tx.TransfersGet(ctx, b.one.ids[:], b.one.found[:0])
 	if err != nil {
 		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, err)
 	}
@@ -308,7 +309,11 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 	}
 	ndone := 0
 	if len(ix.ids) > 0 {
-		prior, err := b.tx.TransfersGet(ctx, ix.ids)
+		var into []Transfer
+		if len(ix.ids) == 1 {
+			into = b.one.found[:0]
+		}
+		prior, err := b.tx.TransfersGet(ctx, ix.ids, into)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +332,11 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 		}
 	}
 	if ndone < len(ix.ids) {
-		holds, err := b.tx.HoldsGet(ctx, ix.ids)
+		var into []Hold
+		if len(ix.ids) == 1 {
+			into = b.one.holds[:0]
+		}
+		holds, err := b.tx.HoldsGet(ctx, ix.ids, into)
 		if err != nil {
 			return nil, err
 		}
@@ -459,7 +468,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 		return Hold{}, err
 	}
 	b.one.ids[0] = h.ID
-	prior, err := b.tx.HoldsGet(ctx, b.one.ids[:])
+	prior, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
 		return Hold{}, err
 	}
@@ -472,7 +481,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if !h.ExpiresAt.IsZero() && !h.ExpiresAt.After(b.now) {
 		return Hold{}, invalid("ExpiresAt", "%v is not after now (%v)", h.ExpiresAt, b.now)
 	}
-	if ts, err := b.tx.TransfersGet(ctx, b.one.ids[:]); err != nil {
+	if ts, err := b.tx.TransfersGet(ctx, b.one.ids[:], b.one.found[:0]); err != nil {
 		return Hold{}, err
 	} else if len(ts) > 0 {
 		return Hold{}, &ConflictError{Kind: "hold", ID: string(h.ID), Field: "kind (the ID belongs to a transfer)"}
@@ -509,7 +518,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 // past its expiry reads as expired.
 func (b *Book) Hold(ctx context.Context, id TransferID) (Hold, error) {
 	b.one.ids[0] = id
-	got, err := b.tx.HoldsGet(ctx, b.one.ids[:])
+	got, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
 		return Hold{}, fmt.Errorf("get hold %q: %w", id, err)
 	}
@@ -553,7 +562,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	// Every change to a hold happens under its debit account's lock: read the
 	// hold to learn its accounts, lock them, then read it again.
 	b.one.ids[0] = id
-	got, err := b.tx.HoldsGet(ctx, b.one.ids[:])
+	got, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
 		return Hold{}, Transfer{}, err
 	}
@@ -568,7 +577,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	if err := b.lock(ctx, ids, locked); err != nil {
 		return Hold{}, Transfer{}, err
 	}
-	if got, err = b.tx.HoldsGet(ctx, b.one.ids[:]); err != nil {
+	if got, err = b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0]); err != nil {
 		return Hold{}, Transfer{}, err
 	}
 	h := got[0]

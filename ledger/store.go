@@ -26,8 +26,9 @@ type Store interface {
 // Book, which is what callers use. Every value passed in or returned is a copy:
 // changing it never changes what is stored. Not-found records are reported as
 // errors matching ErrNotFound only by the Get methods; the batch readers
-// (AccountsLock, TransfersGet, HoldsGet) return what they found and omit the
-// rest.
+// (AccountsLock, TransfersGet, HoldsGet) append what they found to the dst
+// slice they are given (which may be nil), omit the rest, and return the
+// extended slice: the ledger reuses its own space for them on every write.
 type Tx interface {
 	// UnitInsert stores a new unit, or returns an error matching
 	// ErrAlreadyExists if its code is taken.
@@ -41,24 +42,24 @@ type Tx interface {
 	// AccountGet returns an account without locking it.
 	AccountGet(ctx context.Context, id AccountID) (AccountState, error)
 	// AccountsLock locks the accounts with the given IDs for the rest of the
-	// transaction, appends them to dst in the order of ids and returns the
-	// extended slice; the ledger passes its own scratch space as dst. The
-	// ledger passes ids sorted and unique, so stores that lock rows lock them
-	// in one fixed order and concurrent transactions never deadlock on them.
+	// transaction and appends them to dst in the order of ids. The ledger
+	// passes ids sorted and unique, so stores that lock rows lock them in one
+	// fixed order and concurrent transactions never deadlock on them.
 	AccountsLock(ctx context.Context, ids []AccountID, dst []AccountState) ([]AccountState, error)
 	// AccountList returns accounts ordered by ID.
 	AccountList(ctx context.Context, p AccountListParams) ([]AccountState, error)
 
-	// TransfersGet returns the transfers with the given IDs, in the order of ids.
-	TransfersGet(ctx context.Context, ids []TransferID) ([]Transfer, error)
+	// TransfersGet appends the transfers with the given IDs to dst, in the
+	// order of ids.
+	TransfersGet(ctx context.Context, ids []TransferID, dst []Transfer) ([]Transfer, error)
 	// TransferList returns transfers ordered by Seq.
 	TransferList(ctx context.Context, p TransferListParams) ([]Transfer, error)
 
-	// HoldsGet returns the holds with the given IDs in the order of ids, as
-	// stored: a pending hold past its expiry still reads pending here. The
-	// ledger changes a hold only while it holds its debit account's lock, so
-	// holds need no locks of their own.
-	HoldsGet(ctx context.Context, ids []TransferID) ([]Hold, error)
+	// HoldsGet appends the holds with the given IDs to dst in the order of
+	// ids, as stored: a pending hold past its expiry still reads pending here.
+	// The ledger changes a hold only while it holds its debit account's lock,
+	// so holds need no locks of their own.
+	HoldsGet(ctx context.Context, ids []TransferID, dst []Hold) ([]Hold, error)
 	// HoldList returns holds ordered by ID.
 	HoldList(ctx context.Context, p HoldListParams) ([]Hold, error)
 

@@ -77,7 +77,7 @@ func (o *op) ensureOrg(org string) error {
 // exists reports whether a transfer with this ID was posted before: the
 // request is a retry, and its counters were already updated.
 func (o *op) exists(id ledger.TransferID) (bool, error) {
-	got, err := o.tx.TransfersGet(o.ctx, []ledger.TransferID{id})
+	got, err := o.tx.TransfersGet(o.ctx, []ledger.TransferID{id}, nil)
 	return len(got) > 0, err
 }
 

@@ -535,7 +535,7 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 // priorTransfer looks for an earlier transfer with want's ID. done reports
 // that one exists with the same contents: the request is a retry.
 func priorTransfer(ctx context.Context, tx Tx, want ledger.Transfer, requestID string) (ledger.Transfer, bool, error) {
-	got, err := tx.TransfersGet(ctx, []ledger.TransferID{want.ID})
+	got, err := tx.TransfersGet(ctx, []ledger.TransferID{want.ID}, nil)
 	if err != nil || len(got) == 0 {
 		return ledger.Transfer{}, false, err
 	}

@@ -218,11 +218,11 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 }
 
 // TransfersGet implements ledger.Tx.
-func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Transfer, error) {
+func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Transfer) ([]ledger.Transfer, error) {
 	if err := t.check(ctx); err != nil {
-		return nil, err
+		return dst, err
 	}
-	var out []ledger.Transfer
+	out := dst
 	for _, id := range ids {
 		if i, ok := t.s.transfers.find(&t.s.journal, id); ok {
 			out = append(out, copyTransfer(*t.s.journal.at(i)))
@@ -281,11 +281,11 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 }
 
 // HoldsGet implements ledger.Tx.
-func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Hold, error) {
+func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Hold) ([]ledger.Hold, error) {
 	if err := t.check(ctx); err != nil {
-		return nil, err
+		return dst, err
 	}
-	var out []ledger.Hold
+	out := dst
 	for _, id := range ids {
 		if h, ok := t.s.holds[id]; ok {
 			out = append(out, copyHold(*h))
@@ -439,10 +439,9 @@ func (s *Store) setPending(h ledger.Hold, pending bool) {
 		}
 		ph.add(h)
 	case !pending && was:
+		// An account that held once will likely hold again: its empty set
+		// stays for the next hold.
 		ph.remove(h.ID)
-		if len(ph.ids) == 0 {
-			delete(s.pending, h.Debit)
-		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"container/heap"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
@@ -19,14 +18,14 @@ type pendingHolds struct {
 func (p *pendingHolds) add(h ledger.Hold) {
 	p.ids[h.ID] = struct{}{}
 	if !h.ExpiresAt.IsZero() {
-		heap.Push(&p.expiring, expiryItem{at: h.ExpiresAt, id: h.ID})
+		p.expiring.push(expiryItem{at: h.ExpiresAt, id: h.ID})
 	}
 }
 
 func (p *pendingHolds) remove(id ledger.TransferID) {
 	delete(p.ids, id)
 	if i, ok := p.expiring.pos[id]; ok {
-		heap.Remove(&p.expiring, i)
+		p.expiring.remove(i)
 	}
 }
 
@@ -53,43 +52,78 @@ type expiryItem struct {
 }
 
 // expiryHeap is a min-heap of expiries that knows where each ID sits, so any
-// hold can leave it in O(log n) when it is settled. It implements
-// heap.Interface.
+// hold can leave it in O(log n) when it is settled.
 type expiryHeap struct {
 	items []expiryItem
 	pos   map[ledger.TransferID]int
 }
 
-func (h *expiryHeap) Len() int { return len(h.items) }
-
-func (h *expiryHeap) Less(i, j int) bool {
-	a, b := h.items[i], h.items[j]
+func (h *expiryHeap) less(i, j int) bool {
+	a, b := &h.items[i], &h.items[j]
 	if !a.at.Equal(b.at) {
 		return a.at.Before(b.at)
 	}
 	return a.id < b.id
 }
 
-func (h *expiryHeap) Swap(i, j int) {
+func (h *expiryHeap) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
 	h.pos[h.items[i].id] = i
 	h.pos[h.items[j].id] = j
 }
 
-func (h *expiryHeap) Push(x any) {
-	it := x.(expiryItem)
+func (h *expiryHeap) push(it expiryItem) {
 	if h.pos == nil {
 		h.pos = make(map[ledger.TransferID]int)
 	}
 	h.pos[it.id] = len(h.items)
 	h.items = append(h.items, it)
+	h.up(len(h.items) - 1)
 }
 
-func (h *expiryHeap) Pop() any {
-	it := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	delete(h.pos, it.id)
-	return it
+// remove takes out the item at i.
+func (h *expiryHeap) remove(i int) {
+	last := len(h.items) - 1
+	if i != last {
+		h.swap(i, last)
+	}
+	delete(h.pos, h.items[last].id)
+	h.items[last] = expiryItem{}
+	h.items = h.items[:last]
+	if i != last && !h.down(i) {
+		h.up(i)
+	}
+}
+
+func (h *expiryHeap) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			return
+		}
+		h.swap(i, parent)
+		i = parent
+	}
+}
+
+// down moves the item at i down to its place and reports whether it moved.
+func (h *expiryHeap) down(i int) bool {
+	start := i
+	for {
+		child := 2*i + 1
+		if child >= len(h.items) {
+			break
+		}
+		if right := child + 1; right < len(h.items) && h.less(right, child) {
+			child = right
+		}
+		if !h.less(child, i) {
+			break
+		}
+		h.swap(i, child)
+		i = child
+	}
+	return i > start
 }
 
 // has reports whether id is among the pending holds; a nil p has none.

@@ -148,19 +148,19 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 // in the same round trip and keeps them for a HoldsGet of those IDs that
 // comes next: transfers and holds share one namespace, so the ledger asks
 // for both.
-func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Transfer, error) {
+func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Transfer) ([]ledger.Transfer, error) {
 	if p := t.takePrefetch(ids, false); p != nil {
-		return p.transfers, t.check(ctx)
+		return append(dst, p.transfers...), t.check(ctx)
 	}
 	if len(ids) == 0 {
-		return nil, t.check(ctx)
+		return dst, t.check(ctx)
 	}
 	p, err := t.getBoth(ctx, ids, false)
 	if err != nil {
-		return nil, storeErr("get transfers", err)
+		return dst, storeErr("get transfers", err)
 	}
 	t.prefetched = p
-	return inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer), nil
+	return append(dst, inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)...), nil
 }
 
 // TransferList implements ledger.Tx. Listing one account's transfers reads
@@ -209,19 +209,19 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 // HoldsGet implements ledger.Tx. Like TransfersGet, it reads the
 // transfers with the same IDs in the same round trip and keeps them for a
 // TransfersGet of those IDs that comes next.
-func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID) ([]ledger.Hold, error) {
+func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Hold) ([]ledger.Hold, error) {
 	if p := t.takePrefetch(ids, true); p != nil {
-		return p.holds, t.check(ctx)
+		return append(dst, p.holds...), t.check(ctx)
 	}
 	if len(ids) == 0 {
-		return nil, t.check(ctx)
+		return dst, t.check(ctx)
 	}
 	p, err := t.getBoth(ctx, ids, true)
 	if err != nil {
-		return nil, storeErr("get holds", err)
+		return dst, storeErr("get holds", err)
 	}
 	t.prefetched = p
-	return inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
+	return append(dst, inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)...), nil
 }
 
 // prefetch is what one of TransfersGet and HoldsGet read for the other.

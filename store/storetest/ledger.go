@@ -15,6 +15,7 @@ import (
 
 func runLedger(t *testing.T, newStore Factory) {
 	t.Run("TxSentinels", func(t *testing.T) { testTxSentinels(t, newStore) })
+	t.Run("BatchReadersAppend", func(t *testing.T) { testBatchReadersAppend(t, newStore) })
 	t.Run("ApplyAllOrNothing", func(t *testing.T) { testApplyAllOrNothing(t, newStore) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollbackOnError(t, newStore) })
 	t.Run("RollbackOnPanic", func(t *testing.T) { testRollbackOnPanic(t, newStore) })
@@ -181,20 +182,10 @@ func testTxSentinels(t *testing.T, newStore Factory) {
 		if len(got) != 2 || got[0].ID != "alice" || got[1].ID != "bob" {
 			t.Errorf("AccountsLock(alice, missing, bob) returned %d accounts %v, want alice and bob in that order", len(got), got)
 		}
-		// It appends to what it is given and leaves that as it was.
-		dst := make([]ledger.AccountState, 1, 4)
-		dst[0].ID = "kept"
-		got, err = tx.AccountsLock(ctx, []ledger.AccountID{"bob"}, dst)
-		if err != nil {
-			t.Fatalf("AccountsLock into a slice: %v", err)
-		}
-		if len(got) != 2 || got[0].ID != "kept" || got[1].ID != "bob" {
-			t.Errorf("AccountsLock(bob) into [kept] returned %v, want kept then bob", got)
-		}
-		if ts, err := tx.TransfersGet(ctx, []ledger.TransferID{"missing"}); err != nil || len(ts) != 0 {
+		if ts, err := tx.TransfersGet(ctx, []ledger.TransferID{"missing"}, nil); err != nil || len(ts) != 0 {
 			t.Errorf("TransfersGet(missing) = %v, %v, want nothing and no error", ts, err)
 		}
-		if hs, err := tx.HoldsGet(ctx, []ledger.TransferID{"missing"}); err != nil || len(hs) != 0 {
+		if hs, err := tx.HoldsGet(ctx, []ledger.TransferID{"missing"}, nil); err != nil || len(hs) != 0 {
 			t.Errorf("HoldsGet(missing) = %v, %v, want nothing and no error", hs, err)
 		}
 		return nil
@@ -212,6 +203,37 @@ func testTxSentinels(t *testing.T, newStore Factory) {
 	if !errors.Is(err, ledger.ErrAlreadyExists) {
 		t.Errorf("AccountInsert(taken) = %v, want ErrAlreadyExists", err)
 	}
+}
+
+// testBatchReadersAppend checks that AccountsLock, TransfersGet and HoldsGet
+// append what they find to the slice they are given, keep what it held, and
+// return it as it was when they find nothing.
+func testBatchReadersAppend(t *testing.T, newStore Factory) {
+	f := basic(t, newStore)
+	f.post("fund", "issuer", "alice", "5")
+	if _, err := f.l.CreateHold(f.ctx, ledger.Hold{ID: "h", Debit: "alice", Credit: "bob", Amount: d("1")}); err != nil {
+		t.Fatalf("CreateHold: %v", err)
+	}
+	f.tx(func(tx ledger.Tx) error {
+		ctx := f.ctx
+		accounts, err := tx.AccountsLock(ctx, []ledger.AccountID{"bob", "missing"}, []ledger.AccountState{{Account: ledger.Account{ID: "kept"}}})
+		if err != nil || len(accounts) != 2 || accounts[0].ID != "kept" || accounts[1].ID != "bob" {
+			t.Errorf("AccountsLock(bob, missing) into [kept] = %v, %v; want kept then bob", accounts, err)
+		}
+		transfers, err := tx.TransfersGet(ctx, []ledger.TransferID{"missing", "fund"}, []ledger.Transfer{{ID: "kept"}})
+		if err != nil || len(transfers) != 2 || transfers[0].ID != "kept" || transfers[1].ID != "fund" {
+			t.Errorf("TransfersGet(missing, fund) into [kept] = %v, %v; want kept then fund", transfers, err)
+		}
+		holds, err := tx.HoldsGet(ctx, []ledger.TransferID{"h", "missing"}, []ledger.Hold{{ID: "kept"}})
+		if err != nil || len(holds) != 2 || holds[0].ID != "kept" || holds[1].ID != "h" {
+			t.Errorf("HoldsGet(h, missing) into [kept] = %v, %v; want kept then h", holds, err)
+		}
+		none, err := tx.HoldsGet(ctx, []ledger.TransferID{"missing"}, make([]ledger.Hold, 1, 3))
+		if err != nil || len(none) != 1 || cap(none) != 3 {
+			t.Errorf("HoldsGet(missing) into one hold = %d holds (cap %d), %v; want the slice as given", len(none), cap(none), err)
+		}
+		return nil
+	})
 }
 
 func testApplyAllOrNothing(t *testing.T, newStore Factory) {
