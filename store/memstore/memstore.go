@@ -29,6 +29,8 @@ type Store struct {
 	// kept here so its memory is reused: one transaction runs at a time.
 	txn          uint64        // counts transactions; accountRow.txn compares with it
 	log          []accountUndo // account states as they were before it, oldest first
+	holdLog      []holdUndo    // the holds it inserted or changed, oldest first
+	undo         []func()      // Tx.undo's memory, kept between transactions
 	journalStart int           // the journal's length when it began
 	locked       []*accountRow // the rows it locked, searched before the map
 
@@ -76,7 +78,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 			return ctx.Err()
 		}
 	}
-	t := &Tx{s: s}
+	t := &Tx{s: s, undo: s.undo}
 	s.txn++
 	s.journalStart = s.journal.len()
 	committed := false
@@ -85,10 +87,16 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 		if !committed {
 			t.rollback()
 		}
-		clear(s.log) // drop references to old states
+		// Drop the references the logs hold, keeping their memory.
+		clear(s.log)
 		s.log = s.log[:0]
+		clear(s.holdLog)
+		s.holdLog = s.holdLog[:0]
 		clear(s.locked)
 		s.locked = s.locked[:0]
+		clear(t.undo)
+		s.undo = t.undo[:0]
+		t.undo = nil
 		<-s.sem
 	}()
 	if err := fn(t); err != nil {
@@ -118,7 +126,6 @@ func (t *Tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
-	t.undo = nil
 }
 
 func (t *Tx) check(ctx context.Context) error {
@@ -163,9 +170,10 @@ func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
 	}
 	t.s.accounts[a.ID] = &accountRow{AccountState: copyAccount(a)}
 	t.s.accountIx.add(a.ID)
+	id := a.ID
 	t.undo = append(t.undo, func() {
-		delete(t.s.accounts, a.ID)
-		t.s.accountIx.remove(a.ID)
+		delete(t.s.accounts, id)
+		t.s.accountIx.remove(id)
 	})
 	return nil
 }
@@ -403,26 +411,19 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		debit.entries = append(debit.entries, k)
 		credit.entries = append(credit.entries, k)
 	}
-	for _, h := range c.HoldsInsert {
-		h := copyHold(h)
-		s.holds[h.ID] = &h
+	for i := range c.HoldsInsert {
+		h := new(ledger.Hold)
+		*h = copyHold(c.HoldsInsert[i])
+		s.holds[h.ID] = h
 		s.holdIx.add(h.ID)
-		s.setPending(h, h.Status == ledger.HoldPending)
-		t.undo = append(t.undo, func() {
-			delete(s.holds, h.ID)
-			s.holdIx.remove(h.ID)
-			s.setPending(h, false)
-		})
+		s.setPending(*h, h.Status == ledger.HoldPending)
+		s.holdLog = append(s.holdLog, holdUndo{hold: h, inserted: true})
 	}
 	for _, h := range c.HoldsUpdate {
 		cur := s.holds[h.ID]
-		old := *cur
+		s.holdLog = append(s.holdLog, holdUndo{hold: cur, old: *cur})
 		*cur = copyHold(h)
 		s.setPending(h, h.Status == ledger.HoldPending)
-		t.undo = append(t.undo, func() {
-			*cur = old
-			s.setPending(old, old.Status == ledger.HoldPending)
-		})
 	}
 	return nil
 }
@@ -527,6 +528,13 @@ func (s *Store) row(id ledger.AccountID) *accountRow {
 	return s.accounts[id]
 }
 
+// holdUndo undoes one hold write: an insert, or a change from old.
+type holdUndo struct {
+	hold     *ledger.Hold
+	old      ledger.Hold
+	inserted bool
+}
+
 // accountUndo is an account's state before the running transaction first
 // wrote it.
 type accountUndo struct {
@@ -545,9 +553,20 @@ func repeated[T any](earlier []T, id ledger.TransferID, idOf func(T) ledger.Tran
 	return false
 }
 
-// undoLedger undoes the running transaction's ledger writes: it drops the
-// transfers it appended, newest first, and restores the accounts it wrote.
+// undoLedger undoes the running transaction's ledger writes: its holds and
+// the transfers it appended, newest first, then the accounts it wrote.
 func (s *Store) undoLedger() {
+	for i := len(s.holdLog) - 1; i >= 0; i-- {
+		e := &s.holdLog[i]
+		if e.inserted {
+			delete(s.holds, e.hold.ID)
+			s.holdIx.remove(e.hold.ID)
+			s.setPending(*e.hold, false)
+			continue
+		}
+		*e.hold = e.old
+		s.setPending(e.old, e.old.Status == ledger.HoldPending)
+	}
 	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
 		tr := s.journal.at(k)
 		s.transfers.remove(tr.ID, k)
