@@ -40,11 +40,11 @@ func (j *journal) truncate(n int) {
 	j.n = n
 }
 
-// journalIndex finds a transfer's journal position by its ID. It keeps hashes
-// and positions only, comparing IDs in the journal itself: it holds no
-// pointers for the garbage collector to scan, and growing it moves integers
-// instead of hashing every ID again. It is an open-addressing table with
-// linear probing, at most half full.
+// journalIndex finds a transfer's journal position by its ID. It keeps 32
+// bits of each ID's hash and its position, comparing IDs in the journal
+// itself: eight bytes a transfer, no pointers for the garbage collector to
+// scan, and growing it moves integers instead of hashing every ID again. It
+// is an open-addressing table with linear probing, at most half full.
 type journalIndex struct {
 	seed  maphash.Seed
 	slots []indexSlot // a power of two long
@@ -52,16 +52,19 @@ type journalIndex struct {
 }
 
 type indexSlot struct {
-	hash uint64
-	pos  uint64 // journal position + 1; zero marks an empty slot
+	hash uint32
+	pos  uint32 // journal position + 1; zero marks an empty slot
 }
+
+// maxJournal is the most transfers a journalIndex can hold.
+const maxJournal = 1<<32 - 1
 
 func newJournalIndex() journalIndex {
 	return journalIndex{seed: maphash.MakeSeed()}
 }
 
-func (x *journalIndex) hash(id ledger.TransferID) uint64 {
-	return maphash.String(x.seed, string(id))
+func (x *journalIndex) hash(id ledger.TransferID) uint32 {
+	return uint32(maphash.String(x.seed, string(id)))
 }
 
 // find returns the journal position of the transfer id.
@@ -70,7 +73,7 @@ func (x *journalIndex) find(j *journal, id ledger.TransferID) (int, bool) {
 		return 0, false
 	}
 	h := x.hash(id)
-	mask := uint64(len(x.slots) - 1)
+	mask := uint32(len(x.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
 		if s.pos == 0 {
@@ -82,17 +85,18 @@ func (x *journalIndex) find(j *journal, id ledger.TransferID) (int, bool) {
 	}
 }
 
-// add records that the transfer id is at pos. id must not be in the index.
+// add records that the transfer id is at pos, which must be below
+// maxJournal. id must not be in the index.
 func (x *journalIndex) add(id ledger.TransferID, pos int) {
-	if 2*(x.n+1) > len(x.slots) {
-		x.grow()
+	if 2*(x.n+1) > len(x.slots) && uint64(len(x.slots)) < 1<<32 {
+		x.grow() // a 32-bit hash places no slot beyond 1<<32
 	}
-	x.put(indexSlot{hash: x.hash(id), pos: uint64(pos) + 1})
+	x.put(indexSlot{hash: x.hash(id), pos: uint32(pos) + 1})
 	x.n++
 }
 
 func (x *journalIndex) put(s indexSlot) {
-	mask := uint64(len(x.slots) - 1)
+	mask := uint32(len(x.slots) - 1)
 	i := s.hash & mask
 	for x.slots[i].pos != 0 {
 		i = (i + 1) & mask
@@ -114,9 +118,9 @@ func (x *journalIndex) grow() {
 // after it in its probe run move back, so none is left behind an empty slot
 // that would end a lookup early.
 func (x *journalIndex) remove(id ledger.TransferID, pos int) {
-	mask := uint64(len(x.slots) - 1)
+	mask := uint32(len(x.slots) - 1)
 	i := x.hash(id) & mask
-	for x.slots[i].pos != uint64(pos)+1 {
+	for x.slots[i].pos != uint32(pos)+1 {
 		i = (i + 1) & mask
 	}
 	for j := (i + 1) & mask; x.slots[j].pos != 0; j = (j + 1) & mask {

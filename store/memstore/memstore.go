@@ -376,6 +376,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		}
 		rows = append(rows, cur)
 	}
+	if s.journal.len()+len(c.Transfers) > maxJournal {
+		return fmt.Errorf("memstore: the journal holds %d transfers, the most it can", s.journal.len())
+	}
 	for i, tr := range c.Transfers {
 		if _, ok := s.transfers.find(&s.journal, tr.ID); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
