@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
@@ -11,28 +12,49 @@ import (
 
 // op is one operation inside one transaction: the ledger Book, the
 // organization's record and the teams it touched, whose counters it keeps
-// current as members change and writes back in flush.
+// current as members change and writes back in flush, and the member it
+// returns. An operation touches one or two teams, which fit in teamBuf.
 type op struct {
-	ctx    context.Context
-	tx     Tx
-	b      *ledger.Book
-	now    time.Time
-	org    Org
-	orgOld Org
-	teams  []*teamRec
+	ctx     context.Context
+	tx      Tx
+	b       *ledger.Book
+	now     time.Time
+	org     Org
+	orgOld  Org
+	teams   []teamRec // the teams read, in teamBuf while they fit
+	teamBuf [2]teamRec
+	m       Member // the member the operation returns, if any
 }
 
 type teamRec struct {
 	t, old Team
 }
 
-// inOp runs fn in a transaction, reading the clock once.
-func (s *Service) inOp(ctx context.Context, fn func(o *op) error) error {
-	return s.store.InTx(ctx, func(tx Tx) error {
+// ops recycles ops, which every operation needs and which are large (the
+// organization's record twice, the teams touched, the member returned):
+// allocating one per operation was a fifth of the bytes an invitation and
+// its acceptance allocate.
+var ops = sync.Pool{New: func() any { return new(op) }}
+
+// inOp runs fn in a transaction, reading the clock once, and returns the
+// member fn left in o.m. The store may run fn again after a transient
+// failure; each run starts from a fresh op.
+func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error) {
+	o := ops.Get().(*op)
+	defer func() {
+		*o = op{} // keep no transaction or record alive in the pool
+		ops.Put(o)
+	}()
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, s.clock.Now())
-		o := op{ctx: ctx, tx: tx, b: b, now: b.Now()}
-		return fn(&o)
+		*o = op{ctx: ctx, tx: tx, b: b, now: b.Now()}
+		o.teams = o.teamBuf[:0]
+		return fn(o)
 	})
+	if err != nil {
+		return Member{}, err
+	}
+	return o.m, nil
 }
 
 // loadOrg reads and locks the organization's record: every write takes
@@ -81,37 +103,51 @@ func (o *op) exists(id ledger.TransferID) (bool, error) {
 	return len(got) > 0, err
 }
 
-// team returns the op's working copy of a team, reading it once.
+// team returns the op's working copy of a team, reading it once. The
+// pointer is valid until the next call.
 func (o *op) team(id string) (*Team, error) {
-	for _, r := range o.teams {
-		if r.t.ID == id {
-			return &r.t, nil
+	for i := range o.teams {
+		if o.teams[i].t.ID == id {
+			return &o.teams[i].t, nil
 		}
 	}
 	t, err := o.tx.LicenseTeamGet(o.ctx, o.org.ID, id)
 	if err != nil {
 		return nil, notFound(err, "team", o.org.ID, id)
 	}
-	r := &teamRec{t: t, old: t}
-	o.teams = append(o.teams, r)
-	return &r.t, nil
+	o.teams = append(o.teams, teamRec{t: t, old: t})
+	return &o.teams[len(o.teams)-1].t, nil
 }
 
-// member reads a member and marks an expired invitation as expired: the
-// lazy write the summary's expiry index stands in for until then.
+// member reads a member as findMember does; a missing one is an error
+// matching ErrUnknownMember.
 func (o *op) member(email string) (Member, error) {
-	m, err := o.tx.LicenseMemberGet(o.ctx, o.org.ID, email)
-	if err != nil {
-		return Member{}, notFound(err, "member", o.org.ID, email)
+	m, found, err := o.findMember(email)
+	if err == nil && !found {
+		err = &NotFoundError{Kind: "member", Org: o.org.ID, ID: email}
+	}
+	return m, err
+}
+
+// findMember reads a member, if there is one, and marks an expired
+// invitation as expired: the lazy write the summary's expiry index stands
+// in for until then.
+func (o *op) findMember(email string) (m Member, found bool, err error) {
+	m, err = o.tx.LicenseMemberGet(o.ctx, o.org.ID, email)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		return Member{}, false, nil
+	case err != nil:
+		return Member{}, false, err
 	}
 	if at := m.At(o.now); at.State != m.State {
 		at.UpdatedAt = o.now
 		if err := o.save(m, at); err != nil {
-			return Member{}, err
+			return Member{}, false, err
 		}
 		m = at
 	}
-	return m, nil
+	return m, true, nil
 }
 
 // count adds (sign 1) or removes (sign -1) a member's contribution to the
@@ -190,18 +226,21 @@ func (o *op) drop(old Member, freeID ledger.TransferID) error {
 // invite is Invite inside the transaction; see Service.Invite. A new
 // reservation takes the hold ID holdID.
 func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Member, error) {
-	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(o.now) {
-		return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
+	if !p.ExpiresAt.IsZero() {
+		p.ExpiresAt = p.ExpiresAt.UTC().Truncate(time.Microsecond)
+		if !p.ExpiresAt.After(o.now) {
+			return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
+		}
 	}
 	if _, err := o.team(p.Team); err != nil {
 		return Member{}, err
 	}
-	old, err := o.member(email)
-	switch {
-	case errors.Is(err, ErrUnknownMember):
-		old = Member{Org: o.org.ID, Email: email, State: StateNone}
-	case err != nil:
+	old, found, err := o.findMember(email)
+	if err != nil {
 		return Member{}, err
+	}
+	if !found {
+		old = Member{Org: o.org.ID, Email: email, State: StateNone}
 	}
 	if old.State != StateExpired && old.InTeam(p.Team) {
 		return old, nil // already invited to this team

@@ -132,7 +132,7 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, erro
 		return Summary{}, err
 	}
 	var sum Summary
-	err := s.inOp(ctx, func(o *op) error {
+	_, err := s.inOp(ctx, func(o *op) error {
 		if err := o.ensureOrg(p.Org); err != nil {
 			return err
 		}
@@ -200,7 +200,7 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 		return Summary{}, err
 	}
 	var sum Summary
-	err := s.inOp(ctx, func(o *op) error {
+	_, err := s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "create teams"); err != nil {
 		return err
 	}
-	return s.inOp(ctx, func(o *op) error {
+	_, err := s.inOp(ctx, func(o *op) error {
 		if err := o.ensureOrg(p.Org); err != nil {
 			return err
 		}
@@ -285,6 +285,7 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 		}
 		return o.flush()
 	})
+	return err
 }
 
 // InviteParams invite a person to a team.
@@ -321,26 +322,25 @@ func (s *Service) Invite(ctx context.Context, p InviteParams) (Member, error) {
 }
 
 func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
-	email, err := s.checkInvite(ctx, &p)
+	email, err := s.checkInvite(ctx, p)
 	if err != nil {
 		return Member{}, err
 	}
-	var m Member
-	err = s.inOp(ctx, func(o *op) error {
+	holdID := requestTransfer(p.Org, p.RequestID, "invite")
+	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		if m, err = o.invite(p, email, requestTransfer(p.Org, p.RequestID, "invite")); err != nil {
+		if o.m, err = o.invite(p, email, holdID); err != nil {
 			return err
 		}
 		return o.flush()
 	})
-	return m, err
 }
 
-// checkInvite validates p, normalises its e-mail and expiry, and checks
-// the actor's role.
-func (s *Service) checkInvite(ctx context.Context, p *InviteParams) (string, error) {
+// checkInvite validates p, returns its normalised e-mail, and checks the
+// actor's role.
+func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, error) {
 	if err := validID("Org", p.Org); err != nil {
 		return "", err
 	}
@@ -354,10 +354,7 @@ func (s *Service) checkInvite(ctx context.Context, p *InviteParams) (string, err
 	if err := validRequestID(p.RequestID); err != nil {
 		return "", err
 	}
-	if !p.ExpiresAt.IsZero() {
-		p.ExpiresAt = p.ExpiresAt.UTC().Truncate(time.Microsecond)
-	}
-	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "invite to team "+p.Team); err != nil {
+	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "invite to"); err != nil {
 		return "", err
 	}
 	return email, nil
@@ -394,8 +391,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 	if normActor(p.Actor) != email {
 		return Member{}, &ForbiddenError{Actor: p.Actor, Action: "accept the invitation of " + email, Org: p.Org, Need: "only the invitee accepts its invitation"}
 	}
-	var m Member
-	err = s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -419,16 +415,16 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 			}
 			return err
 		}
-		m = old
+		m := old
 		m.State = to
 		m.AcceptedAt = o.now
 		m.UpdatedAt = o.now
 		if err := o.save(old, m); err != nil {
 			return err
 		}
+		o.m = m
 		return o.flush()
 	})
-	return m, err
 }
 
 // RemoveParams remove a member from one team.
@@ -464,11 +460,10 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "remove from team "+p.Team); err != nil {
+	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "remove from"); err != nil {
 		return Member{}, err
 	}
-	var m Member
-	err = s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -494,10 +489,10 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 			if err := o.drop(old, ""); err != nil {
 				return err
 			}
-			m = Member{Org: p.Org, Email: email, State: StateNone}
+			o.m = Member{Org: p.Org, Email: email, State: StateNone}
 			return o.flush()
 		}
-		m = old
+		m := old
 		m.State = to
 		m.Teams = slices.DeleteFunc(slices.Clone(old.Teams), func(t string) bool { return t == p.Team })
 		if len(m.Teams) == 0 {
@@ -507,9 +502,9 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		if err := o.save(old, m); err != nil {
 			return err
 		}
+		o.m = m
 		return o.flush()
 	})
-	return m, err
 }
 
 // DeleteParams delete a member from the organization.
@@ -546,7 +541,7 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) error {
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "delete members"); err != nil {
 		return err
 	}
-	return s.inOp(ctx, func(o *op) error {
+	_, err = s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -559,6 +554,7 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) error {
 		}
 		return o.flush()
 	})
+	return err
 }
 
 // ReassignParams move a license from one person to another.
@@ -609,14 +605,10 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	if err := validRequestID(p.RequestID); err != nil {
 		return Member{}, err
 	}
-	if !p.ExpiresAt.IsZero() {
-		p.ExpiresAt = p.ExpiresAt.UTC().Truncate(time.Microsecond)
-	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "reassign licenses"); err != nil {
 		return Member{}, err
 	}
-	var m Member
-	err = s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -639,20 +631,18 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		holdID := requestTransfer(p.Org, p.RequestID, "invite")
 		for _, team := range teams {
 			ip := InviteParams{Org: p.Org, Team: team, Email: to, Actor: p.Actor, RequestID: p.RequestID, ExpiresAt: p.ExpiresAt}
-			if m, err = o.invite(ip, to, holdID); err != nil {
+			if o.m, err = o.invite(ip, to, holdID); err != nil {
 				return err
 			}
 		}
 		return o.flush()
 	})
-	return m, err
 }
 
 // Member returns a member as it reads now (an expired invitation reads as
 // StateExpired).
 func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
-	var m Member
-	err := s.inOp(ctx, func(o *op) error {
+	m, err := s.inOp(ctx, func(o *op) error {
 		e, err := NormalizeEmail(email)
 		if err != nil {
 			return err
@@ -661,7 +651,7 @@ func (s *Service) Member(ctx context.Context, org, email string) (Member, error)
 		if err != nil {
 			return notFound(err, "member", org, e)
 		}
-		m = got.At(o.now)
+		o.m = got.At(o.now)
 		return nil
 	})
 	if err != nil {
@@ -773,7 +763,9 @@ func (s *Service) needOrgAdmin(ctx context.Context, org, actor, action string) e
 	return nil
 }
 
-func (s *Service) needTeamAdmin(ctx context.Context, org, team, actor, action string) error {
+// needTeamAdmin checks that actor may verb ("invite to", "remove from")
+// team: an Org Admin or a Team Admin of team may.
+func (s *Service) needTeamAdmin(ctx context.Context, org, team, actor, verb string) error {
 	ok, err := s.roles.IsOrgAdmin(ctx, org, actor)
 	if err != nil {
 		return fmt.Errorf("check roles: %w", err)
@@ -785,7 +777,7 @@ func (s *Service) needTeamAdmin(ctx context.Context, org, team, actor, action st
 		return fmt.Errorf("check roles: %w", err)
 	}
 	if !ok {
-		return &ForbiddenError{Actor: actor, Action: action, Org: org, Need: "only an Org Admin or a Team Admin of " + team + " may"}
+		return &ForbiddenError{Actor: actor, Action: verb + " team " + team, Org: org, Need: "only an Org Admin or a Team Admin of " + team + " may"}
 	}
 	return nil
 }

@@ -678,8 +678,13 @@ func TestLicenses_TeamAdmin(t *testing.T) {
 	}
 	f.roles.RevokeTeamAdmin(org, "sales", "sal@acme.test")
 	_, err = f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "sales", Email: "bo@acme.test", Actor: "sal@acme.test", RequestID: "y"})
-	if !errors.Is(err, licenses.ErrForbidden) {
-		t.Errorf("revoked Team Admin Invite = %v, want ErrForbidden", err)
+	var fe *licenses.ForbiddenError
+	if !errors.As(err, &fe) || fe.Action != "invite to team sales" {
+		t.Errorf("revoked Team Admin Invite = %v, want a *ForbiddenError for %q", err, "invite to team sales")
+	}
+	_, err = f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "sales", Email: "bo@acme.test", Actor: "sal@acme.test"})
+	if !errors.As(err, &fe) || fe.Action != "remove from team sales" {
+		t.Errorf("revoked Team Admin Remove = %v, want a *ForbiddenError for %q", err, "remove from team sales")
 	}
 	f.roles.RevokeOrgAdmin(org, admin)
 	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "z", Quantity: 1}); !errors.Is(err, licenses.ErrForbidden) {
@@ -759,4 +764,84 @@ func TestLicenses_RemoveLastTeamLeavesNilTeams(t *testing.T) {
 	if m := f.member("bo@acme.test"); m.Teams != nil {
 		t.Errorf("Member returned Teams %#v, want nil", m.Teams)
 	}
+}
+
+// An invitation's expiry is stored in UTC, truncated to microseconds, on
+// the member and on its hold alike, however the caller gave it.
+func TestLicenses_InviteExpiryNormalised(t *testing.T) {
+	f := newFixture(t, 3)
+	zone := time.FixedZone("UTC+5", 5*3600)
+	given := t0.Add(time.Hour + 789*time.Nanosecond).In(zone)
+	want := t0.Add(time.Hour)
+	l, err := ledger.New(f.ms, &ledger.Options{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, m licenses.Member) {
+		t.Helper()
+		if m.ExpiresAt != want {
+			t.Errorf("%s: member expires at %v, want %v", what, m.ExpiresAt, want)
+		}
+		if stored := f.member(m.Email); stored.ExpiresAt != want {
+			t.Errorf("%s: stored member expires at %v, want %v", what, stored.ExpiresAt, want)
+		}
+		h, err := l.Hold(f.ctx, m.Hold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.ExpiresAt != want {
+			t.Errorf("%s: hold expires at %v, want %v", what, h.ExpiresAt, want)
+		}
+	}
+	m, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "r-bo", ExpiresAt: given})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Invite", m)
+	// A retry with the expiry given the same way is the same invitation.
+	if _, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "sales", Email: "bo@acme.test", Actor: admin, RequestID: "r-bo", ExpiresAt: given}); err != nil {
+		t.Fatal(err)
+	}
+	m, err = f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "cy@acme.test", Actor: admin, RequestID: "r-cy", ExpiresAt: given})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("Reassign", m)
+}
+
+// One operation may touch more teams than it keeps at hand: a member in
+// every team accepts, and its license moves to another person in all of
+// them.
+func TestLicenses_ManyTeamsInOneOperation(t *testing.T) {
+	f := newFixture(t, 2)
+	teams := []string{"design", "ops", "sales", "support"}
+	if err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "support", Actor: admin}); err != nil {
+		t.Fatal(err)
+	}
+	for _, team := range teams {
+		f.invite(team, "bo@acme.test", time.Time{})
+	}
+	f.accept("bo@acme.test")
+	pending, active := map[string]int64{}, map[string]int64{}
+	for _, tm := range f.summary().Teams {
+		active[tm.ID], pending[tm.ID] = tm.Active, tm.Pending
+	}
+	for _, team := range teams {
+		if active[team] != 1 || pending[team] != 0 {
+			t.Errorf("after Accept, team %s has %d active and %d pending, want 1 and 0", team, active[team], pending[team])
+		}
+	}
+	m, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "cy@acme.test", Actor: admin, RequestID: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(teams, m.Teams); diff != "" {
+		t.Errorf("Reassign teams mismatch (-want +got):\n%s", diff)
+	}
+	for _, tm := range f.summary().Teams {
+		if tm.Active != 0 || tm.Pending != 1 {
+			t.Errorf("after Reassign, team %s has %d active and %d pending, want 0 and 1", tm.ID, tm.Active, tm.Pending)
+		}
+	}
+	f.wantCounts(counts{Purchased: 2, Pending: 1, Available: 1})
 }

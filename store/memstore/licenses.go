@@ -12,9 +12,130 @@ import (
 )
 
 // licensesTables are the licenses facet's records and indexes, by
-// organization.
+// organization, and the undo log of its writes.
 type licensesTables struct {
 	orgs map[string]*licOrg
+	undo licUndoLog
+}
+
+// licUndoLog undoes the facet's writes in the latest transaction that made
+// any. It is kept here so its memory is reused (one transaction runs at a
+// time) and a write allocates nothing; the transaction's own undo list holds
+// a single call to rollback. An entry names the record a write changed; the
+// earlier values of updated records sit in stacks by type, so entries stay
+// small.
+type licUndoLog struct {
+	tx         *Tx
+	entries    []licUndo
+	orgs       []licenses.Org
+	teams      []licenses.Team
+	members    []licenses.Member
+	rollbackFn func()
+}
+
+type licUndo struct {
+	kind   licUndoKind
+	org    *licOrg
+	team   *licTeam         // a team insert or update
+	member *licenses.Member // a member write: the stored record
+}
+
+type licUndoKind uint8
+
+const (
+	licOrgInsert licUndoKind = iota
+	licOrgUpdate
+	licTeamInsert
+	licTeamUpdate
+	licMemberInsert
+	licMemberUpdate
+	licMemberDelete
+)
+
+// undoLog returns the facet's undo log for t, starting it afresh on t's
+// first write to the facet.
+func (t *Tx) undoLog() *licUndoLog {
+	u := &t.s.licenses.undo
+	if u.tx != t {
+		u.reset()
+		u.tx = t
+		if u.rollbackFn == nil {
+			u.rollbackFn = u.rollback
+		}
+		t.undo = append(t.undo, u.rollbackFn)
+	}
+	return u
+}
+
+// add logs a write that needs no earlier value to undo it.
+func (u *licUndoLog) add(kind licUndoKind, o *licOrg, tm *licTeam, m *licenses.Member) {
+	u.entries = append(u.entries, licUndo{kind: kind, org: o, team: tm, member: m})
+}
+
+func (u *licUndoLog) orgUpdate(o *licOrg) {
+	u.add(licOrgUpdate, o, nil, nil)
+	u.orgs = append(u.orgs, *o.rec)
+}
+
+func (u *licUndoLog) teamUpdate(o *licOrg, tm *licTeam) {
+	u.add(licTeamUpdate, o, tm, nil)
+	u.teams = append(u.teams, tm.rec)
+}
+
+func (u *licUndoLog) memberUpdate(o *licOrg, m *licenses.Member) {
+	u.add(licMemberUpdate, o, nil, m)
+	u.members = append(u.members, *m)
+}
+
+// rollback undoes the logged writes, newest first. They touch only the
+// facet's records, so their order relative to the transaction's other undo
+// entries does not matter.
+func (u *licUndoLog) rollback() {
+	for i := len(u.entries) - 1; i >= 0; i-- {
+		e := &u.entries[i]
+		o := e.org
+		switch e.kind {
+		case licOrgInsert:
+			o.rec = nil
+		case licOrgUpdate:
+			*o.rec = pop(&u.orgs)
+		case licTeamInsert:
+			delete(o.teams, e.team.rec.ID)
+			o.teamOrder = slices.DeleteFunc(o.teamOrder, func(x *licTeam) bool { return x == e.team })
+		case licTeamUpdate:
+			e.team.rec = pop(&u.teams)
+		case licMemberInsert:
+			delete(o.members, e.member.Email)
+			o.memberIx.remove(e.member.Email)
+			o.indexExpiry(e.member, false)
+		case licMemberUpdate:
+			o.indexExpiry(e.member, false)
+			*e.member = pop(&u.members)
+			o.indexExpiry(e.member, true)
+		case licMemberDelete:
+			o.members[e.member.Email] = e.member
+			o.memberIx.add(e.member.Email)
+			o.indexExpiry(e.member, true)
+		}
+	}
+	u.reset()
+}
+
+// reset empties the log, dropping its references to records.
+func (u *licUndoLog) reset() {
+	clear(u.entries)
+	clear(u.orgs)
+	clear(u.teams)
+	clear(u.members)
+	u.entries, u.orgs, u.teams, u.members = u.entries[:0], u.orgs[:0], u.teams[:0], u.members[:0]
+	u.tx = nil
+}
+
+// pop removes and returns the last element of *s.
+func pop[T any](s *[]T) T {
+	v := (*s)[len(*s)-1]
+	*s = (*s)[:len(*s)-1]
+	return v
 }
 
 // licOrg is one organization's tables. It exists once any of its records
@@ -90,7 +211,7 @@ func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 		return fmt.Errorf("memstore: license organization %q: %w", o.ID, ledger.ErrAlreadyExists)
 	}
 	lo.rec = &o
-	t.undo = append(t.undo, func() { lo.rec = nil })
+	t.undoLog().add(licOrgInsert, lo, nil, nil)
 	return nil
 }
 
@@ -103,10 +224,8 @@ func (t *Tx) LicenseOrgUpdate(ctx context.Context, o licenses.Org) error {
 	if lo == nil || lo.rec == nil {
 		return &ledger.NotFoundError{Kind: "license organization", ID: o.ID}
 	}
-	cur := lo.rec
-	old := *cur
-	*cur = o
-	t.undo = append(t.undo, func() { *cur = old })
+	t.undoLog().orgUpdate(lo)
+	*lo.rec = o
 	return nil
 }
 
@@ -136,10 +255,7 @@ func (t *Tx) LicenseTeamInsert(ctx context.Context, org string, tm licenses.Team
 	o.teams[tm.ID] = rec
 	i, _ := slices.BinarySearchFunc(o.teamOrder, tm.ID, func(x *licTeam, id string) int { return cmp.Compare(x.rec.ID, id) })
 	o.teamOrder = slices.Insert(o.teamOrder, i, rec)
-	t.undo = append(t.undo, func() {
-		delete(o.teams, tm.ID)
-		o.teamOrder = slices.DeleteFunc(o.teamOrder, func(x *licTeam) bool { return x == rec })
-	})
+	t.undoLog().add(licTeamInsert, o, rec, nil)
 	return nil
 }
 
@@ -149,15 +265,15 @@ func (t *Tx) LicenseTeamUpdate(ctx context.Context, org string, tm licenses.Team
 		return err
 	}
 	var cur *licTeam
-	if o := t.s.licenses.org(org, false); o != nil {
+	o := t.s.licenses.org(org, false)
+	if o != nil {
 		cur = o.teams[tm.ID]
 	}
 	if cur == nil {
 		return &ledger.NotFoundError{Kind: "license team", ID: org + "/" + tm.ID}
 	}
-	old := cur.rec
+	t.undoLog().teamUpdate(o, cur)
 	cur.rec = tm
-	t.undo = append(t.undo, func() { cur.rec = old })
 	return nil
 }
 
@@ -203,15 +319,12 @@ func (t *Tx) LicenseMemberInsert(ctx context.Context, m licenses.Member) error {
 	if _, ok := o.members[m.Email]; ok {
 		return fmt.Errorf("memstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrAlreadyExists)
 	}
-	m = copyMember(m)
-	o.members[m.Email] = &m
-	o.memberIx.add(m.Email)
-	o.indexExpiry(m, true)
-	t.undo = append(t.undo, func() {
-		delete(o.members, m.Email)
-		o.memberIx.remove(m.Email)
-		o.indexExpiry(m, false)
-	})
+	rec := new(licenses.Member)
+	*rec = storedMember(m, nil)
+	o.members[rec.Email] = rec
+	o.memberIx.add(rec.Email)
+	o.indexExpiry(rec, true)
+	t.undoLog().add(licMemberInsert, o, nil, rec)
 	return nil
 }
 
@@ -228,16 +341,10 @@ func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
 	if cur == nil {
 		return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email}
 	}
-	old := *cur
-	m = copyMember(m)
-	o.indexExpiry(old, false)
-	o.indexExpiry(m, true)
-	*cur = m
-	t.undo = append(t.undo, func() {
-		o.indexExpiry(m, false)
-		o.indexExpiry(old, true)
-		*cur = old
-	})
+	t.undoLog().memberUpdate(o, cur)
+	o.indexExpiry(cur, false)
+	*cur = storedMember(m, cur.Teams)
+	o.indexExpiry(cur, true)
 	return nil
 }
 
@@ -256,12 +363,8 @@ func (t *Tx) LicenseMemberDelete(ctx context.Context, org, email string) error {
 	}
 	delete(o.members, email)
 	o.memberIx.remove(email)
-	o.indexExpiry(*cur, false)
-	t.undo = append(t.undo, func() {
-		o.members[email] = cur
-		o.memberIx.add(email)
-		o.indexExpiry(*cur, true)
-	})
+	o.indexExpiry(cur, false)
+	t.undoLog().add(licMemberDelete, o, nil, cur)
 	return nil
 }
 
@@ -300,7 +403,7 @@ func (t *Tx) LicenseExpiredCount(ctx context.Context, org string, by time.Time) 
 // indexExpiry adds m to (or removes it from) the expiry indexes if it is
 // stored as pending with an expiry. A member's teams exist: the service
 // checks each team before it adds it.
-func (o *licOrg) indexExpiry(m licenses.Member, add bool) {
+func (o *licOrg) indexExpiry(m *licenses.Member, add bool) {
 	if m.State != licenses.StatePending || m.ExpiresAt.IsZero() {
 		return
 	}
@@ -359,4 +462,16 @@ func copyMember(m licenses.Member) licenses.Member {
 		m.Teams = slices.Clone(m.Teams)
 	}
 	return m
+}
+
+// storedMember returns m as it is stored over a record whose teams are
+// prev: with a copy of its teams, or prev itself if they are equal. A
+// stored Teams slice is never written in place (reads hand out copies), so
+// the versions of a record and the undo log may share it.
+func storedMember(m licenses.Member, prev []string) licenses.Member {
+	if len(prev) > 0 && slices.Equal(m.Teams, prev) {
+		m.Teams = prev
+		return m
+	}
+	return copyMember(m)
 }

@@ -195,6 +195,23 @@ func testLicensesRollback(t *testing.T, newStore Factory) {
 		if err := tx.LicenseOrgInsert(ctx, licenses.Org{ID: "other"}); err != nil {
 			return err
 		}
+		// Records written more than once go back to their first value.
+		o.Pending, o.Expired = 8, 9
+		if err := tx.LicenseOrgUpdate(ctx, o); err != nil {
+			return err
+		}
+		if err := tx.LicenseTeamUpdate(ctx, "acme", licenses.Team{ID: "sales", Pending: 4}); err != nil {
+			return err
+		}
+		if err := tx.LicenseMemberUpdate(ctx, licenses.Member{Org: "acme", Email: "cy@acme.test", State: licenses.StatePending, Teams: []string{"design", "sales"}, ExpiresAt: licT0.Add(3 * time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.LicenseMemberUpdate(ctx, licenses.Member{Org: "acme", Email: "di@acme.test", State: licenses.StateActive, Teams: []string{"ops"}}); err != nil {
+			return err
+		}
+		if err := tx.LicenseMemberDelete(ctx, "acme", "cy@acme.test"); err != nil {
+			return err
+		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
@@ -239,6 +256,13 @@ func testLicensesCopySafety(t *testing.T, newStore Factory) {
 			return err
 		}
 		upd.Teams[0] = "CHANGED"
+		// An update that keeps the member's teams does not keep the slice
+		// it was given either.
+		same := []string{"design", "sales"}
+		if err := tx.LicenseMemberUpdate(ctx, licenses.Member{Org: "acme", Email: "cy@acme.test", State: licenses.StateUnassigned, Teams: same}); err != nil {
+			return err
+		}
+		same[1] = "CHANGED"
 		ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme"})
 		if err != nil {
 			return err
