@@ -39,14 +39,18 @@ type scratch struct {
 }
 
 // NewBook returns a Book over tx that acts at now (converted to UTC and
-// truncated to microseconds, the precision stores keep).
+// truncated to microseconds, the precision stores keep). A Book carries
+// about a kilobyte of working space; code that runs many transactions can
+// keep one and Reset it for each instead.
 func NewBook(tx Tx, now time.Time) *Book {
 	b := new(Book)
-	b.reset(tx, now)
+	b.Reset(tx, now)
 	return b
 }
 
-func (b *Book) reset(tx Tx, now time.Time) {
+// Reset makes b a Book over tx that acts at now, as NewBook does, reusing
+// its working space. The zero Book is ready for Reset.
+func (b *Book) Reset(tx Tx, now time.Time) {
 	b.tx, b.now = tx, now.UTC().Truncate(time.Microsecond)
 }
 

@@ -52,7 +52,7 @@ func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error)
 }
 
 func (c *bookCall[In, Out]) runTx(tx Tx) error {
-	c.book.reset(tx, c.clock.Now())
+	c.book.Reset(tx, c.clock.Now())
 	var err error
 	c.out, err = c.method(&c.book, c.ctx, c.in)
 	return err

@@ -17,7 +17,8 @@ import (
 type op struct {
 	ctx     context.Context
 	tx      Tx
-	b       *ledger.Book
+	b       *ledger.Book // &book
+	book    ledger.Book
 	now     time.Time
 	org     Org
 	orgOld  Org
@@ -46,8 +47,10 @@ func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error
 		ops.Put(o)
 	}()
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		b := ledger.NewBook(tx, s.clock.Now())
-		*o = op{ctx: ctx, tx: tx, b: b, now: b.Now()}
+		*o = op{ctx: ctx, tx: tx}
+		o.b = &o.book
+		o.b.Reset(tx, s.clock.Now())
+		o.now = o.b.Now()
 		o.teams = o.teamBuf[:0]
 		return fn(o)
 	})
