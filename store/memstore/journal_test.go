@@ -24,7 +24,7 @@ func TestJournalIndex(t *testing.T) {
 					t.Skip("already indexed")
 				}
 				pos := j.len()
-				j.append(&ledger.Transfer{ID: id})
+				j.append(&ledger.Transfer{ID: id}, nil, nil)
 				x.add(id, pos)
 				model[id] = pos
 				live = append(live, pos)
@@ -38,7 +38,7 @@ func TestJournalIndex(t *testing.T) {
 					k = rapid.IntRange(0, len(live)-1).Draw(t, "k")
 				}
 				pos := live[k]
-				id := j.at(pos).ID
+				id := j.at(pos).id
 				x.remove(id, pos)
 				delete(model, id)
 				live = append(live[:k], live[k+1:]...)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/allot-dev/allot/ledger"
 )
@@ -233,7 +234,7 @@ func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []le
 	out := dst
 	for _, id := range ids {
 		if i, ok := t.s.transfers.find(&t.s.journal, id); ok {
-			out = append(out, copyTransfer(*t.s.journal.at(i)))
+			out = append(out, t.s.journal.transfer(i))
 		}
 	}
 	return out, nil
@@ -256,33 +257,45 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 	if idx != nil {
 		n = len(idx)
 	}
-	at := func(k int) *ledger.Transfer {
+	pos := func(k int) int { // the journal position of the k-th candidate
 		if idx != nil {
-			return t.s.journal.at(idx[k])
+			return idx[k]
 		}
-		return t.s.journal.at(k)
+		return k
 	}
-	keep := func(tr *ledger.Transfer) bool {
-		return (p.From.IsZero() || !tr.PostedAt.Before(p.From)) && (p.To.IsZero() || tr.PostedAt.Before(p.To))
+	seq := func(k int) int64 { return int64(pos(k) + 1) }
+	// Times compare in microseconds, the precision the journal keeps; the
+	// bounds are rounded so that the comparisons mean what they do on
+	// times: From inclusive, To exclusive.
+	var from, to int64
+	if !p.From.IsZero() {
+		from = p.From.Add(time.Microsecond - 1).Truncate(time.Microsecond).UnixMicro()
+	}
+	if !p.To.IsZero() {
+		to = p.To.Add(time.Microsecond - 1).Truncate(time.Microsecond).UnixMicro()
+	}
+	keep := func(k int) bool {
+		at := t.s.journal.at(pos(k)).postedAt
+		return (p.From.IsZero() || at >= from) && (p.To.IsZero() || at < to)
 	}
 	var out []ledger.Transfer
 	full := func() bool { return p.Limit > 0 && len(out) == p.Limit }
 	if !p.Desc {
-		start := sort.Search(n, func(k int) bool { return at(k).Seq > p.AfterSeq })
+		start := sort.Search(n, func(k int) bool { return seq(k) > p.AfterSeq })
 		for k := start; k < n && !full(); k++ {
-			if tr := at(k); keep(tr) {
-				out = append(out, copyTransfer(*tr))
+			if keep(k) {
+				out = append(out, t.s.journal.transfer(pos(k)))
 			}
 		}
 		return out, nil
 	}
 	end := n
 	if p.AfterSeq > 0 {
-		end = sort.Search(n, func(k int) bool { return at(k).Seq >= p.AfterSeq })
+		end = sort.Search(n, func(k int) bool { return seq(k) >= p.AfterSeq })
 	}
 	for k := end - 1; k >= 0 && !full(); k-- {
-		if tr := at(k); keep(tr) {
-			out = append(out, copyTransfer(*tr))
+		if keep(k) {
+			out = append(out, t.s.journal.transfer(pos(k)))
 		}
 	}
 	return out, nil
@@ -383,6 +396,15 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		if _, ok := s.transfers.find(&s.journal, tr.ID); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
+		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
+			r := s.row(id)
+			if r == nil {
+				return &ledger.NotFoundError{Kind: "account", ID: string(id)}
+			}
+			if r.Unit != tr.Unit {
+				return fmt.Errorf("memstore: transfer %q counts %q, account %q %q", tr.ID, tr.Unit, id, r.Unit)
+			}
+		}
 	}
 	for i, h := range c.HoldsInsert {
 		if _, ok := s.holds[h.ID]; ok || repeated(c.HoldsInsert[:i], h.ID, func(h ledger.Hold) ledger.TransferID { return h.ID }) {
@@ -405,12 +427,12 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		cur.AccountState = copyAccount(a)
 	}
 	for i := range c.Transfers {
+		tr := &c.Transfers[i]
 		k := s.journal.len()
-		c.Transfers[i].Seq = int64(k + 1)
-		tr := s.journal.append(&c.Transfers[i])
-		tr.Metadata = cloneMap(tr.Metadata)
-		s.transfers.add(tr.ID, k)
+		tr.Seq = int64(k + 1)
 		debit, credit := s.row(tr.Debit), s.row(tr.Credit)
+		s.journal.append(tr, debit, credit)
+		s.transfers.add(tr.ID, k)
 		debit.entries = append(debit.entries, k)
 		credit.entries = append(credit.entries, k)
 	}
@@ -571,12 +593,10 @@ func (s *Store) undoLedger() {
 		s.setPending(e.old, e.old.Status == ledger.HoldPending)
 	}
 	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
-		tr := s.journal.at(k)
-		s.transfers.remove(tr.ID, k)
-		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
-			r := s.accounts[id]
-			r.entries = r.entries[:len(r.entries)-1]
-		}
+		e := s.journal.at(k)
+		s.transfers.remove(e.id, k)
+		e.debit.entries = e.debit.entries[:len(e.debit.entries)-1]
+		e.credit.entries = e.credit.entries[:len(e.credit.entries)-1]
 	}
 	s.journal.truncate(s.journalStart)
 	for _, e := range s.log {
