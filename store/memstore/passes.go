@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
@@ -14,19 +15,33 @@ import (
 type passesTables struct {
 	sessions map[string]*passes.Session
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
-	access   map[accessKey]passes.Access
-	usage    map[string]*usageLog // by workspace, ordered by Seq
+	access   map[string]map[string]window // by session, then guest
+	usage    map[string]*usageLog         // by workspace, ordered by Seq
 
 	seq int64 // the last Seq given
+
+	// hot is the undo log of the access windows and usage rows one
+	// transaction wrote, the records every login writes: typed entries kept
+	// here, so their memory is reused, rather than a closure each. hotTx is
+	// the transaction the entries belong to; a write of another transaction
+	// starts the log afresh. Its undo runs from the Tx's own log, at the place
+	// of the first such write; the other records are undone from there too,
+	// by closures, and no undo touches another's records, so the order
+	// between the two logs does not matter.
+	hot     []hotUndo
+	hotTx   *Tx
+	undoHot func() // (*passesTables).undoHot, bound once
 }
 
-type accessKey struct{ session, guest string }
+// window is an access window as the store keeps it, under its session and
+// guest.
+type window struct{ start, until time.Time }
 
 func newPassesTables() passesTables {
 	return passesTables{
 		sessions: make(map[string]*passes.Session),
 		fields:   make(map[string][]passes.FieldDef),
-		access:   make(map[accessKey]passes.Access),
+		access:   make(map[string]map[string]window),
 		usage:    make(map[string]*usageLog),
 	}
 }
@@ -52,21 +67,15 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 }
 
 func copySession(s passes.Session) passes.Session {
-	if len(s.Fields) == 0 {
-		s.Fields = nil
-	} else {
-		s.Fields = slices.Clone(s.Fields)
-	}
+	s.Fields = cloneFields(s.Fields)
 	return s
 }
 
-func copyUsage(u passes.Usage) passes.Usage {
-	if len(u.Fields) == 0 {
-		u.Fields = nil
-	} else {
-		u.Fields = slices.Clone(u.Fields)
+func cloneFields(fs []passes.FieldValue) []passes.FieldValue {
+	if len(fs) == 0 {
+		return nil
 	}
-	return u
+	return slices.Clone(fs)
 }
 
 // SessionInsert implements passes.Tx.
@@ -155,11 +164,11 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	if err := t.check(ctx); err != nil {
 		return passes.Access{}, err
 	}
-	a, ok := t.s.passes.access[accessKey{session, guest}]
+	w, ok := t.s.passes.access[session][guest]
 	if !ok {
 		return passes.Access{}, errAccessNotFound
 	}
-	return a, nil
+	return passes.Access{Session: session, Guest: guest, Start: w.start, Until: w.until}, nil
 }
 
 // AccessInsert implements passes.Tx.
@@ -168,12 +177,16 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return err
 	}
 	tb := &t.s.passes
-	k := accessKey{a.Session, a.Guest}
-	if _, ok := tb.access[k]; ok {
+	guests := tb.access[a.Session]
+	if _, ok := guests[a.Guest]; ok {
 		return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
 	}
-	tb.access[k] = a
-	t.undo = append(t.undo, func() { delete(tb.access, k) })
+	if guests == nil {
+		guests = make(map[string]window)
+		tb.access[a.Session] = guests
+	}
+	guests[a.Guest] = window{a.Start, a.Until}
+	t.logHot(hotUndo{session: a.Session, key: a.Guest})
 	return nil
 }
 
@@ -182,14 +195,13 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	tb := &t.s.passes
-	k := accessKey{a.Session, a.Guest}
-	old, ok := tb.access[k]
+	guests := t.s.passes.access[a.Session]
+	old, ok := guests[a.Guest]
 	if !ok {
 		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
 	}
-	tb.access[k] = a
-	t.undo = append(t.undo, func() { tb.access[k] = old })
+	guests[a.Guest] = window{a.Start, a.Until}
+	t.logHot(hotUndo{session: a.Session, key: a.Guest, old: old, existed: true})
 	return nil
 }
 
@@ -201,25 +213,17 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	tb := &t.s.passes
 	log := tb.usage[u.Workspace]
 	if log == nil {
-		log = &usageLog{byReq: make(map[string]int)}
+		log = &usageLog{byReq: make(map[string]int), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
 	if _, ok := log.byReq[u.RequestID]; ok {
 		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
 	}
-	req := u.RequestID
 	tb.seq++
-	u = copyUsage(u)
-	u.Seq = tb.seq
-	n := log.n
-	log.append(u)
-	log.byReq[req] = n
-	t.undo = append(t.undo, func() {
-		tb.seq--
-		log.truncate(n)
-		delete(log.byReq, req)
-	})
-	return u.Seq, nil
+	log.byReq[u.RequestID] = log.n
+	log.append(tb.seq, &u)
+	t.logHot(hotUndo{log: log, key: u.RequestID})
+	return tb.seq, nil
 }
 
 // UsageGetByRequest implements passes.Tx.
@@ -235,7 +239,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 	if !ok {
 		return passes.Usage{}, errRequestNotFound
 	}
-	return copyUsage(*log.at(i)), nil
+	return log.at(i).usage(workspace), nil
 }
 
 // UsageList implements passes.Tx.
@@ -247,18 +251,18 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	if log == nil {
 		return nil, nil
 	}
-	start := sort.Search(log.n, func(i int) bool { return log.at(i).Seq > p.AfterSeq })
+	start := sort.Search(log.n, func(i int) bool { return log.at(i).seq > p.AfterSeq })
 	var out []passes.Usage
 	if p.Limit > 0 {
 		out = make([]passes.Usage, 0, min(p.Limit, log.n-start))
 	}
 	for i := start; i < log.n; i++ {
-		u := log.at(i)
-		if (p.Session != "" && u.Session != p.Session) || (p.User != "" && u.User != p.User) ||
-			(!p.From.IsZero() && u.At.Before(p.From)) || (!p.To.IsZero() && !u.At.Before(p.To)) {
+		r := log.at(i)
+		if (p.Session != "" && r.shared.session != p.Session) || (p.User != "" && r.user != p.User) ||
+			(!p.From.IsZero() && r.at.Before(p.From)) || (!p.To.IsZero() && !r.at.Before(p.To)) {
 			continue
 		}
-		out = append(out, copyUsage(*u))
+		out = append(out, r.usage(p.Workspace))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}
@@ -266,30 +270,174 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	return out, nil
 }
 
+// hotUndo undoes one write to an access window (log nil) or the usage log.
+type hotUndo struct {
+	log     *usageLog // the log a row was appended to
+	session string    // the window's session
+	key     string    // the window's guest, or the row's request ID
+	old     window    // the window before an update
+	existed bool      // the window existed: the write was an update
+}
+
+// logHot records an undo entry of the running transaction, and on its first
+// entry hooks the log's undo into the transaction's.
+func (t *Tx) logHot(e hotUndo) {
+	tb := &t.s.passes
+	if tb.hotTx != t {
+		clear(tb.hot) // entries of a transaction that finished
+		tb.hot = tb.hot[:0]
+		tb.hotTx = t
+		if tb.undoHot == nil {
+			tb.undoHot = tb.undoHotWrites
+		}
+		t.undo = append(t.undo, tb.undoHot)
+	}
+	tb.hot = append(tb.hot, e)
+}
+
+// undoHotWrites undoes the logged writes, newest first.
+func (tb *passesTables) undoHotWrites() {
+	for i := len(tb.hot) - 1; i >= 0; i-- {
+		e := &tb.hot[i]
+		switch {
+		case e.log != nil:
+			tb.seq--
+			e.log.truncate(e.log.n - 1)
+			delete(e.log.byReq, e.key)
+		case e.existed:
+			tb.access[e.session][e.key] = e.old
+		default:
+			guests := tb.access[e.session]
+			delete(guests, e.key)
+			if len(guests) == 0 {
+				delete(tb.access, e.session)
+			}
+		}
+	}
+	clear(tb.hot)
+	tb.hot = tb.hot[:0]
+}
+
 // usageLog is one workspace's rows in fixed-size chunks: appending never
 // copies the rows already there, however long the log grows.
 type usageLog struct {
-	chunks [][]passes.Usage
+	chunks [][]usageRow
 	n      int
 	byReq  map[string]int // request ID -> row index
+	// shared holds each session's latest shared row part, for the next row
+	// of the session to reuse. A part outliving a rolled-back row is only a
+	// candidate for reuse, never read by itself.
+	shared map[string]*usageShared
+}
+
+// usageRow is a row as the log keeps it. The workspace is the log's, and
+// what consecutive rows of a session have in common, the session's details
+// and the custom field values, is one shared, immutable usageShared: most
+// logins would otherwise repeat it row after row, and a log is the store's
+// largest table.
+type usageRow struct {
+	shared       *usageShared
+	seq          int64
+	requestID    string
+	at           time.Time
+	location     string
+	user         string
+	passes       int64
+	balanceAfter int64
+	transfer     string
+	inWindow     bool
+	demo         bool
+	accessFrom   time.Time
+	accessUntil  time.Time
+	locksAt      time.Time
+}
+
+// usageShared is the part of a row its session's rows share.
+type usageShared struct {
+	session     string
+	sessionName string
+	external    bool
+	owner       string
+	passType    passes.PassType
+	fields      []passes.FieldValue // never changed once shared
+}
+
+func (sh *usageShared) matches(u *passes.Usage) bool {
+	return sh.session == u.Session && sh.sessionName == u.SessionName && sh.external == u.External &&
+		sh.owner == u.Owner && sh.passType == u.PassType && slices.Equal(sh.fields, u.Fields)
+}
+
+// usage returns the row as a passes.Usage of the workspace.
+func (r *usageRow) usage(workspace string) passes.Usage {
+	sh := r.shared
+	return passes.Usage{
+		Seq:          r.seq,
+		Workspace:    workspace,
+		RequestID:    r.requestID,
+		At:           r.at,
+		Session:      sh.session,
+		SessionName:  sh.sessionName,
+		External:     sh.external,
+		Location:     r.location,
+		User:         r.user,
+		Owner:        sh.owner,
+		PassType:     sh.passType,
+		Passes:       r.passes,
+		BalanceAfter: r.balanceAfter,
+		Transfer:     r.transfer,
+		Fields:       cloneFields(sh.fields),
+		InWindow:     r.inWindow,
+		AccessFrom:   r.accessFrom,
+		AccessUntil:  r.accessUntil,
+		Demo:         r.demo,
+		LocksAt:      r.locksAt,
+	}
 }
 
 const usageChunk = 1024
 
-func (l *usageLog) at(i int) *passes.Usage { return &l.chunks[i/usageChunk][i%usageChunk] }
+func (l *usageLog) at(i int) *usageRow { return &l.chunks[i/usageChunk][i%usageChunk] }
 
-func (l *usageLog) append(u passes.Usage) {
-	if l.n%usageChunk == 0 && l.n/usageChunk == len(l.chunks) {
-		l.chunks = append(l.chunks, make([]passes.Usage, usageChunk))
+// append adds u as the row with the given Seq.
+func (l *usageLog) append(seq int64, u *passes.Usage) {
+	sh := l.shared[u.Session]
+	if sh == nil || !sh.matches(u) {
+		sh = &usageShared{
+			session:     u.Session,
+			sessionName: u.SessionName,
+			external:    u.External,
+			owner:       u.Owner,
+			passType:    u.PassType,
+			fields:      cloneFields(u.Fields),
+		}
+		l.shared[u.Session] = sh
 	}
-	*l.at(l.n) = u
+	if l.n%usageChunk == 0 && l.n/usageChunk == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]usageRow, usageChunk))
+	}
+	*l.at(l.n) = usageRow{
+		shared:       sh,
+		seq:          seq,
+		requestID:    u.RequestID,
+		at:           u.At,
+		location:     u.Location,
+		user:         u.User,
+		passes:       u.Passes,
+		balanceAfter: u.BalanceAfter,
+		transfer:     u.Transfer,
+		inWindow:     u.InWindow,
+		demo:         u.Demo,
+		accessFrom:   u.AccessFrom,
+		accessUntil:  u.AccessUntil,
+		locksAt:      u.LocksAt,
+	}
 	l.n++
 }
 
 // truncate drops the rows from n on (an undo of appends).
 func (l *usageLog) truncate(n int) {
 	for i := n; i < l.n; i++ {
-		*l.at(i) = passes.Usage{}
+		*l.at(i) = usageRow{}
 	}
 	l.n = n
 }

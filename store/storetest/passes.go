@@ -317,8 +317,23 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			u := sampleUsage(fmt.Sprint("r", i), start.Add(time.Duration(i)*time.Hour))
 			u.Session = []string{"s1", "s2"}[i%2]
 			u.User = []string{"a@x.example", "b@x.example", "c@x.example"}[i%3]
-			if i == 5 {
+			// A row keeps the session's details and field values of its
+			// own login, whatever rows of the session before or after had:
+			// each of these rows differs from the session's previous row in
+			// one of them.
+			switch i {
+			case 2:
+				u.SessionName = "Renamed"
+			case 3:
+				u.Owner = "p@acme.example"
+			case 5:
 				u.Fields = nil
+			case 6:
+				u.External = false
+			case 9:
+				u.PassType = passes.MonthPass
+			case 10:
+				u.Fields = []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "R-10"}}
 			}
 			seq, err := tx.UsageInsert(ctx, u)
 			if err != nil {
