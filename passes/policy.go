@@ -242,7 +242,8 @@ func normalizeGuest(s string) (string, bool) {
 // workspace's definitions and returns the row's values in field order: the
 // login's value, else the session's. A name that is not defined is an
 // *FieldError (unknown); a required field without a value is one too
-// (missing).
+// (missing). When the values are the session's own, in order, the result
+// shares session's memory.
 func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string) ([]FieldValue, error) {
 	for name := range login {
 		if !hasField(defs, name) {
@@ -254,10 +255,7 @@ func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string)
 			return nil, &FieldError{Name: f.Name, Unknown: true}
 		}
 	}
-	if len(defs) == 0 {
-		return nil, nil
-	}
-	out := make([]FieldValue, len(defs))
+	var out []FieldValue // nil while the values so far are session's own, in order
 	for i, f := range defs {
 		v, ok := login[f.Name]
 		if !ok {
@@ -266,7 +264,19 @@ func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string)
 		if f.Required && v == "" {
 			return nil, &FieldError{Name: f.Name}
 		}
+		if out == nil {
+			if i < len(session) && session[i] == (FieldValue{Name: f.Name, Value: v}) {
+				continue
+			}
+			out = make([]FieldValue, len(defs))
+			copy(out, session[:i])
+		}
 		out[i] = FieldValue{Name: f.Name, Value: v}
+	}
+	if out == nil && len(defs) > 0 {
+		// The session has a value of every field and the login overrides
+		// none: the row's values are the session's, with no copy.
+		return session[:len(defs)], nil
 	}
 	return out, nil
 }
