@@ -30,7 +30,19 @@ type passesTables struct {
 	// between the two logs does not matter.
 	hot     []hotUndo
 	hotTx   *Tx
-	undoHot func() // (*passesTables).undoHot, bound once
+	undoHot func() // (*passesTables).undoHotWrites, bound once
+
+	// A login looks up its request and its guest's window, and inserts what
+	// it did not find. These are the request and the window a transaction
+	// last looked up in vain: its insert of that same record needs no second
+	// lookup, on the store's largest maps, to know the record is new.
+	missedRequest missedKey // workspace, request ID
+	missedWindow  missedKey // session, guest
+}
+
+type missedKey struct {
+	tx       *Tx
+	scope, k string
 }
 
 // window is an access window as the store keeps it, under its session and
@@ -166,6 +178,7 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	}
 	w, ok := t.s.passes.access[session][guest]
 	if !ok {
+		t.s.passes.missedWindow = missedKey{t, session, guest}
 		return passes.Access{}, errAccessNotFound
 	}
 	return passes.Access{Session: session, Guest: guest, Start: w.start, Until: w.until}, nil
@@ -178,9 +191,12 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	}
 	tb := &t.s.passes
 	guests := tb.access[a.Session]
-	if _, ok := guests[a.Guest]; ok {
-		return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+	if tb.missedWindow != (missedKey{t, a.Session, a.Guest}) {
+		if _, ok := guests[a.Guest]; ok {
+			return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+		}
 	}
+	tb.missedWindow = missedKey{}
 	if guests == nil {
 		guests = make(map[string]window)
 		tb.access[a.Session] = guests
@@ -216,9 +232,12 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		log = &usageLog{byReq: make(map[string]int), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
-	if _, ok := log.byReq[u.RequestID]; ok {
-		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+	if tb.missedRequest != (missedKey{t, u.Workspace, u.RequestID}) {
+		if _, ok := log.byReq[u.RequestID]; ok {
+			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+		}
 	}
+	tb.missedRequest = missedKey{}
 	tb.seq++
 	log.byReq[u.RequestID] = log.n
 	log.append(tb.seq, &u)
@@ -232,11 +251,12 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 		return passes.Usage{}, err
 	}
 	log := t.s.passes.usage[workspace]
-	if log == nil {
-		return passes.Usage{}, errRequestNotFound
+	i, ok := 0, false
+	if log != nil {
+		i, ok = log.byReq[requestID]
 	}
-	i, ok := log.byReq[requestID]
 	if !ok {
+		t.s.passes.missedRequest = missedKey{t, workspace, requestID}
 		return passes.Usage{}, errRequestNotFound
 	}
 	return log.at(i).usage(workspace), nil

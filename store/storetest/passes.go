@@ -105,8 +105,30 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 		{"AccessInsert", func(ctx context.Context, tx passes.Tx) error {
 			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example"})
 		}},
+		{"AccessInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
+			// Not there when looked up, as at a guest's first login, then
+			// inserted twice: the second insert finds it taken.
+			if _, err := tx.AccessLock(ctx, "s1", "c@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
+			}
+			if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"}); err != nil {
+				return err
+			}
+			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"})
+		}},
 		{"UsageInsert", func(ctx context.Context, tx passes.Tx) error {
 			_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
+			return err
+		}},
+		{"UsageInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
+			// Likewise a login request.
+			if _, err := tx.UsageGetByRequest(ctx, "acme", "r2"); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("UsageGetByRequest(missing) = %v, want ErrNotFound", err)
+			}
+			if _, err := tx.UsageInsert(ctx, sampleUsage("r2", start)); err != nil {
+				return err
+			}
+			_, err := tx.UsageInsert(ctx, sampleUsage("r2", start))
 			return err
 		}},
 	}
