@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/allot-dev/allot/clock"
@@ -426,14 +427,39 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 	if !ok {
 		return refuse(ReasonMalformedGuest, "guest %q is not an e-mail address like name@example.com", r.Guest)
 	}
-	now := s.clock.Now()
-	var d Decision
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		d, err = s.loginTx(ctx, tx, now, r, guest)
-		return err
-	})
+	c := loginCalls.Get().(*loginCall)
+	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, s.clock.Now()
+	err := s.store.InTx(ctx, c.run)
+	d := c.d
+	*c = loginCall{run: c.run} // keep nothing of this login
+	loginCalls.Put(c)
 	return d, err
+}
+
+// loginCall is a login on its way through its transaction: the function
+// InTx runs, with its arguments, and the decision it reached. Calls are
+// pooled, each with its function bound once, so a login allocates no closure
+// and no result.
+type loginCall struct {
+	s     *Service
+	ctx   context.Context
+	r     LoginRequest
+	guest string
+	now   time.Time
+	d     Decision
+	run   func(Tx) error // c.do
+}
+
+var loginCalls = sync.Pool{New: func() any {
+	c := new(loginCall)
+	c.run = c.do
+	return c
+}}
+
+func (c *loginCall) do(tx Tx) error {
+	var err error
+	c.d, err = c.s.loginTx(c.ctx, tx, c.now, c.r, c.guest)
+	return err
 }
 
 func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequest, guest string) (Decision, error) {

@@ -62,8 +62,11 @@ type UsageListParams struct {
 	Limit     int       // at most this many; zero or negative means no limit
 }
 
-// Store runs functions in serializable transactions. Implementations must
-// pass storetest.Run.
+// Store runs functions in serializable transactions, as ledger.Store does.
+// Implementations must pass storetest.Run.
+//
+// InTx calls fn, once or again after a transient conflict, only before it
+// returns, and never twice at once: the service reuses what fn works in.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
