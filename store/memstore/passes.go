@@ -47,7 +47,17 @@ type missedKey struct {
 
 // window is an access window as the store keeps it, under its session and
 // guest.
-type window struct{ start, until time.Time }
+type window struct{ start, until micros }
+
+// micros is a time as the passes facet keeps it: a UTC instant in whole
+// microseconds, the precision every store keeps, counted from the Unix epoch.
+// It takes a third of a time.Time on the records that grow with every login,
+// and the zero time.Time survives the round trip. Times read back are in UTC.
+type micros int64
+
+func toMicros(t time.Time) micros { return micros(t.UnixMicro()) }
+
+func (m micros) time() time.Time { return time.UnixMicro(int64(m)).UTC() }
 
 func newPassesTables() passesTables {
 	return passesTables{
@@ -83,6 +93,14 @@ func copySession(s passes.Session) passes.Session {
 	return s
 }
 
+// storedSession is s as the store keeps it: a copy, with its times as every
+// time of the facet is kept (see micros).
+func storedSession(s passes.Session) passes.Session {
+	s = copySession(s)
+	s.CreatedAt, s.FirstLogin = toMicros(s.CreatedAt).time(), toMicros(s.FirstLogin).time()
+	return s
+}
+
 func cloneFields(fs []passes.FieldValue) []passes.FieldValue {
 	if len(fs) == 0 {
 		return nil
@@ -99,7 +117,7 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 	if _, ok := tb.sessions[s.ID]; ok {
 		return fmt.Errorf("memstore: session %q: %w", s.ID, ledger.ErrAlreadyExists)
 	}
-	c := copySession(s)
+	c := storedSession(s)
 	tb.sessions[s.ID] = &c
 	t.undo = append(t.undo, func() { delete(tb.sessions, s.ID) })
 	return nil
@@ -127,7 +145,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
 	}
 	old := *cur
-	*cur = copySession(s)
+	*cur = storedSession(s)
 	t.undo = append(t.undo, func() { *cur = old })
 	return nil
 }
@@ -181,7 +199,7 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 		t.s.passes.missedWindow = missedKey{t, session, guest}
 		return passes.Access{}, errAccessNotFound
 	}
-	return passes.Access{Session: session, Guest: guest, Start: w.start, Until: w.until}, nil
+	return passes.Access{Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
 }
 
 // AccessInsert implements passes.Tx.
@@ -201,7 +219,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		guests = make(map[string]window)
 		tb.access[a.Session] = guests
 	}
-	guests[a.Guest] = window{a.Start, a.Until}
+	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
 	t.logHot(hotUndo{session: a.Session, key: a.Guest})
 	return nil
 }
@@ -216,7 +234,7 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if !ok {
 		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
 	}
-	guests[a.Guest] = window{a.Start, a.Until}
+	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
 	t.logHot(hotUndo{session: a.Session, key: a.Guest, old: old, existed: true})
 	return nil
 }
@@ -279,7 +297,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	for i := start; i < log.n; i++ {
 		r := log.at(i)
 		if (p.Session != "" && r.shared.session != p.Session) || (p.User != "" && r.user != p.User) ||
-			(!p.From.IsZero() && r.at.Before(p.From)) || (!p.To.IsZero() && !r.at.Before(p.To)) {
+			(!p.From.IsZero() && r.at.time().Before(p.From)) || (!p.To.IsZero() && !r.at.time().Before(p.To)) {
 			continue
 		}
 		out = append(out, r.usage(p.Workspace))
@@ -359,7 +377,7 @@ type usageRow struct {
 	shared       *usageShared
 	seq          int64
 	requestID    string
-	at           time.Time
+	at           micros
 	location     string
 	user         string
 	passes       int64
@@ -367,9 +385,9 @@ type usageRow struct {
 	transfer     string
 	inWindow     bool
 	demo         bool
-	accessFrom   time.Time
-	accessUntil  time.Time
-	locksAt      time.Time
+	accessFrom   micros
+	accessUntil  micros
+	locksAt      micros
 }
 
 // usageShared is the part of a row its session's rows share.
@@ -394,7 +412,7 @@ func (r *usageRow) usage(workspace string) passes.Usage {
 		Seq:          r.seq,
 		Workspace:    workspace,
 		RequestID:    r.requestID,
-		At:           r.at,
+		At:           r.at.time(),
 		Session:      sh.session,
 		SessionName:  sh.sessionName,
 		External:     sh.external,
@@ -407,10 +425,10 @@ func (r *usageRow) usage(workspace string) passes.Usage {
 		Transfer:     r.transfer,
 		Fields:       cloneFields(sh.fields),
 		InWindow:     r.inWindow,
-		AccessFrom:   r.accessFrom,
-		AccessUntil:  r.accessUntil,
+		AccessFrom:   r.accessFrom.time(),
+		AccessUntil:  r.accessUntil.time(),
 		Demo:         r.demo,
-		LocksAt:      r.locksAt,
+		LocksAt:      r.locksAt.time(),
 	}
 }
 
@@ -439,7 +457,7 @@ func (l *usageLog) append(seq int64, u *passes.Usage) {
 		shared:       sh,
 		seq:          seq,
 		requestID:    u.RequestID,
-		at:           u.At,
+		at:           toMicros(u.At),
 		location:     u.Location,
 		user:         u.User,
 		passes:       u.Passes,
@@ -447,9 +465,9 @@ func (l *usageLog) append(seq int64, u *passes.Usage) {
 		transfer:     u.Transfer,
 		inWindow:     u.InWindow,
 		demo:         u.Demo,
-		accessFrom:   u.AccessFrom,
-		accessUntil:  u.AccessUntil,
-		locksAt:      u.LocksAt,
+		accessFrom:   toMicros(u.AccessFrom),
+		accessUntil:  toMicros(u.AccessUntil),
+		locksAt:      toMicros(u.LocksAt),
 	}
 	l.n++
 }

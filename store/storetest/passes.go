@@ -16,6 +16,7 @@ import (
 func runPasses(t *testing.T, newStore Factory) {
 	t.Run("Sentinels", func(t *testing.T) { testPassesSentinels(t, newStore) })
 	t.Run("RoundTrip", func(t *testing.T) { testPassesRoundTrip(t, newStore) })
+	t.Run("TimePrecision", func(t *testing.T) { testPassesTimePrecision(t, newStore) })
 	t.Run("Rollback", func(t *testing.T) { testPassesRollback(t, newStore) })
 	t.Run("CopySafety", func(t *testing.T) { testPassesCopySafety(t, newStore) })
 	t.Run("UsageListing", func(t *testing.T) { testPassesUsageListing(t, newStore) })
@@ -220,6 +221,64 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 		a, _ := tx.AccessLock(ctx, "s1", "a@x.example")
 		if !got.FirstLogin.Equal(sess.FirstLogin) || !a.Until.Equal(acc.Until) {
 			t.Errorf("after updates: session %+v, access %+v", got, a)
+		}
+		return nil
+	})
+}
+
+// testPassesTimePrecision: times handed in with nanoseconds, in another zone,
+// come back as the same UTC instant in whole microseconds; zero stays zero.
+func testPassesTimePrecision(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	fine := start.Add(789 * time.Nanosecond).In(time.FixedZone("UTC+2", 2*60*60))
+	sess := sampleSession("s1")
+	sess.CreatedAt = fine
+	acc := passes.Access{Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
+	u := sampleUsage("r1", fine)
+	u.LocksAt = time.Time{}
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.AccessInsert(ctx, acc); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, u)
+		return err
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		gs, err := tx.SessionGet(ctx, "s1")
+		if err != nil {
+			return err
+		}
+		ga, err := tx.AccessLock(ctx, "s1", "a@x.example")
+		if err != nil {
+			return err
+		}
+		gu, err := tx.UsageGetByRequest(ctx, "acme", "r1")
+		if err != nil {
+			return err
+		}
+		want := fine.Truncate(time.Microsecond)
+		for _, c := range []struct {
+			name      string
+			got, want time.Time
+		}{
+			{"Session.CreatedAt", gs.CreatedAt, want},
+			{"Session.FirstLogin", gs.FirstLogin, time.Time{}},
+			{"Access.Start", ga.Start, want},
+			{"Access.Until", ga.Until, want.Add(time.Hour)},
+			{"Usage.At", gu.At, want},
+			{"Usage.AccessFrom", gu.AccessFrom, want},
+			{"Usage.AccessUntil", gu.AccessUntil, want.Add(24 * time.Hour)},
+			{"Usage.LocksAt", gu.LocksAt, time.Time{}},
+		} {
+			if !c.got.Equal(c.want) || (!c.want.IsZero() && c.got.Location() != time.UTC) {
+				t.Errorf("%s = %v, want %v: the same UTC instant in whole microseconds", c.name, c.got, c.want)
+			}
+			if c.want.IsZero() && !c.got.IsZero() {
+				t.Errorf("%s = %v, want the zero time", c.name, c.got)
+			}
 		}
 		return nil
 	})
