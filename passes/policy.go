@@ -197,6 +197,19 @@ func check(now time.Time, pt PassType, d Decision) (Decision, error) {
 	return d, nil
 }
 
+// notInAddress are the bytes a plain e-mail address may not hold: spaces,
+// control characters and the specials of RFC 5322 but the at sign and the dot.
+var notInAddress = func() (t [256]bool) {
+	for c := range ' ' + 1 {
+		t[c] = true
+	}
+	t[0x7f] = true
+	for _, c := range []byte(`"(),:;<>[\]`) {
+		t[c] = true
+	}
+	return t
+}()
+
 // normalizeGuest checks that s is a plain e-mail address (local@domain, no
 // display name, no spaces or control characters) and returns it lower-cased,
 // the form guests are compared and logged in.
@@ -214,9 +227,7 @@ func normalizeGuest(s string) (string, bool) {
 				return "", false
 			}
 			at = i
-		case c <= ' ' || c == 0x7f:
-			return "", false
-		case strings.IndexByte(`"(),:;<>[\]`, c) >= 0:
+		case notInAddress[c]:
 			return "", false
 		case 'A' <= c && c <= 'Z':
 			upper = true

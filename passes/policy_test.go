@@ -144,6 +144,12 @@ func TestNormalizeGuest(t *testing.T) {
 			t.Errorf("normalizeGuest(%q) = %q, %t, want %q, %t", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
+	for _, c := range []byte("\x7f\"(),:;<>[\\]") {
+		in := "ann" + string(c) + "@example.com"
+		if _, ok := normalizeGuest(in); ok {
+			t.Errorf("normalizeGuest(%q) accepted %q", in, c)
+		}
+	}
 	long := make([]byte, 0, 300)
 	for len(long) < 250 {
 		long = append(long, 'a')
