@@ -45,6 +45,10 @@ type missedKey struct {
 	scope, k string
 }
 
+func (m missedKey) is(t *Tx, scope, k string) bool {
+	return m.tx == t && m.scope == scope && m.k == k
+}
+
 // window is an access window as the store keeps it, under its session and
 // guest.
 type window struct{ start, until micros }
@@ -209,7 +213,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	}
 	tb := &t.s.passes
 	guests := tb.access[a.Session]
-	if tb.missedWindow != (missedKey{t, a.Session, a.Guest}) {
+	if !tb.missedWindow.is(t, a.Session, a.Guest) {
 		if _, ok := guests[a.Guest]; ok {
 			return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
 		}
@@ -250,7 +254,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		log = &usageLog{byReq: make(map[string]int), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
-	if tb.missedRequest != (missedKey{t, u.Workspace, u.RequestID}) {
+	if !tb.missedRequest.is(t, u.Workspace, u.RequestID) {
 		if _, ok := log.byReq[u.RequestID]; ok {
 			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
 		}
