@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
 	"time"
@@ -251,17 +252,17 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	tb := &t.s.passes
 	log := tb.usage[u.Workspace]
 	if log == nil {
-		log = &usageLog{byReq: make(map[string]int), shared: make(map[string]*usageShared)}
+		log = &usageLog{byReq: make(map[uint64]int), seed: maphash.MakeSeed(), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
 	if !tb.missedRequest.is(t, u.Workspace, u.RequestID) {
-		if _, ok := log.byReq[u.RequestID]; ok {
+		if _, ok := log.find(u.RequestID); ok {
 			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
 		}
 	}
 	tb.missedRequest = missedKey{}
 	tb.seq++
-	log.byReq[u.RequestID] = log.n
+	log.index(u.RequestID, log.n)
 	log.append(tb.seq, &u)
 	t.logHot(hotUndo{log: log, key: u.RequestID})
 	return tb.seq, nil
@@ -275,7 +276,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 	log := t.s.passes.usage[workspace]
 	i, ok := 0, false
 	if log != nil {
-		i, ok = log.byReq[requestID]
+		i, ok = log.find(requestID)
 	}
 	if !ok {
 		t.s.passes.missedRequest = missedKey{t, workspace, requestID}
@@ -345,7 +346,7 @@ func (tb *passesTables) undoHotWrites() {
 		case e.log != nil:
 			tb.seq--
 			e.log.truncate(e.log.n - 1)
-			delete(e.log.byReq, e.key)
+			e.log.unindex(e.key)
 		case e.existed:
 			tb.access[e.session][e.key] = e.old
 		default:
@@ -365,7 +366,14 @@ func (tb *passesTables) undoHotWrites() {
 type usageLog struct {
 	chunks [][]usageRow
 	n      int
-	byReq  map[string]int // request ID -> row index
+	// byReq indexes the rows by a 64-bit hash of their request IDs: a map
+	// that grows with every login, and one keyed by the strings themselves
+	// would reread each of them, scattered in memory, every time it grows. A
+	// row found confirms its own request ID. A request whose hash an earlier
+	// one holds is indexed in collided instead, by its ID.
+	byReq    map[uint64]int
+	collided map[string]int
+	seed     maphash.Seed
 	// shared holds each session's latest shared row part, for the next row
 	// of the session to reuse. A part outliving a rolled-back row is only a
 	// candidate for reuse, never read by itself.
@@ -482,4 +490,43 @@ func (l *usageLog) truncate(n int) {
 		*l.at(i) = usageRow{}
 	}
 	l.n = n
+}
+
+// requestHash hashes a request ID for a log's index. It is a variable so that
+// tests can make every request collide.
+var requestHash = maphash.String
+
+// find returns the index of the row of request req.
+func (l *usageLog) find(req string) (int, bool) {
+	i, ok := l.byReq[requestHash(l.seed, req)]
+	if ok && l.at(i).requestID == req {
+		return i, true
+	}
+	if len(l.collided) > 0 {
+		i, ok = l.collided[req]
+		return i, ok
+	}
+	return 0, false
+}
+
+// index records row i as the row of request req, which has none.
+func (l *usageLog) index(req string, i int) {
+	h := requestHash(l.seed, req)
+	if _, taken := l.byReq[h]; taken {
+		if l.collided == nil {
+			l.collided = make(map[string]int)
+		}
+		l.collided[req] = i
+		return
+	}
+	l.byReq[h] = i
+}
+
+// unindex forgets the row of request req.
+func (l *usageLog) unindex(req string) {
+	if _, ok := l.collided[req]; ok {
+		delete(l.collided, req)
+		return
+	}
+	delete(l.byReq, requestHash(l.seed, req))
 }

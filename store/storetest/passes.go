@@ -290,7 +290,11 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
 			return err
 		}
-		return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start})
+		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, sampleUsage("r0", start))
+		return err
 	})
 	boom := errors.New("boom")
 	err := s.InTx(context.Background(), func(tx passes.Tx) error {
@@ -339,7 +343,10 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if _, err := tx.UsageGetByRequest(ctx, "acme", "r1"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Error("UsageInsert survived a rollback")
 		}
-		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 0 {
+		if u, err := tx.UsageGetByRequest(ctx, "acme", "r0"); err != nil || u.RequestID != "r0" {
+			t.Errorf("the row committed before the rollback = %+v, %v; want it found", u, err)
+		}
+		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 1 {
 			t.Error("UsageInsert survived a rollback in the listing")
 		}
 		// The request ID is free again, and Seqs keep increasing.
@@ -468,6 +475,22 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			})
 		})
 	}
+	// Every row is found by its request, in its own workspace only.
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		for _, u := range want {
+			got, err := tx.UsageGetByRequest(ctx, "acme", u.RequestID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(u, got); diff != "" {
+				t.Errorf("UsageGetByRequest(%q) mismatch (-want +got):\n%s", u.RequestID, diff)
+			}
+			if other, err := tx.UsageGetByRequest(ctx, "other", u.RequestID); err != nil || other.Workspace != "other" {
+				t.Errorf("UsageGetByRequest(other, %q) = %+v, %v; want the other workspace's row", u.RequestID, other, err)
+			}
+		}
+		return nil
+	})
 	for i := 1; i < len(want); i++ {
 		if want[i].Seq <= want[i-1].Seq {
 			t.Errorf("Seq %d after %d: want increasing", want[i].Seq, want[i-1].Seq)
