@@ -21,14 +21,13 @@ type passesTables struct {
 
 	seq int64 // the last Seq given
 
-	// hot is the undo log of the access windows and usage rows one
-	// transaction wrote, the records every login writes: typed entries kept
-	// here, so their memory is reused, rather than a closure each. hotTx is
-	// the transaction the entries belong to; a write of another transaction
-	// starts the log afresh. Its undo runs from the Tx's own log, at the place
-	// of the first such write; the other records are undone from there too,
-	// by closures, and no undo touches another's records, so the order
-	// between the two logs does not matter.
+	// hot is the undo log of hotTx's writes to access windows and usage
+	// rows, the records every login writes: typed entries in memory reused
+	// from one transaction to the next, rather than a closure each. The first
+	// such write of a transaction starts the log afresh and puts undoHot in
+	// the transaction's own undo list, where the other passes records have
+	// their closures. No undo touches another's records, so the order
+	// between the two does not matter.
 	hot     []hotUndo
 	hotTx   *Tx
 	undoHot func() // (*passesTables).undoHotWrites, bound once
