@@ -587,10 +587,10 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 	return d, nil
 }
 
-// spendIDs returns the ID of a login's spend, "passes/<workspace>/login/<request
-// ID>", and the accounts it moves passes between, BalanceAccount(workspace) and
-// SpentAccount(workspace): cut from one string, one allocation rather than
-// three on every spending login.
+// spendIDs returns the ID of a login's spend,
+// "passes/<workspace>/login/<request ID>", and the accounts it moves passes
+// between, BalanceAccount(workspace) and SpentAccount(workspace): cut from one
+// string, one allocation rather than three on every spending login.
 func spendIDs(workspace, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
 	all := "passes/" + workspace + "/balance" + "passes/" + workspace + "/spent" + "passes/" + workspace + "/login/" + requestID
 	spent := len("passes/") + len(workspace) + len("/balance")
