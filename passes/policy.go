@@ -197,6 +197,19 @@ func check(now time.Time, pt PassType, d Decision) (Decision, error) {
 	return d, nil
 }
 
+// notInAddress are the bytes a plain e-mail address may not hold: spaces,
+// control characters and the specials of RFC 5322 but the at sign and the dot.
+var notInAddress = func() (t [256]bool) {
+	for c := range ' ' + 1 {
+		t[c] = true
+	}
+	t[0x7f] = true
+	for _, c := range []byte(`"(),:;<>[\]`) {
+		t[c] = true
+	}
+	return t
+}()
+
 // normalizeGuest checks that s is a plain e-mail address (local@domain, no
 // display name, no spaces or control characters) and returns it lower-cased,
 // the form guests are compared and logged in.
@@ -214,9 +227,7 @@ func normalizeGuest(s string) (string, bool) {
 				return "", false
 			}
 			at = i
-		case c <= ' ' || c == 0x7f:
-			return "", false
-		case strings.IndexByte(`"(),:;<>[\]`, c) >= 0:
+		case notInAddress[c]:
 			return "", false
 		case 'A' <= c && c <= 'Z':
 			upper = true
@@ -242,7 +253,8 @@ func normalizeGuest(s string) (string, bool) {
 // workspace's definitions and returns the row's values in field order: the
 // login's value, else the session's. A name that is not defined is an
 // *FieldError (unknown); a required field without a value is one too
-// (missing).
+// (missing). When the values are the session's own, in order, the result
+// shares session's memory.
 func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string) ([]FieldValue, error) {
 	for name := range login {
 		if !hasField(defs, name) {
@@ -254,10 +266,7 @@ func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string)
 			return nil, &FieldError{Name: f.Name, Unknown: true}
 		}
 	}
-	if len(defs) == 0 {
-		return nil, nil
-	}
-	out := make([]FieldValue, len(defs))
+	var out []FieldValue // nil while the values so far are session's own, in order
 	for i, f := range defs {
 		v, ok := login[f.Name]
 		if !ok {
@@ -266,7 +275,19 @@ func mergeFields(defs []FieldDef, session []FieldValue, login map[string]string)
 		if f.Required && v == "" {
 			return nil, &FieldError{Name: f.Name}
 		}
+		if out == nil {
+			if i < len(session) && session[i] == (FieldValue{Name: f.Name, Value: v}) {
+				continue
+			}
+			out = make([]FieldValue, len(defs))
+			copy(out, session[:i])
+		}
 		out[i] = FieldValue{Name: f.Name, Value: v}
+	}
+	if out == nil && len(defs) > 0 {
+		// The session has a value of every field and the login overrides
+		// none: the row's values are the session's, with no copy.
+		return session[:len(defs)], nil
 	}
 	return out, nil
 }

@@ -144,6 +144,12 @@ func TestNormalizeGuest(t *testing.T) {
 			t.Errorf("normalizeGuest(%q) = %q, %t, want %q, %t", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
+	for _, c := range []byte("\x7f\"(),:;<>[\\]") {
+		in := "ann" + string(c) + "@example.com"
+		if _, ok := normalizeGuest(in); ok {
+			t.Errorf("normalizeGuest(%q) accepted %q", in, c)
+		}
+	}
 	long := make([]byte, 0, 300)
 	for len(long) < 250 {
 		long = append(long, 'a')
@@ -168,6 +174,13 @@ func TestMergeFields(t *testing.T) {
 			[]FieldValue{{"Note", ""}, {"Reference", "PO-1"}}, nil},
 		{"LoginOverridesSession", defs, []FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, map[string]string{"Reference": "PO-2"},
 			[]FieldValue{{"Note", "a"}, {"Reference", "PO-2"}}, nil},
+		{"AllFromSession", defs, []FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, nil,
+			[]FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, nil},
+		{"LoginRepeatsSession", defs, []FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, map[string]string{"Note": "a"},
+			[]FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, nil},
+		{"LoginOverridesFirst", defs, []FieldValue{{"Note", "a"}, {"Reference", "PO-1"}}, map[string]string{"Note": "b"},
+			[]FieldValue{{"Note", "b"}, {"Reference", "PO-1"}}, nil},
+		{"SessionRequiredEmpty", defs, []FieldValue{{"Note", "a"}, {"Reference", ""}}, nil, nil, ErrMissingField},
 		{"MissingRequired", defs, nil, map[string]string{"Note": "a"}, nil, ErrMissingField},
 		{"RequiredEmpty", defs, []FieldValue{{"Reference", "PO-1"}}, map[string]string{"Reference": ""}, nil, ErrMissingField},
 		{"UnknownInLogin", defs, []FieldValue{{"Reference", "PO-1"}}, map[string]string{"Colour": "red"}, nil, ErrUnknownField},

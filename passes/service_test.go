@@ -17,6 +17,7 @@ import (
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/storetest"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/shopspring/decimal"
 )
 
@@ -354,6 +355,33 @@ func TestService_LoginNoAccountsYet(t *testing.T) {
 	}
 	if d := f.mustLogin("acme", "demo", "a@x.example", "r2"); d.Balance != 0 || !d.Demo {
 		t.Errorf("demo login = %+v, want allowed with balance 0", d)
+	}
+}
+
+// TestService_LoginSpendTransfer: a spending login posts one transfer, named
+// after its workspace and request, from the workspace's balance account to
+// its spent account, and its log row names it.
+func TestService_LoginSpendTransfer(t *testing.T) {
+	f := newFixture(t, nil)
+	f.buy("north-wing", 3, "o1")
+	f.session(passes.Session{ID: "month", Workspace: "north-wing", PassType: passes.MonthPass})
+	f.mustLogin("north-wing", "month", "Ann@X.example", "req-7")
+	l, _ := ledger.New(f.mem, nil)
+	got, err := l.Transfer(f.ctx, "passes/north-wing/login/req-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ledger.Transfer{
+		ID: "passes/north-wing/login/req-7", Debit: passes.BalanceAccount("north-wing"), Credit: passes.SpentAccount("north-wing"),
+		Amount: decimal.NewFromInt(2), Code: passes.CodeSpend, Actor: "ann@x.example",
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(decimal.Decimal.Equal), cmpopts.IgnoreFields(ledger.Transfer{},
+		"Seq", "PostedAt", "Unit", "DebitBalance", "CreditBalance")); diff != "" {
+		t.Errorf("spend transfer mismatch (-want +got):\n%s", diff)
+	}
+	page, _ := f.svc.Log(f.ctx, passes.LogParams{Workspace: "north-wing"})
+	if len(page.Rows) != 1 || page.Rows[0].Transfer != string(want.ID) {
+		t.Errorf("log rows %+v, want one naming transfer %q", page.Rows, want.ID)
 	}
 }
 

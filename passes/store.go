@@ -10,9 +10,11 @@ import (
 // Tx is the storage passes needs inside one transaction: the ledger's, plus
 // sessions, custom field definitions, access windows and the usage log.
 //
-// Every value passed in or returned is a copy. Get and Update methods report a
-// missing record with an error matching ledger.ErrNotFound; Insert methods
-// report a taken key with an error matching ledger.ErrAlreadyExists.
+// Every value passed in or returned is a copy. Times are kept as UTC instants
+// in whole microseconds: finer digits are dropped, and times come back in UTC.
+// Get and Update methods report a missing record with an error matching
+// ledger.ErrNotFound; Insert methods report a taken key with an error matching
+// ledger.ErrAlreadyExists.
 type Tx interface {
 	ledger.Tx
 
@@ -62,8 +64,11 @@ type UsageListParams struct {
 	Limit     int       // at most this many; zero or negative means no limit
 }
 
-// Store runs functions in serializable transactions. Implementations must
-// pass storetest.Run.
+// Store runs functions in serializable transactions, as ledger.Store does.
+// Implementations must pass storetest.Run.
+//
+// InTx calls fn, once or again after a transient conflict, only before it
+// returns, and never twice at once: the service reuses what fn works in.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }

@@ -3,8 +3,10 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
@@ -14,19 +16,58 @@ import (
 type passesTables struct {
 	sessions map[string]*passes.Session
 	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
-	access   map[accessKey]passes.Access
-	usage    map[string]*usageLog // by workspace, ordered by Seq
+	access   map[string]map[string]window // by session, then guest
+	usage    map[string]*usageLog         // by workspace, ordered by Seq
 
 	seq int64 // the last Seq given
+
+	// hot is the undo log of hotTx's writes to access windows and usage
+	// rows, the records every login writes: typed entries in memory reused
+	// from one transaction to the next, rather than a closure each. The first
+	// such write of a transaction starts the log afresh and puts undoHot in
+	// the transaction's own undo list, where the other passes records have
+	// their closures. No undo touches another's records, so the order
+	// between the two does not matter.
+	hot     []hotUndo
+	hotTx   *Tx
+	undoHot func() // (*passesTables).undoHotWrites, bound once
+
+	// A login looks up its request and its guest's window, and inserts what
+	// it did not find. These are the request and the window a transaction
+	// last looked up in vain: its insert of that same record needs no second
+	// lookup, on the store's largest maps, to know the record is new.
+	missedRequest missedKey // workspace, request ID
+	missedWindow  missedKey // session, guest
 }
 
-type accessKey struct{ session, guest string }
+type missedKey struct {
+	tx       *Tx
+	scope, k string
+}
+
+func (m missedKey) is(t *Tx, scope, k string) bool {
+	return m.tx == t && m.scope == scope && m.k == k
+}
+
+// window is an access window as the store keeps it, under its session and
+// guest.
+type window struct{ start, until micros }
+
+// micros is a time as the passes facet keeps it: a UTC instant in whole
+// microseconds, the precision every store keeps, counted from the Unix epoch.
+// It takes a third of a time.Time on the records that grow with every login,
+// and the zero time.Time survives the round trip. Times read back are in UTC.
+type micros int64
+
+func toMicros(t time.Time) micros { return micros(t.UnixMicro()) }
+
+func (m micros) time() time.Time { return time.UnixMicro(int64(m)).UTC() }
 
 func newPassesTables() passesTables {
 	return passesTables{
 		sessions: make(map[string]*passes.Session),
 		fields:   make(map[string][]passes.FieldDef),
-		access:   make(map[accessKey]passes.Access),
+		access:   make(map[string]map[string]window),
 		usage:    make(map[string]*usageLog),
 	}
 }
@@ -52,21 +93,23 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 }
 
 func copySession(s passes.Session) passes.Session {
-	if len(s.Fields) == 0 {
-		s.Fields = nil
-	} else {
-		s.Fields = slices.Clone(s.Fields)
-	}
+	s.Fields = cloneFields(s.Fields)
 	return s
 }
 
-func copyUsage(u passes.Usage) passes.Usage {
-	if len(u.Fields) == 0 {
-		u.Fields = nil
-	} else {
-		u.Fields = slices.Clone(u.Fields)
+// storedSession is s as the store keeps it: a copy, with its times as every
+// time of the facet is kept (see micros).
+func storedSession(s passes.Session) passes.Session {
+	s = copySession(s)
+	s.CreatedAt, s.FirstLogin = toMicros(s.CreatedAt).time(), toMicros(s.FirstLogin).time()
+	return s
+}
+
+func cloneFields(fs []passes.FieldValue) []passes.FieldValue {
+	if len(fs) == 0 {
+		return nil
 	}
-	return u
+	return slices.Clone(fs)
 }
 
 // SessionInsert implements passes.Tx.
@@ -78,7 +121,7 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 	if _, ok := tb.sessions[s.ID]; ok {
 		return fmt.Errorf("memstore: session %q: %w", s.ID, ledger.ErrAlreadyExists)
 	}
-	c := copySession(s)
+	c := storedSession(s)
 	tb.sessions[s.ID] = &c
 	t.undo = append(t.undo, func() { delete(tb.sessions, s.ID) })
 	return nil
@@ -106,7 +149,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
 	}
 	old := *cur
-	*cur = copySession(s)
+	*cur = storedSession(s)
 	t.undo = append(t.undo, func() { *cur = old })
 	return nil
 }
@@ -155,11 +198,12 @@ func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Acce
 	if err := t.check(ctx); err != nil {
 		return passes.Access{}, err
 	}
-	a, ok := t.s.passes.access[accessKey{session, guest}]
+	w, ok := t.s.passes.access[session][guest]
 	if !ok {
+		t.s.passes.missedWindow = missedKey{t, session, guest}
 		return passes.Access{}, errAccessNotFound
 	}
-	return a, nil
+	return passes.Access{Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
 }
 
 // AccessInsert implements passes.Tx.
@@ -168,12 +212,19 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return err
 	}
 	tb := &t.s.passes
-	k := accessKey{a.Session, a.Guest}
-	if _, ok := tb.access[k]; ok {
-		return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+	guests := tb.access[a.Session]
+	if !tb.missedWindow.is(t, a.Session, a.Guest) {
+		if _, ok := guests[a.Guest]; ok {
+			return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+		}
 	}
-	tb.access[k] = a
-	t.undo = append(t.undo, func() { delete(tb.access, k) })
+	tb.missedWindow = missedKey{}
+	if guests == nil {
+		guests = make(map[string]window)
+		tb.access[a.Session] = guests
+	}
+	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
+	t.logHot(hotUndo{session: a.Session, key: a.Guest})
 	return nil
 }
 
@@ -182,14 +233,13 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	tb := &t.s.passes
-	k := accessKey{a.Session, a.Guest}
-	old, ok := tb.access[k]
+	guests := t.s.passes.access[a.Session]
+	old, ok := guests[a.Guest]
 	if !ok {
 		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
 	}
-	tb.access[k] = a
-	t.undo = append(t.undo, func() { tb.access[k] = old })
+	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
+	t.logHot(hotUndo{session: a.Session, key: a.Guest, old: old, existed: true})
 	return nil
 }
 
@@ -201,25 +251,20 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	tb := &t.s.passes
 	log := tb.usage[u.Workspace]
 	if log == nil {
-		log = &usageLog{byReq: make(map[string]int)}
+		log = &usageLog{byReq: make(map[uint64]int), seed: maphash.MakeSeed(), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
-	if _, ok := log.byReq[u.RequestID]; ok {
-		return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+	if !tb.missedRequest.is(t, u.Workspace, u.RequestID) {
+		if _, ok := log.find(u.RequestID); ok {
+			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+		}
 	}
-	req := u.RequestID
+	tb.missedRequest = missedKey{}
 	tb.seq++
-	u = copyUsage(u)
-	u.Seq = tb.seq
-	n := log.n
-	log.append(u)
-	log.byReq[req] = n
-	t.undo = append(t.undo, func() {
-		tb.seq--
-		log.truncate(n)
-		delete(log.byReq, req)
-	})
-	return u.Seq, nil
+	log.index(u.RequestID, log.n)
+	log.append(tb.seq, &u)
+	t.logHot(hotUndo{log: log, key: u.RequestID})
+	return tb.seq, nil
 }
 
 // UsageGetByRequest implements passes.Tx.
@@ -228,14 +273,15 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 		return passes.Usage{}, err
 	}
 	log := t.s.passes.usage[workspace]
-	if log == nil {
-		return passes.Usage{}, errRequestNotFound
+	i, ok := 0, false
+	if log != nil {
+		i, ok = log.find(requestID)
 	}
-	i, ok := log.byReq[requestID]
 	if !ok {
+		t.s.passes.missedRequest = missedKey{t, workspace, requestID}
 		return passes.Usage{}, errRequestNotFound
 	}
-	return copyUsage(*log.at(i)), nil
+	return log.at(i).usage(workspace), nil
 }
 
 // UsageList implements passes.Tx.
@@ -247,18 +293,18 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	if log == nil {
 		return nil, nil
 	}
-	start := sort.Search(log.n, func(i int) bool { return log.at(i).Seq > p.AfterSeq })
+	start := sort.Search(log.n, func(i int) bool { return log.at(i).seq > p.AfterSeq })
 	var out []passes.Usage
 	if p.Limit > 0 {
 		out = make([]passes.Usage, 0, min(p.Limit, log.n-start))
 	}
 	for i := start; i < log.n; i++ {
-		u := log.at(i)
-		if (p.Session != "" && u.Session != p.Session) || (p.User != "" && u.User != p.User) ||
-			(!p.From.IsZero() && u.At.Before(p.From)) || (!p.To.IsZero() && !u.At.Before(p.To)) {
+		r := log.at(i)
+		if (p.Session != "" && r.shared.session != p.Session) || (p.User != "" && r.user != p.User) ||
+			(!p.From.IsZero() && r.at.time().Before(p.From)) || (!p.To.IsZero() && !r.at.time().Before(p.To)) {
 			continue
 		}
-		out = append(out, copyUsage(*u))
+		out = append(out, r.usage(p.Workspace))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}
@@ -266,30 +312,220 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	return out, nil
 }
 
+// hotUndo undoes one write to an access window (log nil) or the usage log.
+type hotUndo struct {
+	log     *usageLog // the log a row was appended to
+	session string    // the window's session
+	key     string    // the window's guest, or the row's request ID
+	old     window    // the window before an update
+	existed bool      // the window existed: the write was an update
+}
+
+// logHot records an undo entry of the running transaction, and on its first
+// entry hooks the log's undo into the transaction's.
+func (t *Tx) logHot(e hotUndo) {
+	tb := &t.s.passes
+	if tb.hotTx != t {
+		clear(tb.hot) // entries of a transaction that finished
+		tb.hot = tb.hot[:0]
+		tb.hotTx = t
+		if tb.undoHot == nil {
+			tb.undoHot = tb.undoHotWrites
+		}
+		t.undo = append(t.undo, tb.undoHot)
+	}
+	tb.hot = append(tb.hot, e)
+}
+
+// undoHotWrites undoes the logged writes, newest first.
+func (tb *passesTables) undoHotWrites() {
+	for i := len(tb.hot) - 1; i >= 0; i-- {
+		e := &tb.hot[i]
+		switch {
+		case e.log != nil:
+			tb.seq--
+			e.log.truncate(e.log.n - 1)
+			e.log.unindex(e.key)
+		case e.existed:
+			tb.access[e.session][e.key] = e.old
+		default:
+			guests := tb.access[e.session]
+			delete(guests, e.key)
+			if len(guests) == 0 {
+				delete(tb.access, e.session)
+			}
+		}
+	}
+	clear(tb.hot)
+	tb.hot = tb.hot[:0]
+}
+
 // usageLog is one workspace's rows in fixed-size chunks: appending never
 // copies the rows already there, however long the log grows.
 type usageLog struct {
-	chunks [][]passes.Usage
+	chunks [][]usageRow
 	n      int
-	byReq  map[string]int // request ID -> row index
+	// byReq indexes the rows by a 64-bit hash of their request IDs: a map
+	// that grows with every login, and one keyed by the strings themselves
+	// would reread each of them, scattered in memory, every time it grows. A
+	// row found confirms its own request ID. A request whose hash an earlier
+	// one holds is indexed in collided instead, by its ID.
+	byReq    map[uint64]int
+	collided map[string]int
+	seed     maphash.Seed
+	// shared holds each session's latest shared row part, for the next row
+	// of the session to reuse. A part outliving a rolled-back row is only a
+	// candidate for reuse, never read by itself.
+	shared map[string]*usageShared
+}
+
+// usageRow is a row as the log keeps it. The workspace is the log's, and
+// what consecutive rows of a session have in common, the session's details
+// and the custom field values, is one shared, immutable usageShared: most
+// logins would otherwise repeat it row after row, and a log is the store's
+// largest table.
+type usageRow struct {
+	shared       *usageShared
+	seq          int64
+	requestID    string
+	at           micros
+	location     string
+	user         string
+	passes       int64
+	balanceAfter int64
+	transfer     string
+	inWindow     bool
+	demo         bool
+	accessFrom   micros
+	accessUntil  micros
+	locksAt      micros
+}
+
+// usageShared is the part of a row its session's rows share.
+type usageShared struct {
+	session     string
+	sessionName string
+	external    bool
+	owner       string
+	passType    passes.PassType
+	fields      []passes.FieldValue // never changed once shared
+}
+
+func (sh *usageShared) matches(u *passes.Usage) bool {
+	return sh.session == u.Session && sh.sessionName == u.SessionName && sh.external == u.External &&
+		sh.owner == u.Owner && sh.passType == u.PassType && slices.Equal(sh.fields, u.Fields)
+}
+
+// usage returns the row as a passes.Usage of the workspace.
+func (r *usageRow) usage(workspace string) passes.Usage {
+	sh := r.shared
+	return passes.Usage{
+		Seq:          r.seq,
+		Workspace:    workspace,
+		RequestID:    r.requestID,
+		At:           r.at.time(),
+		Session:      sh.session,
+		SessionName:  sh.sessionName,
+		External:     sh.external,
+		Location:     r.location,
+		User:         r.user,
+		Owner:        sh.owner,
+		PassType:     sh.passType,
+		Passes:       r.passes,
+		BalanceAfter: r.balanceAfter,
+		Transfer:     r.transfer,
+		Fields:       cloneFields(sh.fields),
+		InWindow:     r.inWindow,
+		AccessFrom:   r.accessFrom.time(),
+		AccessUntil:  r.accessUntil.time(),
+		Demo:         r.demo,
+		LocksAt:      r.locksAt.time(),
+	}
 }
 
 const usageChunk = 1024
 
-func (l *usageLog) at(i int) *passes.Usage { return &l.chunks[i/usageChunk][i%usageChunk] }
+func (l *usageLog) at(i int) *usageRow { return &l.chunks[i/usageChunk][i%usageChunk] }
 
-func (l *usageLog) append(u passes.Usage) {
-	if l.n%usageChunk == 0 && l.n/usageChunk == len(l.chunks) {
-		l.chunks = append(l.chunks, make([]passes.Usage, usageChunk))
+// append adds u as the row with the given Seq.
+func (l *usageLog) append(seq int64, u *passes.Usage) {
+	sh := l.shared[u.Session]
+	if sh == nil || !sh.matches(u) {
+		sh = &usageShared{
+			session:     u.Session,
+			sessionName: u.SessionName,
+			external:    u.External,
+			owner:       u.Owner,
+			passType:    u.PassType,
+			fields:      cloneFields(u.Fields),
+		}
+		l.shared[u.Session] = sh
 	}
-	*l.at(l.n) = u
+	if l.n%usageChunk == 0 && l.n/usageChunk == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]usageRow, usageChunk))
+	}
+	*l.at(l.n) = usageRow{
+		shared:       sh,
+		seq:          seq,
+		requestID:    u.RequestID,
+		at:           toMicros(u.At),
+		location:     u.Location,
+		user:         u.User,
+		passes:       u.Passes,
+		balanceAfter: u.BalanceAfter,
+		transfer:     u.Transfer,
+		inWindow:     u.InWindow,
+		demo:         u.Demo,
+		accessFrom:   toMicros(u.AccessFrom),
+		accessUntil:  toMicros(u.AccessUntil),
+		locksAt:      toMicros(u.LocksAt),
+	}
 	l.n++
 }
 
 // truncate drops the rows from n on (an undo of appends).
 func (l *usageLog) truncate(n int) {
 	for i := n; i < l.n; i++ {
-		*l.at(i) = passes.Usage{}
+		*l.at(i) = usageRow{}
 	}
 	l.n = n
+}
+
+// requestHash hashes a request ID for a log's index. It is a variable so that
+// tests can make every request collide.
+var requestHash = maphash.String
+
+// find returns the index of the row of request req.
+func (l *usageLog) find(req string) (int, bool) {
+	i, ok := l.byReq[requestHash(l.seed, req)]
+	if ok && l.at(i).requestID == req {
+		return i, true
+	}
+	if len(l.collided) > 0 {
+		i, ok = l.collided[req]
+		return i, ok
+	}
+	return 0, false
+}
+
+// index records row i as the row of request req, which has none.
+func (l *usageLog) index(req string, i int) {
+	h := requestHash(l.seed, req)
+	if _, taken := l.byReq[h]; taken {
+		if l.collided == nil {
+			l.collided = make(map[string]int)
+		}
+		l.collided[req] = i
+		return
+	}
+	l.byReq[h] = i
+}
+
+// unindex forgets the row of request req.
+func (l *usageLog) unindex(req string) {
+	if _, ok := l.collided[req]; ok {
+		delete(l.collided, req)
+		return
+	}
+	delete(l.byReq, requestHash(l.seed, req))
 }

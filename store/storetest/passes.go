@@ -16,6 +16,7 @@ import (
 func runPasses(t *testing.T, newStore Factory) {
 	t.Run("Sentinels", func(t *testing.T) { testPassesSentinels(t, newStore) })
 	t.Run("RoundTrip", func(t *testing.T) { testPassesRoundTrip(t, newStore) })
+	t.Run("TimePrecision", func(t *testing.T) { testPassesTimePrecision(t, newStore) })
 	t.Run("Rollback", func(t *testing.T) { testPassesRollback(t, newStore) })
 	t.Run("CopySafety", func(t *testing.T) { testPassesCopySafety(t, newStore) })
 	t.Run("UsageListing", func(t *testing.T) { testPassesUsageListing(t, newStore) })
@@ -105,8 +106,30 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 		{"AccessInsert", func(ctx context.Context, tx passes.Tx) error {
 			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example"})
 		}},
+		{"AccessInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
+			// Not there when looked up, as at a guest's first login, then
+			// inserted twice: the second insert finds it taken.
+			if _, err := tx.AccessLock(ctx, "s1", "c@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
+			}
+			if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"}); err != nil {
+				return err
+			}
+			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"})
+		}},
 		{"UsageInsert", func(ctx context.Context, tx passes.Tx) error {
 			_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
+			return err
+		}},
+		{"UsageInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
+			// Likewise a login request.
+			if _, err := tx.UsageGetByRequest(ctx, "acme", "r2"); !errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("UsageGetByRequest(missing) = %v, want ErrNotFound", err)
+			}
+			if _, err := tx.UsageInsert(ctx, sampleUsage("r2", start)); err != nil {
+				return err
+			}
+			_, err := tx.UsageInsert(ctx, sampleUsage("r2", start))
 			return err
 		}},
 	}
@@ -203,13 +226,75 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 	})
 }
 
+// testPassesTimePrecision: times handed in with nanoseconds, in another zone,
+// come back as the same UTC instant in whole microseconds; zero stays zero.
+func testPassesTimePrecision(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	fine := start.Add(789 * time.Nanosecond).In(time.FixedZone("UTC+2", 2*60*60))
+	sess := sampleSession("s1")
+	sess.CreatedAt = fine
+	acc := passes.Access{Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
+	u := sampleUsage("r1", fine)
+	u.LocksAt = time.Time{}
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		if err := tx.SessionInsert(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.AccessInsert(ctx, acc); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, u)
+		return err
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		gs, err := tx.SessionGet(ctx, "s1")
+		if err != nil {
+			return err
+		}
+		ga, err := tx.AccessLock(ctx, "s1", "a@x.example")
+		if err != nil {
+			return err
+		}
+		gu, err := tx.UsageGetByRequest(ctx, "acme", "r1")
+		if err != nil {
+			return err
+		}
+		want := fine.Truncate(time.Microsecond)
+		for _, c := range []struct {
+			name      string
+			got, want time.Time
+		}{
+			{"Session.CreatedAt", gs.CreatedAt, want},
+			{"Session.FirstLogin", gs.FirstLogin, time.Time{}},
+			{"Access.Start", ga.Start, want},
+			{"Access.Until", ga.Until, want.Add(time.Hour)},
+			{"Usage.At", gu.At, want},
+			{"Usage.AccessFrom", gu.AccessFrom, want},
+			{"Usage.AccessUntil", gu.AccessUntil, want.Add(24 * time.Hour)},
+			{"Usage.LocksAt", gu.LocksAt, time.Time{}},
+		} {
+			if !c.got.Equal(c.want) || (!c.want.IsZero() && c.got.Location() != time.UTC) {
+				t.Errorf("%s = %v, want %v: the same UTC instant in whole microseconds", c.name, c.got, c.want)
+			}
+			if c.want.IsZero() && !c.got.IsZero() {
+				t.Errorf("%s = %v, want the zero time", c.name, c.got)
+			}
+		}
+		return nil
+	})
+}
+
 func testPassesRollback(t *testing.T, newStore Factory) {
 	s := newStore(t).Passes()
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
 			return err
 		}
-		return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start})
+		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
+			return err
+		}
+		_, err := tx.UsageInsert(ctx, sampleUsage("r0", start))
+		return err
 	})
 	boom := errors.New("boom")
 	err := s.InTx(context.Background(), func(tx passes.Tx) error {
@@ -258,7 +343,10 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if _, err := tx.UsageGetByRequest(ctx, "acme", "r1"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Error("UsageInsert survived a rollback")
 		}
-		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 0 {
+		if u, err := tx.UsageGetByRequest(ctx, "acme", "r0"); err != nil || u.RequestID != "r0" {
+			t.Errorf("the row committed before the rollback = %+v, %v; want it found", u, err)
+		}
+		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 1 {
 			t.Error("UsageInsert survived a rollback in the listing")
 		}
 		// The request ID is free again, and Seqs keep increasing.
@@ -317,8 +405,23 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			u := sampleUsage(fmt.Sprint("r", i), start.Add(time.Duration(i)*time.Hour))
 			u.Session = []string{"s1", "s2"}[i%2]
 			u.User = []string{"a@x.example", "b@x.example", "c@x.example"}[i%3]
-			if i == 5 {
+			// A row keeps the session's details and field values of its
+			// own login, whatever rows of the session before or after had:
+			// each of these rows differs from the session's previous row in
+			// one of them.
+			switch i {
+			case 2:
+				u.SessionName = "Renamed"
+			case 3:
+				u.Owner = "p@acme.example"
+			case 5:
 				u.Fields = nil
+			case 6:
+				u.External = false
+			case 9:
+				u.PassType = passes.MonthPass
+			case 10:
+				u.Fields = []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "R-10"}}
 			}
 			seq, err := tx.UsageInsert(ctx, u)
 			if err != nil {
@@ -372,6 +475,22 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			})
 		})
 	}
+	// Every row is found by its request, in its own workspace only.
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		for _, u := range want {
+			got, err := tx.UsageGetByRequest(ctx, "acme", u.RequestID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(u, got); diff != "" {
+				t.Errorf("UsageGetByRequest(%q) mismatch (-want +got):\n%s", u.RequestID, diff)
+			}
+			if other, err := tx.UsageGetByRequest(ctx, "other", u.RequestID); err != nil || other.Workspace != "other" {
+				t.Errorf("UsageGetByRequest(other, %q) = %+v, %v; want the other workspace's row", u.RequestID, other, err)
+			}
+		}
+		return nil
+	})
 	for i := 1; i < len(want); i++ {
 		if want[i].Seq <= want[i-1].Seq {
 			t.Errorf("Seq %d after %d: want increasing", want[i].Seq, want[i-1].Seq)
