@@ -431,7 +431,9 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, s.clock.Now()
 	err := s.store.InTx(ctx, c.run)
 	d := c.d
-	*c = loginCall{run: c.run} // keep nothing of this login
+	// Keep nothing of this login but the Book's working space.
+	c.s, c.ctx, c.r, c.guest, c.d = nil, nil, LoginRequest{}, "", Decision{}
+	c.book.Reset(nil, time.Time{})
 	loginCalls.Put(c)
 	return d, err
 }
@@ -447,6 +449,7 @@ type loginCall struct {
 	guest string
 	now   time.Time
 	d     Decision
+	book  ledger.Book    // the Book a spending login posts with
 	run   func(Tx) error // c.do
 }
 
@@ -458,11 +461,11 @@ var loginCalls = sync.Pool{New: func() any {
 
 func (c *loginCall) do(tx Tx) error {
 	var err error
-	c.d, err = c.s.loginTx(c.ctx, tx, c.now, c.r, c.guest)
+	c.d, err = c.s.loginTx(c.ctx, tx, &c.book, c.now, c.r, c.guest)
 	return err
 }
 
-func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequest, guest string) (Decision, error) {
+func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginRequest, guest string) (Decision, error) {
 	// The instant the Book will act at, if the login spends.
 	now = now.UTC().Truncate(time.Microsecond)
 	prior, err := tx.UsageGetByRequest(ctx, r.Workspace, r.RequestID)
@@ -539,7 +542,8 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, now time.Time, r LoginRequ
 	}
 	if d.Passes > 0 {
 		id, debit, credit := spendIDs(r.Workspace, r.RequestID)
-		t, err := ledger.NewBook(tx, now).Post(ctx, ledger.Transfer{
+		b.Reset(tx, now)
+		t, err := b.Post(ctx, ledger.Transfer{
 			ID:     id,
 			Debit:  debit,
 			Credit: credit,
