@@ -542,12 +542,15 @@ type accountRow struct {
 	txn     uint64 // the last transaction that logged the state for rollback
 }
 
-// row returns the row of account id, or nil if there is none. Rows the
-// running transaction locked are found without hashing.
+// row returns the row of account id, or nil if there is none. When the
+// running transaction locked a handful of rows, the common case, they are
+// searched before the map: comparing a few IDs beats hashing one.
 func (s *Store) row(id ledger.AccountID) *accountRow {
-	for _, r := range s.locked {
-		if r.ID == id {
-			return r
+	if len(s.locked) <= 8 {
+		for _, r := range s.locked {
+			if r.ID == id {
+				return r
+			}
 		}
 	}
 	return s.accounts[id]
