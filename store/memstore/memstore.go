@@ -18,11 +18,11 @@ type Store struct {
 	sem chan struct{} // one slot: the running transaction holds it
 
 	units     map[string]ledger.Unit
-	accounts  map[ledger.AccountID]*accountRow
+	accounts  table[ledger.AccountID, accountRow]
 	accountIx sortedIndex[ledger.AccountID]
 	journal   journal
-	transfers journalIndex // the journal position of each transfer ID
-	holds     map[ledger.TransferID]*ledger.Hold
+	transfers index // the journal position of each transfer ID
+	holds     table[ledger.TransferID, ledger.Hold]
 	holdIx    sortedIndex[ledger.TransferID]
 	pending   map[ledger.AccountID]*pendingHolds // stored-pending holds by debit account
 
@@ -47,9 +47,9 @@ func New() *Store {
 	return &Store{
 		sem:       make(chan struct{}, 1),
 		units:     make(map[string]ledger.Unit),
-		accounts:  make(map[ledger.AccountID]*accountRow),
-		transfers: newJournalIndex(),
-		holds:     make(map[ledger.TransferID]*ledger.Hold),
+		accounts:  newTable(func(r *accountRow) ledger.AccountID { return r.ID }),
+		transfers: newIndex(),
+		holds:     newTable(func(h *ledger.Hold) ledger.TransferID { return h.ID }),
 		pending:   make(map[ledger.AccountID]*pendingHolds),
 		passes:    newPassesTables(),
 		seats:     newSeatsTables(),
@@ -166,14 +166,14 @@ func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	if _, ok := t.s.accounts[a.ID]; ok {
+	if t.s.accounts.get(a.ID) != nil {
 		return fmt.Errorf("memstore: account %q: %w", a.ID, ledger.ErrAlreadyExists)
 	}
-	t.s.accounts[a.ID] = &accountRow{AccountState: copyAccount(a)}
+	t.s.accounts.add(accountRow{AccountState: copyAccount(a)})
 	t.s.accountIx.add(a.ID)
 	id := a.ID
 	t.undo = append(t.undo, func() {
-		delete(t.s.accounts, id)
+		t.s.accounts.removeLast() // undone newest first, so it is the newest
 		t.s.accountIx.remove(id)
 	})
 	return nil
@@ -184,8 +184,8 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 	if err := t.check(ctx); err != nil {
 		return ledger.AccountState{}, err
 	}
-	a, ok := t.s.accounts[id]
-	if !ok {
+	a := t.s.accounts.get(id)
+	if a == nil {
 		return ledger.AccountState{}, &ledger.NotFoundError{Kind: "account", ID: string(id)}
 	}
 	return copyAccount(a.AccountState), nil
@@ -199,7 +199,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	}
 	out := slices.Grow(dst, len(ids))
 	for _, id := range ids {
-		if a, ok := t.s.accounts[id]; ok {
+		if a := t.s.accounts.get(id); a != nil {
 			out = append(out, copyAccount(a.AccountState))
 			t.s.locked = append(t.s.locked, a)
 		}
@@ -214,7 +214,7 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 	}
 	var out []ledger.AccountState
 	for _, id := range t.s.accountIx.after(p.After) {
-		a := t.s.accounts[id]
+		a := t.s.accounts.get(id)
 		if (p.Owner != "" && a.Owner != p.Owner) || (p.Unit != "" && a.Unit != p.Unit) {
 			continue
 		}
@@ -233,7 +233,7 @@ func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []le
 	}
 	out := dst
 	for _, id := range ids {
-		if i, ok := t.s.transfers.find(&t.s.journal, id); ok {
+		if i, ok := t.s.transfers.find(string(id), t.s.journal.idAt); ok {
 			out = append(out, t.s.journal.transfer(i))
 		}
 	}
@@ -247,7 +247,7 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 	}
 	var idx []int // journal indexes to consider, ascending; nil means all
 	if p.Account != "" {
-		row := t.s.accounts[p.Account]
+		row := t.s.accounts.get(p.Account)
 		if row == nil || len(row.entries) == 0 {
 			return nil, nil
 		}
@@ -308,7 +308,7 @@ func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger
 	}
 	out := dst
 	for _, id := range ids {
-		if h, ok := t.s.holds[id]; ok {
+		if h := t.s.holds.get(id); h != nil {
 			out = append(out, copyHold(*h))
 		}
 	}
@@ -336,13 +336,13 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 		}
 		if !p.ExpiresBy.IsZero() {
 			for _, id := range ph.expiredBy(p.ExpiresBy) {
-				if h := t.s.holds[id]; keep(h) {
+				if h := t.s.holds.get(id); keep(h) {
 					out = append(out, copyHold(*h))
 				}
 			}
 		} else {
 			for id := range ph.ids {
-				if h := t.s.holds[id]; keep(h) {
+				if h := t.s.holds.get(id); keep(h) {
 					out = append(out, copyHold(*h))
 				}
 			}
@@ -354,7 +354,7 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 		return out, nil
 	}
 	for _, id := range t.s.holdIx.after(p.After) {
-		if h := t.s.holds[id]; keep(h) {
+		if h := t.s.holds.get(id); keep(h) {
 			out = append(out, copyHold(*h))
 			if p.Limit > 0 && len(out) == p.Limit {
 				break
@@ -393,7 +393,7 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		return fmt.Errorf("memstore: the journal holds %d transfers, the most it can", s.journal.len())
 	}
 	for i, tr := range c.Transfers {
-		if _, ok := s.transfers.find(&s.journal, tr.ID); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
+		if _, ok := s.transfers.find(string(tr.ID), s.journal.idAt); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
 		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
@@ -407,12 +407,12 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		}
 	}
 	for i, h := range c.HoldsInsert {
-		if _, ok := s.holds[h.ID]; ok || repeated(c.HoldsInsert[:i], h.ID, func(h ledger.Hold) ledger.TransferID { return h.ID }) {
+		if s.holds.get(h.ID) != nil || repeated(c.HoldsInsert[:i], h.ID, func(h ledger.Hold) ledger.TransferID { return h.ID }) {
 			return fmt.Errorf("memstore: hold %q: %w", h.ID, ledger.ErrAlreadyExists)
 		}
 	}
 	for _, h := range c.HoldsUpdate {
-		if _, ok := s.holds[h.ID]; !ok {
+		if s.holds.get(h.ID) == nil {
 			return &ledger.NotFoundError{Kind: "hold", ID: string(h.ID)}
 		}
 	}
@@ -432,20 +432,18 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		tr.Seq = int64(k + 1)
 		debit, credit := s.row(tr.Debit), s.row(tr.Credit)
 		s.journal.append(tr, debit, credit)
-		s.transfers.add(tr.ID, k)
+		s.transfers.add(string(tr.ID), k)
 		debit.entries = append(debit.entries, k)
 		credit.entries = append(credit.entries, k)
 	}
 	for i := range c.HoldsInsert {
-		h := new(ledger.Hold)
-		*h = copyHold(c.HoldsInsert[i])
-		s.holds[h.ID] = h
+		h := s.holds.add(copyHold(c.HoldsInsert[i]))
 		s.holdIx.add(h.ID)
 		s.setPending(*h, h.Status == ledger.HoldPending)
 		s.holdLog = append(s.holdLog, holdUndo{hold: h, inserted: true})
 	}
 	for _, h := range c.HoldsUpdate {
-		cur := s.holds[h.ID]
+		cur := s.holds.get(h.ID)
 		s.holdLog = append(s.holdLog, holdUndo{hold: cur, old: *cur})
 		*cur = copyHold(h)
 		s.setPending(h, h.Status == ledger.HoldPending)
@@ -553,7 +551,7 @@ func (s *Store) row(id ledger.AccountID) *accountRow {
 			}
 		}
 	}
-	return s.accounts[id]
+	return s.accounts.get(id)
 }
 
 // holdUndo undoes one hold write: an insert, or a change from old.
@@ -587,9 +585,9 @@ func (s *Store) undoLedger() {
 	for i := len(s.holdLog) - 1; i >= 0; i-- {
 		e := &s.holdLog[i]
 		if e.inserted {
-			delete(s.holds, e.hold.ID)
 			s.holdIx.remove(e.hold.ID)
 			s.setPending(*e.hold, false)
+			s.holds.removeLast() // undone newest first, so it is the newest
 			continue
 		}
 		*e.hold = e.old
@@ -597,7 +595,7 @@ func (s *Store) undoLedger() {
 	}
 	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
 		e := s.journal.at(k)
-		s.transfers.remove(e.id, k)
+		s.transfers.remove(string(e.id), k)
 		e.debit.entries = e.debit.entries[:len(e.debit.entries)-1]
 		e.credit.entries = e.credit.entries[:len(e.credit.entries)-1]
 	}
