@@ -433,8 +433,8 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		debit, credit := s.row(tr.Debit), s.row(tr.Credit)
 		s.journal.append(tr, debit, credit)
 		s.transfers.add(string(tr.ID), k)
-		debit.entries = append(debit.entries, k)
-		credit.entries = append(credit.entries, k)
+		debit.entries = appendDoubling(debit.entries, k)
+		credit.entries = appendDoubling(credit.entries, k)
 	}
 	for i := range c.HoldsInsert {
 		h := s.holds.add(copyHold(c.HoldsInsert[i]))
@@ -502,10 +502,20 @@ func (x *sortedIndex[K]) add(k K) {
 	if n := len(x.keys); n > 0 && x.sorted && x.keys[n-1] > k {
 		x.sorted = false
 	}
-	x.keys = append(x.keys, k)
+	x.keys = appendDoubling(x.keys, k)
 	if len(x.keys) == 1 {
 		x.sorted = true
 	}
+}
+
+// appendDoubling appends v to s, doubling its capacity when it is full.
+// append grows a large slice by a quarter, so a slice that only ever grows
+// would be copied about five times over; doubling copies it about once.
+func appendDoubling[T any](s []T, v T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 4))
+	}
+	return append(s, v)
 }
 
 func (x *sortedIndex[K]) remove(k K) {
