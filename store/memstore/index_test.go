@@ -2,9 +2,11 @@ package memstore
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/licenses"
 	"pgregory.net/rapid"
 )
 
@@ -110,6 +112,53 @@ func TestTable(t *testing.T) {
 				}
 				if r := tb.get("absent"); r != nil {
 					t.Fatalf("get(absent) = %v", r)
+				}
+			},
+		})
+	})
+}
+
+// TestMemberSet checks an organization's member set against a map through
+// random stores and deletions in any order, deleted members coming back as
+// a rolled-back deletion brings them.
+func TestMemberSet(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ms := memberSet{ix: newIndex()}
+		model := map[string]*licenses.Member{}
+		t.Repeat(map[string]func(*rapid.T){
+			"put": func(t *rapid.T) {
+				email := fmt.Sprintf("m%d@acme.test", rapid.IntRange(0, 100).Draw(t, "member"))
+				if model[email] != nil {
+					t.Skip("stored already")
+				}
+				m := &licenses.Member{Email: email}
+				ms.put(m)
+				model[email] = m
+			},
+			"del": func(t *rapid.T) {
+				if len(model) == 0 {
+					t.Skip("none stored")
+				}
+				emails := make([]string, 0, len(model))
+				for e := range model {
+					emails = append(emails, e)
+				}
+				slices.Sort(emails)
+				email := rapid.SampledFrom(emails).Draw(t, "email")
+				ms.del(email)
+				delete(model, email)
+			},
+			"": func(t *rapid.T) {
+				for email, want := range model {
+					if got := ms.get(email); got != want {
+						t.Fatalf("get(%q) = %p, want %p", email, got, want)
+					}
+				}
+				if got := ms.get("absent@acme.test"); got != nil {
+					t.Fatalf("get(absent) = %v", got)
+				}
+				if ms.ix.n != len(model) {
+					t.Fatalf("index holds %d members, want %d", ms.ix.n, len(model))
 				}
 			},
 		})
