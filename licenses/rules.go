@@ -112,7 +112,7 @@ func NormalizeEmail(email string) (string, error) {
 		return "", invalid("email", "%d characters, more than the 254 an address may have", len(e))
 	case at <= 0 || at != strings.LastIndexByte(e, '@'):
 		return "", invalid("email", "%q is not of the form name@example.com", email)
-	case strings.ContainsAny(e, " \t\r\n/\\<>\",;:()[]"):
+	case containsAny(e, &notInEmail):
 		return "", invalid("email", "%q contains a character an address may not hold", email)
 	}
 	domain := e[at+1:]
@@ -120,6 +120,31 @@ func NormalizeEmail(email string) (string, error) {
 		return "", invalid("email", "%q has no valid domain, e.g. example.com", email)
 	}
 	return e, nil
+}
+
+// The bytes an e-mail address and an ID may not hold, as tables: every
+// request checks its addresses and IDs, and strings.ContainsAny would build
+// its table anew each time.
+var (
+	notInEmail = byteSet(" \t\r\n/\\<>\",;:()[]")
+	notInID    = byteSet(" \t\r\n/")
+)
+
+func byteSet(chars string) (set [256]bool) {
+	for i := range len(chars) {
+		set[chars[i]] = true
+	}
+	return set
+}
+
+// containsAny reports whether s holds a byte of set.
+func containsAny(s string, set *[256]bool) bool {
+	for i := range len(s) {
+		if set[s[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // validID checks an organization or team ID: 1 to 128 characters, none of
@@ -130,7 +155,7 @@ func validID(field, id string) error {
 		return invalid(field, "empty")
 	case len(id) > 128:
 		return invalid(field, "%d characters, more than 128", len(id))
-	case strings.ContainsAny(id, " \t\r\n/"):
+	case containsAny(id, &notInID):
 		return invalid(field, "%q contains white space or '/'", id)
 	}
 	return nil

@@ -2,6 +2,7 @@ package licenses
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,26 @@ func TestValidID(t *testing.T) {
 	for id, ok := range map[string]bool{"acme": true, "team-1_x.y": true, "": false, "a b": false, "a/b": false, string(make([]byte, 129)): false} {
 		if err := validID("Org", id); (err == nil) != ok {
 			t.Errorf("validID(%q) = %v, want ok=%v", id, err, ok)
+		}
+	}
+}
+
+// TestForbiddenBytes refuses every byte an address or an ID may not hold,
+// wherever it stands, and no other.
+func TestForbiddenBytes(t *testing.T) {
+	for c := range 256 {
+		b := string(rune(c))
+		if c >= 0x80 {
+			b = string([]byte{byte(c)})
+		}
+		email := "ann" + b + "x@acme.test"
+		_, err := NormalizeEmail(email)
+		if want := strings.ContainsAny(b, " \t\r\n/\\<>\",;:()[]") || b == "@"; want != (err != nil) {
+			t.Errorf("NormalizeEmail(%q) = %v, want refused=%v", email, err, want)
+		}
+		id := "team" + b + "1"
+		if err, want := validID("Team", id), strings.ContainsAny(b, " \t\r\n/"); want != (err != nil) {
+			t.Errorf("validID(%q) = %v, want refused=%v", id, err, want)
 		}
 	}
 }
