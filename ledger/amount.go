@@ -1,6 +1,10 @@
 package ledger
 
-import "github.com/shopspring/decimal"
+import (
+	"sync"
+
+	"github.com/shopspring/decimal"
+)
 
 // Balances change on every write, and each change makes a new decimal. The
 // amounts of one unit share an exponent and nearly always have fewer than
@@ -11,7 +15,7 @@ import "github.com/shopspring/decimal"
 // sum returns a + b.
 func sum(a, b decimal.Decimal) decimal.Decimal {
 	if small(a, b) {
-		return decimal.New(a.CoefficientInt64()+b.CoefficientInt64(), a.Exponent())
+		return newDecimal(a.CoefficientInt64()+b.CoefficientInt64(), a.Exponent())
 	}
 	return a.Add(b)
 }
@@ -19,10 +23,32 @@ func sum(a, b decimal.Decimal) decimal.Decimal {
 // diff returns a - b.
 func diff(a, b decimal.Decimal) decimal.Decimal {
 	if small(a, b) {
-		return decimal.New(a.CoefficientInt64()-b.CoefficientInt64(), a.Exponent())
+		return newDecimal(a.CoefficientInt64()-b.CoefficientInt64(), a.Exponent())
 	}
 	return a.Sub(b)
 }
+
+// newDecimal returns coefficient × 10^exp. The small whole numbers that
+// counts of seats, licenses and passes mostly are, and that holds and
+// member accounts go back and forth between, are made once and shared: a
+// decimal never changes once made, so sharing one is safe, as decimal.Zero
+// is.
+func newDecimal(coefficient int64, exp int32) decimal.Decimal {
+	if exp == 0 && coefficient >= 0 && coefficient < numSmallInts {
+		return smallInts()[coefficient]
+	}
+	return decimal.New(coefficient, exp)
+}
+
+const numSmallInts = 1024
+
+var smallInts = sync.OnceValue(func() *[numSmallInts]decimal.Decimal {
+	var t [numSmallInts]decimal.Decimal
+	for i := range t {
+		t[i] = decimal.New(int64(i), 0)
+	}
+	return &t
+})
 
 // small reports whether a and b share an exponent and have at most 18
 // digits each, so their sum and difference fit in an int64.
