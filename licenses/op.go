@@ -18,13 +18,21 @@ type op struct {
 	ctx     context.Context
 	tx      Tx
 	b       *ledger.Book // &book
-	book    ledger.Book
 	now     time.Time
 	org     Org
 	orgOld  Org
 	teams   []teamRec // the teams read, in teamBuf while they fit
 	teamBuf [2]teamRec
 	m       Member // the member the operation returns, if any
+
+	// Kept across operations: the Book's working space and the function
+	// the store runs, bound once.
+	book ledger.Book
+	run  func(Tx) error // runTx
+
+	// The operation to run.
+	s  *Service
+	fn func(o *op) error
 }
 
 type teamRec struct {
@@ -32,32 +40,48 @@ type teamRec struct {
 }
 
 // ops recycles ops, which every operation needs and which are large (the
-// organization's record twice, the teams touched, the member returned):
-// allocating one per operation was a fifth of the bytes an invitation and
-// its acceptance allocate.
-var ops = sync.Pool{New: func() any { return new(op) }}
+// organization's record twice, the teams touched, the member returned, a
+// Book): allocating one per operation was a fifth of the bytes an
+// invitation and its acceptance allocate.
+var ops = sync.Pool{New: func() any {
+	o := new(op)
+	o.run = o.runTx
+	return o
+}}
 
 // inOp runs fn in a transaction, reading the clock once, and returns the
 // member fn left in o.m. The store may run fn again after a transient
 // failure; each run starts from a fresh op.
 func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error) {
 	o := ops.Get().(*op)
-	defer func() {
-		*o = op{} // keep no transaction or record alive in the pool
-		ops.Put(o)
-	}()
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		*o = op{ctx: ctx, tx: tx}
-		o.b = &o.book
-		o.b.Reset(tx, s.clock.Now())
-		o.now = o.b.Now()
-		o.teams = o.teamBuf[:0]
-		return fn(o)
-	})
+	o.ctx, o.s, o.fn = ctx, s, fn
+	err := s.store.InTx(ctx, o.run)
+	m := o.m
+	o.clear()
+	o.ctx, o.s, o.fn = nil, nil, nil // keep no request alive in the pool
+	o.book.Reset(nil, time.Time{})
+	ops.Put(o)
 	if err != nil {
 		return Member{}, err
 	}
-	return o.m, nil
+	return m, nil
+}
+
+func (o *op) runTx(tx Tx) error {
+	o.clear()
+	o.tx = tx
+	o.b = &o.book
+	o.b.Reset(tx, o.s.clock.Now())
+	o.now = o.b.Now()
+	return o.fn(o)
+}
+
+// clear forgets what a run read and wrote.
+func (o *op) clear() {
+	o.tx, o.b, o.now = nil, nil, time.Time{}
+	o.org, o.orgOld, o.m = Org{}, Org{}, Member{}
+	o.teamBuf = [2]teamRec{}
+	o.teams = o.teamBuf[:0]
 }
 
 // loadOrg reads and locks the organization's record: every write takes
