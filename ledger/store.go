@@ -14,7 +14,9 @@ import (
 // returns an error or panics; the error is returned as it came. A store that
 // meets a transient conflict of its own (a serialization failure, a deadlock)
 // may run fn again, a bounded number of times, so fn must not have effects
-// outside the transaction. The Tx is valid only until fn returns.
+// outside the transaction. It calls fn only before it returns and never
+// twice at once: callers reuse what fn works in. The Tx is valid only until
+// fn returns.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
