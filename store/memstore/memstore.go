@@ -474,11 +474,6 @@ func copyAccount(a ledger.AccountState) ledger.AccountState {
 	return a
 }
 
-func copyTransfer(t ledger.Transfer) ledger.Transfer {
-	t.Metadata = cloneMap(t.Metadata)
-	return t
-}
-
 func copyHold(h ledger.Hold) ledger.Hold {
 	h.Metadata = cloneMap(h.Metadata)
 	return h
