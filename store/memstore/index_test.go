@@ -1,7 +1,9 @@
 package memstore
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -139,12 +141,7 @@ func TestMemberSet(t *testing.T) {
 				if len(model) == 0 {
 					t.Skip("none stored")
 				}
-				emails := make([]string, 0, len(model))
-				for e := range model {
-					emails = append(emails, e)
-				}
-				slices.Sort(emails)
-				email := rapid.SampledFrom(emails).Draw(t, "email")
+				email := drawKey(t, model, "email")
 				ms.del(email)
 				delete(model, email)
 			},
@@ -163,4 +160,9 @@ func TestMemberSet(t *testing.T) {
 			},
 		})
 	})
+}
+
+// drawKey draws one of m's keys.
+func drawKey[K cmp.Ordered, V any](t *rapid.T, m map[K]V, label string) K {
+	return rapid.SampledFrom(slices.Sorted(maps.Keys(m))).Draw(t, label)
 }

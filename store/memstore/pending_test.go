@@ -36,12 +36,7 @@ func TestPendingHolds(t *testing.T) {
 				if len(model) == 0 {
 					t.Skip("none pending")
 				}
-				ids := make([]ledger.TransferID, 0, len(model))
-				for id := range model {
-					ids = append(ids, id)
-				}
-				slices.Sort(ids)
-				id := rapid.SampledFrom(ids).Draw(t, "id")
+				id := drawKey(t, model, "id")
 				p.remove(id)
 				delete(model, id)
 			},
