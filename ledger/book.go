@@ -281,7 +281,8 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 		ix.ids, ix.first = make([]TransferID, 0, len(ts)), make([]int, 0, len(ts))
 		accountIDs = make([]AccountID, 0, 2*len(ts))
 	}
-	for i, t := range ts {
+	for i := range ts {
+		t := &ts[i]
 		if err := validateTransfer(t); err != nil {
 			if err := refuse(i, err); err != nil {
 				return nil, err
@@ -391,14 +392,17 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 	}
 	// A repeated ID shares its first occurrence's result if the contents
 	// agree.
-	for i, t := range ts {
-		k, ok := ix.find(t.ID)
+	if len(ix.ids) == len(ts) {
+		return res, nil // no ID repeated
+	}
+	for i := range ts {
+		k, ok := ix.find(ts[i].ID)
 		if !ok || ix.first[k] == i || res[i].Err != nil {
 			continue
 		}
 		j := ix.first[k]
-		if field := transferDiff(ts[j], t); field != "" {
-			res[i].Err = &ConflictError{Kind: "transfer", ID: string(t.ID), Field: field}
+		if field := transferDiff(ts[j], ts[i]); field != "" {
+			res[i].Err = &ConflictError{Kind: "transfer", ID: string(ts[i].ID), Field: field}
 			continue
 		}
 		res[i] = res[j]
@@ -456,7 +460,7 @@ func (b *Book) CreateHold(ctx context.Context, h Hold) (Hold, error) {
 }
 
 func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
-	if err := validateTransfer(Transfer{ID: h.ID, Debit: h.Debit, Credit: h.Credit, Amount: h.Amount}); err != nil {
+	if err := validateTransfer(&Transfer{ID: h.ID, Debit: h.Debit, Credit: h.Credit, Amount: h.Amount}); err != nil {
 		return Hold{}, err
 	}
 	if !h.ExpiresAt.IsZero() {
@@ -650,9 +654,9 @@ func replaceHold(hs []Hold, h Hold) []Hold {
 // account's history ever goes back in time.
 func (b *Book) postedAt(l *lockSet) time.Time {
 	t := b.now
-	for _, a := range l.accounts {
-		if a.LastPostedAt.After(t) {
-			t = a.LastPostedAt
+	for i := range l.accounts {
+		if at := l.accounts[i].LastPostedAt; at.After(t) {
+			t = at
 		}
 	}
 	return t
@@ -891,7 +895,7 @@ func validateAccount(a Account) error {
 	return nil
 }
 
-func validateTransfer(t Transfer) error {
+func validateTransfer(t *Transfer) error {
 	switch {
 	case t.ID == "":
 		return invalid("ID", "empty; choose an ID so the request can be retried safely")

@@ -373,7 +373,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	s := t.s
 	var rowsBuf [4]*accountRow
 	rows := rowsBuf[:0] // the rows of c.Accounts, found once
-	for _, a := range c.Accounts {
+	// Records are large: the loops work on them in place.
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
 		cur := s.row(a.ID)
 		if cur == nil {
 			return &ledger.NotFoundError{Kind: "account", ID: string(a.ID)}
@@ -392,8 +394,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	if s.journal.len()+len(c.Transfers) > maxJournal {
 		return fmt.Errorf("memstore: the journal holds %d transfers, the most it can", s.journal.len())
 	}
-	for i, tr := range c.Transfers {
-		if _, ok := s.transfers.find(string(tr.ID), s.journal.idAt); ok || repeated(c.Transfers[:i], tr.ID, func(t ledger.Transfer) ledger.TransferID { return t.ID }) {
+	for i := range c.Transfers {
+		tr := &c.Transfers[i]
+		if _, ok := s.transfers.find(string(tr.ID), s.journal.idAt); ok || repeated(c.Transfers[:i], tr.ID, func(t *ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
 		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
@@ -406,25 +409,26 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			}
 		}
 	}
-	for i, h := range c.HoldsInsert {
-		if s.holds.get(h.ID) != nil || repeated(c.HoldsInsert[:i], h.ID, func(h ledger.Hold) ledger.TransferID { return h.ID }) {
-			return fmt.Errorf("memstore: hold %q: %w", h.ID, ledger.ErrAlreadyExists)
+	for i := range c.HoldsInsert {
+		id := c.HoldsInsert[i].ID
+		if s.holds.get(id) != nil || repeated(c.HoldsInsert[:i], id, func(h *ledger.Hold) ledger.TransferID { return h.ID }) {
+			return fmt.Errorf("memstore: hold %q: %w", id, ledger.ErrAlreadyExists)
 		}
 	}
-	for _, h := range c.HoldsUpdate {
-		if s.holds.get(h.ID) == nil {
-			return &ledger.NotFoundError{Kind: "hold", ID: string(h.ID)}
+	for i := range c.HoldsUpdate {
+		if id := c.HoldsUpdate[i].ID; s.holds.get(id) == nil {
+			return &ledger.NotFoundError{Kind: "hold", ID: string(id)}
 		}
 	}
 
-	for i, a := range c.Accounts {
-		cur := rows[i]
+	for i, cur := range rows {
 		if cur.txn != s.txn {
 			// The first write of the transaction: what rollback restores.
 			s.log = append(s.log, accountUndo{row: cur, old: cur.AccountState})
 			cur.txn = s.txn
 		}
-		cur.AccountState = copyAccount(a)
+		cur.AccountState = c.Accounts[i]
+		cur.Metadata = cloneMap(cur.Metadata)
 	}
 	for i := range c.Transfers {
 		tr := &c.Transfers[i]
@@ -442,11 +446,12 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		s.setPending(*h, h.Status == ledger.HoldPending)
 		s.holdLog = append(s.holdLog, holdUndo{hold: h, inserted: true})
 	}
-	for _, h := range c.HoldsUpdate {
+	for i := range c.HoldsUpdate {
+		h := &c.HoldsUpdate[i]
 		cur := s.holds.get(h.ID)
 		s.holdLog = append(s.holdLog, holdUndo{hold: cur, old: *cur})
-		*cur = copyHold(h)
-		s.setPending(h, h.Status == ledger.HoldPending)
+		*cur = copyHold(*h)
+		s.setPending(*h, h.Status == ledger.HoldPending)
 	}
 	return nil
 }
@@ -575,9 +580,9 @@ type accountUndo struct {
 
 // repeated reports whether id is the ID of one of earlier. Changes carry a
 // handful of records, so a scan beats building a set.
-func repeated[T any](earlier []T, id ledger.TransferID, idOf func(T) ledger.TransferID) bool {
-	for _, e := range earlier {
-		if idOf(e) == id {
+func repeated[T any](earlier []T, id ledger.TransferID, idOf func(*T) ledger.TransferID) bool {
+	for i := range earlier {
+		if idOf(&earlier[i]) == id {
 			return true
 		}
 	}
