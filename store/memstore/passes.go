@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sort"
 	"time"
@@ -251,7 +250,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	tb := &t.s.passes
 	log := tb.usage[u.Workspace]
 	if log == nil {
-		log = &usageLog{byReq: make(map[uint64]int), seed: maphash.MakeSeed(), shared: make(map[string]*usageShared)}
+		log = &usageLog{ix: newIndex(), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
 	if !tb.missedRequest.is(t, u.Workspace, u.RequestID) {
@@ -261,7 +260,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	}
 	tb.missedRequest = missedKey{}
 	tb.seq++
-	log.index(u.RequestID, log.n)
+	log.ix.add(u.RequestID, log.n)
 	log.append(tb.seq, &u)
 	t.logHot(hotUndo{log: log, key: u.RequestID})
 	return tb.seq, nil
@@ -344,8 +343,8 @@ func (tb *passesTables) undoHotWrites() {
 		switch {
 		case e.log != nil:
 			tb.seq--
+			e.log.ix.remove(e.key, e.log.n-1)
 			e.log.truncate(e.log.n - 1)
-			e.log.unindex(e.key)
 		case e.existed:
 			tb.access[e.session][e.key] = e.old
 		default:
@@ -365,14 +364,10 @@ func (tb *passesTables) undoHotWrites() {
 type usageLog struct {
 	chunks [][]usageRow
 	n      int
-	// byReq indexes the rows by a 64-bit hash of their request IDs: a map
-	// that grows with every login, and one keyed by the strings themselves
-	// would reread each of them, scattered in memory, every time it grows. A
-	// row found confirms its own request ID. A request whose hash an earlier
-	// one holds is indexed in collided instead, by its ID.
-	byReq    map[uint64]int
-	collided map[string]int
-	seed     maphash.Seed
+	// ix finds a row by its request ID. It grows with every login; a map
+	// keyed by the IDs would reread each of them, scattered in memory, every
+	// time it grows.
+	ix index
 	// shared holds each session's latest shared row part, for the next row
 	// of the session to reuse. A part outliving a rolled-back row is only a
 	// candidate for reuse, never read by itself.
@@ -491,41 +486,9 @@ func (l *usageLog) truncate(n int) {
 	l.n = n
 }
 
-// requestHash hashes a request ID for a log's index. It is a variable so that
-// tests can make every request collide.
-var requestHash = maphash.String
-
 // find returns the index of the row of request req.
 func (l *usageLog) find(req string) (int, bool) {
-	i, ok := l.byReq[requestHash(l.seed, req)]
-	if ok && l.at(i).requestID == req {
-		return i, true
-	}
-	if len(l.collided) > 0 {
-		i, ok = l.collided[req]
-		return i, ok
-	}
-	return 0, false
+	return l.ix.find(req, l.requestAt)
 }
 
-// index records row i as the row of request req, which has none.
-func (l *usageLog) index(req string, i int) {
-	h := requestHash(l.seed, req)
-	if _, taken := l.byReq[h]; taken {
-		if l.collided == nil {
-			l.collided = make(map[string]int)
-		}
-		l.collided[req] = i
-		return
-	}
-	l.byReq[h] = i
-}
-
-// unindex forgets the row of request req.
-func (l *usageLog) unindex(req string) {
-	if _, ok := l.collided[req]; ok {
-		delete(l.collided, req)
-		return
-	}
-	delete(l.byReq, requestHash(l.seed, req))
-}
+func (l *usageLog) requestAt(i int) string { return l.at(i).requestID }
