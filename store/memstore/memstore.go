@@ -415,10 +415,15 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			return fmt.Errorf("memstore: hold %q: %w", id, ledger.ErrAlreadyExists)
 		}
 	}
+	var updBuf [2]*ledger.Hold
+	updated := updBuf[:0] // the stored holds of c.HoldsUpdate, found once
 	for i := range c.HoldsUpdate {
-		if id := c.HoldsUpdate[i].ID; s.holds.get(id) == nil {
+		id := c.HoldsUpdate[i].ID
+		cur := s.holds.get(id)
+		if cur == nil {
 			return &ledger.NotFoundError{Kind: "hold", ID: string(id)}
 		}
+		updated = append(updated, cur)
 	}
 
 	for i, cur := range rows {
@@ -443,34 +448,33 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	for i := range c.HoldsInsert {
 		h := s.holds.add(copyHold(c.HoldsInsert[i]))
 		s.holdIx.add(h.ID)
-		s.setPending(*h, h.Status == ledger.HoldPending)
+		s.setPending(h, false, h.Status == ledger.HoldPending)
 		s.holdLog = append(s.holdLog, holdUndo{hold: h, inserted: true})
 	}
-	for i := range c.HoldsUpdate {
-		h := &c.HoldsUpdate[i]
-		cur := s.holds.get(h.ID)
+	for i, cur := range updated {
 		s.holdLog = append(s.holdLog, holdUndo{hold: cur, old: *cur})
-		*cur = copyHold(*h)
-		s.setPending(*h, h.Status == ledger.HoldPending)
+		was := cur.Status == ledger.HoldPending
+		*cur = copyHold(c.HoldsUpdate[i])
+		s.setPending(cur, was, cur.Status == ledger.HoldPending)
 	}
 	return nil
 }
 
-// setPending records whether h, as now stored, is pending.
-func (s *Store) setPending(h ledger.Hold, pending bool) {
-	ph := s.pending[h.Debit]
-	was := ph.has(h.ID)
+// setPending keeps the pending-hold sets current as h's stored status goes
+// from pending (was) or not to pending (now) or not.
+func (s *Store) setPending(h *ledger.Hold, was, now bool) {
 	switch {
-	case pending && !was:
+	case now && !was:
+		ph := s.pending[h.Debit]
 		if ph == nil {
 			ph = &pendingHolds{ids: make(map[ledger.TransferID]struct{})}
 			s.pending[h.Debit] = ph
 		}
-		ph.add(h)
-	case !pending && was:
+		ph.add(*h)
+	case was && !now:
 		// An account that held once will likely hold again: its empty set
 		// stays for the next hold.
-		ph.remove(h.ID)
+		s.pending[h.Debit].remove(h.ID)
 	}
 }
 
@@ -596,12 +600,13 @@ func (s *Store) undoLedger() {
 		e := &s.holdLog[i]
 		if e.inserted {
 			s.holdIx.remove(e.hold.ID)
-			s.setPending(*e.hold, false)
+			s.setPending(e.hold, e.hold.Status == ledger.HoldPending, false)
 			s.holds.removeLast() // undone newest first, so it is the newest
 			continue
 		}
+		was := e.hold.Status == ledger.HoldPending
 		*e.hold = e.old
-		s.setPending(e.old, e.old.Status == ledger.HoldPending)
+		s.setPending(e.hold, was, e.hold.Status == ledger.HoldPending)
 	}
 	for k := s.journal.len() - 1; k >= s.journalStart; k-- {
 		e := s.journal.at(k)

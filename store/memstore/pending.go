@@ -125,12 +125,3 @@ func (h *expiryHeap) down(i int) bool {
 	}
 	return i > start
 }
-
-// has reports whether id is among the pending holds; a nil p has none.
-func (p *pendingHolds) has(id ledger.TransferID) bool {
-	if p == nil {
-		return false
-	}
-	_, ok := p.ids[id]
-	return ok
-}
