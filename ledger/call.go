@@ -29,7 +29,7 @@ type bookCall[In, Out any] struct {
 
 	// Set once, when the bookCall is made.
 	method func(*Book, context.Context, In) (Out, error)
-	run    func(Tx) error // run, as the func the store calls
+	run    func(Tx) error // runTx, bound once, as the func the store calls
 }
 
 func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error) {
