@@ -515,26 +515,9 @@ func (c fixedClock) Now() time.Time { return time.Time(c) }
 // testPassesOneGuestConcurrently: many logins of one guest to one session at
 // once spend once; the rest are inside the window.
 func testPassesOneGuestConcurrently(t *testing.T, newStore Factory) {
-	svc, st := passesFixture(t, newStore)
-	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
-		t.Fatal(err)
-	}
 	const workers = 8
-	var wg sync.WaitGroup
-	ds := make([]passes.Decision, workers)
-	errs := make([]error, workers)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: fmt.Sprint("r", w)})
-		}()
-	}
-	wg.Wait()
+	svc, st, ds, errs := loginsAtOnce(t, newStore, workers, func(w int) string { return fmt.Sprint("r", w) })
+	ctx := context.Background()
 	var spent int64
 	for w := range workers {
 		if errs[w] != nil {
@@ -622,10 +605,11 @@ func verifyLedger(t *testing.T, st Store) {
 	}
 }
 
-// testPassesSameRequestConcurrently: one login request sent many times at
-// once (a client retrying eagerly) spends once, writes one row, and every
-// copy gets the same decision.
-func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
+// loginsAtOnce funds workspace acme with 10 passes and a month-pass session
+// "s", then logs guest a@x.example in from workers goroutines at once, login
+// w with request ID requestID(w), and returns each login's outcome.
+func loginsAtOnce(t *testing.T, newStore Factory, workers int, requestID func(w int) string) (*passes.Service, Store, []passes.Decision, []error) {
+	t.Helper()
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
 	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
@@ -634,7 +618,6 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
 		t.Fatal(err)
 	}
-	const workers = 8
 	var wg sync.WaitGroup
 	ds := make([]passes.Decision, workers)
 	errs := make([]error, workers)
@@ -642,10 +625,20 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: "same"})
+			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: requestID(w)})
 		}()
 	}
 	wg.Wait()
+	return svc, st, ds, errs
+}
+
+// testPassesSameRequestConcurrently: one login request sent many times at
+// once (a client retrying eagerly) spends once, writes one row, and every
+// copy gets the same decision.
+func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
+	const workers = 8
+	svc, st, ds, errs := loginsAtOnce(t, newStore, workers, func(int) string { return "same" })
+	ctx := context.Background()
 	for w := range workers {
 		if errs[w] != nil {
 			t.Fatalf("copy %d: %v", w, errs[w])
