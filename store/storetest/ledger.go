@@ -81,18 +81,7 @@ func testIDReusedConcurrently(t *testing.T, newStore Factory) {
 		}()
 	}
 	wg.Wait()
-	won := 0
-	for w, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, ledger.ErrConflict):
-			t.Errorf("worker %d: %v, want success or ErrConflict", w, err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d posts of the contested ID succeeded, want 1", won)
-	}
+	oneWinner(t, errs, ledger.ErrConflict, "posts of the contested ID")
 	f.verify()
 }
 
@@ -1188,18 +1177,7 @@ func testHoldSettledOnce(t *testing.T, newStore Factory) {
 		}()
 	}
 	wg.Wait()
-	won := 0
-	for w, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, ledger.ErrHoldNotPending):
-			t.Errorf("settlement %d: %v, want success or ErrHoldNotPending", w, err)
-		}
-	}
-	if won != 1 {
-		t.Errorf("%d settlements succeeded, want exactly 1", won)
-	}
+	oneWinner(t, errs, ledger.ErrHoldNotPending, "settlements")
 	h, _ := f.l.Hold(f.ctx, "h")
 	switch h.Status {
 	case ledger.HoldPosted:
@@ -1210,4 +1188,22 @@ func testHoldSettledOnce(t *testing.T, newStore Factory) {
 		t.Errorf("hold ended %s", h.Status)
 	}
 	f.verify()
+}
+
+// oneWinner checks that exactly one of the racing writes that returned errs
+// succeeded and that every other was refused with an error matching lost.
+func oneWinner(t *testing.T, errs []error, lost error, what string) {
+	t.Helper()
+	won := 0
+	for w, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, lost):
+			t.Errorf("%s: number %d returned %v, want success or %v", what, w, err, lost)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d %s succeeded, want exactly 1", won, what)
+	}
 }
