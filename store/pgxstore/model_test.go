@@ -117,21 +117,32 @@ func outcomes(rs []ledger.BatchResult) []batchOutcome {
 	return out
 }
 
-// TestModel checks that pgxstore behaves as memstore, the reference store:
-// the same operations give the same results, errors and final state.
-func TestModel(t *testing.T) {
+// modelStart is the instant every model comparison starts at.
+var modelStart = time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
+
+// checkModel runs a comparison of pgxstore with memstore: prop once per
+// rapid case, on a pgxstore over a test database whose tables are emptied
+// before each case.
+func checkModel(t *testing.T, prop func(t *rapid.T, pgs *pgxstore.Store)) {
 	db := newTestDB(t)
 	pool := db.pool(t, 2)
 	pgs, err := pgxstore.New(pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
 	rapid.Check(t, func(t *rapid.T) {
-		if err := emptyTables(ctx, pool); err != nil {
+		if err := emptyTables(context.Background(), pool); err != nil {
 			t.Fatal(err)
 		}
+		prop(t, pgs)
+	})
+}
+
+// TestModel checks that pgxstore behaves as memstore, the reference store:
+// the same operations give the same results, errors and final state.
+func TestModel(t *testing.T) {
+	ctx, start := context.Background(), modelStart
+	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
 		m := &modelPair{ctx: ctx, clock: clock.NewFake(start), memS: memstore.New(), pgs: pgs}
 		m.mem, _ = ledger.New(m.memS, &ledger.Options{Clock: m.clock})
 		m.pg, _ = ledger.New(pgs, &ledger.Options{Clock: m.clock})

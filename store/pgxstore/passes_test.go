@@ -35,18 +35,8 @@ var (
 // decisions and errors, and the same balances, usage logs and ledger state
 // after every step.
 func TestModelPasses(t *testing.T) {
-	db := newTestDB(t)
-	pool := db.pool(t, 2)
-	pgs, err := pgxstore.New(pool, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	start := time.Date(2026, 3, 29, 0, 30, 0, 123456000, time.UTC)
-	rapid.Check(t, func(t *rapid.T) {
-		if err := emptyTables(ctx, pool); err != nil {
-			t.Fatal(err)
-		}
+	ctx, start := context.Background(), modelStart
+	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
 		clk := clock.NewFake(start)
 		memS := memstore.New()
 		mem, _ := passes.New(memS.Passes(), &passes.Options{Clock: clk})
