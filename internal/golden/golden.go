@@ -4,7 +4,9 @@
 package golden
 
 import (
+	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,4 +33,15 @@ func Check(t *testing.T, name string, got []byte) {
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s output mismatch (-golden +got):\n%s", name, diff)
 	}
+}
+
+// Run runs a program's run function, as its main does, and checks what it
+// wrote against testdata/<name>.golden.
+func Run(t *testing.T, name string, run func(io.Writer) error) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(&out); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	Check(t, name, out.Bytes())
 }
