@@ -16,9 +16,9 @@ import (
 // for each of its one-operation transactions. All of the ledger's rules live
 // here, so they hold whatever store is underneath.
 //
-// A Book reads the time once, when it is made: every record it writes carries
-// that instant. It is not safe for concurrent use, and is valid only while its
-// transaction is.
+// A Book is given the time when it is made or Reset: every record it writes
+// carries that instant. It is not safe for concurrent use, and is valid only
+// while its transaction is.
 type Book struct {
 	tx  Tx
 	now time.Time

@@ -394,12 +394,15 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	if s.journal.len()+len(c.Transfers) > maxJournal {
 		return fmt.Errorf("memstore: the journal holds %d transfers, the most it can", s.journal.len())
 	}
+	var trRowsBuf [2][2]*accountRow
+	trRows := trRowsBuf[:0] // the debit and credit rows of c.Transfers
 	for i := range c.Transfers {
 		tr := &c.Transfers[i]
 		if _, ok := s.transfers.find(string(tr.ID), s.journal.idAt); ok || repeated(c.Transfers[:i], tr.ID, func(t *ledger.Transfer) ledger.TransferID { return t.ID }) {
 			return fmt.Errorf("memstore: transfer %q: %w", tr.ID, ledger.ErrAlreadyExists)
 		}
-		for _, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
+		var pair [2]*accountRow
+		for j, id := range [2]ledger.AccountID{tr.Debit, tr.Credit} {
 			r := s.row(id)
 			if r == nil {
 				return &ledger.NotFoundError{Kind: "account", ID: string(id)}
@@ -407,7 +410,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			if r.Unit != tr.Unit {
 				return fmt.Errorf("memstore: transfer %q counts %q, account %q %q", tr.ID, tr.Unit, id, r.Unit)
 			}
+			pair[j] = r
 		}
+		trRows = append(trRows, pair)
 	}
 	for i := range c.HoldsInsert {
 		id := c.HoldsInsert[i].ID
@@ -439,7 +444,7 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 		tr := &c.Transfers[i]
 		k := s.journal.len()
 		tr.Seq = int64(k + 1)
-		debit, credit := s.row(tr.Debit), s.row(tr.Credit)
+		debit, credit := trRows[i][0], trRows[i][1]
 		s.journal.append(tr, debit, credit)
 		s.transfers.add(string(tr.ID), k)
 		debit.entries = appendDoubling(debit.entries, k)
