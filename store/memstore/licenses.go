@@ -18,19 +18,16 @@ type licensesTables struct {
 	undo licUndoLog
 }
 
-// licUndoLog undoes the facet's writes in the latest transaction that made
-// any. It is kept here so its memory is reused (one transaction runs at a
-// time) and a write allocates nothing; the transaction's own undo list holds
-// a single call to rollback. An entry names the record a write changed; the
-// earlier values of updated records sit in stacks by type, so entries stay
-// small.
+// licUndoLog undoes the facet's writes in the running transaction. It is
+// kept here so its memory is reused (one transaction runs at a time) and a
+// write allocates nothing; the transaction rolls it back or resets it when
+// it ends. An entry names the record a write changed; the earlier values of
+// updated records sit in stacks by type, so entries stay small.
 type licUndoLog struct {
-	tx         *Tx
-	entries    []licUndo
-	orgs       []licenses.Org
-	teams      []licenses.Team
-	members    []licenses.Member
-	rollbackFn func()
+	entries []licUndo
+	orgs    []licenses.Org
+	teams   []licenses.Team
+	members []licenses.Member
 }
 
 type licUndo struct {
@@ -52,20 +49,8 @@ const (
 	licMemberDelete
 )
 
-// undoLog returns the facet's undo log for t, starting it afresh on t's
-// first write to the facet.
-func (t *Tx) undoLog() *licUndoLog {
-	u := &t.s.licenses.undo
-	if u.tx != t {
-		u.reset()
-		u.tx = t
-		if u.rollbackFn == nil {
-			u.rollbackFn = u.rollback
-		}
-		t.undo = append(t.undo, u.rollbackFn)
-	}
-	return u
-}
+// undoLog returns the facet's undo log.
+func (t *Tx) undoLog() *licUndoLog { return &t.s.licenses.undo }
 
 // add logs a write that needs no earlier value to undo it.
 func (u *licUndoLog) add(kind licUndoKind, o *licOrg, tm *licTeam, m *licenses.Member) {
@@ -128,7 +113,6 @@ func (u *licUndoLog) reset() {
 	clear(u.teams)
 	clear(u.members)
 	u.entries, u.orgs, u.teams, u.members = u.entries[:0], u.orgs[:0], u.teams[:0], u.members[:0]
-	u.tx = nil
 }
 
 // pop removes and returns the last element of *s.

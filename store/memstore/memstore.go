@@ -93,6 +93,9 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 		s.log = s.log[:0]
 		clear(s.holdLog)
 		s.holdLog = s.holdLog[:0]
+		clear(s.passes.hot)
+		s.passes.hot = s.passes.hot[:0]
+		s.licenses.undo.reset()
 		clear(s.locked)
 		s.locked = s.locked[:0]
 		clear(t.undo)
@@ -127,6 +130,9 @@ func (t *Tx) rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		t.undo[i]()
 	}
+	// The facets' typed logs, each touching only its facet's records.
+	t.s.passes.undoHotWrites()
+	t.s.licenses.undo.rollback()
 }
 
 func (t *Tx) check(ctx context.Context) error {

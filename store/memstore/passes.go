@@ -20,16 +20,13 @@ type passesTables struct {
 
 	seq int64 // the last Seq given
 
-	// hot is the undo log of hotTx's writes to access windows and usage
-	// rows, the records every login writes: typed entries in memory reused
-	// from one transaction to the next, rather than a closure each. The first
-	// such write of a transaction starts the log afresh and puts undoHot in
-	// the transaction's own undo list, where the other passes records have
-	// their closures. No undo touches another's records, so the order
-	// between the two does not matter.
-	hot     []hotUndo
-	hotTx   *Tx
-	undoHot func() // (*passesTables).undoHotWrites, bound once
+	// hot is the undo log of the running transaction's writes to access
+	// windows and usage rows, the records every login writes: typed entries
+	// in memory reused from one transaction to the next, rather than a
+	// closure each. The other passes records have their closures in the
+	// transaction's undo list; no undo touches another's records, so the
+	// order between the two does not matter.
+	hot []hotUndo
 
 	// A login looks up its request and its guest's window, and inserts what
 	// it did not find. These are the request and the window a transaction
@@ -320,23 +317,10 @@ type hotUndo struct {
 	existed bool      // the window existed: the write was an update
 }
 
-// logHot records an undo entry of the running transaction, and on its first
-// entry hooks the log's undo into the transaction's.
-func (t *Tx) logHot(e hotUndo) {
-	tb := &t.s.passes
-	if tb.hotTx != t {
-		clear(tb.hot) // entries of a transaction that finished
-		tb.hot = tb.hot[:0]
-		tb.hotTx = t
-		if tb.undoHot == nil {
-			tb.undoHot = tb.undoHotWrites
-		}
-		t.undo = append(t.undo, tb.undoHot)
-	}
-	tb.hot = append(tb.hot, e)
-}
+// logHot records an undo entry of the running transaction.
+func (t *Tx) logHot(e hotUndo) { t.s.passes.hot = append(t.s.passes.hot, e) }
 
-// undoHotWrites undoes the logged writes, newest first.
+// undoHotWrites undoes the logged writes, newest first, and empties the log.
 func (tb *passesTables) undoHotWrites() {
 	for i := len(tb.hot) - 1; i >= 0; i-- {
 		e := &tb.hot[i]
