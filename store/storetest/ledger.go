@@ -907,13 +907,7 @@ func testHolds(t *testing.T, newStore Factory) {
 		t.Errorf("hold after posting = %+v, want posted 3", posted)
 	}
 	before = f.snapshot()
-	var hse *ledger.HoldStateError
-	if _, err := f.l.PostHold(f.ctx, "h1", d("1")); !errors.As(err, &hse) || hse.Status != ledger.HoldPosted {
-		t.Errorf("PostHold(posted) = %v, want *HoldStateError posted", err)
-	}
-	if _, err := f.l.VoidHold(f.ctx, "h1"); !errors.Is(err, ledger.ErrHoldNotPending) {
-		t.Errorf("VoidHold(posted) = %v, want ErrHoldNotPending", err)
-	}
+	f.settled("h1", ledger.HoldPosted)
 	if _, err := f.l.Post(f.ctx, ledger.Transfer{ID: "h1", Debit: "alice", Credit: "bob", Amount: d("3"), Code: "reserve"}); !errors.Is(err, ledger.ErrConflict) {
 		t.Errorf("Post reusing a posted hold's ID = %v, want ErrConflict", err)
 	}
@@ -928,12 +922,7 @@ func testHolds(t *testing.T, newStore Factory) {
 	}
 	f.wantBalance("alice", "7", "0")
 	before = f.snapshot()
-	if _, err := f.l.VoidHold(f.ctx, "h2"); !errors.Is(err, ledger.ErrHoldNotPending) {
-		t.Errorf("VoidHold(voided) = %v, want ErrHoldNotPending", err)
-	}
-	if _, err := f.l.PostHold(f.ctx, "h2", d("1")); !errors.Is(err, ledger.ErrHoldNotPending) {
-		t.Errorf("PostHold(voided) = %v, want ErrHoldNotPending", err)
-	}
+	f.settled("h2", ledger.HoldVoided)
 	f.unchanged(before)
 	f.verify()
 }
@@ -959,13 +948,7 @@ func testHoldExpiry(t *testing.T, newStore Factory) {
 		t.Errorf("Hold(h0) past expiry = %s settled %v, want expired at its expiry", h.Status, h.SettledAt)
 	}
 	before = f.snapshot()
-	var hse *ledger.HoldStateError
-	if _, err := f.l.PostHold(f.ctx, "h0", d("4")); !errors.As(err, &hse) || hse.Status != ledger.HoldExpired {
-		t.Errorf("PostHold(expired) = %v, want *HoldStateError expired", err)
-	}
-	if _, err := f.l.VoidHold(f.ctx, "h0"); !errors.Is(err, ledger.ErrHoldNotPending) {
-		t.Errorf("VoidHold(expired) = %v, want ErrHoldNotPending", err)
-	}
+	f.settled("h0", ledger.HoldExpired)
 	f.unchanged(before)
 	// The expired hold's amount is available again; the live one still counts.
 	if _, err := f.l.Post(f.ctx, ledger.Transfer{ID: "spend", Debit: "alice", Credit: "bob", Amount: d("5")}); err != nil {
@@ -1205,5 +1188,25 @@ func oneWinner(t *testing.T, errs []error, lost error, what string) {
 	}
 	if won != 1 {
 		t.Errorf("%d %s succeeded, want exactly 1", won, what)
+	}
+}
+
+// settled checks that the hold id, settled as status, can be neither posted
+// nor voided: both are refused with a *HoldStateError naming the status,
+// which matches ErrHoldNotPending.
+func (f *fixture) settled(id ledger.TransferID, status ledger.HoldStatus) {
+	f.t.Helper()
+	for _, settle := range []struct {
+		name string
+		do   func() error
+	}{
+		{"PostHold", func() error { _, err := f.l.PostHold(f.ctx, id, d("1")); return err }},
+		{"VoidHold", func() error { _, err := f.l.VoidHold(f.ctx, id); return err }},
+	} {
+		err := settle.do()
+		var hse *ledger.HoldStateError
+		if !errors.Is(err, ledger.ErrHoldNotPending) || !errors.As(err, &hse) || hse.Status != status {
+			f.t.Errorf("%s(%s hold %q) = %v, want a *HoldStateError %s matching ErrHoldNotPending", settle.name, status, id, err, status)
+		}
 	}
 }
