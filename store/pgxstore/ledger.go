@@ -116,7 +116,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	if err := t.run(ctx, &b, true); err != nil {
 		return dst, storeErr("lock accounts", err)
 	}
-	return append(dst, inOrder(ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount)...), nil
+	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
 }
 
 // AccountList implements ledger.Tx.
@@ -160,7 +160,7 @@ func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []le
 		return dst, storeErr("get transfers", err)
 	}
 	t.prefetched = p
-	return append(dst, inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)...), nil
+	return appendInOrder(dst, ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer), nil
 }
 
 // TransferList implements ledger.Tx. Listing one account's transfers reads
@@ -221,7 +221,7 @@ func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger
 		return dst, storeErr("get holds", err)
 	}
 	t.prefetched = p
-	return append(dst, inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)...), nil
+	return appendInOrder(dst, ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
 }
 
 // prefetch is what one of TransfersGet and HoldsGet read for the other.
@@ -252,9 +252,9 @@ func (t *Tx) getBoth(ctx context.Context, ids []ledger.TransferID, holdsFirst bo
 		return nil, err
 	}
 	if p.holdsFirst {
-		p.transfers = inOrder(ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
+		p.transfers = appendInOrder(nil, ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
 	} else {
-		p.holds = inOrder(ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
+		p.holds = appendInOrder(nil, ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
 	}
 	return p, nil
 }
@@ -630,17 +630,17 @@ func scanHolds(rows pgx.Rows) ([]ledger.Hold, error) {
 	return out, rows.Err()
 }
 
-// inOrder returns the records of got in the order of ids, skipping IDs not
+// appendInOrder appends the records of got to dst in the order of ids, skipping IDs not
 // found; an ID asked twice is returned twice, as separate copies.
-func inOrder[ID ~string, T any](ids []ID, got []T, key func(T) ID, clone func(T) T) []T {
+func appendInOrder[ID ~string, T any](dst []T, ids []ID, got []T, key func(T) ID, clone func(T) T) []T {
 	if len(got) == 0 {
-		return nil
+		return dst
 	}
 	byID := make(map[ID]T, len(got))
 	for _, r := range got {
 		byID[key(r)] = r
 	}
-	out := make([]T, 0, len(got))
+	out := slices.Grow(dst, len(got))
 	used := make(map[ID]bool, len(got))
 	for _, id := range ids {
 		r, ok := byID[id]
