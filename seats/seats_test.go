@@ -494,6 +494,8 @@ func TestSeats_History(t *testing.T) {
 		"NotManager":   {Org: "acme", Actor: "gus"},
 		"BadLimit":     {Org: "acme", Actor: "ana", Limit: 1001},
 		"BadCursor":    {Org: "acme", Actor: "ana", Cursor: "x"},
+		"CursorSeq":    {Org: "acme", Actor: "ana", Cursor: "seat/-1"},
+		"CursorProd":   {Org: "acme", Actor: "ana", Cursor: "gold/1"},
 		"BadProduct":   {Org: "acme", Actor: "ana", Product: "gold"},
 		"UnknownEvent": {Org: "acme", Actor: "ana", Event: "g1"},
 	} {
@@ -692,5 +694,39 @@ func TestSeats_TableWrittenTwice(t *testing.T) {
 	}
 	if diff := cmp.Diff(first.String(), second.String()); diff != "" {
 		t.Errorf("second pass differs (-first +second):\n%s", diff)
+	}
+}
+
+// A transfer of one product that took a lower Seq than another product's
+// but committed after a page was read still comes on a later page: each
+// product's journal is paged from its own place.
+func TestSeats_HistoryLateCommit(t *testing.T) {
+	f := standard(t)
+	late, err := f.seats("acme", "ana", "e1", 2, "r1")
+	f.must(err)
+	f.must(second(f.module("acme", "ana", "e1", "polls", "r2")))
+	f.must(second(f.seats("acme", "ana", "e0", 1, "r3")))
+
+	hidden := []ledger.TransferID{late.ID}
+	svc, err := seats.New(hookedStore{f.ms.Seats(), func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, hidden} }},
+		&seats.Options{Clock: f.clock, Roles: f.roles})
+	f.must(err)
+	q := seats.HistoryQuery{Org: "acme", Actor: "ana", Limit: 3}
+	var got []string
+	for {
+		page, err := svc.History(f.ctx, q)
+		f.must(err)
+		for _, tr := range page.Transactions {
+			got = append(got, tr.RequestID)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+		hidden = nil // r1 commits between the pages
+	}
+	// r1 (Seq 3) was not committed when the first page gave r2 (Seq 4).
+	if diff := cmp.Diff([]string{"p1", "p2", "r2", "r1", "r3"}, got); diff != "" {
+		t.Errorf("history mismatch (-want +got):\n%s", diff)
 	}
 }
