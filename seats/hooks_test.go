@@ -36,3 +36,32 @@ func (t uncommittedTx) TransferList(ctx context.Context, p ledger.TransferListPa
 	got, err := t.Tx.TransferList(ctx, p)
 	return slices.DeleteFunc(got, func(tr ledger.Transfer) bool { return slices.Contains(t.hidden, tr.ID) }), err
 }
+
+// driftedTx reads every pool with extra units purchased that the ledger
+// never received: counters that disagree with the ledger.
+type driftedTx struct {
+	seats.Tx
+	extra int64
+}
+
+func (t driftedTx) PoolLock(ctx context.Context, org string, p seats.Product) (seats.Pool, error) {
+	pool, err := t.Tx.PoolLock(ctx, org, p)
+	pool.Purchased += t.extra
+	return pool, err
+}
+
+// openedConcurrentlyTx finds no pool on its first PoolLock, as when another
+// request opens the pool after this one looked: the pool is there when it
+// tries to insert its own.
+type openedConcurrentlyTx struct {
+	seats.Tx
+	looked *bool
+}
+
+func (t openedConcurrentlyTx) PoolLock(ctx context.Context, org string, p seats.Product) (seats.Pool, error) {
+	if !*t.looked {
+		*t.looked = true
+		return seats.Pool{}, ledger.ErrNotFound
+	}
+	return t.Tx.PoolLock(ctx, org, p)
+}

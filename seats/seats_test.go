@@ -730,3 +730,69 @@ func TestSeats_HistoryLateCommit(t *testing.T) {
 		t.Errorf("history mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// hooked returns a service over f's store whose transactions go through wrap.
+func (f *fixture) hooked(wrap func(seats.Tx) seats.Tx) *seats.Service {
+	f.t.Helper()
+	svc, err := seats.New(hookedStore{f.ms.Seats(), wrap}, &seats.Options{Clock: f.clock, Roles: f.roles})
+	f.must(err)
+	return svc
+}
+
+// The pool's ledger account refuses what its counters would allow: the
+// ledger is the second line of defence, and its refusal reads as this
+// package's.
+func TestSeats_LedgerRefusesOversell(t *testing.T) {
+	f := standard(t)
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return driftedTx{tx, 100} })
+	before := f.snapshot()
+	_, err := svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 11, RequestID: "x"})
+	var ie *seats.InsufficientError
+	if !errors.As(err, &ie) || ie.Available != 10 || ie.Requested != 11 || !errors.Is(err, ledger.ErrInsufficientBalance) {
+		t.Errorf("err = %v, want *InsufficientError with the ledger's 10 available, 11 requested", err)
+	}
+	f.unchanged(before)
+}
+
+// A request ID that a transfer of another product takes while this one
+// runs (its pool is locked by the other request, not this one) is refused
+// when the ledger posts it.
+func TestSeats_RequestTakenConcurrently(t *testing.T) {
+	f := standard(t)
+	taken, err := f.module("acme", "ana", "e1", "polls", "r1")
+	f.must(err)
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, []ledger.TransferID{taken.ID}} })
+	before := f.snapshot()
+	_, err = svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r1"})
+	var re *seats.RequestReusedError
+	if !errors.As(err, &re) || re.RequestID != "r1" || !errors.Is(err, ledger.ErrConflict) {
+		t.Errorf("err = %v, want *RequestReusedError for r1", err)
+	}
+	f.unchanged(before)
+}
+
+// A first purchase that finds no pool, then finds it opened by a
+// concurrent first purchase, adds to that pool.
+func TestSeats_PurchasePoolOpenedConcurrently(t *testing.T) {
+	f := standard(t)
+	looked := false
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return openedConcurrentlyTx{tx, &looked} })
+	_, err := svc.Purchase(f.ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 5, Subscription: "sub-acme", Actor: "billing", RequestID: "p9"})
+	f.must(err)
+	if !looked {
+		t.Fatal("the purchase never looked for the pool")
+	}
+	if p := f.pool("acme", seats.Seats); p.Purchased != 15 || p.Assigned != 0 {
+		t.Errorf("pool = %+v, want 15 purchased", p)
+	}
+	checkPoolLedger(t, mustLedger(t, f), f.pool("acme", seats.Seats), nil, nil)
+}
+
+func mustLedger(t *testing.T, f *fixture) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.New(f.ms, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
