@@ -796,3 +796,26 @@ func mustLedger(t *testing.T, f *fixture) *ledger.Ledger {
 	}
 	return l
 }
+
+// Options.CheckActor names the consumption check on its transfers.
+func TestSeats_CheckActor(t *testing.T) {
+	f := standard(t)
+	svc, err := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: f.roles, CheckActor: "nightly"})
+	f.must(err)
+	res, err := svc.CheckConsumption(f.ctx, "acme")
+	f.must(err)
+	if len(res.Assigned) == 0 {
+		t.Fatal("the check assigned nothing")
+	}
+	page, err := svc.History(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Product: seats.Seats})
+	f.must(err)
+	var actors []string
+	for _, tr := range page.Transactions {
+		if tr.Kind == seats.KindAuto {
+			actors = append(actors, tr.Actor)
+		}
+	}
+	if diff := cmp.Diff([]string{"nightly", "nightly"}, actors); diff != "" {
+		t.Errorf("actors of the check's transfers (-want +got):\n%s", diff)
+	}
+}
