@@ -328,6 +328,10 @@ func TestSeats_Events(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
+	var ie *seats.InvalidError
+	if _, err := f.svc.CreateEvent(f.ctx, seats.NewEvent{ID: "x", Org: "acme", End: start}); !errors.As(err, &ie) || ie.Field != "Start" {
+		t.Errorf("no Start: err = %v, want an *InvalidError naming Start", err)
+	}
 	if _, err := f.svc.SetParticipants(f.ctx, "acme", "e1", -1); !errors.Is(err, seats.ErrInvalid) {
 		t.Errorf("SetParticipants(-1) = %v, want ErrInvalid", err)
 	}
