@@ -286,8 +286,8 @@ type WorkspaceQuery struct {
 // ID.
 type WorkspacePage struct {
 	Workspaces []Workspace
-	Next       string // the cursor of the following page; empty on the last page
-	At         time.Time
+	Next       string    // the cursor of the following page; empty on the last page
+	At         time.Time // the instant the statuses are of (UTC, microseconds)
 }
 
 // Workspaces returns a page of the workspaces view: per event its
