@@ -110,7 +110,7 @@ func writeSheet(f *excelize.File, sheet string, t seats.Table, headStyle, dateSt
 }
 
 // cellOf types a cell by its column's kind; a cell that does not parse as its
-// kind is written as text.
+// kind, an empty one included, is written as text.
 func cellOf(kind seats.ColumnKind, s string, dateStyle int) any {
 	switch kind {
 	case seats.Integer:
@@ -118,9 +118,6 @@ func cellOf(kind seats.ColumnKind, s string, dateStyle int) any {
 			return n
 		}
 	case seats.Time:
-		if s == "" {
-			return ""
-		}
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return excelize.Cell{StyleID: dateStyle, Value: t.UTC()}
 		}
