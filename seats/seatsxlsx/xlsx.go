@@ -24,7 +24,8 @@ import (
 )
 
 // Write writes the tables as one workbook to w, one sheet per table in the
-// order given. Sheet names must be unique.
+// order given. A sheet is named after its table, or "Sheet<n>" for the n-th
+// table if it has no name; sheet names must be unique.
 func Write(w io.Writer, tables ...seats.Table) (err error) {
 	if len(tables) == 0 {
 		return errors.New("seatsxlsx: no tables to write")
