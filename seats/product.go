@@ -24,8 +24,8 @@ func (p Product) IsModule() bool { return strings.HasPrefix(string(p), modulePre
 
 // ModuleName returns the module's name, or "" for Seats.
 func (p Product) ModuleName() string {
-	name, _ := strings.CutPrefix(string(p), modulePrefix)
-	if !p.IsModule() {
+	name, ok := strings.CutPrefix(string(p), modulePrefix)
+	if !ok {
 		return ""
 	}
 	return name

@@ -204,8 +204,8 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 	if err := firstErr(validName("ID", n.ID), validName("Org", n.Org), validParticipants(n.Participants), validModules(n.Modules)); err != nil {
 		return Event{}, err
 	}
-	if n.Start.IsZero() || !n.End.After(n.Start) {
-		return Event{}, invalid("End", "%v is not after Start %v; an event runs in [Start, End)", n.End, n.Start)
+	if n.Start.IsZero() {
+		return Event{}, invalid("Start", "zero; an event runs in [Start, End)")
 	}
 	now := s.clock.Now().UTC().Truncate(time.Microsecond)
 	e := Event{
@@ -217,7 +217,7 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 		CreatedAt:    now, UpdatedAt: now,
 	}
 	if !e.End.After(e.Start) {
-		return Event{}, invalid("End", "%v is not after Start %v at microsecond precision", n.End, n.Start)
+		return Event{}, invalid("End", "%v is not after Start %v at microsecond precision; an event runs in [Start, End)", n.End, n.Start)
 	}
 	var out Event
 	err := s.store.InTx(ctx, func(tx Tx) error {

@@ -328,6 +328,10 @@ func TestSeats_Events(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
+	var ie *seats.InvalidError
+	if _, err := f.svc.CreateEvent(f.ctx, seats.NewEvent{ID: "x", Org: "acme", End: start}); !errors.As(err, &ie) || ie.Field != "Start" {
+		t.Errorf("no Start: err = %v, want an *InvalidError naming Start", err)
+	}
 	if _, err := f.svc.SetParticipants(f.ctx, "acme", "e1", -1); !errors.Is(err, seats.ErrInvalid) {
 		t.Errorf("SetParticipants(-1) = %v, want ErrInvalid", err)
 	}
@@ -494,6 +498,8 @@ func TestSeats_History(t *testing.T) {
 		"NotManager":   {Org: "acme", Actor: "gus"},
 		"BadLimit":     {Org: "acme", Actor: "ana", Limit: 1001},
 		"BadCursor":    {Org: "acme", Actor: "ana", Cursor: "x"},
+		"CursorSeq":    {Org: "acme", Actor: "ana", Cursor: "seat/-1"},
+		"CursorProd":   {Org: "acme", Actor: "ana", Cursor: "gold/1"},
 		"BadProduct":   {Org: "acme", Actor: "ana", Product: "gold"},
 		"UnknownEvent": {Org: "acme", Actor: "ana", Event: "g1"},
 	} {
@@ -692,5 +698,128 @@ func TestSeats_TableWrittenTwice(t *testing.T) {
 	}
 	if diff := cmp.Diff(first.String(), second.String()); diff != "" {
 		t.Errorf("second pass differs (-first +second):\n%s", diff)
+	}
+}
+
+// A transfer of one product that took a lower Seq than another product's
+// but committed after a page was read still comes on a later page: each
+// product's journal is paged from its own place.
+func TestSeats_HistoryLateCommit(t *testing.T) {
+	f := standard(t)
+	late, err := f.seats("acme", "ana", "e1", 2, "r1")
+	f.must(err)
+	f.must(second(f.module("acme", "ana", "e1", "polls", "r2")))
+	f.must(second(f.seats("acme", "ana", "e0", 1, "r3")))
+
+	hidden := []ledger.TransferID{late.ID}
+	svc, err := seats.New(hookedStore{f.ms.Seats(), func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, hidden} }},
+		&seats.Options{Clock: f.clock, Roles: f.roles})
+	f.must(err)
+	q := seats.HistoryQuery{Org: "acme", Actor: "ana", Limit: 3}
+	var got []string
+	for {
+		page, err := svc.History(f.ctx, q)
+		f.must(err)
+		for _, tr := range page.Transactions {
+			got = append(got, tr.RequestID)
+		}
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
+		hidden = nil // r1 commits between the pages
+	}
+	// r1 (Seq 3) was not committed when the first page gave r2 (Seq 4).
+	if diff := cmp.Diff([]string{"p1", "p2", "r2", "r1", "r3"}, got); diff != "" {
+		t.Errorf("history mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// hooked returns a service over f's store whose transactions go through wrap.
+func (f *fixture) hooked(wrap func(seats.Tx) seats.Tx) *seats.Service {
+	f.t.Helper()
+	svc, err := seats.New(hookedStore{f.ms.Seats(), wrap}, &seats.Options{Clock: f.clock, Roles: f.roles})
+	f.must(err)
+	return svc
+}
+
+// The pool's ledger account refuses what its counters would allow: the
+// ledger is the second line of defence, and its refusal reads as this
+// package's.
+func TestSeats_LedgerRefusesOversell(t *testing.T) {
+	f := standard(t)
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return driftedTx{tx, 100} })
+	before := f.snapshot()
+	_, err := svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 11, RequestID: "x"})
+	var ie *seats.InsufficientError
+	if !errors.As(err, &ie) || ie.Available != 10 || ie.Requested != 11 || !errors.Is(err, ledger.ErrInsufficientBalance) {
+		t.Errorf("err = %v, want *InsufficientError with the ledger's 10 available, 11 requested", err)
+	}
+	f.unchanged(before)
+}
+
+// A request ID that a transfer of another product takes while this one
+// runs (its pool is locked by the other request, not this one) is refused
+// when the ledger posts it.
+func TestSeats_RequestTakenConcurrently(t *testing.T) {
+	f := standard(t)
+	taken, err := f.module("acme", "ana", "e1", "polls", "r1")
+	f.must(err)
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, []ledger.TransferID{taken.ID}} })
+	before := f.snapshot()
+	_, err = svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r1"})
+	var re *seats.RequestReusedError
+	if !errors.As(err, &re) || re.RequestID != "r1" || !errors.Is(err, ledger.ErrConflict) {
+		t.Errorf("err = %v, want *RequestReusedError for r1", err)
+	}
+	f.unchanged(before)
+}
+
+// A first purchase that finds no pool, then finds it opened by a
+// concurrent first purchase, adds to that pool.
+func TestSeats_PurchasePoolOpenedConcurrently(t *testing.T) {
+	f := standard(t)
+	looked := false
+	svc := f.hooked(func(tx seats.Tx) seats.Tx { return openedConcurrentlyTx{tx, &looked} })
+	_, err := svc.Purchase(f.ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 5, Subscription: "sub-acme", Actor: "billing", RequestID: "p9"})
+	f.must(err)
+	if !looked {
+		t.Fatal("the purchase never looked for the pool")
+	}
+	if p := f.pool("acme", seats.Seats); p.Purchased != 15 || p.Assigned != 0 {
+		t.Errorf("pool = %+v, want 15 purchased", p)
+	}
+	checkPoolLedger(t, mustLedger(t, f), f.pool("acme", seats.Seats), nil, nil)
+}
+
+func mustLedger(t *testing.T, f *fixture) *ledger.Ledger {
+	t.Helper()
+	l, err := ledger.New(f.ms, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Options.CheckActor names the consumption check on its transfers.
+func TestSeats_CheckActor(t *testing.T) {
+	f := standard(t)
+	svc, err := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: f.roles, CheckActor: "nightly"})
+	f.must(err)
+	res, err := svc.CheckConsumption(f.ctx, "acme")
+	f.must(err)
+	if len(res.Assigned) == 0 {
+		t.Fatal("the check assigned nothing")
+	}
+	page, err := svc.History(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Product: seats.Seats})
+	f.must(err)
+	var actors []string
+	for _, tr := range page.Transactions {
+		if tr.Kind == seats.KindAuto {
+			actors = append(actors, tr.Actor)
+		}
+	}
+	if diff := cmp.Diff([]string{"nightly", "nightly"}, actors); diff != "" {
+		t.Errorf("actors of the check's transfers (-want +got):\n%s", diff)
 	}
 }

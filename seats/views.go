@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,7 +128,10 @@ type HistoryPage struct {
 
 // History returns a page of the organization's transactions, oldest first:
 // purchases and transfers of every product, or of one product, or the
-// transfers to one event, in a time range.
+// transfers to one event, in a time range. A page is in Seq order; the
+// cursor keeps each product's place in its own journal, in which Seq follows
+// commit order, so a transaction that commits while the pages are read is
+// never skipped, though it may come after one with a higher Seq.
 func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
 	var page HistoryPage
 	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
@@ -148,13 +152,9 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	case q.Limit == 0:
 		q.Limit = 100
 	}
-	var after int64
-	if q.Cursor != "" {
-		n, err := strconv.ParseInt(q.Cursor, 10, 64)
-		if err != nil || n < 0 {
-			return HistoryPage{}, invalid("Cursor", "%q is not a cursor History returned", q.Cursor)
-		}
-		after = n
+	after, err := parseHistoryCursor(q.Cursor)
+	if err != nil {
+		return HistoryPage{}, err
 	}
 	if q.Product != "" {
 		if err := q.Product.validate(); err != nil {
@@ -172,7 +172,11 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	}
 	// Every transaction of a product touches its pool account, and every
 	// transfer to an event touches the event's account: read those accounts'
-	// journals and merge them by sequence.
+	// journals and merge them by sequence. Each account is read from its own
+	// position: Seq follows commit order only within one account, so one
+	// position for all of them would skip a transaction of one product that
+	// took a lower Seq than another product's but committed after the page
+	// was read.
 	var ts []ledger.Transfer
 	for _, p := range pools {
 		if q.Product != "" && p.Product != q.Product {
@@ -183,7 +187,7 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 			account = eventAccount(q.Org, q.Event, p.Product)
 		}
 		got, err := tx.TransferList(ctx, ledger.TransferListParams{
-			Account: account, From: q.From, To: q.To, AfterSeq: after, Limit: q.Limit + 1,
+			Account: account, From: q.From, To: q.To, AfterSeq: after[p.Product], Limit: q.Limit + 1,
 		})
 		if err != nil {
 			return HistoryPage{}, err
@@ -194,13 +198,57 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	var page HistoryPage
 	if len(ts) > q.Limit {
 		ts = ts[:q.Limit]
-		page.Next = strconv.FormatInt(ts[len(ts)-1].Seq, 10)
+		if after == nil {
+			after = make(map[Product]int64)
+		}
+		for _, t := range ts {
+			after[Product(t.Unit)] = t.Seq // ts is in Seq order
+		}
+		page.Next = historyCursor(after)
 	}
 	page.Transactions = make([]Transaction, len(ts))
 	for i, t := range ts {
 		page.Transactions[i] = transactionOf(t)
 	}
 	return page, nil
+}
+
+// historyCursor writes, per product, the Seq of the last transaction a page
+// gave: "<product>/<seq>/<product>/<seq>...", ordered by product. A product
+// never contains a slash (see validName).
+func historyCursor(after map[Product]int64) string {
+	var b strings.Builder
+	for i, p := range slices.Sorted(maps.Keys(after)) {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(string(p))
+		b.WriteByte('/')
+		b.WriteString(itoa(after[p]))
+	}
+	return b.String()
+}
+
+// parseHistoryCursor reads a cursor historyCursor wrote; "" is the start.
+func parseHistoryCursor(c string) (map[Product]int64, error) {
+	if c == "" {
+		return nil, nil
+	}
+	bad := invalid("Cursor", "%q is not a cursor History returned", c)
+	parts := strings.Split(c, "/")
+	if len(parts)%2 != 0 {
+		return nil, bad
+	}
+	after := make(map[Product]int64, len(parts)/2)
+	for i := 0; i < len(parts); i += 2 {
+		p := Product(parts[i])
+		n, err := strconv.ParseInt(parts[i+1], 10, 64)
+		if err != nil || n < 0 || p.validate() != nil {
+			return nil, bad
+		}
+		after[p] = n
+	}
+	return after, nil
 }
 
 // Workspace is one event as the workspaces view shows it: its usage, what it
@@ -238,8 +286,8 @@ type WorkspaceQuery struct {
 // ID.
 type WorkspacePage struct {
 	Workspaces []Workspace
-	Next       string // the cursor of the following page; empty on the last page
-	At         time.Time
+	Next       string    // the cursor of the following page; empty on the last page
+	At         time.Time // the instant the statuses are of (UTC, microseconds)
 }
 
 // Workspaces returns a page of the workspaces view: per event its

@@ -24,7 +24,8 @@ import (
 )
 
 // Write writes the tables as one workbook to w, one sheet per table in the
-// order given. Sheet names must be unique.
+// order given. A sheet is named after its table, or "Sheet<n>" for the n-th
+// table if it has no name; sheet names must be unique.
 func Write(w io.Writer, tables ...seats.Table) (err error) {
 	if len(tables) == 0 {
 		return errors.New("seatsxlsx: no tables to write")
@@ -110,7 +111,7 @@ func writeSheet(f *excelize.File, sheet string, t seats.Table, headStyle, dateSt
 }
 
 // cellOf types a cell by its column's kind; a cell that does not parse as its
-// kind is written as text.
+// kind, an empty one included, is written as text.
 func cellOf(kind seats.ColumnKind, s string, dateStyle int) any {
 	switch kind {
 	case seats.Integer:
@@ -118,9 +119,6 @@ func cellOf(kind seats.ColumnKind, s string, dateStyle int) any {
 			return n
 		}
 	case seats.Time:
-		if s == "" {
-			return ""
-		}
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			return excelize.Cell{StyleID: dateStyle, Value: t.UTC()}
 		}

@@ -19,9 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// org sets up an organization with seats, a module and two events, one of
-// which is named like a formula.
-// and returns its three exports.
+// org sets up an organization with seats, a module and an event named like a
+// formula, and returns its three exports.
 func org() ([]seats.Table, error) {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
@@ -146,6 +145,43 @@ func TestWrite_Errors(t *testing.T) {
 	dup := []seats.Table{{Name: "a", Rows: iter.Seq2[[]string, error](empty)}, {Name: "a", Rows: empty}}
 	if err := seatsxlsx.Write(&bytes.Buffer{}, dup...); err == nil {
 		t.Error("Write with two sheets of one name succeeded")
+	}
+}
+
+// A cell that does not parse as its column's kind is written as text, and an
+// empty time as an empty cell.
+func TestWrite_UnparsedCells(t *testing.T) {
+	table := seats.Table{
+		Name:    "odd",
+		Columns: []seats.Column{{Name: "n", Kind: seats.Integer}, {Name: "at", Kind: seats.Time}},
+		Rows: func(yield func([]string, error) bool) {
+			_ = yield([]string{"n/a", "soon"}, nil) && yield([]string{"7", ""}, nil)
+		},
+	}
+	var buf bytes.Buffer
+	if err := seatsxlsx.Write(&buf, table); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("odd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]string{{"n", "at"}, {"n/a", "soon"}, {"7"}}, rows); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	for cell, want := range map[string]excelize.CellType{"A2": excelize.CellTypeInlineString, "B2": excelize.CellTypeInlineString, "A3": excelize.CellTypeUnset} {
+		typ, err := f.GetCellType("odd", cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != want && !(want == excelize.CellTypeInlineString && typ == excelize.CellTypeSharedString) {
+			t.Errorf("odd!%s type = %v, want %v", cell, typ, want)
+		}
 	}
 }
 
