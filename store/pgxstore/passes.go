@@ -34,7 +34,8 @@ type passesQueries struct {
 	fieldInsert, fieldList                   string
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate               string
-	usageInsert, usageGet, usageTable        string
+	usageLock, usageInsert, usageGet         string
+	usageTable                               string
 }
 
 const usageCols = `seq, workspace, request_id, at, session_id, session_name, external, location, user_email, owner,
@@ -68,6 +69,7 @@ func (q *queries) passes() *passesQueries {
 	WHERE a.until_at IS NULL`),
 		accessUpdate: sql(`UPDATE {s}allot_pass_access SET start_at = $3, until_at = $4
 	WHERE session_id = $1 AND guest = $2 AND until_at IS NOT NULL`),
+		usageLock: sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_usage/' || $1, 0))`),
 		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
@@ -266,14 +268,17 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 }
 
 // UsageInsert implements passes.Tx. Seq comes from an identity column: it
-// increases in the order rows are inserted, which for the rows that spend
-// from one workspace's balance is their commit order (they hold the balance
-// account's lock).
+// increases in the order rows are inserted. The insert first takes a lock
+// on the workspace's log that lasts until commit, so a workspace's rows
+// commit in Seq order and a reader paging the log by Seq never passes a row
+// that commits later; logins that spend already queue on the workspace's
+// balance, and inserting the row is a login's last write.
 func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	names, values := splitFields(u.Fields)
 	var b pgx.Batch
 	var seq int64
 	found := false
+	b.Queue(t.s.q.passes().usageLock, u.Workspace)
 	b.Queue(t.s.q.passes().usageInsert, u.Workspace, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
 		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
 		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt),

@@ -131,3 +131,67 @@ func TestModelPasses(t *testing.T) {
 		})
 	})
 }
+
+// TestUsageCommitsInSeqOrder: while one transaction has written a usage row
+// of a workspace and not committed, another row of that workspace waits, so
+// the workspace's rows commit in Seq order and a reader paging its log by
+// Seq never passes a row that commits later.
+func TestUsageCommitsInSeqOrder(t *testing.T) {
+	db := newTestDB(t)
+	st, err := pgxstore.New(db.pool(t, 4), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	row := func(req string) passes.Usage {
+		return passes.Usage{Workspace: "acme", RequestID: req, At: at, Session: "s1", User: "a@x.example", PassType: passes.DayPass}
+	}
+	inserted, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- st.Passes().InTx(ctx, func(tx passes.Tx) error {
+			_, err := tx.UsageInsert(ctx, row("first"))
+			close(inserted)
+			if err != nil {
+				return err
+			}
+			<-release
+			return nil
+		})
+	}()
+	<-inserted
+	second := make(chan error, 1)
+	go func() {
+		second <- st.Passes().InTx(ctx, func(tx passes.Tx) error {
+			_, err := tx.UsageInsert(ctx, row("second"))
+			return err
+		})
+	}()
+	select {
+	case err := <-second:
+		close(release)
+		<-first
+		t.Fatalf("a second row of the workspace committed (%v) while an earlier one was not", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = st.Passes().InTx(ctx, func(tx passes.Tx) error {
+		us, err := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		got = nil
+		for _, u := range us {
+			got = append(got, u.RequestID)
+		}
+		return err
+	})
+	if err != nil || len(got) != 2 || got[0] != "first" || got[1] != "second" {
+		t.Errorf("log in Seq order = %v, %v; want first, second", got, err)
+	}
+}
