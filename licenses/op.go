@@ -326,7 +326,8 @@ func (o *op) flush() error {
 		}
 		o.orgOld = o.org
 	}
-	for _, r := range o.teams {
+	for i := range o.teams {
+		r := &o.teams[i]
 		if r.t != r.old {
 			if err := o.tx.LicenseTeamUpdate(o.ctx, o.org.ID, r.t); err != nil {
 				return err
