@@ -209,23 +209,21 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 		if err != nil {
 			return err
 		}
-		if !retry {
-			cur, err := o.summary()
-			if err != nil {
-				return err
-			}
-			if p.Quantity > cur.Available {
-				return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
-			}
-		}
-		if _, err := o.b.Post(ctx, ledger.Transfer{
+		// The pool is non-negative and its available balance leaves out
+		// the licenses members hold: the ledger refuses a reduction beyond
+		// what is available.
+		_, err = o.b.Post(ctx, ledger.Transfer{
 			ID: id, Debit: PoolAccount(p.Org), Credit: IssuerAccount(p.Org),
 			Amount: decimal.NewFromInt(p.Quantity), Code: CodeReduce, Actor: p.Actor,
-		}); err != nil {
-			if errors.Is(err, ledger.ErrInsufficientBalance) {
-				cur, _ := o.summary()
-				return fmt.Errorf("%w (%w)", &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}, err)
+		})
+		if errors.Is(err, ledger.ErrInsufficientBalance) {
+			cur, serr := o.summary()
+			if serr != nil {
+				return serr
 			}
+			return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
+		}
+		if err != nil {
 			return err
 		}
 		if !retry {
