@@ -25,10 +25,8 @@ type op struct {
 	teamBuf [2]teamRec
 	m       Member // the member the operation returns, if any
 
-	// Kept across operations: the Book's working space and the function
-	// the store runs, bound once.
-	book ledger.Book
-	run  func(Tx) error // runTx
+	book ledger.Book    // reused by each run, so an operation allocates none
+	run  func(Tx) error // runTx, bound once: kept across operations
 
 	// The operation to run.
 	s  *Service
@@ -57,9 +55,7 @@ func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error
 	o.ctx, o.s, o.fn = ctx, s, fn
 	err := s.store.InTx(ctx, o.run)
 	m := o.m
-	o.clear()
-	o.ctx, o.s, o.fn = nil, nil, nil // keep no request alive in the pool
-	o.book.Reset(nil, time.Time{})
+	*o = op{run: o.run} // keep nothing of this operation in the pool
 	ops.Put(o)
 	if err != nil {
 		return Member{}, err
