@@ -845,3 +845,69 @@ func TestLicenses_ManyTeamsInOneOperation(t *testing.T) {
 	}
 	f.wantCounts(counts{Purchased: 2, Pending: 1, Available: 1})
 }
+
+// retryStore runs every function twice: the first run is rolled back, as a
+// store does after a transient conflict at commit, and the second commits.
+type retryStore struct{ licenses.Store }
+
+var errTransient = errors.New("transient conflict")
+
+func (s retryStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) error {
+	err := s.Store.InTx(ctx, func(tx licenses.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errTransient
+	})
+	if !errors.Is(err, errTransient) {
+		return err
+	}
+	return s.Store.InTx(ctx, fn)
+}
+
+// An operation whose transaction the store runs again starts from a clean
+// state: the counters it keeps for the organization and its teams move once.
+func TestLicenses_StoreRunsTransactionTwice(t *testing.T) {
+	run := func(f *fixture) (licenses.Summary, []licenses.Member) {
+		f.t.Helper()
+		f.purchase(4)
+		f.invite("design", "bo@acme.test", time.Time{})
+		f.invite("sales", "bo@acme.test", time.Time{})
+		f.accept("bo@acme.test")
+		f.invite("sales", "cy@acme.test", time.Time{})
+		f.remove("design", "bo@acme.test")
+		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: f.nextReq(), Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "cy@acme.test", To: "di@acme.test", Actor: admin, RequestID: f.nextReq()}); err != nil {
+			t.Fatal(err)
+		}
+		f.active("ops", "ed@acme.test")
+		f.del("ed@acme.test")
+		var ms []licenses.Member
+		for m, err := range f.svc.Members(f.ctx, org) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		return f.summary(), ms
+	}
+	once := newFixture(t, 0)
+	wantSum, wantMembers := run(once)
+
+	twice := newFixture(t, 0)
+	svc, err := licenses.New(retryStore{twice.ms.Licenses()}, &licenses.Options{Clock: twice.clock, Roles: twice.roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice.svc = svc
+	gotSum, gotMembers := run(twice)
+	if diff := cmp.Diff(wantSum, gotSum); diff != "" {
+		t.Errorf("Summary, run twice by the store, mismatch (-once +twice):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantMembers, gotMembers); diff != "" {
+		t.Errorf("Members, run twice by the store, mismatch (-once +twice):\n%s", diff)
+	}
+	twice.wantCounts(counts{Purchased: 3, Active: 1, Pending: 1, Available: 1})
+}
