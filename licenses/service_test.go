@@ -579,6 +579,10 @@ func TestLicenses_Refusals(t *testing.T) {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin})
 			return err
 		}, licenses.ErrInvalid},
+		{"InviteLongRequestID", func() error {
+			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin, RequestID: strings.Repeat("r", 201)})
+			return err
+		}, licenses.ErrInvalid},
 		{"InvitePastExpiry", func() error {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin, RequestID: "x", ExpiresAt: t0})
 			return err
@@ -730,6 +734,23 @@ func TestRoleSet_ZeroValue(t *testing.T) {
 	r.RevokeTeamAdmin(org, "x", admin)
 }
 
+// A request ID names one invitation: once that invitation was withdrawn, the
+// same ID cannot reserve a license for its invitee again.
+func TestLicenses_InviteRequestIDOfWithdrawnInvitation(t *testing.T) {
+	f := newFixture(t, 2)
+	p := licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "inv-bo"}
+	if _, err := f.svc.Invite(f.ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	f.remove("design", "bo@acme.test") // withdrawn: the hold is voided
+	before := f.snapshot()
+	_, err := f.svc.Invite(f.ctx, p)
+	f.refused(before, err, licenses.ErrInvalid)
+	if err != nil && !strings.Contains(err.Error(), "use a new request ID") {
+		t.Errorf("message %q does not say to use a new request ID", err)
+	}
+}
+
 // rolesErr is a Roles whose backend fails.
 type rolesErr struct{}
 
@@ -750,7 +771,18 @@ func TestLicenses_RolesFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "directory down") {
 		t.Errorf("Invite with failing roles = %v, want the roles error", err)
 	}
+	// Not an Org Admin, and the Team Admin check fails.
+	svc, _ = licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: teamRolesErr{}})
+	_, err = svc.Remove(context.Background(), licenses.RemoveParams{Org: org, Team: "t", Email: "a@b.test", Actor: admin})
+	if err == nil || !strings.Contains(err.Error(), "directory down") || errors.Is(err, licenses.ErrForbidden) {
+		t.Errorf("Remove with failing team roles = %v, want the roles error, not ErrForbidden", err)
+	}
 }
+
+// teamRolesErr knows no Org Admin and fails to tell Team Admins.
+type teamRolesErr struct{ rolesErr }
+
+func (teamRolesErr) IsOrgAdmin(context.Context, string, string) (bool, error) { return false, nil }
 
 // Found by the model test against PostgreSQL: a member removed from its
 // last team has no teams, read as nil from every store (not an empty list
