@@ -640,11 +640,11 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 // Member returns a member as it reads now (an expired invitation reads as
 // StateExpired).
 func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+	}
 	m, err := s.inOp(ctx, func(o *op) error {
-		e, err := NormalizeEmail(email)
-		if err != nil {
-			return err
-		}
 		got, err := o.tx.LicenseMemberGet(ctx, org, e)
 		if err != nil {
 			return notFound(err, "member", org, e)

@@ -751,6 +751,13 @@ func TestLicenses_InviteRequestIDOfWithdrawnInvitation(t *testing.T) {
 	}
 }
 
+func TestLicenses_MemberMalformedEmail(t *testing.T) {
+	f := newFixture(t, 1)
+	if _, err := f.svc.Member(f.ctx, org, "not an address"); !errors.Is(err, licenses.ErrInvalid) {
+		t.Errorf("Member(not an address) = %v, want ErrInvalid", err)
+	}
+}
+
 // rolesErr is a Roles whose backend fails.
 type rolesErr struct{}
 
