@@ -711,7 +711,7 @@ func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledg
 				return err
 			})
 			if err != nil {
-				yield(ledger.Entry{}, err)
+				yield(ledger.Entry{}, fmt.Errorf("history of %q: %w", email, err))
 				return
 			}
 			for _, en := range page.Entries {
