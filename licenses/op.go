@@ -13,7 +13,8 @@ import (
 // op is one operation inside one transaction: the ledger Book, the
 // organization's record and the teams it touched, whose counters it keeps
 // current as members change and writes back in flush, and the member it
-// returns. An operation touches one or two teams, which fit in teamBuf.
+// returns. Most operations touch one or two teams, which fit in teamBuf; one
+// on a member in more teams (Accept, Delete, Reassign) grows teams past it.
 type op struct {
 	ctx     context.Context
 	tx      Tx
