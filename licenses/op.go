@@ -13,7 +13,8 @@ import (
 // op is one operation inside one transaction: the ledger Book, the
 // organization's record and the teams it touched, whose counters it keeps
 // current as members change and writes back in flush, and the member it
-// returns. An operation touches one or two teams, which fit in teamBuf.
+// returns. Most operations touch one or two teams, which fit in teamBuf; one
+// on a member in more teams (Accept, Delete, Reassign) grows teams past it.
 type op struct {
 	ctx     context.Context
 	tx      Tx
@@ -25,10 +26,8 @@ type op struct {
 	teamBuf [2]teamRec
 	m       Member // the member the operation returns, if any
 
-	// Kept across operations: the Book's working space and the function
-	// the store runs, bound once.
-	book ledger.Book
-	run  func(Tx) error // runTx
+	book ledger.Book    // reused by each run, so an operation allocates none
+	run  func(Tx) error // runTx, bound once: kept across operations
 
 	// The operation to run.
 	s  *Service
@@ -57,9 +56,7 @@ func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error
 	o.ctx, o.s, o.fn = ctx, s, fn
 	err := s.store.InTx(ctx, o.run)
 	m := o.m
-	o.clear()
-	o.ctx, o.s, o.fn = nil, nil, nil // keep no request alive in the pool
-	o.book.Reset(nil, time.Time{})
+	*o = op{run: o.run} // keep nothing of this operation in the pool
 	ops.Put(o)
 	if err != nil {
 		return Member{}, err
@@ -326,7 +323,8 @@ func (o *op) flush() error {
 		}
 		o.orgOld = o.org
 	}
-	for _, r := range o.teams {
+	for i := range o.teams {
+		r := &o.teams[i]
 		if r.t != r.old {
 			if err := o.tx.LicenseTeamUpdate(o.ctx, o.org.ID, r.t); err != nil {
 				return err

@@ -2,6 +2,7 @@ package licenses
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,11 @@ func TestTransition_Illegal(t *testing.T) {
 		t.Fatalf("Transition(active, accept) = %v, want a *TransitionError naming both", err)
 	}
 	if got, want := err.Error(), "licenses: a member in state active cannot accept"; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+	// No member reads as "none", not as an empty state.
+	_, err = Transition(StateNone, EventAccept)
+	if got, want := fmt.Sprint(err), "licenses: a member in state none cannot accept"; got != want {
 		t.Errorf("message %q, want %q", got, want)
 	}
 }

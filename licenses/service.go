@@ -209,23 +209,21 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 		if err != nil {
 			return err
 		}
-		if !retry {
-			cur, err := o.summary()
-			if err != nil {
-				return err
-			}
-			if p.Quantity > cur.Available {
-				return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
-			}
-		}
-		if _, err := o.b.Post(ctx, ledger.Transfer{
+		// The pool is non-negative and its available balance leaves out
+		// the licenses members hold: the ledger refuses a reduction beyond
+		// what is available.
+		_, err = o.b.Post(ctx, ledger.Transfer{
 			ID: id, Debit: PoolAccount(p.Org), Credit: IssuerAccount(p.Org),
 			Amount: decimal.NewFromInt(p.Quantity), Code: CodeReduce, Actor: p.Actor,
-		}); err != nil {
-			if errors.Is(err, ledger.ErrInsufficientBalance) {
-				cur, _ := o.summary()
-				return fmt.Errorf("%w (%w)", &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}, err)
+		})
+		if errors.Is(err, ledger.ErrInsufficientBalance) {
+			cur, serr := o.summary()
+			if serr != nil {
+				return serr
 			}
+			return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
+		}
+		if err != nil {
 			return err
 		}
 		if !retry {
@@ -642,11 +640,11 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 // Member returns a member as it reads now (an expired invitation reads as
 // StateExpired).
 func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+	}
 	m, err := s.inOp(ctx, func(o *op) error {
-		e, err := NormalizeEmail(email)
-		if err != nil {
-			return err
-		}
 		got, err := o.tx.LicenseMemberGet(ctx, org, e)
 		if err != nil {
 			return notFound(err, "member", org, e)
@@ -713,7 +711,7 @@ func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledg
 				return err
 			})
 			if err != nil {
-				yield(ledger.Entry{}, err)
+				yield(ledger.Entry{}, fmt.Errorf("history of %q: %w", email, err))
 				return
 			}
 			for _, en := range page.Entries {

@@ -579,6 +579,10 @@ func TestLicenses_Refusals(t *testing.T) {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin})
 			return err
 		}, licenses.ErrInvalid},
+		{"InviteLongRequestID", func() error {
+			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin, RequestID: strings.Repeat("r", 201)})
+			return err
+		}, licenses.ErrInvalid},
 		{"InvitePastExpiry", func() error {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: admin, RequestID: "x", ExpiresAt: t0})
 			return err
@@ -730,6 +734,30 @@ func TestRoleSet_ZeroValue(t *testing.T) {
 	r.RevokeTeamAdmin(org, "x", admin)
 }
 
+// A request ID names one invitation: once that invitation was withdrawn, the
+// same ID cannot reserve a license for its invitee again.
+func TestLicenses_InviteRequestIDOfWithdrawnInvitation(t *testing.T) {
+	f := newFixture(t, 2)
+	p := licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "inv-bo"}
+	if _, err := f.svc.Invite(f.ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	f.remove("design", "bo@acme.test") // withdrawn: the hold is voided
+	before := f.snapshot()
+	_, err := f.svc.Invite(f.ctx, p)
+	f.refused(before, err, licenses.ErrInvalid)
+	if err != nil && !strings.Contains(err.Error(), "use a new request ID") {
+		t.Errorf("message %q does not say to use a new request ID", err)
+	}
+}
+
+func TestLicenses_MemberMalformedEmail(t *testing.T) {
+	f := newFixture(t, 1)
+	if _, err := f.svc.Member(f.ctx, org, "not an address"); !errors.Is(err, licenses.ErrInvalid) {
+		t.Errorf("Member(not an address) = %v, want ErrInvalid", err)
+	}
+}
+
 // rolesErr is a Roles whose backend fails.
 type rolesErr struct{}
 
@@ -750,7 +778,18 @@ func TestLicenses_RolesFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "directory down") {
 		t.Errorf("Invite with failing roles = %v, want the roles error", err)
 	}
+	// Not an Org Admin, and the Team Admin check fails.
+	svc, _ = licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: teamRolesErr{}})
+	_, err = svc.Remove(context.Background(), licenses.RemoveParams{Org: org, Team: "t", Email: "a@b.test", Actor: admin})
+	if err == nil || !strings.Contains(err.Error(), "directory down") || errors.Is(err, licenses.ErrForbidden) {
+		t.Errorf("Remove with failing team roles = %v, want the roles error, not ErrForbidden", err)
+	}
 }
+
+// teamRolesErr knows no Org Admin and fails to tell Team Admins.
+type teamRolesErr struct{ rolesErr }
+
+func (teamRolesErr) IsOrgAdmin(context.Context, string, string) (bool, error) { return false, nil }
 
 // Found by the model test against PostgreSQL: a member removed from its
 // last team has no teams, read as nil from every store (not an empty list
@@ -844,4 +883,70 @@ func TestLicenses_ManyTeamsInOneOperation(t *testing.T) {
 		}
 	}
 	f.wantCounts(counts{Purchased: 2, Pending: 1, Available: 1})
+}
+
+// retryStore runs every function twice: the first run is rolled back, as a
+// store does after a transient conflict at commit, and the second commits.
+type retryStore struct{ licenses.Store }
+
+var errTransient = errors.New("transient conflict")
+
+func (s retryStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) error {
+	err := s.Store.InTx(ctx, func(tx licenses.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errTransient
+	})
+	if !errors.Is(err, errTransient) {
+		return err
+	}
+	return s.Store.InTx(ctx, fn)
+}
+
+// An operation whose transaction the store runs again starts from a clean
+// state: the counters it keeps for the organization and its teams move once.
+func TestLicenses_StoreRunsTransactionTwice(t *testing.T) {
+	run := func(f *fixture) (licenses.Summary, []licenses.Member) {
+		f.t.Helper()
+		f.purchase(4)
+		f.invite("design", "bo@acme.test", time.Time{})
+		f.invite("sales", "bo@acme.test", time.Time{})
+		f.accept("bo@acme.test")
+		f.invite("sales", "cy@acme.test", time.Time{})
+		f.remove("design", "bo@acme.test")
+		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: f.nextReq(), Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "cy@acme.test", To: "di@acme.test", Actor: admin, RequestID: f.nextReq()}); err != nil {
+			t.Fatal(err)
+		}
+		f.active("ops", "ed@acme.test")
+		f.del("ed@acme.test")
+		var ms []licenses.Member
+		for m, err := range f.svc.Members(f.ctx, org) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		return f.summary(), ms
+	}
+	once := newFixture(t, 0)
+	wantSum, wantMembers := run(once)
+
+	twice := newFixture(t, 0)
+	svc, err := licenses.New(retryStore{twice.ms.Licenses()}, &licenses.Options{Clock: twice.clock, Roles: twice.roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice.svc = svc
+	gotSum, gotMembers := run(twice)
+	if diff := cmp.Diff(wantSum, gotSum); diff != "" {
+		t.Errorf("Summary, run twice by the store, mismatch (-once +twice):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantMembers, gotMembers); diff != "" {
+		t.Errorf("Members, run twice by the store, mismatch (-once +twice):\n%s", diff)
+	}
+	twice.wantCounts(counts{Purchased: 3, Active: 1, Pending: 1, Available: 1})
 }

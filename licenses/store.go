@@ -147,6 +147,9 @@ type Tx interface {
 
 // Store runs functions in serializable transactions. Implementations must
 // pass storetest.Run.
+//
+// InTx calls fn, once or again after a transient conflict, only before it
+// returns, and never twice at once: the service reuses what fn works in.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }

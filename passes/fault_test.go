@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var errInjected = errors.New("injected storage failure")
@@ -237,5 +239,81 @@ func TestService_LoginRetryFields(t *testing.T) {
 	r.Fields, r.Location = nil, "elsewhere"
 	if _, err := f.svc.Login(f.ctx, r); !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("retry from another location = %v, want ErrRequestConflict", err)
+	}
+}
+
+// retryStore runs every function twice: the first run is rolled back, as a
+// store does after a transient conflict at commit, and the second commits.
+type retryStore struct{ passes.Store }
+
+var errTransient = errors.New("transient conflict")
+
+func (s retryStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
+	err := s.Store.InTx(ctx, func(tx passes.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errTransient
+	})
+	if !errors.Is(err, errTransient) {
+		return err
+	}
+	return s.Store.InTx(ctx, fn)
+}
+
+// A login whose transaction the store runs again starts from a clean state:
+// it decides, spends and logs as a login run once does.
+func TestService_StoreRunsTransactionTwice(t *testing.T) {
+	type result struct {
+		Decisions []passes.Decision
+		Errors    []string
+		Balance   int64
+		Log       []passes.Usage
+	}
+	run := func(f *fixture) result {
+		var r result
+		f.buy("acme", 3, "o1")
+		if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+			t.Fatal(err)
+		}
+		f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}})
+		f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+		f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+		for i, l := range []struct{ session, guest string }{
+			{"day", "ann@x.example"},   // spends 1
+			{"day", "ann@x.example"},   // inside the window
+			{"demo", "ann@x.example"},  // opens the demo
+			{"month", "bob@x.example"}, // spends 2
+			{"day", "cy@x.example"},    // refused: nothing left
+			{"month", "bob@x.example"}, // inside the window
+		} {
+			f.clock.Advance(time.Minute)
+			d, err := f.login("acme", l.session, l.guest, fmt.Sprint("r", i))
+			r.Decisions = append(r.Decisions, d)
+			r.Errors = append(r.Errors, fmt.Sprint(err))
+		}
+		r.Balance = f.balance("acme")
+		page, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Log = page.Rows
+		return r
+	}
+	once := newFixture(t, nil)
+	want := run(once)
+
+	twice := newFixture(t, nil)
+	svc, err := passes.New(retryStore{twice.mem.Passes()}, &passes.Options{Clock: twice.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice.svc = svc
+	got := run(twice)
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(passes.Usage{}, "Seq")); diff != "" {
+		t.Errorf("run twice by the store mismatch (-once +twice):\n%s", diff)
+	}
+	if got.Balance != 0 || len(got.Log) != 5 {
+		t.Errorf("balance %d and %d log rows, want 0 and 5", got.Balance, len(got.Log))
 	}
 }

@@ -431,17 +431,15 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, s.clock.Now()
 	err := s.store.InTx(ctx, c.run)
 	d := c.d
-	// Keep nothing of this login but the Book's working space.
-	c.s, c.ctx, c.r, c.guest, c.d = nil, nil, LoginRequest{}, "", Decision{}
-	c.book.Reset(nil, time.Time{})
+	*c = loginCall{run: c.run} // keep nothing of this login in the pool
 	loginCalls.Put(c)
 	return d, err
 }
 
 // loginCall is a login on its way through its transaction: the function
 // InTx runs, with its arguments, and the decision it reached. Calls are
-// pooled, each with its function bound once, so a login allocates no closure
-// and no result.
+// pooled, each with its function bound once, so a login allocates no closure,
+// no result and no Book.
 type loginCall struct {
 	s     *Service
 	ctx   context.Context
