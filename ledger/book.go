@@ -51,7 +51,7 @@ func NewBook(tx Tx, now time.Time) *Book {
 // Reset makes b a Book over tx that acts at now, as NewBook does, reusing
 // its working space. The zero Book is ready for Reset.
 func (b *Book) Reset(tx Tx, now time.Time) {
-	b.tx, b.now = tx, now.UTC().Truncate(time.Microsecond)
+	b.tx, b.now = tx, Instant(now)
 }
 
 // Now returns the instant the Book acts at.
@@ -178,7 +178,7 @@ func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decima
 	}
 	last, err := b.tx.TransferList(ctx, TransferListParams{
 		Account: id,
-		To:      t.UTC().Truncate(time.Microsecond).Add(time.Microsecond),
+		To:      Instant(t).Add(time.Microsecond),
 		Desc:    true,
 		Limit:   1,
 	})
@@ -464,7 +464,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 		return Hold{}, err
 	}
 	if !h.ExpiresAt.IsZero() {
-		h.ExpiresAt = h.ExpiresAt.UTC().Truncate(time.Microsecond)
+		h.ExpiresAt = Instant(h.ExpiresAt)
 	}
 	credit, err := b.tx.AccountGet(ctx, h.Credit)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/memstore"
@@ -51,5 +52,14 @@ func TestLedger_ZeroAmountMadeFineIsPositive(t *testing.T) {
 	var inv *ledger.InvalidError
 	if !errors.As(err, &inv) || inv.Field != "Amount" {
 		t.Fatalf("Post(0.1 pass) = %v, want an *InvalidError on Amount", err)
+	}
+}
+
+func TestInstant(t *testing.T) {
+	zurich := time.FixedZone("CET", 3600)
+	in := time.Date(2026, 3, 2, 10, 0, 0, 123456789, zurich)
+	got := ledger.Instant(in)
+	if want := time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC); got != want {
+		t.Errorf("Instant(%v) = %v, want %v", in, got, want)
 	}
 }

@@ -17,6 +17,11 @@ type AccountID string
 // the hold's ID.
 type TransferID string
 
+// Instant returns t as every store keeps times: in UTC, truncated to whole
+// microseconds. The ledger writes every time as an Instant; domain packages
+// pass theirs through it so that what they return is what they read back.
+func Instant(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
 // Unit is a kind of thing an account counts: "pass", "seat",
 // "module:agenda", "license". Every amount of a unit has at most Scale digits
 // after the decimal point; a finer amount is rejected, never rounded.

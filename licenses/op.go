@@ -251,7 +251,7 @@ func (o *op) drop(old Member, freeID ledger.TransferID) error {
 // reservation takes the hold ID holdID.
 func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Member, error) {
 	if !p.ExpiresAt.IsZero() {
-		p.ExpiresAt = p.ExpiresAt.UTC().Truncate(time.Microsecond)
+		p.ExpiresAt = ledger.Instant(p.ExpiresAt)
 		if !p.ExpiresAt.After(o.now) {
 			return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
 		}

@@ -735,7 +735,7 @@ func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
 	var sum Summary
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		// Read only: no Book needed, the same instant a Book would use.
-		o := op{ctx: ctx, tx: tx, now: s.clock.Now().UTC().Truncate(time.Microsecond)}
+		o := op{ctx: ctx, tx: tx, now: ledger.Instant(s.clock.Now())}
 		got, err := tx.LicenseOrgGet(ctx, org)
 		if err != nil {
 			return notFound(err, "organization", org, org)

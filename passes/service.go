@@ -320,7 +320,7 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 		if !errors.Is(err, ledger.ErrNotFound) {
 			return err
 		}
-		sess.CreatedAt, sess.FirstLogin = ledger.NewBook(tx, now).Now(), time.Time{}
+		sess.CreatedAt, sess.FirstLogin = ledger.Instant(now), time.Time{}
 		return tx.SessionInsert(ctx, sess)
 	})
 	return sess, err
@@ -465,7 +465,7 @@ func (c *loginCall) do(tx Tx) error {
 
 func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginRequest, guest string) (Decision, error) {
 	// The instant the Book will act at, if the login spends.
-	now = now.UTC().Truncate(time.Microsecond)
+	now = ledger.Instant(now)
 	prior, err := tx.UsageGetByRequest(ctx, r.Workspace, r.RequestID)
 	if err == nil {
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {

@@ -207,11 +207,11 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 	if n.Start.IsZero() {
 		return Event{}, invalid("Start", "zero; an event runs in [Start, End)")
 	}
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	now := ledger.Instant(s.clock.Now())
 	e := Event{
 		ID: n.ID, Org: n.Org, Name: n.Name,
-		Start:        n.Start.UTC().Truncate(time.Microsecond),
-		End:          n.End.UTC().Truncate(time.Microsecond),
+		Start:        ledger.Instant(n.Start),
+		End:          ledger.Instant(n.End),
 		Participants: n.Participants,
 		Modules:      normalizeModules(n.Modules),
 		CreatedAt:    now, UpdatedAt: now,
@@ -280,7 +280,7 @@ func (s *Service) updateEvent(ctx context.Context, org, event string, verr error
 	if verr != nil {
 		return Event{}, verr
 	}
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	now := ledger.Instant(s.clock.Now())
 	var out Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		e, err := getEvent(ctx, tx, org, event)

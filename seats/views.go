@@ -295,7 +295,7 @@ type WorkspacePage struct {
 // it lacks, with the event's status now. With OnlyMissing set it is the
 // missing-entitlements query.
 func (s *Service) Workspaces(ctx context.Context, q WorkspaceQuery) (WorkspacePage, error) {
-	now := s.clock.Now().UTC().Truncate(time.Microsecond)
+	now := ledger.Instant(s.clock.Now())
 	var page WorkspacePage
 	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
 		var err error
