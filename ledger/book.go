@@ -49,7 +49,9 @@ func NewBook(tx Tx, now time.Time) *Book {
 }
 
 // Reset makes b a Book over tx that acts at now, as NewBook does, reusing
-// its working space. The zero Book is ready for Reset.
+// its working space. The zero Book is ready for Reset. The working space
+// keeps the last write's records until the next write overwrites them; a
+// Book kept in a pool is best zeroed before it goes back.
 func (b *Book) Reset(tx Tx, now time.Time) {
 	b.tx, b.now = tx, Instant(now)
 }

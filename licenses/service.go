@@ -50,7 +50,9 @@ var one = decimal.NewFromInt(1)
 
 // Service runs an organization's license pool and its members' lifecycle
 // over a Store. Each method runs in one transaction, reads the clock once and
-// checks the actor's role before it touches the store.
+// checks the actor's role before it touches the store; the iterators
+// (Members and History) read a page at a time, a transaction each, and the
+// read-only views take no actor.
 //
 // A Service is safe for concurrent use; the store serializes transactions.
 type Service struct {

@@ -40,7 +40,8 @@ func SpentAccount(workspace string) ledger.AccountID {
 }
 
 // Service sells and spends session passes over a Store. Every method runs in
-// one transaction and reads the clock once.
+// one transaction and reads the clock once, except the log's readers (Usages
+// and ExportCSV), which read it a page at a time, a transaction each.
 //
 // A Service is safe for concurrent use.
 type Service struct {

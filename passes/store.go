@@ -44,7 +44,9 @@ type Tx interface {
 
 	// UsageInsert appends a row to the usage log, assigns it the next Seq
 	// (increasing across the store) and returns it. (Workspace, RequestID) is
-	// unique.
+	// unique. A workspace's rows commit in Seq order (a row inserted while
+	// another of its workspace is uncommitted waits for it), so a reader
+	// paging the log by Seq never passes a row that commits later.
 	UsageInsert(ctx context.Context, u Usage) (int64, error)
 	// UsageGetByRequest returns the row of a workspace's login request.
 	UsageGetByRequest(ctx context.Context, workspace, requestID string) (Usage, error)
