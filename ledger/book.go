@@ -927,6 +927,12 @@ func accountDiff(got, want Account) string {
 	return ""
 }
 
+// SameRequest reports whether posted, a transfer read back, is what request
+// asks to post: every field the caller sets is equal (amounts by value,
+// nil and empty metadata alike) and posted did not settle a hold. It is the
+// test Post applies to an ID that was posted before.
+func SameRequest(posted, request Transfer) bool { return transferDiff(posted, request) == "" }
+
 func transferDiff(got, want Transfer) string {
 	switch {
 	case got.Debit != want.Debit:

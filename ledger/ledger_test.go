@@ -63,3 +63,30 @@ func TestInstant(t *testing.T) {
 		t.Errorf("Instant(%v) = %v, want %v", in, got, want)
 	}
 }
+
+func TestSameRequest(t *testing.T) {
+	posted := ledger.Transfer{ID: "t", Debit: "a", Credit: "b", Amount: decimal.RequireFromString("2.00"), Code: "c", Actor: "x", Seq: 7, Unit: "pass"}
+	same := ledger.Transfer{ID: "t", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(2), Code: "c", Actor: "x", Metadata: map[string]string{}}
+	if !ledger.SameRequest(posted, same) {
+		t.Errorf("SameRequest(%+v, %+v) = false; amounts equal by value, empty metadata as nil, ledger-set fields ignored", posted, same)
+	}
+	for name, change := range map[string]func(*ledger.Transfer){
+		"debit":    func(r *ledger.Transfer) { r.Debit = "z" },
+		"credit":   func(r *ledger.Transfer) { r.Credit = "z" },
+		"amount":   func(r *ledger.Transfer) { r.Amount = decimal.NewFromInt(3) },
+		"code":     func(r *ledger.Transfer) { r.Code = "z" },
+		"actor":    func(r *ledger.Transfer) { r.Actor = "z" },
+		"metadata": func(r *ledger.Transfer) { r.Metadata = map[string]string{"k": "v"} },
+	} {
+		r := same
+		change(&r)
+		if ledger.SameRequest(posted, r) {
+			t.Errorf("SameRequest with another %s = true", name)
+		}
+	}
+	held := posted
+	held.Hold = "t"
+	if ledger.SameRequest(held, same) {
+		t.Error("SameRequest(a hold's posting, a plain request) = true")
+	}
+}

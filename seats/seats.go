@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -539,12 +538,10 @@ func priorTransfer(ctx context.Context, tx Tx, want ledger.Transfer, requestID s
 	if err != nil || len(got) == 0 {
 		return ledger.Transfer{}, false, err
 	}
-	p := got[0]
-	if p.Debit != want.Debit || p.Credit != want.Credit || !p.Amount.Equal(want.Amount) ||
-		p.Code != want.Code || p.Actor != want.Actor || !maps.Equal(p.Metadata, want.Metadata) {
+	if !ledger.SameRequest(got[0], want) {
 		return ledger.Transfer{}, false, &RequestReusedError{RequestID: requestID}
 	}
-	return p, true, nil
+	return got[0], true, nil
 }
 
 // mapLedgerErr turns the ledger's refusals into this package's errors,
