@@ -43,7 +43,8 @@
 //	active     + leave-last -> unassigned keeps the license
 //	unassigned + invite     -> active     joins a team: active again, no new acceptance
 //	expired    + invite     -> pending    a new invitation reserves a new license
-//	any        + delete     -> none       the license goes back to the pool
+//	expired    + leave-last -> none       the lapsed invitation is withdrawn
+//	any but none + delete   -> none       the license goes back to the pool, or the hold is voided
 //
 // Leaving a team that is not the member's last changes only its teams. An
 // unassigned member becomes active directly when invited to a team because
