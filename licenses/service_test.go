@@ -889,19 +889,8 @@ func TestLicenses_ManyTeamsInOneOperation(t *testing.T) {
 // store does after a transient conflict at commit, and the second commits.
 type retryStore struct{ licenses.Store }
 
-var errTransient = errors.New("transient conflict")
-
 func (s retryStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) error {
-	err := s.Store.InTx(ctx, func(tx licenses.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return errTransient
-	})
-	if !errors.Is(err, errTransient) {
-		return err
-	}
-	return s.Store.InTx(ctx, fn)
+	return storetest.RunTwice(ctx, s.Store.InTx, fn)
 }
 
 // An operation whose transaction the store runs again starts from a clean

@@ -10,6 +10,7 @@ import (
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
+	"github.com/allot-dev/allot/store/storetest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -246,19 +247,8 @@ func TestService_LoginRetryFields(t *testing.T) {
 // store does after a transient conflict at commit, and the second commits.
 type retryStore struct{ passes.Store }
 
-var errTransient = errors.New("transient conflict")
-
 func (s retryStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
-	err := s.Store.InTx(ctx, func(tx passes.Tx) error {
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return errTransient
-	})
-	if !errors.Is(err, errTransient) {
-		return err
-	}
-	return s.Store.InTx(ctx, fn)
+	return storetest.RunTwice(ctx, s.Store.InTx, fn)
 }
 
 // A login whose transaction the store runs again starts from a clean state:

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -22,6 +23,25 @@ type Store interface {
 	Passes() passes.Store
 	Seats() seats.Store
 }
+
+// RunTwice runs fn through inTx twice, as a store does that meets a
+// transient conflict at commit: the first run is rolled back, the second
+// commits. A service's tests wrap a store's InTx with it to check that a
+// transaction the store runs again starts from a clean state.
+func RunTwice[Tx any](ctx context.Context, inTx func(context.Context, func(Tx) error) error, fn func(Tx) error) error {
+	err := inTx(ctx, func(tx Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errTransient
+	})
+	if !errors.Is(err, errTransient) {
+		return err
+	}
+	return inTx(ctx, fn)
+}
+
+var errTransient = errors.New("storetest: transient conflict, to run the transaction again")
 
 // Factory returns a new, empty store for one test. It may register cleanup
 // with t.Cleanup.
