@@ -10,6 +10,7 @@ import (
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
+	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/storetest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -305,5 +306,31 @@ func TestService_StoreRunsTransactionTwice(t *testing.T) {
 	}
 	if got.Balance != 0 || len(got.Log) != 5 {
 		t.Errorf("balance %d and %d log rows, want 0 and 5", got.Balance, len(got.Log))
+	}
+}
+
+// noTxStore runs no transaction at all.
+type noTxStore struct{ passes.Store }
+
+func (noTxStore) InTx(context.Context, func(tx passes.Tx) error) error { return errInjected }
+
+// A definition of custom fields that no workspace could accept is refused
+// before any transaction opens.
+func TestService_DefineFieldsChecksFirst(t *testing.T) {
+	svc, err := passes.New(noTxStore{memstore.New().Passes()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		workspace string
+		fields    []passes.FieldDef
+	}{
+		{"", nil},
+		{"acme", []passes.FieldDef{{Name: "Z"}, {Name: ""}}},
+	} {
+		_, err := svc.DefineFields(context.Background(), tc.workspace, tc.fields)
+		if !errors.Is(err, passes.ErrInvalid) || errors.Is(err, errInjected) {
+			t.Errorf("DefineFields(%q, %v) = %v, want ErrInvalid without a transaction", tc.workspace, tc.fields, err)
+		}
 	}
 }

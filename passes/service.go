@@ -216,38 +216,56 @@ func passCount(d decimal.Decimal) int64 {
 // an error matching ErrFieldConflict. It returns all the workspace's fields,
 // in order.
 func (s *Service) DefineFields(ctx context.Context, workspace string, fields []FieldDef) ([]FieldDef, error) {
+	err := checkFields(workspace, fields)
 	var out []FieldDef
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		if workspace == "" {
-			return invalid("empty workspace")
-		}
-		have, err := tx.FieldList(ctx, workspace)
-		if err != nil {
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			out, err = defineFields(ctx, tx, workspace, fields)
 			return err
-		}
-		for _, f := range fields {
-			if f.Name == "" {
-				return invalid("a custom field has an empty name")
-			}
-			if i := fieldIndex(have, f.Name); i >= 0 {
-				if have[i].Required != f.Required {
-					return fmt.Errorf("%w: %q is defined with Required %t", ErrFieldConflict, f.Name, have[i].Required)
-				}
-				continue
-			}
-			f.Workspace, f.Position = workspace, len(have)
-			if err := tx.FieldInsert(ctx, f); err != nil {
-				return err
-			}
-			have = append(have, f)
-		}
-		out = have
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("define custom fields of workspace %q: %w", workspace, err)
 	}
 	return out, nil
+}
+
+// checkFields refuses a definition of custom fields that no state could
+// accept, before any transaction opens.
+func checkFields(workspace string, fields []FieldDef) error {
+	if workspace == "" {
+		return invalid("empty workspace")
+	}
+	for _, f := range fields {
+		if f.Name == "" {
+			return invalid("a custom field has an empty name")
+		}
+	}
+	return nil
+}
+
+// defineFields adds the fields the workspace does not have yet, after those
+// it has, and returns them all in order.
+func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDef) ([]FieldDef, error) {
+	have, err := tx.FieldList(ctx, workspace)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		if i := fieldIndex(have, f.Name); i >= 0 {
+			if have[i].Required != f.Required {
+				return nil, fmt.Errorf("%w: %q is defined with Required %t", ErrFieldConflict, f.Name, have[i].Required)
+			}
+			continue
+		}
+		f.Workspace, f.Position = workspace, len(have)
+		if err := tx.FieldInsert(ctx, f); err != nil {
+			return nil, err
+		}
+		have = append(have, f)
+	}
+	return have, nil
 }
 
 func fieldIndex(defs []FieldDef, name string) int {
