@@ -1,0 +1,86 @@
+package input
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"unicode"
+)
+
+// MaxEmailLen is the longest e-mail address, in bytes.
+const MaxEmailLen = 254
+
+// Email returns the canonical form of an e-mail address, the one every
+// family identifies a person by, or a reason it is not one.
+//
+// The address is trimmed of surrounding white space and must be a bare
+// address (local@domain, no display name, comments or angle brackets) that
+// net/mail parses to itself, so everything accepted here net/mail accepts
+// too; at most MaxEmailLen bytes, with no control characters. Its canonical
+// form is its Unicode simple case folding (see Fold), so "Änn@X.test" and
+// "äNN@x.TEST" are one person.
+func Email(s string) (string, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", "is empty; give an e-mail address like name@example.com"
+	case len(s) > MaxEmailLen:
+		return "", fmt.Sprintf("has %d bytes, more than the %d an address may have", len(s), MaxEmailLen)
+	}
+	if r := Text(s); r != "" {
+		return "", r
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return "", fmt.Sprintf("%q contains %q; an address holds no white space or control characters", s, r)
+		}
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return "", fmt.Sprintf("%q is not a plain address like name@example.com", s)
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return "", fmt.Sprintf("%q is not a plain address like name@example.com", s)
+	}
+	return Fold(s), ""
+}
+
+// Fold returns s with every rune replaced by its lower-case form after
+// upper-casing it: the same key for every string strings.EqualFold deems
+// equal to s (Unicode simple case folding), in lower case, as addresses are
+// usually written. ASCII-only strings without upper case are returned as
+// they are, without allocating.
+func Fold(s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || ('A' <= c && c <= 'Z') {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		b.WriteRune(FoldRune(r))
+	}
+	return b.String()
+}
+
+// FoldRune is Fold of one rune.
+func FoldRune(r rune) rune {
+	if r < 0x80 {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}
+	if unicode.SimpleFold(r) == r {
+		return r // no other case, as for the Turkish dotted and dotless i
+	}
+	return unicode.ToLower(unicode.ToUpper(r))
+}
