@@ -126,3 +126,19 @@ func (b *Book) Verify(ctx context.Context) (Report, error) {
 	}
 	return r, nil
 }
+
+// Finding is one disagreement a family's audit found between a record it
+// keeps (a counter, a state, a balance it reports) and what the ledger and
+// its other records say it must be. Each family's Audit returns them; an
+// empty list means the family's books agree with the ledger.
+type Finding struct {
+	Tenant  string // the workspace or organization
+	Record  string // the record, in the tenant's words: "member bo@acme.test", "event kickoff", "pool seat"
+	Field   string // what disagrees: "purchased", "state", "balance", ...
+	Stored  string // what the record says
+	Derived string // what the ledger and the other records say
+}
+
+func (f Finding) String() string {
+	return fmt.Sprintf("%s, %s: %s is %s, but the ledger and records say %s", f.Tenant, f.Record, f.Field, f.Stored, f.Derived)
+}

@@ -70,7 +70,14 @@ type Beginner interface {
 // advisory lock named after the schema: replicas that start at the same
 // moment apply each migration exactly once, the others wait and then find
 // nothing to do. Either every missing migration is applied or none is.
-func Migrate(ctx context.Context, db Beginner, schema string) (err error) {
+func Migrate(ctx context.Context, db Beginner, schema string) error {
+	return migrateTo(ctx, db, schema, 0)
+}
+
+// migrateTo is Migrate, applying only the migrations up to version upTo;
+// zero means all. Tests use it to build a database of an earlier version and
+// check that the later migrations carry its rows over.
+func migrateTo(ctx context.Context, db Beginner, schema string, upTo int) (err error) {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -118,7 +125,7 @@ func Migrate(ctx context.Context, db Beginner, schema string) (err error) {
 		return fmt.Errorf("pgxstore: migrate: schema %q is at version %d, newer than this package's %d; upgrade the package", current, applied, last)
 	}
 	for _, m := range ms {
-		if m.version <= applied {
+		if m.version <= applied || (upTo > 0 && m.version > upTo) {
 			continue
 		}
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
