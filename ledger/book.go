@@ -97,6 +97,9 @@ func (b *Book) DefineUnit(ctx context.Context, u Unit) (Unit, error) {
 
 // Unit returns the unit with the given code.
 func (b *Book) Unit(ctx context.Context, code string) (Unit, error) {
+	if err := checkID("Code", code); err != nil {
+		return Unit{}, fmt.Errorf("get unit %q: %w", code, err)
+	}
 	u, err := b.tx.UnitGet(ctx, code)
 	if err != nil {
 		return Unit{}, fmt.Errorf("get unit %q: %w", code, notFound(err, "unit", code))
@@ -109,6 +112,9 @@ func (b *Book) Unit(ctx context.Context, code string) (Unit, error) {
 // with anything else different it is an error matching ErrConflict.
 func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	if err := validateAccount(a); err != nil {
+		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
+	}
+	if err := b.checkNow(); err != nil {
 		return Account{}, fmt.Errorf("create account %q: %w", a.ID, err)
 	}
 	got, err := b.tx.AccountGet(ctx, a.ID)
@@ -146,6 +152,9 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 
 // Account returns the account with the given ID.
 func (b *Book) Account(ctx context.Context, id AccountID) (Account, error) {
+	if err := checkID("ID", string(id)); err != nil {
+		return Account{}, fmt.Errorf("get account %q: %w", id, err)
+	}
 	st, err := b.tx.AccountGet(ctx, id)
 	if err != nil {
 		return Account{}, fmt.Errorf("get account %q: %w", id, notFound(err, "account", string(id)))
@@ -156,6 +165,9 @@ func (b *Book) Account(ctx context.Context, id AccountID) (Account, error) {
 // Balance returns the account's balance now. Holds past their expiry do not
 // count, whether or not a write has released them yet.
 func (b *Book) Balance(ctx context.Context, id AccountID) (Balance, error) {
+	if err := checkID("ID", string(id)); err != nil {
+		return Balance{}, fmt.Errorf("get balance of %q: %w", id, err)
+	}
 	st, err := b.tx.AccountGet(ctx, id)
 	if err != nil {
 		return Balance{}, fmt.Errorf("get balance of %q: %w", id, notFound(err, "account", string(id)))
@@ -175,6 +187,12 @@ func (b *Book) Balance(ctx context.Context, id AccountID) (Balance, error) {
 // BalanceAt returns the account's posted balance as of t: after every
 // transfer posted at or before t, and none after.
 func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decimal.Decimal, error) {
+	if err := checkID("ID", string(id)); err != nil {
+		return decimal.Decimal{}, fmt.Errorf("get balance of %q at %v: %w", id, t, err)
+	}
+	if err := checkTime("t", t); err != nil {
+		return decimal.Decimal{}, fmt.Errorf("get balance of %q: %w", id, err)
+	}
 	if _, err := b.tx.AccountGet(ctx, id); err != nil {
 		return decimal.Decimal{}, fmt.Errorf("get balance of %q at %v: %w", id, t, notFound(err, "account", string(id)))
 	}
@@ -195,6 +213,9 @@ func (b *Book) BalanceAt(ctx context.Context, id AccountID, t time.Time) (decima
 
 // Transfer returns the transfer with the given ID.
 func (b *Book) Transfer(ctx context.Context, id TransferID) (Transfer, error) {
+	if err := checkID("ID", string(id)); err != nil {
+		return Transfer{}, fmt.Errorf("get transfer %q: %w", id, err)
+	}
 	b.one.ids[0] = id
 	got, err := b.tx.TransfersGet(ctx, b.one.ids[:], b.one.found[:0])
 	if err != nil {
@@ -262,6 +283,9 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 			return nil, invalid("transfers", "none given")
 		}
 		return nil, nil
+	}
+	if err := b.checkNow(); err != nil {
+		return nil, err
 	}
 	refuse := func(i int, err error) error {
 		if !atomic {
@@ -462,7 +486,13 @@ func (b *Book) CreateHold(ctx context.Context, h Hold) (Hold, error) {
 }
 
 func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
-	if err := validateTransfer(&Transfer{ID: h.ID, Debit: h.Debit, Credit: h.Credit, Amount: h.Amount}); err != nil {
+	if err := validateTransfer(&Transfer{ID: h.ID, Debit: h.Debit, Credit: h.Credit, Amount: h.Amount, Code: h.Code, Actor: h.Actor, Metadata: h.Metadata}); err != nil {
+		return Hold{}, err
+	}
+	if err := checkTime("ExpiresAt", h.ExpiresAt); err != nil {
+		return Hold{}, err
+	}
+	if err := b.checkNow(); err != nil {
 		return Hold{}, err
 	}
 	if !h.ExpiresAt.IsZero() {
@@ -527,6 +557,9 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 // Hold returns the hold with the given ID as it reads now: a pending hold
 // past its expiry reads as expired.
 func (b *Book) Hold(ctx context.Context, id TransferID) (Hold, error) {
+	if err := checkID("ID", string(id)); err != nil {
+		return Hold{}, fmt.Errorf("get hold %q: %w", id, err)
+	}
 	b.one.ids[0] = id
 	got, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
@@ -566,8 +599,16 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	if id == "" {
 		return Hold{}, Transfer{}, invalid("ID", "empty; name the hold to settle")
 	}
-	if to == HoldPosted && amount.Sign() <= 0 {
-		return Hold{}, Transfer{}, invalid("Amount", "%s is not positive", amount)
+	if err := checkID("ID", string(id)); err != nil {
+		return Hold{}, Transfer{}, err
+	}
+	if to == HoldPosted {
+		if err := checkAmount(amount); err != nil {
+			return Hold{}, Transfer{}, err
+		}
+	}
+	if err := b.checkNow(); err != nil {
+		return Hold{}, Transfer{}, err
 	}
 	// Every change to a hold happens under its debit account's lock: read the
 	// hold to learn its accounts, lock them, then read it again.
@@ -878,6 +919,9 @@ func validateUnit(u Unit) error {
 	if u.Code == "" {
 		return invalid("Code", "empty; name the unit, e.g. \"seat\"")
 	}
+	if err := checkID("Code", u.Code); err != nil {
+		return err
+	}
 	if u.Scale < 0 || u.Scale > MaxScale {
 		return invalid("Scale", "%d is outside 0..%d", u.Scale, MaxScale)
 	}
@@ -894,7 +938,18 @@ func validateAccount(a Account) error {
 	if a.Flags&^FlagNonNegative != 0 {
 		return invalid("Flags", "unknown flags %#x", uint32(a.Flags&^FlagNonNegative))
 	}
-	return nil
+	if err := checkID("ID", string(a.ID)); err != nil {
+		return err
+	}
+	if err := checkID("Unit", a.Unit); err != nil {
+		return err
+	}
+	if a.Owner != "" {
+		if err := checkID("Owner", a.Owner); err != nil {
+			return err
+		}
+	}
+	return checkMetadata(a.Metadata)
 }
 
 func validateTransfer(t *Transfer) error {
@@ -907,10 +962,26 @@ func validateTransfer(t *Transfer) error {
 		return invalid("Credit", "empty")
 	case t.Debit == t.Credit:
 		return invalid("Credit", "%q is also the debit account; a transfer moves between two accounts", t.Credit)
-	case t.Amount.Sign() <= 0:
-		return invalid("Amount", "%s is not positive", t.Amount)
 	}
-	return nil
+	if err := checkAmount(t.Amount); err != nil {
+		return err
+	}
+	if err := checkID("ID", string(t.ID)); err != nil {
+		return err
+	}
+	if err := checkID("Debit", string(t.Debit)); err != nil {
+		return err
+	}
+	if err := checkID("Credit", string(t.Credit)); err != nil {
+		return err
+	}
+	if err := checkText("Code", t.Code); err != nil {
+		return err
+	}
+	if err := checkText("Actor", t.Actor); err != nil {
+		return err
+	}
+	return checkMetadata(t.Metadata)
 }
 
 func accountDiff(got, want Account) string {

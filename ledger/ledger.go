@@ -187,6 +187,15 @@ func (b *Book) history(ctx context.Context, p HistoryParams) (HistoryPage, error
 		}
 		after = n
 	}
+	if err := checkID("Account", string(p.Account)); err != nil {
+		return HistoryPage{}, err
+	}
+	if err := checkTime("From", p.From); err != nil {
+		return HistoryPage{}, err
+	}
+	if err := checkTime("To", p.To); err != nil {
+		return HistoryPage{}, err
+	}
 	if _, err := b.tx.AccountGet(ctx, p.Account); err != nil {
 		return HistoryPage{}, notFound(err, "account", string(p.Account))
 	}

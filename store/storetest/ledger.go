@@ -26,6 +26,7 @@ func runLedger(t *testing.T, newStore Factory) {
 	t.Run("ListOrdering", func(t *testing.T) { testListOrdering(t, newStore) })
 	t.Run("PostIdempotent", func(t *testing.T) { testPostIdempotent(t, newStore) })
 	t.Run("BadInput", func(t *testing.T) { testBadInput(t, newStore) })
+	t.Run("Edges", func(t *testing.T) { testEdges(t, newStore) })
 	t.Run("Group", func(t *testing.T) { testGroup(t, newStore) })
 	t.Run("Batch", func(t *testing.T) { testBatch(t, newStore) })
 	t.Run("Holds", func(t *testing.T) { testHolds(t, newStore) })

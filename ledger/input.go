@@ -1,0 +1,92 @@
+package ledger
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/allot-dev/allot/internal/input"
+	"github.com/shopspring/decimal"
+)
+
+// The limits of what the ledger accepts. Every store keeps everything within
+// them exactly, so the ledger refuses the rest with ErrInvalid before
+// anything is written, whichever store is underneath: both stores accept and
+// refuse the same inputs.
+//
+//   - IDs (accounts, transfers, holds, unit codes) and owners: 1 to
+//     MaxIDLength bytes of valid UTF-8 without NUL (an owner may be empty).
+//   - Codes, actors and metadata keys and values: valid UTF-8 without NUL.
+//   - Amounts: below MaxAmount in magnitude, within their unit's scale.
+//   - Times (the clock's now, hold expiries, BalanceAt and History bounds):
+//     between MinTime and MaxTime, years 1 to 9999 UTC.
+const (
+	// MaxIDLength is the longest ID or owner, in bytes.
+	MaxIDLength = 1024
+)
+
+var (
+	// MaxAmount bounds amounts: every amount is below it in magnitude
+	// (10^38, the precision of SQL's DECIMAL(38)).
+	MaxAmount = decimal.New(1, 38)
+	// MinTime is the earliest time the ledger accepts: the start of year 1 UTC.
+	MinTime = input.MinTime
+	// MaxTime is the latest time the ledger accepts: the last microsecond of
+	// year 9999 UTC.
+	MaxTime = input.MaxTime
+)
+
+// checkID refuses an ID no store can keep as given.
+func checkID(field, id string) error {
+	switch {
+	case id == "":
+		return invalid(field, "empty")
+	case len(id) > MaxIDLength:
+		return invalid(field, "%d bytes, more than %d", len(id), MaxIDLength)
+	}
+	if r := input.Text(id); r != "" {
+		return invalid(field, "%q %s", id, r)
+	}
+	return nil
+}
+
+// checkText refuses free text no store can keep as given.
+func checkText(field, s string) error {
+	if r := input.Text(s); r != "" {
+		return invalid(field, "%q %s", s, r)
+	}
+	return nil
+}
+
+func checkMetadata(m map[string]string) error {
+	if r := input.Metadata(m); r != "" {
+		return invalid("Metadata", "%s", r)
+	}
+	return nil
+}
+
+func checkAmount(a decimal.Decimal) error {
+	if a.Sign() <= 0 {
+		return invalid("Amount", "%s is not positive", a)
+	}
+	if a.Cmp(MaxAmount) >= 0 {
+		return invalid("Amount", "%s is not below %s", a, MaxAmount)
+	}
+	return nil
+}
+
+// checkTime refuses a time outside [MinTime, MaxTime].
+func checkTime(field string, t time.Time) error {
+	if r := input.Time(t); r != "" {
+		return invalid(field, "%s", r)
+	}
+	return nil
+}
+
+// checkNow refuses to write at an instant no store can keep: a clock set
+// beyond MaxTime, say.
+func (b *Book) checkNow() error {
+	if r := input.Time(b.now); r != "" {
+		return fmt.Errorf("the clock reads %w", invalid("now", "%s", r))
+	}
+	return nil
+}
