@@ -77,13 +77,8 @@ func (md *model) available(now time.Time) int64 {
 	return n
 }
 
-// invite applies an invitation to the model, or returns the error the
-// service must report.
-func (md *model) invite(team, email string, exp, now time.Time) error {
-	return md.inviteAs(team, email, exp, now, "")
-}
-
-// inviteAs is invite by the request inv: a new reservation is named inv.
+// inviteAs applies an invitation by the request inv to the model (a new
+// reservation is named inv), or returns the error the service must report.
 func (md *model) inviteAs(team, email string, exp, now time.Time, inv string) error {
 	st := md.state(email, now)
 	m := md.members[email]
