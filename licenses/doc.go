@@ -6,8 +6,10 @@
 //
 // An organization purchases licenses into a pool (Purchase; more can be
 // added at any time) and creates teams (CreateTeam). A member, the same
-// thing as a user, is identified by its e-mail address, compared
-// case-insensitively (NormalizeEmail trims and lower-cases it). A member
+// thing as a user, is identified by its e-mail address, compared by the
+// library's one e-mail rule (NormalizeEmail: trimmed, a bare address,
+// Unicode simple case folding); actors that are e-mail addresses are
+// compared the same way (NormalizeActor). A member
 // may be in any number of teams and holds at most one license, counted
 // once however many teams it is in.
 //
@@ -24,10 +26,22 @@
 // the hold (active). Removing a member from its last team leaves the
 // license on its account (unassigned). Deleting a member transfers the
 // license back to the pool, or voids the hold if it was still pending. A
-// member's license history is its account's journal (History). Ledger IDs
-// derive from the caller's RequestID ("licenses/<org>/<request>/invite",
-// ".../free", ".../purchase", ".../reduce"), so a retried request moves
-// nothing twice.
+// member's license history is its account's journal (History).
+//
+// Every ledger ID is input.Join of its parts, each part with '%' and '/'
+// escaped, so no two different organizations, members, acts or requests
+// share one whatever characters their IDs hold. Transfer and hold IDs
+// derive from the organization, the act and the caller's RequestID
+// ("licenses/<org>/purchase/<request>", ".../reduce/<request>",
+// ".../invite/<request>", ".../delete/<request>",
+// ".../reassign/<request>/free" and ".../reassign/<request>/invite"); an
+// acceptance posts the invitation's hold under the hold's ID. The hold ID
+// is the membership's identity (Member.Hold), and the transfer that frees a
+// license names the act, the member and that identity. So a retried
+// request moves nothing twice, and a RequestID reused for a different
+// request (another member, another membership of the same member, another
+// quantity) is refused with ErrRequestReused: the ledger never takes it for
+// a retry of an equal-looking transfer.
 //
 // # Lifecycle
 //
@@ -50,9 +64,11 @@
 // unassigned member becomes active directly when invited to a team because
 // it accepted once and still holds its license; asking again would only let
 // a member block its own license. Inviting a member to a team it is already
-// in (and not expired) changes nothing, so retries are harmless. Reassign is
-// Delete then Invite in one transaction: the new person is pending until it
-// accepts, in the named team or in every team of the member it replaces.
+// in (and not expired) changes nothing, so retries are harmless; so does
+// accepting an invitation already accepted (the service answers that retry
+// before it consults Transition). Reassign is Delete then Invite in one
+// transaction: the new person is pending until it accepts, in the named
+// team or in every team of the member it replaces.
 //
 // # Invariants
 //
@@ -69,6 +85,12 @@
 // first. Allowing it would leave members holding licenses the organization
 // no longer has.
 //
+// Audit recomputes all of this from the ledger and the member records
+// (purchased from the issuer's journal, the counters from the members, each
+// member against its account and hold) and returns every disagreement as a
+// ledger.Finding; the property tests run it after every step, on memstore
+// and on PostgreSQL.
+//
 // # Time
 //
 // An invitation is pending on [InvitedAt, ExpiresAt): from ExpiresAt on it
@@ -78,7 +100,11 @@
 // those expired at now (LicenseExpiredCount: a binary search per index in
 // memstore). The next write that touches an expired member marks it expired
 // in its record. The service reads the clock once per operation; timestamps
-// are UTC with microseconds.
+// are UTC with microseconds, and times outside the years 1 to 9999 are
+// refused. A replica whose clock is behind may still read as pending an
+// invitation whose hold another replica's write has released as expired:
+// Delete, Remove and Reassign then treat it as the expired invitation it
+// is.
 //
 // # Roles
 //
@@ -88,16 +114,24 @@
 // removes from its own teams. Only the invitee accepts its invitation (the
 // Actor must be its e-mail). A refused actor gets an error matching
 // ErrForbidden and nothing changes. Reads (Summary, Member, Members,
-// History) check no role: the embedding service decides who sees them.
+// History, Audit) check no role: the embedding service decides who sees
+// them.
 //
 // # Errors
 //
 // Errors match the sentinels ErrInvalid, ErrForbidden, ErrUnknownOrg,
 // ErrUnknownTeam, ErrUnknownMember, ErrNoLicenseAvailable,
 // ErrLicensesInUse, ErrIllegalTransition, ErrNoInvitation,
-// ErrInvitationExpired and ErrNotInTeam; typed errors (*NoLicenseError,
-// *InUseError, *TransitionError, *ForbiddenError, *NotFoundError,
-// *InvalidError) carry the details. A refused operation changes nothing.
+// ErrInvitationExpired, ErrNotInTeam and ErrRequestReused; typed errors
+// (*NoLicenseError, *InUseError, *TransitionError, *ForbiddenError,
+// *NotFoundError, *InvalidError, *RequestReusedError) carry the details. A
+// refused operation changes nothing. Bad input (an ID, e-mail, actor,
+// quantity or time the library's rule refuses, or a count that would
+// overflow an int64) is an *InvalidError naming the field, returned before
+// any transaction opens where it can be. A RequestID the organization
+// already used for a different request is a *RequestReusedError naming it:
+// send a retry exactly as the first request, and pick a new ID only for a
+// new request.
 // Inviting a new person with no license available fails with a
 // *NoLicenseError whose message says to buy more licenses or delete
 // members.

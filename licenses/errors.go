@@ -33,6 +33,9 @@ var (
 	ErrInvitationExpired = errors.New("licenses: invitation expired")
 	// ErrNotInTeam: the member is not in the team it is being removed from.
 	ErrNotInTeam = errors.New("licenses: member not in team")
+	// ErrRequestReused: the request ID was used before for a different
+	// request (another act, member, invitation, quantity or actor).
+	ErrRequestReused = errors.New("licenses: request ID reused for a different request")
 )
 
 // InvalidError says which field of a request was wrong and why.
@@ -138,3 +141,20 @@ func (e *NotFoundError) Is(target error) bool {
 	}
 	return target == ErrUnknownMember
 }
+
+// RequestReusedError refuses a request whose RequestID the organization
+// already used for a different request: another act, another member or
+// invitation, or other contents. A retry of a request must repeat it
+// exactly; a new request needs a new ID. Nothing changed.
+type RequestReusedError struct {
+	Org       string
+	RequestID string
+	Act       string // what this request asked: "purchase", "reduce", "invite", "delete", "reassign"
+}
+
+func (e *RequestReusedError) Error() string {
+	return fmt.Sprintf("licenses: organization %q already used request ID %q for a different request than this %s; send a retry exactly as the first request, and pick a new ID only for a new request", e.Org, e.RequestID, e.Act)
+}
+
+// Is makes a *RequestReusedError match ErrRequestReused.
+func (e *RequestReusedError) Is(target error) bool { return target == ErrRequestReused }

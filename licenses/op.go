@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -175,19 +176,24 @@ func (o *op) findMember(email string) (m Member, found bool, err error) {
 }
 
 // count adds (sign 1) or removes (sign -1) a member's contribution to the
-// organization's and its teams' counters, by its stored state.
+// organization's and its teams' counters, by its stored state. A counter
+// that would not fit in an int64 is refused with ErrInvalid, never wrapped.
 func (o *op) count(m Member, sign int64) error {
+	var c *int64
 	switch m.State {
 	case StateNone:
 		return nil
 	case StateActive:
-		o.org.Active += sign
+		c = &o.org.Active
 	case StatePending:
-		o.org.Pending += sign
+		c = &o.org.Pending
 	case StateUnassigned:
-		o.org.Unassigned += sign
+		c = &o.org.Unassigned
 	case StateExpired:
-		o.org.Expired += sign
+		c = &o.org.Expired
+	}
+	if err := addCount(c, sign, "organization "+o.org.ID); err != nil {
+		return err
 	}
 	if m.State != StateActive && m.State != StatePending {
 		return nil
@@ -197,12 +203,24 @@ func (o *op) count(m Member, sign int64) error {
 		if err != nil {
 			return err
 		}
+		c = &t.Pending
 		if m.State == StateActive {
-			t.Active += sign
-		} else {
-			t.Pending += sign
+			c = &t.Active
+		}
+		if err := addCount(c, sign, "team "+id); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// addCount adds d to the counter *c, or refuses a sum an int64 cannot hold.
+func addCount(c *int64, d int64, of string) error {
+	n, ok := input.Add(*c, d)
+	if !ok {
+		return invalid("count", "the counter of %s would pass what an int64 holds", of)
+	}
+	*c = n
 	return nil
 }
 
@@ -221,24 +239,78 @@ func (o *op) save(old, m Member) error {
 	return o.tx.LicenseMemberUpdate(o.ctx, m)
 }
 
+// dropParams say which request drops a member: the ID of the transfer that
+// frees a posted license, and what the freeing transfer names so that the
+// ID serves this request only.
+type dropParams struct {
+	id      ledger.TransferID // empty: the member cannot hold a posted license (a withdrawal)
+	request string            // the caller's RequestID
+	act     string            // actDelete or actReassign
+	actor   string
+	to      string // Reassign: who gets the license
+}
+
+// freeTransfer is the transfer that gives m's posted license back to the
+// pool for the request dp. Its contents name the act, the member and the
+// membership (m's invitation hold), so the ledger refuses the request ID
+// reused for another member, another membership of the same member, or
+// another act: only a true retry is the same transfer.
+func (o *op) freeTransfer(email string, invitation ledger.TransferID, dp dropParams) ledger.Transfer {
+	md := map[string]string{"act": dp.act, "member": email, "invitation": string(invitation)}
+	if dp.to != "" {
+		md["to"] = dp.to
+	}
+	return ledger.Transfer{
+		ID: dp.id, Debit: MemberAccount(o.org.ID, email), Credit: PoolAccount(o.org.ID),
+		Amount: one, Code: CodeFree, Actor: dp.actor, Metadata: md,
+	}
+}
+
+// dropped answers a request to drop a member that has no record: if the
+// request's freeing transfer was posted for this member, the request is a
+// retry of one that succeeded and nothing is left to do; if it was posted
+// for something else, the request ID was reused; otherwise the member is
+// unknown.
+func (o *op) dropped(email string, dp dropParams) error {
+	t, err := o.b.Transfer(o.ctx, dp.id)
+	switch {
+	case errors.Is(err, ledger.ErrNotFound):
+		return &NotFoundError{Kind: "member", Org: o.org.ID, ID: email}
+	case err != nil:
+		return err
+	}
+	if ledger.SameRequest(t, o.freeTransfer(email, ledger.TransferID(t.Metadata["invitation"]), dp)) {
+		return nil
+	}
+	return &RequestReusedError{Org: o.org.ID, RequestID: dp.request, Act: dp.act}
+}
+
 // drop deletes a member's record and frees its license: a pending hold is
-// voided, a posted license goes back to the pool by a transfer with ID
-// freeID, an expired invitation holds nothing.
-func (o *op) drop(old Member, freeID ledger.TransferID) error {
+// voided, a posted license goes back to the pool by the transfer dp names,
+// an expired invitation holds nothing.
+//
+// A member stored as pending whose hold the ledger has already released as
+// expired (a write whose clock was ahead of this one's, or that read the
+// clock after this one and committed first) is the expired invitation it
+// is: there is nothing left to void.
+func (o *op) drop(old Member, dp dropParams) error {
 	if _, err := Transition(old.State, EventDelete); err != nil {
 		return err
 	}
 	switch old.State {
 	case StatePending:
 		if _, err := o.b.VoidHold(o.ctx, old.Hold); err != nil {
-			return err
+			var hs *ledger.HoldStateError
+			if !errors.As(err, &hs) || hs.Status != ledger.HoldExpired {
+				return err
+			}
 		}
 	case StateActive, StateUnassigned:
-		if _, err := o.b.Post(o.ctx, ledger.Transfer{
-			ID: freeID, Debit: MemberAccount(o.org.ID, old.Email), Credit: PoolAccount(o.org.ID),
-			Amount: one, Code: CodeFree,
-		}); err != nil {
-			return err
+		if dp.id == "" {
+			return errors.New("licenses: internal error: a member holding a license dropped without a request")
+		}
+		if _, err := o.b.Post(o.ctx, o.freeTransfer(old.Email, old.Hold, dp)); err != nil {
+			return reused(err, o.org.ID, dp.request, dp.act)
 		}
 	}
 	if err := o.count(old, -1); err != nil {
@@ -248,8 +320,9 @@ func (o *op) drop(old Member, freeID ledger.TransferID) error {
 }
 
 // invite is Invite inside the transaction; see Service.Invite. A new
-// reservation takes the hold ID holdID.
-func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Member, error) {
+// reservation takes the hold ID holdID, which becomes the membership's
+// identity (Member.Hold); act is the request's act, for its errors.
+func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act string) (Member, error) {
 	if !p.ExpiresAt.IsZero() {
 		p.ExpiresAt = ledger.Instant(p.ExpiresAt)
 		if !p.ExpiresAt.After(o.now) {
@@ -291,10 +364,12 @@ func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID) (Mem
 			return Member{}, &NoLicenseError{Org: o.org.ID, Purchased: sum.Purchased, InUse: sum.InUse()}
 		}
 		if err != nil {
-			return Member{}, err
+			return Member{}, reused(err, o.org.ID, p.RequestID, act)
 		}
 		if h.Status != ledger.HoldPending {
-			return Member{}, invalid("RequestID", "%q was used for an earlier invitation, now %s; use a new request ID", p.RequestID, h.Status)
+			// The request's invitation was posted, voided or expired: this
+			// is another invitation under its ID.
+			return Member{}, &RequestReusedError{Org: o.org.ID, RequestID: p.RequestID, Act: act}
 		}
 		m.Hold = h.ID
 		m.ExpiresAt = p.ExpiresAt

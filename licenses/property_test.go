@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +29,18 @@ type modelMember struct {
 	state   licenses.State // stored: pending, active or unassigned
 	teams   map[string]bool
 	expires time.Time
+	inv     string // the invitation that reserved its license: the hold's request
+}
+
+// modelRequest is what an earlier request left in the ledger under its ID.
+type modelRequest struct {
+	act   string
+	email string // Delete: the member; Invite: the invitee
+	// Delete: the license it freed (posted), naming the member's invitation;
+	// Invite: the hold it created. False: the request left nothing.
+	moved bool
+	inv   string
+	n     int64 // Purchase: the quantity
 }
 
 func (m *modelMember) at(now time.Time) licenses.State {
@@ -66,9 +77,9 @@ func (md *model) available(now time.Time) int64 {
 	return n
 }
 
-// invite applies an invitation to the model, or returns the error the
-// service must report.
-func (md *model) invite(team, email string, exp, now time.Time) error {
+// inviteAs applies an invitation by the request inv to the model (a new
+// reservation is named inv), or returns the error the service must report.
+func (md *model) inviteAs(team, email string, exp, now time.Time, inv string) error {
 	st := md.state(email, now)
 	m := md.members[email]
 	if st != licenses.StateNone && st != licenses.StateExpired && m.teams[team] {
@@ -83,7 +94,7 @@ func (md *model) invite(team, email string, exp, now time.Time) error {
 			m = &modelMember{teams: map[string]bool{}}
 			md.members[email] = m
 		}
-		m.state, m.expires = licenses.StatePending, exp
+		m.state, m.expires, m.inv = licenses.StatePending, exp, inv
 	case licenses.StateUnassigned:
 		m.state = licenses.StateActive
 	}
@@ -109,23 +120,42 @@ type propMachine struct {
 	ms    *memstore.Store
 	clock *clock.Fake
 	svc   *licenses.Service
-	model *model
-	req   int
+	// lagging is a replica whose clock is behind svc's by lag: its writes
+	// meet holds that svc's writes already released as expired.
+	lagging *licenses.Service
+	lag     time.Duration
+	model   *model
+	req     int
+	reqs    map[string]*modelRequest // every request sent, by ID
+	reqIDs  []string                 // in the order sent
 }
 
+// laggingClock is a clock behind another by a fixed duration.
+type laggingClock struct {
+	c   *clock.Fake
+	lag *time.Duration
+}
+
+func (l laggingClock) Now() time.Time { return l.c.Now().Add(-*l.lag) }
+
 func newPropMachine(t *rapid.T) *propMachine {
-	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), model: &model{members: map[string]*modelMember{}}}
+	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), model: &model{members: map[string]*modelMember{}}, reqs: map[string]*modelRequest{}}
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin(org, admin)
 	var err error
 	if p.svc, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles}); err != nil {
 		t.Fatal(err)
 	}
+	if p.lagging, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: laggingClock{p.clock, &p.lag}, Roles: roles}); err != nil {
+		t.Fatal(err)
+	}
 	n := rapid.Int64Range(0, 4).Draw(t, "initial")
 	if n > 0 {
-		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n}); err != nil {
+		req := p.nextReq()
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n}); err != nil {
 			t.Fatal(err)
 		}
+		p.sent(req, &modelRequest{act: "purchase", n: n})
 	}
 	p.model.purchased = n
 	for _, team := range propTeams {
@@ -141,7 +171,36 @@ func (p *propMachine) nextReq() string {
 	return fmt.Sprintf("q%d", p.req)
 }
 
-func norm(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+// sent records what request id left in the ledger.
+func (p *propMachine) sent(id string, r *modelRequest) {
+	if _, ok := p.reqs[id]; !ok {
+		p.reqIDs = append(p.reqIDs, id)
+	}
+	p.reqs[id] = r
+}
+
+// earlier draws the ID of an earlier request of act, if any.
+func (p *propMachine) earlier(t *rapid.T, act string) (string, *modelRequest, bool) {
+	var ids []string
+	for _, id := range p.reqIDs {
+		if p.reqs[id].act == act {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return "", nil, false
+	}
+	id := rapid.SampledFrom(ids).Draw(t, "earlier")
+	return id, p.reqs[id], true
+}
+
+func norm(e string) string {
+	n, err := licenses.NormalizeEmail(e)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
 
 // expect fails the test unless err matches want (nil: no error).
 func expect(t *rapid.T, what string, err, want error) {
@@ -166,9 +225,26 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 		"": p.check,
 		"Purchase": func(t *rapid.T) {
 			n := rapid.Int64Range(1, 3).Draw(t, "n")
-			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n})
+			req := p.nextReq()
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
 			expect(t, "Purchase", err, nil)
 			p.model.purchased += n
+			p.sent(req, &modelRequest{act: "purchase", n: n})
+		},
+		// A purchase sent again: the same quantity is a retry that adds
+		// nothing; another is a request ID reused.
+		"PurchaseAgain": func(t *rapid.T) {
+			req, r, ok := p.earlier(t, "purchase")
+			if !ok {
+				t.Skip("no purchase yet")
+			}
+			n := rapid.Int64Range(r.n, r.n+1).Draw(t, "n")
+			var want error
+			if n != r.n {
+				want = licenses.ErrRequestReused
+			}
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
+			expect(t, "Purchase again", err, want)
 		},
 		"Reduce": func(t *rapid.T) {
 			n := rapid.Int64Range(1, 3).Draw(t, "n")
@@ -186,8 +262,22 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			team := rapid.SampledFrom(propTeams).Draw(t, "team")
 			email := rapid.SampledFrom(propEmails).Draw(t, "email")
 			exp := p.drawExpiry(t)
-			_, err := p.svc.Invite(p.ctx, licenses.InviteParams{Org: org, Team: team, Email: email, Actor: admin, RequestID: p.nextReq(), ExpiresAt: exp})
-			expect(t, "Invite", err, p.model.invite(team, norm(email), exp.UTC().Truncate(time.Microsecond), p.clock.Now()))
+			req := p.nextReq()
+			_, err := p.svc.Invite(p.ctx, licenses.InviteParams{Org: org, Team: team, Email: email, Actor: admin, RequestID: req, ExpiresAt: exp})
+			p.inviteOutcome(t, req, team, norm(email), exp, err)
+		},
+		// An invitation's request ID sent again for anyone: a person who
+		// needs a license cannot get it under a request whose hold exists.
+		"InviteAgain": func(t *rapid.T) {
+			req, _, ok := p.earlier(t, "invite")
+			if !ok {
+				t.Skip("no invitation yet")
+			}
+			team := rapid.SampledFrom(propTeams).Draw(t, "team")
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			exp := p.drawExpiry(t)
+			_, err := p.svc.Invite(p.ctx, licenses.InviteParams{Org: org, Team: team, Email: email, Actor: admin, RequestID: req, ExpiresAt: exp})
+			p.inviteOutcome(t, req, team, norm(email), exp, err)
 		},
 		"Accept": func(t *rapid.T) {
 			email := rapid.SampledFrom(propEmails).Draw(t, "email")
@@ -198,7 +288,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 				want = licenses.ErrNoInvitation
 			case licenses.StateExpired:
 				want = licenses.ErrInvitationExpired
-			case licenses.StatePending:
+			case licenses.StatePending, licenses.StateActive: // active: a retry
 			default:
 				want = licenses.ErrIllegalTransition
 			}
@@ -209,37 +299,33 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			}
 		},
 		"Remove": func(t *rapid.T) {
-			team := rapid.SampledFrom(propTeams).Draw(t, "team")
-			email := rapid.SampledFrom(propEmails).Draw(t, "email")
-			e := norm(email)
-			now := p.clock.Now()
-			st := p.model.state(e, now)
-			m := p.model.members[e]
-			var want error
-			switch {
-			case st == licenses.StateNone:
-				want = licenses.ErrUnknownMember
-			case !m.teams[team]:
-				want = licenses.ErrNotInTeam
-			}
-			_, err := p.svc.Remove(p.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: admin})
-			expect(t, "Remove", err, want)
-			if want != nil {
-				return
-			}
-			delete(m.teams, team)
-			if len(m.teams) == 0 {
-				if st == licenses.StateActive {
-					m.state = licenses.StateUnassigned
-				} else {
-					delete(p.model.members, e) // a pending or expired invitation is withdrawn
-				}
-			}
+			p.removeBy(t, p.svc)
+		},
+		// The lagging replica removes a member, after svc released the
+		// expired holds: an invitation pending by its clock may be
+		// expired in the ledger already.
+		"RemoveLagging": func(t *rapid.T) {
+			p.sweep(t)
+			p.removeBy(t, p.lagging)
 		},
 		"Delete": func(t *rapid.T) {
 			email := rapid.SampledFrom(propEmails).Draw(t, "email")
-			err := p.svc.Delete(p.ctx, licenses.DeleteParams{Org: org, Email: email, Actor: admin, RequestID: p.nextReq()})
-			expect(t, "Delete", err, p.model.drop(norm(email), p.clock.Now()))
+			p.deleteBy(t, p.svc, p.nextReq(), norm(email))
+		},
+		"DeleteLagging": func(t *rapid.T) {
+			p.sweep(t)
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			p.deleteBy(t, p.lagging, p.nextReq(), norm(email))
+		},
+		// A deletion's request ID sent again, for the same member (a
+		// retry, or a member invited again since) or another.
+		"DeleteAgain": func(t *rapid.T) {
+			req, _, ok := p.earlier(t, "delete")
+			if !ok {
+				t.Skip("no deletion yet")
+			}
+			email := rapid.SampledFrom(propEmails).Draw(t, "email")
+			p.deleteBy(t, p.svc, req, norm(email))
 		},
 		"Reassign": func(t *rapid.T) {
 			from := rapid.SampledFrom(propEmails).Draw(t, "from")
@@ -249,6 +335,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			now := p.clock.Now()
 			f, e := norm(from), norm(to)
 			next := p.model.clone()
+			req := p.nextReq()
 			want := func() error {
 				if f == e {
 					return licenses.ErrInvalid
@@ -265,13 +352,13 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 				}
 				_ = next.drop(f, now)
 				for _, tm := range teams {
-					if err := next.invite(tm, e, exp.UTC().Truncate(time.Microsecond), now); err != nil {
+					if err := next.inviteAs(tm, e, exp.UTC().Truncate(time.Microsecond), now, "reassign/"+req); err != nil {
 						return err
 					}
 				}
 				return nil
 			}()
-			_, err := p.svc.Reassign(p.ctx, licenses.ReassignParams{Org: org, From: from, To: to, Team: team, Actor: admin, RequestID: p.nextReq(), ExpiresAt: exp})
+			_, err := p.svc.Reassign(p.ctx, licenses.ReassignParams{Org: org, From: from, To: to, Team: team, Actor: admin, RequestID: req, ExpiresAt: exp})
 			expect(t, "Reassign", err, want)
 			if want == nil {
 				p.model = next
@@ -401,6 +488,13 @@ func (p *propMachine) check(t *rapid.T) {
 	if !r.OK() {
 		t.Fatalf("Verify: %v", r.Discrepancies)
 	}
+	fs, err := p.svc.Audit(p.ctx, org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) > 0 {
+		t.Fatalf("Audit: %v", fs)
+	}
 }
 
 func TestLicenses_Property(t *testing.T) {
@@ -463,4 +557,98 @@ func newPropMachineWith(t *rapid.T, pool int64) *propMachine {
 		}
 	}
 	return p
+}
+
+// removeBy removes a member from a team through svc.
+func (p *propMachine) removeBy(t *rapid.T, svc *licenses.Service) {
+	team := rapid.SampledFrom(propTeams).Draw(t, "team")
+	email := rapid.SampledFrom(propEmails).Draw(t, "email")
+	e := norm(email)
+	now := p.clock.Now()
+	st := p.model.state(e, now)
+	m := p.model.members[e]
+	var want error
+	switch {
+	case st == licenses.StateNone:
+		want = licenses.ErrUnknownMember
+	case !m.teams[team]:
+		want = licenses.ErrNotInTeam
+	}
+	_, err := svc.Remove(p.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: admin})
+	expect(t, "Remove", err, want)
+	if want != nil {
+		return
+	}
+	delete(m.teams, team)
+	if len(m.teams) == 0 {
+		if st == licenses.StateActive {
+			m.state = licenses.StateUnassigned
+		} else {
+			delete(p.model.members, e) // a pending or expired invitation is withdrawn
+		}
+	}
+}
+
+// sweep has svc release the invitations expired by its clock, as any of
+// its writes that locks the pool does: it buys one more license.
+func (p *propMachine) sweep(t *rapid.T) {
+	p.lag = time.Duration(rapid.IntRange(1, 4).Draw(t, "lagQuarters")) * 15 * time.Minute
+	req := p.nextReq()
+	_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+	expect(t, "Purchase", err, nil)
+	p.model.purchased++
+	p.sent(req, &modelRequest{act: "purchase", n: 1})
+}
+
+// deleteBy deletes member e through svc under request req, new or sent
+// before, and checks the outcome against what req left in the ledger.
+func (p *propMachine) deleteBy(t *rapid.T, svc *licenses.Service, req, e string) {
+	now := p.clock.Now()
+	r := p.reqs[req]
+	st := p.model.state(e, now)
+	var want error
+	switch {
+	case st == licenses.StateNone && r != nil && r.moved && r.email == e:
+		// a retry of the deletion that freed e's license
+	case st == licenses.StateNone && r != nil && r.moved:
+		want = licenses.ErrRequestReused
+	case st == licenses.StateNone:
+		want = licenses.ErrUnknownMember
+	case (st == licenses.StateActive || st == licenses.StateUnassigned) && r != nil && r.moved:
+		// the ID freed another membership's license
+		want = licenses.ErrRequestReused
+	}
+	err := svc.Delete(p.ctx, licenses.DeleteParams{Org: org, Email: e, Actor: admin, RequestID: req})
+	expect(t, "Delete", err, want)
+	if err != nil || st == licenses.StateNone {
+		if r == nil {
+			p.sent(req, &modelRequest{act: "delete", email: e})
+		}
+		return
+	}
+	if st == licenses.StateActive || st == licenses.StateUnassigned {
+		p.sent(req, &modelRequest{act: "delete", email: e, moved: true, inv: p.model.members[e].inv})
+	} else if r == nil {
+		p.sent(req, &modelRequest{act: "delete", email: e})
+	}
+	delete(p.model.members, e)
+}
+
+// inviteOutcome checks the outcome of an invitation of e to team under
+// request req, new or sent before, and applies it to the model.
+func (p *propMachine) inviteOutcome(t *rapid.T, req, team, e string, exp time.Time, err error) {
+	now := p.clock.Now()
+	r := p.reqs[req]
+	if st := p.model.state(e, now); r != nil && r.moved && !st.HoldsLicense() {
+		// e needs a license, and req already named a hold.
+		expect(t, "Invite", err, licenses.ErrRequestReused)
+		return
+	}
+	want := p.model.inviteAs(team, e, exp.UTC().Truncate(time.Microsecond), now, "invite/"+req)
+	expect(t, "Invite", err, want)
+	if want == nil && (r == nil || !r.moved) && p.model.members[e].inv == "invite/"+req {
+		p.sent(req, &modelRequest{act: "invite", email: e, moved: true})
+	} else if r == nil {
+		p.sent(req, &modelRequest{act: "invite", email: e})
+	}
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"strings"
 	"sync"
+
+	"github.com/allot-dev/allot/internal/input"
 )
 
 // Roles decides who may act. Actors are free text chosen by the embedding
-// service (typically the acting user's e-mail); licenses compares them
-// after trimming and lower-casing.
+// service (typically the acting user's e-mail); licenses compares them by
+// NormalizeActor: an actor that is an e-mail address by the library's one
+// e-mail rule (input.Email) in its canonical form, any other trimmed and
+// case-folded.
 //
 // An Org Admin does everything in the organization. A Team Admin invites to
 // and removes from its own teams. Implementations must be safe for
@@ -31,7 +35,17 @@ type teamActor struct{ org, team, actor string }
 
 var _ Roles = (*RoleSet)(nil)
 
-func normActor(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
+// NormalizeActor returns the form actors are compared in: the canonical
+// form of an e-mail address (see NormalizeEmail) if a is one, else a
+// trimmed and case-folded by the same Unicode simple case folding.
+func NormalizeActor(a string) string {
+	if e, reason := input.Email(a); reason == "" {
+		return e
+	}
+	return input.Fold(strings.TrimSpace(a))
+}
+
+func normActor(a string) string { return NormalizeActor(a) }
 
 // GrantOrgAdmin makes actor an Org Admin of org.
 func (r *RoleSet) GrantOrgAdmin(org, actor string) {

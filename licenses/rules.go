@@ -2,8 +2,9 @@ package licenses
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/allot-dev/allot/internal/input"
 )
 
 // State is where a member is in its license lifecycle.
@@ -99,75 +100,53 @@ func expired(at, now time.Time) bool {
 	return !at.IsZero() && !now.Before(at)
 }
 
-// NormalizeEmail returns the canonical form of an e-mail address (trimmed,
-// lower case), the form members are identified by, or an error matching
-// ErrInvalid if it does not look like an address.
+// NormalizeEmail returns the canonical form of an e-mail address, the form
+// members are identified by, or an error matching ErrInvalid (an
+// *InvalidError for field "email") if it is not a plain address. It is the
+// library's one e-mail rule, input.Email: trimmed, a bare address net/mail
+// parses to itself, compared by Unicode simple case folding, so
+// "Änn@X.test" and "äNN@x.TEST" are one member.
 func NormalizeEmail(email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	at := strings.IndexByte(e, '@')
-	switch {
-	case e == "":
-		return "", invalid("email", "empty; give the member's e-mail address")
-	case len(e) > 254:
-		return "", invalid("email", "%d characters, more than the 254 an address may have", len(e))
-	case at <= 0 || at != strings.LastIndexByte(e, '@'):
-		return "", invalid("email", "%q is not of the form name@example.com", email)
-	case containsAny(e, &notInEmail):
-		return "", invalid("email", "%q contains a character an address may not hold", email)
-	}
-	domain := e[at+1:]
-	if dot := strings.IndexByte(domain, '.'); dot <= 0 || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return "", invalid("email", "%q has no valid domain, e.g. example.com", email)
+	e, reason := input.Email(email)
+	if reason != "" {
+		return "", invalid("email", "%s", reason)
 	}
 	return e, nil
 }
 
-// The bytes an e-mail address and an ID may not hold, as tables: every
-// request checks its addresses and IDs, and strings.ContainsAny would build
-// its table anew each time.
-var (
-	notInEmail = byteSet(" \t\r\n/\\<>\",;:()[]")
-	notInID    = byteSet(" \t\r\n/")
-)
-
-func byteSet(chars string) (set [256]bool) {
-	for i := range len(chars) {
-		set[chars[i]] = true
-	}
-	return set
-}
-
-// containsAny reports whether s holds a byte of set.
-func containsAny(s string, set *[256]bool) bool {
-	for i := range len(s) {
-		if set[s[i]] {
-			return true
-		}
-	}
-	return false
-}
-
-// validID checks an organization or team ID: 1 to 128 characters, none of
-// them white space or '/', since IDs become parts of ledger account IDs.
+// validID checks an organization, team or request ID by the library's ID
+// rule (input.ID): 1 to 200 bytes of valid UTF-8 without white space or
+// control characters. Any other character, '/' and '%' included, is
+// allowed: derived ledger IDs escape them (input.Join).
 func validID(field, id string) error {
-	switch {
-	case id == "":
-		return invalid(field, "empty")
-	case len(id) > 128:
-		return invalid(field, "%d characters, more than 128", len(id))
-	case containsAny(id, &notInID):
-		return invalid(field, "%q contains white space or '/'", id)
+	if r := input.ID(id); r != "" {
+		return invalid(field, "%q %s", id, r)
 	}
 	return nil
 }
 
 // validRequestID checks a request ID, which ledger transfer IDs are made of.
 func validRequestID(id string) error {
-	switch {
-	case id == "":
+	if id == "" {
 		return invalid("RequestID", "empty; give each request an ID so a retry moves nothing twice")
-	case len(id) > 200:
-		return invalid("RequestID", "%d characters, more than 200", len(id))
+	}
+	return validID("RequestID", id)
+}
+
+// validText checks free text a request stores (an actor): valid UTF-8
+// without NUL.
+func validText(field, s string) error {
+	if r := input.Text(s); r != "" {
+		return invalid(field, "%s", r)
+	}
+	return nil
+}
+
+// validTime checks a time a request gives: within the years 1 to 9999
+// every store keeps.
+func validTime(field string, t time.Time) error {
+	if r := input.Time(t); r != "" {
+		return invalid(field, "%s", r)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -26,24 +27,52 @@ const (
 
 // IssuerAccount is the account purchases come from; it goes negative by the
 // number of licenses the organization holds, so the unit sums to zero.
+// Every account ID is made by input.Join, so no two organizations or
+// members share one whatever characters their IDs hold.
 func IssuerAccount(org string) ledger.AccountID {
-	return ledger.AccountID("licenses/" + org + "/issuer")
+	return ledger.AccountID(input.Join("licenses", org, "issuer"))
 }
 
 // PoolAccount is the organization's pool: its available balance is the
 // number of licenses available to new members.
 func PoolAccount(org string) ledger.AccountID {
-	return ledger.AccountID("licenses/" + org + "/pool")
+	return ledger.AccountID(input.Join("licenses", org, "pool"))
 }
 
 // MemberAccount is the account that holds a member's license. email must be
 // normalised (see NormalizeEmail).
 func MemberAccount(org, email string) ledger.AccountID {
-	return ledger.AccountID("licenses/" + org + "/member/" + email)
+	return ledger.AccountID(input.Join("licenses", org, "member", email))
 }
 
-func requestTransfer(org, requestID, what string) ledger.TransferID {
-	return ledger.TransferID("licenses/" + org + "/" + requestID + "/" + what)
+// The acts a request ID names, each a part of the ledger IDs derived from it.
+const (
+	actPurchase = "purchase"
+	actReduce   = "reduce"
+	actInvite   = "invite"
+	actDelete   = "delete"
+	actReassign = "reassign"
+)
+
+// requestTransfer derives the ID of a transfer or hold from the
+// organization, the act and the caller's request ID (and, for an act that
+// moves more than one license, which of them): input.Join keeps it
+// injective, so two different requests never share one.
+func requestTransfer(org, act, requestID string, part ...string) ledger.TransferID {
+	if len(part) == 0 {
+		return ledger.TransferID(input.Join("licenses", org, act, requestID))
+	}
+	return ledger.TransferID(input.Join(append([]string{"licenses", org, act, requestID}, part...)...))
+}
+
+// reused maps the ledger's refusal of a transfer or hold ID reused with
+// other contents to a *RequestReusedError naming the organization's own
+// request ID; the ledger's message, with its internal IDs, is dropped.
+func reused(err error, org, requestID, act string) error {
+	if errors.Is(err, ledger.ErrConflict) {
+		return &RequestReusedError{Org: org, RequestID: requestID, Act: act}
+	}
+	return err
 }
 
 var one = decimal.NewFromInt(1)
@@ -138,20 +167,25 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, erro
 		if err := o.ensureOrg(p.Org); err != nil {
 			return err
 		}
-		id := requestTransfer(p.Org, p.RequestID, "purchase")
+		id := requestTransfer(p.Org, actPurchase, p.RequestID)
 		retry, err := o.exists(id)
 		if err != nil {
 			return err
+		}
+		purchased := o.org.Purchased
+		if !retry {
+			var ok bool
+			if purchased, ok = input.Add(purchased, p.Quantity); !ok {
+				return invalid("Quantity", "%d more licenses would make %d purchased, more than a count can hold", p.Quantity, o.org.Purchased)
+			}
 		}
 		if _, err := o.b.Post(ctx, ledger.Transfer{
 			ID: id, Debit: IssuerAccount(p.Org), Credit: PoolAccount(p.Org),
 			Amount: decimal.NewFromInt(p.Quantity), Code: CodePurchase, Actor: p.Actor,
 		}); err != nil {
-			return err
+			return reused(err, p.Org, p.RequestID, actPurchase)
 		}
-		if !retry {
-			o.org.Purchased += p.Quantity
-		}
+		o.org.Purchased = purchased
 		if err := o.flush(); err != nil {
 			return err
 		}
@@ -168,6 +202,9 @@ func (s *Service) checkPoolChange(ctx context.Context, org, actor, requestID str
 		return err
 	}
 	if err := validRequestID(requestID); err != nil {
+		return err
+	}
+	if err := validText("Actor", actor); err != nil {
 		return err
 	}
 	if quantity <= 0 {
@@ -206,7 +243,7 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		id := requestTransfer(p.Org, p.RequestID, "reduce")
+		id := requestTransfer(p.Org, actReduce, p.RequestID)
 		retry, err := o.exists(id)
 		if err != nil {
 			return err
@@ -226,9 +263,11 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 			return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
 		}
 		if err != nil {
-			return err
+			return reused(err, p.Org, p.RequestID, actReduce)
 		}
 		if !retry {
+			// The ledger refused more than is available, and available is
+			// at most purchased: this does not go below zero.
 			o.org.Purchased -= p.Quantity
 		}
 		if err := o.flush(); err != nil {
@@ -261,6 +300,9 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 		return err
 	}
 	if err := validID("Team", p.Team); err != nil {
+		return err
+	}
+	if err := validText("Actor", p.Actor); err != nil {
 		return err
 	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "create teams"); err != nil {
@@ -326,12 +368,12 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	holdID := requestTransfer(p.Org, p.RequestID, "invite")
+	holdID := requestTransfer(p.Org, actInvite, p.RequestID)
 	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		if o.m, err = o.invite(p, email, holdID); err != nil {
+		if o.m, err = o.invite(p, email, holdID, actInvite); err != nil {
 			return err
 		}
 		return o.flush()
@@ -354,6 +396,12 @@ func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, erro
 	if err := validRequestID(p.RequestID); err != nil {
 		return "", err
 	}
+	if err := validText("Actor", p.Actor); err != nil {
+		return "", err
+	}
+	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {
+		return "", err
+	}
 	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "invite to"); err != nil {
 		return "", err
 	}
@@ -368,9 +416,10 @@ type AcceptParams struct {
 }
 
 // Accept makes a pending member active: the invitation's hold is posted and
-// the license moves from the pool to the member's account. An invitation that
-// does not exist is refused with ErrNoInvitation, one that expired with
-// ErrInvitationExpired, a member that is not pending with
+// the license moves from the pool to the member's account. Accepting again
+// once accepted (a retry) returns the active member and changes nothing. An
+// invitation that does not exist is refused with ErrNoInvitation, one that
+// expired with ErrInvitationExpired, an unassigned member with
 // ErrIllegalTransition.
 func (s *Service) Accept(ctx context.Context, p AcceptParams) (Member, error) {
 	m, err := s.accept(ctx, p)
@@ -386,6 +435,9 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 	}
 	email, err := NormalizeEmail(p.Email)
 	if err != nil {
+		return Member{}, err
+	}
+	if err := validText("Actor", p.Actor); err != nil {
 		return Member{}, err
 	}
 	if normActor(p.Actor) != email {
@@ -404,6 +456,10 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		}
 		if old.State == StateExpired {
 			return fmt.Errorf("%w at %s; ask an admin to invite %s again", ErrInvitationExpired, old.ExpiresAt.Format(time.RFC3339), email)
+		}
+		if old.State == StateActive && !old.AcceptedAt.IsZero() {
+			o.m = old // accepted already: a retry
+			return nil
 		}
 		to, err := Transition(old.State, EventAccept)
 		if err != nil {
@@ -460,6 +516,9 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
+	if err := validText("Actor", p.Actor); err != nil {
+		return Member{}, err
+	}
 	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "remove from"); err != nil {
 		return Member{}, err
 	}
@@ -486,7 +545,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 			return err
 		}
 		if to == StateNone {
-			if err := o.drop(old, ""); err != nil {
+			if err := o.drop(old, dropParams{}); err != nil {
 				return err
 			}
 			o.m = Member{Org: p.Org, Email: email, State: StateNone}
@@ -518,8 +577,15 @@ type DeleteParams struct {
 // Delete deletes a member in any state and frees its license back to the
 // pool: a pending invitation's hold is voided, an active or unassigned
 // member's license is transferred back from its account. The member's
-// ledger account stays, with its history. A retry after success finds no
-// member (ErrUnknownMember) and moves nothing.
+// ledger account stays, with its history.
+//
+// The freeing transfer names the member and its invitation, so a RequestID
+// names one deletion of one membership. A retry of a Delete that freed a
+// license succeeds and moves nothing; a retry of one that withdrew a
+// pending or expired invitation (which moved no license) finds no member
+// (ErrUnknownMember). The RequestID of an earlier Delete used to delete the
+// member again, after it was invited anew, is refused with
+// ErrRequestReused and changes nothing.
 func (s *Service) Delete(ctx context.Context, p DeleteParams) error {
 	if err := s.delete(ctx, p); err != nil {
 		return fmt.Errorf("delete member %q of %q: %w", p.Email, p.Org, err)
@@ -538,18 +604,25 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) error {
 	if err := validRequestID(p.RequestID); err != nil {
 		return err
 	}
+	if err := validText("Actor", p.Actor); err != nil {
+		return err
+	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "delete members"); err != nil {
 		return err
 	}
+	dp := dropParams{id: requestTransfer(p.Org, actDelete, p.RequestID), request: p.RequestID, act: actDelete, actor: p.Actor}
 	_, err = s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		old, err := o.member(email)
+		old, found, err := o.findMember(email)
 		if err != nil {
 			return err
 		}
-		if err := o.drop(old, requestTransfer(p.Org, p.RequestID, "free")); err != nil {
+		if !found {
+			return o.dropped(email, dp)
+		}
+		if err := o.drop(old, dp); err != nil {
 			return err
 		}
 		return o.flush()
@@ -573,7 +646,9 @@ type ReassignParams struct {
 // Reassign deletes From and invites To in one transaction: either both
 // happen or neither does. It is exactly Delete then Invite (to each team), so
 // To is pending until it accepts, and an existing member To reserves
-// nothing new.
+// nothing new. A retry of a Reassign that freed From's license returns To
+// as it is now; a RequestID used for another request is refused with
+// ErrRequestReused.
 func (s *Service) Reassign(ctx context.Context, p ReassignParams) (Member, error) {
 	m, err := s.reassign(ctx, p)
 	if err != nil {
@@ -605,16 +680,38 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	if err := validRequestID(p.RequestID); err != nil {
 		return Member{}, err
 	}
+	if err := validText("Actor", p.Actor); err != nil {
+		return Member{}, err
+	}
+	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {
+		return Member{}, err
+	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "reassign licenses"); err != nil {
 		return Member{}, err
 	}
+	dp := dropParams{id: requestTransfer(p.Org, actReassign, p.RequestID, "free"), request: p.RequestID, act: actReassign, actor: p.Actor, to: to}
 	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		old, err := o.member(from)
+		old, found, err := o.findMember(from)
 		if err != nil {
 			return err
+		}
+		if !found {
+			if err := o.dropped(from, dp); err != nil {
+				return err
+			}
+			// A retry: From's license went to To; return To as it is now.
+			m, found, err := o.findMember(to)
+			if err != nil {
+				return err
+			}
+			if !found {
+				m = Member{Org: p.Org, Email: to, State: StateNone}
+			}
+			o.m = m
+			return o.flush()
 		}
 		teams := old.Teams
 		if p.Team != "" {
@@ -623,15 +720,15 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if len(teams) == 0 {
 			return invalid("Team", "empty, and %s is in no team; name the team to invite %s to", from, to)
 		}
-		if err := o.drop(old, requestTransfer(p.Org, p.RequestID, "free")); err != nil {
+		if err := o.drop(old, dp); err != nil {
 			return err
 		}
 		// The first team reserves the license (if To needs one); the others
 		// reserve nothing, so one hold ID serves them all.
-		holdID := requestTransfer(p.Org, p.RequestID, "invite")
+		holdID := requestTransfer(p.Org, actReassign, p.RequestID, "invite")
 		for _, team := range teams {
 			ip := InviteParams{Org: p.Org, Team: team, Email: to, Actor: p.Actor, RequestID: p.RequestID, ExpiresAt: p.ExpiresAt}
-			if o.m, err = o.invite(ip, to, holdID); err != nil {
+			if o.m, err = o.invite(ip, to, holdID, actReassign); err != nil {
 				return err
 			}
 		}
@@ -642,6 +739,9 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 // Member returns a member as it reads now (an expired invitation reads as
 // StateExpired).
 func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
+	if err := validID("Org", org); err != nil {
+		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+	}
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)

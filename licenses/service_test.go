@@ -163,6 +163,19 @@ func (f *fixture) checkLedger(s licenses.Summary) {
 	for _, d := range r.Discrepancies {
 		f.t.Errorf("Verify: %s", d)
 	}
+	f.audit()
+}
+
+// audit fails the test if Audit finds anything.
+func (f *fixture) audit() {
+	f.t.Helper()
+	fs, err := f.svc.Audit(f.ctx, org)
+	if err != nil {
+		f.t.Fatalf("Audit: %v", err)
+	}
+	for _, x := range fs {
+		f.t.Errorf("Audit: %s", x)
+	}
 }
 
 // state is everything the store holds for the organization.
@@ -418,10 +431,10 @@ func TestLicenses_Purchase(t *testing.T) {
 	}
 	f.wantCounts(counts{Purchased: 5, Available: 5})
 	p.Quantity = 6
+	before := f.snapshot()
 	_, err := f.svc.Purchase(f.ctx, p)
-	if !errors.Is(err, ledger.ErrConflict) {
-		t.Errorf("same request ID, other quantity: %v, want ErrConflict", err)
-	}
+	f.refused(before, err, licenses.ErrRequestReused)
+	wantReused(t, err, "buy")
 	f.wantCounts(counts{Purchased: 5, Available: 5})
 }
 
@@ -530,6 +543,8 @@ func TestLicenses_Refusals(t *testing.T) {
 	f := newFixture(t, 3)
 	f.active("design", "bo@acme.test")
 	f.invite("sales", "cy@acme.test", time.Time{})
+	f.active("ops", "un@acme.test")
+	f.remove("ops", "un@acme.test")
 	f.roles.GrantTeamAdmin(org, "sales", "sal@acme.test")
 	f.clock.Advance(time.Minute)
 	ctx := f.ctx
@@ -543,8 +558,8 @@ func TestLicenses_Refusals(t *testing.T) {
 			_, err := svc.Accept(ctx, licenses.AcceptParams{Org: org, Email: "zz@acme.test", Actor: "zz@acme.test"})
 			return err
 		}, licenses.ErrNoInvitation},
-		{"AcceptActive", func() error {
-			_, err := svc.Accept(ctx, licenses.AcceptParams{Org: org, Email: "bo@acme.test", Actor: "bo@acme.test"})
+		{"AcceptUnassigned", func() error {
+			_, err := svc.Accept(ctx, licenses.AcceptParams{Org: org, Email: "un@acme.test", Actor: "un@acme.test"})
 			return err
 		}, licenses.ErrIllegalTransition},
 		{"AcceptBySomeoneElse", func() error {
@@ -591,7 +606,7 @@ func TestLicenses_Refusals(t *testing.T) {
 			// r2 named bo's accepted invitation.
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo2@acme.test", Actor: admin, RequestID: "r2"})
 			return err
-		}, ledger.ErrConflict},
+		}, licenses.ErrRequestReused},
 		{"TeamAdminOtherTeam", func() error {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "zz@acme.test", Actor: "sal@acme.test", RequestID: "x"})
 			return err
@@ -638,7 +653,7 @@ func TestLicenses_Refusals(t *testing.T) {
 			return err
 		}, licenses.ErrInvalid},
 		{"BadOrg", func() error {
-			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "a/b", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "a b", Actor: admin, RequestID: "x", Quantity: 1})
 			return err
 		}, licenses.ErrInvalid},
 		{"BadTeam", func() error {
@@ -745,10 +760,8 @@ func TestLicenses_InviteRequestIDOfWithdrawnInvitation(t *testing.T) {
 	f.remove("design", "bo@acme.test") // withdrawn: the hold is voided
 	before := f.snapshot()
 	_, err := f.svc.Invite(f.ctx, p)
-	f.refused(before, err, licenses.ErrInvalid)
-	if err != nil && !strings.Contains(err.Error(), "use a new request ID") {
-		t.Errorf("message %q does not say to use a new request ID", err)
-	}
+	f.refused(before, err, licenses.ErrRequestReused)
+	wantReused(t, err, "inv-bo")
 }
 
 func TestLicenses_MemberMalformedEmail(t *testing.T) {
@@ -938,4 +951,17 @@ func TestLicenses_StoreRunsTransactionTwice(t *testing.T) {
 		t.Errorf("Members, run twice by the store, mismatch (-once +twice):\n%s", diff)
 	}
 	twice.wantCounts(counts{Purchased: 3, Active: 1, Pending: 1, Available: 1})
+}
+
+// wantReused checks that err is a *RequestReusedError naming the
+// organization's request ID, saying what to do, and naming no ledger ID.
+func wantReused(t *testing.T, err error, requestID string) {
+	t.Helper()
+	var re *licenses.RequestReusedError
+	if !errors.As(err, &re) || re.Org != org || re.RequestID != requestID {
+		t.Fatalf("error = %v, want a *RequestReusedError for request %q of %q", err, requestID, org)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "pick a new ID only for a new request") || strings.Contains(msg, "licenses/") || errors.Is(err, ledger.ErrConflict) {
+		t.Errorf("message %q should name the request, say what to do and name no ledger ID", msg)
+	}
 }

@@ -159,6 +159,13 @@ func run(w io.Writer) error {
 		line := fmt.Sprintf("%-15s %-10s %s", m.Email, m.State, strings.Join(m.Teams, ", "))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+
+	// The books recomputed from the ledger: every counter and member agrees.
+	findings, err := svc.Audit(s.ctx, org)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "audit: %d findings\n", len(findings))
 	return nil
 }
 

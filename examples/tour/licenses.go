@@ -91,5 +91,16 @@ func licensesChapter(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "  %s %-17s %+d\n", e.PostedAt.Format("Jan 2 15:04"), e.Code, e.Change.IntPart())
 	}
-	return summary()
+	// The same request sent again is a retry: it succeeds and moves nothing.
+	err = svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: admin, RequestID: "del-1"})
+	fmt.Fprintln(w, "the deletion retried:", err)
+	if err := summary(); err != nil {
+		return err
+	}
+	findings, err := svc.Audit(ctx, "acme")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "audit: %d findings\n", len(findings))
+	return nil
 }

@@ -23,7 +23,17 @@ var licensesSentinels = []error{
 	licenses.ErrInvalid, licenses.ErrForbidden, licenses.ErrUnknownOrg, licenses.ErrUnknownTeam,
 	licenses.ErrUnknownMember, licenses.ErrNoLicenseAvailable, licenses.ErrLicensesInUse,
 	licenses.ErrIllegalTransition, licenses.ErrNoInvitation, licenses.ErrInvitationExpired, licenses.ErrNotInTeam,
+	licenses.ErrRequestReused,
 }
+
+// lagClock is a clock behind another by a drawn duration: a replica whose
+// clock is behind.
+type lagClock struct {
+	c   *clock.Fake
+	lag *time.Duration
+}
+
+func (l lagClock) Now() time.Time { return l.c.Now().Add(-*l.lag) }
 
 var (
 	licModelTeams  = []string{"design", "sales", "ops", "nope"} // nope is never created
@@ -45,11 +55,35 @@ func TestModelLicenses(t *testing.T) {
 		mem, _ := licenses.New(memS.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 		pg, _ := licenses.New(pgs.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 		svcs := [2]*licenses.Service{mem, pg}
+		// A replica of each whose clock is behind.
+		var lag time.Duration
+		lagging := lagClock{clk, &lag}
+		memLag, _ := licenses.New(memS.Licenses(), &licenses.Options{Clock: lagging, Roles: roles})
+		pgLag, _ := licenses.New(pgs.Licenses(), &licenses.Options{Clock: lagging, Roles: roles})
 		req := 0
-		nextReq := func() string { req++; return "r" + strconv.Itoa(req) }
+		var used []string // request IDs sent, to send again
+		nextReq := func() string {
+			req++
+			id := "r" + strconv.Itoa(req)
+			used = append(used, id)
+			return id
+		}
+		// reqID draws a new request ID, or one sent before.
+		reqID := func(t *rapid.T) string {
+			if len(used) > 0 && rapid.IntRange(0, 4).Draw(t, "reuse") == 0 {
+				return rapid.SampledFrom(used).Draw(t, "used")
+			}
+			return nextReq()
+		}
 		both := func(t *rapid.T, op string, fn func(*licenses.Service) (any, error)) {
 			mv, merr := fn(mem)
 			pv, perr := fn(pg)
+			sameIn(t, licensesSentinels, op, mv, merr, pv, perr)
+		}
+		bothLagging := func(t *rapid.T, op string, fn func(*licenses.Service) (any, error)) {
+			lag = time.Duration(rapid.IntRange(1, 4).Draw(t, "lagQuarters")) * 15 * time.Minute
+			mv, merr := fn(memLag)
+			pv, perr := fn(pgLag)
 			sameIn(t, licensesSentinels, op, mv, merr, pv, perr)
 		}
 		for _, team := range licModelTeams[:3] {
@@ -65,16 +99,16 @@ func TestModelLicenses(t *testing.T) {
 		}
 		t.Repeat(map[string]func(*rapid.T){
 			"purchase": func(t *rapid.T) {
-				p := licenses.PurchaseParams{Org: "acme", Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: nextReq(), Quantity: rapid.Int64Range(0, 3).Draw(t, "n")}
+				p := licenses.PurchaseParams{Org: "acme", Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: reqID(t), Quantity: rapid.Int64Range(0, 3).Draw(t, "n")}
 				both(t, "Purchase", func(s *licenses.Service) (any, error) { return s.Purchase(ctx, p) })
 			},
 			"reduce": func(t *rapid.T) {
-				p := licenses.ReduceParams{Org: "acme", Actor: "ada@x.test", RequestID: nextReq(), Quantity: rapid.Int64Range(1, 3).Draw(t, "n")}
+				p := licenses.ReduceParams{Org: "acme", Actor: "ada@x.test", RequestID: reqID(t), Quantity: rapid.Int64Range(1, 3).Draw(t, "n")}
 				both(t, "Reduce", func(s *licenses.Service) (any, error) { return s.Reduce(ctx, p) })
 			},
 			"invite": func(t *rapid.T) {
 				p := licenses.InviteParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
-					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: nextReq(), ExpiresAt: expiry(t)}
+					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: reqID(t), ExpiresAt: expiry(t)}
 				both(t, "Invite", func(s *licenses.Service) (any, error) { return s.Invite(ctx, p) })
 			},
 			"accept": func(t *rapid.T) {
@@ -88,13 +122,22 @@ func TestModelLicenses(t *testing.T) {
 					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor")}
 				both(t, "Remove", func(s *licenses.Service) (any, error) { return s.Remove(ctx, p) })
 			},
+			"removeLagging": func(t *rapid.T) {
+				p := licenses.RemoveParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
+					Actor: "ada@x.test"}
+				bothLagging(t, "Remove", func(s *licenses.Service) (any, error) { return s.Remove(ctx, p) })
+			},
+			"deleteLagging": func(t *rapid.T) {
+				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: reqID(t)}
+				bothLagging(t, "Delete", func(s *licenses.Service) (any, error) { return nil, s.Delete(ctx, p) })
+			},
 			"delete": func(t *rapid.T) {
-				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: nextReq()}
+				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: reqID(t)}
 				both(t, "Delete", func(s *licenses.Service) (any, error) { return nil, s.Delete(ctx, p) })
 			},
 			"reassign": func(t *rapid.T) {
 				p := licenses.ReassignParams{Org: "acme", From: rapid.SampledFrom(licModelEmails).Draw(t, "from"), To: rapid.SampledFrom(licModelEmails).Draw(t, "to"),
-					Team: rapid.SampledFrom(append([]string{""}, licModelTeams[:3]...)).Draw(t, "team"), Actor: "ada@x.test", RequestID: nextReq(), ExpiresAt: expiry(t)}
+					Team: rapid.SampledFrom(append([]string{""}, licModelTeams[:3]...)).Draw(t, "team"), Actor: "ada@x.test", RequestID: reqID(t), ExpiresAt: expiry(t)}
 				both(t, "Reassign", func(s *licenses.Service) (any, error) { return s.Reassign(ctx, p) })
 			},
 			"advance": func(t *rapid.T) {
@@ -115,6 +158,16 @@ func TestModelLicenses(t *testing.T) {
 				a, aerr := storetest.Snapshot(ctx, memS)
 				b, berr := storetest.Snapshot(ctx, pgs)
 				same(t, "ledger state", a, aerr, b, berr)
+				// Each store's books agree with its ledger.
+				for i, s := range svcs {
+					fs, err := s.Audit(ctx, "acme")
+					if err != nil && !errors.Is(err, licenses.ErrUnknownOrg) {
+						t.Fatalf("Audit on store %d: %v", i, err)
+					}
+					if len(fs) > 0 {
+						t.Fatalf("Audit on store %d: %v", i, fs)
+					}
+				}
 			},
 		})
 	})
@@ -214,6 +267,9 @@ func TestReplicas_Licenses(t *testing.T) {
 	if invited < stock {
 		t.Errorf("only %d invitations went through with %d licenses and deletions freeing some", invited, stock)
 	}
+	if fs, err := svcs[0].Audit(ctx, "acme"); err != nil || len(fs) > 0 {
+		t.Errorf("Audit = %v, %v", fs, err)
+	}
 }
 
 // BenchmarkPgx_LicensesInviteAccept: a new member invited to a team (a
@@ -291,6 +347,61 @@ func TestReplicas_LicensesFirstPurchase(t *testing.T) {
 		}
 		if sum.Purchased != 2*replicas || sum.Available != 2*replicas {
 			t.Errorf("%s: purchased %d, available %d; want %d each", org, sum.Purchased, sum.Available, 2*replicas)
+		}
+	}
+}
+
+// TestLicenses_ClockBehindAfterExpiry: a replica whose clock is behind
+// deletes, removes or reassigns a member whose invitation it still reads as
+// pending, after another replica's write released the invitation's hold as
+// expired. Each succeeds as for the expired invitation it is, and the
+// books agree with the ledger.
+func TestLicenses_ClockBehindAfterExpiry(t *testing.T) {
+	db := newTestDB(t)
+	ctx := context.Background()
+	for i, act := range []string{"delete", "remove", "reassign"} {
+		org := "acme-" + act
+		roles := &licenses.RoleSet{}
+		roles.GrantOrgAdmin(org, "ada")
+		clk := clock.NewFake(modelStart)
+		lag := 2 * time.Hour
+		ahead, _ := licenses.New(db.store(t, 2, nil).Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+		behind, _ := licenses.New(db.store(t, 2, nil).Licenses(), &licenses.Options{Clock: lagClock{clk, &lag}, Roles: roles})
+		if _, err := ahead.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: "ada", RequestID: "buy", Quantity: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ahead.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ahead.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@x.test", Actor: "ada", RequestID: "inv", ExpiresAt: modelStart.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(2*time.Hour + time.Minute)
+		// Locks the pool: the ledger releases bo's expired hold.
+		if _, err := ahead.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: "ada", RequestID: "buy-more", Quantity: 1}); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch act {
+		case "delete":
+			err = behind.Delete(ctx, licenses.DeleteParams{Org: org, Email: "bo@x.test", Actor: "ada", RequestID: "del"})
+		case "remove":
+			_, err = behind.Remove(ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@x.test", Actor: "ada"})
+		case "reassign":
+			_, err = behind.Reassign(ctx, licenses.ReassignParams{Org: org, From: "bo@x.test", To: "cy@x.test", Actor: "ada", RequestID: "mv"})
+		}
+		if err != nil {
+			t.Fatalf("%s by the replica behind: %v", act, err)
+		}
+		sum, err := ahead.Summary(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(3 - i/2); sum.Available != want {
+			t.Errorf("%s: %d available, want %d", act, sum.Available, want)
+		}
+		if fs, err := ahead.Audit(ctx, org); err != nil || len(fs) > 0 {
+			t.Errorf("%s: Audit = %v, %v", act, fs, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,59 @@ func runLicenses(t *testing.T, newStore Factory) {
 	t.Run("ExpiredCount", func(t *testing.T) { testLicensesExpiredCount(t, newStore) })
 	t.Run("ConcurrentInvites", func(t *testing.T) { testLicensesConcurrentInvites(t, newStore) })
 	t.Run("ConcurrentAcceptDelete", func(t *testing.T) { testLicensesConcurrentAcceptDelete(t, newStore) })
+	t.Run("EdgeInputs", func(t *testing.T) { testLicensesEdgeInputs(t, newStore) })
+}
+
+// testLicensesEdgeInputs runs the service with the edges of what it
+// accepts (IDs of 200 bytes holding '/', '%' and non-ASCII letters,
+// case-folded e-mail addresses, an expiry in the year 9999): the store keeps
+// each as given, organizations whose IDs would meet if joined plainly stay
+// apart, and Audit finds the books in agreement.
+func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	long := strings.Repeat("é", 99) + "/%"
+	orgs := []string{"a/b", "a%2Fb", long}
+	roles := &licenses.RoleSet{}
+	for _, o := range orgs {
+		roles.GrantOrgAdmin(o, "Ädmin@x.test")
+	}
+	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+	for i, o := range orgs {
+		if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: o, Actor: "äDMIN@X.test", RequestID: long, Quantity: int64(i + 1)}); err != nil {
+			t.Fatalf("Purchase(%q): %v", o, err)
+		}
+		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := svc.Invite(ctx, licenses.InviteParams{Org: o, Team: long, Email: "ÄNN/50%@X.test", Actor: "ädmin@x.test", RequestID: long, ExpiresAt: far})
+		if err != nil {
+			t.Fatalf("Invite in %q: %v", o, err)
+		}
+		got, err := svc.Member(ctx, o, "änn/50%@x.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(m, got); diff != "" {
+			t.Errorf("Member in %q mismatch (-invited +stored):\n%s", o, diff)
+		}
+	}
+	for i, o := range orgs {
+		sum, err := svc.Summary(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Purchased != int64(i+1) || sum.Pending != 1 || len(sum.Teams) != 1 || sum.Teams[0].ID != long {
+			t.Errorf("Summary(%q) = %+v", o, sum)
+		}
+		if fs, err := svc.Audit(ctx, o); err != nil || len(fs) > 0 {
+			t.Errorf("Audit(%q) = %v, %v", o, fs, err)
+		}
+	}
 }
 
 // licTx runs fn in a licenses transaction and fails the test on error.
