@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/allot-dev/allot/internal/input"
 )
 
 // State is what a policy decides from: the session, the guest (normalised
@@ -99,7 +101,6 @@ const (
 	ReasonInsufficientPasses Reason = "insufficient_passes"
 	ReasonDemoLocked         Reason = "demo_locked"
 	ReasonUnknownSession     Reason = "unknown_session"
-	ReasonWrongWorkspace     Reason = "wrong_workspace"
 	ReasonMalformedGuest     Reason = "malformed_guest"
 	ReasonUnknownField       Reason = "unknown_field"
 	ReasonMissingField       Reason = "missing_field"
@@ -197,56 +198,12 @@ func check(now time.Time, pt PassType, d Decision) (Decision, error) {
 	return d, nil
 }
 
-// notInAddress are the bytes a plain e-mail address may not hold: spaces,
-// control characters and the specials of RFC 5322 but the at sign and the dot.
-var notInAddress = func() (t [256]bool) {
-	for c := range ' ' + 1 {
-		t[c] = true
-	}
-	t[0x7f] = true
-	for _, c := range []byte(`"(),:;<>[\]`) {
-		t[c] = true
-	}
-	return t
-}()
-
-// normalizeGuest checks that s is a plain e-mail address (local@domain, no
-// display name, no spaces or control characters) and returns it lower-cased,
-// the form guests are compared and logged in.
+// normalizeGuest returns the canonical form of an e-mail address (see
+// input.Email: trimmed, a plain address net/mail accepts, Unicode case
+// folded), the form guests are compared and logged in, or false.
 func normalizeGuest(s string) (string, bool) {
-	if len(s) < 3 || len(s) > 254 {
-		return "", false
-	}
-	at := -1
-	upper := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '@':
-			if at >= 0 {
-				return "", false
-			}
-			at = i
-		case notInAddress[c]:
-			return "", false
-		case 'A' <= c && c <= 'Z':
-			upper = true
-		}
-	}
-	if at <= 0 || at > 64 || at == len(s)-1 {
-		return "", false
-	}
-	domain := s[at+1:]
-	if domain[0] == '.' || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") || strings.IndexByte(domain, '.') < 0 {
-		return "", false
-	}
-	if s[0] == '.' || s[at-1] == '.' {
-		return "", false
-	}
-	if upper {
-		s = strings.ToLower(s)
-	}
-	return s, true
+	g, r := input.Email(s)
+	return g, r == ""
 }
 
 // mergeFields validates a login's custom field values against the
