@@ -572,8 +572,8 @@ func checkLogin(r LoginRequest) error {
 		if err := checkText("custom field name", name); err != nil {
 			return err
 		}
-		if err := checkText(fmt.Sprintf("value of custom field %q", name), v); err != nil {
-			return err
+		if reason := input.Text(v); reason != "" {
+			return invalid("value %q of custom field %q %s", v, name, reason)
 		}
 	}
 	return nil
