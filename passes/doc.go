@@ -9,7 +9,29 @@
 // (unit "pass", scale 0, never negative). Buy moves passes into it from the
 // workspace's IssuerAccount; a login that costs passes moves them to the
 // workspace's SpentAccount. So balance = purchased - spent is a ledger fact,
-// and the journal, the balance and the usage log always agree.
+// and the journal, the balance and the usage log always agree. A balance is
+// an int64: a purchase that would take it beyond math.MaxInt64 is refused,
+// and a ledger amount an int64 cannot show is an error, never wrapped.
+//
+// # Tenants and IDs
+//
+// Every record is a workspace's: sessions are keyed by (workspace, ID),
+// access windows by (workspace, session, guest), custom fields by
+// (workspace, name) and log rows by (workspace, request ID). Two workspaces
+// may use the same IDs; a session of another workspace is an unknown session,
+// never a taken one. Workspace, session and request IDs are 1 to 200 bytes of
+// UTF-8 without white space or control characters ('/' and '%' are allowed);
+// derived ledger IDs are built with input.Join, which escapes '%' and '/' in
+// each part, so no two (workspace, kind, request) tuples share an ID:
+// "passes/<workspace>/balance", "/issuer", "/spent",
+// "passes/<workspace>/buy/<request ID>" and
+// "passes/<workspace>/login/<request ID>".
+//
+// Guests and session owners are e-mail addresses, compared and stored in one
+// canonical form (trimmed, Unicode simple case folding: "Änn@x.test" and
+// "ÄNN@x.test" are one guest). Names, locations and custom field names and
+// values are text: valid UTF-8 without NUL. Times, the clock's and a log's
+// range, lie within the years 1 to 9999.
 //
 // A Session belongs to one workspace and has one PassType. A pass type names
 // a Policy: a pure function of the time, the session, the guest and the
@@ -58,6 +80,16 @@
 // locks; a refused login changes nothing; the log's passes add up to what was
 // spent.
 //
+// # Audit
+//
+// Audit recomputes, in one transaction, what passes keeps for a workspace
+// from the ledger: the balance against purchased (the issuer's journal)
+// minus spent (the spent account's journal); the log's passes against the
+// spent account, each spending row against its spend transfer, the balance
+// column against the replayed balance; each access window against the latest
+// log row of its guest and session; and the demo rule. It returns each
+// disagreement as a ledger.Finding; none means the books agree.
+//
 // # Time
 //
 // Windows are half-open [start, until) and rolling durations in UTC, so
@@ -70,17 +102,21 @@
 //
 // A refused login returns its Decision (Allowed false, with Reason and
 // Detail) and a *RefusalError that matches ErrRefused and one of
-// ErrInsufficientPasses, ErrDemoLocked, ErrUnknownSession, ErrWrongWorkspace,
-// ErrMalformedGuest, ErrUnknownField and ErrMissingField. ErrInvalid is a
-// malformed request, ErrRequestConflict a request ID reused for something
-// else. Storage errors are returned as they come, wrapped with the operation.
+// ErrInsufficientPasses, ErrDemoLocked, ErrUnknownSession, ErrMalformedGuest,
+// ErrUnknownField and ErrMissingField. ErrInvalid is a malformed request
+// (refused before any transaction opens where it can be) or a count an int64
+// cannot hold, ErrRequestConflict a request ID reused for something else.
+// Storage errors are returned as they come, wrapped with the operation; a
+// login that fails with one returns the zero Decision, which grants nothing
+// (retry with its request ID to learn whether it committed).
 //
 // # Concurrency
 //
 // A Service is safe for concurrent use. Logins of one guest to one session
 // are ordered by the guest's access record, so concurrent logins spend once;
 // the balance account is locked by the ledger, so concurrent logins of many
-// guests never overspend.
+// guests never overspend. Concurrent DefineFields of one workspace are
+// ordered by the workspace's field lock (Tx.FieldsLock).
 //
 // # Example
 //

@@ -14,10 +14,9 @@ var (
 	ErrInsufficientPasses = errors.New("passes: not enough passes")
 	// ErrDemoLocked: the demo session's open period is over.
 	ErrDemoLocked = errors.New("passes: demo session locked")
-	// ErrUnknownSession: no session has this ID.
+	// ErrUnknownSession: the workspace has no session with this ID (another
+	// workspace's session of that ID is unknown too).
 	ErrUnknownSession = errors.New("passes: unknown session")
-	// ErrWrongWorkspace: the session belongs to another workspace.
-	ErrWrongWorkspace = errors.New("passes: session belongs to another workspace")
 	// ErrMalformedGuest: the guest is not a plain e-mail address.
 	ErrMalformedGuest = errors.New("passes: malformed guest e-mail")
 	// ErrUnknownField: a custom field value names a field the workspace does
@@ -26,10 +25,13 @@ var (
 	// ErrMissingField: a required custom field has no value.
 	ErrMissingField = errors.New("passes: missing required custom field")
 
-	// ErrInvalid: a request is malformed (empty IDs, bad quantity, unknown
-	// pass type, bad options).
+	// ErrInvalid: a request is malformed (an ID input.ID refuses, text
+	// input.Text refuses, a time outside the years 1 to 9999, a bad or too
+	// large quantity, an unknown pass type, bad options), or a count the
+	// ledger holds does not fit in an int64.
 	ErrInvalid = errors.New("passes: invalid request")
-	// ErrSessionExists: a session with this ID exists with other contents.
+	// ErrSessionExists: the workspace has a session with this ID with other
+	// contents.
 	ErrSessionExists = errors.New("passes: session ID taken")
 	// ErrFieldConflict: a custom field is defined again with another
 	// Required flag.
@@ -58,7 +60,6 @@ var reasonErr = map[Reason]error{
 	ReasonInsufficientPasses: ErrInsufficientPasses,
 	ReasonDemoLocked:         ErrDemoLocked,
 	ReasonUnknownSession:     ErrUnknownSession,
-	ReasonWrongWorkspace:     ErrWrongWorkspace,
 	ReasonMalformedGuest:     ErrMalformedGuest,
 	ReasonUnknownField:       ErrUnknownField,
 	ReasonMissingField:       ErrMissingField,

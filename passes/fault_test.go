@@ -68,11 +68,11 @@ func (t faultTx) SessionInsert(ctx context.Context, s passes.Session) error {
 	return t.Tx.SessionInsert(ctx, s)
 }
 
-func (t faultTx) SessionGet(ctx context.Context, id string) (passes.Session, error) {
+func (t faultTx) SessionGet(ctx context.Context, ws, id string) (passes.Session, error) {
 	if err := t.err("SessionGet"); err != nil {
 		return passes.Session{}, err
 	}
-	return t.Tx.SessionGet(ctx, id)
+	return t.Tx.SessionGet(ctx, ws, id)
 }
 
 func (t faultTx) SessionUpdate(ctx context.Context, s passes.Session) error {
@@ -96,11 +96,25 @@ func (t faultTx) FieldList(ctx context.Context, ws string) ([]passes.FieldDef, e
 	return t.Tx.FieldList(ctx, ws)
 }
 
-func (t faultTx) AccessLock(ctx context.Context, session, guest string) (passes.Access, error) {
+func (t faultTx) FieldsLock(ctx context.Context, ws string) ([]passes.FieldDef, error) {
+	if err := t.err("FieldsLock"); err != nil {
+		return nil, err
+	}
+	return t.Tx.FieldsLock(ctx, ws)
+}
+
+func (t faultTx) AccessLock(ctx context.Context, ws, session, guest string) (passes.Access, error) {
 	if err := t.err("AccessLock"); err != nil {
 		return passes.Access{}, err
 	}
-	return t.Tx.AccessLock(ctx, session, guest)
+	return t.Tx.AccessLock(ctx, ws, session, guest)
+}
+
+func (t faultTx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passes.Access, error) {
+	if err := t.err("AccessList"); err != nil {
+		return nil, err
+	}
+	return t.Tx.AccessList(ctx, p)
 }
 
 func (t faultTx) AccessInsert(ctx context.Context, a passes.Access) error {
@@ -143,7 +157,7 @@ func (t faultTx) UsageList(ctx context.Context, p passes.UsageListParams) ([]pas
 // success) and changes nothing.
 func TestService_StorageFailures(t *testing.T) {
 	methods := []string{"UnitGet", "AccountGet", "Apply", "SessionInsert", "SessionGet", "SessionUpdate", "FieldInsert", "FieldList",
-		"AccessLock", "AccessInsert", "AccessUpdate", "UsageInsert", "UsageGetByRequest", "UsageList"}
+		"FieldsLock", "AccessLock", "AccessInsert", "AccessUpdate", "AccessList", "UsageInsert", "UsageGetByRequest", "UsageList"}
 	ops := []struct {
 		name string
 		run  func(ctx context.Context, svc *passes.Service) error
@@ -162,7 +176,10 @@ func TestService_StorageFailures(t *testing.T) {
 			_, err := svc.CreateSession(ctx, passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"})
 			return err
 		}},
-		{"Session", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Session(ctx, "day"); return err }},
+		{"Session", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Session(ctx, "acme", "day")
+			return err
+		}},
 		{"LoginCharge", func(ctx context.Context, svc *passes.Service) error {
 			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
 			return err
@@ -177,6 +194,10 @@ func TestService_StorageFailures(t *testing.T) {
 		}},
 		{"Log", func(ctx context.Context, svc *passes.Service) error {
 			_, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+			return err
+		}},
+		{"Audit", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Audit(ctx, "acme")
 			return err
 		}},
 		{"ExportCSV", func(ctx context.Context, svc *passes.Service) error {

@@ -2,6 +2,7 @@ package passes
 
 import (
 	"github.com/allot-dev/allot/internal/csvsafe"
+	"github.com/allot-dev/allot/internal/input"
 
 	"bufio"
 	"context"
@@ -19,7 +20,7 @@ type LogParams struct {
 	From      time.Time // rows at or after From; zero: from the start
 	To        time.Time // rows before To; zero: up to now
 	Session   string    // only this session's rows; empty: every session
-	User      string    // only this guest's rows (compared case-insensitively); empty: every guest
+	User      string    // only this guest's rows (compared in canonical form, see input.Email); empty: every guest
 	Cursor    string    // Next of the previous page; empty for the first page
 	Limit     int       // rows per page; zero means 100, at most 1000
 }
@@ -41,9 +42,21 @@ func (s *Service) Log(ctx context.Context, p LogParams) (LogPage, error) {
 }
 
 func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
+	if err := checkID("workspace", p.Workspace); err != nil {
+		return UsageListParams{}, 0, err
+	}
+	if p.Session != "" {
+		if err := checkID("session filter", p.Session); err != nil {
+			return UsageListParams{}, 0, err
+		}
+	}
+	if r := input.Time(p.From); r != "" {
+		return UsageListParams{}, 0, invalid("From %s", r)
+	}
+	if r := input.Time(p.To); r != "" {
+		return UsageListParams{}, 0, invalid("To %s", r)
+	}
 	switch {
-	case p.Workspace == "":
-		return UsageListParams{}, 0, invalid("empty workspace")
 	case p.Limit < 0 || p.Limit > 1000:
 		return UsageListParams{}, 0, invalid("Limit %d is outside 0..1000", p.Limit)
 	case p.Limit == 0:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/allot-dev/allot/internal/input"
 )
 
 // State is what a policy decides from: the session, the guest (normalised
@@ -99,7 +101,6 @@ const (
 	ReasonInsufficientPasses Reason = "insufficient_passes"
 	ReasonDemoLocked         Reason = "demo_locked"
 	ReasonUnknownSession     Reason = "unknown_session"
-	ReasonWrongWorkspace     Reason = "wrong_workspace"
 	ReasonMalformedGuest     Reason = "malformed_guest"
 	ReasonUnknownField       Reason = "unknown_field"
 	ReasonMissingField       Reason = "missing_field"
@@ -197,28 +198,46 @@ func check(now time.Time, pt PassType, d Decision) (Decision, error) {
 	return d, nil
 }
 
-// notInAddress are the bytes a plain e-mail address may not hold: spaces,
-// control characters and the specials of RFC 5322 but the at sign and the dot.
-var notInAddress = func() (t [256]bool) {
-	for c := range ' ' + 1 {
+// normalizeGuest returns the canonical form of an e-mail address (see
+// input.Email: trimmed, a plain address net/mail accepts, Unicode case
+// folded), the form guests are compared and logged in, or false.
+//
+// The common address, ASCII atoms joined by dots around one at sign, is
+// checked here without net/mail's allocations; TestNormalizeGuest_FastPath
+// shows that it gives what input.Email gives. Anything else goes to
+// input.Email.
+func normalizeGuest(s string) (string, bool) {
+	if g, ok := plainAddress(s); ok {
+		return g, true
+	}
+	g, r := input.Email(s)
+	return g, r == ""
+}
+
+// atext are the ASCII characters of an RFC 5322 atom, which net/mail takes in
+// a dot-atom local part or domain.
+var atext = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	t[0x7f] = true
-	for _, c := range []byte(`"(),:;<>[\]`) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range []byte("!#$%&'*+-/=?^_`{|}~") {
 		t[c] = true
 	}
 	return t
 }()
 
-// normalizeGuest checks that s is a plain e-mail address (local@domain, no
-// display name, no spaces or control characters) and returns it lower-cased,
-// the form guests are compared and logged in.
-func normalizeGuest(s string) (string, bool) {
-	if len(s) < 3 || len(s) > 254 {
+// plainAddress reports whether s is a dot-atom, an at sign and a dot-atom,
+// all ASCII, no longer than input.MaxEmailLen, and returns it lower-cased.
+// Every such address is one input.Email accepts as it is, and lower-casing
+// is its folding of ASCII.
+func plainAddress(s string) (string, bool) {
+	if len(s) == 0 || len(s) > input.MaxEmailLen {
 		return "", false
 	}
-	at := -1
-	upper := false
+	at, upper := -1, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -227,20 +246,17 @@ func normalizeGuest(s string) (string, bool) {
 				return "", false
 			}
 			at = i
-		case notInAddress[c]:
+		case c == '.':
+			if i == 0 || i == len(s)-1 || s[i-1] == '.' || s[i-1] == '@' || s[i+1] == '@' {
+				return "", false
+			}
+		case !atext[c]:
 			return "", false
 		case 'A' <= c && c <= 'Z':
 			upper = true
 		}
 	}
-	if at <= 0 || at > 64 || at == len(s)-1 {
-		return "", false
-	}
-	domain := s[at+1:]
-	if domain[0] == '.' || domain[len(domain)-1] == '.' || strings.Contains(domain, "..") || strings.IndexByte(domain, '.') < 0 {
-		return "", false
-	}
-	if s[0] == '.' || s[at-1] == '.' {
+	if at <= 0 || at == len(s)-1 {
 		return "", false
 	}
 	if upper {

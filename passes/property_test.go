@@ -85,7 +85,7 @@ func (mc *machine) snapshot(t *rapid.T) any {
 			return err
 		}
 		for _, id := range propSessionIDs[:4] {
-			s, err := tx.SessionGet(mc.f.ctx, id)
+			s, err := tx.SessionGet(mc.f.ctx, "acme", id)
 			if err != nil {
 				return err
 			}
@@ -136,9 +136,7 @@ func (mc *machine) expect(now time.Time, session, guest string) (passes.Decision
 	}
 	pt, ok := propSessions[session]
 	switch {
-	case session == "theirs":
-		return passes.Decision{Reason: passes.ReasonWrongWorkspace}, passes.ErrWrongWorkspace
-	case !ok:
+	case !ok: // "theirs" is another workspace's: unknown in this one
 		return passes.Decision{Reason: passes.ReasonUnknownSession}, passes.ErrUnknownSession
 	}
 	k := modelKey{session, g}
@@ -266,6 +264,20 @@ func (mc *machine) check(t *rapid.T) {
 	if !cmp.Equal(rows, mc.m.rows, cmp.AllowUnexported(modelRow{})) {
 		t.Fatalf("log rows (passes, balance after) %v, model %v", rows, mc.m.rows)
 	}
+	audit(t, mc.f.svc, "acme", "other")
+}
+
+// audit fails t if Audit finds anything in the workspaces.
+func audit(t interface{ Fatalf(string, ...any) }, svc *passes.Service, workspaces ...string) {
+	for _, ws := range workspaces {
+		fs, err := svc.Audit(context.Background(), ws)
+		if err != nil {
+			t.Fatalf("Audit(%s): %v", ws, err)
+		}
+		if len(fs) > 0 {
+			t.Fatalf("Audit(%s) found %v", ws, fs)
+		}
+	}
 }
 
 func TestPasses_Properties(t *testing.T) {
@@ -348,5 +360,6 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 		if sum != spent {
 			t.Fatalf("log passes %d, spent %d", sum, spent)
 		}
+		audit(t, mc.f.svc, "acme")
 	})
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -22,21 +25,56 @@ const (
 	CodeSpend = "passes.spend"
 )
 
-// BalanceAccount is the ledger account holding a workspace's passes. It may
-// not go negative.
+// BalanceAccount is the ledger account holding a workspace's passes,
+// "passes/<workspace>/balance" (with '%' and '/' in the workspace escaped, see
+// input.Join, so that no two workspaces share an account). It may not go
+// negative.
 func BalanceAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID("passes/" + workspace + "/balance")
+	return ledger.AccountID(input.Join("passes", workspace, "balance"))
 }
 
-// IssuerAccount is the account a workspace's purchases come from; its
-// balance is minus everything the workspace bought.
+// IssuerAccount is the account a workspace's purchases come from,
+// "passes/<workspace>/issuer"; its balance is minus everything the workspace
+// bought.
 func IssuerAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID("passes/" + workspace + "/issuer")
+	return ledger.AccountID(input.Join("passes", workspace, "issuer"))
 }
 
-// SpentAccount is the account a workspace's spent passes go to.
+// SpentAccount is the account a workspace's spent passes go to,
+// "passes/<workspace>/spent".
 func SpentAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID("passes/" + workspace + "/spent")
+	return ledger.AccountID(input.Join("passes", workspace, "spent"))
+}
+
+// buyID is the ID of a purchase's transfer, "passes/<workspace>/buy/<request
+// ID>", each part escaped by input.Join: no purchase takes the ID of another
+// workspace's purchase or of any login's spend.
+func buyID(workspace, requestID string) ledger.TransferID {
+	return ledger.TransferID(input.Join("passes", workspace, "buy", requestID))
+}
+
+// checkID refuses an ID input.ID refuses, naming the field.
+func checkID(field, id string) error {
+	if r := input.ID(id); r != "" {
+		return invalid("%s %q %s", field, id, r)
+	}
+	return nil
+}
+
+// checkText refuses free text input.Text refuses, naming the field.
+func checkText(field, s string) error {
+	if r := input.Text(s); r != "" {
+		return invalid("%s %q %s", field, s, r)
+	}
+	return nil
+}
+
+// checkNow refuses to act at a time no store keeps: the clock is wrong.
+func checkNow(now time.Time) error {
+	if r := input.Time(now); r != "" {
+		return invalid("the clock reads %s; fix the clock", r)
+	}
+	return nil
 }
 
 // Service sells and spends session passes over a Store. Every method runs in
@@ -106,15 +144,22 @@ func (s *Service) Buy(ctx context.Context, workspace string, quantity int64, req
 }
 
 func (s *Service) buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	switch {
-	case workspace == "":
-		return 0, invalid("empty workspace")
-	case requestID == "":
+	if err := checkID("workspace", workspace); err != nil {
+		return 0, err
+	}
+	if requestID == "" {
 		return 0, invalid("empty request ID; choose one so the purchase can be retried safely")
-	case quantity <= 0:
+	}
+	if err := checkID("request ID", requestID); err != nil {
+		return 0, err
+	}
+	if quantity <= 0 {
 		return 0, invalid("quantity %d is not positive", quantity)
 	}
 	now := s.clock.Now()
+	if err := checkNow(now); err != nil {
+		return 0, err
+	}
 	var bal int64
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
@@ -122,7 +167,7 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 			return err
 		}
 		t, err := b.Post(ctx, ledger.Transfer{
-			ID:     ledger.TransferID("passes/" + workspace + "/buy/" + requestID),
+			ID:     buyID(workspace, requestID),
 			Debit:  IssuerAccount(workspace),
 			Credit: BalanceAccount(workspace),
 			Amount: decimal.NewFromInt(quantity),
@@ -134,7 +179,11 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 		if err != nil {
 			return err
 		}
-		bal = passCount(t.CreditBalance)
+		// A balance an int64 cannot show is refused: returning the error
+		// rolls the purchase back.
+		if bal, err = passCount(t.CreditBalance); err != nil {
+			return invalid("buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, workspace, t.CreditBalance, int64(math.MaxInt64))
+		}
 		return nil
 	})
 	return bal, err
@@ -160,11 +209,14 @@ func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
 // A workspace that never bought has a balance of zero.
 func (s *Service) Balance(ctx context.Context, workspace string) (int64, error) {
 	var bal int64
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		bal, err = balanceOf(ctx, tx, workspace)
-		return err
-	})
+	err := checkID("workspace", workspace)
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			bal, err = balanceOf(ctx, tx, workspace)
+			return err
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("balance of workspace %q: %w", workspace, err)
 	}
@@ -180,9 +232,9 @@ func balanceOf(ctx context.Context, tx Tx, workspace string) (int64, error) {
 		return 0, err
 	}
 	if a.Held.Sign() == 0 {
-		return passCount(a.Posted), nil
+		return passCount(a.Posted)
 	}
-	return passCount(a.Posted.Sub(a.Held)), nil
+	return passCount(a.Posted.Sub(a.Held))
 }
 
 // smallAmounts are the amounts logins usually spend, made once: a Decimal
@@ -201,13 +253,16 @@ func passAmount(n int64) decimal.Decimal {
 	return decimal.NewFromInt(n)
 }
 
-// passCount converts a whole number of passes from the ledger without the
-// allocations of IntPart in the common case of a zero exponent.
-func passCount(d decimal.Decimal) int64 {
-	if d.Exponent() == 0 {
-		return d.CoefficientInt64()
+// passCount converts a whole number of passes from the ledger, or refuses
+// one an int64 cannot hold (an error matching ErrInvalid): a count is exact
+// or an error, never wrapped. input.Int64 costs no allocation in the common
+// case of a zero exponent.
+func passCount(d decimal.Decimal) (int64, error) {
+	n, ok := input.Int64(d)
+	if !ok {
+		return 0, invalid("the ledger holds %s passes, which is not a whole number an int64 holds", d)
 	}
-	return d.IntPart()
+	return n, nil
 }
 
 // DefineFields adds custom fields to a workspace's usage log, after the ones
@@ -234,21 +289,26 @@ func (s *Service) DefineFields(ctx context.Context, workspace string, fields []F
 // checkFields refuses a definition of custom fields that no state could
 // accept, before any transaction opens.
 func checkFields(workspace string, fields []FieldDef) error {
-	if workspace == "" {
-		return invalid("empty workspace")
+	if err := checkID("workspace", workspace); err != nil {
+		return err
 	}
 	for _, f := range fields {
 		if f.Name == "" {
 			return invalid("a custom field has an empty name")
+		}
+		if err := checkText("custom field name", f.Name); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // defineFields adds the fields the workspace does not have yet, after those
-// it has, and returns them all in order.
+// it has, and returns them all in order. It reads the fields under the
+// workspace's field lock, so concurrent definitions take their positions one
+// after the other rather than race for the next one.
 func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDef) ([]FieldDef, error) {
-	have, err := tx.FieldList(ctx, workspace)
+	have, err := tx.FieldsLock(ctx, workspace)
 	if err != nil {
 		return nil, err
 	}
@@ -280,22 +340,27 @@ func fieldIndex(defs []FieldDef, name string) int {
 // Fields returns a workspace's custom fields in their order.
 func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, error) {
 	var out []FieldDef
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.FieldList(ctx, workspace)
-		return err
-	})
+	err := checkID("workspace", workspace)
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			out, err = tx.FieldList(ctx, workspace)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("custom fields of workspace %q: %w", workspace, err)
 	}
 	return out, nil
 }
 
-// CreateSession stores a new session. Its ID is unique in the store; creating
-// it again with the same contents returns the stored session, with other
-// contents it is an error matching ErrSessionExists. The owner must be an
-// e-mail address, the pass type one the service knows (empty means DayPass),
-// and the field values must name the workspace's custom fields.
+// CreateSession stores a new session. Its ID is unique in its workspace
+// (another workspace may have a session with the same ID); creating it again
+// with the same contents returns the stored session, with other contents it
+// is an error matching ErrSessionExists. The IDs must pass input.ID, the name
+// input.Text, the owner must be an e-mail address (stored in its canonical
+// form, see input.Email), the pass type one the service knows (empty means
+// DayPass), and the field values must name the workspace's custom fields.
 func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, error) {
 	out, err := s.createSession(ctx, sess)
 	if err != nil {
@@ -304,23 +369,53 @@ func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, err
 	return out, nil
 }
 
-func (s *Service) createSession(ctx context.Context, sess Session) (Session, error) {
+// checkSession refuses a session no state could accept and returns it with
+// its defaults and its owner's canonical address.
+func (s *Service) checkSession(sess Session) (Session, error) {
 	if sess.PassType == "" {
 		sess.PassType = DayPass
 	}
-	switch {
-	case sess.ID == "":
+	if sess.ID == "" {
 		return Session{}, invalid("empty session ID")
-	case sess.Workspace == "":
-		return Session{}, invalid("empty workspace")
-	case s.policies[sess.PassType] == nil:
+	}
+	if err := checkID("session ID", sess.ID); err != nil {
+		return Session{}, err
+	}
+	if err := checkID("workspace", sess.Workspace); err != nil {
+		return Session{}, err
+	}
+	if err := checkText("session name", sess.Name); err != nil {
+		return Session{}, err
+	}
+	if s.policies[sess.PassType] == nil {
 		return Session{}, invalid("unknown pass type %q; use one of the built-ins or add it to Options.Policies", sess.PassType)
 	}
-	if _, ok := normalizeGuest(sess.Owner); !ok {
-		return Session{}, invalid("owner %q is not an e-mail address", sess.Owner)
+	owner, r := input.Email(sess.Owner)
+	if r != "" {
+		return Session{}, invalid("owner %q is not an e-mail address: %s", sess.Owner, r)
+	}
+	sess.Owner = owner
+	for _, f := range sess.Fields {
+		if err := checkText("custom field name", f.Name); err != nil {
+			return Session{}, err
+		}
+		if err := checkText(fmt.Sprintf("value of custom field %q", f.Name), f.Value); err != nil {
+			return Session{}, err
+		}
+	}
+	return sess, nil
+}
+
+func (s *Service) createSession(ctx context.Context, sess Session) (Session, error) {
+	sess, err := s.checkSession(sess)
+	if err != nil {
+		return Session{}, err
 	}
 	now := s.clock.Now()
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	if err := checkNow(now); err != nil {
+		return Session{}, err
+	}
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		defs, err := tx.FieldList(ctx, sess.Workspace)
 		if err != nil {
 			return err
@@ -328,7 +423,7 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 		if sess.Fields, err = sessionFields(defs, sess.Fields); err != nil {
 			return err
 		}
-		got, err := tx.SessionGet(ctx, sess.ID)
+		got, err := tx.SessionGet(ctx, sess.Workspace, sess.ID)
 		if err == nil {
 			if !sameSession(got, sess) {
 				return fmt.Errorf("%w: session %q exists with other contents; choose another ID", ErrSessionExists, sess.ID)
@@ -374,23 +469,37 @@ func sessionFields(defs []FieldDef, given []FieldValue) ([]FieldValue, error) {
 	return out, nil
 }
 
+// sameSession reports whether the stored session a is the one b asks for.
+// Owners compare in their canonical form: a session stored before owners
+// were kept canonical matches a request that names its owner either way.
 func sameSession(a, b Session) bool {
-	return a.Workspace == b.Workspace && a.Name == b.Name && a.Owner == b.Owner &&
+	owner := a.Owner
+	if canon, r := input.Email(owner); r == "" {
+		owner = canon
+	}
+	return a.Workspace == b.Workspace && a.Name == b.Name && owner == b.Owner &&
 		a.External == b.External && a.PassType == b.PassType && slices.Equal(a.Fields, b.Fields)
 }
 
-// Session returns the session with the given ID; an unknown ID is an error
-// matching ErrUnknownSession.
-func (s *Service) Session(ctx context.Context, id string) (Session, error) {
+// Session returns the workspace's session with the given ID. An ID no
+// session of the workspace has is an error matching ErrUnknownSession,
+// whether or not another workspace has a session with that ID.
+func (s *Service) Session(ctx context.Context, workspace, id string) (Session, error) {
 	var out Session
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.SessionGet(ctx, id)
-		if errors.Is(err, ledger.ErrNotFound) {
-			return fmt.Errorf("%w: %q", ErrUnknownSession, id)
-		}
-		return err
-	})
+	err := checkID("workspace", workspace)
+	if err == nil {
+		err = checkID("session ID", id)
+	}
+	if err == nil {
+		err = s.store.InTx(ctx, func(tx Tx) error {
+			var err error
+			out, err = tx.SessionGet(ctx, workspace, id)
+			if errors.Is(err, ledger.ErrNotFound) {
+				return fmt.Errorf("%w: workspace %q has no session %q", ErrUnknownSession, workspace, id)
+			}
+			return err
+		})
+	}
 	if err != nil {
 		return Session{}, fmt.Errorf("get session %q: %w", id, err)
 	}
@@ -399,9 +508,9 @@ func (s *Service) Session(ctx context.Context, id string) (Session, error) {
 
 // LoginRequest is a guest entering a session.
 type LoginRequest struct {
-	Workspace string // the workspace the login is made in; the session must belong to it
+	Workspace string // the workspace the login is made in; the session is looked up in it
 	Session   string
-	Guest     string // the guest's e-mail; compared case-insensitively
+	Guest     string // the guest's e-mail; compared and logged in its canonical form (input.Email)
 	Location  string // free text, logged as given
 	// RequestID identifies the login: a retry with the same ID returns the
 	// first decision and spends nothing more. Required.
@@ -418,10 +527,17 @@ type LoginRequest struct {
 // A refused login changes nothing and returns the decision with its reason
 // and a *RefusalError matching ErrRefused and the reason's sentinel
 // (ErrInsufficientPasses, ErrDemoLocked, ErrUnknownSession,
-// ErrWrongWorkspace, ErrMalformedGuest, ErrUnknownField, ErrMissingField). A
-// request that is not a login at all (no workspace or request ID) is an error
-// matching ErrInvalid with a zero Decision; a request ID reused for another
-// login is an error matching ErrRequestConflict.
+// ErrMalformedGuest, ErrUnknownField, ErrMissingField). A session of another
+// workspace is an unknown session. A request that is not a login at all
+// (an ID input.ID refuses, text input.Text refuses) is an error matching
+// ErrInvalid with a zero Decision; a request ID reused for another login is
+// an error matching ErrRequestConflict.
+//
+// Any other error (storage, a cancelled context, a failed commit) comes with
+// the zero Decision, which grants nothing: the login's transaction did not
+// commit, or its outcome is unknown (a commit whose answer was lost). Retry
+// with the same request ID to learn it: a login that did commit returns its
+// decision again and spends nothing more.
 func (s *Service) Login(ctx context.Context, r LoginRequest) (Decision, error) {
 	d, err := s.login(ctx, r)
 	if err != nil {
@@ -435,23 +551,59 @@ func refuse(reason Reason, format string, args ...any) (Decision, error) {
 	return d, &RefusalError{Decision: d}
 }
 
+// checkLogin refuses a login request that is not a login at all.
+func checkLogin(r LoginRequest) error {
+	if err := checkID("workspace", r.Workspace); err != nil {
+		return err
+	}
+	if r.RequestID == "" {
+		return invalid("empty request ID; choose one so the login can be retried safely")
+	}
+	if err := checkID("request ID", r.RequestID); err != nil {
+		return err
+	}
+	if err := checkID("session ID", r.Session); err != nil {
+		return err
+	}
+	if err := checkText("location", r.Location); err != nil {
+		return err
+	}
+	for name, v := range r.Fields {
+		if err := checkText("custom field name", name); err != nil {
+			return err
+		}
+		if reason := input.Text(v); reason != "" {
+			return invalid("value %q of custom field %q %s", v, name, reason)
+		}
+	}
+	return nil
+}
+
 func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
-	switch {
-	case r.Workspace == "":
-		return Decision{}, invalid("empty workspace")
-	case r.RequestID == "":
-		return Decision{}, invalid("empty request ID; choose one so the login can be retried safely")
+	if err := checkLogin(r); err != nil {
+		return Decision{}, err
 	}
 	guest, ok := normalizeGuest(r.Guest)
 	if !ok {
 		return refuse(ReasonMalformedGuest, "guest %q is not an e-mail address like name@example.com", r.Guest)
 	}
+	now := s.clock.Now()
+	if err := checkNow(now); err != nil {
+		return Decision{}, err
+	}
 	c := loginCalls.Get().(*loginCall)
-	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, s.clock.Now()
+	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, now
 	err := s.store.InTx(ctx, c.run)
 	d := c.d
 	*c = loginCall{run: c.run} // keep nothing of this login in the pool
 	loginCalls.Put(c)
+	if err != nil {
+		var re *RefusalError
+		if !errors.As(err, &re) {
+			// Decided, perhaps, but not committed: nothing was granted.
+			return Decision{}, err
+		}
+	}
 	return d, err
 }
 
@@ -496,15 +648,12 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		return Decision{}, err
 	}
 
-	sess, err := tx.SessionGet(ctx, r.Session)
+	sess, err := tx.SessionGet(ctx, r.Workspace, r.Session)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return refuse(ReasonUnknownSession, "no session %q; check the session ID", r.Session)
+		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Workspace, r.Session)
 	}
 	if err != nil {
 		return Decision{}, err
-	}
-	if sess.Workspace != r.Workspace {
-		return refuse(ReasonWrongWorkspace, "session %q belongs to another workspace than %q", r.Session, r.Workspace)
 	}
 	defs, err := tx.FieldList(ctx, r.Workspace)
 	if err != nil {
@@ -525,7 +674,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 
 	// The guest's access record orders concurrent logins of one guest to
 	// one session: lock it before deciding.
-	acc, err := tx.AccessLock(ctx, sess.ID, guest)
+	acc, err := tx.AccessLock(ctx, r.Workspace, sess.ID, guest)
 	hasAccess := err == nil
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return Decision{}, err
@@ -536,6 +685,15 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	}
 	if !d.Allowed {
 		return d, &RefusalError{Decision: d}
+	}
+	if r := input.Time(d.AccessUntil); r != "" {
+		return Decision{}, invalid("session %q would grant access until %s; no store keeps such a time", sess.ID, r)
+	}
+	if r := input.Time(d.AccessFrom); r != "" {
+		return Decision{}, invalid("session %q would grant access from %s; no store keeps such a time", sess.ID, r)
+	}
+	if r := input.Time(d.LocksAt); r != "" {
+		return Decision{}, invalid("session %q would lock at %s; no store keeps such a time", sess.ID, r)
 	}
 
 	u := Usage{
@@ -573,7 +731,9 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		}
 		u.At = t.PostedAt
 		u.Transfer = string(t.ID)
-		u.BalanceAfter = passCount(t.DebitBalance)
+		if u.BalanceAfter, err = passCount(t.DebitBalance); err != nil {
+			return Decision{}, err
+		}
 	} else {
 		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Workspace); err != nil {
 			return Decision{}, err
@@ -581,7 +741,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	}
 	d.Balance = u.BalanceAfter
 
-	next := Access{Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
+	next := Access{Workspace: r.Workspace, Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
 	switch {
 	case !hasAccess:
 		err = tx.AccessInsert(ctx, next)
@@ -610,9 +770,14 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 
 // spendIDs returns the ID of a login's spend,
 // "passes/<workspace>/login/<request ID>", and the accounts it moves passes
-// between, BalanceAccount(workspace) and SpentAccount(workspace): cut from one
-// string, one allocation rather than three on every spending login.
+// between, BalanceAccount(workspace) and SpentAccount(workspace), each built
+// as input.Join builds it. When neither ID holds a character Join escapes
+// (the usual case) they are cut from one string: one allocation rather than
+// three on every spending login.
 func spendIDs(workspace, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
+	if strings.ContainsAny(workspace, "%/") || strings.ContainsAny(requestID, "%/") {
+		return ledger.TransferID(input.Join("passes", workspace, "login", requestID)), BalanceAccount(workspace), SpentAccount(workspace)
+	}
 	all := "passes/" + workspace + "/balance" + "passes/" + workspace + "/spent" + "passes/" + workspace + "/login/" + requestID
 	spent := len("passes/") + len(workspace) + len("/balance")
 	login := spent + len("passes/") + len(workspace) + len("/spent")
@@ -625,7 +790,11 @@ func (s *Service) spendFailed(sess Session, d Decision, requestID string, err er
 	var ib *ledger.InsufficientBalanceError
 	switch {
 	case errors.As(err, &ib):
-		return s.short(sess, d, passCount(ib.Available))
+		available, cerr := passCount(ib.Available)
+		if cerr != nil {
+			return Decision{}, cerr
+		}
+		return s.short(sess, d, available)
 	case errors.Is(err, ledger.ErrNotFound):
 		return s.short(sess, d, 0) // the workspace never bought
 	case errors.Is(err, ledger.ErrConflict):

@@ -109,11 +109,11 @@ func (f *fixture) snapshot(ws string, sessions, guests []string) state {
 			return err
 		}
 		for _, s := range sessions {
-			if got, err := tx.SessionGet(f.ctx, s); err == nil {
+			if got, err := tx.SessionGet(f.ctx, ws, s); err == nil {
 				st.Sessions = append(st.Sessions, got)
 			}
 			for _, g := range guests {
-				if a, err := tx.AccessLock(f.ctx, s, g); err == nil {
+				if a, err := tx.AccessLock(f.ctx, ws, s, g); err == nil {
 					st.Access = append(st.Access, a)
 				}
 			}
@@ -239,11 +239,14 @@ func TestService_CreateSession(t *testing.T) {
 	if _, err := f.svc.CreateSession(f.ctx, dup); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("a field given twice = %v, want ErrInvalid", err)
 	}
-	if _, err := f.svc.Session(f.ctx, "x"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := f.svc.Session(f.ctx, "acme", "x"); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(x) = %v, want ErrUnknownSession", err)
 	}
-	if got, err := f.svc.Session(f.ctx, "s1"); err != nil || got.Fields[0].Value != "n" {
+	if got, err := f.svc.Session(f.ctx, "acme", "s1"); err != nil || got.Fields[0].Value != "n" {
 		t.Errorf("Session(s1) = %+v, %v", got, err)
+	}
+	if _, err := f.svc.Session(f.ctx, "other", "s1"); !errors.Is(err, passes.ErrUnknownSession) {
+		t.Errorf("Session(other, s1) = %v, want ErrUnknownSession: another workspace's session is unknown", err)
 	}
 }
 
@@ -309,7 +312,7 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 		{"DemoLocked", passes.LoginRequest{Session: "demo", Guest: "bob@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
 		{"DemoLockedForFirstGuestToo", passes.LoginRequest{Session: "demo", Guest: "ann@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
 		{"UnknownSession", passes.LoginRequest{Session: "nope", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
-		{"WrongWorkspace", passes.LoginRequest{Session: "theirs", Guest: "bob@x.example"}, passes.ErrWrongWorkspace, passes.ReasonWrongWorkspace},
+		{"AnotherWorkspacesSession", passes.LoginRequest{Session: "theirs", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
 		{"MalformedGuest", passes.LoginRequest{Session: "day", Guest: "bob"}, passes.ErrMalformedGuest, passes.ReasonMalformedGuest},
 		{"UnknownField", passes.LoginRequest{Session: "day", Guest: "bob@x.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField, passes.ReasonUnknownField},
 		{"MissingField", passes.LoginRequest{Session: "bare", Guest: "bob@x.example"}, passes.ErrMissingField, passes.ReasonMissingField},
@@ -483,7 +486,7 @@ func TestService_DemoLocksForEveryone(t *testing.T) {
 			t.Errorf("%s after the lock: %v, want ErrDemoLocked", g, err)
 		}
 	}
-	s, _ := f.svc.Session(f.ctx, "demo")
+	s, _ := f.svc.Session(f.ctx, "acme", "demo")
 	if !s.FirstLogin.Equal(t0.Add(time.Hour)) {
 		t.Errorf("FirstLogin = %v, want %v", s.FirstLogin, t0.Add(time.Hour))
 	}

@@ -15,14 +15,20 @@ import (
 // Get and Update methods report a missing record with an error matching
 // ledger.ErrNotFound; Insert methods report a taken key with an error matching
 // ledger.ErrAlreadyExists.
+//
+// Every record a workspace owns is keyed by the workspace and its own ID:
+// sessions by (Workspace, ID), access windows by (Workspace, Session, Guest),
+// custom fields by (Workspace, Name), usage rows by (Workspace, RequestID).
+// Two workspaces may use the same IDs without seeing each other's records.
 type Tx interface {
 	ledger.Tx
 
-	// SessionInsert stores a new session; its ID is unique in the store.
+	// SessionInsert stores a new session; (Workspace, ID) is unique.
 	SessionInsert(ctx context.Context, s Session) error
-	// SessionGet returns the session with the given ID.
-	SessionGet(ctx context.Context, id string) (Session, error)
-	// SessionUpdate replaces the stored session with the same ID.
+	// SessionGet returns the workspace's session with the given ID.
+	SessionGet(ctx context.Context, workspace, id string) (Session, error)
+	// SessionUpdate replaces the stored session with the same Workspace and
+	// ID.
 	SessionUpdate(ctx context.Context, s Session) error
 
 	// FieldInsert stores a workspace's custom field; (Workspace, Name) and
@@ -30,17 +36,27 @@ type Tx interface {
 	FieldInsert(ctx context.Context, f FieldDef) error
 	// FieldList returns a workspace's custom fields ordered by Position.
 	FieldList(ctx context.Context, workspace string) ([]FieldDef, error)
+	// FieldsLock is FieldList, and locks the workspace's custom fields for
+	// the rest of the transaction: concurrent definitions of one workspace's
+	// fields are ordered by this lock, and each reads every field the one
+	// before it committed, so they never race for a position. The service
+	// calls it first in its transaction.
+	FieldsLock(ctx context.Context, workspace string) ([]FieldDef, error)
 
-	// AccessLock returns the guest's access window to the session and locks
-	// it, or the place it would take if the guest has none yet, for the rest
-	// of the transaction: concurrent logins of one guest to one session are
-	// ordered by this record. A guest without a window is an error matching
-	// ledger.ErrNotFound (and AccessInsert may follow).
-	AccessLock(ctx context.Context, session, guest string) (Access, error)
-	// AccessInsert stores a new access window; (Session, Guest) is unique.
+	// AccessLock returns the guest's access window to the workspace's
+	// session and locks it, or the place it would take if the guest has none
+	// yet, for the rest of the transaction: concurrent logins of one guest to
+	// one session are ordered by this record. A guest without a window is an
+	// error matching ledger.ErrNotFound (and AccessInsert may follow).
+	AccessLock(ctx context.Context, workspace, session, guest string) (Access, error)
+	// AccessInsert stores a new access window; (Workspace, Session, Guest)
+	// is unique.
 	AccessInsert(ctx context.Context, a Access) error
-	// AccessUpdate replaces the stored window of (Session, Guest).
+	// AccessUpdate replaces the stored window of (Workspace, Session, Guest).
 	AccessUpdate(ctx context.Context, a Access) error
+	// AccessList returns a workspace's access windows ordered by (Session,
+	// Guest), without locking them: the audit reads them.
+	AccessList(ctx context.Context, p AccessListParams) ([]Access, error)
 
 	// UsageInsert appends a row to the usage log, assigns it the next Seq
 	// (increasing across the store) and returns it. (Workspace, RequestID) is
@@ -64,6 +80,15 @@ type UsageListParams struct {
 	To        time.Time // At < To
 	AfterSeq  int64     // Seq > AfterSeq
 	Limit     int       // at most this many; zero or negative means no limit
+}
+
+// AccessListParams page AccessList.
+type AccessListParams struct {
+	Workspace string // required
+	// AfterSession and AfterGuest: windows after (AfterSession,
+	// AfterGuest) in (Session, Guest) order; both empty for the first page.
+	AfterSession, AfterGuest string
+	Limit                    int // at most this many; zero or negative means no limit
 }
 
 // Store runs functions in serializable transactions, as ledger.Store does.

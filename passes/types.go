@@ -66,10 +66,11 @@ type FieldValue struct {
 // before Until is inside the window (a clock that reads before Start, after a
 // correction, does not make the guest pay again).
 type Access struct {
-	Session string
-	Guest   string // normalised e-mail
-	Start   time.Time
-	Until   time.Time
+	Workspace string
+	Session   string
+	Guest     string // normalised e-mail
+	Start     time.Time
+	Until     time.Time
 }
 
 // Covers reports whether a login at now is inside the window.

@@ -1,9 +1,10 @@
 // Command sessionpasses replays a month of one ThinkTank-style workspace
 // with session passes: a daily workshop on day passes, a board on a 30-day
 // pass, a demo that locks after four hours, a login refused for lack of
-// passes and paid after a top-up. It prints what each login decided, the
-// workspace's usage log, and the log as CSV, on an in-memory store and a fake
-// clock, so its output is the same on every run.
+// passes and paid after a top-up. It prints what each login decided, what
+// the workspace's audit against the ledger found, the workspace's usage log,
+// and the log as CSV, on an in-memory store and a fake clock, so its output is
+// the same on every run.
 package main
 
 import (
@@ -61,6 +62,9 @@ var month = []event{
 		note: "a retry of L9 returns its first decision and spends nothing more"},
 	{at: "2026-03-30 11:00", session: "board", guest: "cleo@board.example", location: "Geneva", request: "L10", fields: map[string]string{"Note": "Q1 close"}},
 	{at: "2026-03-30 11:05", session: "workshop", guest: "ben@partner.example", location: "Basel", request: "L11"},
+	{at: "2026-03-30 11:10", session: "workshop", guest: "ZOË@Partner.example", location: "Basel", request: "L12"},
+	{at: "2026-03-30 11:15", session: "workshop", guest: "zoë@partner.example", location: "Basel", request: "L13",
+		note: "one guest however the address is cased, beyond ASCII too: inside the window of L12"},
 }
 
 // run replays the month and prints it to w.
@@ -119,6 +123,14 @@ func run(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nBalance at the end of the month: %d\n", bal)
+	findings, err := svc.Audit(ctx, ws)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Audit against the ledger: %d findings\n", len(findings))
+	for _, f := range findings {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
 
 	fmt.Fprintf(w, "\nUsage log\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -69,5 +69,10 @@ func passesChapter(ctx context.Context, w io.Writer) error {
 		}
 		fmt.Fprintf(w, "  %s  %-8s %-16s used %d  balance %d\n", u.At.Format("Jan 02 15:04"), u.Session, u.User, u.Passes, u.BalanceAfter)
 	}
+	findings, err := svc.Audit(ctx, "acme")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Audit of the balance, log and windows against the ledger: %d findings\n", len(findings))
 	return nil
 }

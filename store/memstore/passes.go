@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
@@ -13,10 +14,10 @@ import (
 
 // passesTables are the passes facet's records.
 type passesTables struct {
-	sessions map[string]*passes.Session
-	fields   map[string][]passes.FieldDef // by workspace, ordered by Position
-	access   map[string]map[string]window // by session, then guest
-	usage    map[string]*usageLog         // by workspace, ordered by Seq
+	sessions map[sessionKey]*passes.Session
+	fields   map[string][]passes.FieldDef     // by workspace, ordered by Position
+	access   map[sessionKey]map[string]window // by workspace and session, then guest
+	usage    map[string]*usageLog             // by workspace, ordered by Seq
 
 	seq int64 // the last Seq given
 
@@ -33,16 +34,20 @@ type passesTables struct {
 	// last looked up in vain: its insert of that same record needs no second
 	// lookup, on the store's largest maps, to know the record is new.
 	missedRequest missedKey // workspace, request ID
-	missedWindow  missedKey // session, guest
+	missedWindow  missedKey // workspace, session, guest
 }
+
+// sessionKey is a session's key: its workspace and its ID. Every record a
+// workspace owns is keyed by the workspace, so two workspaces may use one ID.
+type sessionKey struct{ workspace, id string }
 
 type missedKey struct {
-	tx       *Tx
-	scope, k string
+	tx              *Tx
+	workspace, s, k string
 }
 
-func (m missedKey) is(t *Tx, scope, k string) bool {
-	return m.tx == t && m.scope == scope && m.k == k
+func (m missedKey) is(t *Tx, workspace, s, k string) bool {
+	return m.tx == t && m.workspace == workspace && m.s == s && m.k == k
 }
 
 // window is an access window as the store keeps it, under its session and
@@ -61,9 +66,9 @@ func (m micros) time() time.Time { return time.UnixMicro(int64(m)).UTC() }
 
 func newPassesTables() passesTables {
 	return passesTables{
-		sessions: make(map[string]*passes.Session),
+		sessions: make(map[sessionKey]*passes.Session),
 		fields:   make(map[string][]passes.FieldDef),
-		access:   make(map[string]map[string]window),
+		access:   make(map[sessionKey]map[string]window),
 		usage:    make(map[string]*usageLog),
 	}
 }
@@ -74,7 +79,7 @@ var _ passes.Tx = (*Tx)(nil)
 // than build one each time: the passes service asks for records that do not
 // exist yet on its hot path.
 var (
-	errAccessNotFound  error = &ledger.NotFoundError{Kind: "access window", ID: "(session, guest)"}
+	errAccessNotFound  error = &ledger.NotFoundError{Kind: "access window", ID: "(workspace, session, guest)"}
 	errRequestNotFound error = &ledger.NotFoundError{Kind: "login request", ID: "(workspace, request ID)"}
 )
 
@@ -114,21 +119,22 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 		return err
 	}
 	tb := &t.s.passes
-	if _, ok := tb.sessions[s.ID]; ok {
-		return fmt.Errorf("memstore: session %q: %w", s.ID, ledger.ErrAlreadyExists)
+	k := sessionKey{s.Workspace, s.ID}
+	if _, ok := tb.sessions[k]; ok {
+		return fmt.Errorf("memstore: session %q of workspace %q: %w", s.ID, s.Workspace, ledger.ErrAlreadyExists)
 	}
 	c := storedSession(s)
-	tb.sessions[s.ID] = &c
-	t.undo = append(t.undo, func() { delete(tb.sessions, s.ID) })
+	tb.sessions[k] = &c
+	t.undo = append(t.undo, func() { delete(tb.sessions, k) })
 	return nil
 }
 
 // SessionGet implements passes.Tx.
-func (t *Tx) SessionGet(ctx context.Context, id string) (passes.Session, error) {
+func (t *Tx) SessionGet(ctx context.Context, workspace, id string) (passes.Session, error) {
 	if err := t.check(ctx); err != nil {
 		return passes.Session{}, err
 	}
-	s, ok := t.s.passes.sessions[id]
+	s, ok := t.s.passes.sessions[sessionKey{workspace, id}]
 	if !ok {
 		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: id}
 	}
@@ -140,7 +146,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.passes.sessions[s.ID]
+	cur, ok := t.s.passes.sessions[sessionKey{s.Workspace, s.ID}]
 	if !ok {
 		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
 	}
@@ -188,18 +194,54 @@ func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef
 	return slices.Clone(fs), nil
 }
 
+// FieldsLock implements passes.Tx. The store's single lock already excludes
+// every other transaction.
+func (t *Tx) FieldsLock(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
+	return t.FieldList(ctx, workspace)
+}
+
 // AccessLock implements passes.Tx. The store's single lock already excludes
 // every other transaction.
-func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Access, error) {
+func (t *Tx) AccessLock(ctx context.Context, workspace, session, guest string) (passes.Access, error) {
 	if err := t.check(ctx); err != nil {
 		return passes.Access{}, err
 	}
-	w, ok := t.s.passes.access[session][guest]
+	w, ok := t.s.passes.access[sessionKey{workspace, session}][guest]
 	if !ok {
-		t.s.passes.missedWindow = missedKey{t, session, guest}
+		t.s.passes.missedWindow = missedKey{t, workspace, session, guest}
 		return passes.Access{}, errAccessNotFound
 	}
-	return passes.Access{Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
+	return passes.Access{Workspace: workspace, Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
+}
+
+// AccessList implements passes.Tx. It sorts the workspace's windows on every
+// call: the audit reads them, not logins.
+func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passes.Access, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []passes.Access
+	for k, guests := range t.s.passes.access {
+		if k.workspace != p.Workspace || k.id < p.AfterSession {
+			continue
+		}
+		for g, w := range guests {
+			if k.id == p.AfterSession && g <= p.AfterGuest {
+				continue
+			}
+			out = append(out, passes.Access{Workspace: k.workspace, Session: k.id, Guest: g, Start: w.start.time(), Until: w.until.time()})
+		}
+	}
+	slices.SortFunc(out, func(a, b passes.Access) int {
+		if c := strings.Compare(a.Session, b.Session); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Guest, b.Guest)
+	})
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	return out, nil
 }
 
 // AccessInsert implements passes.Tx.
@@ -208,19 +250,20 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return err
 	}
 	tb := &t.s.passes
-	guests := tb.access[a.Session]
-	if !tb.missedWindow.is(t, a.Session, a.Guest) {
+	k := sessionKey{a.Workspace, a.Session}
+	guests := tb.access[k]
+	if !tb.missedWindow.is(t, a.Workspace, a.Session, a.Guest) {
 		if _, ok := guests[a.Guest]; ok {
-			return fmt.Errorf("memstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+			return fmt.Errorf("memstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Workspace, ledger.ErrAlreadyExists)
 		}
 	}
 	tb.missedWindow = missedKey{}
 	if guests == nil {
 		guests = make(map[string]window)
-		tb.access[a.Session] = guests
+		tb.access[k] = guests
 	}
 	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
-	t.logHot(hotUndo{session: a.Session, key: a.Guest})
+	t.logHot(hotUndo{session: k, key: a.Guest})
 	return nil
 }
 
@@ -229,13 +272,14 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	guests := t.s.passes.access[a.Session]
+	k := sessionKey{a.Workspace, a.Session}
+	guests := t.s.passes.access[k]
 	old, ok := guests[a.Guest]
 	if !ok {
-		return &ledger.NotFoundError{Kind: "access", ID: a.Session + " " + a.Guest}
+		return &ledger.NotFoundError{Kind: "access", ID: a.Workspace + " " + a.Session + " " + a.Guest}
 	}
 	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
-	t.logHot(hotUndo{session: a.Session, key: a.Guest, old: old, existed: true})
+	t.logHot(hotUndo{session: k, key: a.Guest, old: old, existed: true})
 	return nil
 }
 
@@ -250,7 +294,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		log = &usageLog{ix: newIndex(), shared: make(map[string]*usageShared)}
 		tb.usage[u.Workspace] = log
 	}
-	if !tb.missedRequest.is(t, u.Workspace, u.RequestID) {
+	if !tb.missedRequest.is(t, u.Workspace, "", u.RequestID) {
 		if _, ok := log.find(u.RequestID); ok {
 			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
 		}
@@ -274,7 +318,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 		i, ok = log.find(requestID)
 	}
 	if !ok {
-		t.s.passes.missedRequest = missedKey{t, workspace, requestID}
+		t.s.passes.missedRequest = missedKey{t, workspace, "", requestID}
 		return passes.Usage{}, errRequestNotFound
 	}
 	return log.at(i).usage(workspace), nil
@@ -310,11 +354,11 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 
 // hotUndo undoes one write to an access window (log nil) or the usage log.
 type hotUndo struct {
-	log     *usageLog // the log a row was appended to
-	session string    // the window's session
-	key     string    // the window's guest, or the row's request ID
-	old     window    // the window before an update
-	existed bool      // the window existed: the write was an update
+	log     *usageLog  // the log a row was appended to
+	session sessionKey // the window's workspace and session
+	key     string     // the window's guest, or the row's request ID
+	old     window     // the window before an update
+	existed bool       // the window existed: the write was an update
 }
 
 // logHot records an undo entry of the running transaction.

@@ -31,11 +31,12 @@
 //     arrays; indexed by (org, start_at, id) for listings and the
 //     consumption check.
 //
-// The passes facet (migration 0003) adds allot_pass_sessions, allot_pass_fields
+// The passes facet (migration 0003, keyed by workspace since 0005) adds
+// allot_pass_sessions (keyed by workspace and ID), allot_pass_fields
 // (unique by name and by position per workspace), allot_pass_access (one row
-// per guest and session; a row with NULL times is the placeholder a login
-// locks while the guest has no window) and allot_pass_usage (the usage log,
-// unique by workspace and request ID, indexed for its filters).
+// per workspace, session and guest; a row with NULL times is the placeholder a
+// login locks while the guest has no window) and allot_pass_usage (the usage
+// log, unique by workspace and request ID, indexed for its filters).
 //
 // The licenses facet (migration 0004, Store.Licenses) adds
 // allot_license_orgs (an organization's counters: purchased, active,

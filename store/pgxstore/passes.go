@@ -14,7 +14,8 @@ import (
 )
 
 // This file is the passes facet: the passes.Tx methods over the tables of
-// migrations/0003_passes.sql.
+// migrations/0003_passes.sql, keyed by workspace since
+// migrations/0005_passes_tenant_keys.sql.
 
 var _ passes.Tx = (*Tx)(nil)
 
@@ -31,9 +32,9 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 // passesQueries is the facet's SQL for one schema.
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
-	fieldInsert, fieldList                   string
+	fieldInsert, fieldList, fieldsLock       string
 	accessPlace, accessLock                  string
-	accessInsert, accessUpdate               string
+	accessInsert, accessUpdate, accessList   string
 	usageLock, usageInsert, usageGet         string
 	usageTable                               string
 }
@@ -55,20 +56,24 @@ func (q *queries) passes() *passesQueries {
 	(id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
 		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
-	FROM {s}allot_pass_sessions WHERE id = $1`),
-		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET workspace = $2, name = $3, owner = $4, external = $5,
-	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE id = $1`),
+	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2`),
+		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET name = $3, owner = $4, external = $5,
+	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE workspace = $2 AND id = $1`),
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
 	ON CONFLICT DO NOTHING`),
 		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}allot_pass_fields WHERE workspace = $1 ORDER BY position`),
-		accessPlace: sql(`INSERT INTO {s}allot_pass_access (session_id, guest) VALUES ($1, $2) ON CONFLICT DO NOTHING`),
-		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE session_id = $1 AND guest = $2
+		fieldsLock:  sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_fields/' || $1, 0))`),
+		accessPlace: sql(`INSERT INTO {s}allot_pass_access (workspace, session_id, guest) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`),
+		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE workspace = $1 AND session_id = $2 AND guest = $3
 	FOR NO KEY UPDATE`),
-		accessInsert: sql(`INSERT INTO {s}allot_pass_access AS a (session_id, guest, start_at, until_at) VALUES ($1, $2, $3, $4)
-	ON CONFLICT (session_id, guest) DO UPDATE SET start_at = excluded.start_at, until_at = excluded.until_at
+		accessInsert: sql(`INSERT INTO {s}allot_pass_access AS a (workspace, session_id, guest, start_at, until_at) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (workspace, session_id, guest) DO UPDATE SET start_at = excluded.start_at, until_at = excluded.until_at
 	WHERE a.until_at IS NULL`),
-		accessUpdate: sql(`UPDATE {s}allot_pass_access SET start_at = $3, until_at = $4
-	WHERE session_id = $1 AND guest = $2 AND until_at IS NOT NULL`),
+		accessUpdate: sql(`UPDATE {s}allot_pass_access SET start_at = $4, until_at = $5
+	WHERE workspace = $1 AND session_id = $2 AND guest = $3 AND until_at IS NOT NULL`),
+		accessList: sql(`SELECT session_id, guest, start_at, until_at FROM {s}allot_pass_access
+	WHERE workspace = $1 AND until_at IS NOT NULL AND (session_id, guest) > ($2, $3)
+	ORDER BY session_id, guest LIMIT $4`),
 		usageLock: sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_usage/' || $1, 0))`),
 		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
@@ -122,17 +127,17 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 		return storeErr(fmt.Sprintf("insert session %q", s.ID), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("pgxstore: session %q: %w", s.ID, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: session %q of workspace %q: %w", s.ID, s.Workspace, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
 
 // SessionGet implements passes.Tx.
-func (t *Tx) SessionGet(ctx context.Context, id string) (passes.Session, error) {
+func (t *Tx) SessionGet(ctx context.Context, workspace, id string) (passes.Session, error) {
 	var b pgx.Batch
 	var s passes.Session
 	found := false
-	b.Queue(t.s.q.passes().sessionGet, id).Query(func(rows pgx.Rows) error {
+	b.Queue(t.s.q.passes().sessionGet, workspace, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			found = true
 			var (
@@ -152,10 +157,10 @@ func (t *Tx) SessionGet(ctx context.Context, id string) (passes.Session, error) 
 		return rows.Err()
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return passes.Session{}, storeErr(fmt.Sprintf("get session %q", id), err)
+		return passes.Session{}, storeErr(fmt.Sprintf("get session %q of workspace %q", id, workspace), err)
 	}
 	if !found {
-		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: id}
+		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: workspace + " " + id}
 	}
 	return s, nil
 }
@@ -172,7 +177,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 		return storeErr(fmt.Sprintf("update session %q", s.ID), err)
 	}
 	if n == 0 {
-		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
+		return &ledger.NotFoundError{Kind: "session", ID: s.Workspace + " " + s.ID}
 	}
 	return nil
 }
@@ -196,9 +201,26 @@ func (t *Tx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
 
 // FieldList implements passes.Tx.
 func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
+	return t.fieldList(ctx, workspace, false)
+}
+
+// FieldsLock implements passes.Tx. It takes a transaction-scoped advisory
+// lock named after the workspace's fields, then reads them. The lock is the
+// batch's first statement, so a transaction that starts with it begins at
+// READ COMMITTED, and the read, a statement of its own, sees every field
+// committed before the lock was granted.
+func (t *Tx) FieldsLock(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
+	return t.fieldList(ctx, workspace, true)
+}
+
+func (t *Tx) fieldList(ctx context.Context, workspace string, lock bool) ([]passes.FieldDef, error) {
+	q := t.s.q.passes()
 	var b pgx.Batch
 	var out []passes.FieldDef
-	b.Queue(t.s.q.passes().fieldList, workspace).Query(func(rows pgx.Rows) error {
+	if lock {
+		b.Queue(q.fieldsLock, workspace)
+	}
+	b.Queue(q.fieldList, workspace).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var f passes.FieldDef
 			if err := rows.Scan(&f.Workspace, &f.Name, &f.Required, &f.Position); err != nil {
@@ -208,7 +230,7 @@ func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef
 		}
 		return rows.Err()
 	})
-	if err := t.run(ctx, &b, false); err != nil {
+	if err := t.run(ctx, &b, lock); err != nil {
 		return nil, storeErr(fmt.Sprintf("list custom fields of workspace %q", workspace), err)
 	}
 	return out, nil
@@ -218,26 +240,53 @@ func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef
 // inserts a placeholder row (NULL times, read as no window) so that there is
 // a row to lock: a concurrent login of the same guest to the same session
 // waits for this transaction, then sees what it wrote.
-func (t *Tx) AccessLock(ctx context.Context, session, guest string) (passes.Access, error) {
+func (t *Tx) AccessLock(ctx context.Context, workspace, session, guest string) (passes.Access, error) {
 	q := t.s.q.passes()
 	var b pgx.Batch
 	var start, until pgtype.Timestamptz
-	b.Queue(q.accessPlace, session, guest)
-	b.Queue(q.accessLock, session, guest).QueryRow(func(row pgx.Row) error { return row.Scan(&start, &until) })
+	b.Queue(q.accessPlace, workspace, session, guest)
+	b.Queue(q.accessLock, workspace, session, guest).QueryRow(func(row pgx.Row) error { return row.Scan(&start, &until) })
 	if err := t.run(ctx, &b, true); err != nil {
-		return passes.Access{}, storeErr(fmt.Sprintf("lock the access of %q to session %q", guest, session), err)
+		return passes.Access{}, storeErr(fmt.Sprintf("lock the access of %q to session %q of workspace %q", guest, session, workspace), err)
 	}
 	if !until.Valid {
-		return passes.Access{}, &ledger.NotFoundError{Kind: "access window", ID: session + " " + guest}
+		return passes.Access{}, &ledger.NotFoundError{Kind: "access window", ID: workspace + " " + session + " " + guest}
 	}
-	return passes.Access{Session: session, Guest: guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}, nil
+	return passes.Access{Workspace: workspace, Session: session, Guest: guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}, nil
+}
+
+// AccessList implements passes.Tx. Placeholders AccessLock inserted are not
+// windows and are left out.
+func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passes.Access, error) {
+	var limit any // NULL: no limit
+	if p.Limit > 0 {
+		limit = int64(p.Limit)
+	}
+	var b pgx.Batch
+	var out []passes.Access
+	b.Queue(t.s.q.passes().accessList, p.Workspace, p.AfterSession, p.AfterGuest, limit).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			a := passes.Access{Workspace: p.Workspace}
+			var start, until pgtype.Timestamptz
+			if err := rows.Scan(&a.Session, &a.Guest, &start, &until); err != nil {
+				return err
+			}
+			a.Start, a.Until = fromTimestamp(start), fromTimestamp(until)
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list the access windows of workspace %q", p.Workspace), err)
+	}
+	return out, nil
 }
 
 // AccessInsert implements passes.Tx; it fills a placeholder AccessLock left.
 func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	var b pgx.Batch
 	var n int64
-	b.Queue(t.s.q.passes().accessInsert, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+	b.Queue(t.s.q.passes().accessInsert, a.Workspace, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
 		n = ct.RowsAffected()
 		return nil
 	})
@@ -245,7 +294,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return storeErr(fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("pgxstore: access of %q to session %q: %w", a.Guest, a.Session, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Workspace, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
@@ -254,7 +303,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	var b pgx.Batch
 	var n int64
-	b.Queue(t.s.q.passes().accessUpdate, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+	b.Queue(t.s.q.passes().accessUpdate, a.Workspace, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
 		n = ct.RowsAffected()
 		return nil
 	})
@@ -262,7 +311,7 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 		return storeErr(fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), err)
 	}
 	if n == 0 {
-		return &ledger.NotFoundError{Kind: "access window", ID: a.Session + " " + a.Guest}
+		return &ledger.NotFoundError{Kind: "access window", ID: a.Workspace + " " + a.Session + " " + a.Guest}
 	}
 	return nil
 }

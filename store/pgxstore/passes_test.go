@@ -17,7 +17,7 @@ import (
 // passesSentinels are the error categories of the passes service.
 var passesSentinels = []error{
 	passes.ErrRefused, passes.ErrInsufficientPasses, passes.ErrDemoLocked, passes.ErrUnknownSession,
-	passes.ErrWrongWorkspace, passes.ErrMalformedGuest, passes.ErrUnknownField, passes.ErrMissingField,
+	passes.ErrMalformedGuest, passes.ErrUnknownField, passes.ErrMissingField,
 	passes.ErrInvalid, passes.ErrSessionExists, passes.ErrFieldConflict, passes.ErrRequestConflict, passes.ErrPolicy,
 }
 
@@ -33,7 +33,7 @@ var (
 // TestModelPasses checks that the passes service on pgxstore behaves as on
 // memstore: purchases, custom fields, sessions and logins give the same
 // decisions and errors, and the same balances, usage logs and ledger state
-// after every step.
+// after every step, and Audit finds nothing on either store.
 func TestModelPasses(t *testing.T) {
 	ctx, start := context.Background(), modelStart
 	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
@@ -123,6 +123,12 @@ func TestModelPasses(t *testing.T) {
 					}
 					same(t, "Balance "+ws, bal[0], nil, bal[1], nil)
 					same(t, "Usages "+ws, rows[0], nil, rows[1], nil)
+					for i, svc := range svcs {
+						fs, err := svc.Audit(ctx, ws)
+						if err != nil || len(fs) != 0 {
+							t.Fatalf("Audit(%s) on %s = %v, %v; want no findings", ws, [2]string{"memstore", "pgxstore"}[i], fs, err)
+						}
+					}
 				}
 				ms, merr := storetest.Snapshot(ctx, memS)
 				ps, perr := storetest.Snapshot(ctx, pgs)

@@ -23,6 +23,9 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("OneGuestConcurrently", func(t *testing.T) { testPassesOneGuestConcurrently(t, newStore) })
 	t.Run("NoOversell", func(t *testing.T) { testPassesNoOversell(t, newStore) })
 	t.Run("SameRequestConcurrently", func(t *testing.T) { testPassesSameRequestConcurrently(t, newStore) })
+	t.Run("TenantKeys", func(t *testing.T) { testPassesTenantKeys(t, newStore) })
+	t.Run("AccessList", func(t *testing.T) { testPassesAccessList(t, newStore) })
+	t.Run("DefineFieldsConcurrently", func(t *testing.T) { testPassesDefineFieldsConcurrently(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
@@ -60,23 +63,23 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(time.Hour)}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(time.Hour)}); err != nil {
 			return err
 		}
 		_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
 		return err
 	})
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		if _, err := tx.SessionGet(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := tx.SessionGet(ctx, "acme", "nope"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("SessionGet(missing) = %v, want ErrNotFound", err)
 		}
 		if err := tx.SessionUpdate(ctx, sampleSession("nope")); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("SessionUpdate(missing) = %v, want ErrNotFound", err)
 		}
-		if _, err := tx.AccessLock(ctx, "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := tx.AccessLock(ctx, "acme", "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
 		}
-		if err := tx.AccessUpdate(ctx, passes.Access{Session: "s1", Guest: "b@x.example"}); !errors.Is(err, ledger.ErrNotFound) {
+		if err := tx.AccessUpdate(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "b@x.example"}); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("AccessUpdate(missing) = %v, want ErrNotFound", err)
 		}
 		if _, err := tx.UsageGetByRequest(ctx, "acme", "nope"); !errors.Is(err, ledger.ErrNotFound) {
@@ -104,18 +107,18 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 			return tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Other", Position: 0})
 		}},
 		{"AccessInsert", func(ctx context.Context, tx passes.Tx) error {
-			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example"})
+			return tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example"})
 		}},
 		{"AccessInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
 			// Not there when looked up, as at a guest's first login, then
 			// inserted twice: the second insert finds it taken.
-			if _, err := tx.AccessLock(ctx, "s1", "c@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+			if _, err := tx.AccessLock(ctx, "acme", "s1", "c@x.example"); !errors.Is(err, ledger.ErrNotFound) {
 				return fmt.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
 			}
-			if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"}); err != nil {
+			if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "c@x.example"}); err != nil {
 				return err
 			}
-			return tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "c@x.example"})
+			return tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "c@x.example"})
 		}},
 		{"UsageInsert", func(ctx context.Context, tx passes.Tx) error {
 			_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
@@ -155,7 +158,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 	s := newStore(t).Passes()
 	sess := sampleSession("s1")
 	sess.FirstLogin = start.Add(time.Hour)
-	acc := passes.Access{Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(720 * time.Hour)}
+	acc := passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(720 * time.Hour)}
 	u := sampleUsage("r1", start)
 	var seq int64
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
@@ -179,7 +182,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 	}
 	u.Seq = seq
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		got, err := tx.SessionGet(ctx, "s1")
+		got, err := tx.SessionGet(ctx, "acme", "s1")
 		if err != nil {
 			return err
 		}
@@ -194,7 +197,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 		if diff := cmp.Diff(want, fs); diff != "" {
 			t.Errorf("FieldList mismatch (-want +got):\n%s", diff)
 		}
-		a, err := tx.AccessLock(ctx, "s1", "a@x.example")
+		a, err := tx.AccessLock(ctx, "acme", "s1", "a@x.example")
 		if err != nil {
 			return err
 		}
@@ -217,8 +220,8 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 		return tx.AccessUpdate(ctx, acc)
 	})
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		got, _ := tx.SessionGet(ctx, "s1")
-		a, _ := tx.AccessLock(ctx, "s1", "a@x.example")
+		got, _ := tx.SessionGet(ctx, "acme", "s1")
+		a, _ := tx.AccessLock(ctx, "acme", "s1", "a@x.example")
 		if !got.FirstLogin.Equal(sess.FirstLogin) || !a.Until.Equal(acc.Until) {
 			t.Errorf("after updates: session %+v, access %+v", got, a)
 		}
@@ -233,7 +236,7 @@ func testPassesTimePrecision(t *testing.T, newStore Factory) {
 	fine := start.Add(789 * time.Nanosecond).In(time.FixedZone("UTC+2", 2*60*60))
 	sess := sampleSession("s1")
 	sess.CreatedAt = fine
-	acc := passes.Access{Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
+	acc := passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
 	u := sampleUsage("r1", fine)
 	u.LocksAt = time.Time{}
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
@@ -247,11 +250,11 @@ func testPassesTimePrecision(t *testing.T, newStore Factory) {
 		return err
 	})
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		gs, err := tx.SessionGet(ctx, "s1")
+		gs, err := tx.SessionGet(ctx, "acme", "s1")
 		if err != nil {
 			return err
 		}
-		ga, err := tx.AccessLock(ctx, "s1", "a@x.example")
+		ga, err := tx.AccessLock(ctx, "acme", "s1", "a@x.example")
 		if err != nil {
 			return err
 		}
@@ -290,7 +293,7 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
 			return err
 		}
 		_, err := tx.UsageInsert(ctx, sampleUsage("r0", start))
@@ -310,10 +313,10 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
 			return err
 		}
-		if err := tx.AccessUpdate(ctx, passes.Access{Session: "s1", Guest: "a@x.example", Until: start.Add(time.Hour)}); err != nil {
+		if err := tx.AccessUpdate(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Until: start.Add(time.Hour)}); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Session: "s1", Guest: "b@x.example", Until: start}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "b@x.example", Until: start}); err != nil {
 			return err
 		}
 		if _, err := tx.UsageInsert(ctx, sampleUsage("r1", start)); err != nil {
@@ -325,19 +328,19 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		t.Fatalf("InTx = %v, want boom", err)
 	}
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		if got, _ := tx.SessionGet(ctx, "s1"); !got.FirstLogin.IsZero() {
+		if got, _ := tx.SessionGet(ctx, "acme", "s1"); !got.FirstLogin.IsZero() {
 			t.Error("SessionUpdate survived a rollback")
 		}
-		if _, err := tx.SessionGet(ctx, "s2"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := tx.SessionGet(ctx, "acme", "s2"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Error("SessionInsert survived a rollback")
 		}
 		if fs, _ := tx.FieldList(ctx, "acme"); len(fs) != 0 {
 			t.Error("FieldInsert survived a rollback")
 		}
-		if a, _ := tx.AccessLock(ctx, "s1", "a@x.example"); !a.Until.Equal(start) {
+		if a, _ := tx.AccessLock(ctx, "acme", "s1", "a@x.example"); !a.Until.Equal(start) {
 			t.Error("AccessUpdate survived a rollback")
 		}
-		if _, err := tx.AccessLock(ctx, "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := tx.AccessLock(ctx, "acme", "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Error("AccessInsert survived a rollback")
 		}
 		if _, err := tx.UsageGetByRequest(ctx, "acme", "r1"); !errors.Is(err, ledger.ErrNotFound) {
@@ -372,7 +375,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 	sess.Fields[0].Value = "changed"
 	u.Fields[0].Value = "changed"
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		got, _ := tx.SessionGet(ctx, "s1")
+		got, _ := tx.SessionGet(ctx, "acme", "s1")
 		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
 		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" {
 			t.Errorf("changing values handed in changed the store: %v, %v", got.Fields, gu.Fields)
@@ -386,7 +389,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 		return nil
 	})
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		got, _ := tx.SessionGet(ctx, "s1")
+		got, _ := tx.SessionGet(ctx, "acme", "s1")
 		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
 		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
 		fs, _ := tx.FieldList(ctx, "acme")
@@ -655,4 +658,187 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 		t.Errorf("log = %d rows, %v; want 1", len(page.Rows), err)
 	}
 	verifyLedger(t, st)
+}
+
+// testPassesTenantKeys: every record a workspace owns is keyed by the
+// workspace; two workspaces use one session ID, one guest and one request ID
+// without seeing or blocking each other.
+func testPassesTenantKeys(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	theirs := sampleSession("s1")
+	theirs.Workspace, theirs.Name = "other", "Theirs"
+	window := func(ws string, h time.Duration) passes.Access {
+		return passes.Access{Workspace: ws, Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(h * time.Hour)}
+	}
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		for _, sess := range []passes.Session{sampleSession("s1"), theirs} {
+			if err := tx.SessionInsert(ctx, sess); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.AccessLock(ctx, "acme", "s1", "a@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("AccessLock(acme, new guest) = %v, want ErrNotFound", err)
+		}
+		if err := tx.AccessInsert(ctx, window("acme", 1)); err != nil {
+			return err
+		}
+		if _, err := tx.AccessLock(ctx, "other", "s1", "a@x.example"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("AccessLock(other) found acme's window: %v", err)
+		}
+		return tx.AccessInsert(ctx, window("other", 2))
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		changed := theirs
+		changed.FirstLogin = start
+		if err := tx.SessionUpdate(ctx, changed); err != nil {
+			return err
+		}
+		return tx.AccessUpdate(ctx, window("other", 3))
+	})
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		mine, err := tx.SessionGet(ctx, "acme", "s1")
+		if err != nil {
+			return err
+		}
+		got, err := tx.SessionGet(ctx, "other", "s1")
+		if err != nil {
+			return err
+		}
+		if mine.Workspace != "acme" || mine.Name != "Session s1" || !mine.FirstLogin.IsZero() {
+			t.Errorf("acme's session = %+v, changed by the other workspace's", mine)
+		}
+		if got.Workspace != "other" || got.Name != "Theirs" || !got.FirstLogin.Equal(start) {
+			t.Errorf("other's session = %+v", got)
+		}
+		if _, err := tx.SessionGet(ctx, "ghost", "s1"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("SessionGet(ghost workspace) = %v, want ErrNotFound", err)
+		}
+		for ws, h := range map[string]time.Duration{"acme": 1, "other": 3} {
+			a, err := tx.AccessLock(ctx, ws, "s1", "a@x.example")
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(window(ws, h), a); diff != "" {
+				t.Errorf("AccessLock(%s) mismatch (-want +got):\n%s", ws, diff)
+			}
+		}
+		if err := tx.AccessUpdate(ctx, window("ghost", 1)); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("AccessUpdate(ghost workspace) = %v, want ErrNotFound", err)
+		}
+		ghost := sampleSession("s1")
+		ghost.Workspace = "ghost"
+		if err := tx.SessionUpdate(ctx, ghost); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("SessionUpdate(ghost workspace) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+// testPassesAccessList: a workspace's windows in (session, guest) order, a
+// page at a time; places AccessLock took for guests without a window are not
+// windows.
+func testPassesAccessList(t *testing.T, newStore Factory) {
+	s := newStore(t).Passes()
+	var want []passes.Access
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		for i, k := range [][2]string{{"s2", "b@x.example"}, {"s1", "b@x.example"}, {"s10", "a@x.example"}, {"s1", "a@x.example"}, {"s2", "a@x.example"}} {
+			a := passes.Access{Workspace: "acme", Session: k[0], Guest: k[1], Start: start, Until: start.Add(time.Duration(i+1) * time.Hour)}
+			if err := tx.AccessInsert(ctx, a); err != nil {
+				return err
+			}
+			want = append(want, a)
+			a.Workspace = "other"
+			if err := tx.AccessInsert(ctx, a); err != nil {
+				return err
+			}
+		}
+		_, err := tx.AccessLock(ctx, "acme", "s1", "c@x.example") // a place, not a window
+		if !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("AccessLock(new guest) = %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+	order := []int{3, 1, 2, 4, 0} // (s1, a), (s1, b), (s10, a), (s2, a), (s2, b)
+	var sorted []passes.Access
+	for _, i := range order {
+		sorted = append(sorted, want[i])
+	}
+	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
+		all, err := tx.AccessList(ctx, passes.AccessListParams{Workspace: "acme"})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(sorted, all); diff != "" {
+			t.Errorf("AccessList mismatch (-want +got):\n%s", diff)
+		}
+		var paged []passes.Access
+		p := passes.AccessListParams{Workspace: "acme", Limit: 2}
+		for {
+			page, err := tx.AccessList(ctx, p)
+			if err != nil {
+				return err
+			}
+			paged = append(paged, page...)
+			if len(page) < p.Limit {
+				break
+			}
+			p.AfterSession, p.AfterGuest = page[len(page)-1].Session, page[len(page)-1].Guest
+		}
+		if diff := cmp.Diff(sorted, paged); diff != "" {
+			t.Errorf("AccessList in pages of 2 mismatch (-want +got):\n%s", diff)
+		}
+		if none, err := tx.AccessList(ctx, passes.AccessListParams{Workspace: "ghost"}); err != nil || len(none) != 0 {
+			t.Errorf("AccessList(ghost) = %v, %v; want nothing", none, err)
+		}
+		return nil
+	})
+}
+
+// testPassesDefineFieldsConcurrently: many definitions of overlapping fields
+// of one workspace at once all succeed (a transient conflict is never a
+// business error), and the workspace ends with one consistent order: each
+// name once, positions 0..n-1, and every call's answer a prefix of it.
+func testPassesDefineFieldsConcurrently(t *testing.T, newStore Factory) {
+	svc, _ := passesFixture(t, newStore)
+	ctx := context.Background()
+	const workers = 60
+	names := []string{"Note", "Ref", "Cost", "Team", "Room", "Topic"}
+	got := make([][]passes.FieldDef, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker defines two shared names, from its own starting
+			// point, and one of its own: the sets overlap, and every worker
+			// has a position to take.
+			fs := []passes.FieldDef{{Name: names[w%len(names)]}, {Name: fmt.Sprint("W", w)}, {Name: names[(w+1)%len(names)]}}
+			got[w], errs[w] = svc.DefineFields(ctx, "acme", fs)
+		}()
+	}
+	wg.Wait()
+	final, err := svc.Fields(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for i, f := range final {
+		if f.Position != i || f.Workspace != "acme" || seen[f.Name] {
+			t.Errorf("field %d = %+v in %v: want position %d, each name once", i, f, final, i)
+		}
+		seen[f.Name] = true
+	}
+	if len(final) != len(names)+workers {
+		t.Errorf("%d fields %v, want %d", len(final), final, len(names)+workers)
+	}
+	for w := range workers {
+		if errs[w] != nil {
+			t.Errorf("DefineFields %d: %v", w, errs[w])
+			continue
+		}
+		if len(got[w]) > len(final) || !cmp.Equal(got[w], final[:len(got[w])]) {
+			t.Errorf("DefineFields %d returned %v, not a prefix of the final %v", w, got[w], final)
+		}
+	}
 }
