@@ -260,7 +260,7 @@ func (m *machine) counters() []int64 {
 			}
 		}
 		for _, id := range m.eventIDs {
-			e, _ := tx.EventGet(m.ctx, id)
+			e, _ := tx.EventGet(m.ctx, m.events[id].org, id)
 			out = append(out, e.SeatsAssigned, int64(len(e.ModulesAssigned)))
 		}
 		return nil
