@@ -784,6 +784,9 @@ func TestSeats_RequestTakenConcurrently(t *testing.T) {
 	if !errors.As(err, &re) || re.RequestID != "r1" || !errors.Is(err, ledger.ErrConflict) {
 		t.Errorf("err = %v, want *RequestReusedError for r1", err)
 	}
+	if msg := err.Error(); strings.Contains(msg, "seats/") || !strings.Contains(msg, `"r1"`) {
+		t.Errorf("message %q must name the request ID r1 and no ledger ID", msg)
+	}
 	f.unchanged(before)
 }
 

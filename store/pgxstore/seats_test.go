@@ -157,6 +157,13 @@ func TestModelSeats(t *testing.T) {
 					same(t, "Workspaces "+org, ws[0], nil, ws[1], nil)
 					same(t, "History "+org, hs[0], nil, hs[1], nil)
 				}
+				for _, org := range []string{"acme", "globex"} {
+					for i, svc := range svcs {
+						if fs, err := svc.Audit(ctx, org); err != nil || len(fs) != 0 {
+							t.Fatalf("store %d: Audit(%s) = %v, %v; want no findings", i, org, fs, err)
+						}
+					}
+				}
 				ms, merr := storetest.Snapshot(ctx, memS)
 				ps, perr := storetest.Snapshot(ctx, pgs)
 				same(t, "ledger state", ms, merr, ps, perr)

@@ -363,7 +363,8 @@ func testSeatsConcurrent(t *testing.T, newStore Factory) {
 // work on the events e0 .. e(events-1): each product's pool holds what its
 // counters say is available, purchased = available + assigned with
 // purchased equal to stock, every event's counters equal the units its ledger
-// accounts hold, no event holds a module twice, and Verify finds nothing.
+// accounts hold, no event holds a module twice, and neither Verify nor the
+// service's Audit finds anything.
 // actor must be an Entitlement manager of org.
 func CheckSeatsBooks(t *testing.T, s ledger.Store, svc *seats.Service, org, actor string, stock int64, events int) {
 	t.Helper()
@@ -410,5 +411,8 @@ func CheckSeatsBooks(t *testing.T, s ledger.Store, svc *seats.Service, org, acto
 	r, err := l.Verify(ctx)
 	if err != nil || !r.OK() {
 		t.Errorf("Verify: %v %v", r.Discrepancies, err)
+	}
+	if fs, err := svc.Audit(ctx, org); err != nil || len(fs) != 0 {
+		t.Errorf("Audit(%s) = %v, %v; want no findings", org, fs, err)
 	}
 }
