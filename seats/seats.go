@@ -198,9 +198,9 @@ func (s *Service) openPool(ctx context.Context, b *ledger.Book, tx Tx, org strin
 
 // NewEvent describes an event to create.
 type NewEvent struct {
-	ID           string // unique in the organization; required, an ID
-	Org          string // required, an ID
-	Name         string // valid UTF-8 without NUL
+	ID           string    // unique in the organization; required, an ID
+	Org          string    // required, an ID
+	Name         string    // valid UTF-8 without NUL
 	Start, End   time.Time // required, years 1 to 9999; End after Start
 	Participants int64     // zero or more
 	Modules      []string  // advanced modules in use, each an ID
