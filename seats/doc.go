@@ -22,8 +22,38 @@
 //
 // Transfer IDs come from the caller's request ID ("seats/<org>/req/<id>"),
 // so a double submit moves units once; the consumption check's transfers
-// are "seats/<org>/auto/<event>/<seats reached>". Transfers are final: there
-// is no undo, and an event keeps seats beyond its participants.
+// are "seats/<org>/auto/<event>/<seats reached>". Every such ID is made
+// with input.Join, which writes '%' in a part as "%25" and '/' as "%2F":
+// no two different (org, kind, event, product, request) tuples give one ID,
+// whatever characters the caller's IDs hold. Transfers are final: there is
+// no undo, and an event keeps seats beyond its participants.
+//
+// # Tenants and requests
+//
+// Every record is keyed by its organization and its own ID: two
+// organizations may each have an event "kickoff" and a request "r1", and
+// every read names its organization, so another organization's event is
+// unknown (ErrUnknownEvent), never taken. Purchases and transfers take a
+// request ID, scoped to the organization: a retry with the same contents
+// returns the first transaction and changes nothing; the same ID for
+// another request is ErrRequestReused, whose message names the
+// organization's request ID.
+//
+// # Inputs
+//
+// The package checks what it is given before it opens a transaction, by the
+// rules of the whole library, so every store accepts and refuses the same
+// requests: organization, event, request IDs and module names are IDs (1
+// to 200 bytes of valid UTF-8 without white space or control characters;
+// '/' and '%' are fine); names and subscriptions are valid UTF-8 without
+// NUL; times are within the years 1 to 9999; quantities are positive, and
+// a purchase or transfer that would take a count beyond MaxInt64 is
+// refused. Each refusal is an *InvalidError naming the field, matching
+// ErrInvalid, and changes nothing. Actors have one canonical form,
+// CanonicalActor: an actor holding '@' is an e-mail address identified by
+// its Unicode case folding (so "ÄNN@x.test" and "änn@x.test" are one
+// member), any other actor (a system such as "billing") is trimmed and
+// case folded; roles are checked and transfers record that form.
 //
 // # Invariants
 //
@@ -32,8 +62,18 @@
 // account is flagged non-negative, so the ledger, and the store behind it,
 // refuse to oversell. The Pool record's counters and each Event's
 // SeatsAssigned and ModulesAssigned change in the transaction that moves the
-// units, so the views never scan the journal or every event to count them;
-// the property tests compare them with the ledger after every action.
+// units, so the views never scan the journal or every event to count them.
+//
+// # Audit
+//
+// Audit recomputes an organization's counters from the ledger in one
+// transaction: per product, the pool's Purchased against the issuer
+// account's balance negated, Purchased-Assigned against the pool account's
+// available balance, Assigned against the sum of the events' accounts, and
+// purchased = available + assigned on the ledger itself; per event, its
+// SeatsAssigned and ModulesAssigned against its accounts. Every
+// disagreement is a ledger.Finding; the property tests run it after every
+// action, on memstore and on PostgreSQL.
 //
 // # Roles
 //
@@ -78,7 +118,9 @@
 // Errors match the sentinels ErrNotEntitlementManager, ErrUnknownEvent,
 // ErrEventExists, ErrNoPool, ErrInsufficient, ErrModuleAlreadyAssigned,
 // ErrRequestReused and ErrInvalid; typed errors carry the details. A refused
-// operation changes nothing.
+// operation changes nothing. Messages name the organization's own IDs, not
+// the ledger's; a refusal that came from the ledger keeps its error
+// reachable with errors.Is and errors.As.
 //
 // # Concurrency
 //
@@ -95,4 +137,5 @@
 //	svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff",
 //		Quantity: 40, RequestID: "r1"})
 //	res, _ := svc.CheckConsumption(ctx, "acme")
+//	findings, _ := svc.Audit(ctx, "acme") // empty: the books agree
 package seats

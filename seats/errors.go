@@ -23,7 +23,9 @@ var (
 	ErrModuleAlreadyAssigned = errors.New("seats: module already assigned to the event")
 	// ErrRequestReused: a request ID was used before for a different request.
 	ErrRequestReused = errors.New("seats: request ID reused for a different request")
-	// ErrInvalid: the request is malformed (empty IDs, bad quantity, times).
+	// ErrInvalid: the request is malformed (empty or malformed IDs, text
+	// that is not valid UTF-8 or holds NUL, a bad quantity, times outside
+	// the years 1 to 9999), or a count would not fit in an int64.
 	ErrInvalid = errors.New("seats: invalid request")
 )
 
@@ -92,6 +94,8 @@ type InsufficientError struct {
 	Product   Product
 	Available int64
 	Requested int64
+
+	ledgerErr error // the ledger's refusal, when the ledger refused
 }
 
 func (e *InsufficientError) Error() string {
@@ -100,6 +104,11 @@ func (e *InsufficientError) Error() string {
 
 // Is makes an *InsufficientError match ErrInsufficient.
 func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficient }
+
+// Unwrap returns the ledger's refusal, if the ledger refused: it stays
+// reachable with errors.Is and errors.As, while the message names the
+// organization's product, not the ledger's accounts.
+func (e *InsufficientError) Unwrap() error { return e.ledgerErr }
 
 // ModuleAlreadyAssignedError names the event that already holds the module.
 type ModuleAlreadyAssignedError struct {
@@ -116,14 +125,23 @@ func (e *ModuleAlreadyAssignedError) Is(target error) bool {
 	return target == ErrModuleAlreadyAssigned
 }
 
-// RequestReusedError names the request ID used before with other contents.
+// RequestReusedError names the organization's request ID used before with
+// other contents.
 type RequestReusedError struct {
+	Org       string
 	RequestID string
+
+	ledgerErr error // the ledger's refusal, when the ledger refused
 }
 
 func (e *RequestReusedError) Error() string {
-	return fmt.Sprintf("seats: request ID %q was already used for a different request; use a new request ID for a new request", e.RequestID)
+	return fmt.Sprintf("seats: request ID %q of organization %q was already used for a different request; use a new request ID for a new request", e.RequestID, e.Org)
 }
 
 // Is makes a *RequestReusedError match ErrRequestReused.
 func (e *RequestReusedError) Is(target error) bool { return target == ErrRequestReused }
+
+// Unwrap returns the ledger's refusal, if the ledger refused: it stays
+// reachable, while the message names the caller's request ID, not the
+// ledger's transfer.
+func (e *RequestReusedError) Unwrap() error { return e.ledgerErr }

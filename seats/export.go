@@ -108,10 +108,10 @@ func (s *Service) OverviewTable(ctx context.Context, org, actor string) (Table, 
 // q.Cursor on): when, kind, product, quantity, from, to, event, who,
 // request ID, subscription and the ledger transfer ID.
 func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, error) {
-	if err := validName("Org", q.Org); err != nil {
+	if err := validID("Org", q.Org); err != nil {
 		return Table{}, fmt.Errorf("history of %q: %w", q.Org, err)
 	}
-	if err := s.authorize(ctx, q.Org, q.Actor); err != nil {
+	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
 		return Table{}, fmt.Errorf("history of %q: %w", q.Org, err)
 	}
 	if q.Limit == 0 {
@@ -141,10 +141,10 @@ func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, erro
 // q.Cursor on): the event, its status, window, participants, seats assigned
 // and missing, modules used, assigned and missing (names joined by spaces).
 func (s *Service) WorkspacesTable(ctx context.Context, q WorkspaceQuery) (Table, error) {
-	if err := validName("Org", q.Org); err != nil {
+	if err := validID("Org", q.Org); err != nil {
 		return Table{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
 	}
-	if err := s.authorize(ctx, q.Org, q.Actor); err != nil {
+	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
 		return Table{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
 	}
 	if q.Limit == 0 {

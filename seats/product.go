@@ -3,6 +3,7 @@ package seats
 import (
 	"strings"
 
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -44,48 +45,56 @@ func (p Product) validate() error {
 	if !p.IsModule() {
 		return invalid("Product", "%q is neither seats.Seats nor seats.Module(name)", string(p))
 	}
-	return validName("Module", p.ModuleName())
+	return validID("Module", p.ModuleName())
 }
 
-// validName checks an ID or name used inside account and transfer IDs: not
-// empty, no slash, no spaces or control characters.
-func validName(field, s string) error {
-	if s == "" {
-		return invalid(field, "empty")
-	}
-	if len(s) > 200 {
-		return invalid(field, "%d bytes; at most 200", len(s))
-	}
-	for _, r := range s {
-		if r == '/' || r <= ' ' || r == 0x7f {
-			return invalid(field, "%q contains %q; use letters, digits and punctuation other than '/'", s, r)
-		}
+// validID checks an ID: an organization, an event, a request or a module
+// name (see input.ID). Derived ledger IDs escape '/' and '%' (input.Join),
+// so any ID is safe in them. A module name is an ID too: with no white
+// space, "module:"+name names one module and the exports can list modules
+// separated by spaces.
+func validID(field, s string) error {
+	if r := input.ID(s); r != "" {
+		return invalid(field, "%q %s", s, r)
 	}
 	return nil
 }
 
-// Account IDs. Every account of an organization starts with
-// "seats/<org>/"; a product's issuer account is where its purchases come
-// from (it goes negative by what was purchased), its pool account holds what
-// is available, and each event has one account per product it received.
+// validText checks free text that the ledger or the records keep: valid
+// UTF-8 without NUL, which every store keeps byte for byte (see input.Text).
+func validText(field, s string) error {
+	if r := input.Text(s); r != "" {
+		return invalid(field, "%q %s", s, r)
+	}
+	return nil
+}
+
+// Account IDs, each made with input.Join: a product's issuer account
+// (seats/<org>/purchases/<unit>) is where its purchases come from (it goes
+// negative by what was purchased), its pool account
+// (seats/<org>/pool/<unit>) holds what is available, and each event has one
+// account per product it received (seats/<org>/event/<event>/<unit>). Join
+// escapes '%' and '/' inside each part, so no two different (org, kind,
+// event, product) tuples share an account.
 func issuerAccount(org string, p Product) ledger.AccountID {
-	return ledger.AccountID("seats/" + org + "/purchases/" + string(p))
+	return ledger.AccountID(input.Join("seats", org, "purchases", string(p)))
 }
 
 func poolAccount(org string, p Product) ledger.AccountID {
-	return ledger.AccountID("seats/" + org + "/pool/" + string(p))
+	return ledger.AccountID(input.Join("seats", org, "pool", string(p)))
 }
 
 func eventAccount(org, event string, p Product) ledger.AccountID {
-	return ledger.AccountID("seats/" + org + "/event/" + event + "/" + string(p))
+	return ledger.AccountID(input.Join("seats", org, "event", event, string(p)))
 }
 
-// Transfer IDs: a caller's request is "seats/<org>/req/<request ID>"; an
-// automatic assignment is "seats/<org>/auto/<event>/<seats reached>".
+// Transfer IDs, made with input.Join: a caller's request is
+// seats/<org>/req/<request ID>; an automatic assignment is
+// seats/<org>/auto/<event>/<seats reached>.
 func requestTransferID(org, requestID string) ledger.TransferID {
-	return ledger.TransferID("seats/" + org + "/req/" + requestID)
+	return ledger.TransferID(input.Join("seats", org, "req", requestID))
 }
 
 func autoTransferID(org, event string, target int64) ledger.TransferID {
-	return ledger.TransferID("seats/" + org + "/auto/" + event + "/" + itoa(target))
+	return ledger.TransferID(input.Join("seats", org, "auto", event, itoa(target)))
 }

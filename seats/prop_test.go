@@ -260,7 +260,7 @@ func (m *machine) counters() []int64 {
 			}
 		}
 		for _, id := range m.eventIDs {
-			e, _ := tx.EventGet(m.ctx, id)
+			e, _ := tx.EventGet(m.ctx, m.events[id].org, id)
 			out = append(out, e.SeatsAssigned, int64(len(e.ModulesAssigned)))
 		}
 		return nil
@@ -285,6 +285,11 @@ func balance(t interface{ Fatalf(string, ...any) }, l *ledger.Ledger, id ledger.
 
 // invariants checks the service against the model and the ledger.
 func (m *machine) invariants(t *rapid.T) {
+	for _, org := range propOrgs {
+		if fs, err := m.svc.Audit(m.ctx, org); err != nil || len(fs) != 0 {
+			t.Fatalf("Audit(%s) = %v, %v; want no findings", org, fs, err)
+		}
+	}
 	for _, org := range propOrgs {
 		actor := map[string]string{"acme": "ana", "globex": "gus"}[org]
 		pools, err := m.svc.Overview(m.ctx, org, actor)
@@ -471,5 +476,8 @@ func runConcurrent(t *rapid.T, ms *memstore.Store) {
 	}
 	if r, err := l.Verify(ctx); err != nil || !r.OK() {
 		t.Fatalf("Verify: %v %v", r.Discrepancies, err)
+	}
+	if fs, err := svc.Audit(ctx, "acme"); err != nil || len(fs) != 0 {
+		t.Fatalf("Audit = %v, %v; want no findings", fs, err)
 	}
 }

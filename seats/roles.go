@@ -2,25 +2,67 @@ package seats
 
 import (
 	"context"
+	"strings"
 	"sync"
+
+	"github.com/allot-dev/allot/internal/input"
 )
 
 // Roles tells who holds the Entitlement manager role in an organization. The
 // embedding service implements it over its own membership data, or uses
-// StaticRoles. Implementations must be safe for concurrent use.
+// StaticRoles. The service passes member in its canonical form (see
+// CanonicalActor), so an implementation keyed by canonical forms finds a
+// member however the caller wrote it. Implementations must be safe for
+// concurrent use.
 type Roles interface {
 	IsEntitlementManager(ctx context.Context, org, member string) (bool, error)
 }
 
+// CanonicalActor returns the one form in which the package compares, checks
+// and records an actor (the member of a transfer or view, the recorder of a
+// purchase, Options.CheckActor, a StaticRoles grant), or an error matching
+// ErrInvalid. It is the package's only rule for actors:
+//
+//   - an actor holding '@' is an e-mail address and must be one: its form is
+//     input.Email's, trimmed and Unicode case folded, so "ÄNN@x.test" and
+//     "änn@x.test" are one member;
+//   - any other actor (a system such as "billing") is trimmed of white space
+//     and Unicode case folded the same way, and must not be empty.
+//
+// Either way the actor must be valid UTF-8 without NUL.
+func CanonicalActor(actor string) (string, error) {
+	if err := validText("Actor", actor); err != nil {
+		return "", err
+	}
+	if strings.ContainsRune(actor, '@') {
+		email, reason := input.Email(actor)
+		if reason != "" {
+			return "", invalid("Actor", "%s", reason)
+		}
+		return email, nil
+	}
+	a := strings.TrimSpace(actor)
+	if a == "" {
+		return "", invalid("Actor", "empty; name who acts")
+	}
+	return input.Fold(a), nil
+}
+
 // StaticRoles is an in-memory Roles: the members granted the role in each
-// organization. Its zero value grants nobody; it is safe for concurrent use.
+// organization, kept in their canonical form (CanonicalActor). Its zero
+// value grants nobody; it is safe for concurrent use.
 type StaticRoles struct {
 	mu       sync.RWMutex
 	managers map[string]map[string]struct{} // org -> members
 }
 
-// Grant gives member the Entitlement manager role in org.
+// Grant gives member the Entitlement manager role in org. A member that
+// CanonicalActor refuses could never act, and is not granted.
 func (r *StaticRoles) Grant(org, member string) {
+	member, err := CanonicalActor(member)
+	if err != nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.managers == nil {
@@ -36,13 +78,22 @@ func (r *StaticRoles) Grant(org, member string) {
 
 // Revoke takes the Entitlement manager role in org away from member.
 func (r *StaticRoles) Revoke(org, member string) {
+	member, err := CanonicalActor(member)
+	if err != nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.managers[org], member)
 }
 
-// IsEntitlementManager implements Roles.
+// IsEntitlementManager implements Roles. It compares canonical forms, so a
+// member passed as written by a caller is found too.
 func (r *StaticRoles) IsEntitlementManager(_ context.Context, org, member string) (bool, error) {
+	member, err := CanonicalActor(member)
+	if err != nil {
+		return false, nil
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	_, ok := r.managers[org][member]

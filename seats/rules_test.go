@@ -106,14 +106,17 @@ func TestNeutralize(t *testing.T) {
 	}
 }
 
-func TestValidName(t *testing.T) {
-	for _, s := range []string{"", "a/b", "a b", "a\x00", string(make([]byte, 201))} {
-		if err := validName("ID", s); !errors.Is(err, ErrInvalid) {
-			t.Errorf("validName(%q) = %v, want ErrInvalid", s, err)
+func TestValidID(t *testing.T) {
+	for _, s := range []string{"", "a b", "a\x00", "a\xff", "a\tb", string(make([]byte, 201))} {
+		if err := validID("ID", s); !errors.Is(err, ErrInvalid) {
+			t.Errorf("validID(%q) = %v, want ErrInvalid", s, err)
 		}
 	}
-	if err := validName("ID", "evt-1_ü.x"); err != nil {
-		t.Errorf("validName(ok) = %v", err)
+	// '/' and '%' are allowed: derived ledger IDs escape them.
+	for _, s := range []string{"evt-1_ü.x", "a/b", "50%", "a%2Fb", "module:x"} {
+		if err := validID("ID", s); err != nil {
+			t.Errorf("validID(%q) = %v", s, err)
+		}
 	}
 }
 
@@ -125,7 +128,10 @@ func TestProduct(t *testing.T) {
 	if !m.IsModule() || m.ModuleName() != "polls" || m.String() != "module:polls" || m.validate() != nil {
 		t.Errorf("Module(polls) = %q, wrong", m)
 	}
-	for _, p := range []Product{"", "seats", Module(""), Module("a/b")} {
+	if p := Module("a/b"); p.validate() != nil || p.ModuleName() != "a/b" {
+		t.Errorf("Module(a/b) = %q, %v: a module name may hold '/'", p, p.validate())
+	}
+	for _, p := range []Product{"", "seats", Module(""), Module("a b"), Module("a\x00"), Module("\xff")} {
 		if err := p.validate(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("validate(%q) = %v, want ErrInvalid", p, err)
 		}

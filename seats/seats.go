@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -45,7 +47,8 @@ type Options struct {
 	// caller provides roles.
 	Roles Roles
 	// CheckActor is the actor written on the consumption check's automatic
-	// transfers. Default: "consumption-check".
+	// transfers, in its canonical form (CanonicalActor). Default:
+	// "consumption-check".
 	CheckActor string
 }
 
@@ -63,25 +66,31 @@ func New(store Store, opts *Options) (*Service, error) {
 			s.roles = opts.Roles
 		}
 		if opts.CheckActor != "" {
-			s.checkActor = opts.CheckActor
+			a, err := CanonicalActor(opts.CheckActor)
+			if err != nil {
+				return nil, fmt.Errorf("seats: Options.CheckActor: %w", err)
+			}
+			s.checkActor = a
 		}
 	}
 	return s, nil
 }
 
-// authorize refuses an actor without the Entitlement manager role in org.
-func (s *Service) authorize(ctx context.Context, org, actor string) error {
-	if actor == "" {
-		return invalid("Actor", "empty; name the member who acts")
-	}
-	ok, err := s.roles.IsEntitlementManager(ctx, org, actor)
+// authorize refuses an actor without the Entitlement manager role in org,
+// and returns the actor's canonical form, the one Roles was asked about.
+func (s *Service) authorize(ctx context.Context, org, actor string) (string, error) {
+	a, err := CanonicalActor(actor)
 	if err != nil {
-		return fmt.Errorf("check role of %q: %w", actor, err)
+		return "", err
+	}
+	ok, err := s.roles.IsEntitlementManager(ctx, org, a)
+	if err != nil {
+		return "", fmt.Errorf("check role of %q: %w", a, err)
 	}
 	if !ok {
-		return &NotEntitlementManagerError{Org: org, Actor: actor}
+		return "", &NotEntitlementManagerError{Org: org, Actor: a}
 	}
-	return nil
+	return a, nil
 }
 
 // PurchaseRequest adds units of a product to an organization's pool.
@@ -89,15 +98,17 @@ type PurchaseRequest struct {
 	Org          string
 	Product      Product // Seats or Module(name)
 	Quantity     int64   // positive
-	Subscription string  // the subscription the purchase belongs to; required
-	Actor        string  // who records it, e.g. the billing system; free text, required
-	RequestID    string  // makes a retried purchase count once; required
+	Subscription string  // the subscription the purchase belongs to; required, valid UTF-8 without NUL
+	Actor        string  // who records it, e.g. the billing system; required (see CanonicalActor)
+	RequestID    string  // makes a retried purchase count once; required, an ID
 }
 
 // Purchase fills the organization's pool of a product, creating the pool on
 // its first purchase. Purchases come from billing, not from members, so no
 // role is checked. Retrying a request ID with the same contents returns the
-// original transaction and changes nothing.
+// original transaction and changes nothing; with other contents it is an
+// error matching ErrRequestReused. A purchase that would take the pool's
+// Purchased beyond what an int64 holds is refused with ErrInvalid.
 func (s *Service) Purchase(ctx context.Context, r PurchaseRequest) (Transaction, error) {
 	tr, err := s.purchase(ctx, r)
 	if err != nil {
@@ -107,14 +118,18 @@ func (s *Service) Purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 }
 
 func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction, error) {
-	if err := firstErr(validName("Org", r.Org), r.Product.validate(), validRequest(r.RequestID), validQuantity(r.Quantity)); err != nil {
+	if err := firstErr(validID("Org", r.Org), r.Product.validate(), validRequest(r.RequestID), validQuantity(r.Quantity)); err != nil {
 		return Transaction{}, err
 	}
 	if r.Subscription == "" {
 		return Transaction{}, invalid("Subscription", "empty; name the subscription the purchase belongs to")
 	}
-	if r.Actor == "" {
-		return Transaction{}, invalid("Actor", "empty; name who records the purchase")
+	if err := validText("Subscription", r.Subscription); err != nil {
+		return Transaction{}, err
+	}
+	actor, err := CanonicalActor(r.Actor)
+	if err != nil {
+		return Transaction{}, err
 	}
 	now := s.clock.Now()
 	want := ledger.Transfer{
@@ -123,11 +138,11 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		Credit:   poolAccount(r.Org, r.Product),
 		Amount:   decimal.NewFromInt(r.Quantity),
 		Code:     codePurchase,
-		Actor:    r.Actor,
+		Actor:    actor,
 		Metadata: map[string]string{metaSubscription: r.Subscription},
 	}
 	var out ledger.Transfer
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
 		pool, err := tx.PoolLock(ctx, r.Org, r.Product)
 		switch {
@@ -138,20 +153,24 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		case err != nil:
 			return err
 		}
-		if prior, done, err := priorTransfer(ctx, tx, want, r.RequestID); done || err != nil {
+		if prior, done, err := priorTransfer(ctx, tx, want, r.Org, r.RequestID); done || err != nil {
 			out = prior
 			return err
 		}
-		if out, err = b.Post(ctx, want); err != nil {
-			return mapLedgerErr(err, r.Org, r.Product, r.RequestID, r.Quantity)
+		purchased, ok := input.Add(pool.Purchased, r.Quantity)
+		if !ok {
+			return invalid("Quantity", "%d more %s would take organization %q's %d purchased beyond %d, the most a pool counts", r.Quantity, r.Product, r.Org, pool.Purchased, int64(math.MaxInt64))
 		}
-		pool.Purchased += r.Quantity
+		if out, err = b.Post(ctx, want); err != nil {
+			return mapLedgerErr(err, r.Org, r.Product, r.RequestID)
+		}
+		pool.Purchased = purchased
 		return tx.PoolUpdate(ctx, pool)
 	})
 	if err != nil {
 		return Transaction{}, err
 	}
-	return transactionOf(out), nil
+	return transactionOf(out)
 }
 
 // openPool creates a product's unit, issuer and pool accounts and its pool
@@ -179,18 +198,20 @@ func (s *Service) openPool(ctx context.Context, b *ledger.Book, tx Tx, org strin
 
 // NewEvent describes an event to create.
 type NewEvent struct {
-	ID           string // unique in the store; required
-	Org          string // required
-	Name         string
-	Start, End   time.Time // required; End after Start
+	ID           string    // unique in the organization; required, an ID
+	Org          string    // required, an ID
+	Name         string    // valid UTF-8 without NUL
+	Start, End   time.Time // required, years 1 to 9999; End after Start
 	Participants int64     // zero or more
-	Modules      []string  // advanced modules in use
+	Modules      []string  // advanced modules in use, each an ID
 }
 
 // CreateEvent records an event of an organization. Creating it again with
-// the same details returns the stored event; with other details, or with an
-// ID another organization uses, it is an error matching ErrEventExists. The
-// embedding service creates events; no role is checked.
+// the same details returns the stored event; with other details it is an
+// error matching ErrEventExists. Events are keyed by organization and ID:
+// another organization's event of the same ID is another event, and neither
+// organization learns of the other's. The embedding service creates events;
+// no role is checked.
 func (s *Service) CreateEvent(ctx context.Context, n NewEvent) (Event, error) {
 	e, err := s.createEvent(ctx, n)
 	if err != nil {
@@ -200,7 +221,8 @@ func (s *Service) CreateEvent(ctx context.Context, n NewEvent) (Event, error) {
 }
 
 func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
-	if err := firstErr(validName("ID", n.ID), validName("Org", n.Org), validParticipants(n.Participants), validModules(n.Modules)); err != nil {
+	if err := firstErr(validID("ID", n.ID), validID("Org", n.Org), validText("Name", n.Name), validParticipants(n.Participants),
+		validModules(n.Modules), validTime("Start", n.Start), validTime("End", n.End)); err != nil {
 		return Event{}, err
 	}
 	if n.Start.IsZero() {
@@ -220,12 +242,12 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 	}
 	var out Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		prior, err := tx.EventGet(ctx, e.ID)
+		prior, err := tx.EventGet(ctx, e.Org, e.ID)
 		switch {
 		case err == nil:
-			if prior.Org != e.Org || prior.Name != e.Name || !prior.Start.Equal(e.Start) || !prior.End.Equal(e.End) ||
+			if prior.Name != e.Name || !prior.Start.Equal(e.Start) || !prior.End.Equal(e.End) ||
 				prior.Participants != e.Participants || !slices.Equal(prior.Modules, e.Modules) {
-				return fmt.Errorf("%w: event %q exists with other details; choose another ID or update it", ErrEventExists, e.ID)
+				return fmt.Errorf("%w: organization %q has an event %q with other details; choose another ID or update it", ErrEventExists, e.Org, e.ID)
 			}
 			out = prior
 			return nil
@@ -241,6 +263,9 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 // Event returns the organization's event with the given ID. It is the
 // embedding service's read; no role is checked.
 func (s *Service) Event(ctx context.Context, org, id string) (Event, error) {
+	if err := firstErr(validID("Org", org), validID("Event", id)); err != nil {
+		return Event{}, fmt.Errorf("get event %q: %w", id, err)
+	}
 	var e Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
@@ -276,8 +301,8 @@ func (s *Service) SetModules(ctx context.Context, org, event string, modules []s
 }
 
 func (s *Service) updateEvent(ctx context.Context, org, event string, verr error, change func(*Event)) (Event, error) {
-	if verr != nil {
-		return Event{}, verr
+	if err := firstErr(validID("Org", org), validID("Event", event), verr); err != nil {
+		return Event{}, err
 	}
 	now := ledger.Instant(s.clock.Now())
 	var out Event
@@ -329,7 +354,7 @@ type ModuleTransfer struct {
 // matching ErrModuleAlreadyAssigned, unless it is a retry of the same
 // request ID. It is final.
 func (s *Service) TransferModule(ctx context.Context, r ModuleTransfer) (Transaction, error) {
-	if err := validName("Module", r.Module); err != nil {
+	if err := validID("Module", r.Module); err != nil {
 		return Transaction{}, fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err)
 	}
 	tr, err := s.transfer(ctx, r.Org, r.Actor, r.Event, Module(r.Module), 1, r.RequestID)
@@ -340,10 +365,11 @@ func (s *Service) TransferModule(ctx context.Context, r ModuleTransfer) (Transac
 }
 
 func (s *Service) transfer(ctx context.Context, org, actor, event string, p Product, qty int64, requestID string) (Transaction, error) {
-	if err := firstErr(validName("Org", org), validName("Event", event), validRequest(requestID), validQuantity(qty)); err != nil {
+	if err := firstErr(validID("Org", org), validID("Event", event), validRequest(requestID), validQuantity(qty)); err != nil {
 		return Transaction{}, err
 	}
-	if err := s.authorize(ctx, org, actor); err != nil {
+	actor, err := s.authorize(ctx, org, actor)
+	if err != nil {
 		return Transaction{}, err
 	}
 	now := s.clock.Now()
@@ -356,14 +382,14 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		Actor:  actor,
 	}
 	var out ledger.Transfer
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		pool, err := tx.PoolLock(ctx, org, p)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return &NoPoolError{Org: org, Product: p}
 		} else if err != nil {
 			return err
 		}
-		if prior, done, err := priorTransfer(ctx, tx, want, requestID); done || err != nil {
+		if prior, done, err := priorTransfer(ctx, tx, want, org, requestID); done || err != nil {
 			out = prior
 			return err
 		}
@@ -377,6 +403,11 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		if pool.Available() < qty {
 			return &InsufficientError{Org: org, Product: p, Available: pool.Available(), Requested: qty}
 		}
+		assigned, ok1 := input.Add(pool.Assigned, qty)
+		seatsAssigned, ok2 := input.Add(e.SeatsAssigned, qty)
+		if !ok1 || !ok2 {
+			return invalid("Quantity", "%d more %s would take a count beyond %d", qty, p, int64(math.MaxInt64))
+		}
 		b := ledger.NewBook(tx, now)
 		// An event that holds seats has its seat account: seats never leave.
 		if p.IsModule() || e.SeatsAssigned == 0 {
@@ -385,16 +416,16 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 			}
 		}
 		if out, err = b.Post(ctx, want); err != nil {
-			return mapLedgerErr(err, org, p, requestID, qty)
+			return mapLedgerErr(err, org, p, requestID)
 		}
-		pool.Assigned += qty
+		pool.Assigned = assigned
 		if err := tx.PoolUpdate(ctx, pool); err != nil {
 			return err
 		}
 		if p.IsModule() {
 			e.ModulesAssigned = normalizeModules(append(e.ModulesAssigned, p.ModuleName()))
 		} else {
-			e.SeatsAssigned += qty
+			e.SeatsAssigned = seatsAssigned
 		}
 		e.UpdatedAt = b.Now()
 		return tx.EventUpdate(ctx, e)
@@ -402,7 +433,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 	if err != nil {
 		return Transaction{}, err
 	}
-	return transactionOf(out), nil
+	return transactionOf(out)
 }
 
 // CheckResult is what a consumption check did and found.
@@ -439,7 +470,7 @@ func (s *Service) CheckConsumption(ctx context.Context, org string) (CheckResult
 const checkChunk = 256
 
 func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult, error) {
-	if err := validName("Org", org); err != nil {
+	if err := validID("Org", org); err != nil {
 		return CheckResult{}, err
 	}
 	now := s.clock.Now()
@@ -465,11 +496,14 @@ func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult
 			if err := s.assign(ctx, b, tx, org, events, plan); err != nil {
 				return err
 			}
-			var total int64
+			assigned := pool.Assigned
 			for _, a := range plan {
-				total += a.Seats
+				var ok bool
+				if assigned, ok = input.Add(assigned, a.Seats); !ok {
+					return invalid("Quantity", "assigning %d more seats would take organization %q's assigned seats beyond %d", a.Seats, org, int64(math.MaxInt64))
+				}
 			}
-			pool.Assigned += total
+			pool.Assigned = assigned
 			if err := tx.PoolUpdate(ctx, pool); err != nil {
 				return err
 			}
@@ -517,7 +551,7 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 			})
 		}
 		if _, err := b.PostGroup(ctx, ts); err != nil {
-			return mapLedgerErr(err, org, Seats, "", 0)
+			return mapLedgerErr(err, org, Seats, "")
 		}
 		for _, a := range chunk {
 			e := &events[byID[a.Event]]
@@ -533,33 +567,42 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 
 // priorTransfer looks for an earlier transfer with want's ID. done reports
 // that one exists with the same contents: the request is a retry.
-func priorTransfer(ctx context.Context, tx Tx, want ledger.Transfer, requestID string) (ledger.Transfer, bool, error) {
+func priorTransfer(ctx context.Context, tx Tx, want ledger.Transfer, org, requestID string) (ledger.Transfer, bool, error) {
 	got, err := tx.TransfersGet(ctx, []ledger.TransferID{want.ID}, nil)
 	if err != nil || len(got) == 0 {
 		return ledger.Transfer{}, false, err
 	}
 	if !ledger.SameRequest(got[0], want) {
-		return ledger.Transfer{}, false, &RequestReusedError{RequestID: requestID}
+		return ledger.Transfer{}, false, &RequestReusedError{Org: org, RequestID: requestID}
 	}
 	return got[0], true, nil
 }
 
-// mapLedgerErr turns the ledger's refusals into this package's errors,
-// keeping the ledger's error reachable.
-func mapLedgerErr(err error, org string, p Product, requestID string, qty int64) error {
+// mapLedgerErr turns the ledger's refusals into this package's errors. The
+// ledger's error stays reachable through them (errors.Is, errors.As) but
+// out of their messages, which name the organization's own IDs, not the
+// ledger's.
+func mapLedgerErr(err error, org string, p Product, requestID string) error {
 	var ib *ledger.InsufficientBalanceError
 	switch {
 	case errors.As(err, &ib):
-		return fmt.Errorf("%w (%w)", &InsufficientError{Org: org, Product: p, Available: ib.Available.IntPart(), Requested: ib.Requested.IntPart()}, err)
+		avail, ok1 := input.Int64(ib.Available)
+		requested, ok2 := input.Int64(ib.Requested)
+		if !ok1 || !ok2 {
+			return invalid("Quantity", "organization %q's %s pool has %s available, %s requested: more than an int64 counts", org, p, ib.Available, ib.Requested)
+		}
+		return &InsufficientError{Org: org, Product: p, Available: avail, Requested: requested, ledgerErr: err}
 	case errors.Is(err, ledger.ErrConflict) && requestID != "":
-		return fmt.Errorf("%w (%w)", &RequestReusedError{RequestID: requestID}, err)
+		return &RequestReusedError{Org: org, RequestID: requestID, ledgerErr: err}
 	}
 	return err
 }
 
+// getEvent reads the organization's event: an event of another
+// organization is not found, as one that does not exist.
 func getEvent(ctx context.Context, tx Tx, org, id string) (Event, error) {
-	e, err := tx.EventGet(ctx, id)
-	if errors.Is(err, ledger.ErrNotFound) || (err == nil && e.Org != org) {
+	e, err := tx.EventGet(ctx, org, id)
+	if errors.Is(err, ledger.ErrNotFound) {
 		return Event{}, &UnknownEventError{Org: org, Event: id}
 	}
 	return e, err
@@ -568,6 +611,14 @@ func getEvent(ctx context.Context, tx Tx, org, id string) (Event, error) {
 func validRequest(id string) error {
 	if id == "" {
 		return invalid("RequestID", "empty; give every request an ID so a retry changes nothing")
+	}
+	return validID("RequestID", id)
+}
+
+// validTime refuses a time no store keeps (see input.Time).
+func validTime(field string, t time.Time) error {
+	if r := input.Time(t); r != "" {
+		return invalid(field, "%s", r)
 	}
 	return nil
 }
@@ -588,7 +639,7 @@ func validParticipants(n int64) error {
 
 func validModules(ms []string) error {
 	for _, m := range ms {
-		if err := validName("Modules", m); err != nil {
+		if err := validID("Modules", m); err != nil {
 			return err
 		}
 	}

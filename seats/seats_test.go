@@ -210,7 +210,10 @@ func TestSeats_TransferSeats(t *testing.T) {
 		{"RequestReusedOtherEvent", func() error { return second(f.seats("acme", "ana", "e0", 4, "r1")) }, seats.ErrRequestReused},
 		{"RequestReusedByModule", func() error { return second(f.module("acme", "ana", "e1", "polls", "r1")) }, seats.ErrRequestReused},
 		{"NoPoolInOrg", func() error { return second(f.module("acme", "ana", "e1", "qna", "x9")) }, seats.ErrNoPool},
-		{"BadOrg", func() error { return second(f.seats("a/b", "ana", "e1", 1, "x10")) }, seats.ErrInvalid},
+		{"BadOrg", func() error { return second(f.seats("a b", "ana", "e1", 1, "x10")) }, seats.ErrInvalid},
+		{"BadEvent", func() error { return second(f.seats("acme", "ana", "e\x001", 1, "x11")) }, seats.ErrInvalid},
+		{"BadRequestID", func() error { return second(f.seats("acme", "ana", "e1", 1, "x\xff")) }, seats.ErrInvalid},
+		{"BadActor", func() error { return second(f.seats("acme", "ana@", "e1", 1, "x12")) }, seats.ErrInvalid},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,11 +313,20 @@ func TestSeats_Events(t *testing.T) {
 	if _, err := f.svc.CreateEvent(f.ctx, n); err != nil {
 		t.Errorf("creating the same event again = %v, want nil", err)
 	}
+	// Another organization's event of the same ID is its own event.
 	other := n
-	other.Org = "globex"
+	other.Org, other.Name, other.Participants = "globex", "Globex kickoff", 8
+	if _, err := f.svc.CreateEvent(f.ctx, other); err != nil {
+		t.Errorf("same ID in another org = %v, want its own event", err)
+	}
+	if g, a := f.getEvent("globex", "e1"), f.getEvent("acme", "e1"); g.Name != "Globex kickoff" || a.Name != "Kickoff" || g.Participants != 8 || a.Participants != 3 {
+		t.Errorf("globex's e1 = %+v, acme's = %+v: each organization must read its own", g, a)
+	}
 	before := f.snapshot()
-	if _, err := f.svc.CreateEvent(f.ctx, other); !errors.Is(err, seats.ErrEventExists) {
-		t.Errorf("same ID in another org = %v, want ErrEventExists", err)
+	changed := n
+	changed.Participants = 4
+	if _, err := f.svc.CreateEvent(f.ctx, changed); !errors.Is(err, seats.ErrEventExists) || strings.Contains(err.Error(), "globex") {
+		t.Errorf("same ID, same org, other details = %v, want ErrEventExists naming acme only", err)
 	}
 	for name, bad := range map[string]seats.NewEvent{
 		"EndBeforeStart":      {ID: "x", Org: "acme", Start: start, End: start},
@@ -335,10 +347,10 @@ func TestSeats_Events(t *testing.T) {
 	if _, err := f.svc.SetParticipants(f.ctx, "acme", "e1", -1); !errors.Is(err, seats.ErrInvalid) {
 		t.Errorf("SetParticipants(-1) = %v, want ErrInvalid", err)
 	}
-	if _, err := f.svc.SetParticipants(f.ctx, "globex", "e1", 1); !errors.Is(err, seats.ErrUnknownEvent) {
+	if _, err := f.svc.SetParticipants(f.ctx, "initech", "e1", 1); !errors.Is(err, seats.ErrUnknownEvent) {
 		t.Errorf("SetParticipants(other org) = %v, want ErrUnknownEvent", err)
 	}
-	if _, err := f.svc.SetModules(f.ctx, "acme", "e1", []string{"a/b"}); !errors.Is(err, seats.ErrInvalid) {
+	if _, err := f.svc.SetModules(f.ctx, "acme", "e1", []string{"a b"}); !errors.Is(err, seats.ErrInvalid) {
 		t.Errorf("SetModules(bad) = %v, want ErrInvalid", err)
 	}
 	if _, err := f.svc.Event(f.ctx, "acme", "nope"); !errors.Is(err, seats.ErrUnknownEvent) {
@@ -771,6 +783,9 @@ func TestSeats_RequestTakenConcurrently(t *testing.T) {
 	var re *seats.RequestReusedError
 	if !errors.As(err, &re) || re.RequestID != "r1" || !errors.Is(err, ledger.ErrConflict) {
 		t.Errorf("err = %v, want *RequestReusedError for r1", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "seats/") || !strings.Contains(msg, `"r1"`) {
+		t.Errorf("message %q must name the request ID r1 and no ledger ID", msg)
 	}
 	f.unchanged(before)
 }

@@ -28,7 +28,8 @@ func (p Pool) Available() int64 { return p.Purchased - p.Assigned }
 // Event is an event (a workspace) of an organization, with what it uses and
 // what it has been assigned.
 //
-// ID is unique in a store, not only in its organization. Start and End are
+// Its key is (Org, ID): two organizations may each have an event of one ID,
+// and neither sees the other's. Start and End are
 // fixed when the event is created; Participants and Modules are kept current
 // by the embedding service; SeatsAssigned and ModulesAssigned are kept by
 // this package, in the transaction of each transfer.
@@ -67,13 +68,14 @@ type Tx interface {
 	// PoolList returns the organization's pools ordered by product.
 	PoolList(ctx context.Context, org string) ([]Pool, error)
 
-	// EventInsert stores a new event; its key is ID.
+	// EventInsert stores a new event; its key is (Org, ID).
 	EventInsert(ctx context.Context, e Event) error
-	// EventGet returns the event with the given ID.
-	EventGet(ctx context.Context, id string) (Event, error)
-	// EventUpdate replaces a stored event's Name, Participants, Modules,
-	// SeatsAssigned, ModulesAssigned and UpdatedAt. Org, Start and End never
-	// change.
+	// EventGet returns the organization's event with the given ID; another
+	// organization's event of that ID is not found.
+	EventGet(ctx context.Context, org, id string) (Event, error)
+	// EventUpdate replaces the Name, Participants, Modules, SeatsAssigned,
+	// ModulesAssigned and UpdatedAt of the stored event keyed (e.Org, e.ID).
+	// Start and End never change.
 	EventUpdate(ctx context.Context, e Event) error
 	// EventList returns the organization's events ordered by (Start, ID).
 	EventList(ctx context.Context, p EventListParams) ([]Event, error)

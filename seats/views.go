@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -41,32 +42,32 @@ type Transaction struct {
 }
 
 // transactionOf reads a seats transfer. The organization, the event and the
-// request ID come from the account and transfer IDs (see product.go), whose
-// parts never contain a slash.
-func transactionOf(t ledger.Transfer) Transaction {
+// request ID come from the account and transfer IDs, which input.Join made
+// (see product.go) and input.Split takes apart. A quantity that does not fit
+// in an int64 is refused with ErrInvalid, never wrapped.
+func transactionOf(t ledger.Transfer) (Transaction, error) {
+	qty, ok := input.Int64(t.Amount)
+	if !ok {
+		return Transaction{}, invalid("Quantity", "transfer of %s %s cannot be counted in an int64", t.Amount, t.Unit)
+	}
 	tr := Transaction{
 		Seq:          t.Seq,
 		ID:           t.ID,
 		At:           t.PostedAt,
 		Product:      Product(t.Unit),
-		Quantity:     t.Amount.IntPart(),
+		Quantity:     qty,
 		Actor:        t.Actor,
 		Subscription: t.Metadata[metaSubscription],
 	}
 	// seats/<org>/event/<event>/<unit>
-	if _, rest, ok := strings.Cut(string(t.Credit), "/"); ok {
-		if _, rest, ok = strings.Cut(rest, "/"); ok {
-			if ev, ok := strings.CutPrefix(rest, "event/"); ok {
-				tr.Event, _, _ = strings.Cut(ev, "/")
-			}
-		}
+	if parts, ok := input.Split(string(t.Credit)); ok && len(parts) == 5 && parts[0] == "seats" && parts[2] == "event" {
+		tr.Event = parts[3]
 	}
-	// seats/<org>/req/<request ID> or seats/<org>/auto/...
-	if _, rest, ok := strings.Cut(string(t.ID), "/"); ok {
-		var kind string
-		tr.Org, rest, _ = strings.Cut(rest, "/")
-		if kind, rest, ok = strings.Cut(rest, "/"); ok && kind == "req" {
-			tr.RequestID = rest
+	// seats/<org>/req/<request ID> or seats/<org>/auto/<event>/<reached>
+	if parts, ok := input.Split(string(t.ID)); ok && len(parts) >= 3 && parts[0] == "seats" {
+		tr.Org = parts[1]
+		if parts[2] == "req" && len(parts) == 4 {
+			tr.RequestID = parts[3]
 		}
 	}
 	switch t.Code {
@@ -77,7 +78,7 @@ func transactionOf(t ledger.Transfer) Transaction {
 	default:
 		tr.Kind, tr.From, tr.To = KindTransfer, "pool", "event:"+tr.Event
 	}
-	return tr
+	return tr, nil
 }
 
 // Overview returns the organization's pools, one per product it purchased,
@@ -99,10 +100,10 @@ func (s *Service) Overview(ctx context.Context, org, actor string) ([]Pool, erro
 
 // read checks the actor's role and runs fn in a transaction.
 func (s *Service) read(ctx context.Context, org, actor string, fn func(tx Tx) error) error {
-	if err := validName("Org", org); err != nil {
+	if err := validID("Org", org); err != nil {
 		return err
 	}
-	if err := s.authorize(ctx, org, actor); err != nil {
+	if _, err := s.authorize(ctx, org, actor); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, fn)
@@ -114,8 +115,8 @@ type HistoryQuery struct {
 	Actor   string    // an Entitlement manager of Org
 	Product Product   // only this product's transactions; empty: all products
 	Event   string    // only transfers to this event; empty: the whole organization
-	From    time.Time // posted at or after From; zero: from the start
-	To      time.Time // posted before To; zero: up to now
+	From    time.Time // posted at or after From; zero: from the start; years 1 to 9999
+	To      time.Time // posted before To; zero: up to now; years 1 to 9999
 	Cursor  string    // Next of the previous page; empty for the first page
 	Limit   int       // transactions per page; zero means 100, at most 1000
 }
@@ -133,6 +134,9 @@ type HistoryPage struct {
 // commit order, so a transaction that commits while the pages are read is
 // never skipped, though it may come after one with a higher Seq.
 func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
+	if err := validHistoryQuery(q); err != nil {
+		return HistoryPage{}, fmt.Errorf("history of %q: %w", q.Org, err)
+	}
 	var page HistoryPage
 	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
 		var err error
@@ -145,6 +149,22 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 	return page, nil
 }
 
+// validHistoryQuery checks what History can check before it opens a
+// transaction.
+func validHistoryQuery(q HistoryQuery) error {
+	if q.Product != "" {
+		if err := q.Product.validate(); err != nil {
+			return err
+		}
+	}
+	if q.Event != "" {
+		if err := validID("Event", q.Event); err != nil {
+			return err
+		}
+	}
+	return firstErr(validTime("From", q.From), validTime("To", q.To))
+}
+
 func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	switch {
 	case q.Limit < 0 || q.Limit > 1000:
@@ -155,11 +175,6 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	after, err := parseHistoryCursor(q.Cursor)
 	if err != nil {
 		return HistoryPage{}, err
-	}
-	if q.Product != "" {
-		if err := q.Product.validate(); err != nil {
-			return HistoryPage{}, err
-		}
 	}
 	if q.Event != "" {
 		if _, err := getEvent(ctx, tx, q.Org, q.Event); err != nil {
@@ -208,25 +223,22 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 	}
 	page.Transactions = make([]Transaction, len(ts))
 	for i, t := range ts {
-		page.Transactions[i] = transactionOf(t)
+		if page.Transactions[i], err = transactionOf(t); err != nil {
+			return HistoryPage{}, err
+		}
 	}
 	return page, nil
 }
 
 // historyCursor writes, per product, the Seq of the last transaction a page
-// gave: "<product>/<seq>/<product>/<seq>...", ordered by product. A product
-// never contains a slash (see validName).
+// gave: "<product>/<seq>/<product>/<seq>...", ordered by product, joined
+// with input.Join so that a module name holding '/' reads back whole.
 func historyCursor(after map[Product]int64) string {
-	var b strings.Builder
-	for i, p := range slices.Sorted(maps.Keys(after)) {
-		if i > 0 {
-			b.WriteByte('/')
-		}
-		b.WriteString(string(p))
-		b.WriteByte('/')
-		b.WriteString(itoa(after[p]))
+	parts := make([]string, 0, 2*len(after))
+	for _, p := range slices.Sorted(maps.Keys(after)) {
+		parts = append(parts, string(p), itoa(after[p]))
 	}
-	return b.String()
+	return input.Join(parts...)
 }
 
 // parseHistoryCursor reads a cursor historyCursor wrote; "" is the start.
@@ -235,8 +247,8 @@ func parseHistoryCursor(c string) (map[Product]int64, error) {
 		return nil, nil
 	}
 	bad := invalid("Cursor", "%q is not a cursor History returned", c)
-	parts := strings.Split(c, "/")
-	if len(parts)%2 != 0 {
+	parts, ok := input.Split(c)
+	if !ok || len(parts)%2 != 0 {
 		return nil, bad
 	}
 	after := make(map[Product]int64, len(parts)/2)
@@ -363,7 +375,7 @@ func eventCursor(start time.Time, id string) string {
 func parseEventCursor(c string) (time.Time, string, error) {
 	us, id, ok := strings.Cut(c, ":")
 	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || id == "" {
+	if !ok || err != nil || input.ID(id) != "" || input.Time(time.UnixMicro(n)) != "" {
 		return time.Time{}, "", invalid("Cursor", "%q is not a cursor Workspaces returned", c)
 	}
 	return time.UnixMicro(n).UTC(), id, nil

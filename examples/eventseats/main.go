@@ -112,6 +112,28 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w, "breakouts for townhall:", errors.Is(err, seats.ErrInsufficient))
 	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "webinar", Module: "polls", RequestID: "req-9"})
 	fmt.Fprintln(w, "polls for webinar again:", errors.Is(err, seats.ErrModuleAlreadyAssigned))
+	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "MARIA@Northwind.test", Event: "webinar", Quantity: 1, RequestID: "req-3"})
+	fmt.Fprintln(w, "req-3 reused for 1 seat by MARIA@Northwind.test (the same manager): request reused:", errors.Is(err, seats.ErrRequestReused))
+
+	fmt.Fprintln(w, "\n-- Another organization, the same IDs")
+	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "fabrikam", Product: seats.Seats, Quantity: 10, Subscription: "SUB-F", Actor: "billing", RequestID: "inv-1001"}); err != nil {
+		return err
+	}
+	if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: "launch", Org: "fabrikam", Name: "Fabrikam Launch", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 6}); err != nil {
+		return err
+	}
+	if _, err := svc.CheckConsumption(ctx, "fabrikam"); err != nil {
+		return err
+	}
+	for _, o := range []string{"fabrikam", org} {
+		e, err := svc.Event(ctx, o, "launch")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "%s's launch: %s, %d seats\n", o, e.Name, e.SeatsAssigned)
+	}
+	_, err = svc.Event(ctx, "fabrikam", "webinar")
+	fmt.Fprintln(w, "fabrikam asks for northwind's webinar: unknown event:", errors.Is(err, seats.ErrUnknownEvent))
 
 	fmt.Fprintln(w, "\n-- The webinar grows to 42 participants; the consumption check runs")
 	clk.Advance(30 * time.Minute)
@@ -142,6 +164,13 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "%-18s %9s %8s %9s\n", "product", "purchased", "assigned", "available")
 	for _, p := range pools {
 		fmt.Fprintf(w, "%-18s %9d %8d %9d\n", p.Product, p.Purchased, p.Assigned, p.Available())
+	}
+	for _, o := range []string{org, "fabrikam"} {
+		findings, err := svc.Audit(ctx, o)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "audit of %s: %d findings\n", o, len(findings))
 	}
 	fmt.Fprintln(w, "\nseat transactions:")
 	page, err := svc.History(ctx, seats.HistoryQuery{Org: org, Actor: manager, Product: seats.Seats})

@@ -85,5 +85,10 @@ func seatsChapter(ctx context.Context, w io.Writer) error {
 	for _, x := range page.Workspaces {
 		fmt.Fprintf(w, "Missing on %s (%s): %d seats, modules %v\n", x.ID, x.Status, x.SeatsMissing, x.ModulesMissing)
 	}
+	findings, err := svc.Audit(ctx, "acme")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Audit: the pools and events agree with the ledger (%d findings).\n", len(findings))
 	return nil
 }

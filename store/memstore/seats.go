@@ -12,10 +12,11 @@ import (
 	"github.com/allot-dev/allot/seats"
 )
 
-// seatsTables are the seats package's records.
+// seatsTables are the seats package's records, each keyed by its
+// organization and its own ID, so organizations never share a key.
 type seatsTables struct {
 	pools  map[seatsPoolKey]seats.Pool
-	events map[string]*seats.Event
+	events map[seatsEventKey]*seats.Event
 	byOrg  map[string]*eventIndex // each organization's events in (Start, ID) order
 }
 
@@ -24,10 +25,14 @@ type seatsPoolKey struct {
 	product seats.Product
 }
 
+type seatsEventKey struct {
+	org, id string
+}
+
 func newSeatsTables() seatsTables {
 	return seatsTables{
 		pools:  make(map[seatsPoolKey]seats.Pool),
-		events: make(map[string]*seats.Event),
+		events: make(map[seatsEventKey]*seats.Event),
 		byOrg:  make(map[string]*eventIndex),
 	}
 }
@@ -165,11 +170,12 @@ func (t *Tx) EventInsert(ctx context.Context, e seats.Event) error {
 		return err
 	}
 	tb := &t.s.seats
-	if _, ok := tb.events[e.ID]; ok {
-		return fmt.Errorf("memstore: event %q: %w", e.ID, ledger.ErrAlreadyExists)
+	ek := seatsEventKey{e.Org, e.ID}
+	if _, ok := tb.events[ek]; ok {
+		return fmt.Errorf("memstore: event %q of %q: %w", e.ID, e.Org, ledger.ErrAlreadyExists)
 	}
 	c := copyEvent(e)
-	tb.events[e.ID] = &c
+	tb.events[ek] = &c
 	ix := tb.byOrg[e.Org]
 	if ix == nil {
 		ix = &eventIndex{}
@@ -178,20 +184,20 @@ func (t *Tx) EventInsert(ctx context.Context, e seats.Event) error {
 	k := eventKey{e.Start, e.ID}
 	ix.add(k)
 	t.undo = append(t.undo, func() {
-		delete(tb.events, e.ID)
+		delete(tb.events, ek)
 		ix.remove(k)
 	})
 	return nil
 }
 
 // EventGet implements seats.Tx.
-func (t *Tx) EventGet(ctx context.Context, id string) (seats.Event, error) {
+func (t *Tx) EventGet(ctx context.Context, org, id string) (seats.Event, error) {
 	if err := t.check(ctx); err != nil {
 		return seats.Event{}, err
 	}
-	e, ok := t.s.seats.events[id]
+	e, ok := t.s.seats.events[seatsEventKey{org, id}]
 	if !ok {
-		return seats.Event{}, fmt.Errorf("memstore: event %q: %w", id, ledger.ErrNotFound)
+		return seats.Event{}, fmt.Errorf("memstore: event %q of %q: %w", id, org, ledger.ErrNotFound)
 	}
 	return copyEvent(*e), nil
 }
@@ -201,9 +207,9 @@ func (t *Tx) EventUpdate(ctx context.Context, e seats.Event) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.seats.events[e.ID]
+	cur, ok := t.s.seats.events[seatsEventKey{e.Org, e.ID}]
 	if !ok {
-		return fmt.Errorf("memstore: event %q: %w", e.ID, ledger.ErrNotFound)
+		return fmt.Errorf("memstore: event %q of %q: %w", e.ID, e.Org, ledger.ErrNotFound)
 	}
 	old := *cur
 	next := old
@@ -237,7 +243,7 @@ func (t *Tx) EventList(ctx context.Context, p seats.EventListParams) ([]seats.Ev
 		if !p.StartedBy.IsZero() && k.start.After(p.StartedBy) {
 			break
 		}
-		out = append(out, copyEvent(*t.s.seats.events[k.id]))
+		out = append(out, copyEvent(*t.s.seats.events[seatsEventKey{p.Org, k.id}]))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}

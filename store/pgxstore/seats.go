@@ -12,7 +12,8 @@ import (
 )
 
 // This file is the seats facet: the seats.Tx methods over the tables of
-// migrations/0002_seats.sql. Each method is one round trip.
+// migrations/0002_seats.sql, whose events are keyed by (org, id) since
+// migrations/0006_seats_tenant_keys.sql. Each method is one round trip.
 //
 // Writers of a pool's units lock the pool first (PoolLock, SELECT ... FOR
 // UPDATE), so the transaction begins at READ COMMITTED and writers of one
@@ -62,10 +63,10 @@ func newSeatsQueries(sql func(string) string) seatsQueries {
 
 		eventInsert: sql(`INSERT INTO {s}allot_seat_events (` + eventCols + `)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`),
-		eventGet:     sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE id = $1`),
-		eventGetLock: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE id = $1 FOR NO KEY UPDATE`),
-		eventUpdate: sql(`UPDATE {s}allot_seat_events SET name = $2, participants = $3, modules = $4,
-	seats_assigned = $5, modules_assigned = $6, updated_at = $7 WHERE id = $1`),
+		eventGet:     sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE org = $1 AND id = $2`),
+		eventGetLock: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events WHERE org = $1 AND id = $2 FOR NO KEY UPDATE`),
+		eventUpdate: sql(`UPDATE {s}allot_seat_events SET name = $3, participants = $4, modules = $5,
+	seats_assigned = $6, modules_assigned = $7, updated_at = $8 WHERE org = $1 AND id = $2`),
 		// The (start_at, id) row comparison is the page cursor; the zero
 		// key is before every event a service creates.
 		eventList: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events
@@ -74,7 +75,9 @@ func newSeatsQueries(sql func(string) string) seatsQueries {
 	}
 }
 
-func poolName(org string, p seats.Product) string { return org + "/" + string(p) }
+// poolName names a pool (org, product) or an event (org, id) in a
+// NotFoundError.
+func poolName[S ~string](org string, s S) string { return org + "/" + string(s) }
 
 // PoolInsert implements seats.Tx.
 func (t *Tx) PoolInsert(ctx context.Context, p seats.Pool) error {
@@ -160,10 +163,10 @@ func (t *Tx) EventInsert(ctx context.Context, e seats.Event) error {
 		return nil
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr(fmt.Sprintf("insert event %q", e.ID), err)
+		return storeErr(fmt.Sprintf("insert event %q of %q", e.ID, e.Org), err)
 	}
 	if inserted == 0 {
-		return fmt.Errorf("pgxstore: event %q: %w", e.ID, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: event %q of %q: %w", e.ID, e.Org, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
@@ -171,22 +174,22 @@ func (t *Tx) EventInsert(ctx context.Context, e seats.Event) error {
 // EventGet implements seats.Tx. At READ COMMITTED it locks the event (FOR
 // NO KEY UPDATE), so that an EventUpdate built from what it returned
 // overwrites no concurrent change.
-func (t *Tx) EventGet(ctx context.Context, id string) (seats.Event, error) {
+func (t *Tx) EventGet(ctx context.Context, org, id string) (seats.Event, error) {
 	sql := t.s.q.seats.eventGet
 	if !t.snapshotReads() {
 		sql = t.s.q.seats.eventGetLock
 	}
 	var b pgx.Batch
 	var got []seats.Event
-	b.Queue(sql, id).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(sql, org, id).Query(func(rows pgx.Rows) (err error) {
 		got, err = scanEvents(rows)
 		return err
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return seats.Event{}, storeErr(fmt.Sprintf("get event %q", id), err)
+		return seats.Event{}, storeErr(fmt.Sprintf("get event %q of %q", id, org), err)
 	}
 	if len(got) == 0 {
-		return seats.Event{}, &ledger.NotFoundError{Kind: "seats event", ID: id}
+		return seats.Event{}, &ledger.NotFoundError{Kind: "seats event", ID: poolName(org, id)}
 	}
 	return got[0], nil
 }
@@ -195,17 +198,17 @@ func (t *Tx) EventGet(ctx context.Context, id string) (seats.Event, error) {
 func (t *Tx) EventUpdate(ctx context.Context, e seats.Event) error {
 	var b pgx.Batch
 	var updated int64
-	b.Queue(t.s.q.seats.eventUpdate, e.ID, e.Name, e.Participants, textArray(e.Modules),
+	b.Queue(t.s.q.seats.eventUpdate, e.Org, e.ID, e.Name, e.Participants, textArray(e.Modules),
 		e.SeatsAssigned, textArray(e.ModulesAssigned), timestampNotNull(e.UpdatedAt),
 	).Exec(func(ct pgconn.CommandTag) error {
 		updated = ct.RowsAffected()
 		return nil
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr(fmt.Sprintf("update event %q", e.ID), err)
+		return storeErr(fmt.Sprintf("update event %q of %q", e.ID, e.Org), err)
 	}
 	if updated == 0 {
-		return &ledger.NotFoundError{Kind: "seats event", ID: e.ID}
+		return &ledger.NotFoundError{Kind: "seats event", ID: poolName(e.Org, e.ID)}
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ func testSeatsSentinels(t *testing.T, newStore Factory) {
 		if err := tx.PoolUpdate(ctx, seats.Pool{Org: "acme", Product: seats.Seats}); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("PoolUpdate(missing) = %v, want ErrNotFound", err)
 		}
-		if _, err := tx.EventGet(ctx, "nope"); !errors.Is(err, ledger.ErrNotFound) {
+		if _, err := tx.EventGet(ctx, "acme", "nope"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("EventGet(missing) = %v, want ErrNotFound", err)
 		}
 		if err := tx.EventUpdate(ctx, seatsEvent("acme", "nope", start)); !errors.Is(err, ledger.ErrNotFound) {
@@ -70,13 +70,45 @@ func testSeatsSentinels(t *testing.T, newStore Factory) {
 	if !errors.Is(err, ledger.ErrAlreadyExists) {
 		t.Errorf("PoolInsert(taken) = %v, want ErrAlreadyExists", err)
 	}
-	err = s.Seats().InTx(ctx, func(tx seats.Tx) error { return tx.EventInsert(ctx, seatsEvent("globex", "e1", start)) })
+	err = s.Seats().InTx(ctx, func(tx seats.Tx) error { return tx.EventInsert(ctx, seatsEvent("acme", "e1", start)) })
 	if !errors.Is(err, ledger.ErrAlreadyExists) {
-		t.Errorf("EventInsert(taken ID, other org) = %v, want ErrAlreadyExists", err)
+		t.Errorf("EventInsert(taken key) = %v, want ErrAlreadyExists", err)
 	}
-	// The same product in another organization is another pool.
+	// The same product or event ID in another organization is another
+	// record: keys are (org, ID), and one organization never sees the
+	// other's.
 	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
-		return tx.PoolInsert(ctx, seats.Pool{Org: "globex", Product: seats.Seats})
+		if _, err := tx.EventGet(ctx, "globex", "e1"); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("EventGet(other org's ID) = %v, want ErrNotFound", err)
+		}
+		if err := tx.EventUpdate(ctx, seatsEvent("globex", "e1", start)); !errors.Is(err, ledger.ErrNotFound) {
+			t.Errorf("EventUpdate(other org's ID) = %v, want ErrNotFound", err)
+		}
+		if err := tx.PoolInsert(ctx, seats.Pool{Org: "globex", Product: seats.Seats}); err != nil {
+			return err
+		}
+		g := seatsEvent("globex", "e1", start.Add(time.Hour))
+		g.Name = "Globex's own e1"
+		if err := tx.EventInsert(ctx, g); err != nil {
+			return fmt.Errorf("EventInsert(same ID, other org): %w", err)
+		}
+		g.Participants = 7
+		if err := tx.EventUpdate(ctx, g); err != nil {
+			return err
+		}
+		for org, want := range map[string]string{"acme": "Event e1", "globex": "Globex's own e1"} {
+			got, err := tx.EventGet(ctx, org, "e1")
+			if err != nil {
+				return err
+			}
+			if got.Org != org || got.Name != want {
+				t.Errorf("EventGet(%s, e1) = %+v, want %s's event %q", org, got, org, want)
+			}
+			if org == "acme" && got.Participants != 3 {
+				t.Errorf("updating globex's e1 changed acme's: %+v", got)
+			}
+		}
+		return nil
 	})
 }
 
@@ -108,7 +140,7 @@ func testSeatsRoundTrip(t *testing.T, newStore Factory) {
 		if diff := cmp.Diff(pool, got); diff != "" {
 			t.Errorf("pool round trip (-want +got):\n%s", diff)
 		}
-		ge, err := tx.EventGet(ctx, "e1")
+		ge, err := tx.EventGet(ctx, "acme", "e1")
 		if err != nil {
 			return err
 		}
@@ -117,7 +149,7 @@ func testSeatsRoundTrip(t *testing.T, newStore Factory) {
 		}
 		ge.Modules[0] = "changed" // a returned copy
 		ge.ModulesAssigned[0] = "changed"
-		again, err := tx.EventGet(ctx, "e1")
+		again, err := tx.EventGet(ctx, "acme", "e1")
 		if err != nil {
 			return err
 		}
@@ -126,13 +158,13 @@ func testSeatsRoundTrip(t *testing.T, newStore Factory) {
 		}
 		// EventUpdate changes the mutable fields only.
 		up := again
-		up.Org, up.Start, up.End = "globex", at.Add(time.Hour), at.Add(2*time.Hour)
+		up.Start, up.End = at.Add(time.Hour), at.Add(2*time.Hour)
 		up.Name, up.Participants, up.Modules, up.SeatsAssigned, up.ModulesAssigned, up.UpdatedAt = "Renamed", 9, nil, 5, []string{"polls", "qna"}, at.Add(time.Minute)
 		if err := tx.EventUpdate(ctx, up); err != nil {
 			return err
 		}
 		up.ModulesAssigned[1] = "changed"
-		got2, err := tx.EventGet(ctx, "e1")
+		got2, err := tx.EventGet(ctx, "acme", "e1")
 		if err != nil {
 			return err
 		}
@@ -213,6 +245,7 @@ func testSeatsListOrdering(t *testing.T, newStore Factory) {
 			seatsEvent("acme", "c", start.Add(2*time.Hour)),
 			seatsEvent("acme", "b", start),
 			seatsEvent("globex", "g", start),
+			seatsEvent("globex", "a", start.Add(-3*time.Hour)), // an ID acme uses too
 			seatsEvent("acme", "a", start),
 			seatsEvent("acme", "d", start.Add(-time.Hour)),
 		} {
@@ -246,7 +279,7 @@ func testSeatsListOrdering(t *testing.T, newStore Factory) {
 			{"AfterMissingKey", seats.EventListParams{Org: "acme", AfterStart: start, AfterID: "aa"}, []string{"b", "c"}},
 			{"StartedBy", seats.EventListParams{Org: "acme", StartedBy: start}, []string{"d", "a", "b"}},
 			{"StartedByBeforeAll", seats.EventListParams{Org: "acme", StartedBy: start.Add(-2 * time.Hour)}, []string{}},
-			{"OtherOrg", seats.EventListParams{Org: "globex"}, []string{"g"}},
+			{"OtherOrg", seats.EventListParams{Org: "globex"}, []string{"a", "g"}},
 			{"NoSuchOrg", seats.EventListParams{Org: "initech"}, []string{}},
 		} {
 			es, err := tx.EventList(ctx, tc.p)
@@ -330,7 +363,8 @@ func testSeatsConcurrent(t *testing.T, newStore Factory) {
 // work on the events e0 .. e(events-1): each product's pool holds what its
 // counters say is available, purchased = available + assigned with
 // purchased equal to stock, every event's counters equal the units its ledger
-// accounts hold, no event holds a module twice, and Verify finds nothing.
+// accounts hold, no event holds a module twice, and neither Verify nor the
+// service's Audit finds anything.
 // actor must be an Entitlement manager of org.
 func CheckSeatsBooks(t *testing.T, s ledger.Store, svc *seats.Service, org, actor string, stock int64, events int) {
 	t.Helper()
@@ -377,5 +411,8 @@ func CheckSeatsBooks(t *testing.T, s ledger.Store, svc *seats.Service, org, acto
 	r, err := l.Verify(ctx)
 	if err != nil || !r.OK() {
 		t.Errorf("Verify: %v %v", r.Discrepancies, err)
+	}
+	if fs, err := svc.Audit(ctx, org); err != nil || len(fs) != 0 {
+		t.Errorf("Audit(%s) = %v, %v; want no findings", org, fs, err)
 	}
 }
