@@ -945,7 +945,7 @@ func validateAccount(a Account) error {
 		return err
 	}
 	if a.Owner != "" {
-		if err := checkID("Owner", a.Owner); err != nil {
+		if err := checkIDLen("Owner", a.Owner, MaxOwnerLength); err != nil {
 			return err
 		}
 	}

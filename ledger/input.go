@@ -13,15 +13,21 @@ import (
 // anything is written, whichever store is underneath: both stores accept and
 // refuse the same inputs.
 //
-//   - IDs (accounts, transfers, holds, unit codes) and owners: 1 to
-//     MaxIDLength bytes of valid UTF-8 without NUL (an owner may be empty).
+//   - IDs (accounts, transfers, holds, unit codes): 1 to MaxIDLength bytes
+//     of valid UTF-8 without NUL; owners the same, at most MaxOwnerLength
+//     bytes, and may be empty.
 //   - Codes, actors and metadata keys and values: valid UTF-8 without NUL.
 //   - Amounts: below MaxAmount in magnitude, within their unit's scale.
 //   - Times (the clock's now, hold expiries, BalanceAt and History bounds):
 //     between MinTime and MaxTime, years 1 to 9999 UTC.
 const (
-	// MaxIDLength is the longest ID or owner, in bytes.
-	MaxIDLength = 1024
+	// MaxIDLength is the longest ID, in bytes: room for the IDs the
+	// families derive from several caller IDs, escaped.
+	MaxIDLength = 2048
+	// MaxOwnerLength is the longest owner, in bytes. Stores index accounts
+	// by owner and ID together, and an index entry must fit in a fraction
+	// of a database page.
+	MaxOwnerLength = 256
 )
 
 var (
@@ -37,11 +43,15 @@ var (
 
 // checkID refuses an ID no store can keep as given.
 func checkID(field, id string) error {
+	return checkIDLen(field, id, MaxIDLength)
+}
+
+func checkIDLen(field, id string, max int) error {
 	switch {
 	case id == "":
 		return invalid(field, "empty")
-	case len(id) > MaxIDLength:
-		return invalid(field, "%d bytes, more than %d", len(id), MaxIDLength)
+	case len(id) > max:
+		return invalid(field, "%d bytes, more than %d", len(id), max)
 	}
 	if r := input.Text(id); r != "" {
 		return invalid(field, "%q %s", id, r)

@@ -28,20 +28,21 @@
 // license back to the pool, or voids the hold if it was still pending. A
 // member's license history is its account's journal (History).
 //
-// Every ledger ID is input.Join of its parts, each part with '%' and '/'
-// escaped, so no two different organizations, members, acts or requests
-// share one whatever characters their IDs hold. Transfer and hold IDs
-// derive from the organization, the act and the caller's RequestID
-// ("licenses/<org>/purchase/<request>", ".../reduce/<request>",
-// ".../invite/<request>", ".../delete/<request>",
-// ".../reassign/<request>/free" and ".../reassign/<request>/invite"); an
-// acceptance posts the invitation's hold under the hold's ID. The hold ID
-// is the membership's identity (Member.Hold), and the transfer that frees a
-// license names the act, the member and that identity. So a retried
-// request moves nothing twice, and a RequestID reused for a different
-// request (another member, another membership of the same member, another
-// quantity) is refused with ErrRequestReused: the ledger never takes it for
-// a retry of an equal-looking transfer.
+// Every ledger ID is joined from its parts with '%' and '/' escaped in
+// each, so no two different organizations, members or requests share one
+// whatever characters their IDs hold. Transfer and hold IDs derive from the
+// organization and the caller's RequestID alone
+// ("licenses/<org>/request/<request>", and ".../request/<request>/invite"
+// for the invitation a Reassign makes); an acceptance posts the
+// invitation's hold under the hold's ID. The hold ID is the membership's
+// identity (Member.Hold), and the transfer that frees a license names the
+// act, the member and that identity. What each act moves tells the acts
+// apart (issuer to pool, pool to issuer, a hold, a member's license back to
+// the pool), so a retried request moves nothing twice, and a RequestID
+// reused for a different request (another act, another member, another
+// membership of the same member, another quantity) is refused with
+// ErrRequestReused: the ledger never takes it for a retry of an
+// equal-looking transfer.
 //
 // # Lifecycle
 //

@@ -411,3 +411,62 @@ func TestLicenses_AuditFindsCorruptCounters(t *testing.T) {
 		t.Errorf("Audit(ghost) = %v, want ErrUnknownOrg", err)
 	}
 }
+
+// A request ID names one request, whatever act it was used for: reusing it
+// for another kind of act is refused like reusing it for another member.
+func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
+	f := newFixture(t, 3)
+	ok := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1})
+	ok(err)
+	_, err = f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "inv"})
+	ok(err)
+	_, err = f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "bo@acme.test", Actor: "bo@acme.test"})
+	ok(err)
+	_, err = f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "cy@acme.test", Actor: admin, RequestID: "inv-cy"})
+	ok(err)
+	_, err = f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "cy@acme.test", Actor: "cy@acme.test"})
+	ok(err)
+	ok(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "del"}))
+
+	for _, tc := range []struct {
+		name string
+		req  string
+		do   func(req string) error
+	}{
+		{"InviteWithAPurchasesID", "buy", func(req string) error {
+			_, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "di@acme.test", Actor: admin, RequestID: req})
+			return err
+		}},
+		{"ReduceWithAPurchasesID", "buy", func(req string) error {
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			return err
+		}},
+		{"PurchaseWithAnInvitationsID", "inv", func(req string) error {
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			return err
+		}},
+		{"DeleteWithAnInvitationsID", "inv", func(req string) error {
+			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req})
+		}},
+		{"DeleteWithAPurchasesID", "buy", func(req string) error {
+			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req})
+		}},
+		{"ReassignWithADeletionsID", "del", func(req string) error {
+			_, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "di@acme.test", Actor: admin, RequestID: req})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.snapshot()
+			err := tc.do(tc.req)
+			f.refused(before, err, licenses.ErrRequestReused)
+			wantReused(t, err, tc.req)
+		})
+	}
+}

@@ -45,7 +45,8 @@ func MemberAccount(org, email string) ledger.AccountID {
 	return ledger.AccountID(input.Join("licenses", org, "member", email))
 }
 
-// The acts a request ID names, each a part of the ledger IDs derived from it.
+// The acts a request can be. They name requests in errors and in the
+// metadata of freeing transfers; they are not part of ledger IDs.
 const (
 	actPurchase = "purchase"
 	actReduce   = "reduce"
@@ -55,14 +56,15 @@ const (
 )
 
 // requestTransfer derives the ID of a transfer or hold from the
-// organization, the act and the caller's request ID (and, for an act that
-// moves more than one license, which of them): input.Join keeps it
-// injective, so two different requests never share one.
-func requestTransfer(org, act, requestID string, part ...string) ledger.TransferID {
-	if len(part) == 0 {
-		return ledger.TransferID(input.Join("licenses", org, act, requestID))
-	}
-	return ledger.TransferID(input.Join(append([]string{"licenses", org, act, requestID}, part...)...))
+// organization and the caller's request ID, and, for an act that moves more
+// than one license, which of them. The act is not part of it: every act's
+// first move takes the same ID, and the ledger tells them apart by what they
+// move (issuer to pool, pool to issuer, a hold, a member back to the pool
+// with metadata naming the act, member and invitation), so a request ID
+// reused for any other act, member or membership is refused as a conflict.
+// input.Join keeps it injective whatever characters the IDs hold.
+func requestTransfer(org, requestID string, part ...string) ledger.TransferID {
+	return ledger.TransferID(input.Join(append([]string{"licenses", org, "request", requestID}, part...)...))
 }
 
 // reused maps the ledger's refusal of a transfer or hold ID reused with
@@ -167,7 +169,7 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, erro
 		if err := o.ensureOrg(p.Org); err != nil {
 			return err
 		}
-		id := requestTransfer(p.Org, actPurchase, p.RequestID)
+		id := requestTransfer(p.Org, p.RequestID)
 		retry, err := o.exists(id)
 		if err != nil {
 			return err
@@ -243,7 +245,7 @@ func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		id := requestTransfer(p.Org, actReduce, p.RequestID)
+		id := requestTransfer(p.Org, p.RequestID)
 		retry, err := o.exists(id)
 		if err != nil {
 			return err
@@ -368,7 +370,7 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	holdID := requestTransfer(p.Org, actInvite, p.RequestID)
+	holdID := requestTransfer(p.Org, p.RequestID)
 	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
@@ -610,7 +612,7 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) error {
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "delete members"); err != nil {
 		return err
 	}
-	dp := dropParams{id: requestTransfer(p.Org, actDelete, p.RequestID), request: p.RequestID, act: actDelete, actor: p.Actor}
+	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actDelete, actor: p.Actor}
 	_, err = s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
@@ -689,7 +691,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "reassign licenses"); err != nil {
 		return Member{}, err
 	}
-	dp := dropParams{id: requestTransfer(p.Org, actReassign, p.RequestID, "free"), request: p.RequestID, act: actReassign, actor: p.Actor, to: to}
+	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actReassign, actor: p.Actor, to: to}
 	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
@@ -725,7 +727,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		}
 		// The first team reserves the license (if To needs one); the others
 		// reserve nothing, so one hold ID serves them all.
-		holdID := requestTransfer(p.Org, actReassign, p.RequestID, "invite")
+		holdID := requestTransfer(p.Org, p.RequestID, "invite")
 		for _, team := range teams {
 			ip := InviteParams{Org: p.Org, Team: team, Email: to, Actor: p.Actor, RequestID: p.RequestID, ExpiresAt: p.ExpiresAt}
 			if o.m, err = o.invite(ip, to, holdID, actReassign); err != nil {

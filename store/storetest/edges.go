@@ -25,16 +25,19 @@ func testEdges(t *testing.T, newStore Factory) {
 
 // longID is an ID of exactly ledger.MaxIDLength bytes, made of multi-byte
 // characters and the characters derived IDs and SQL treat specially.
-func longID(prefix string) string {
+func longID(prefix string) string { return longString(prefix, ledger.MaxIDLength) }
+
+// longString is such a string of exactly n bytes.
+func longString(prefix string, n int) string {
 	var b strings.Builder
 	b.WriteString(prefix)
-	for _, r := range strings.Repeat("é/%_'\"\\ü", ledger.MaxIDLength) {
-		if b.Len()+utf8.RuneLen(r) > ledger.MaxIDLength {
+	for _, r := range strings.Repeat("é/%_'\"\\ü", n) {
+		if b.Len()+utf8.RuneLen(r) > n {
 			break
 		}
 		b.WriteRune(r)
 	}
-	for b.Len() < ledger.MaxIDLength {
+	for b.Len() < n {
 		b.WriteByte('x')
 	}
 	return b.String()
@@ -44,7 +47,7 @@ func testEdgesAccepted(t *testing.T, newStore Factory) {
 	f := newFixture(t, newStore)
 	f.unit("whole", 0)
 	f.unit("fine", ledger.MaxScale)
-	owner := longID("owner")
+	owner := longString("owner", ledger.MaxOwnerLength)
 	src, dst := ledger.AccountID(longID("src")), ledger.AccountID(longID("dst"))
 	meta := map[string]string{
 		"":                       "empty key",
@@ -194,6 +197,10 @@ func testEdgesRefused(t *testing.T, newStore Factory) {
 		}},
 		{"AccountIDTooLong", func() error {
 			_, err := f.l.CreateAccount(f.ctx, ledger.Account{ID: ledger.AccountID(tooLong), Unit: "pass"})
+			return err
+		}},
+		{"AccountOwnerTooLong", func() error {
+			_, err := f.l.CreateAccount(f.ctx, ledger.Account{ID: "a", Unit: "pass", Owner: strings.Repeat("o", ledger.MaxOwnerLength+1)})
 			return err
 		}},
 		{"AccountOwnerInvalidUTF8", func() error {
