@@ -61,6 +61,12 @@
 // each migration once. Each domain facet (passes, seats, licenses) adds a
 // migration file and a Go file of Tx methods.
 //
+// A migration carries existing rows over when the library changes how it
+// keys or names them: 0005 and 0006 key passes' sessions and windows and
+// seats' events by their tenant, and 0006 and 0007 rewrite the ledger IDs
+// the families derive, which now escape '%' and '/' in each part, so that
+// balances, history and retries of earlier requests find them.
+//
 // # Isolation, locking and retries
 //
 // Results are serializable. Every write of the ledger is decided after
