@@ -470,3 +470,17 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 		})
 	}
 }
+
+// Actors follow the library's one rule: an e-mail address in any case is
+// one actor, and an actor that holds '@' but is no address is refused.
+func TestLicenses_ActorRule(t *testing.T) {
+	f := newFixture(t, 1)
+	if err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "ops", Actor: " " + strings.ToUpper(admin) + " "}); err != nil {
+		t.Errorf("CreateTeam by the admin in upper case: %v", err)
+	}
+	before := f.snapshot()
+	err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "qa", Actor: "ada@@acme.test"})
+	f.refused(before, err, licenses.ErrInvalid)
+	err = f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "qa", Actor: " "})
+	f.refused(before, err, licenses.ErrInvalid)
+}

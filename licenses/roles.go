@@ -35,12 +35,16 @@ type teamActor struct{ org, team, actor string }
 
 var _ Roles = (*RoleSet)(nil)
 
-// NormalizeActor returns the form actors are compared in: the canonical
-// form of an e-mail address (see NormalizeEmail) if a is one, else a
-// trimmed and case-folded by the same Unicode simple case folding.
+// NormalizeActor returns the form actors are compared in, the library's one
+// rule for actors: an actor holding '@' is an e-mail address, in its
+// canonical form (see NormalizeEmail); any other actor (a system such as
+// "billing") is trimmed and case-folded by the same Unicode simple case
+// folding. The operations refuse an actor this rule refuses (an empty one,
+// or one holding '@' that is no address) with ErrInvalid; for such an actor
+// NormalizeActor returns it trimmed and folded, which grants it nothing.
 func NormalizeActor(a string) string {
-	if e, reason := input.Email(a); reason == "" {
-		return e
+	if c, reason := input.Actor(a); reason == "" {
+		return c
 	}
 	return input.Fold(strings.TrimSpace(a))
 }

@@ -206,7 +206,7 @@ func (s *Service) checkPoolChange(ctx context.Context, org, actor, requestID str
 	if err := validRequestID(requestID); err != nil {
 		return err
 	}
-	if err := validText("Actor", actor); err != nil {
+	if err := validActor(actor); err != nil {
 		return err
 	}
 	if quantity <= 0 {
@@ -304,7 +304,7 @@ func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
 	if err := validID("Team", p.Team); err != nil {
 		return err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return err
 	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "create teams"); err != nil {
@@ -398,7 +398,7 @@ func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, erro
 	if err := validRequestID(p.RequestID); err != nil {
 		return "", err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return "", err
 	}
 	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {
@@ -439,7 +439,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return Member{}, err
 	}
 	if normActor(p.Actor) != email {
@@ -518,7 +518,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return Member{}, err
 	}
 	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "remove from"); err != nil {
@@ -606,7 +606,7 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) error {
 	if err := validRequestID(p.RequestID); err != nil {
 		return err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return err
 	}
 	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "delete members"); err != nil {
@@ -682,7 +682,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	if err := validRequestID(p.RequestID); err != nil {
 		return Member{}, err
 	}
-	if err := validText("Actor", p.Actor); err != nil {
+	if err := validActor(p.Actor); err != nil {
 		return Member{}, err
 	}
 	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {

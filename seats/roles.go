@@ -2,7 +2,6 @@ package seats
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/allot-dev/allot/internal/input"
@@ -21,31 +20,22 @@ type Roles interface {
 // CanonicalActor returns the one form in which the package compares, checks
 // and records an actor (the member of a transfer or view, the recorder of a
 // purchase, Options.CheckActor, a StaticRoles grant), or an error matching
-// ErrInvalid. It is the package's only rule for actors:
+// ErrInvalid. It is the library's one rule for actors, the same in every
+// family:
 //
-//   - an actor holding '@' is an e-mail address and must be one: its form is
-//     input.Email's, trimmed and Unicode case folded, so "ÄNN@x.test" and
-//     "änn@x.test" are one member;
+//   - an actor holding '@' is an e-mail address and must be one: trimmed
+//     and Unicode case folded, so "ÄNN@x.test" and "änn@x.test" are one
+//     member;
 //   - any other actor (a system such as "billing") is trimmed of white space
 //     and Unicode case folded the same way, and must not be empty.
 //
 // Either way the actor must be valid UTF-8 without NUL.
 func CanonicalActor(actor string) (string, error) {
-	if err := validText("Actor", actor); err != nil {
-		return "", err
+	a, reason := input.Actor(actor)
+	if reason != "" {
+		return "", invalid("Actor", "%q %s", actor, reason)
 	}
-	if strings.ContainsRune(actor, '@') {
-		email, reason := input.Email(actor)
-		if reason != "" {
-			return "", invalid("Actor", "%s", reason)
-		}
-		return email, nil
-	}
-	a := strings.TrimSpace(actor)
-	if a == "" {
-		return "", invalid("Actor", "empty; name who acts")
-	}
-	return input.Fold(a), nil
+	return a, nil
 }
 
 // StaticRoles is an in-memory Roles: the members granted the role in each

@@ -84,3 +84,26 @@ func FoldRune(r rune) rune {
 	}
 	return unicode.ToLower(unicode.ToUpper(r))
 }
+
+// Actor returns the one form in which every family compares, checks and
+// records who acts, or a reason it is not one:
+//
+//   - an actor holding '@' is an e-mail address and must be one: its form
+//     is Email's, so "ÄNN@x.test" and "änn@x.test" are one person;
+//   - any other actor (a system such as "billing") is trimmed of white
+//     space and folded the same way (Fold), and must not be empty.
+//
+// Either way it must be valid UTF-8 without NUL.
+func Actor(s string) (string, string) {
+	if r := Text(s); r != "" {
+		return "", r
+	}
+	if strings.ContainsRune(s, '@') {
+		return Email(s)
+	}
+	a := strings.TrimSpace(s)
+	if a == "" {
+		return "", "is empty; name who acts"
+	}
+	return Fold(a), ""
+}

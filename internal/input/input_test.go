@@ -162,3 +162,20 @@ func TestTime(t *testing.T) {
 		}
 	}
 }
+
+func TestActor(t *testing.T) {
+	for in, want := range map[string]string{
+		" Billing ":  "billing",
+		"ÄNN@x.test": "änn@x.test",
+		"System":     "system",
+	} {
+		if got, reason := Actor(in); reason != "" || got != want {
+			t.Errorf("Actor(%q) = %q, %q; want %q", in, got, reason, want)
+		}
+	}
+	for _, bad := range []string{"", "  ", "ann@@x.test", "a\x00", "\xff"} {
+		if got, reason := Actor(bad); reason == "" {
+			t.Errorf("Actor(%q) = %q, accepted", bad, got)
+		}
+	}
+}
