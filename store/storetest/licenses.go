@@ -36,6 +36,7 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 	s := newStore(t)
 	ctx := context.Background()
 	long := strings.Repeat("é", 99) + "/%"
+	long2 := strings.Repeat("é", 99) + "%/" // another request ID of 200 bytes
 	orgs := []string{"a/b", "a%2Fb", long}
 	roles := &licenses.RoleSet{}
 	for _, o := range orgs {
@@ -53,7 +54,7 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := svc.Invite(ctx, licenses.InviteParams{Org: o, Team: long, Email: "ÄNN/50%@X.test", Actor: "ädmin@x.test", RequestID: long, ExpiresAt: far})
+		m, err := svc.Invite(ctx, licenses.InviteParams{Org: o, Team: long, Email: "ÄNN/50%@X.test", Actor: "ädmin@x.test", RequestID: long2, ExpiresAt: far})
 		if err != nil {
 			t.Fatalf("Invite in %q: %v", o, err)
 		}
