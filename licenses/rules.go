@@ -133,15 +133,6 @@ func validRequestID(id string) error {
 	return validID("RequestID", id)
 }
 
-// validText checks free text a request stores (an actor): valid UTF-8
-// without NUL.
-func validText(field, s string) error {
-	if r := input.Text(s); r != "" {
-		return invalid(field, "%s", r)
-	}
-	return nil
-}
-
 // validActor checks who acts by the library's one rule for actors (see
 // NormalizeActor).
 func validActor(actor string) error {
