@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"github.com/allot-dev/allot/internal/errcode"
 	"sync"
 	"time"
 
@@ -46,7 +47,7 @@ func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error)
 	cs.pool.Put(c)
 	if err != nil {
 		var zero Out
-		return zero, err
+		return zero, errcode.Ensure(err)
 	}
 	return out, nil
 }

@@ -44,6 +44,19 @@
 //		fmt.Println(short.Available, short.Requested)
 //	}
 //
+// Every error a Ledger returns has a code, read with allot.ErrorCode (and
+// allot.HTTPStatus for the status that fits it):
+//
+//	code              sentinel (typed error)                             meaning; what to do
+//	invalid           ErrInvalid (*InvalidError)                         malformed request; fix the named field
+//	not_found         ErrNotFound (*NotFoundError)                       no such account, transfer, hold or unit
+//	request_reused    ErrConflict (*ConflictError, transfer or hold)     the ID was posted with other contents; a new request needs a new ID
+//	already_exists    ErrConflict (*ConflictError, account or unit)      defined before differently; use another ID or the same definition
+//	insufficient      ErrInsufficientBalance (*InsufficientBalanceError) a non-negative account cannot cover it; fund it first
+//	hold_not_pending  ErrHoldNotPending (*HoldStateError)                the hold was posted, voided or expired; nothing to settle
+//	canceled, timeout                                                    the caller's context ended; retry with the same IDs
+//	internal                                                             the store failed; retry with the same IDs, or investigate
+//
 // # Storage and concurrency
 //
 // A Ledger runs each call in a transaction of its own on a Store, and is safe

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"strconv"
@@ -34,7 +33,7 @@ type Options struct {
 // New returns a Ledger over store.
 func New(store Store, opts *Options) (*Ledger, error) {
 	if store == nil {
-		return nil, errors.New("ledger: New needs a store; use memstore.New() for an in-memory one")
+		return nil, &InvalidError{Field: "store", Reason: "none given; use memstore.New() for an in-memory one"}
 	}
 	l := &Ledger{store: store, clock: clock.Real{}}
 	if opts != nil && opts.Clock != nil {

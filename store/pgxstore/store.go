@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/allot-dev/allot/internal/errcode"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 			return err
 		}
 		if attempt >= s.retries {
-			return fmt.Errorf("pgxstore: transaction conflicted with concurrent ones %d times in a row; giving up: %w", attempt+1, err)
+			return &ConflictsError{Attempts: attempt + 1, Last: err}
 		}
 		// Writes are decided under locks, which READ COMMITTED waits for
 		// instead of failing.
@@ -157,6 +158,26 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 		}
 	}
 }
+
+// ConflictsError is what InTx returns when its transaction met a
+// serialization failure or a deadlock on every attempt: the store is too
+// busy for now, and the same request, retried later with the same request
+// ID, does what it was to do once. Its code is "unavailable" (see
+// allot.ErrorCode).
+type ConflictsError struct {
+	Attempts int   // how many times the transaction ran
+	Last     error // the last attempt's failure, a *pgconn.PgError
+}
+
+func (e *ConflictsError) Error() string {
+	return fmt.Sprintf("pgxstore: transaction conflicted with concurrent ones %d times in a row; giving up: %v", e.Attempts, e.Last)
+}
+
+// Unwrap returns the last attempt's failure.
+func (e *ConflictsError) Unwrap() error { return e.Last }
+
+// Code returns "unavailable": retry later with the same request ID.
+func (e *ConflictsError) Code() string { return errcode.Unavailable }
 
 // sleep waits a random time below the backoff bound of the given attempt.
 func (s *Store) sleep(ctx context.Context, attempt int) error {

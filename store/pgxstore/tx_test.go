@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/jackc/pgx/v5"
@@ -179,6 +180,10 @@ func TestInTx_RetriesSerializationFailure(t *testing.T) {
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "40001" || !strings.Contains(err.Error(), "giving up") {
 			t.Errorf("InTx = %v, want an error that gives up and wraps the 40001 failure", err)
+		}
+		var ce *pgxstore.ConflictsError
+		if !errors.As(err, &ce) || ce.Attempts != 1 || allot.ErrorCode(err) != allot.CodeUnavailable || allot.HTTPStatus(err) != 503 {
+			t.Errorf("InTx = %v (code %q), want a *ConflictsError of 1 attempt with code unavailable, status 503", err, allot.ErrorCode(err))
 		}
 		for _, s := range sentinels {
 			if errors.Is(err, s) {
