@@ -73,7 +73,7 @@ func checkText(field, s string) error {
 // checkNow refuses to act at a time no store keeps: the clock is wrong.
 func checkNow(now time.Time) error {
 	if r := input.Time(now); r != "" {
-		return invalid("clock", "it reads %s; the service's clock must be fixed", r)
+		return invalid("clock", "%s; the service's clock must be fixed", r)
 	}
 	return nil
 }
@@ -400,7 +400,7 @@ func (s *Service) checkSession(sess Session) (Session, error) {
 	}
 	owner, r := input.Email(sess.Owner)
 	if r != "" {
-		return Session{}, invalid("Owner", "%q is not an e-mail address: %s", sess.Owner, r)
+		return Session{}, invalid("Owner", "%s", r)
 	}
 	sess.Owner = owner
 	for _, f := range sess.Fields {
@@ -705,13 +705,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		return d, &RefusalError{Decision: d}
 	}
 	if r := input.Time(d.AccessUntil); r != "" {
-		return Decision{}, invalid("clock", "session %q would grant access until %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would grant access until a time no store keeps: %s", sess.ID, r)
 	}
 	if r := input.Time(d.AccessFrom); r != "" {
-		return Decision{}, invalid("clock", "session %q would grant access from %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would grant access from a time no store keeps: %s", sess.ID, r)
 	}
 	if r := input.Time(d.LocksAt); r != "" {
-		return Decision{}, invalid("clock", "session %q would lock at %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would lock at a time no store keeps: %s", sess.ID, r)
 	}
 
 	u := Usage{
