@@ -232,8 +232,9 @@ func TestErrors_Codes(t *testing.T) {
 		// refused logins
 		{name: "RefusedMalformedGuest", run: func(f *fixture) error { return login(f, "day", "ann", "r1", nil) },
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrRefused, passes.ErrMalformedGuest}, reason: passes.ReasonMalformedGuest},
-		{name: "RefusedUnknownField", run: func(f *fixture) error { return login(f, "day", "a@x.example", "r1", map[string]string{"Cost centre": "7"}) },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrRefused, passes.ErrUnknownField}, reason: passes.ReasonUnknownField},
+		{name: "RefusedUnknownField", run: func(f *fixture) error {
+			return login(f, "day", "a@x.example", "r1", map[string]string{"Cost centre": "7"})
+		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrRefused, passes.ErrUnknownField}, reason: passes.ReasonUnknownField},
 		{name: "RefusedMissingField", run: func(f *fixture) error { return login(f, "bare", "a@x.example", "r1", nil) },
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrRefused, passes.ErrMissingField}, reason: passes.ReasonMissingField},
 		{name: "RefusedUnknownSession", run: func(f *fixture) error { return login(f, "nope", "a@x.example", "r1", nil) },
