@@ -513,7 +513,7 @@ func (s *Service) Session(ctx context.Context, workspace, id string) (Session, e
 			var err error
 			out, err = tx.SessionGet(ctx, workspace, id)
 			if errors.Is(err, ledger.ErrNotFound) {
-				return fmt.Errorf("%w: workspace %q has no session %q", ErrUnknownSession, workspace, id)
+				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, workspace, id)
 			}
 			return err
 		})
