@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -37,7 +38,7 @@ const auditPage = 1000
 //   - each session with rows has its first login set, no later than its first
 //     row, and a demo session never spent.
 func (s *Service) Audit(ctx context.Context, workspace string) ([]ledger.Finding, error) {
-	if err := checkID("workspace", workspace); err != nil {
+	if err := checkID("Workspace", workspace); err != nil {
 		return nil, fmt.Errorf("audit workspace %q: %w", workspace, err)
 	}
 	var out []ledger.Finding
@@ -50,7 +51,7 @@ func (s *Service) Audit(ctx context.Context, workspace string) ([]ledger.Finding
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit workspace %q: %w", workspace, err)
+		return nil, errcode.Ensure(fmt.Errorf("audit workspace %q: %w", workspace, err))
 	}
 	return out, nil
 }

@@ -100,15 +100,43 @@
 //
 // # Errors
 //
+// Every error a Service returns has a code, through errors.As, as its
+// Code() method: allot.ErrorCode reads it and allot.HTTPStatus maps it, so
+// a service answers every error in one place. The sentinels match with
+// errors.Is; the typed errors carry the details.
+//
+//	code             sentinel (typed error)              meaning                                  what to do
+//	invalid          ErrInvalid (*InvalidError)          a malformed request; Field names it      fix the field and retry
+//	invalid          ErrMalformedGuest (*RefusalError)   the guest is not an e-mail address       give a plain address
+//	invalid          ErrUnknownField (*RefusalError,     a value for a custom field the           define the field or drop the value
+//	                 *FieldError)                        workspace does not define
+//	invalid          ErrMissingField (*RefusalError)     a required custom field has no value     give it a value
+//	not_found        ErrUnknownSession (*RefusalError)   the workspace has no such session        check the session ID
+//	insufficient     ErrInsufficientPasses               the balance does not cover the login     buy passes and retry
+//	                 (*RefusalError)
+//	demo_locked      ErrDemoLocked (*RefusalError)       the demo's open period is over           make the session a paid one
+//	forbidden        ErrRefused (*RefusalError)          a service's own pass type refused,       see the Decision's Detail
+//	                                                     with a reason of its own
+//	already_exists   ErrSessionExists                    the session ID is taken, other contents  choose another ID
+//	already_exists   ErrFieldConflict                    the field exists as required/optional    define it as it is
+//	request_reused   ErrRequestConflict                  the request ID was used for another act  use a new request ID
+//	unavailable      -                                   a concurrent login with the same         retry with the same request ID
+//	                                                     request ID committed first
+//	internal         ErrPolicy                           a policy broke its contract              fix the policy
+//	internal         -                                   a store failure, or a ledger refusal     log it; retry later
+//	                                                     the service did not expect
+//	canceled/timeout -                                   the context was cancelled or expired     nothing, or retry
+//
 // A refused login returns its Decision (Allowed false, with Reason and
-// Detail) and a *RefusalError that matches ErrRefused and one of
-// ErrInsufficientPasses, ErrDemoLocked, ErrUnknownSession, ErrMalformedGuest,
-// ErrUnknownField and ErrMissingField. ErrInvalid is a malformed request
-// (refused before any transaction opens where it can be) or a count an int64
-// cannot hold, ErrRequestConflict a request ID reused for something else.
-// Storage errors are returned as they come, wrapped with the operation; a
-// login that fails with one returns the zero Decision, which grants nothing
-// (retry with its request ID to learn whether it committed).
+// Detail) and a *RefusalError that matches ErrRefused and its reason's
+// sentinel; its code is its reason's. An *InvalidError is returned before
+// any transaction opens where it can be; it is also a count the ledger holds
+// that an int64 cannot show, and a clock, or a window it would grant,
+// outside the years 1 to 9999 (Field "clock"). Messages name the
+// workspace's own IDs, never the ledger's account and transfer IDs: a ledger
+// error behind one stays reachable with errors.Is and errors.As. A login
+// that fails with anything but a refusal returns the zero Decision, which
+// grants nothing (retry with its request ID to learn whether it committed).
 //
 // # Concurrency
 //

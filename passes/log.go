@@ -2,6 +2,7 @@ package passes
 
 import (
 	"github.com/allot-dev/allot/internal/csvsafe"
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 
 	"bufio"
@@ -36,29 +37,29 @@ type LogPage struct {
 func (s *Service) Log(ctx context.Context, p LogParams) (LogPage, error) {
 	page, err := s.log(ctx, p)
 	if err != nil {
-		return LogPage{}, fmt.Errorf("usage log of workspace %q: %w", p.Workspace, err)
+		return LogPage{}, errcode.Ensure(fmt.Errorf("usage log of workspace %q: %w", p.Workspace, err))
 	}
 	return page, nil
 }
 
 func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
-	if err := checkID("workspace", p.Workspace); err != nil {
+	if err := checkID("Workspace", p.Workspace); err != nil {
 		return UsageListParams{}, 0, err
 	}
 	if p.Session != "" {
-		if err := checkID("session filter", p.Session); err != nil {
+		if err := checkID("Session", p.Session); err != nil {
 			return UsageListParams{}, 0, err
 		}
 	}
 	if r := input.Time(p.From); r != "" {
-		return UsageListParams{}, 0, invalid("From %s", r)
+		return UsageListParams{}, 0, invalid("From", "%s", r)
 	}
 	if r := input.Time(p.To); r != "" {
-		return UsageListParams{}, 0, invalid("To %s", r)
+		return UsageListParams{}, 0, invalid("To", "%s", r)
 	}
 	switch {
 	case p.Limit < 0 || p.Limit > 1000:
-		return UsageListParams{}, 0, invalid("Limit %d is outside 0..1000", p.Limit)
+		return UsageListParams{}, 0, invalid("Limit", "%d is outside 0..1000", p.Limit)
 	case p.Limit == 0:
 		p.Limit = 100
 	}
@@ -66,14 +67,14 @@ func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
 	if p.User != "" {
 		g, ok := normalizeGuest(p.User)
 		if !ok {
-			return UsageListParams{}, 0, fmt.Errorf("%w: user filter %q is not an e-mail address", ErrMalformedGuest, p.User)
+			return UsageListParams{}, 0, &InvalidError{Field: "User", Reason: fmt.Sprintf("%q is not an e-mail address like name@example.com", p.User), also: ErrMalformedGuest}
 		}
 		lp.User = g
 	}
 	if p.Cursor != "" {
 		n, err := strconv.ParseInt(p.Cursor, 10, 64)
 		if err != nil || n < 0 {
-			return UsageListParams{}, 0, invalid("cursor %q is not one this log returned", p.Cursor)
+			return UsageListParams{}, 0, invalid("Cursor", "%q is not one this log returned", p.Cursor)
 		}
 		lp.AfterSeq = n
 	}
@@ -152,7 +153,7 @@ var Columns = []string{
 // when the export starts; values of fields a row does not have are empty.
 func (s *Service) ExportCSV(ctx context.Context, w io.Writer, p LogParams) error {
 	if err := s.exportCSV(ctx, w, p); err != nil {
-		return fmt.Errorf("export usage log of workspace %q: %w", p.Workspace, err)
+		return errcode.Ensure(fmt.Errorf("export usage log of workspace %q: %w", p.Workspace, err))
 	}
 	return nil
 }

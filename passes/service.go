@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
@@ -56,7 +57,7 @@ func buyID(workspace, requestID string) ledger.TransferID {
 // checkID refuses an ID input.ID refuses, naming the field.
 func checkID(field, id string) error {
 	if r := input.ID(id); r != "" {
-		return invalid("%s %q %s", field, id, r)
+		return invalid(field, "%q %s", id, r)
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func checkID(field, id string) error {
 // checkText refuses free text input.Text refuses, naming the field.
 func checkText(field, s string) error {
 	if r := input.Text(s); r != "" {
-		return invalid("%s %q %s", field, s, r)
+		return invalid(field, "%q %s", s, r)
 	}
 	return nil
 }
@@ -72,7 +73,7 @@ func checkText(field, s string) error {
 // checkNow refuses to act at a time no store keeps: the clock is wrong.
 func checkNow(now time.Time) error {
 	if r := input.Time(now); r != "" {
-		return invalid("the clock reads %s; fix the clock", r)
+		return invalid("clock", "%s; the service's clock must be fixed", r)
 	}
 	return nil
 }
@@ -102,7 +103,7 @@ type Options struct {
 // New returns a Service over store.
 func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
-		return nil, errors.New("passes: New needs a store; use memstore.New().Passes() for an in-memory one")
+		return nil, invalid("store", "none given; give the service an in-memory or PostgreSQL store")
 	}
 	s := &Service{
 		store: store,
@@ -119,10 +120,10 @@ func New(store Store, opts *Options) (*Service, error) {
 		}
 		for name, p := range opts.Policies {
 			if name == "" {
-				return nil, invalid("Options.Policies: a pass type has an empty name")
+				return nil, invalid("Policies", "a pass type has an empty name")
 			}
 			if p == nil {
-				return nil, invalid("Options.Policies: pass type %q has a nil policy", name)
+				return nil, invalid("Policies", "pass type %q has no policy", name)
 			}
 			s.policies[name] = p
 		}
@@ -138,23 +139,23 @@ func New(store Store, opts *Options) (*Service, error) {
 func (s *Service) Buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
 	bal, err := s.buy(ctx, workspace, quantity, requestID)
 	if err != nil {
-		return 0, fmt.Errorf("buy %d passes for workspace %q: %w", quantity, workspace, err)
+		return 0, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", quantity, workspace, err))
 	}
 	return bal, nil
 }
 
 func (s *Service) buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	if err := checkID("workspace", workspace); err != nil {
+	if err := checkID("Workspace", workspace); err != nil {
 		return 0, err
 	}
 	if requestID == "" {
-		return 0, invalid("empty request ID; choose one so the purchase can be retried safely")
+		return 0, invalid("RequestID", "empty; choose one so the purchase can be retried safely")
 	}
-	if err := checkID("request ID", requestID); err != nil {
+	if err := checkID("RequestID", requestID); err != nil {
 		return 0, err
 	}
 	if quantity <= 0 {
-		return 0, invalid("quantity %d is not positive", quantity)
+		return 0, invalid("Quantity", "%d is not positive", quantity)
 	}
 	now := s.clock.Now()
 	if err := checkNow(now); err != nil {
@@ -164,7 +165,7 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
 		if err := openAccounts(ctx, b, workspace); err != nil {
-			return err
+			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", workspace)
 		}
 		t, err := b.Post(ctx, ledger.Transfer{
 			ID:     buyID(workspace, requestID),
@@ -174,15 +175,15 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 			Code:   CodeBuy,
 		})
 		if errors.Is(err, ledger.ErrConflict) {
-			return fmt.Errorf("%w: request %q bought another quantity: %w", ErrRequestConflict, requestID, err)
+			return translate(fmt.Errorf("%w: request %q bought another quantity; use a new request ID for a new purchase", ErrRequestConflict, requestID), err)
 		}
 		if err != nil {
-			return err
+			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", requestID, workspace)
 		}
 		// A balance an int64 cannot show is refused: returning the error
 		// rolls the purchase back.
 		if bal, err = passCount(t.CreditBalance); err != nil {
-			return invalid("buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, workspace, t.CreditBalance, int64(math.MaxInt64))
+			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, workspace, t.CreditBalance, int64(math.MaxInt64))
 		}
 		return nil
 	})
@@ -209,7 +210,7 @@ func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
 // A workspace that never bought has a balance of zero.
 func (s *Service) Balance(ctx context.Context, workspace string) (int64, error) {
 	var bal int64
-	err := checkID("workspace", workspace)
+	err := checkID("Workspace", workspace)
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
@@ -218,7 +219,7 @@ func (s *Service) Balance(ctx context.Context, workspace string) (int64, error) 
 		})
 	}
 	if err != nil {
-		return 0, fmt.Errorf("balance of workspace %q: %w", workspace, err)
+		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", workspace, err))
 	}
 	return bal, nil
 }
@@ -260,7 +261,7 @@ func passAmount(n int64) decimal.Decimal {
 func passCount(d decimal.Decimal) (int64, error) {
 	n, ok := input.Int64(d)
 	if !ok {
-		return 0, invalid("the ledger holds %s passes, which is not a whole number an int64 holds", d)
+		return 0, invalid("balance", "the workspace holds %s passes, which is not a whole number an int64 holds", d)
 	}
 	return n, nil
 }
@@ -281,7 +282,7 @@ func (s *Service) DefineFields(ctx context.Context, workspace string, fields []F
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("define custom fields of workspace %q: %w", workspace, err)
+		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", workspace, err))
 	}
 	return out, nil
 }
@@ -289,14 +290,14 @@ func (s *Service) DefineFields(ctx context.Context, workspace string, fields []F
 // checkFields refuses a definition of custom fields that no state could
 // accept, before any transaction opens.
 func checkFields(workspace string, fields []FieldDef) error {
-	if err := checkID("workspace", workspace); err != nil {
+	if err := checkID("Workspace", workspace); err != nil {
 		return err
 	}
 	for _, f := range fields {
 		if f.Name == "" {
-			return invalid("a custom field has an empty name")
+			return invalid("Name", "a custom field has an empty name")
 		}
-		if err := checkText("custom field name", f.Name); err != nil {
+		if err := checkText("Name", f.Name); err != nil {
 			return err
 		}
 	}
@@ -315,7 +316,7 @@ func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDe
 	for _, f := range fields {
 		if i := fieldIndex(have, f.Name); i >= 0 {
 			if have[i].Required != f.Required {
-				return nil, fmt.Errorf("%w: %q is defined with Required %t", ErrFieldConflict, f.Name, have[i].Required)
+				return nil, fmt.Errorf("%w: custom field %q is defined as %s; define it as it is or choose another name", ErrFieldConflict, f.Name, requiredWord(have[i].Required))
 			}
 			continue
 		}
@@ -326,6 +327,13 @@ func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDe
 		have = append(have, f)
 	}
 	return have, nil
+}
+
+func requiredWord(required bool) string {
+	if required {
+		return "required"
+	}
+	return "optional"
 }
 
 func fieldIndex(defs []FieldDef, name string) int {
@@ -340,7 +348,7 @@ func fieldIndex(defs []FieldDef, name string) int {
 // Fields returns a workspace's custom fields in their order.
 func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, error) {
 	var out []FieldDef
-	err := checkID("workspace", workspace)
+	err := checkID("Workspace", workspace)
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
@@ -349,7 +357,7 @@ func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, err
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("custom fields of workspace %q: %w", workspace, err)
+		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", workspace, err))
 	}
 	return out, nil
 }
@@ -364,7 +372,7 @@ func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, err
 func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, error) {
 	out, err := s.createSession(ctx, sess)
 	if err != nil {
-		return Session{}, fmt.Errorf("create session %q: %w", sess.ID, err)
+		return Session{}, errcode.Ensure(fmt.Errorf("create session %q: %w", sess.ID, err))
 	}
 	return out, nil
 }
@@ -376,34 +384,44 @@ func (s *Service) checkSession(sess Session) (Session, error) {
 		sess.PassType = DayPass
 	}
 	if sess.ID == "" {
-		return Session{}, invalid("empty session ID")
+		return Session{}, invalid("ID", "empty; give the session an ID")
 	}
-	if err := checkID("session ID", sess.ID); err != nil {
+	if err := checkID("ID", sess.ID); err != nil {
 		return Session{}, err
 	}
-	if err := checkID("workspace", sess.Workspace); err != nil {
+	if err := checkID("Workspace", sess.Workspace); err != nil {
 		return Session{}, err
 	}
-	if err := checkText("session name", sess.Name); err != nil {
+	if err := checkText("Name", sess.Name); err != nil {
 		return Session{}, err
 	}
 	if s.policies[sess.PassType] == nil {
-		return Session{}, invalid("unknown pass type %q; use one of the built-ins or add it to Options.Policies", sess.PassType)
+		return Session{}, invalid("PassType", "%q is not a pass type this service knows; use one of %s", sess.PassType, s.passTypes())
 	}
 	owner, r := input.Email(sess.Owner)
 	if r != "" {
-		return Session{}, invalid("owner %q is not an e-mail address: %s", sess.Owner, r)
+		return Session{}, invalid("Owner", "%s", r)
 	}
 	sess.Owner = owner
 	for _, f := range sess.Fields {
-		if err := checkText("custom field name", f.Name); err != nil {
+		if err := checkText("Fields", f.Name); err != nil {
 			return Session{}, err
 		}
-		if err := checkText(fmt.Sprintf("value of custom field %q", f.Name), f.Value); err != nil {
-			return Session{}, err
+		if r := input.Text(f.Value); r != "" {
+			return Session{}, invalid("Fields", "value %q of custom field %q %s", f.Value, f.Name, r)
 		}
 	}
 	return sess, nil
+}
+
+// passTypes lists the pass types the service knows, sorted, for a message.
+func (s *Service) passTypes() string {
+	names := make([]string, 0, len(s.policies))
+	for pt := range s.policies {
+		names = append(names, fmt.Sprintf("%q", pt))
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
 }
 
 func (s *Service) createSession(ctx context.Context, sess Session) (Session, error) {
@@ -454,7 +472,7 @@ func sessionFields(defs []FieldDef, given []FieldValue) ([]FieldValue, error) {
 		}
 		for _, g := range given[:i] {
 			if g.Name == f.Name {
-				return nil, invalid("custom field %q is given twice", f.Name)
+				return nil, invalid("Fields", "custom field %q is given twice", f.Name)
 			}
 		}
 	}
@@ -486,22 +504,22 @@ func sameSession(a, b Session) bool {
 // whether or not another workspace has a session with that ID.
 func (s *Service) Session(ctx context.Context, workspace, id string) (Session, error) {
 	var out Session
-	err := checkID("workspace", workspace)
+	err := checkID("Workspace", workspace)
 	if err == nil {
-		err = checkID("session ID", id)
+		err = checkID("ID", id)
 	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
 			out, err = tx.SessionGet(ctx, workspace, id)
 			if errors.Is(err, ledger.ErrNotFound) {
-				return fmt.Errorf("%w: workspace %q has no session %q", ErrUnknownSession, workspace, id)
+				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, workspace, id)
 			}
 			return err
 		})
 	}
 	if err != nil {
-		return Session{}, fmt.Errorf("get session %q: %w", id, err)
+		return Session{}, errcode.Ensure(fmt.Errorf("get session %q: %w", id, err))
 	}
 	return out, nil
 }
@@ -541,7 +559,7 @@ type LoginRequest struct {
 func (s *Service) Login(ctx context.Context, r LoginRequest) (Decision, error) {
 	d, err := s.login(ctx, r)
 	if err != nil {
-		return d, fmt.Errorf("login of %q to session %q: %w", r.Guest, r.Session, err)
+		return d, errcode.Ensure(fmt.Errorf("login of %q to session %q: %w", r.Guest, r.Session, err))
 	}
 	return d, nil
 }
@@ -553,27 +571,27 @@ func refuse(reason Reason, format string, args ...any) (Decision, error) {
 
 // checkLogin refuses a login request that is not a login at all.
 func checkLogin(r LoginRequest) error {
-	if err := checkID("workspace", r.Workspace); err != nil {
+	if err := checkID("Workspace", r.Workspace); err != nil {
 		return err
 	}
 	if r.RequestID == "" {
-		return invalid("empty request ID; choose one so the login can be retried safely")
+		return invalid("RequestID", "empty; choose one so the login can be retried safely")
 	}
-	if err := checkID("request ID", r.RequestID); err != nil {
+	if err := checkID("RequestID", r.RequestID); err != nil {
 		return err
 	}
-	if err := checkID("session ID", r.Session); err != nil {
+	if err := checkID("Session", r.Session); err != nil {
 		return err
 	}
-	if err := checkText("location", r.Location); err != nil {
+	if err := checkText("Location", r.Location); err != nil {
 		return err
 	}
 	for name, v := range r.Fields {
-		if err := checkText("custom field name", name); err != nil {
+		if err := checkText("Fields", name); err != nil {
 			return err
 		}
 		if reason := input.Text(v); reason != "" {
-			return invalid("value %q of custom field %q %s", v, name, reason)
+			return invalid("Fields", "value %q of custom field %q %s", v, name, reason)
 		}
 	}
 	return nil
@@ -669,7 +687,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	}
 	policy := s.policies[sess.PassType]
 	if policy == nil {
-		return Decision{}, fmt.Errorf("%w: session %q has pass type %q, which this service does not know; add it to Options.Policies", ErrInvalid, sess.ID, sess.PassType)
+		return Decision{}, invalid("PassType", "session %q has pass type %q, which this service does not know; the service must add a policy for it", sess.ID, sess.PassType)
 	}
 
 	// The guest's access record orders concurrent logins of one guest to
@@ -687,13 +705,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		return d, &RefusalError{Decision: d}
 	}
 	if r := input.Time(d.AccessUntil); r != "" {
-		return Decision{}, invalid("session %q would grant access until %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would grant access until a time no store keeps: %s", sess.ID, r)
 	}
 	if r := input.Time(d.AccessFrom); r != "" {
-		return Decision{}, invalid("session %q would grant access from %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would grant access from a time no store keeps: %s", sess.ID, r)
 	}
 	if r := input.Time(d.LocksAt); r != "" {
-		return Decision{}, invalid("session %q would lock at %s; no store keeps such a time", sess.ID, r)
+		return Decision{}, invalid("clock", "session %q would lock at a time no store keeps: %s", sess.ID, r)
 	}
 
 	u := Usage{
@@ -761,7 +779,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		if errors.Is(err, ledger.ErrAlreadyExists) {
 			// Not there when this transaction looked: a concurrent login
 			// with the same request ID committed first.
-			return Decision{}, fmt.Errorf("a concurrent login with request ID %q finished first; retry to read its decision: %w", r.RequestID, err)
+			return Decision{}, translate(errcode.New(errcode.Unavailable, fmt.Sprintf("passes: a concurrent login with request ID %q finished first; retry with it to read its decision", r.RequestID)), err)
 		}
 		return Decision{}, err
 	}
@@ -798,9 +816,29 @@ func (s *Service) spendFailed(sess Session, d Decision, requestID string, err er
 	case errors.Is(err, ledger.ErrNotFound):
 		return s.short(sess, d, 0) // the workspace never bought
 	case errors.Is(err, ledger.ErrConflict):
-		return Decision{}, fmt.Errorf("%w: request %q already spent differently: %w", ErrRequestConflict, requestID, err)
+		return Decision{}, translate(fmt.Errorf("%w: request %q already spent passes differently; use a new request ID for a new login", ErrRequestConflict, requestID), err)
 	}
-	return Decision{}, err
+	return Decision{}, ledgerErr(err, "the ledger refused the spend of login %q to session %q", requestID, sess.ID)
+}
+
+// ledgerErrs are the ledger's refusals: a ledger error names the ledger's
+// own account and transfer IDs, which are no caller's business.
+var ledgerErrs = []error{
+	ledger.ErrInvalid, ledger.ErrConflict, ledger.ErrNotFound, ledger.ErrAlreadyExists,
+	ledger.ErrInsufficientBalance, ledger.ErrHoldNotPending,
+}
+
+// ledgerErr returns a refusal of the ledger the service did not expect (the
+// workspace's books are not as the service keeps them) as an internal error
+// told in the workspace's words, with the ledger's error behind it for
+// errors.Is and errors.As; any other error (a store's, a context's) as it is.
+func ledgerErr(err error, format string, args ...any) error {
+	for _, le := range ledgerErrs {
+		if errors.Is(err, le) {
+			return translate(errcode.New(errcode.Internal, "passes: "+fmt.Sprintf(format, args...)), err)
+		}
+	}
+	return err
 }
 
 // short is the refusal of an allowed decision the balance cannot pay.
