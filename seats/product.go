@@ -43,7 +43,7 @@ func (p Product) validate() error {
 		return nil
 	}
 	if !p.IsModule() {
-		return invalid("Product", "%q is neither seats.Seats nor seats.Module(name)", string(p))
+		return invalid("Product", "%q is neither the seat product (%q) nor a module (\"module:<name>\")", string(p), string(Seats))
 	}
 	return validID("Module", p.ModuleName())
 }
