@@ -93,7 +93,7 @@ type NoPoolError struct {
 }
 
 func (e *NoPoolError) Error() string {
-	return fmt.Sprintf("seats: organization %q has not purchased %s; purchase it first", e.Org, e.Product)
+	return fmt.Sprintf("seats: organization %q has not purchased %s; make a purchase first", e.Org, e.Product.phrase())
 }
 
 // Is makes a *NoPoolError match ErrNoPool.
@@ -114,7 +114,7 @@ type InsufficientError struct {
 }
 
 func (e *InsufficientError) Error() string {
-	return fmt.Sprintf("seats: organization %q has %d %s available, %d requested; purchase more or transfer fewer", e.Org, e.Available, e.Product, e.Requested)
+	return fmt.Sprintf("seats: organization %q has %s available, %d requested; purchase more or transfer fewer", e.Org, e.Product.count(e.Available), e.Requested)
 }
 
 // Is makes an *InsufficientError match ErrInsufficient.

@@ -160,7 +160,7 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		}
 		purchased, ok := input.Add(pool.Purchased, r.Quantity)
 		if !ok {
-			return invalid("Quantity", "%d more %s would take organization %q's %d purchased beyond %d, the most a pool counts", r.Quantity, r.Product, r.Org, pool.Purchased, int64(math.MaxInt64))
+			return invalid("Quantity", "%s more would take organization %q's %d purchased beyond %d, the most a pool counts", r.Product.count(r.Quantity), r.Org, pool.Purchased, int64(math.MaxInt64))
 		}
 		if out, err = b.Post(ctx, want); err != nil {
 			return mapLedgerErr(err, r.Org, r.Product, r.RequestID)
@@ -407,7 +407,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		assigned, ok1 := input.Add(pool.Assigned, qty)
 		seatsAssigned, ok2 := input.Add(e.SeatsAssigned, qty)
 		if !ok1 || !ok2 {
-			return invalid("Quantity", "%d more %s would take a count beyond %d", qty, p, int64(math.MaxInt64))
+			return invalid("Quantity", "%s more would take a count beyond %d", p.count(qty), int64(math.MaxInt64))
 		}
 		b := ledger.NewBook(tx, now)
 		// An event that holds seats has its seat account: seats never leave.
@@ -590,7 +590,7 @@ func mapLedgerErr(err error, org string, p Product, requestID string) error {
 		avail, ok1 := input.Int64(ib.Available)
 		requested, ok2 := input.Int64(ib.Requested)
 		if !ok1 || !ok2 {
-			return invalid("Quantity", "organization %q's %s pool has %s available, %s requested: more than a count holds (%d)", org, p, ib.Available, ib.Requested, int64(math.MaxInt64))
+			return invalid("Quantity", "organization %q's pool of %s has %s available, %s requested: more than a count holds (%d)", org, p.phrase(), ib.Available, ib.Requested, int64(math.MaxInt64))
 		}
 		return &InsufficientError{Org: org, Product: p, Available: avail, Requested: requested, ledgerErr: err}
 	case errors.Is(err, ledger.ErrConflict) && requestID != "":
