@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
@@ -26,7 +27,7 @@ import (
 // embedding service's (or an operator's) check; no role is checked.
 func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, error) {
 	if err := validID("Org", org); err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, errcode.Ensure(fmt.Errorf("audit %q: %w", org, err))
 	}
 	var out []ledger.Finding
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -35,7 +36,7 @@ func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, erro
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, errcode.Ensure(fmt.Errorf("audit %q: %w", org, err))
 	}
 	return out, nil
 }

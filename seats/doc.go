@@ -115,12 +115,31 @@
 //
 // # Errors
 //
-// Errors match the sentinels ErrNotEntitlementManager, ErrUnknownEvent,
-// ErrEventExists, ErrNoPool, ErrInsufficient, ErrModuleAlreadyAssigned,
-// ErrRequestReused and ErrInvalid; typed errors carry the details. A refused
-// operation changes nothing. Messages name the organization's own IDs, not
-// the ledger's; a refusal that came from the ledger keeps its error
-// reachable with errors.Is and errors.As.
+// Every error an exported call returns (and every error a Table's Rows
+// yields) carries a code, read with allot.ErrorCode and mapped to an HTTP
+// status with allot.HTTPStatus; one situation has one code in every family.
+// Match the sentinels with errors.Is; the typed errors carry the details:
+//
+//	code            sentinel (typed error)                                   meaning                                   what to do
+//	invalid         ErrInvalid (*InvalidError)                               a field of the request is malformed,      fix the field InvalidError.Field names
+//	                                                                         or a count would pass MaxInt64
+//	not_found       ErrUnknownEvent (*UnknownEventError)                     the organization has no such event        create the event first, or fix its ID
+//	forbidden       ErrNotEntitlementManager (*NotEntitlementManagerError)   the actor lacks the role in the org       have an Entitlement manager act, or grant the role
+//	already_exists  ErrEventExists                                           the event ID is taken with other details  choose another ID, or update the event
+//	already_exists  ErrModuleAlreadyAssigned (*ModuleAlreadyAssignedError)   the event holds the module already        nothing: an event needs a module once
+//	insufficient    ErrInsufficient (*InsufficientError)                     the pool has fewer units than requested   purchase more, or transfer fewer
+//	insufficient    ErrNoPool (*NoPoolError)                                 the org never purchased the product       purchase the product first
+//	request_reused  ErrRequestReused (*RequestReusedError)                   the request ID was used for another       use a new request ID for a new request
+//	                                                                         request of the organization
+//	canceled        (context.Canceled)                                       the caller's context was cancelled        nothing: the caller went away
+//	timeout         (context.DeadlineExceeded)                               the caller's deadline passed              retry with the same request ID
+//	internal        (the store's or the Roles' error)                        the store, Roles or the writer failed     retry with the same request ID; report it if it persists
+//
+// A refused call changes nothing, and a retry with the same request ID is
+// safe after any error. Messages name the organization's own IDs (its
+// events, modules, request IDs), never the ledger's accounts or transfers;
+// a refusal that came from the ledger keeps the ledger's error reachable
+// with errors.Is and errors.As.
 //
 // # Concurrency
 //

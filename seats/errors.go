@@ -1,32 +1,35 @@
 package seats
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/allot-dev/allot/internal/errcode"
 )
 
 // Sentinel errors name the categories of failure. Match them with errors.Is;
-// the typed errors below carry the details and match their sentinel.
+// the typed errors below carry the details and match their sentinel. Each
+// has a code (allot.ErrorCode), the same for one situation in every family;
+// the package doc's Errors section lists them.
 var (
 	// ErrNotEntitlementManager: the actor lacks the Entitlement manager role
 	// in the organization.
-	ErrNotEntitlementManager = errors.New("seats: actor is not an Entitlement manager of the organization")
+	ErrNotEntitlementManager error = errcode.New(errcode.Forbidden, "seats: actor is not an Entitlement manager of the organization")
 	// ErrUnknownEvent: no event with that ID exists in the organization.
-	ErrUnknownEvent = errors.New("seats: unknown event")
+	ErrUnknownEvent error = errcode.New(errcode.NotFound, "seats: unknown event")
 	// ErrEventExists: an event with that ID exists with other details.
-	ErrEventExists = errors.New("seats: event already exists")
+	ErrEventExists error = errcode.New(errcode.AlreadyExists, "seats: event already exists")
 	// ErrNoPool: the organization never purchased the product.
-	ErrNoPool = errors.New("seats: organization has no pool of the product")
+	ErrNoPool error = errcode.New(errcode.Insufficient, "seats: organization has no pool of the product")
 	// ErrInsufficient: the pool has fewer units available than requested.
-	ErrInsufficient = errors.New("seats: not enough available in the pool")
+	ErrInsufficient error = errcode.New(errcode.Insufficient, "seats: not enough available in the pool")
 	// ErrModuleAlreadyAssigned: the event already holds the module.
-	ErrModuleAlreadyAssigned = errors.New("seats: module already assigned to the event")
+	ErrModuleAlreadyAssigned error = errcode.New(errcode.AlreadyExists, "seats: module already assigned to the event")
 	// ErrRequestReused: a request ID was used before for a different request.
-	ErrRequestReused = errors.New("seats: request ID reused for a different request")
+	ErrRequestReused error = errcode.New(errcode.RequestReused, "seats: request ID reused for a different request")
 	// ErrInvalid: the request is malformed (empty or malformed IDs, text
 	// that is not valid UTF-8 or holds NUL, a bad quantity, times outside
 	// the years 1 to 9999), or a count would not fit in an int64.
-	ErrInvalid = errors.New("seats: invalid request")
+	ErrInvalid error = errcode.New(errcode.Invalid, "seats: invalid request")
 )
 
 // InvalidError says which field of a request was wrong and why.
@@ -41,6 +44,9 @@ func (e *InvalidError) Error() string {
 
 // Is makes an *InvalidError match ErrInvalid.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Code returns "invalid", the code of its sentinel.
+func (e *InvalidError) Code() string { return errcode.Invalid }
 
 func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
@@ -61,6 +67,9 @@ func (e *NotEntitlementManagerError) Is(target error) bool {
 	return target == ErrNotEntitlementManager
 }
 
+// Code returns "forbidden", the code of its sentinel.
+func (e *NotEntitlementManagerError) Code() string { return errcode.Forbidden }
+
 // UnknownEventError names the event that was not found in the organization.
 type UnknownEventError struct {
 	Org   string
@@ -74,6 +83,9 @@ func (e *UnknownEventError) Error() string {
 // Is makes an *UnknownEventError match ErrUnknownEvent.
 func (e *UnknownEventError) Is(target error) bool { return target == ErrUnknownEvent }
 
+// Code returns "not_found", the code of its sentinel.
+func (e *UnknownEventError) Code() string { return errcode.NotFound }
+
 // NoPoolError names the product the organization never purchased.
 type NoPoolError struct {
 	Org     string
@@ -81,11 +93,14 @@ type NoPoolError struct {
 }
 
 func (e *NoPoolError) Error() string {
-	return fmt.Sprintf("seats: organization %q has not purchased %s; purchase it first", e.Org, e.Product)
+	return fmt.Sprintf("seats: organization %q has not purchased %s; make a purchase first", e.Org, e.Product.phrase())
 }
 
 // Is makes a *NoPoolError match ErrNoPool.
 func (e *NoPoolError) Is(target error) bool { return target == ErrNoPool }
+
+// Code returns "insufficient", the code of its sentinel.
+func (e *NoPoolError) Code() string { return errcode.Insufficient }
 
 // InsufficientError says how much the pool had available and how much was
 // requested.
@@ -99,11 +114,14 @@ type InsufficientError struct {
 }
 
 func (e *InsufficientError) Error() string {
-	return fmt.Sprintf("seats: organization %q has %d %s available, %d requested; purchase more or transfer fewer", e.Org, e.Available, e.Product, e.Requested)
+	return fmt.Sprintf("seats: organization %q has %s available, %d requested; purchase more or transfer fewer", e.Org, e.Product.count(e.Available), e.Requested)
 }
 
 // Is makes an *InsufficientError match ErrInsufficient.
 func (e *InsufficientError) Is(target error) bool { return target == ErrInsufficient }
+
+// Code returns "insufficient", the code of its sentinel.
+func (e *InsufficientError) Code() string { return errcode.Insufficient }
 
 // Unwrap returns the ledger's refusal, if the ledger refused: it stays
 // reachable with errors.Is and errors.As, while the message names the
@@ -125,6 +143,9 @@ func (e *ModuleAlreadyAssignedError) Is(target error) bool {
 	return target == ErrModuleAlreadyAssigned
 }
 
+// Code returns "already_exists", the code of its sentinel.
+func (e *ModuleAlreadyAssignedError) Code() string { return errcode.AlreadyExists }
+
 // RequestReusedError names the organization's request ID used before with
 // other contents.
 type RequestReusedError struct {
@@ -140,6 +161,9 @@ func (e *RequestReusedError) Error() string {
 
 // Is makes a *RequestReusedError match ErrRequestReused.
 func (e *RequestReusedError) Is(target error) bool { return target == ErrRequestReused }
+
+// Code returns "request_reused", the code of its sentinel.
+func (e *RequestReusedError) Code() string { return errcode.RequestReused }
 
 // Unwrap returns the ledger's refusal, if the ledger refused: it stays
 // reachable, while the message names the caller's request ID, not the

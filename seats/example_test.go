@@ -79,7 +79,7 @@ func ExampleService_TransferSeats() {
 	fmt.Println(err)
 	// Output:
 	// true 6
-	// transfer 6 seats to event "e1": seats: organization "acme" has 4 seat available, 6 requested; purchase more or transfer fewer
+	// transfer 6 seats to event "e1": seats: organization "acme" has 4 seats available, 6 requested; purchase more or transfer fewer
 }
 
 // ExampleService_CheckConsumption shows the check's order when the pool

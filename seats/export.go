@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/allot-dev/allot/internal/errcode"
 	"io"
 	"iter"
 	"strings"
@@ -54,12 +55,12 @@ func (t Table) Header() []string {
 func WriteCSV(w io.Writer, t Table) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(t.Header()); err != nil {
-		return fmt.Errorf("write CSV header: %w", err)
+		return errcode.Ensure(fmt.Errorf("write CSV header: %w", err))
 	}
 	var out []string
 	for row, err := range t.Rows {
 		if err != nil {
-			return fmt.Errorf("write CSV %s: %w", t.Name, err)
+			return errcode.Ensure(fmt.Errorf("write CSV %s: %w", t.Name, err))
 		}
 		if cap(out) < len(row) {
 			out = make([]string, len(row))
@@ -72,12 +73,12 @@ func WriteCSV(w io.Writer, t Table) error {
 			}
 		}
 		if err := cw.Write(out[:len(row)]); err != nil {
-			return fmt.Errorf("write CSV %s: %w", t.Name, err)
+			return errcode.Ensure(fmt.Errorf("write CSV %s: %w", t.Name, err))
 		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write CSV %s: %w", t.Name, err)
+		return errcode.Ensure(fmt.Errorf("write CSV %s: %w", t.Name, err))
 	}
 	return nil
 }
@@ -109,10 +110,10 @@ func (s *Service) OverviewTable(ctx context.Context, org, actor string) (Table, 
 // request ID, subscription and the ledger transfer ID.
 func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, error) {
 	if err := validID("Org", q.Org); err != nil {
-		return Table{}, fmt.Errorf("history of %q: %w", q.Org, err)
+		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
 	}
 	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
-		return Table{}, fmt.Errorf("history of %q: %w", q.Org, err)
+		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
 	}
 	if q.Limit == 0 {
 		q.Limit = 1000
@@ -142,10 +143,10 @@ func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, erro
 // and missing, modules used, assigned and missing (names joined by spaces).
 func (s *Service) WorkspacesTable(ctx context.Context, q WorkspaceQuery) (Table, error) {
 	if err := validID("Org", q.Org); err != nil {
-		return Table{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
+		return Table{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
 	}
 	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
-		return Table{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
+		return Table{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
 	}
 	if q.Limit == 0 {
 		q.Limit = 1000
@@ -182,7 +183,7 @@ func pagedRows[T any](start string, page func(cursor string) ([]T, string, error
 		for {
 			items, next, err := page(cursor)
 			if err != nil {
-				yield(nil, err)
+				yield(nil, errcode.Ensure(err))
 				return
 			}
 			for _, it := range items {

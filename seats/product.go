@@ -1,6 +1,7 @@
 package seats
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/allot-dev/allot/internal/input"
@@ -35,6 +36,23 @@ func (p Product) ModuleName() string {
 // String returns the product's unit code.
 func (p Product) String() string { return string(p) }
 
+// phrase names the product in a message: "seats" or `module "polls"`.
+func (p Product) phrase() string {
+	if p.IsModule() {
+		return fmt.Sprintf("module %q", p.ModuleName())
+	}
+	return "seats"
+}
+
+// count says n of the product in a message: "3 seats" or `1 of module
+// "polls"`.
+func (p Product) count(n int64) string {
+	if p.IsModule() {
+		return fmt.Sprintf("%d of module %q", n, p.ModuleName())
+	}
+	return itoa(n) + " seats"
+}
+
 func (p Product) unit() ledger.Unit { return ledger.Unit{Code: string(p), Scale: 0} }
 
 // validate checks that p is Seats or a module with a valid name.
@@ -43,7 +61,7 @@ func (p Product) validate() error {
 		return nil
 	}
 	if !p.IsModule() {
-		return invalid("Product", "%q is neither seats.Seats nor seats.Module(name)", string(p))
+		return invalid("Product", "%q is neither the seat product (%q) nor a module (\"module:<name>\")", string(p), string(Seats))
 	}
 	return validID("Module", p.ModuleName())
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
@@ -55,7 +56,7 @@ type Options struct {
 // New returns a Service over store.
 func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
-		return nil, errors.New("seats: New needs a store; use memstore.New().Seats() for an in-memory one")
+		return nil, invalid("store", "none given; the service keeps its pools and events in one")
 	}
 	s := &Service{store: store, clock: clock.Real{}, roles: &StaticRoles{}, checkActor: "consumption-check"}
 	if opts != nil {
@@ -66,9 +67,9 @@ func New(store Store, opts *Options) (*Service, error) {
 			s.roles = opts.Roles
 		}
 		if opts.CheckActor != "" {
-			a, err := CanonicalActor(opts.CheckActor)
-			if err != nil {
-				return nil, fmt.Errorf("seats: Options.CheckActor: %w", err)
+			a, reason := input.Actor(opts.CheckActor)
+			if reason != "" {
+				return nil, invalid("CheckActor", "%q %s", opts.CheckActor, reason)
 			}
 			s.checkActor = a
 		}
@@ -112,7 +113,7 @@ type PurchaseRequest struct {
 func (s *Service) Purchase(ctx context.Context, r PurchaseRequest) (Transaction, error) {
 	tr, err := s.purchase(ctx, r)
 	if err != nil {
-		return Transaction{}, fmt.Errorf("purchase %d %s for %q: %w", r.Quantity, r.Product, r.Org, err)
+		return Transaction{}, errcode.Ensure(fmt.Errorf("purchase %d %s for %q: %w", r.Quantity, r.Product, r.Org, err))
 	}
 	return tr, nil
 }
@@ -159,7 +160,7 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		}
 		purchased, ok := input.Add(pool.Purchased, r.Quantity)
 		if !ok {
-			return invalid("Quantity", "%d more %s would take organization %q's %d purchased beyond %d, the most a pool counts", r.Quantity, r.Product, r.Org, pool.Purchased, int64(math.MaxInt64))
+			return invalid("Quantity", "%s more would take organization %q's %d purchased beyond %d, the most a pool counts", r.Product.count(r.Quantity), r.Org, pool.Purchased, int64(math.MaxInt64))
 		}
 		if out, err = b.Post(ctx, want); err != nil {
 			return mapLedgerErr(err, r.Org, r.Product, r.RequestID)
@@ -215,7 +216,7 @@ type NewEvent struct {
 func (s *Service) CreateEvent(ctx context.Context, n NewEvent) (Event, error) {
 	e, err := s.createEvent(ctx, n)
 	if err != nil {
-		return Event{}, fmt.Errorf("create event %q: %w", n.ID, err)
+		return Event{}, errcode.Ensure(fmt.Errorf("create event %q: %w", n.ID, err))
 	}
 	return e, nil
 }
@@ -226,7 +227,7 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 		return Event{}, err
 	}
 	if n.Start.IsZero() {
-		return Event{}, invalid("Start", "zero; an event runs in [Start, End)")
+		return Event{}, invalid("Start", "zero; give the time the event starts")
 	}
 	now := ledger.Instant(s.clock.Now())
 	e := Event{
@@ -238,7 +239,7 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 		CreatedAt:    now, UpdatedAt: now,
 	}
 	if !e.End.After(e.Start) {
-		return Event{}, invalid("End", "%v is not after Start %v at microsecond precision; an event runs in [Start, End)", n.End, n.Start)
+		return Event{}, invalid("End", "%v is not after the start %v at microsecond precision; an event ends after it starts", n.End, n.Start)
 	}
 	var out Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -264,7 +265,7 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 // embedding service's read; no role is checked.
 func (s *Service) Event(ctx context.Context, org, id string) (Event, error) {
 	if err := firstErr(validID("Org", org), validID("Event", id)); err != nil {
-		return Event{}, fmt.Errorf("get event %q: %w", id, err)
+		return Event{}, errcode.Ensure(fmt.Errorf("get event %q: %w", id, err))
 	}
 	var e Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -273,7 +274,7 @@ func (s *Service) Event(ctx context.Context, org, id string) (Event, error) {
 		return err
 	})
 	if err != nil {
-		return Event{}, fmt.Errorf("get event %q: %w", id, err)
+		return Event{}, errcode.Ensure(fmt.Errorf("get event %q: %w", id, err))
 	}
 	return e, nil
 }
@@ -284,7 +285,7 @@ func (s *Service) Event(ctx context.Context, org, id string) (Event, error) {
 func (s *Service) SetParticipants(ctx context.Context, org, event string, participants int64) (Event, error) {
 	e, err := s.updateEvent(ctx, org, event, validParticipants(participants), func(e *Event) { e.Participants = participants })
 	if err != nil {
-		return Event{}, fmt.Errorf("set participants of event %q to %d: %w", event, participants, err)
+		return Event{}, errcode.Ensure(fmt.Errorf("set participants of event %q to %d: %w", event, participants, err))
 	}
 	return e, nil
 }
@@ -295,7 +296,7 @@ func (s *Service) SetModules(ctx context.Context, org, event string, modules []s
 	ms := normalizeModules(modules)
 	e, err := s.updateEvent(ctx, org, event, validModules(modules), func(e *Event) { e.Modules = ms })
 	if err != nil {
-		return Event{}, fmt.Errorf("set modules of event %q: %w", event, err)
+		return Event{}, errcode.Ensure(fmt.Errorf("set modules of event %q: %w", event, err))
 	}
 	return e, nil
 }
@@ -335,7 +336,7 @@ type SeatTransfer struct {
 func (s *Service) TransferSeats(ctx context.Context, r SeatTransfer) (Transaction, error) {
 	tr, err := s.transfer(ctx, r.Org, r.Actor, r.Event, Seats, r.Quantity, r.RequestID)
 	if err != nil {
-		return Transaction{}, fmt.Errorf("transfer %d seats to event %q: %w", r.Quantity, r.Event, err)
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer %d seats to event %q: %w", r.Quantity, r.Event, err))
 	}
 	return tr, nil
 }
@@ -355,11 +356,11 @@ type ModuleTransfer struct {
 // request ID. It is final.
 func (s *Service) TransferModule(ctx context.Context, r ModuleTransfer) (Transaction, error) {
 	if err := validID("Module", r.Module); err != nil {
-		return Transaction{}, fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err)
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err))
 	}
 	tr, err := s.transfer(ctx, r.Org, r.Actor, r.Event, Module(r.Module), 1, r.RequestID)
 	if err != nil {
-		return Transaction{}, fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err)
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err))
 	}
 	return tr, nil
 }
@@ -406,7 +407,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		assigned, ok1 := input.Add(pool.Assigned, qty)
 		seatsAssigned, ok2 := input.Add(e.SeatsAssigned, qty)
 		if !ok1 || !ok2 {
-			return invalid("Quantity", "%d more %s would take a count beyond %d", qty, p, int64(math.MaxInt64))
+			return invalid("Quantity", "%s more would take a count beyond %d", p.count(qty), int64(math.MaxInt64))
 		}
 		b := ledger.NewBook(tx, now)
 		// An event that holds seats has its seat account: seats never leave.
@@ -459,7 +460,7 @@ type CheckResult struct {
 func (s *Service) CheckConsumption(ctx context.Context, org string) (CheckResult, error) {
 	res, err := s.checkConsumption(ctx, org)
 	if err != nil {
-		return CheckResult{}, fmt.Errorf("check consumption of %q: %w", org, err)
+		return CheckResult{}, errcode.Ensure(fmt.Errorf("check consumption of %q: %w", org, err))
 	}
 	return res, nil
 }
@@ -589,7 +590,7 @@ func mapLedgerErr(err error, org string, p Product, requestID string) error {
 		avail, ok1 := input.Int64(ib.Available)
 		requested, ok2 := input.Int64(ib.Requested)
 		if !ok1 || !ok2 {
-			return invalid("Quantity", "organization %q's %s pool has %s available, %s requested: more than an int64 counts", org, p, ib.Available, ib.Requested)
+			return invalid("Quantity", "organization %q's pool of %s has %s available, %s requested: more than a count holds (%d)", org, p.phrase(), ib.Available, ib.Requested, int64(math.MaxInt64))
 		}
 		return &InsufficientError{Org: org, Product: p, Available: avail, Requested: requested, ledgerErr: err}
 	case errors.Is(err, ledger.ErrConflict) && requestID != "":

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 )
@@ -48,7 +50,7 @@ type Transaction struct {
 func transactionOf(t ledger.Transfer) (Transaction, error) {
 	qty, ok := input.Int64(t.Amount)
 	if !ok {
-		return Transaction{}, invalid("Quantity", "transfer of %s %s cannot be counted in an int64", t.Amount, t.Unit)
+		return Transaction{}, invalid("Quantity", "a transfer of %s %s is more than a count holds (%d)", t.Amount, t.Unit, int64(math.MaxInt64))
 	}
 	tr := Transaction{
 		Seq:          t.Seq,
@@ -93,7 +95,7 @@ func (s *Service) Overview(ctx context.Context, org, actor string) ([]Pool, erro
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("overview of %q: %w", org, err)
+		return nil, errcode.Ensure(fmt.Errorf("overview of %q: %w", org, err))
 	}
 	return out, nil
 }
@@ -135,7 +137,7 @@ type HistoryPage struct {
 // never skipped, though it may come after one with a higher Seq.
 func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
 	if err := validHistoryQuery(q); err != nil {
-		return HistoryPage{}, fmt.Errorf("history of %q: %w", q.Org, err)
+		return HistoryPage{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
 	}
 	var page HistoryPage
 	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
@@ -144,7 +146,7 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 		return err
 	})
 	if err != nil {
-		return HistoryPage{}, fmt.Errorf("history of %q: %w", q.Org, err)
+		return HistoryPage{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
 	}
 	return page, nil
 }
@@ -246,7 +248,7 @@ func parseHistoryCursor(c string) (map[Product]int64, error) {
 	if c == "" {
 		return nil, nil
 	}
-	bad := invalid("Cursor", "%q is not a cursor History returned", c)
+	bad := invalid("Cursor", "%q is not the cursor of a history page; pass the previous page's next cursor, or none for the first page", c)
 	parts, ok := input.Split(c)
 	if !ok || len(parts)%2 != 0 {
 		return nil, bad
@@ -315,7 +317,7 @@ func (s *Service) Workspaces(ctx context.Context, q WorkspaceQuery) (WorkspacePa
 		return err
 	})
 	if err != nil {
-		return WorkspacePage{}, fmt.Errorf("workspaces of %q: %w", q.Org, err)
+		return WorkspacePage{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
 	}
 	return page, nil
 }
@@ -376,7 +378,7 @@ func parseEventCursor(c string) (time.Time, string, error) {
 	us, id, ok := strings.Cut(c, ":")
 	n, err := strconv.ParseInt(us, 10, 64)
 	if !ok || err != nil || input.ID(id) != "" || input.Time(time.UnixMicro(n)) != "" {
-		return time.Time{}, "", invalid("Cursor", "%q is not a cursor Workspaces returned", c)
+		return time.Time{}, "", invalid("Cursor", "%q is not the cursor of a workspaces page; pass the previous page's next cursor, or none for the first page", c)
 	}
 	return time.UnixMicro(n).UTC(), id, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
@@ -107,13 +108,14 @@ func run(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "req-3 submitted twice: transferred once")
 	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "tom@northwind.test", Event: "launch", Quantity: 5, RequestID: "req-7"})
-	fmt.Fprintln(w, "tom (no role):", errors.Is(err, seats.ErrNotEntitlementManager))
+	refused(w, "tom (no role)", err, seats.ErrNotEntitlementManager, "ErrNotEntitlementManager")
 	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "townhall", Module: "breakouts", RequestID: "req-8"})
-	fmt.Fprintln(w, "breakouts for townhall:", errors.Is(err, seats.ErrInsufficient))
+	refused(w, "breakouts for townhall", err, seats.ErrInsufficient, "ErrInsufficient")
+	fmt.Fprintln(w, "  the message, fit for an API client:", err)
 	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "webinar", Module: "polls", RequestID: "req-9"})
-	fmt.Fprintln(w, "polls for webinar again:", errors.Is(err, seats.ErrModuleAlreadyAssigned))
+	refused(w, "polls for webinar again", err, seats.ErrModuleAlreadyAssigned, "ErrModuleAlreadyAssigned")
 	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "MARIA@Northwind.test", Event: "webinar", Quantity: 1, RequestID: "req-3"})
-	fmt.Fprintln(w, "req-3 reused for 1 seat by MARIA@Northwind.test (the same manager): request reused:", errors.Is(err, seats.ErrRequestReused))
+	refused(w, "req-3 reused for 1 seat by MARIA@Northwind.test (the same manager)", err, seats.ErrRequestReused, "ErrRequestReused")
 
 	fmt.Fprintln(w, "\n-- Another organization, the same IDs")
 	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "fabrikam", Product: seats.Seats, Quantity: 10, Subscription: "SUB-F", Actor: "billing", RequestID: "inv-1001"}); err != nil {
@@ -133,7 +135,7 @@ func run(w io.Writer) error {
 		fmt.Fprintf(w, "%s's launch: %s, %d seats\n", o, e.Name, e.SeatsAssigned)
 	}
 	_, err = svc.Event(ctx, "fabrikam", "webinar")
-	fmt.Fprintln(w, "fabrikam asks for northwind's webinar: unknown event:", errors.Is(err, seats.ErrUnknownEvent))
+	refused(w, "fabrikam asks for northwind's webinar", err, seats.ErrUnknownEvent, "ErrUnknownEvent")
 
 	fmt.Fprintln(w, "\n-- The webinar grows to 42 participants; the consumption check runs")
 	clk.Advance(30 * time.Minute)
@@ -235,4 +237,10 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// refused prints a refusal as a service maps it: its code and HTTP status
+// (allot.ErrorCode, allot.HTTPStatus), and whether it matches its sentinel.
+func refused(w io.Writer, what string, err error, sentinel error, name string) {
+	fmt.Fprintf(w, "%s: %s (HTTP %d), %s: %v\n", what, allot.ErrorCode(err), allot.HTTPStatus(err), name, errors.Is(err, sentinel))
 }

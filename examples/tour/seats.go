@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
@@ -53,11 +54,12 @@ func seatsChapter(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintln(w, "ana transfers the polls module to kickoff.")
 	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "bob", Event: "kickoff", Quantity: 1, RequestID: "r3"})
-	fmt.Fprintln(w, "bob is not an Entitlement manager:", errors.Is(err, seats.ErrNotEntitlementManager))
+	fmt.Fprintf(w, "bob is not an Entitlement manager: %v, code %s, HTTP %d.\n",
+		errors.Is(err, seats.ErrNotEntitlementManager), allot.ErrorCode(err), allot.HTTPStatus(err))
 	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "offsite", Quantity: 25, RequestID: "r4"})
 	var short *seats.InsufficientError
 	if errors.As(err, &short) {
-		fmt.Fprintf(w, "25 seats for offsite: refused, %d available.\n", short.Available)
+		fmt.Fprintf(w, "25 seats for offsite: refused, %d available (code %s, HTTP %d).\n", short.Available, allot.ErrorCode(err), allot.HTTPStatus(err))
 	}
 
 	c.Advance(time.Hour)

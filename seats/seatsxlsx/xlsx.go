@@ -17,18 +17,28 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/seats"
 	"github.com/xuri/excelize/v2"
 )
 
 // Write writes the tables as one workbook to w, one sheet per table in the
 // order given. A sheet is named after its table, or "Sheet<n>" for the n-th
-// table if it has no name; sheet names must be unique.
+// table if it has no name; sheet names must be unique, ignoring case as a
+// spreadsheet does, and be names a spreadsheet accepts (at most 31
+// characters, none of : \ / ? * [ ], no ' first or last).
+//
+// Errors carry a code (allot.ErrorCode) like the seats package's: no tables
+// or a bad sheet name is a *seats.InvalidError (invalid) naming the field,
+// a table's own error keeps its code, and a failure of the workbook or of w
+// is internal.
 func Write(w io.Writer, tables ...seats.Table) (err error) {
+	defer func() { err = errcode.Ensure(err) }()
 	if len(tables) == 0 {
-		return errors.New("seatsxlsx: no tables to write")
+		return &seats.InvalidError{Field: "tables", Reason: "none given; pass at least one table to write"}
 	}
 	f := excelize.NewFile()
 	defer func() {
@@ -46,21 +56,29 @@ func Write(w io.Writer, tables ...seats.Table) (err error) {
 		return fmt.Errorf("seatsxlsx: %w", err)
 	}
 	first := f.GetSheetName(0)
-	seen := make(map[string]bool, len(tables))
+	names := make([]string, 0, len(tables))
 	for i, t := range tables {
 		name := t.Name
 		if name == "" {
 			name = fmt.Sprintf("Sheet%d", i+1)
 		}
-		if seen[name] {
-			return fmt.Errorf("seatsxlsx: two tables are named %q; give each sheet its own name", name)
-		}
-		seen[name] = true
-		if i == 0 {
-			if err := f.SetSheetName(first, name); err != nil {
-				return fmt.Errorf("seatsxlsx: sheet %q: %w", name, err)
+		// A spreadsheet compares sheet names ignoring case: a second
+		// "Overview" after "overview" would overwrite the first sheet.
+		for _, n := range names {
+			if strings.EqualFold(n, name) {
+				return &seats.InvalidError{Field: "Name", Reason: fmt.Sprintf("two tables are named %q and %q, one sheet name to a spreadsheet; give each table its own name", n, name)}
 			}
-		} else if _, err := f.NewSheet(name); err != nil {
+		}
+		names = append(names, name)
+		if i == 0 {
+			err = f.SetSheetName(first, name)
+		} else {
+			_, err = f.NewSheet(name)
+		}
+		if err != nil {
+			if badSheetName(err) {
+				return &seats.InvalidError{Field: "Name", Reason: fmt.Sprintf("%q is not a sheet name: %v", name, err)}
+			}
 			return fmt.Errorf("seatsxlsx: sheet %q: %w", name, err)
 		}
 		if err := writeSheet(f, name, t, headStyle, dateStyle); err != nil {
@@ -71,6 +89,16 @@ func Write(w io.Writer, tables ...seats.Table) (err error) {
 		return fmt.Errorf("seatsxlsx: %w", err)
 	}
 	return nil
+}
+
+// badSheetName reports whether excelize refused a sheet's name.
+func badSheetName(err error) bool {
+	for _, e := range []error{excelize.ErrSheetNameBlank, excelize.ErrSheetNameInvalid, excelize.ErrSheetNameLength, excelize.ErrSheetNameSingleQuote} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func writeSheet(f *excelize.File, sheet string, t seats.Table, headStyle, dateStyle int) error {

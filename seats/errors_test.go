@@ -1,0 +1,393 @@
+package seats_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot"
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/seats"
+	"github.com/shopspring/decimal"
+)
+
+// coder is what every error the package returns has in its chain.
+type coder interface{ Code() string }
+
+// leaks finds what a message shown to an API client must not hold: a
+// ledger account or transfer ID of any family, or a Go identifier.
+var leaks = regexp.MustCompile(`(seats|passes|licenses)/|Options\.|\bseats\.[A-Z]|\bledger\.|\bTx\b|int64|memstore|pgxstore|\w\(`)
+
+// checkCoded checks that err has a code of its own, the wanted one with its
+// HTTP status, that it still matches sentinel (when given), and that its
+// message leaks nothing internal.
+func checkCoded(t *testing.T, err error, code string, status int, sentinel error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("err = nil, want an error coded %q", code)
+	}
+	var c coder
+	if !errors.As(err, &c) {
+		t.Errorf("%v: no Code() in its chain", err)
+	}
+	if got := allot.ErrorCode(err); got != code {
+		t.Errorf("ErrorCode(%v) = %q, want %q", err, got, code)
+	}
+	if got := allot.HTTPStatus(err); got != status {
+		t.Errorf("HTTPStatus(%v) = %d, want %d", err, got, status)
+	}
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("%v does not match %v", err, sentinel)
+	}
+	if m := leaks.FindString(err.Error()); m != "" {
+		t.Errorf("message %q holds %q: an internal ID or a Go identifier", err, m)
+	}
+}
+
+// Every refusal the package can give, provoked through the public API on
+// memstore, carries the code of its situation and matches its sentinel.
+func TestSeats_ErrorCodes(t *testing.T) {
+	type row struct {
+		name     string
+		setup    func(f *fixture) // what the refusal needs, before the snapshot
+		do       func(f *fixture) error
+		code     string
+		sentinel error
+	}
+	rows := []row{
+		// invalid: each names a field.
+		{"NewNilStore", nil, func(f *fixture) error { return second(seats.New(nil, nil)) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"NewCheckActor", nil, func(f *fixture) error {
+			return second(seats.New(f.ms.Seats(), &seats.Options{CheckActor: "a\x00b"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CanonicalActor", nil, func(f *fixture) error { return second(seats.CanonicalActor("x@")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseOrg", nil, func(f *fixture) error { return purchase(f, "", seats.Seats, 1, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseProduct", nil, func(f *fixture) error { return purchase(f, "acme", "chairs", 1, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseModuleName", nil, func(f *fixture) error {
+			return purchase(f, "acme", seats.Module("two words"), 1, "s", "billing", "p9")
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseQuantity", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 0, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseRequestID", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", "billing", "") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseSubscriptionEmpty", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseSubscriptionNUL", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s\x00", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseActor", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", " ", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
+		{"PurchaseOverflow", nil, func(f *fixture) error {
+			return purchase(f, "acme", seats.Seats, math.MaxInt64, "s", "billing", "p9")
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventID", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "a b", Org: "acme", Start: start, End: start.Add(time.Hour)})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventName", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Name: "\xff", Start: start, End: start.Add(time.Hour)})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventStartZero", nil, func(f *fixture) error { return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", End: start}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventEndBeforeStart", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventTimeRange", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventParticipants", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Participants: -1})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventModules", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Modules: []string{""}})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventID", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"SetParticipants", nil, func(f *fixture) error { return second(f.svc.SetParticipants(f.ctx, "acme", "e1", -1)) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"SetModules", nil, func(f *fixture) error { return second(f.svc.SetModules(f.ctx, "acme", "e1", []string{"a\tb"})) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"TransferSeatsQuantity", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "e1", -1, "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"TransferSeatsActor", nil, func(f *fixture) error { return second(f.seats("acme", "ana@", "e1", 1, "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"TransferModuleName", nil, func(f *fixture) error { return second(f.module("acme", "ana", "e1", "", "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"CheckConsumptionOrg", nil, func(f *fixture) error { return second(f.svc.CheckConsumption(f.ctx, "a\x00")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"OverviewOrg", nil, func(f *fixture) error { return second(f.svc.Overview(f.ctx, "", "ana")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryProduct", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Product: "chairs"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryEvent", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Event: "a b"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryFrom", nil, func(f *fixture) error {
+			return history(f, seats.HistoryQuery{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryLimit", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Limit: 1001}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryCursor", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Cursor: "seat/x"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryAmountBeyondCount", func(f *fixture) { strayHuge(f) }, func(f *fixture) error {
+			return history(f, seats.HistoryQuery{})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"WorkspacesLimit", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"WorkspacesStatus", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"WorkspacesCursor", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryTableOrg", nil, func(f *fixture) error { return second(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Actor: "ana"})) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryTableRows", nil, func(f *fixture) error {
+			return writeCSV(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Cursor: "x"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"WorkspacesTableOrg", nil, func(f *fixture) error {
+			return second(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Actor: "ana"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"WorkspacesTableRows", nil, func(f *fixture) error {
+			return writeCSV(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana", Limit: 2000}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"AuditOrg", nil, func(f *fixture) error { return second(f.svc.Audit(f.ctx, "")) }, allot.CodeInvalid, seats.ErrInvalid},
+
+		// not_found: no such event in this organization.
+		{"EventUnknown", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "nope")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"EventOfAnotherOrg", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "g1")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"SetParticipantsUnknown", nil, func(f *fixture) error { return second(f.svc.SetParticipants(f.ctx, "acme", "nope", 1)) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"SetModulesUnknown", nil, func(f *fixture) error { return second(f.svc.SetModules(f.ctx, "acme", "nope", nil)) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"TransferSeatsUnknown", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "g1", 1, "r9")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"TransferModuleUnknown", nil, func(f *fixture) error { return second(f.module("acme", "ana", "nope", "polls", "r9")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"HistoryEventUnknown", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Event: "nope"}) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+
+		// forbidden: the actor is not an Entitlement manager of the organization.
+		{"TransferSeatsNoRole", nil, func(f *fixture) error { return second(f.seats("acme", "gus", "e1", 1, "r9")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"TransferModuleNoRole", nil, func(f *fixture) error { return second(f.module("acme", "bob", "e1", "polls", "r9")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"OverviewNoRole", nil, func(f *fixture) error { return second(f.svc.Overview(f.ctx, "acme", "gus")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"OverviewTableNoRole", nil, func(f *fixture) error { return second(f.svc.OverviewTable(f.ctx, "acme", "gus")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"HistoryNoRole", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Actor: "gus"}) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"HistoryTableNoRole", nil, func(f *fixture) error {
+			return second(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"WorkspacesNoRole", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Actor: "gus"}) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		{"WorkspacesTableNoRole", nil, func(f *fixture) error {
+			return second(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+
+		// already_exists: the ID is taken by a record with other contents.
+		{"CreateEventOtherDetails", nil, func(f *fixture) error {
+			return createEvent(f, seats.NewEvent{ID: "e1", Org: "acme", Name: "Other", Start: start, End: start.Add(time.Hour)})
+		}, allot.CodeAlreadyExists, seats.ErrEventExists},
+		{"TransferModuleTwice", func(f *fixture) { f.must(second(f.module("acme", "ana", "e1", "polls", "r8"))) }, func(f *fixture) error {
+			return second(f.module("acme", "ana", "e1", "polls", "r9"))
+		}, allot.CodeAlreadyExists, seats.ErrModuleAlreadyAssigned},
+
+		// insufficient: not enough in the pool, or no pool at all.
+		{"TransferSeatsShort", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "e1", 11, "r9")) }, allot.CodeInsufficient, seats.ErrInsufficient},
+		{"TransferModuleShort", func(f *fixture) {
+			f.must(second(f.module("acme", "ana", "e1", "polls", "r7")))
+			f.must(second(f.module("acme", "ana", "e0", "polls", "r8")))
+		}, func(f *fixture) error {
+			return second(f.module("acme", "ana", "e9", "polls", "r9"))
+		}, allot.CodeInsufficient, seats.ErrInsufficient},
+		{"TransferShortLedgerRefuses", nil, func(f *fixture) error {
+			svc := f.hooked(func(tx seats.Tx) seats.Tx { return driftedTx{tx, 100} })
+			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 11, RequestID: "r9"}))
+		}, allot.CodeInsufficient, seats.ErrInsufficient},
+		{"TransferModuleNoPool", nil, func(f *fixture) error { return second(f.module("acme", "ana", "e1", "qna", "r9")) }, allot.CodeInsufficient, seats.ErrNoPool},
+		{"TransferSeatsNoPool", nil, func(f *fixture) error {
+			f.roles.Grant("initech", "ivy")
+			return second(f.seats("initech", "ivy", "e1", 1, "r9"))
+		}, allot.CodeInsufficient, seats.ErrNoPool},
+
+		// request_reused: the organization's request ID was used for another request.
+		{"PurchaseReused", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 11, "sub-acme", "billing", "p1") }, allot.CodeRequestReused, seats.ErrRequestReused},
+		{"TransferSeatsReused", func(f *fixture) { f.must(second(f.seats("acme", "ana", "e1", 1, "r9"))) }, func(f *fixture) error {
+			return second(f.seats("acme", "ana", "e1", 2, "r9"))
+		}, allot.CodeRequestReused, seats.ErrRequestReused},
+		{"TransferReusesPurchaseID", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "e1", 1, "p1")) }, allot.CodeRequestReused, seats.ErrRequestReused},
+		{"TransferModuleReused", func(f *fixture) { f.must(second(f.module("acme", "ana", "e1", "polls", "r9"))) }, func(f *fixture) error {
+			return second(f.module("acme", "ana", "e0", "polls", "r9"))
+		}, allot.CodeRequestReused, seats.ErrRequestReused},
+		{"RequestTakenConcurrently", func(f *fixture) { f.must(second(f.module("acme", "ana", "e1", "polls", "r9"))) }, func(f *fixture) error {
+			// The transfer of the module took r9's ID; this one does not see it.
+			svc := f.hooked(func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, []ledger.TransferID{"seats/acme/req/r9"}} })
+			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+		}, allot.CodeRequestReused, seats.ErrRequestReused},
+
+		// internal: a failure that is not the caller's.
+		{"RolesFail", nil, func(f *fixture) error {
+			svc, err := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: failingRoles{}})
+			f.must(err)
+			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+		}, allot.CodeInternal, nil},
+		{"WriteCSVWriterFails", nil, func(f *fixture) error {
+			tb, err := f.svc.OverviewTable(f.ctx, "acme", "ana")
+			f.must(err)
+			return seats.WriteCSV(failingWriter{}, tb)
+		}, allot.CodeInternal, nil},
+	}
+	statuses := map[string]int{
+		allot.CodeInvalid: http.StatusBadRequest, allot.CodeNotFound: http.StatusNotFound, allot.CodeForbidden: http.StatusForbidden,
+		allot.CodeAlreadyExists: http.StatusConflict, allot.CodeInsufficient: http.StatusConflict, allot.CodeRequestReused: http.StatusConflict,
+		allot.CodeInternal: http.StatusInternalServerError,
+	}
+	hit := map[error]bool{}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			f := standard(t)
+			if r.setup != nil {
+				r.setup(f)
+			}
+			before := f.snapshot()
+			err := r.do(f)
+			checkCoded(t, err, r.code, statuses[r.code], r.sentinel)
+			if r.code == allot.CodeInvalid {
+				var ie *seats.InvalidError
+				if !errors.As(err, &ie) || ie.Field == "" {
+					t.Errorf("%v: want an *InvalidError naming the field", err)
+				}
+			}
+			f.unchanged(before)
+		})
+		hit[r.sentinel] = true
+	}
+	// Every sentinel is provoked above.
+	for _, s := range []error{
+		seats.ErrNotEntitlementManager, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
+		seats.ErrInsufficient, seats.ErrModuleAlreadyAssigned, seats.ErrRequestReused, seats.ErrInvalid,
+	} {
+		if !hit[s] {
+			t.Errorf("no row provokes %v", s)
+		}
+	}
+}
+
+// Each sentinel and typed error has the code of its situation, whatever
+// wraps it.
+func TestSeats_SentinelCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code string
+	}{
+		{seats.ErrNotEntitlementManager, allot.CodeForbidden},
+		{&seats.NotEntitlementManagerError{Org: "acme", Actor: "bob"}, allot.CodeForbidden},
+		{seats.ErrUnknownEvent, allot.CodeNotFound},
+		{&seats.UnknownEventError{Org: "acme", Event: "x"}, allot.CodeNotFound},
+		{seats.ErrEventExists, allot.CodeAlreadyExists},
+		{seats.ErrNoPool, allot.CodeInsufficient},
+		{&seats.NoPoolError{Org: "acme", Product: seats.Seats}, allot.CodeInsufficient},
+		{seats.ErrInsufficient, allot.CodeInsufficient},
+		{&seats.InsufficientError{Org: "acme", Product: seats.Seats, Available: 1, Requested: 2}, allot.CodeInsufficient},
+		{seats.ErrModuleAlreadyAssigned, allot.CodeAlreadyExists},
+		{&seats.ModuleAlreadyAssignedError{Event: "x", Module: "polls"}, allot.CodeAlreadyExists},
+		{seats.ErrRequestReused, allot.CodeRequestReused},
+		{&seats.RequestReusedError{Org: "acme", RequestID: "r1"}, allot.CodeRequestReused},
+		{seats.ErrInvalid, allot.CodeInvalid},
+		{&seats.InvalidError{Field: "Org", Reason: "empty"}, allot.CodeInvalid},
+	} {
+		wrapped := errors.Join(errors.New("context"), tc.err)
+		if got := allot.ErrorCode(wrapped); got != tc.code {
+			t.Errorf("ErrorCode(%v) = %q, want %q", tc.err, got, tc.code)
+		}
+	}
+}
+
+// failingStore fails every transaction, as a store whose disk broke.
+type failingStore struct{}
+
+func (failingStore) InTx(context.Context, func(seats.Tx) error) error {
+	return errors.New("disk on fire")
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
+
+// calls runs every exported call of svc that opens a transaction, each with
+// valid input, and returns their errors by name.
+func calls(ctx context.Context, svc *seats.Service) map[string]error {
+	errs := map[string]error{}
+	errs["Purchase"] = second(svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p9"}))
+	errs["CreateEvent"] = second(svc.CreateEvent(ctx, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)}))
+	errs["Event"] = second(svc.Event(ctx, "acme", "e1"))
+	errs["SetParticipants"] = second(svc.SetParticipants(ctx, "acme", "e1", 9))
+	errs["SetModules"] = second(svc.SetModules(ctx, "acme", "e1", []string{"qna"}))
+	errs["TransferSeats"] = second(svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+	errs["TransferModule"] = second(svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "r9"}))
+	errs["CheckConsumption"] = second(svc.CheckConsumption(ctx, "acme"))
+	errs["Overview"] = second(svc.Overview(ctx, "acme", "ana"))
+	errs["OverviewTable"] = second(svc.OverviewTable(ctx, "acme", "ana"))
+	errs["History"] = second(svc.History(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"}))
+	errs["HistoryTable.Rows"] = writeCSV(svc.HistoryTable(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"}))
+	errs["Workspaces"] = second(svc.Workspaces(ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"}))
+	errs["WorkspacesTable.Rows"] = writeCSV(svc.WorkspacesTable(ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"}))
+	errs["Audit"] = second(svc.Audit(ctx, "acme"))
+	return errs
+}
+
+// A store that fails gives every call's error the code internal, with the
+// store's error reachable.
+func TestSeats_StoreFailureIsInternal(t *testing.T) {
+	f := standard(t)
+	svc, err := seats.New(failingStore{}, &seats.Options{Clock: f.clock, Roles: f.roles})
+	f.must(err)
+	for name, err := range calls(f.ctx, svc) {
+		t.Run(name, func(t *testing.T) {
+			checkCoded(t, err, allot.CodeInternal, http.StatusInternalServerError, nil)
+			if !strings.Contains(err.Error(), "disk on fire") {
+				t.Errorf("%v: want the store's error in the message", err)
+			}
+		})
+	}
+}
+
+// A cancelled context gives every call's error the code canceled, and a
+// passed deadline timeout.
+func TestSeats_ContextErrors(t *testing.T) {
+	f := standard(t)
+	cancelled, cancel := context.WithCancel(f.ctx)
+	cancel()
+	expired, cancel2 := context.WithDeadline(f.ctx, time.Now().Add(-time.Second))
+	defer cancel2()
+	for _, tc := range []struct {
+		ctx    context.Context
+		code   string
+		status int
+		is     error
+	}{
+		{cancelled, allot.CodeCanceled, 499, context.Canceled},
+		{expired, allot.CodeTimeout, http.StatusGatewayTimeout, context.DeadlineExceeded},
+	} {
+		for name, err := range calls(tc.ctx, f.svc) {
+			t.Run(tc.code+"/"+name, func(t *testing.T) {
+				checkCoded(t, err, tc.code, tc.status, tc.is)
+			})
+		}
+	}
+}
+
+func purchase(f *fixture, org string, p seats.Product, n int64, sub, actor, req string) error {
+	return second(f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: org, Product: p, Quantity: n, Subscription: sub, Actor: actor, RequestID: req}))
+}
+
+func createEvent(f *fixture, n seats.NewEvent) error { return second(f.svc.CreateEvent(f.ctx, n)) }
+
+// history and workspaces read acme's as ana unless q says otherwise.
+func history(f *fixture, q seats.HistoryQuery) error {
+	q.Org = "acme"
+	if q.Actor == "" {
+		q.Actor = "ana"
+	}
+	return second(f.svc.History(f.ctx, q))
+}
+
+func workspaces(f *fixture, q seats.WorkspaceQuery) error {
+	q.Org = "acme"
+	if q.Actor == "" {
+		q.Actor = "ana"
+	}
+	return second(f.svc.Workspaces(f.ctx, q))
+}
+
+// writeCSV writes the table made by a Table method, returning the error of
+// either.
+func writeCSV(tb seats.Table, err error) error {
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	return seats.WriteCSV(&buf, tb)
+}
+
+// strayHuge posts to acme's seat pool, behind the service's back, an
+// amount no count holds.
+func strayHuge(f *fixture) {
+	f.t.Helper()
+	f.must(f.ms.Seats().InTx(f.ctx, func(tx seats.Tx) error {
+		huge := decimal.NewFromInt(math.MaxInt64).Add(decimal.NewFromInt(2))
+		_, err := ledger.NewBook(tx, start).Post(f.ctx, ledger.Transfer{ID: "stray", Debit: "seats/acme/purchases/seat", Credit: "seats/acme/pool/seat", Amount: huge})
+		return err
+	}))
+}
