@@ -43,7 +43,7 @@ const auditPage = 1000
 // decides who may run it.
 func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, error) {
 	if err := validID("Org", org); err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, wrap(err, org, "audit %q", org)
 	}
 	var fs []ledger.Finding
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -54,7 +54,7 @@ func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, erro
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, wrap(err, org, "audit %q", org)
 	}
 	return fs, nil
 }
