@@ -300,7 +300,7 @@ func (a *auditor) member(m Member, holds []ledger.Hold, posted map[ledger.Accoun
 	if st.HoldsLicense() {
 		n, ok := input.Add(*inUse, 1)
 		if !ok {
-			return invalid("count", "more members than an int64 holds")
+			return invalid("count", "more members than a count can hold")
 		}
 		*inUse = n
 	}
