@@ -43,7 +43,7 @@ const auditPage = 1000
 // decides who may run it.
 func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, error) {
 	if err := validID("Org", org); err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, wrap(err, org, "audit %q", org)
 	}
 	var fs []ledger.Finding
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -54,7 +54,7 @@ func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, erro
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("audit %q: %w", org, err)
+		return nil, wrap(err, org, "audit %q", org)
 	}
 	return fs, nil
 }
@@ -300,7 +300,7 @@ func (a *auditor) member(m Member, holds []ledger.Hold, posted map[ledger.Accoun
 	if st.HoldsLicense() {
 		n, ok := input.Add(*inUse, 1)
 		if !ok {
-			return invalid("count", "more members than an int64 holds")
+			return invalid("count", "more members than a count can hold")
 		}
 		*inUse = n
 	}

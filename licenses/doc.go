@@ -120,22 +120,36 @@
 //
 // # Errors
 //
-// Errors match the sentinels ErrInvalid, ErrForbidden, ErrUnknownOrg,
-// ErrUnknownTeam, ErrUnknownMember, ErrNoLicenseAvailable,
-// ErrLicensesInUse, ErrIllegalTransition, ErrNoInvitation,
-// ErrInvitationExpired, ErrNotInTeam and ErrRequestReused; typed errors
-// (*NoLicenseError, *InUseError, *TransitionError, *ForbiddenError,
-// *NotFoundError, *InvalidError, *RequestReusedError) carry the details. A
-// refused operation changes nothing. Bad input (an ID, e-mail, actor,
-// quantity or time the library's rule refuses, or a count that would
-// overflow an int64) is an *InvalidError naming the field, returned before
-// any transaction opens where it can be. A RequestID the organization
-// already used for a different request is a *RequestReusedError naming it:
-// send a retry exactly as the first request, and pick a new ID only for a
-// new request.
-// Inviting a new person with no license available fails with a
-// *NoLicenseError whose message says to buy more licenses or delete
-// members.
+// Every error has a code (allot.ErrorCode, and allot.HTTPStatus for its
+// HTTP status) through errors.As, keeps matching its sentinel through
+// errors.Is, and carries its details in a typed error. A refused operation
+// changes nothing. Messages name the organization's own IDs (organization,
+// team, member e-mail, request ID), never a ledger account or transfer ID.
+//
+//	code                sentinel (typed error)                   meaning                                     what to do
+//	invalid             ErrInvalid (*InvalidError)               an ID, e-mail, actor, quantity or time      fix the field the error names
+//	                                                             is malformed, or a count would overflow
+//	forbidden           ErrForbidden (*ForbiddenError)           the actor's roles do not allow the act      act as an Org Admin (or the team's
+//	                                                                                                         Team Admin, or the invitee)
+//	not_found           ErrUnknownOrg (*NotFoundError)           the organization has no licenses yet        purchase licenses first
+//	not_found           ErrUnknownTeam (*NotFoundError)          no such team in the organization            create the team first
+//	not_found           ErrUnknownMember (*NotFoundError)        no member with this e-mail                  check the e-mail
+//	not_found           ErrNoInvitation                          Accept: no invitation for this e-mail       ask an admin to invite it
+//	not_found           ErrNotInTeam                             Remove: the member is not in the team       nothing to remove
+//	request_reused      ErrRequestReused (*RequestReusedError)   the request ID names another request        retry exactly, or use a new ID
+//	insufficient        ErrNoLicenseAvailable (*NoLicenseError)  every purchased license is in use           purchase more, or delete members
+//	in_use              ErrLicensesInUse (*InUseError)           Reduce below the licenses members hold      delete members first
+//	illegal_transition  ErrIllegalTransition (*TransitionError)  the member's state does not allow the act   see Lifecycle
+//	expired             ErrInvitationExpired                     Accept: the invitation expired              ask an admin to invite again
+//	internal            (*InternalError)                         the ledger refused what the records         a bug: run Audit; the ledger's error
+//	                                                             allowed                                     is reachable by errors.As
+//	internal, canceled, (the store's or the context's error)     the store failed, the context ended         retry with the same request ID
+//	timeout, unavailable
+//
+// Bad input is refused before any transaction opens where it can be. A
+// retry of a request must repeat it exactly: a RequestID the organization
+// already used for a different request (another act, member, membership,
+// quantity or actor) is refused rather than taken for a retry.
 //
 // # Concurrency
 //

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/store/storetest"
@@ -92,6 +93,12 @@ func fuzzCheck(t *testing.T, org string, op func(f *fixture) error) {
 		}
 		if !matched || err.Error() == "" {
 			t.Fatalf("error %v matches no sentinel of licenses", err)
+		}
+		// A refusal of input is the caller's: it has its own code, never
+		// the internal that stands for a bug or a broken store.
+		var c interface{ Code() string }
+		if !errors.As(err, &c) || allot.ErrorCode(err) == allot.CodeInternal {
+			t.Fatalf("error %v has code %q, want a refusal's", err, allot.ErrorCode(err))
 		}
 		if diff := cmp.Diff(before, f.fuzzSnapshot(org, "acme"), cmpDecimal); diff != "" {
 			t.Fatalf("refused with %v, yet the store changed (-before +after):\n%s", err, diff)

@@ -218,7 +218,7 @@ func (o *op) count(m Member, sign int64) error {
 func addCount(c *int64, d int64, of string) error {
 	n, ok := input.Add(*c, d)
 	if !ok {
-		return invalid("count", "the counter of %s would pass what an int64 holds", of)
+		return invalid("count", "the counter of %s would pass what a count can hold", of)
 	}
 	*c = n
 	return nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/allot-dev/allot/clock"
@@ -106,7 +108,7 @@ type Options struct {
 // New returns a Service over store.
 func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
-		return nil, errors.New("licenses: New needs a store; use memstore.New().Licenses() for an in-memory one")
+		return nil, &InvalidError{Field: "store", Reason: "missing; a service keeps its records in a store"}
 	}
 	s := &Service{store: store, roles: &RoleSet{}, clock: clock.Real{}}
 	if opts != nil {
@@ -155,7 +157,7 @@ type PurchaseParams struct {
 func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (Summary, error) {
 	sum, err := s.purchase(ctx, p)
 	if err != nil {
-		return Summary{}, fmt.Errorf("purchase %d licenses for %q: %w", p.Quantity, p.Org, err)
+		return Summary{}, wrap(err, p.Org, "purchase %d licenses for %q", p.Quantity, p.Org)
 	}
 	return sum, nil
 }
@@ -231,7 +233,7 @@ type ReduceParams struct {
 func (s *Service) Reduce(ctx context.Context, p ReduceParams) (Summary, error) {
 	sum, err := s.reduce(ctx, p)
 	if err != nil {
-		return Summary{}, fmt.Errorf("reduce %q by %d licenses: %w", p.Org, p.Quantity, err)
+		return Summary{}, wrap(err, p.Org, "reduce %q by %d licenses", p.Org, p.Quantity)
 	}
 	return sum, nil
 }
@@ -292,7 +294,7 @@ type TeamParams struct {
 // records if it has none yet). Creating an existing team changes nothing.
 func (s *Service) CreateTeam(ctx context.Context, p TeamParams) error {
 	if err := s.createTeam(ctx, p); err != nil {
-		return fmt.Errorf("create team %q in %q: %w", p.Team, p.Org, err)
+		return wrap(err, p.Org, "create team %q in %q", p.Team, p.Org)
 	}
 	return nil
 }
@@ -360,7 +362,7 @@ type InviteParams struct {
 func (s *Service) Invite(ctx context.Context, p InviteParams) (Member, error) {
 	m, err := s.invite(ctx, p)
 	if err != nil {
-		return Member{}, fmt.Errorf("invite %q to team %q of %q: %w", p.Email, p.Team, p.Org, err)
+		return Member{}, wrap(err, p.Org, "invite %q to team %q of %q", p.Email, p.Team, p.Org)
 	}
 	return m, nil
 }
@@ -426,7 +428,7 @@ type AcceptParams struct {
 func (s *Service) Accept(ctx context.Context, p AcceptParams) (Member, error) {
 	m, err := s.accept(ctx, p)
 	if err != nil {
-		return Member{}, fmt.Errorf("accept invitation of %q to %q: %w", p.Email, p.Org, err)
+		return Member{}, wrap(err, p.Org, "accept invitation of %q to %q", p.Email, p.Org)
 	}
 	return m, nil
 }
@@ -469,7 +471,9 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		}
 		if _, err := o.b.PostHold(o.ctx, old.Hold, one); err != nil {
 			if errors.Is(err, ledger.ErrHoldNotPending) {
-				return fmt.Errorf("%w: %w", ErrInvitationExpired, err)
+				// Released as expired by a write whose clock was ahead of
+				// this one's. The ledger's error names its hold ID: left out.
+				return fmt.Errorf("%w; ask an admin to invite %s again", ErrInvitationExpired, email)
 			}
 			return err
 		}
@@ -502,7 +506,7 @@ type RemoveParams struct {
 func (s *Service) Remove(ctx context.Context, p RemoveParams) (Member, error) {
 	m, err := s.remove(ctx, p)
 	if err != nil {
-		return Member{}, fmt.Errorf("remove %q from team %q of %q: %w", p.Email, p.Team, p.Org, err)
+		return Member{}, wrap(err, p.Org, "remove %q from team %q of %q", p.Email, p.Team, p.Org)
 	}
 	return m, nil
 }
@@ -536,7 +540,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 			return err
 		}
 		if !old.InTeam(p.Team) {
-			return fmt.Errorf("%w: %s is not in team %q; it is in %v", ErrNotInTeam, email, p.Team, old.Teams)
+			return fmt.Errorf("%w: %s is not in team %q; %s", ErrNotInTeam, email, p.Team, teamsOf(old))
 		}
 		ev := EventLeave
 		if len(old.Teams) == 1 {
@@ -590,7 +594,7 @@ type DeleteParams struct {
 // ErrRequestReused and changes nothing.
 func (s *Service) Delete(ctx context.Context, p DeleteParams) error {
 	if err := s.delete(ctx, p); err != nil {
-		return fmt.Errorf("delete member %q of %q: %w", p.Email, p.Org, err)
+		return wrap(err, p.Org, "delete member %q of %q", p.Email, p.Org)
 	}
 	return nil
 }
@@ -654,7 +658,7 @@ type ReassignParams struct {
 func (s *Service) Reassign(ctx context.Context, p ReassignParams) (Member, error) {
 	m, err := s.reassign(ctx, p)
 	if err != nil {
-		return Member{}, fmt.Errorf("reassign the license of %q to %q in %q: %w", p.From, p.To, p.Org, err)
+		return Member{}, wrap(err, p.Org, "reassign the license of %q to %q in %q", p.From, p.To, p.Org)
 	}
 	return m, nil
 }
@@ -742,11 +746,11 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 // StateExpired).
 func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
 	if err := validID("Org", org); err != nil {
-		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+		return Member{}, wrap(err, org, "get member %q of %q", email, org)
 	}
 	e, err := NormalizeEmail(email)
 	if err != nil {
-		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+		return Member{}, wrap(err, org, "get member %q of %q", email, org)
 	}
 	m, err := s.inOp(ctx, func(o *op) error {
 		got, err := o.tx.LicenseMemberGet(ctx, org, e)
@@ -757,7 +761,7 @@ func (s *Service) Member(ctx context.Context, org, email string) (Member, error)
 		return nil
 	})
 	if err != nil {
-		return Member{}, fmt.Errorf("get member %q of %q: %w", email, org, err)
+		return Member{}, wrap(err, org, "get member %q of %q", email, org)
 	}
 	return m, nil
 }
@@ -767,6 +771,10 @@ func (s *Service) Member(ctx context.Context, org, email string) (Member, error)
 // transaction of its own, and stops at the first error, which it yields.
 func (s *Service) Members(ctx context.Context, org string) iter.Seq2[Member, error] {
 	return func(yield func(Member, error) bool) {
+		if err := validID("Org", org); err != nil {
+			yield(Member{}, wrap(err, org, "list members of %q", org))
+			return
+		}
 		const page = 500
 		after := ""
 		for {
@@ -779,7 +787,7 @@ func (s *Service) Members(ctx context.Context, org string) iter.Seq2[Member, err
 				return err
 			})
 			if err != nil {
-				yield(Member{}, fmt.Errorf("list members of %q: %w", org, err))
+				yield(Member{}, wrap(err, org, "list members of %q", org))
 				return
 			}
 			for _, m := range ms {
@@ -802,8 +810,11 @@ func (s *Service) Members(ctx context.Context, org string) iter.Seq2[Member, err
 func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledger.Entry, error] {
 	return func(yield func(ledger.Entry, error) bool) {
 		e, err := NormalizeEmail(email)
+		if err == nil {
+			err = validID("Org", org)
+		}
 		if err != nil {
-			yield(ledger.Entry{}, fmt.Errorf("history of %q: %w", email, err))
+			yield(ledger.Entry{}, wrap(err, org, "history of %q in %q", email, org))
 			return
 		}
 		hp := ledger.HistoryParams{Account: MemberAccount(org, e), Limit: 1000}
@@ -812,10 +823,12 @@ func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledg
 			err := s.store.InTx(ctx, func(tx Tx) error {
 				var err error
 				page, err = ledger.NewBook(tx, s.clock.Now()).History(ctx, hp)
-				return err
+				// Only the member's account can be missing: nobody with
+				// this e-mail was ever invited.
+				return notFound(err, "member", org, e)
 			})
 			if err != nil {
-				yield(ledger.Entry{}, fmt.Errorf("history of %q: %w", email, err))
+				yield(ledger.Entry{}, wrap(err, org, "history of %q in %q", email, org))
 				return
 			}
 			for _, en := range page.Entries {
@@ -836,6 +849,9 @@ func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledg
 // invitations from an index: its cost does not grow with the number of
 // members.
 func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
+	if err := validID("Org", org); err != nil {
+		return Summary{}, wrap(err, org, "summary of %q", org)
+	}
 	var sum Summary
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		// Read only: no Book needed, the same instant a Book would use.
@@ -849,7 +865,7 @@ func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
 		return err
 	})
 	if err != nil {
-		return Summary{}, fmt.Errorf("summary of %q: %w", org, err)
+		return Summary{}, wrap(err, org, "summary of %q", org)
 	}
 	return sum, nil
 }
@@ -882,6 +898,18 @@ func (s *Service) needTeamAdmin(ctx context.Context, org, team, actor, verb stri
 		return &ForbiddenError{Actor: actor, Action: verb + " team " + team, Org: org, Need: "only an Org Admin or a Team Admin of " + team + " may"}
 	}
 	return nil
+}
+
+// teamsOf says which teams m is in, for a message.
+func teamsOf(m Member) string {
+	if len(m.Teams) == 0 {
+		return "it is in no team"
+	}
+	q := make([]string, len(m.Teams))
+	for i, t := range m.Teams {
+		q[i] = strconv.Quote(t)
+	}
+	return "it is in " + strings.Join(q, ", ")
 }
 
 // notFound maps a store's ErrNotFound to the domain's *NotFoundError.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/store/memstore"
@@ -127,7 +128,7 @@ func run(w io.Writer) error {
 		}
 	}
 	_, err = svc.Invite(s.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "lea@acme.test", Actor: admin, RequestID: s.nextReq()})
-	fmt.Fprintf(w, "refused: %v\n", err)
+	refused(w, "lea's invitation", err)
 	if err := s.report(); err != nil {
 		return err
 	}
@@ -149,7 +150,7 @@ func run(w io.Writer) error {
 		return err
 	}
 	_, err = svc.Accept(s.ctx, licenses.AcceptParams{Org: org, Email: "eve@acme.test", Actor: "eve@acme.test"})
-	fmt.Fprintf(w, "eve tries to accept: %v\n", err)
+	refused(w, "eve tries to accept", err)
 
 	s.step("members")
 	for m, err := range svc.Members(s.ctx, org) {
@@ -211,4 +212,11 @@ func (s *story) report() error {
 func Bar(s licenses.Summary) string {
 	return "[" + strings.Repeat("#", int(s.Active)) + strings.Repeat("+", int(s.Pending)) +
 		strings.Repeat("~", int(s.Unassigned)) + strings.Repeat(".", int(s.Available)) + "]"
+}
+
+// refused prints a refusal as a service answers it: the code and HTTP
+// status it maps every allot error to (allot.ErrorCode, allot.HTTPStatus),
+// and the message, fit for the API client.
+func refused(w io.Writer, what string, err error) {
+	fmt.Fprintf(w, "%s: refused, %s (HTTP %d): %v\n", what, allot.ErrorCode(err), allot.HTTPStatus(err), err)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/store/memstore"
@@ -76,7 +77,8 @@ func licensesChapter(ctx context.Context, w io.Writer) error {
 
 	c.Advance(48 * time.Hour)
 	_, err = svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "cy@acme.test", Actor: "cy@acme.test"})
-	fmt.Fprintln(w, "48 hours later cy's invitation has expired:", errors.Is(err, licenses.ErrInvitationExpired))
+	fmt.Fprintf(w, "48 hours later cy's invitation has expired: %v, code %s, HTTP %d.\n",
+		errors.Is(err, licenses.ErrInvitationExpired), allot.ErrorCode(err), allot.HTTPStatus(err))
 	if err := summary(); err != nil {
 		return err
 	}
