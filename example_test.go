@@ -25,10 +25,10 @@ func Example_quickStart() {
 	l.Post(ctx, ledger.Transfer{ID: "req-7", Debit: "acme/pool", Credit: "acme/summit", Amount: decimal.NewFromInt(40)})
 
 	_, err := l.Post(ctx, ledger.Transfer{ID: "req-8", Debit: "acme/pool", Credit: "acme/summit", Amount: decimal.NewFromInt(70)})
-	fmt.Println(errors.Is(err, ledger.ErrInsufficientBalance))
+	fmt.Println(errors.Is(err, ledger.ErrInsufficientBalance)) // true
 
 	pool, _ := l.Balance(ctx, "acme/pool")
-	fmt.Println("available:", pool.Available)
+	fmt.Println("available:", pool.Available) // available: 60
 	// Output:
 	// true
 	// available: 60

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/store/memstore"
@@ -16,44 +17,26 @@ func Example() {
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
 	roles := &licenses.RoleSet{}
 	roles.GrantOrgAdmin("acme", "ada@acme.test")
-	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
-	if err != nil {
-		panic(err)
-	}
+	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 
-	// The Org Admin buys 2 licenses and creates two teams.
-	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 2}))
-	for _, team := range []string{"design", "sales"} {
-		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: "ada@acme.test"}); err != nil {
-			panic(err)
-		}
-	}
+	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 2})
+	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
+	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "sales", Actor: "ada@acme.test"})
+	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "Bo@Acme.test", Actor: "ada@acme.test", RequestID: "inv-1"})
+	svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
+	bo, _ := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-2"})
+	fmt.Println(bo.Email, bo.State, bo.Teams) // bo@acme.test active [design sales]: still one license
+	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "cy@acme.test", Actor: "ada@acme.test", RequestID: "inv-3"})
+	s, _ := svc.Summary(ctx, "acme")
+	fmt.Printf("purchased %d: active %d, pending %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Available)
 
-	// Bo is invited to design (pending), accepts (active), then joins sales:
-	// still one license.
-	must(svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "Bo@Acme.test", Actor: "ada@acme.test", RequestID: "inv-1"}))
-	must(svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"}))
-	m := must(svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-2"}))
-	fmt.Println(m.Email, m.State, m.Teams)
-
-	// Cy's invitation reserves the second license.
-	must(svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "cy@acme.test", Actor: "ada@acme.test", RequestID: "inv-3"}))
-	s := must(svc.Summary(ctx, "acme"))
-	fmt.Printf("purchased %d: active %d, pending %d, unassigned %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Unassigned, s.Available)
-	for _, t := range s.Teams {
-		fmt.Printf("  %s: %d active, %d pending\n", t.ID, t.Active, t.Pending)
-	}
-
-	// A third person finds no license.
-	_, err = svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "di@acme.test", Actor: "ada@acme.test", RequestID: "inv-4"})
-	fmt.Println(errors.Is(err, licenses.ErrNoLicenseAvailable))
+	_, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "di@acme.test", Actor: "ada@acme.test", RequestID: "inv-4"})
+	fmt.Println(errors.Is(err, licenses.ErrNoLicenseAvailable), allot.ErrorCode(err), allot.HTTPStatus(err)) // true insufficient 409
 	fmt.Println(err)
 	// Output:
 	// bo@acme.test active [design sales]
-	// purchased 2: active 1, pending 1, unassigned 0, available 0
-	//   design: 1 active, 0 pending
-	//   sales: 1 active, 1 pending
-	// true
+	// purchased 2: active 1, pending 1, available 0
+	// true insufficient 409
 	// invite "di@acme.test" to team "design" of "acme": licenses: organization "acme" has no license available (2 purchased, 2 in use); buy more licenses or delete members
 }
 

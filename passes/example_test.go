@@ -44,17 +44,19 @@ func login(svc *passes.Service, session, guest, request string) {
 // access to the session; logging in again inside the window spends nothing.
 func Example_dayPass() {
 	ctx := context.Background()
-	svc, clk := newService(nil)
-	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example",
-	}); err != nil {
-		panic(err)
-	}
-	login(svc, "kickoff", "ann@guest.example", "r1")
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
+	svc.Buy(ctx, "acme", 10, "order-1")
+	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
+
+	d, _ := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
+	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
 	clk.Advance(23 * time.Hour)
-	login(svc, "kickoff", "ann@guest.example", "r2")
+	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
+	fmt.Println(d) // allowed: inside the guest's access window, nothing spent, ...; balance 9
 	clk.Advance(time.Hour) // the window is half-open: it ends here
-	login(svc, "kickoff", "ann@guest.example", "r3")
+	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
+	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-04T09:00:00Z; balance 8
 	// Output:
 	// allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
 	// allowed: inside the guest's access window, nothing spent, access until 2026-03-03T09:00:00Z; balance 9
