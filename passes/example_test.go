@@ -54,7 +54,8 @@ func Example_dayPass() {
 	clk.Advance(23 * time.Hour)
 	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
 	fmt.Println(d) // allowed: inside the guest's access window, nothing spent, ...; balance 9
-	clk.Advance(time.Hour) // the window is half-open: it ends here
+	// The window is half-open: it ends 24 hours after the first login.
+	clk.Advance(time.Hour)
 	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-04T09:00:00Z; balance 8
 	// Output:
