@@ -57,7 +57,7 @@ func (r Report) String() string {
 		return b.String()
 	}
 	n := len(r.Verify.Discrepancies) + len(r.Findings)
-	fmt.Fprintf(&b, "%d disagreement(s) between the books and the ledger:", n)
+	fmt.Fprintf(&b, "the books disagree in %d place(s):", n)
 	for _, d := range r.Verify.Discrepancies {
 		b.WriteString("\n  ledger ")
 		b.WriteString(d.String())
