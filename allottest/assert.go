@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/passes"
@@ -24,9 +25,11 @@ func (h *Harness) AssertBalance(t TB, workspace string, want int64) {
 	got, err := h.read.passes.Balance(h.Ctx, workspace)
 	if err != nil {
 		t.Fatalf("balance of workspace %q: %v", workspace, err)
+		return
 	}
 	if got != want {
 		t.Fatalf("workspace %q holds %d passes, want %d", workspace, got, want)
+		return
 	}
 }
 
@@ -36,9 +39,11 @@ func (h *Harness) AssertCharged(t TB, d passes.Decision, want int64) {
 	t.Helper()
 	if !d.Allowed {
 		t.Fatalf("login was %s, want it allowed and charged %d", d, want)
+		return
 	}
 	if d.Passes != want {
 		t.Fatalf("login charged %d passes (%s), want %d", d.Passes, d, want)
+		return
 	}
 }
 
@@ -54,6 +59,7 @@ func (h *Harness) AssertPool(t TB, org string, product seats.Product, purchased,
 	})
 	if err != nil {
 		t.Fatalf("pools of %q: %v", org, err)
+		return
 	}
 	i := slices.IndexFunc(pools, func(p seats.Pool) bool { return p.Product == product })
 	if i < 0 {
@@ -61,11 +67,13 @@ func (h *Harness) AssertPool(t TB, org string, product seats.Product, purchased,
 			return
 		}
 		t.Fatalf("%q has no %s pool, want %d purchased and %d assigned", org, product, purchased, assigned)
+		return
 	}
 	p := pools[i]
 	if p.Purchased != purchased || p.Assigned != assigned {
 		t.Fatalf("%q's %s pool has %d purchased, %d assigned, %d available; want %d purchased, %d assigned, %d available",
 			org, product, p.Purchased, p.Assigned, p.Available(), purchased, assigned, purchased-assigned)
+		return
 	}
 }
 
@@ -77,12 +85,14 @@ func (h *Harness) AssertLacks(t TB, org, event string, seatsMissing int64, modul
 	e, err := h.read.seats.Event(h.Ctx, org, event)
 	if err != nil {
 		t.Fatalf("event %q of %q: %v", event, org, err)
+		return
 	}
 	gotSeats, gotModules := seats.Shortfall(e)
 	want := slices.Sorted(slices.Values(modules))
 	if gotSeats != seatsMissing || !slices.Equal(gotModules, want) {
 		t.Fatalf("event %q of %q lacks %s (%d participants, %d seats assigned, modules %v in use, %v assigned); want it to lack %s",
 			event, org, lacking(gotSeats, gotModules), e.Participants, e.SeatsAssigned, e.Modules, e.ModulesAssigned, lacking(seatsMissing, want))
+		return
 	}
 }
 
@@ -109,9 +119,59 @@ func (h *Harness) AssertMemberState(t TB, org, email string, want licenses.State
 		got = licenses.StateNone
 	case err != nil:
 		t.Fatalf("member %q of %q: %v", email, org, err)
+		return
 	}
 	if got != want {
 		t.Fatalf("member %q of %q is %s, want %s", email, org, stateName(got), stateName(want))
+		return
+	}
+}
+
+// AssertLicensed fails t unless email is a member of org holding exactly
+// one license, as the ledger says: a pending member's invitation holds one
+// (its hold is live and nothing is on its account), an active or
+// unassigned member has one on its account. An expired invitation, a
+// deleted or unknown member, or a member with more or fewer licenses fails.
+func (h *Harness) AssertLicensed(t TB, org, email string) {
+	t.Helper()
+	m, err := h.read.licenses.Member(h.Ctx, org, email)
+	switch {
+	case errors.Is(err, licenses.ErrUnknownMember), errors.Is(err, licenses.ErrUnknownOrg):
+		t.Fatalf("%q is no member of %q, want it holding one license", email, org)
+		return
+	case err != nil:
+		t.Fatalf("member %q of %q: %v", email, org, err)
+		return
+	}
+	if !m.State.HoldsLicense() {
+		t.Fatalf("member %q of %q is %s and holds no license, want it holding one", email, org, stateName(m.State))
+		return
+	}
+	bal, err := h.read.ledger.Balance(h.Ctx, licenses.MemberAccount(org, m.Email))
+	if err != nil {
+		t.Fatalf("license account of %q in %q: %v", m.Email, org, err)
+		return
+	}
+	onAccount, ok := input.Int64(bal.Posted)
+	if !ok {
+		t.Fatalf("member %q of %q has %s licenses on its account, want 1", m.Email, org, bal.Posted)
+		return
+	}
+	var reserved int64
+	if m.Hold != "" {
+		hold, err := h.read.ledger.Hold(h.Ctx, m.Hold)
+		if err != nil {
+			t.Fatalf("invitation of %q in %q: %v", m.Email, org, err)
+			return
+		}
+		if hold.Status == ledger.HoldPending && (hold.ExpiresAt.IsZero() || h.Now().Before(hold.ExpiresAt)) {
+			reserved = 1
+		}
+	}
+	if onAccount+reserved != 1 {
+		t.Fatalf("member %q of %q (%s) holds %d licenses: %d on its account, %d reserved by its invitation; want exactly 1",
+			m.Email, org, m.State, onAccount+reserved, onAccount, reserved)
+		return
 	}
 }
 
@@ -131,6 +191,7 @@ func (h *Harness) AssertSummary(t TB, org string, want licenses.Summary) {
 	got, err := h.read.licenses.Summary(h.Ctx, org)
 	if err != nil {
 		t.Fatalf("summary of %q: %v", org, err)
+		return
 	}
 	var diffs []string
 	for _, f := range []struct {
@@ -155,6 +216,7 @@ func (h *Harness) AssertSummary(t TB, org string, want licenses.Summary) {
 	}
 	if len(diffs) > 0 {
 		t.Fatalf("summary of %q: %s", org, strings.Join(diffs, "; "))
+		return
 	}
 }
 
@@ -170,20 +232,25 @@ func (h *Harness) AssertRefused(t TB, target error, fn func() error) {
 	before, err := h.snapshot()
 	if err != nil {
 		t.Fatalf("allottest: read the store: %v", err)
+		return
 	}
 	ferr := fn()
 	switch {
 	case ferr == nil:
 		t.Fatalf("request succeeded, want it refused with %v", target)
+		return
 	case !errors.Is(ferr, target):
 		t.Fatalf("request refused with %v, want %v", ferr, target)
+		return
 	}
 	after, err := h.snapshot()
 	if err != nil {
 		t.Fatalf("allottest: read the store: %v", err)
+		return
 	}
 	if d := cmp.Diff(before, after); d != "" {
 		t.Fatalf("refused request (%v) changed the store (-before +after):\n%s", ferr, d)
+		return
 	}
 }
 

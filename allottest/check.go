@@ -189,9 +189,11 @@ func CheckStore(t TB, s Store, clk clock.Clock, tenants ...string) {
 	rep, err := Audit(context.Background(), s, clk, tenants...)
 	if err != nil {
 		t.Fatalf("allottest: audit: %v", err)
+		return
 	}
 	if !rep.OK() {
 		t.Fatalf("%s", rep)
+		return
 	}
 }
 
@@ -205,9 +207,11 @@ func (h *Harness) Check(t TB, tenants ...string) {
 	rep, err := h.Audit(tenants...)
 	if err != nil {
 		t.Fatalf("allottest: audit: %v", err)
+		return
 	}
 	if !rep.OK() {
 		t.Fatalf("%s", rep)
+		return
 	}
 }
 

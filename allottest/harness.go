@@ -18,7 +18,9 @@ import (
 // all have it, so one harness, check or assertion works in a test, a
 // benchmark and a rapid property alike. Failures are reported with Fatalf,
 // which stops the test (or the rapid test case) where it is, and must be
-// called from the goroutine running it.
+// called from the goroutine running it. The kit returns right after each
+// Fatalf, so a TB whose Fatalf only records a failure works too (New then
+// returns nil).
 type TB interface {
 	Helper()
 	Fatalf(format string, args ...any)
@@ -104,6 +106,9 @@ type Harness struct {
 
 	tenants []string
 	read    readers // over Store, for checks and assertions
+
+	mu       sync.Mutex
+	requests int // request IDs drawn so far
 }
 
 // readers are the services over the unwrapped store.
@@ -129,10 +134,12 @@ func New(t TB, opts *Options) *Harness {
 	}
 	if reason := input.Time(o.Start); reason != "" {
 		t.Fatalf("allottest: Options.Start %s %s", o.Start, reason)
+		return nil
 	}
 	for _, tenant := range o.Tenants {
 		if reason := input.ID(tenant); reason != "" {
 			t.Fatalf("allottest: Options.Tenants: %q %s", tenant, reason)
+			return nil
 		}
 	}
 	h := &Harness{
@@ -155,9 +162,11 @@ func New(t TB, opts *Options) *Harness {
 	var err error
 	if h.Ledger, h.Passes, h.Seats, h.Licenses, err = services(h.Faults, h.Clock, h.Roles, o.Policies); err != nil {
 		t.Fatalf("allottest: %v", err)
+		return nil
 	}
 	if h.read.ledger, h.read.passes, h.read.seats, h.read.licenses, err = services(o.Store, h.Clock, h.Roles, o.Policies); err != nil {
 		t.Fatalf("allottest: %v", err)
+		return nil
 	}
 	return h
 }

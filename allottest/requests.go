@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/seats"
@@ -20,13 +21,19 @@ var PassWindows = []time.Duration{24 * time.Hour, 720 * time.Hour, 4 * time.Hour
 // edges TimeAround draws. Elapse(InvitationExpiry) crosses it.
 const InvitationExpiry = 7 * 24 * time.Hour
 
-// RequestID draws a request ID for a new request: 12 characters from the
-// ones IDs are drawn from, so two draws of one test case differ but for a
-// chance too small to meet. Shrinking may make two equal; the library then
-// answers the second as a retry of the first, which is the rule a property
-// must model anyway.
-func RequestID() *rapid.Generator[string] {
-	return rapid.StringOfN(rapid.SampledFrom(idRunes), 12, 12, -1)
+// RequestID draws the ID of a new request: a prefix that needs escaping
+// in ledger IDs (or none) and the harness's next number, so no two draws of
+// one harness are equal, and a test case drawn again (as rapid does when it
+// shrinks) draws the same IDs. A retry is the same request sent again, with
+// the ID it was drawn with.
+func (h *Harness) RequestID() *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		prefix := rapid.SampledFrom([]string{"r", "req/", "50%", "ü-", "日"}).Draw(t, "request prefix")
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.requests++
+		return prefix + itoa(h.requests)
+	})
 }
 
 // Elapse draws a time to advance a clock by, biased to where the rules
@@ -52,6 +59,18 @@ func Elapse(edges ...time.Duration) *rapid.Generator[time.Duration] {
 			return time.Duration(s) * time.Second
 		}),
 	)
+}
+
+// CanonicalEmail returns address in the one form every family compares
+// and stores e-mail addresses in (trimmed, Unicode simple case folding), so
+// a test's model keys guests and members as allot does; "" if address is
+// not one.
+func CanonicalEmail(address string) string {
+	canon, reason := input.Email(address)
+	if reason != "" {
+		return ""
+	}
+	return canon
 }
 
 // pick draws one of some, or from gen when some is empty.
@@ -88,7 +107,7 @@ func PassType() *rapid.Generator[passes.PassType] {
 
 // Session draws a session of workspace with one of ids (any ID when ids is
 // empty), a built-in pass type, and an owner's e-mail address.
-func Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
+func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
 	return rapid.Custom(func(t *rapid.T) passes.Session {
 		return passes.Session{
 			ID:        pick(t, "session", ids, ID()),
@@ -105,14 +124,14 @@ func Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
 // empty) by one of guests (any address when empty), the guest spelt in any
 // of its case and Unicode variants with white space around, at a location
 // or none, with a new RequestID.
-func LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
+func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
 	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
 		return passes.LoginRequest{
 			Workspace: workspace,
 			Session:   pick(t, "session", sessions, ID()),
 			Guest:     anEmail(t, "guest", guests),
 			Location:  rapid.SampledFrom([]string{"", "Zürich", "room 1", "=cmd"}).Draw(t, "location"),
-			RequestID: RequestID().Draw(t, "request"),
+			RequestID: h.RequestID().Draw(t, "request"),
 		}
 	})
 }
@@ -123,9 +142,9 @@ func LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[
 // changes nothing: a malformed guest is a refusal matching
 // passes.ErrMalformedGuest, anything else an error matching
 // passes.ErrInvalid.
-func MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
+func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
 	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
-		r := LoginRequest(workspace, sessions, guests).Draw(t, "login")
+		r := h.LoginRequest(workspace, sessions, guests).Draw(t, "login")
 		switch rapid.SampledFrom([]string{"workspace", "session", "request", "location", "guest"}).Draw(t, "broken") {
 		case "workspace":
 			r.Workspace = MalformedID().Draw(t, "workspace")
@@ -147,7 +166,7 @@ func MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.G
 // SeatsPurchase draws a purchase of one of products (Seats when none are
 // given) for org: 1 to 100 units, recorded by Billing, with a new
 // RequestID.
-func SeatsPurchase(org string, products ...seats.Product) *rapid.Generator[seats.PurchaseRequest] {
+func (h *Harness) SeatsPurchase(org string, products ...seats.Product) *rapid.Generator[seats.PurchaseRequest] {
 	if len(products) == 0 {
 		products = []seats.Product{seats.Seats}
 	}
@@ -158,18 +177,18 @@ func SeatsPurchase(org string, products ...seats.Product) *rapid.Generator[seats
 			Quantity:     Quantity(100).Draw(t, "quantity"),
 			Subscription: rapid.SampledFrom([]string{"sub-1", "sub-2"}).Draw(t, "subscription"),
 			Actor:        Billing,
-			RequestID:    RequestID().Draw(t, "request"),
+			RequestID:    h.RequestID().Draw(t, "request"),
 		}
 	})
 }
 
 // NewEvent draws an event of org with one of ids (any ID when empty) that
-// starts around now (within two days, often exactly at now or a second
+// starts around the clock's now (within two days, often exactly at now or a second
 // either side, so it is live or past at once) and lasts 1 hour to 3 days,
 // with 0 to 100 participants and some of modules in use.
-func NewEvent(org string, ids, modules []string, now time.Time) *rapid.Generator[seats.NewEvent] {
+func (h *Harness) NewEvent(org string, ids, modules []string) *rapid.Generator[seats.NewEvent] {
 	return rapid.Custom(func(t *rapid.T) seats.NewEvent {
-		start := TimeAround(now, 48*time.Hour).Draw(t, "start")
+		start := TimeAround(h.Now(), 48*time.Hour).Draw(t, "start")
 		var use []string
 		for _, m := range modules {
 			if rapid.Bool().Draw(t, "uses "+m) {
@@ -191,28 +210,28 @@ func NewEvent(org string, ids, modules []string, now time.Time) *rapid.Generator
 // SeatTransfer draws a transfer of 1 to 50 seats to one of events (any ID
 // when empty) of org by actor (in another spelling if it is an e-mail
 // address), with a new RequestID.
-func SeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
+func (h *Harness) SeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
 	return rapid.Custom(func(t *rapid.T) seats.SeatTransfer {
 		return seats.SeatTransfer{
 			Org:       org,
 			Actor:     anActor(t, actor),
 			Event:     pick(t, "event", events, ID()),
 			Quantity:  Quantity(50).Draw(t, "quantity"),
-			RequestID: RequestID().Draw(t, "request"),
+			RequestID: h.RequestID().Draw(t, "request"),
 		}
 	})
 }
 
 // ModuleTransfer draws a transfer of one of modules to one of events (any
 // ID when either is empty) of org by actor, with a new RequestID.
-func ModuleTransfer(org, actor string, events, modules []string) *rapid.Generator[seats.ModuleTransfer] {
+func (h *Harness) ModuleTransfer(org, actor string, events, modules []string) *rapid.Generator[seats.ModuleTransfer] {
 	return rapid.Custom(func(t *rapid.T) seats.ModuleTransfer {
 		return seats.ModuleTransfer{
 			Org:       org,
 			Actor:     anActor(t, actor),
 			Event:     pick(t, "event", events, ID()),
 			Module:    pick(t, "module", modules, ID()),
-			RequestID: RequestID().Draw(t, "request"),
+			RequestID: h.RequestID().Draw(t, "request"),
 		}
 	})
 }
@@ -221,9 +240,9 @@ func ModuleTransfer(org, actor string, events, modules []string) *rapid.Generato
 // organization, the event or the request ID is not an ID, or the quantity
 // is zero or negative. TransferSeats refuses it with an error matching
 // seats.ErrInvalid and changes nothing.
-func MalformedSeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
+func (h *Harness) MalformedSeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
 	return rapid.Custom(func(t *rapid.T) seats.SeatTransfer {
-		r := SeatTransfer(org, actor, events).Draw(t, "transfer")
+		r := h.SeatTransfer(org, actor, events).Draw(t, "transfer")
 		switch rapid.SampledFrom([]string{"org", "event", "request", "quantity"}).Draw(t, "broken") {
 		case "org":
 			r.Org = MalformedID().Draw(t, "org")
@@ -242,12 +261,12 @@ func MalformedSeatTransfer(org, actor string, events []string) *rapid.Generator[
 
 // LicensesPurchase draws a purchase of 1 to 10 licenses for org by actor,
 // with a new RequestID.
-func LicensesPurchase(org, actor string) *rapid.Generator[licenses.PurchaseParams] {
+func (h *Harness) LicensesPurchase(org, actor string) *rapid.Generator[licenses.PurchaseParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.PurchaseParams {
 		return licenses.PurchaseParams{
 			Org:       org,
 			Actor:     anActor(t, actor),
-			RequestID: RequestID().Draw(t, "request"),
+			RequestID: h.RequestID().Draw(t, "request"),
 			Quantity:  Quantity(10).Draw(t, "quantity"),
 		}
 	})
@@ -268,24 +287,24 @@ func expiry(t *rapid.T, now time.Time) time.Time {
 
 // InviteParams draws an invitation by actor of one of emails (any address
 // when empty; in any spelling) to one of teams (any ID when empty) of org,
-// made at now: it never expires, or expires around InvitationExpiry after
-// now. Each has a new RequestID.
-func InviteParams(org, actor string, teams, emails []string, now time.Time) *rapid.Generator[licenses.InviteParams] {
+// made at the clock's now: it never expires, or expires around
+// InvitationExpiry after now. Each has a new RequestID.
+func (h *Harness) InviteParams(org, actor string, teams, emails []string) *rapid.Generator[licenses.InviteParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.InviteParams {
 		return licenses.InviteParams{
 			Org:       org,
 			Team:      pick(t, "team", teams, ID()),
 			Email:     anEmail(t, "email", emails),
 			Actor:     anActor(t, actor),
-			RequestID: RequestID().Draw(t, "request"),
-			ExpiresAt: expiry(t, now),
+			RequestID: h.RequestID().Draw(t, "request"),
+			ExpiresAt: expiry(t, h.Now()),
 		}
 	})
 }
 
 // AcceptParams draws the acceptance of an invitation to org by one of
 // emails, the invitee acting, each spelt in any of its variants.
-func AcceptParams(org string, emails []string) *rapid.Generator[licenses.AcceptParams] {
+func (h *Harness) AcceptParams(org string, emails []string) *rapid.Generator[licenses.AcceptParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.AcceptParams {
 		e := pick(t, "email", emails, Email())
 		return licenses.AcceptParams{
@@ -298,7 +317,7 @@ func AcceptParams(org string, emails []string) *rapid.Generator[licenses.AcceptP
 
 // RemoveParams draws the removal by actor of one of emails from one of
 // teams of org.
-func RemoveParams(org, actor string, teams, emails []string) *rapid.Generator[licenses.RemoveParams] {
+func (h *Harness) RemoveParams(org, actor string, teams, emails []string) *rapid.Generator[licenses.RemoveParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.RemoveParams {
 		return licenses.RemoveParams{
 			Org:   org,
@@ -311,13 +330,13 @@ func RemoveParams(org, actor string, teams, emails []string) *rapid.Generator[li
 
 // DeleteParams draws the deletion by actor of one of emails from org, with
 // a new RequestID.
-func DeleteParams(org, actor string, emails []string) *rapid.Generator[licenses.DeleteParams] {
+func (h *Harness) DeleteParams(org, actor string, emails []string) *rapid.Generator[licenses.DeleteParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.DeleteParams {
 		return licenses.DeleteParams{
 			Org:       org,
 			Email:     anEmail(t, "email", emails),
 			Actor:     anActor(t, actor),
-			RequestID: RequestID().Draw(t, "request"),
+			RequestID: h.RequestID().Draw(t, "request"),
 		}
 	})
 }
@@ -327,9 +346,9 @@ func DeleteParams(org, actor string, emails []string) *rapid.Generator[licenses.
 // address is not one, or the expiry lies outside the years 1 to 9999.
 // Invite refuses it with an error matching licenses.ErrInvalid and changes
 // nothing.
-func MalformedInviteParams(org, actor string, teams, emails []string, now time.Time) *rapid.Generator[licenses.InviteParams] {
+func (h *Harness) MalformedInviteParams(org, actor string, teams, emails []string) *rapid.Generator[licenses.InviteParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.InviteParams {
-		p := InviteParams(org, actor, teams, emails, now).Draw(t, "invite")
+		p := h.InviteParams(org, actor, teams, emails).Draw(t, "invite")
 		switch rapid.SampledFrom([]string{"org", "team", "request", "email", "expires"}).Draw(t, "broken") {
 		case "org":
 			p.Org = MalformedID().Draw(t, "org")
