@@ -81,7 +81,8 @@ func quoteAll(ss []string) []string {
 // disagrees: ledger.Verify (every balance against the journal, each unit's
 // total against zero), then each family's Audit for each of its tenants.
 // clk is the clock the services ran with (licenses judges invitations'
-// expiry by it); the error is for failures to read.
+// expiry by it; nil means clock.Real{}); the error is for failures to
+// read.
 //
 // The tenants audited are those the ledger names (every account a family
 // opens carries its tenant in its ID: "passes/<workspace>/balance",

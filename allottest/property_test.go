@@ -55,10 +55,7 @@ var (
 func membersKeepOneLicense(leave func(*allottest.Harness, licenses.RemoveParams) error) func(*rapid.T) {
 	return func(t *rapid.T) {
 		h := allottest.New(t, nil)
-		h.Licenses.Purchase(h.Ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy", Quantity: 3})
-		for _, team := range teams {
-			h.Licenses.CreateTeam(h.Ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: allottest.OrgAdmin})
-		}
+		acme(t, h)
 		directory := map[string]bool{}
 		t.Repeat(map[string]func(*rapid.T){
 			"join": func(t *rapid.T) {
@@ -78,6 +75,15 @@ func membersKeepOneLicense(leave func(*allottest.Harness, licenses.RemoveParams)
 			},
 		})
 	}
+}
+
+// acme is the fixture: an organization with 3 licenses and two teams.
+func acme(t allottest.TB, h *allottest.Harness) {
+	h.Licenses.Purchase(h.Ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy", Quantity: 3})
+	for _, team := range teams {
+		h.Licenses.CreateTeam(h.Ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: allottest.OrgAdmin})
+	}
+	h.AssertSummary(t, "acme", licenses.Summary{Purchased: 3, Available: 3, Teams: []licenses.Team{{ID: "design"}, {ID: "sales"}}})
 }
 
 // join is the team service's own flow: people sign in through the
