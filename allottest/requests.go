@@ -11,9 +11,9 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The durations at which the passes rules change their answer: the day
-// pass's window (24 hours), the month pass's (30 days) and the time a demo
-// stays open (4 hours).
+// PassWindows are the durations at which the passes rules change their
+// answer: the day pass's window (24 hours), the month pass's (30 days) and
+// the time a demo stays open (4 hours).
 var PassWindows = []time.Duration{24 * time.Hour, 720 * time.Hour, 4 * time.Hour}
 
 // InvitationExpiry is the lifetime the invitation generators give an
