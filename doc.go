@@ -13,6 +13,8 @@
 //	licenses         an organization's license pool and each member's lifecycle
 //	store/memstore   the in-memory store of every facet (the embedded default)
 //	store/storetest  the conformance suite every store must pass
+//	allottest        the test kit services import: harness, invariant
+//	                 checks, request generators, faults, assertions
 //	store/pgxstore   PostgreSQL, a module of its own
 //	examples/...     runnable programs, each with a golden-output test
 //

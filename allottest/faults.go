@@ -51,6 +51,12 @@ const (
 	// transient conflict at commit: the first run is rolled back, the
 	// second commits. Code that keeps state across runs shows it here.
 	RunTwice
+	// FailAfterCommit runs and commits the transaction, then returns an
+	// error matching ErrInjected, as when the connection drops before the
+	// answer of a COMMIT that succeeded arrives. The caller cannot tell it
+	// from FailCommit: only a retry with the same request ID is safe, as
+	// the library returns the first result of a request that committed.
+	FailAfterCommit
 )
 
 func (f Fault) String() string {
@@ -65,6 +71,8 @@ func (f Fault) String() string {
 		return "cancel midway"
 	case RunTwice:
 		return "run twice"
+	case FailAfterCommit:
+		return "fail after commit"
 	}
 	return fmt.Sprintf("Fault(%d)", int(f))
 }
@@ -177,6 +185,11 @@ func inTx[Tx any](f *FaultStore, ctx context.Context, inner func(context.Context
 			return err
 		}
 		return inner(ctx, fn)
+	case FailAfterCommit:
+		if err := inner(ctx, fn); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: the connection was lost after commit", ErrInjected)
 	}
 	return inner(ctx, fn)
 }

@@ -28,6 +28,7 @@ func TestFaultStore(t *testing.T) {
 		{allottest.FailCommit, allottest.ErrInjected, false},
 		{allottest.CancelMidway, context.Canceled, false},
 		{allottest.RunTwice, nil, true},
+		{allottest.FailAfterCommit, allottest.ErrInjected, true},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			mem := memstore.New()
