@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/allot-dev/allot/internal/input"
@@ -74,11 +75,26 @@ func checkMetadata(m map[string]string) error {
 	return nil
 }
 
+// maxAmountAt[k] is MaxAmount written with exponent -k: comparing an amount
+// with the limit of its own exponent allocates nothing, and every amount a
+// unit accepts has an exponent in -MaxScale..0.
+var maxAmountAt = func() (m [MaxScale + 1]decimal.Decimal) {
+	for k := range m {
+		coef := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(38+k)), nil)
+		m[k] = decimal.NewFromBigInt(coef, int32(-k))
+	}
+	return m
+}()
+
 func checkAmount(a decimal.Decimal) error {
 	if a.Sign() <= 0 {
 		return invalid("Amount", "%s is not positive", a)
 	}
-	if a.Cmp(MaxAmount) >= 0 {
+	limit := MaxAmount
+	if e := a.Exponent(); e <= 0 && e >= -MaxScale {
+		limit = maxAmountAt[-e]
+	}
+	if a.Cmp(limit) >= 0 {
 		return invalid("Amount", "%s is not below %s", a, MaxAmount)
 	}
 	return nil

@@ -265,7 +265,7 @@ func (a *auditor) member(m Member, holds []ledger.Hold, posted map[ledger.Accoun
 		a.find(rec, "state", m.State, "pending, active, unassigned or expired")
 		return nil
 	}
-	if err := addCount(c, 1, "organization "+a.org); err != nil {
+	if err := addCount(c, 1, "organization", a.org); err != nil {
 		return err
 	}
 	if m.State == StateActive || m.State == StatePending {
@@ -280,7 +280,7 @@ func (a *auditor) member(m Member, holds []ledger.Hold, posted map[ledger.Accoun
 			if m.State == StateActive {
 				c = &t.Active
 			}
-			if err := addCount(c, 1, "team "+id); err != nil {
+			if err := addCount(c, 1, "team", id); err != nil {
 				return err
 			}
 		}

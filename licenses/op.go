@@ -192,7 +192,7 @@ func (o *op) count(m Member, sign int64) error {
 	case StateExpired:
 		c = &o.org.Expired
 	}
-	if err := addCount(c, sign, "organization "+o.org.ID); err != nil {
+	if err := addCount(c, sign, "organization", o.org.ID); err != nil {
 		return err
 	}
 	if m.State != StateActive && m.State != StatePending {
@@ -207,7 +207,7 @@ func (o *op) count(m Member, sign int64) error {
 		if m.State == StateActive {
 			c = &t.Active
 		}
-		if err := addCount(c, sign, "team "+id); err != nil {
+		if err := addCount(c, sign, "team", id); err != nil {
 			return err
 		}
 	}
@@ -215,10 +215,10 @@ func (o *op) count(m Member, sign int64) error {
 }
 
 // addCount adds d to the counter *c, or refuses a sum an int64 cannot hold.
-func addCount(c *int64, d int64, of string) error {
+func addCount(c *int64, d int64, kind, id string) error {
 	n, ok := input.Add(*c, d)
 	if !ok {
-		return invalid("count", "the counter of %s would pass what a count can hold", of)
+		return invalid("count", "the counter of %s %s would pass what a count can hold", kind, id)
 	}
 	*c = n
 	return nil

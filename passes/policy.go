@@ -201,68 +201,9 @@ func check(now time.Time, pt PassType, d Decision) (Decision, error) {
 // normalizeGuest returns the canonical form of an e-mail address (see
 // input.Email: trimmed, a plain address net/mail accepts, Unicode case
 // folded), the form guests are compared and logged in, or false.
-//
-// The common address, ASCII atoms joined by dots around one at sign, is
-// checked here without net/mail's allocations; TestNormalizeGuest_FastPath
-// shows that it gives what input.Email gives. Anything else goes to
-// input.Email.
 func normalizeGuest(s string) (string, bool) {
-	if g, ok := plainAddress(s); ok {
-		return g, true
-	}
 	g, r := input.Email(s)
 	return g, r == ""
-}
-
-// atext are the ASCII characters of an RFC 5322 atom, which net/mail takes in
-// a dot-atom local part or domain.
-var atext = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range []byte("!#$%&'*+-/=?^_`{|}~") {
-		t[c] = true
-	}
-	return t
-}()
-
-// plainAddress reports whether s is a dot-atom, an at sign and a dot-atom,
-// all ASCII, no longer than input.MaxEmailLen, and returns it lower-cased.
-// Every such address is one input.Email accepts as it is, and lower-casing
-// is its folding of ASCII.
-func plainAddress(s string) (string, bool) {
-	if len(s) == 0 || len(s) > input.MaxEmailLen {
-		return "", false
-	}
-	at, upper := -1, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '@':
-			if at >= 0 {
-				return "", false
-			}
-			at = i
-		case c == '.':
-			if i == 0 || i == len(s)-1 || s[i-1] == '.' || s[i-1] == '@' || s[i+1] == '@' {
-				return "", false
-			}
-		case !atext[c]:
-			return "", false
-		case 'A' <= c && c <= 'Z':
-			upper = true
-		}
-	}
-	if at <= 0 || at == len(s)-1 {
-		return "", false
-	}
-	if upper {
-		s = strings.ToLower(s)
-	}
-	return s, true
 }
 
 // mergeFields validates a login's custom field values against the

@@ -20,6 +20,11 @@ const MaxEmailLen = 254
 // form is its Unicode simple case folding (see Fold), so "Änn@X.test" and
 // "äNN@x.TEST" are one person.
 func Email(s string) (string, string) {
+	// The common address is checked without net/mail's allocations;
+	// TestEmail_PlainAddressFastPath shows it agrees with the rest.
+	if a, ok := plainAddress(s); ok {
+		return a, ""
+	}
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
@@ -106,4 +111,55 @@ func Actor(s string) (string, string) {
 		return "", "is empty; name who acts"
 	}
 	return Fold(a), ""
+}
+
+// atext are the ASCII characters of an RFC 5322 atom, which net/mail takes in
+// a dot-atom local part or domain.
+var atext = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range []byte("!#$%&'*+-/=?^_`{|}~") {
+		t[c] = true
+	}
+	return t
+}()
+
+// plainAddress reports whether s is a dot-atom, an at sign and a dot-atom,
+// all ASCII, no longer than MaxEmailLen, and returns it lower-cased.
+// Every such address is one Email accepts as it is, and lower-casing
+// is its folding of ASCII.
+func plainAddress(s string) (string, bool) {
+	if len(s) == 0 || len(s) > MaxEmailLen {
+		return "", false
+	}
+	at, upper := -1, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '@':
+			if at >= 0 {
+				return "", false
+			}
+			at = i
+		case c == '.':
+			if i == 0 || i == len(s)-1 || s[i-1] == '.' || s[i-1] == '@' || s[i+1] == '@' {
+				return "", false
+			}
+		case !atext[c]:
+			return "", false
+		case 'A' <= c && c <= 'Z':
+			upper = true
+		}
+	}
+	if at <= 0 || at == len(s)-1 {
+		return "", false
+	}
+	if upper {
+		s = strings.ToLower(s)
+	}
+	return s, true
 }

@@ -179,3 +179,31 @@ func TestActor(t *testing.T) {
 		}
 	}
 }
+
+// TestEmail_PlainAddressFastPath: the allocation-free check of plain ASCII
+// addresses accepts only what the full check (net/mail) accepts, and gives
+// its canonical form.
+func TestEmail_PlainAddressFastPath(t *testing.T) {
+	chars := []rune{'a', 'Z', '0', '.', '@', '-', '+', '_', '/', '%', '!', '~', '`', '{', '\'', '"', ' ', '(', '[', 'Ä', '\x00'}
+	rapid.Check(t, func(t *rapid.T) {
+		s := rapid.StringOf(rapid.SampledFrom(chars)).Draw(t, "s")
+		got, ok := plainAddress(s)
+		if !ok {
+			return
+		}
+		want, reason := emailSlow(s)
+		if reason != "" || got != want {
+			t.Fatalf("plainAddress(%q) = %q, the full check = %q, %q", s, got, want, reason)
+		}
+	})
+	for _, s := range []string{"ann@x.example", "Ann.Lee+x@Example.COM", "a/b%c@x.test", "o'neil@x.test", "a@b"} {
+		if _, ok := plainAddress(s); !ok {
+			t.Errorf("plainAddress(%q) left a plain address to net/mail", s)
+		}
+	}
+}
+
+// emailSlow is Email without its fast path.
+func emailSlow(s string) (string, string) {
+	return Email(" " + s) // a leading space is trimmed, and no plain address has one
+}
