@@ -36,6 +36,16 @@ func ID(s string) string {
 	case len(s) > MaxIDLen:
 		return fmt.Sprintf("has %d bytes, more than %d", len(s), MaxIDLen)
 	}
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return "" // printable ASCII, the usual ID
+	}
 	if r := Text(s); r != "" {
 		return r
 	}
