@@ -56,6 +56,30 @@
 // a login may add or override them. A value for a field the workspace does
 // not define, or a required field without a value, refuses the login.
 //
+// # Sessions
+//
+// CreateSession stores a session; its Owner is the e-mail address of the
+// person who created it, given by the caller. UpdateSession changes a
+// session's name, owner, billing, pass type or field values, e.g. makes a
+// locked demo session a paid one: later logins decide and spend under the
+// new pass type, access windows already granted stay valid until they end,
+// and the usage log keeps its rows as they were logged.
+//
+// # Retries
+//
+// Every write is safe to retry, and a retry returns what the first call
+// returned, whenever it comes (the clock moved on, other acts in between),
+// without changing anything:
+//
+//   - Buy and Login take a request ID: a retry with the same ID and request
+//     returns the first balance or decision; the same ID with another
+//     request is an error matching ErrRequestConflict.
+//   - CreateSession, DefineFields and UpdateSession are naturally
+//     idempotent: the same contents again return the stored session or
+//     fields. A CreateSession retry after UpdateSession changed the session
+//     is ErrSessionExists, and DefineFields returns all the workspace's
+//     fields, those defined since included.
+//
 // # Logins and the usage log
 //
 // Login reads the clock once and, in one transaction, looks up the request
@@ -78,7 +102,7 @@
 // debit, and the store refuses it again); a guest inside an open window is
 // never charged; a demo session never spends and grants nothing after it
 // locks; a refused login changes nothing; the log's passes add up to what was
-// spent.
+// spent; no row logged under the demo pass type spent.
 //
 // # Audit
 //
@@ -87,7 +111,8 @@
 // minus spent (the spent account's journal); the log's passes against the
 // spent account, each spending row against its spend transfer, the balance
 // column against the replayed balance; each access window against the latest
-// log row of its guest and session; and the demo rule. It returns each
+// log row of its guest and session; and the demo rule, row by row (a
+// session's pass type may have changed since). It returns each
 // disagreement as a ledger.Finding; none means the books agree.
 //
 // # Time
@@ -114,7 +139,7 @@
 //	not_found        ErrUnknownSession (*RefusalError)   the workspace has no such session        check the session ID
 //	insufficient     ErrInsufficientPasses               the balance does not cover the login     buy passes and retry
 //	                 (*RefusalError)
-//	demo_locked      ErrDemoLocked (*RefusalError)       the demo's open period is over           make the session a paid one
+//	demo_locked      ErrDemoLocked (*RefusalError)       the demo's open period is over           make the session a paid one (UpdateSession)
 //	forbidden        ErrRefused (*RefusalError)          a service's own pass type refused,       see the Decision's Detail
 //	                                                     with a reason of its own
 //	already_exists   ErrSessionExists                    the session ID is taken, other contents  choose another ID

@@ -133,9 +133,10 @@ func New(store Store, opts *Options) (*Service, error) {
 
 // Buy adds quantity passes to the workspace's balance, a transfer from the
 // workspace's issuer account, and returns the balance after it. Retrying with
-// the same request ID and quantity buys nothing more and returns the balance
-// the first call returned; the same request ID with another quantity is an
-// error matching ErrRequestConflict.
+// the same request ID and quantity, whenever (after other purchases and
+// logins, or with the clock moved on), buys nothing more, changes nothing and
+// returns the balance the first call returned; the same request ID with
+// another quantity is an error matching ErrRequestConflict.
 func (s *Service) Buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
 	bal, err := s.buy(ctx, workspace, quantity, requestID)
 	if err != nil {
@@ -271,6 +272,11 @@ func passCount(d decimal.Decimal) (int64, error) {
 // field again with the same Required flag changes nothing; with another it is
 // an error matching ErrFieldConflict. It returns all the workspace's fields,
 // in order.
+//
+// DefineFields is naturally idempotent: a retry with the same fields, alone
+// or concurrent with the first call, adds nothing and returns the same
+// fields (with the fields others defined in between after them, since it
+// returns all of the workspace's).
 func (s *Service) DefineFields(ctx context.Context, workspace string, fields []FieldDef) ([]FieldDef, error) {
 	err := checkFields(workspace, fields)
 	var out []FieldDef
@@ -364,11 +370,21 @@ func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, err
 
 // CreateSession stores a new session. Its ID is unique in its workspace
 // (another workspace may have a session with the same ID); creating it again
-// with the same contents returns the stored session, with other contents it
-// is an error matching ErrSessionExists. The IDs must pass input.ID, the name
-// input.Text, the owner must be an e-mail address (stored in its canonical
-// form, see input.Email), the pass type one the service knows (empty means
-// DayPass), and the field values must name the workspace's custom fields.
+// with other contents is an error matching ErrSessionExists. The IDs must
+// pass input.ID, the name input.Text, the owner must be an e-mail address
+// (stored in its canonical form, see input.Email), the pass type one the
+// service knows (empty means DayPass), and the field values must name the
+// workspace's custom fields.
+//
+// The owner is the session's creator, whose address the usage log shows as
+// the session owner: the caller gives it, and an empty Owner is invalid.
+//
+// CreateSession is naturally idempotent: a retry with the same contents
+// (the owner in any case the e-mail rule folds, the field values in any
+// order, an empty pass type for DayPass), whenever, changes nothing and
+// returns the stored session, with its CreatedAt and, once a guest logged
+// in, its FirstLogin. A retry after UpdateSession changed the session is an
+// error matching ErrSessionExists: read the session with Session.
 func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, error) {
 	out, err := s.createSession(ctx, sess)
 	if err != nil {
@@ -499,6 +515,153 @@ func sameSession(a, b Session) bool {
 		a.External == b.External && a.PassType == b.PassType && slices.Equal(a.Fields, b.Fields)
 }
 
+// SessionChange is a change to a session: the administrator makes a demo
+// session a paid one, renames it, or changes its billing, owner or custom
+// field values. Workspace and ID name the session; every other field is
+// optional, nil meaning "keep it", and sets the session's value to what it
+// points to. Fields, when given, replaces all the session's custom field
+// values (a pointer to an empty slice clears them).
+//
+// A change is naturally idempotent: it sets values, so applying it again
+// returns the same session and changes nothing.
+type SessionChange struct {
+	Workspace string
+	ID        string
+
+	Name     *string
+	Owner    *string // an e-mail address, stored in its canonical form; may not be empty
+	External *bool
+	PassType *PassType // one the service knows; empty means DayPass
+	Fields   *[]FieldValue
+}
+
+// UpdateSession applies a change to a session and returns the session as it
+// is after it. A session the workspace does not have is an error matching
+// ErrUnknownSession (code not_found); a pass type the service does not know,
+// an owner that is not an e-mail address, a name or field value that is not
+// text is an error matching ErrInvalid, and a value for a custom field the
+// workspace does not define one matching ErrUnknownField, all with nothing
+// changed.
+//
+// Applying the same change again (a retry, whatever the clock reads) returns
+// the same session and writes nothing: a change sets values, it does not
+// add to them. A retry after another change to the same values sets them
+// again, as the later of the two.
+//
+// The change applies to later logins: a login decides under the session's
+// pass type when it happens. Making a demo session, open or locked, a paid
+// one makes later logins spend under the new pass type; an access window a
+// guest already has (a demo's until the demo's lock, a paid window until its
+// end) stays valid until it ends, and a login inside it spends nothing. A
+// session made a demo is open for the demo's period from its first guest
+// login, which for a session with past logins may have passed: it is then
+// locked at once. CreatedAt and FirstLogin do not change, and the usage log
+// keeps its rows as they were logged (each row shows the session's name,
+// billing, owner and pass type at its login).
+func (s *Service) UpdateSession(ctx context.Context, c SessionChange) (Session, error) {
+	out, err := s.updateSession(ctx, c)
+	if err != nil {
+		return Session{}, errcode.Ensure(fmt.Errorf("update session %q: %w", c.ID, err))
+	}
+	return out, nil
+}
+
+// checkChange refuses a change no state could accept and returns it with
+// its owner in canonical form and an empty pass type made DayPass.
+func (s *Service) checkChange(c SessionChange) (SessionChange, error) {
+	if err := checkID("Workspace", c.Workspace); err != nil {
+		return c, err
+	}
+	if c.ID == "" {
+		return c, invalid("ID", "empty; name the session to change")
+	}
+	if err := checkID("ID", c.ID); err != nil {
+		return c, err
+	}
+	if c.Name != nil {
+		if err := checkText("Name", *c.Name); err != nil {
+			return c, err
+		}
+	}
+	if c.PassType != nil {
+		pt := *c.PassType
+		if pt == "" {
+			pt = DayPass
+		}
+		if s.policies[pt] == nil {
+			return c, invalid("PassType", "%q is not a pass type this service knows; use one of %s", pt, s.passTypes())
+		}
+		c.PassType = &pt
+	}
+	if c.Owner != nil {
+		owner, r := input.Email(*c.Owner)
+		if r != "" {
+			return c, invalid("Owner", "%s", r)
+		}
+		c.Owner = &owner
+	}
+	if c.Fields != nil {
+		for _, f := range *c.Fields {
+			if err := checkText("Fields", f.Name); err != nil {
+				return c, err
+			}
+			if r := input.Text(f.Value); r != "" {
+				return c, invalid("Fields", "value %q of custom field %q %s", f.Value, f.Name, r)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, error) {
+	c, err := s.checkChange(c)
+	if err != nil {
+		return Session{}, err
+	}
+	var out Session
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		cur, err := tx.SessionGet(ctx, c.Workspace, c.ID)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, c.Workspace, c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		next := cur
+		next.Fields = slices.Clone(cur.Fields)
+		if c.Name != nil {
+			next.Name = *c.Name
+		}
+		if c.Owner != nil {
+			next.Owner = *c.Owner
+		}
+		if c.External != nil {
+			next.External = *c.External
+		}
+		if c.PassType != nil {
+			next.PassType = *c.PassType
+		}
+		if c.Fields != nil {
+			defs, err := tx.FieldList(ctx, c.Workspace)
+			if err != nil {
+				return err
+			}
+			if next.Fields, err = sessionFields(defs, *c.Fields); err != nil {
+				return err
+			}
+		}
+		out = next
+		if sameSession(cur, next) && cur.Owner == next.Owner {
+			return nil // nothing to change: a retry writes nothing
+		}
+		return tx.SessionUpdate(ctx, next)
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	return out, nil
+}
+
 // Session returns the workspace's session with the given ID. An ID no
 // session of the workspace has is an error matching ErrUnknownSession,
 // whether or not another workspace has a session with that ID.
@@ -550,6 +713,12 @@ type LoginRequest struct {
 // (an ID input.ID refuses, text input.Text refuses) is an error matching
 // ErrInvalid with a zero Decision; a request ID reused for another login is
 // an error matching ErrRequestConflict.
+//
+// A retry with the same request ID, guest, session, location and field
+// values returns the first decision, whenever it comes (with the clock moved
+// on, after purchases, other logins or a change of the session's pass type),
+// and changes nothing. A refused login changed nothing, so its retry decides
+// anew.
 //
 // Any other error (storage, a cancelled context, a failed commit) comes with
 // the zero Decision, which grants nothing: the login's transaction did not

@@ -32,10 +32,13 @@ type Session struct {
 	ID        string
 	Workspace string
 	Name      string
-	Owner     string // the session owner's e-mail
-	External  bool   // billed as external; false: internal
-	PassType  PassType
-	Fields    []FieldValue
+	// Owner is the e-mail address of the person who created the session,
+	// shown as the session owner in the usage log. The caller gives it
+	// (an empty Owner is invalid) and it is stored in its canonical form.
+	Owner    string
+	External bool // billed as external; false: internal
+	PassType PassType
+	Fields   []FieldValue
 
 	// Set by the service.
 	CreatedAt  time.Time
