@@ -26,6 +26,8 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("TenantKeys", func(t *testing.T) { testPassesTenantKeys(t, newStore) })
 	t.Run("AccessList", func(t *testing.T) { testPassesAccessList(t, newStore) })
 	t.Run("DefineFieldsConcurrently", func(t *testing.T) { testPassesDefineFieldsConcurrently(t, newStore) })
+	t.Run("DefineFieldsRetriedConcurrently", func(t *testing.T) { testPassesDefineFieldsRetriedConcurrently(t, newStore) })
+	t.Run("UpdateSession", func(t *testing.T) { testPassesUpdateSession(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
@@ -840,5 +842,113 @@ func testPassesDefineFieldsConcurrently(t *testing.T, newStore Factory) {
 		if len(got[w]) > len(final) || !cmp.Equal(got[w], final[:len(got[w])]) {
 			t.Errorf("DefineFields %d returned %v, not a prefix of the final %v", w, got[w], final)
 		}
+	}
+}
+
+// testPassesDefineFieldsRetriedConcurrently: one definition sent many times
+// at once (a client retrying before the first answer came) succeeds every
+// time with the same fields, each defined once.
+func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
+	svc, _ := passesFixture(t, newStore)
+	ctx := context.Background()
+	const workers = 16
+	defs := []passes.FieldDef{{Name: "Note"}, {Name: "Ref", Required: true}}
+	got := make([][]passes.FieldDef, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[w], errs[w] = svc.DefineFields(ctx, "acme", defs)
+		}()
+	}
+	wg.Wait()
+	want := []passes.FieldDef{{Workspace: "acme", Name: "Note"}, {Workspace: "acme", Name: "Ref", Required: true, Position: 1}}
+	for w := range workers {
+		if errs[w] != nil {
+			t.Errorf("DefineFields %d: %v", w, errs[w])
+			continue
+		}
+		if diff := cmp.Diff(want, got[w]); diff != "" {
+			t.Errorf("DefineFields %d (-want +got):\n%s", w, diff)
+		}
+	}
+	if fs, err := svc.Fields(ctx, "acme"); err != nil || !cmp.Equal(fs, want) {
+		t.Errorf("Fields = %v, %v; want %v", fs, err, want)
+	}
+}
+
+// testPassesUpdateSession: a change to a session is stored whole (every
+// column the store keeps), applying it again writes nothing, and a demo made
+// a paid session charges the next login under its new type.
+func testPassesUpdateSession(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	if _, err := svc.Buy(ctx, "acme", 5, "o1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s1", Workspace: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s1", Guest: "a@x.example", RequestID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	name, owner, external, pt := "Paid", "Olga@Acme.example", true, passes.MonthPass
+	fields := []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}
+	change := passes.SessionChange{Workspace: "acme", ID: "s1", Name: &name, Owner: &owner, External: &external, PassType: &pt, Fields: &fields}
+	got, err := svc.UpdateSession(ctx, change)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := passes.Session{ID: "s1", Workspace: "acme", Name: "Paid", Owner: "olga@acme.example", External: true, PassType: passes.MonthPass,
+		Fields: []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "r"}}, CreatedAt: start, FirstLogin: start}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("UpdateSession (-want +got):\n%s", diff)
+	}
+	stored, err := svc.Session(ctx, "acme", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, stored); diff != "" {
+		t.Errorf("stored session (-want +got):\n%s", diff)
+	}
+	before, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.UpdateSession(ctx, change)
+	if err != nil || !cmp.Equal(again, got) {
+		t.Errorf("UpdateSession again = %+v, %v; want %+v", again, err, got)
+	}
+	after, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Errorf("the change applied again changed the ledger (-before +after):\n%s", diff)
+	}
+	d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s1", Guest: "b@x.example", RequestID: "r2"})
+	if err != nil || d.Passes != 2 || d.PassType != passes.MonthPass || d.Balance != 3 {
+		t.Errorf("login after the change = %v, %v; want 2 passes spent under %q, balance 3", d, err, passes.MonthPass)
+	}
+	ptx(t, st.Passes(), func(ctx context.Context, tx passes.Tx) error {
+		u, err := tx.UsageGetByRequest(ctx, "acme", "r1")
+		if err != nil {
+			return err
+		}
+		if u.PassType != passes.DemoPass || u.SessionName != "Demo" || u.Owner != "o@acme.example" || u.External {
+			t.Errorf("the demo's row became %+v; the log keeps rows as logged", u)
+		}
+		return nil
+	})
+	if fs, err := svc.Audit(ctx, "acme"); err != nil || len(fs) != 0 {
+		t.Errorf("Audit = %v, %v; want no findings", fs, err)
+	}
+	if _, err := svc.UpdateSession(ctx, passes.SessionChange{Workspace: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
+		t.Errorf("UpdateSession of another workspace's session = %v, want ErrUnknownSession", err)
 	}
 }
