@@ -412,6 +412,11 @@ func calls(svc *passes.Service) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"Session": func(ctx context.Context) error { _, err := svc.Session(ctx, "acme", "day"); return err },
+		"UpdateSession": func(ctx context.Context) error {
+			name := "Renamed"
+			_, err := svc.UpdateSession(ctx, passes.SessionChange{Workspace: "acme", ID: "day", Name: &name})
+			return err
+		},
 		"Login": func(ctx context.Context) error {
 			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r9"})
 			return err
