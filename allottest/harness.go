@@ -2,9 +2,11 @@ package allottest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
@@ -44,8 +46,12 @@ const (
 	// EntitlementManager is an Entitlement manager of every organization
 	// (seats): it transfers seats and modules and reads the views.
 	EntitlementManager = "manager@allot.test"
-	// Billing is the actor the seats purchase generators record. Purchases
-	// check no role; it holds none.
+	// WorkspaceAdmin is a Workspace Administrator of every workspace
+	// (passes): it reads and exports the usage log, defines custom fields,
+	// and creates and changes sessions.
+	WorkspaceAdmin = "host@allot.test"
+	// Billing is the vendor's actor (allot.Vendor in every organization):
+	// it records purchases and reductions in every family.
 	Billing = "billing"
 )
 
@@ -66,6 +72,12 @@ type Options struct {
 	// EntitlementManagers are Entitlement managers of every organization.
 	// nil: {EntitlementManager}; an empty non-nil slice: nobody.
 	EntitlementManagers []string
+	// WorkspaceAdmins are Workspace Administrators of every workspace.
+	// nil: {WorkspaceAdmin}; an empty non-nil slice: nobody.
+	WorkspaceAdmins []string
+	// Vendors hold allot.Vendor in every organization. nil: {Billing};
+	// an empty non-nil slice: nobody.
+	Vendors []string
 	// Policies adds pass types to the passes service, as
 	// passes.Options.Policies does. Default: the built-ins only.
 	Policies map[passes.PassType]passes.Policy
@@ -159,6 +171,12 @@ func New(t TB, opts *Options) *Harness {
 	for _, a := range orDefault(o.EntitlementManagers, EntitlementManager) {
 		h.Roles.GrantEntitlementManager(Everywhere, a)
 	}
+	for _, a := range orDefault(o.WorkspaceAdmins, WorkspaceAdmin) {
+		h.Roles.Grant(Everywhere, a, passes.WorkspaceAdmin)
+	}
+	for _, a := range orDefault(o.Vendors, Billing) {
+		h.Roles.Grant(Everywhere, a, allot.Vendor)
+	}
 	var err error
 	if h.Ledger, h.Passes, h.Seats, h.Licenses, err = services(h.Faults, h.Clock, h.Roles, o.Policies); err != nil {
 		t.Fatalf("allottest: %v", err)
@@ -214,106 +232,95 @@ func (h *Harness) Set(at time.Time) { h.Clock.Set(at) }
 // IDs are never empty.
 const Everywhere = ""
 
-// Roles is the harness's record of who may act, both a licenses.Roles and
-// a seats.Roles. Actors are compared in the library's one form
-// (licenses.NormalizeActor, which agrees with seats.CanonicalActor), so
-// grants hold however a test spells an e-mail address. It is safe for
-// concurrent use; its zero value grants nothing.
+// Roles is the harness's record of who may act: an allot.Roles for all three
+// families. Actors are compared in the library's one form, so grants hold
+// however a test spells an e-mail address. It is safe for concurrent use;
+// its zero value grants nothing.
 type Roles struct {
-	mu         sync.RWMutex
-	orgAdmins  map[[2]string]bool // (org, actor)
-	teamAdmins map[[3]string]bool // (org, team, actor)
-	managers   map[[2]string]bool // (org, actor)
+	mu     sync.RWMutex
+	grants map[roleGrant]bool
 }
 
-var (
-	_ licenses.Roles = (*Roles)(nil)
-	_ seats.Roles    = (*Roles)(nil)
-)
-
-// GrantOrgAdmin makes actor an Org Admin of org (Everywhere: of every
-// organization).
-func (r *Roles) GrantOrgAdmin(org, actor string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.orgAdmins == nil {
-		r.orgAdmins = make(map[[2]string]bool)
-	}
-	r.orgAdmins[[2]string{org, licenses.NormalizeActor(actor)}] = true
+type roleGrant struct {
+	org, actor string
+	role       allot.Role
 }
 
-// GrantTeamAdmin makes actor a Team Admin of team in org (either may be
-// Everywhere).
-func (r *Roles) GrantTeamAdmin(org, team, actor string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.teamAdmins == nil {
-		r.teamAdmins = make(map[[3]string]bool)
-	}
-	r.teamAdmins[[3]string{org, team, licenses.NormalizeActor(actor)}] = true
-}
+var _ allot.Roles = (*Roles)(nil)
 
-// GrantEntitlementManager makes actor an Entitlement manager of org
-// (Everywhere: of every organization).
-func (r *Roles) GrantEntitlementManager(org, actor string) {
+// Grant gives actor the roles in org (Everywhere: in every organization).
+// licenses.TeamAdmin(Everywhere) is the Team Admin role of every team.
+func (r *Roles) Grant(org, actor string, roles ...allot.Role) {
+	a, _ := input.Actor(actor)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.managers == nil {
-		r.managers = make(map[[2]string]bool)
+	if r.grants == nil {
+		r.grants = make(map[roleGrant]bool)
 	}
-	r.managers[[2]string{org, licenses.NormalizeActor(actor)}] = true
+	for _, role := range roles {
+		r.grants[roleGrant{org, a, role}] = true
+	}
 }
 
 // Revoke takes every role actor holds, in every organization and team:
 // the way to test that a member who lost a role is refused.
 func (r *Roles) Revoke(actor string) {
-	a := licenses.NormalizeActor(actor)
+	a, _ := input.Actor(actor)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k := range r.orgAdmins {
-		if k[1] == a {
-			delete(r.orgAdmins, k)
-		}
-	}
-	for k := range r.teamAdmins {
-		if k[2] == a {
-			delete(r.teamAdmins, k)
-		}
-	}
-	for k := range r.managers {
-		if k[1] == a {
-			delete(r.managers, k)
+	for g := range r.grants {
+		if g.actor == a {
+			delete(r.grants, g)
 		}
 	}
 }
 
-// IsOrgAdmin implements licenses.Roles.
-func (r *Roles) IsOrgAdmin(_ context.Context, org, actor string) (bool, error) {
-	a := licenses.NormalizeActor(actor)
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.orgAdmins[[2]string{org, a}] || r.orgAdmins[[2]string{Everywhere, a}], nil
-}
+// anyTeam is the Team Admin role of every team.
+var anyTeam = licenses.TeamAdmin(Everywhere)
 
-// IsTeamAdmin implements licenses.Roles.
-func (r *Roles) IsTeamAdmin(_ context.Context, org, team, actor string) (bool, error) {
-	a := licenses.NormalizeActor(actor)
+// HasRole implements allot.Roles.
+func (r *Roles) HasRole(_ context.Context, org, actor string, role allot.Role) (bool, error) {
+	a, _ := input.Actor(actor)
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	for _, o := range []string{org, Everywhere} {
-		for _, tm := range []string{team, Everywhere} {
-			if r.teamAdmins[[3]string{o, tm, a}] {
-				return true, nil
-			}
+		if r.grants[roleGrant{o, a, role}] {
+			return true, nil
+		}
+		if strings.HasPrefix(string(role), string(anyTeam)) && r.grants[roleGrant{o, a, anyTeam}] {
+			return true, nil
 		}
 	}
 	return false, nil
 }
 
+// GrantOrgAdmin makes actor an Org Admin of org (Everywhere: of every
+// organization).
+func (r *Roles) GrantOrgAdmin(org, actor string) { r.Grant(org, actor, licenses.OrgAdmin) }
+
+// GrantTeamAdmin makes actor a Team Admin of team in org (either may be
+// Everywhere).
+func (r *Roles) GrantTeamAdmin(org, team, actor string) {
+	r.Grant(org, actor, licenses.TeamAdmin(team))
+}
+
+// GrantEntitlementManager makes actor an Entitlement manager of org
+// (Everywhere: of every organization).
+func (r *Roles) GrantEntitlementManager(org, actor string) {
+	r.Grant(org, actor, seats.EntitlementManager)
+}
+
+// IsOrgAdmin implements licenses.Roles.
+func (r *Roles) IsOrgAdmin(ctx context.Context, org, actor string) (bool, error) {
+	return r.HasRole(ctx, org, actor, licenses.OrgAdmin)
+}
+
+// IsTeamAdmin implements licenses.Roles.
+func (r *Roles) IsTeamAdmin(ctx context.Context, org, team, actor string) (bool, error) {
+	return r.HasRole(ctx, org, actor, licenses.TeamAdmin(team))
+}
+
 // IsEntitlementManager implements seats.Roles.
-func (r *Roles) IsEntitlementManager(_ context.Context, org, member string) (bool, error) {
-	a := licenses.NormalizeActor(member)
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.managers[[2]string{org, a}] || r.managers[[2]string{Everywhere, a}], nil
+func (r *Roles) IsEntitlementManager(ctx context.Context, org, member string) (bool, error) {
+	return r.HasRole(ctx, org, member, seats.EntitlementManager)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/input"
 )
 
@@ -89,3 +90,13 @@ func (r *StaticRoles) IsEntitlementManager(_ context.Context, org, member string
 	_, ok := r.managers[org][member]
 	return ok, nil
 }
+
+// EntitlementManager is the role of a SpotMe Entitlement manager: only they
+// transfer seats and modules to the organization's events, and they read the
+// Entitlements tab.
+const EntitlementManager allot.Role = "seats.entitlement_manager"
+
+// EventOrganizer is the role of whoever creates the organization's events
+// and keeps their participants and modules current (an Entitlement manager
+// may do that too).
+const EventOrganizer allot.Role = "seats.event_organizer"
