@@ -38,6 +38,7 @@ type Store struct {
 	passes   passesTables
 	seats    seatsTables
 	licenses licensesTables
+	outbox   outbox
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -82,6 +83,7 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) (err error) {
 	t := &Tx{s: s, undo: s.undo}
 	s.txn++
 	s.journalStart = s.journal.len()
+	s.outbox.begin()
 	committed := false
 	defer func() {
 		t.done = true
@@ -133,6 +135,7 @@ func (t *Tx) rollback() {
 	// The facets' typed logs, each touching only its facet's records.
 	t.s.passes.undoHotWrites()
 	t.s.licenses.undo.rollback()
+	t.s.outbox.rollback()
 }
 
 func (t *Tx) check(ctx context.Context) error {
