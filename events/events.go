@@ -77,6 +77,14 @@ type Store interface {
 	PruneEvents(ctx context.Context, before int64) (int64, error)
 }
 
+// Emitter is what a store's transaction offers the families: Emit writes
+// events in the transaction, to be read after it commits, numbered in
+// commit order, and never if it rolls back. The families' Tx interfaces
+// include it.
+type Emitter interface {
+	Emit(ctx context.Context, evs ...Event) error
+}
+
 // Stored is an event as a Store keeps it: its payload encoded as JSON.
 type Stored struct {
 	Seq       int64

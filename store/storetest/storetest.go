@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"github.com/allot-dev/allot/events"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // facet allot defines.
 type Store interface {
 	ledger.Store
+	events.Store
 	Licenses() licenses.Store
 	Passes() passes.Store
 	Seats() seats.Store
@@ -53,6 +55,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Run("Licenses", func(t *testing.T) { runLicenses(t, newStore) })
 	t.Run("Passes", func(t *testing.T) { runPasses(t, newStore) })
 	t.Run("Seats", func(t *testing.T) { runSeats(t, newStore) })
+	t.Run("Events", func(t *testing.T) { runEvents(t, newStore) })
 }
 
 // start is the fake clock's first reading in every test: a Sunday of a
