@@ -286,7 +286,7 @@ func TestSeats_TimesRefused(t *testing.T) {
 		}
 	}
 	if _, err := f.svc.EventsPage(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana", Cursor: "9223372036854775807:e1"}); !errors.Is(err, seats.ErrInvalid) {
-		t.Errorf("Workspaces with a cursor past year 9999 = %v, want ErrInvalid", err)
+		t.Errorf("EventsPage with a cursor past year 9999 = %v, want ErrInvalid", err)
 	}
 	f.unchanged(before)
 }

@@ -620,7 +620,7 @@ func TestSeats_EventsView(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, list(tc.q)); diff != "" {
-				t.Errorf("workspaces mismatch (-want +got):\n%s", diff)
+				t.Errorf("events mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -631,7 +631,7 @@ func TestSeats_EventsView(t *testing.T) {
 		"BadStatus":  {Org: "acme", Actor: "ana", Statuses: []seats.Status{"soon"}},
 	} {
 		if _, err := f.svc.EventsPage(f.ctx, q); err == nil {
-			t.Errorf("%s: Workspaces succeeded, want an error", name)
+			t.Errorf("%s: EventsPage succeeded, want an error", name)
 		}
 	}
 }
