@@ -82,7 +82,15 @@ func (h *Harness) AssertPool(t TB, org string, product seats.Product, purchased,
 // but not assigned): AssertLacks(t, org, event, 0) says it lacks nothing.
 func (h *Harness) AssertLacks(t TB, org, event string, seatsMissing int64, modules ...string) {
 	t.Helper()
-	e, err := h.read.seats.Event(h.Ctx, org, event)
+	var e seats.Event
+	err := h.Store.Seats().InTx(h.Ctx, func(tx seats.Tx) error {
+		var err error
+		e, err = tx.EventGet(h.Ctx, org, event)
+		if errors.Is(err, ledger.ErrNotFound) {
+			return &seats.UnknownEventError{Org: org, Event: event}
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatalf("event %q of %q: %v", event, org, err)
 		return

@@ -37,10 +37,10 @@ func TestAssertions(t *testing.T) {
 	mustFail(t, func(tb allottest.TB) { h.AssertPool(tb, "org%2", seats.Module("agenda"), 1, 0) }, "has no module:agenda pool")
 
 	h.AssertLacks(t, "org%2", "summit", 0)
-	if _, err := h.Seats.SetParticipants(ctx, "org%2", "summit", 5); err != nil {
+	if _, err := h.Seats.SetParticipants(ctx, seats.SetParticipantsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Participants: 5}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Seats.SetModules(ctx, "org%2", "summit", []string{"polls", "agenda"}); err != nil {
+	if _, err := h.Seats.SetModules(ctx, seats.SetModulesParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Modules: []string{"polls", "agenda"}}); err != nil {
 		t.Fatal(err)
 	}
 	h.AssertLacks(t, "org%2", "summit", 2, "polls", "agenda")
@@ -88,7 +88,7 @@ func TestAssertRefused(t *testing.T) {
 	for _, change := range []func() error{
 		func() error { _, err := h.Passes.Buy(ctx, "ws/1", 1, "sneaky"); return errors.Join(err, errFake) },
 		func() error {
-			_, err := h.Seats.SetParticipants(ctx, "org%2", "summit", 9)
+			_, err := h.Seats.SetParticipants(ctx, seats.SetParticipantsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Participants: 9})
 			return errors.Join(err, errFake)
 		},
 		func() error {

@@ -33,11 +33,11 @@ func books(t *testing.T, h *allottest.Harness) {
 	must(err)
 	_, err = h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "ann@x.test", RequestID: "r1"})
 	must(err)
-	_, err = h.Seats.Purchase(ctx, seats.PurchaseRequest{Org: "org%2", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"})
+	_, err = h.Seats.Purchase(ctx, seats.PurchaseParams{Org: "org%2", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"})
 	must(err)
-	_, err = h.Seats.CreateEvent(ctx, seats.NewEvent{ID: "summit", Org: "org%2", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 3})
+	_, err = h.Seats.CreateEvent(ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "summit", Org: "org%2", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 3})
 	must(err)
-	_, err = h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 3, RequestID: "t"})
+	_, err = h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 3, RequestID: "t"})
 	must(err)
 	_, err = h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy", Quantity: 2})
 	must(err)
@@ -82,7 +82,7 @@ func TestAudit_NamedTenants(t *testing.T) {
 	if _, err := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "demo-ws", Session: "d", Guest: "g@x.test", RequestID: "r"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Seats.CreateEvent(h.Ctx, seats.NewEvent{ID: "e", Org: "no-seats", Start: h.Now(), End: h.Now().Add(time.Hour)}); err != nil {
+	if _, err := h.Seats.CreateEvent(h.Ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "e", Org: "no-seats", Start: h.Now(), End: h.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := h.Audit("no-seats")

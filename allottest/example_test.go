@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/allottest"
 	"github.com/allot-dev/allot/licenses"
 	"github.com/allot-dev/allot/passes"
@@ -72,12 +73,12 @@ func Example_seats() {
 	t := exampleT{}
 	h := allottest.New(t, nil)
 	ctx := h.Ctx
-	h.Seats.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 100, Subscription: "sub-1", Actor: allottest.Billing, RequestID: "p1"})
-	h.Seats.CreateEvent(ctx, seats.NewEvent{ID: "summit", Org: "acme", Start: h.Now(), End: h.Now().Add(8 * time.Hour), Participants: 52, Modules: []string{"agenda"}})
-	h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 40, RequestID: "t1"})
+	h.Seats.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 100, Subscription: "sub-1", Actor: allottest.Billing, RequestID: "p1"})
+	h.Seats.CreateEvent(ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "summit", Org: "acme", Start: h.Now(), End: h.Now().Add(8 * time.Hour), Participants: 52, Modules: []string{"agenda"}})
+	h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 40, RequestID: "t1"})
 	h.AssertLacks(t, "acme", "summit", 12, "agenda")
 
-	h.Seats.CheckConsumption(ctx, "acme") // assigns seats, never modules
+	h.Seats.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor}) // assigns seats, never modules
 	h.AssertLacks(t, "acme", "summit", 0, "agenda")
 	h.AssertPool(t, "acme", seats.Seats, 100, 52)
 	h.AssertLacks(t, "acme", "summit", 0) // wrong: it still lacks the module

@@ -44,7 +44,8 @@ const (
 	// and removes from any team, and nothing else.
 	TeamAdmin = "lead@allot.test"
 	// EntitlementManager is an Entitlement manager of every organization
-	// (seats): it transfers seats and modules and reads the views.
+	// (seats): it creates and changes events, transfers seats and modules,
+	// runs the consumption check by hand and reads the views.
 	EntitlementManager = "manager@allot.test"
 	// WorkspaceAdmin is a Workspace Administrator of every workspace
 	// (passes): it reads and exports the usage log, defines custom fields,
@@ -169,7 +170,7 @@ func New(t TB, opts *Options) *Harness {
 		h.Roles.GrantTeamAdmin(Everywhere, Everywhere, a)
 	}
 	for _, a := range orDefault(o.EntitlementManagers, EntitlementManager) {
-		h.Roles.GrantEntitlementManager(Everywhere, a)
+		h.Roles.Grant(Everywhere, a, seats.EntitlementManager)
 	}
 	for _, a := range orDefault(o.WorkspaceAdmins, WorkspaceAdmin) {
 		h.Roles.Grant(Everywhere, a, passes.WorkspaceAdmin)
@@ -304,12 +305,6 @@ func (r *Roles) GrantTeamAdmin(org, team, actor string) {
 	r.Grant(org, actor, licenses.TeamAdmin(team))
 }
 
-// GrantEntitlementManager makes actor an Entitlement manager of org
-// (Everywhere: of every organization).
-func (r *Roles) GrantEntitlementManager(org, actor string) {
-	r.Grant(org, actor, seats.EntitlementManager)
-}
-
 // IsOrgAdmin implements licenses.Roles.
 func (r *Roles) IsOrgAdmin(ctx context.Context, org, actor string) (bool, error) {
 	return r.HasRole(ctx, org, actor, licenses.OrgAdmin)
@@ -318,9 +313,4 @@ func (r *Roles) IsOrgAdmin(ctx context.Context, org, actor string) (bool, error)
 // IsTeamAdmin implements licenses.Roles.
 func (r *Roles) IsTeamAdmin(ctx context.Context, org, team, actor string) (bool, error) {
 	return r.HasRole(ctx, org, actor, licenses.TeamAdmin(team))
-}
-
-// IsEntitlementManager implements seats.Roles.
-func (r *Roles) IsEntitlementManager(ctx context.Context, org, member string) (bool, error) {
-	return r.HasRole(ctx, org, member, seats.EntitlementManager)
 }

@@ -99,17 +99,17 @@ func TestNew_Defaults(t *testing.T) {
 		return err
 	})
 	// The Entitlement manager transfers seats; nobody else does.
-	if _, err := h.Seats.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"}); err != nil {
+	if _, err := h.Seats.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Seats.CreateEvent(ctx, seats.NewEvent{ID: "summit", Org: "acme", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 4}); err != nil {
+	if _, err := h.Seats.CreateEvent(ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "summit", Org: "acme", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 4, RequestID: "t"}); err != nil {
+	if _, err := h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 4, RequestID: "t"}); err != nil {
 		t.Fatalf("Entitlement manager transfer: %v", err)
 	}
-	h.AssertRefused(t, seats.ErrNotEntitlementManager, func() error {
-		_, err := h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: allottest.OrgAdmin, Event: "summit", Quantity: 1, RequestID: "t2"})
+	h.AssertRefused(t, seats.ErrForbidden, func() error {
+		_, err := h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: allottest.OrgAdmin, Event: "summit", Quantity: 1, RequestID: "t2"})
 		return err
 	})
 	// Passes need no role.
@@ -159,11 +159,11 @@ func TestNew_Options(t *testing.T) {
 	if ok, _ := h.Roles.IsTeamAdmin(ctx, "other", "t", "lead@x.test"); ok {
 		t.Error("a Team Admin of acme's team t is one of other's team t too")
 	}
-	if ok, _ := h.Roles.IsEntitlementManager(ctx, "any-org", "OPS"); !ok {
+	if ok, _ := h.Roles.HasRole(ctx, "any-org", "OPS", seats.EntitlementManager); !ok {
 		t.Error("ops is not an Entitlement manager everywhere")
 	}
 	h.Roles.Revoke("ops")
-	if ok, _ := h.Roles.IsEntitlementManager(ctx, "any-org", "ops"); ok {
+	if ok, _ := h.Roles.HasRole(ctx, "any-org", "ops", seats.EntitlementManager); ok {
 		t.Error("Revoke left ops its role")
 	}
 	// The policy given is the passes service's.

@@ -166,12 +166,12 @@ func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []str
 // SeatsPurchase draws a purchase of one of products (Seats when none are
 // given) for org: 1 to 100 units, recorded by Billing, with a new
 // RequestID.
-func (h *Harness) SeatsPurchase(org string, products ...seats.Product) *rapid.Generator[seats.PurchaseRequest] {
+func (h *Harness) SeatsPurchase(org string, products ...seats.Product) *rapid.Generator[seats.PurchaseParams] {
 	if len(products) == 0 {
 		products = []seats.Product{seats.Seats}
 	}
-	return rapid.Custom(func(t *rapid.T) seats.PurchaseRequest {
-		return seats.PurchaseRequest{
+	return rapid.Custom(func(t *rapid.T) seats.PurchaseParams {
+		return seats.PurchaseParams{
 			Org:          org,
 			Product:      rapid.SampledFrom(products).Draw(t, "product"),
 			Quantity:     Quantity(100).Draw(t, "quantity"),
@@ -182,12 +182,14 @@ func (h *Harness) SeatsPurchase(org string, products ...seats.Product) *rapid.Ge
 	})
 }
 
-// NewEvent draws an event of org with one of ids (any ID when empty) that
-// starts around the clock's now (within two days, often exactly at now or a second
-// either side, so it is live or past at once) and lasts 1 hour to 3 days,
-// with 0 to 100 participants and some of modules in use.
-func (h *Harness) NewEvent(org string, ids, modules []string) *rapid.Generator[seats.NewEvent] {
-	return rapid.Custom(func(t *rapid.T) seats.NewEvent {
+// CreateEventParams draws an event of org, created by actor (in another
+// spelling if it is an e-mail address), with one of ids (any ID when
+// empty) that starts around the clock's now (within two days, often
+// exactly at now or a second either side, so it is live or past at once)
+// and lasts 1 hour to 3 days, with 0 to 100 participants and some of
+// modules in use.
+func (h *Harness) CreateEventParams(org, actor string, ids, modules []string) *rapid.Generator[seats.CreateEventParams] {
+	return rapid.Custom(func(t *rapid.T) seats.CreateEventParams {
 		start := TimeAround(h.Now(), 48*time.Hour).Draw(t, "start")
 		var use []string
 		for _, m := range modules {
@@ -195,9 +197,10 @@ func (h *Harness) NewEvent(org string, ids, modules []string) *rapid.Generator[s
 				use = append(use, m)
 			}
 		}
-		return seats.NewEvent{
-			ID:           pick(t, "event", ids, ID()),
+		return seats.CreateEventParams{
 			Org:          org,
+			Actor:        anActor(t, actor),
+			ID:           pick(t, "event", ids, ID()),
 			Name:         rapid.SampledFrom([]string{"Summit", "Kick-off", "Zürich 日"}).Draw(t, "name"),
 			Start:        start,
 			End:          start.Add(rapid.SampledFrom([]time.Duration{time.Hour, 4 * time.Hour, 24 * time.Hour, 72 * time.Hour}).Draw(t, "length")),
@@ -207,12 +210,12 @@ func (h *Harness) NewEvent(org string, ids, modules []string) *rapid.Generator[s
 	})
 }
 
-// SeatTransfer draws a transfer of 1 to 50 seats to one of events (any ID
+// TransferSeatsParams draws a transfer of 1 to 50 seats to one of events (any ID
 // when empty) of org by actor (in another spelling if it is an e-mail
 // address), with a new RequestID.
-func (h *Harness) SeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
-	return rapid.Custom(func(t *rapid.T) seats.SeatTransfer {
-		return seats.SeatTransfer{
+func (h *Harness) TransferSeatsParams(org, actor string, events []string) *rapid.Generator[seats.TransferSeatsParams] {
+	return rapid.Custom(func(t *rapid.T) seats.TransferSeatsParams {
+		return seats.TransferSeatsParams{
 			Org:       org,
 			Actor:     anActor(t, actor),
 			Event:     pick(t, "event", events, ID()),
@@ -222,11 +225,11 @@ func (h *Harness) SeatTransfer(org, actor string, events []string) *rapid.Genera
 	})
 }
 
-// ModuleTransfer draws a transfer of one of modules to one of events (any
+// TransferModuleParams draws a transfer of one of modules to one of events (any
 // ID when either is empty) of org by actor, with a new RequestID.
-func (h *Harness) ModuleTransfer(org, actor string, events, modules []string) *rapid.Generator[seats.ModuleTransfer] {
-	return rapid.Custom(func(t *rapid.T) seats.ModuleTransfer {
-		return seats.ModuleTransfer{
+func (h *Harness) TransferModuleParams(org, actor string, events, modules []string) *rapid.Generator[seats.TransferModuleParams] {
+	return rapid.Custom(func(t *rapid.T) seats.TransferModuleParams {
+		return seats.TransferModuleParams{
 			Org:       org,
 			Actor:     anActor(t, actor),
 			Event:     pick(t, "event", events, ID()),
@@ -236,13 +239,13 @@ func (h *Harness) ModuleTransfer(org, actor string, events, modules []string) *r
 	})
 }
 
-// MalformedSeatTransfer draws a SeatTransfer with one part broken: the
+// MalformedTransferSeatsParams draws a TransferSeatsParams with one part broken: the
 // organization, the event or the request ID is not an ID, or the quantity
 // is zero or negative. TransferSeats refuses it with an error matching
 // seats.ErrInvalid and changes nothing.
-func (h *Harness) MalformedSeatTransfer(org, actor string, events []string) *rapid.Generator[seats.SeatTransfer] {
-	return rapid.Custom(func(t *rapid.T) seats.SeatTransfer {
-		r := h.SeatTransfer(org, actor, events).Draw(t, "transfer")
+func (h *Harness) MalformedTransferSeatsParams(org, actor string, events []string) *rapid.Generator[seats.TransferSeatsParams] {
+	return rapid.Custom(func(t *rapid.T) seats.TransferSeatsParams {
+		r := h.TransferSeatsParams(org, actor, events).Draw(t, "transfer")
 		switch rapid.SampledFrom([]string{"org", "event", "request", "quantity"}).Draw(t, "broken") {
 		case "org":
 			r.Org = MalformedID().Draw(t, "org")

@@ -103,19 +103,19 @@ func TestSeatsRequests(t *testing.T) {
 				t.Fatalf("Purchase(%+v): %v", p, err)
 			}
 		}
-		e := h.NewEvent("org", events, modules).Draw(t, "event")
+		e := h.CreateEventParams("org", allottest.EntitlementManager, events, modules).Draw(t, "event")
 		if _, err := h.Seats.CreateEvent(h.Ctx, e); err != nil {
 			t.Fatalf("CreateEvent(%+v): %v", e, err)
 		}
-		tr := h.SeatTransfer("org", allottest.EntitlementManager, []string{e.ID}).Draw(t, "transfer")
+		tr := h.TransferSeatsParams("org", allottest.EntitlementManager, []string{e.ID}).Draw(t, "transfer")
 		if _, err := h.Seats.TransferSeats(h.Ctx, tr); err != nil && !errors.Is(err, seats.ErrNoPool) && !errors.Is(err, seats.ErrInsufficient) {
 			t.Fatalf("TransferSeats(%+v): %v", tr, err)
 		}
-		mt := h.ModuleTransfer("org", allottest.EntitlementManager, []string{e.ID}, modules).Draw(t, "module")
+		mt := h.TransferModuleParams("org", allottest.EntitlementManager, []string{e.ID}, modules).Draw(t, "module")
 		if _, err := h.Seats.TransferModule(h.Ctx, mt); err != nil && !errors.Is(err, seats.ErrNoPool) && !errors.Is(err, seats.ErrInsufficient) {
 			t.Fatalf("TransferModule(%+v): %v", mt, err)
 		}
-		bad := h.MalformedSeatTransfer("org", allottest.EntitlementManager, []string{e.ID}).Draw(t, "bad transfer")
+		bad := h.MalformedTransferSeatsParams("org", allottest.EntitlementManager, []string{e.ID}).Draw(t, "bad transfer")
 		h.AssertRefused(t, seats.ErrInvalid, func() error { _, err := h.Seats.TransferSeats(h.Ctx, bad); return err })
 		h.Check(t)
 	})

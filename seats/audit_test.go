@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
@@ -16,7 +17,7 @@ func TestSeats_Audit(t *testing.T) {
 	f := standard(t)
 	f.must(second(f.seats("acme", "ana", "e1", 2, "r1")))
 	f.must(second(f.module("acme", "ana", "e1", "polls", "r2")))
-	f.must(second(f.svc.CheckConsumption(f.ctx, "acme")))
+	f.must(second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})))
 	for _, org := range []string{"acme", "globex", "initech"} {
 		if fs, err := f.svc.Audit(f.ctx, org); err != nil || len(fs) != 0 {
 			t.Fatalf("Audit(%s) = %v, %v; want no findings", org, fs, err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
@@ -14,9 +15,7 @@ import (
 func benchService(b *testing.B) (*seats.Service, *clock.Fake) {
 	b.Helper()
 	clk := clock.NewFake(start)
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
-	svc, err := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk, Roles: roles})
+	svc, err := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk, Roles: testRoles()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,20 +27,20 @@ func benchService(b *testing.B) (*seats.Service, *clock.Fake) {
 func BenchmarkSeats_Transfer(b *testing.B) {
 	ctx := context.Background()
 	svc, clk := benchService(b)
-	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
+	if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
 		b.Fatal(err)
 	}
 	ids := make([]string, 100)
 	for i := range ids {
 		ids[i] = "e" + strconv.Itoa(i)
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: ids[i], Org: "acme", Start: clk.Now(), End: clk.Now().Add(time.Hour)}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: organizer, ID: ids[i], Org: "acme", Start: clk.Now(), End: clk.Now().Add(time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: ids[i%len(ids)], Quantity: 1, RequestID: strconv.Itoa(i)}); err != nil {
+		if _, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: ids[i%len(ids)], Quantity: 1, RequestID: strconv.Itoa(i)}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -55,14 +54,14 @@ func BenchmarkSeats_ConsumptionCheck(b *testing.B) {
 	const events = 10_000
 	ctx := context.Background()
 	svc, clk := benchService(b)
-	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
+	if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
 		b.Fatal(err)
 	}
 	ids := make([]string, events)
 	for i := range ids {
 		ids[i] = "e" + strconv.Itoa(i)
 		s := clk.Now().Add(-time.Duration(i) * time.Second)
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: ids[i], Org: "acme", Start: s, End: s.Add(24 * time.Hour)}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: organizer, ID: ids[i], Org: "acme", Start: s, End: s.Add(24 * time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -72,12 +71,12 @@ func BenchmarkSeats_ConsumptionCheck(b *testing.B) {
 		b.StopTimer()
 		participants++
 		for _, id := range ids {
-			if _, err := svc.SetParticipants(ctx, "acme", id, participants); err != nil {
+			if _, err := svc.SetParticipants(ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: id, Participants: participants}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StartTimer()
-		res, err := svc.CheckConsumption(ctx, "acme")
+		res, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,15 +3,37 @@
 //
 // # Concepts
 //
+// The tenant is an organization, Org in every Go name (SpotMe's word too).
 // A Product is Seats or an advanced module, Module(name); its string is the
 // ledger unit it counts ("seat", "module:<name>", scale 0). Purchase fills an
-// organization's pool of a product from a subscription. Each Event (a
+// organization's pool of a product. Each Event (what SpotMe also calls a
 // workspace) needs one seat per participant and, for each advanced module it
 // uses, that module. An Entitlement manager of the organization moves seats
 // to an event with TransferSeats (a quantity) and a module with
 // TransferModule (a name, no quantity; an event holds a module at most
 // once). CheckConsumption assigns seats automatically to events that lack
 // them; modules are never assigned automatically.
+//
+// # Purchases
+//
+// Purchases are the vendor's acts, by the one rule of every family: SpotMe
+// sells seats and modules under subscriptions, and the organization's
+// members do not add them. Purchase requires allot.Vendor (a service grants
+// it to its billing system's actor) and nothing else; it accepts the
+// subscription the purchase belongs to (optional, kept in the transfer's
+// metadata) and returns an allot.Purchase: the organization's purchased and
+// available counts of the product right after it, read from the ledger
+// transfer, so a retry returns the very same record however much happened
+// since.
+//
+// # Transfers are final
+//
+// SpotMe calls transfers final, and so does this package: nothing moves
+// seats or a module back from an event, and correcting a mistaken transfer
+// is out of scope. What a service can do instead: transfer the right amount
+// where it was meant to go (buying more if the pool ran short), and keep
+// the mistaken transfer in the history, where it stays visible to the
+// Entitlement managers and the audit.
 //
 // Every unit that moves is a ledger transfer inside the organization's own
 // accounts:
@@ -33,11 +55,22 @@
 // Every record is keyed by its organization and its own ID: two
 // organizations may each have an event "kickoff" and a request "r1", and
 // every read names its organization, so another organization's event is
-// unknown (ErrUnknownEvent), never taken. Purchases and transfers take a
-// request ID, scoped to the organization: a retry with the same contents
-// returns the first transaction and changes nothing; the same ID for
-// another request is ErrRequestReused, whose message names the
-// organization's request ID.
+// unknown (ErrUnknownEvent), never taken.
+//
+// # Retries
+//
+// Every write may be retried and returns its first result; none fails
+// because the first attempt succeeded, on every store. Purchases and
+// transfers take a request ID, scoped to the organization: a retry with the
+// same contents returns the first allot.Purchase or Transaction and changes
+// nothing; the same ID for another request (another act, quantity, event,
+// module or subscription) is ErrRequestReused (request_reused), whose
+// message names the organization's request ID, and changes nothing.
+// CreateEvent is naturally idempotent: the same details again return the
+// stored event; other details (including details the event has since been
+// given by SetParticipants or SetModules) are ErrEventExists. SetParticipants
+// and SetModules to the values the event has return it unchanged, UpdatedAt
+// included. A second CheckConsumption with nothing changed moves nothing.
 //
 // # Inputs
 //
@@ -49,11 +82,12 @@
 // NUL; times are within the years 1 to 9999; quantities are positive, and
 // a purchase or transfer that would take a count beyond MaxInt64 is
 // refused. Each refusal is an *InvalidError naming the field, matching
-// ErrInvalid, and changes nothing. Actors have one canonical form,
-// CanonicalActor: an actor holding '@' is an e-mail address identified by
-// its Unicode case folding (so "ÄNN@x.test" and "änn@x.test" are one
-// member), any other actor (a system such as "billing") is trimmed and
-// case folded; roles are checked and transfers record that form.
+// ErrInvalid, and changes nothing. Actors have the library's one canonical
+// form: an actor holding '@' is an e-mail address identified by its Unicode
+// case folding (so "ÄNN@x.test" and "änn@x.test" are one member), any other
+// actor (a system such as "billing") is trimmed and case folded; a
+// malformed actor is an *InvalidError with Field "Actor". Roles are checked
+// and transfers record that form.
 //
 // # Invariants
 //
@@ -77,13 +111,31 @@
 //
 // # Roles
 //
-// Transfers and the views (Overview, History, Workspaces and their tables)
-// require the actor to hold the Entitlement manager role in the
-// organization, checked through Roles; StaticRoles is a ready in-memory
-// implementation. A refused actor gets an error matching
-// ErrNotEntitlementManager and nothing changes. Purchases, events and the
-// consumption check are the embedding service's own calls and check no
-// role.
+// Options.Roles (an allot.Roles; allot.StaticRoles is a ready one) says who
+// holds which role in which organization; nil grants nothing. Each call
+// below canonicalises its Actor, then checks that the actor holds one of
+// the roles listed in the organization:
+//
+//	call                                         role(s)
+//	Purchase                                     allot.Vendor
+//	CreateEvent, Event, SetParticipants,         EventOrganizer or EntitlementManager
+//	SetModules
+//	TransferSeats, TransferModule                EntitlementManager
+//	CheckConsumption                             EntitlementManager (by hand), or
+//	                                             Actor allot.SystemActor: no role
+//	Overview, HistoryPage, History, EventsPage,  EntitlementManager (SpotMe's
+//	Events, OverviewTable, HistoryTable,         Entitlements tab)
+//	EventsTable
+//	Audit                                        none: an operator's check
+//
+// A refused actor gets an *allot.ForbiddenError (ErrForbidden, code
+// forbidden) naming the act and the roles that would allow it, and nothing
+// changes. SpotMe's consumption check is periodic: the service's scheduler
+// runs it with Actor allot.SystemActor, which needs no grant, and its
+// transfers record "system"; an Entitlement manager may run it by hand,
+// and its transfers then record the manager. A service must never let a
+// person's request act as allot.SystemActor. Audit(ctx, org) is an
+// operator's check of the books, not a product act, and checks no role.
 //
 // # Time
 //
@@ -104,14 +156,26 @@
 //
 // # Views and exports
 //
-// Overview gives purchased, assigned and available per product; History
-// pages the organization's transactions (oldest first, filtered by product,
-// event and time range), each with when, who, from, to, quantity and request
-// ID; Workspaces pages the events with their participants, seats and modules
-// assigned and what they lack, and with OnlyMissing set is the
-// missing-entitlements query. OverviewTable, HistoryTable and WorkspacesTable
-// export them as neutral rows that WriteCSV writes as CSV and the seatsxlsx
-// module as XLSX.
+// Overview gives purchased, assigned and available per product; HistoryPage
+// pages the organization's transactions (oldest first, filtered by
+// product, event and time range), each with when, who, from, to, quantity
+// and request ID; EventsPage pages the events (ordered by Start, then ID)
+// as EventEntitlements: participants, seats and modules assigned, what they
+// lack and their status, and with OnlyMissing set is the
+// missing-entitlements query. OverviewTable, HistoryTable and EventsTable
+// export them as neutral rows that WriteCSV writes as CSV and the
+// seatsxlsx module as XLSX.
+//
+// # Listing
+//
+// Every listing has a page call returning an allot.Page (Items, and Next,
+// the cursor of the following page, empty on the last) and an iterator
+// over every page from the given cursor on: HistoryPage and History,
+// EventsPage and Events. Their Params carry Cursor ("" for the first page;
+// opaque, and bound to its organization and listing: another's is an
+// *InvalidError with Field "Cursor") and Limit (0 reads allot.DefaultLimit
+// items; below 0 or above allot.MaxLimit is an *InvalidError with Field
+// "Limit"). The tables read every page from Cursor on.
 //
 // # Errors
 //
@@ -121,10 +185,12 @@
 // Match the sentinels with errors.Is; the typed errors carry the details:
 //
 //	code            sentinel (typed error)                                   meaning                                   what to do
-//	invalid         ErrInvalid (*InvalidError)                               a field of the request is malformed,      fix the field InvalidError.Field names
-//	                                                                         or a count would pass MaxInt64
+//	invalid         ErrInvalid (*InvalidError)                               a field of the request is malformed       fix the field InvalidError.Field names
+//	                                                                         (the Actor, a Cursor of another
+//	                                                                         listing, a Limit out of range), or a
+//	                                                                         count would pass MaxInt64
 //	not_found       ErrUnknownEvent (*UnknownEventError)                     the organization has no such event        create the event first, or fix its ID
-//	forbidden       ErrNotEntitlementManager (*NotEntitlementManagerError)   the actor lacks the role in the org       have an Entitlement manager act, or grant the role
+//	forbidden       ErrForbidden (*allot.ForbiddenError)                     the actor lacks the role the act needs    have someone with the role act, or grant it
 //	already_exists  ErrEventExists                                           the event ID is taken with other details  choose another ID, or update the event
 //	already_exists  ErrModuleAlreadyAssigned (*ModuleAlreadyAssignedError)   the event holds the module already        nothing: an event needs a module once
 //	insufficient    ErrInsufficient (*InsufficientError)                     the pool has fewer units than requested   purchase more, or transfer fewer
@@ -150,11 +216,16 @@
 //
 // # Example
 //
+//	roles := &allot.StaticRoles{}
+//	roles.Grant("acme", "billing", allot.Vendor)
+//	roles.Grant("acme", "ana@acme.test", seats.EntitlementManager)
 //	svc, _ := seats.New(memstore.New().Seats(), &seats.Options{Roles: roles})
-//	svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 100,
-//		Subscription: "sub-1", Actor: "billing", RequestID: "p1"})
-//	svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff",
-//		Quantity: 40, RequestID: "r1"})
-//	res, _ := svc.CheckConsumption(ctx, "acme")
+//	svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Seats,
+//		Quantity: 100, Subscription: "sub-1", RequestID: "p1"})
+//	svc.CreateEvent(ctx, seats.CreateEventParams{Org: "acme", Actor: "ana@acme.test", ID: "kickoff",
+//		Start: start, End: end, Participants: 40})
+//	svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana@acme.test",
+//		Event: "kickoff", Quantity: 40, RequestID: "r1"})
+//	res, _ := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
 //	findings, _ := svc.Audit(ctx, "acme") // empty: the books agree
 package seats

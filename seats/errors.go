@@ -3,6 +3,7 @@ package seats
 import (
 	"fmt"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/errcode"
 )
 
@@ -11,9 +12,10 @@ import (
 // has a code (allot.ErrorCode), the same for one situation in every family;
 // the package doc's Errors section lists them.
 var (
-	// ErrNotEntitlementManager: the actor lacks the Entitlement manager role
-	// in the organization.
-	ErrNotEntitlementManager error = errcode.New(errcode.Forbidden, "seats: actor is not an Entitlement manager of the organization")
+	// ErrForbidden: the actor lacks the role the act needs in the
+	// organization. It is allot.ErrForbidden, matched by every refused
+	// actor's *allot.ForbiddenError in every family.
+	ErrForbidden = allot.ErrForbidden
 	// ErrUnknownEvent: no event with that ID exists in the organization.
 	ErrUnknownEvent error = errcode.New(errcode.NotFound, "seats: unknown event")
 	// ErrEventExists: an event with that ID exists with other details.
@@ -51,24 +53,6 @@ func (e *InvalidError) Code() string { return errcode.Invalid }
 func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
-
-// NotEntitlementManagerError names the actor refused and the organization.
-type NotEntitlementManagerError struct {
-	Org   string
-	Actor string
-}
-
-func (e *NotEntitlementManagerError) Error() string {
-	return fmt.Sprintf("seats: %q is not an Entitlement manager of organization %q; ask one of its Entitlement managers to grant the role", e.Actor, e.Org)
-}
-
-// Is makes a *NotEntitlementManagerError match ErrNotEntitlementManager.
-func (e *NotEntitlementManagerError) Is(target error) bool {
-	return target == ErrNotEntitlementManager
-}
-
-// Code returns "forbidden", the code of its sentinel.
-func (e *NotEntitlementManagerError) Code() string { return errcode.Forbidden }
 
 // UnknownEventError names the event that was not found in the organization.
 type UnknownEventError struct {

@@ -63,10 +63,15 @@ func TestSeats_ErrorCodes(t *testing.T) {
 	rows := []row{
 		// invalid: each names a field.
 		{"NewNilStore", nil, func(f *fixture) error { return second(seats.New(nil, nil)) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"NewCheckActor", nil, func(f *fixture) error {
-			return second(seats.New(f.ms.Seats(), &seats.Options{CheckActor: "a\x00b"}))
+		{"CreateEventActor", nil, func(f *fixture) error {
+			return createEvent(f, seats.CreateEventParams{Actor: "x@", ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"CanonicalActor", nil, func(f *fixture) error { return second(seats.CanonicalActor("x@")) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"CheckConsumptionActor", nil, func(f *fixture) error {
+			return second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "acme", Actor: " "}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"OverviewActor", nil, func(f *fixture) error {
+			return second(f.svc.Overview(f.ctx, seats.OverviewParams{Org: "acme", Actor: "a\x00"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseOrg", nil, func(f *fixture) error { return purchase(f, "", seats.Seats, 1, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseProduct", nil, func(f *fixture) error { return purchase(f, "acme", "chairs", 1, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseModuleName", nil, func(f *fixture) error {
@@ -74,90 +79,144 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseQuantity", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 0, "s", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseRequestID", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", "billing", "") }, allot.CodeInvalid, seats.ErrInvalid},
-		{"PurchaseSubscriptionEmpty", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseSubscriptionNUL", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s\x00", "billing", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseActor", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", " ", "p9") }, allot.CodeInvalid, seats.ErrInvalid},
 		{"PurchaseOverflow", nil, func(f *fixture) error {
 			return purchase(f, "acme", seats.Seats, math.MaxInt64, "s", "billing", "p9")
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventID", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "a b", Org: "acme", Start: start, End: start.Add(time.Hour)})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "a b", Org: "acme", Start: start, End: start.Add(time.Hour)})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventName", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Name: "\xff", Start: start, End: start.Add(time.Hour)})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Name: "\xff", Start: start, End: start.Add(time.Hour)})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"CreateEventStartZero", nil, func(f *fixture) error { return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", End: start}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"CreateEventStartZero", nil, func(f *fixture) error {
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", End: start})
+		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventEndBeforeStart", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Start: start, End: start})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventTimeRange", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Start: start, End: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventParticipants", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Participants: -1})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Participants: -1})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"CreateEventModules", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Modules: []string{""}})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Modules: []string{""}})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventID", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "")) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"SetParticipants", nil, func(f *fixture) error { return second(f.svc.SetParticipants(f.ctx, "acme", "e1", -1)) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"SetModules", nil, func(f *fixture) error { return second(f.svc.SetModules(f.ctx, "acme", "e1", []string{"a\tb"})) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventID", nil, func(f *fixture) error {
+			return second(f.svc.Event(f.ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: ""}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"SetParticipants", nil, func(f *fixture) error {
+			return second(f.svc.SetParticipants(f.ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: "e1", Participants: -1}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"SetModules", nil, func(f *fixture) error {
+			return second(f.svc.SetModules(f.ctx, seats.SetModulesParams{Org: "acme", Actor: organizer, Event: "e1", Modules: []string{"a\tb"}}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"TransferSeatsQuantity", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "e1", -1, "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"TransferSeatsActor", nil, func(f *fixture) error { return second(f.seats("acme", "ana@", "e1", 1, "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"TransferModuleName", nil, func(f *fixture) error { return second(f.module("acme", "ana", "e1", "", "r9")) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"CheckConsumptionOrg", nil, func(f *fixture) error { return second(f.svc.CheckConsumption(f.ctx, "a\x00")) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"OverviewOrg", nil, func(f *fixture) error { return second(f.svc.Overview(f.ctx, "", "ana")) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryProduct", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Product: "chairs"}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryEvent", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Event: "a b"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"CheckConsumptionOrg", nil, func(f *fixture) error {
+			return second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "a\x00", Actor: allot.SystemActor}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"OverviewOrg", nil, func(f *fixture) error {
+			return second(f.svc.Overview(f.ctx, seats.OverviewParams{Org: "", Actor: "ana"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryProduct", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Product: "chairs"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryEvent", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Event: "a b"}) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryFrom", nil, func(f *fixture) error {
-			return history(f, seats.HistoryQuery{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
+			return history(f, seats.HistoryParams{From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryLimit", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Limit: 1001}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryCursor", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Cursor: "seat/x"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryLimit", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Limit: 1001}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryCursor", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Cursor: "seat/x"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryCursorOfAnotherOrg", nil, func(f *fixture) error {
+			return history(f, seats.HistoryParams{Cursor: "history/globex/seat/1"})
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryLimitNegative", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryAmountBeyondCount", func(f *fixture) { strayHuge(f) }, func(f *fixture) error {
-			return history(f, seats.HistoryQuery{})
+			return history(f, seats.HistoryParams{})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"WorkspacesLimit", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"WorkspacesStatus", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"WorkspacesCursor", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryTableOrg", nil, func(f *fixture) error { return second(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Actor: "ana"})) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"HistoryTableRows", nil, func(f *fixture) error {
-			return writeCSV(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Cursor: "x"}))
+		{"EventsLimit", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsLimitTooLarge", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: allot.MaxLimit + 1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsStatus", nil, func(f *fixture) error { return events(f, seats.EventsParams{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsCursor", nil, func(f *fixture) error { return events(f, seats.EventsParams{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsCursorOfHistory", nil, func(f *fixture) error {
+			return events(f, seats.EventsParams{Cursor: "history/acme/seat/1"})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"WorkspacesTableOrg", nil, func(f *fixture) error {
-			return second(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Actor: "ana"}))
+		{"HistoryTableOrg", nil, func(f *fixture) error { return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Actor: "ana"})) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"HistoryTableCursor", nil, func(f *fixture) error {
+			return writeCSV(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Cursor: "x"}))
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"WorkspacesTableRows", nil, func(f *fixture) error {
-			return writeCSV(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana", Limit: 2000}))
+		{"EventsTableOrg", nil, func(f *fixture) error {
+			return second(f.svc.EventsTable(f.ctx, seats.EventsParams{Actor: "ana"}))
+		}, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsTableLimit", nil, func(f *fixture) error {
+			return writeCSV(f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana", Limit: 2000}))
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"AuditOrg", nil, func(f *fixture) error { return second(f.svc.Audit(f.ctx, "")) }, allot.CodeInvalid, seats.ErrInvalid},
 
 		// not_found: no such event in this organization.
-		{"EventUnknown", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "nope")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
-		{"EventOfAnotherOrg", nil, func(f *fixture) error { return second(f.svc.Event(f.ctx, "acme", "g1")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
-		{"SetParticipantsUnknown", nil, func(f *fixture) error { return second(f.svc.SetParticipants(f.ctx, "acme", "nope", 1)) }, allot.CodeNotFound, seats.ErrUnknownEvent},
-		{"SetModulesUnknown", nil, func(f *fixture) error { return second(f.svc.SetModules(f.ctx, "acme", "nope", nil)) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"EventUnknown", nil, func(f *fixture) error {
+			return second(f.svc.Event(f.ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: "nope"}))
+		}, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"EventOfAnotherOrg", nil, func(f *fixture) error {
+			return second(f.svc.Event(f.ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: "g1"}))
+		}, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"SetParticipantsUnknown", nil, func(f *fixture) error {
+			return second(f.svc.SetParticipants(f.ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: "nope", Participants: 1}))
+		}, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"SetModulesUnknown", nil, func(f *fixture) error {
+			return second(f.svc.SetModules(f.ctx, seats.SetModulesParams{Org: "acme", Actor: organizer, Event: "nope"}))
+		}, allot.CodeNotFound, seats.ErrUnknownEvent},
 		{"TransferSeatsUnknown", nil, func(f *fixture) error { return second(f.seats("acme", "ana", "g1", 1, "r9")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
 		{"TransferModuleUnknown", nil, func(f *fixture) error { return second(f.module("acme", "ana", "nope", "polls", "r9")) }, allot.CodeNotFound, seats.ErrUnknownEvent},
-		{"HistoryEventUnknown", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Event: "nope"}) }, allot.CodeNotFound, seats.ErrUnknownEvent},
+		{"HistoryEventUnknown", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Event: "nope"}) }, allot.CodeNotFound, seats.ErrUnknownEvent},
 
-		// forbidden: the actor is not an Entitlement manager of the organization.
-		{"TransferSeatsNoRole", nil, func(f *fixture) error { return second(f.seats("acme", "gus", "e1", 1, "r9")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"TransferModuleNoRole", nil, func(f *fixture) error { return second(f.module("acme", "bob", "e1", "polls", "r9")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"OverviewNoRole", nil, func(f *fixture) error { return second(f.svc.Overview(f.ctx, "acme", "gus")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"OverviewTableNoRole", nil, func(f *fixture) error { return second(f.svc.OverviewTable(f.ctx, "acme", "gus")) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"HistoryNoRole", nil, func(f *fixture) error { return history(f, seats.HistoryQuery{Actor: "gus"}) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+		// forbidden: the actor lacks the role the act needs in the organization.
+		{"PurchaseNotVendor", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", "ana", "p9") }, allot.CodeForbidden, seats.ErrForbidden},
+		{"PurchaseOrganizer", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 1, "s", organizer, "p9") }, allot.CodeForbidden, seats.ErrForbidden},
+		{"PurchaseRetryNotVendor", nil, func(f *fixture) error { return purchase(f, "acme", seats.Seats, 10, "sub-acme", "ana", "p1") }, allot.CodeForbidden, seats.ErrForbidden},
+		{"CreateEventNoRole", nil, func(f *fixture) error {
+			return createEvent(f, seats.CreateEventParams{Actor: "gus", ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)})
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"CreateEventVendor", nil, func(f *fixture) error {
+			return createEvent(f, seats.CreateEventParams{Actor: "billing", ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)})
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"EventNoRole", nil, func(f *fixture) error {
+			return second(f.svc.Event(f.ctx, seats.EventParams{Org: "acme", Actor: "gus", ID: "e1"}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"SetParticipantsNoRole", nil, func(f *fixture) error {
+			return second(f.svc.SetParticipants(f.ctx, seats.SetParticipantsParams{Org: "acme", Actor: "gus", Event: "e1", Participants: 9}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"SetModulesNoRole", nil, func(f *fixture) error {
+			return second(f.svc.SetModules(f.ctx, seats.SetModulesParams{Org: "acme", Actor: "billing", Event: "e1", Modules: []string{"qna"}}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"CheckConsumptionNoRole", nil, func(f *fixture) error {
+			return second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "acme", Actor: organizer}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"TransferSeatsNoRole", nil, func(f *fixture) error { return second(f.seats("acme", "gus", "e1", 1, "r9")) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"TransferSeatsOrganizer", nil, func(f *fixture) error { return second(f.seats("acme", organizer, "e1", 1, "r9")) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"TransferSeatsVendor", nil, func(f *fixture) error { return second(f.seats("acme", "billing", "e1", 1, "r9")) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"TransferModuleNoRole", nil, func(f *fixture) error { return second(f.module("acme", "bob", "e1", "polls", "r9")) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"OverviewNoRole", nil, func(f *fixture) error {
+			return second(f.svc.Overview(f.ctx, seats.OverviewParams{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"OverviewTableNoRole", nil, func(f *fixture) error {
+			return second(f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"HistoryNoRole", nil, func(f *fixture) error { return history(f, seats.HistoryParams{Actor: "gus"}) }, allot.CodeForbidden, seats.ErrForbidden},
 		{"HistoryTableNoRole", nil, func(f *fixture) error {
-			return second(f.svc.HistoryTable(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "gus"}))
-		}, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"WorkspacesNoRole", nil, func(f *fixture) error { return workspaces(f, seats.WorkspaceQuery{Actor: "gus"}) }, allot.CodeForbidden, seats.ErrNotEntitlementManager},
-		{"WorkspacesTableNoRole", nil, func(f *fixture) error {
-			return second(f.svc.WorkspacesTable(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "gus"}))
-		}, allot.CodeForbidden, seats.ErrNotEntitlementManager},
+			return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
+		{"EventsNoRole", nil, func(f *fixture) error { return events(f, seats.EventsParams{Actor: organizer}) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"EventsTableNoRole", nil, func(f *fixture) error {
+			return second(f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "gus"}))
+		}, allot.CodeForbidden, seats.ErrForbidden},
 
 		// already_exists: the ID is taken by a record with other contents.
 		{"CreateEventOtherDetails", nil, func(f *fixture) error {
-			return createEvent(f, seats.NewEvent{ID: "e1", Org: "acme", Name: "Other", Start: start, End: start.Add(time.Hour)})
+			return createEvent(f, seats.CreateEventParams{Actor: organizer, ID: "e1", Org: "acme", Name: "Other", Start: start, End: start.Add(time.Hour)})
 		}, allot.CodeAlreadyExists, seats.ErrEventExists},
 		{"TransferModuleTwice", func(f *fixture) { f.must(second(f.module("acme", "ana", "e1", "polls", "r8"))) }, func(f *fixture) error {
 			return second(f.module("acme", "ana", "e1", "polls", "r9"))
@@ -173,11 +232,11 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		}, allot.CodeInsufficient, seats.ErrInsufficient},
 		{"TransferShortLedgerRefuses", nil, func(f *fixture) error {
 			svc := f.hooked(func(tx seats.Tx) seats.Tx { return driftedTx{tx, 100} })
-			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 11, RequestID: "r9"}))
+			return second(svc.TransferSeats(f.ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 11, RequestID: "r9"}))
 		}, allot.CodeInsufficient, seats.ErrInsufficient},
 		{"TransferModuleNoPool", nil, func(f *fixture) error { return second(f.module("acme", "ana", "e1", "qna", "r9")) }, allot.CodeInsufficient, seats.ErrNoPool},
 		{"TransferSeatsNoPool", nil, func(f *fixture) error {
-			f.roles.Grant("initech", "ivy")
+			f.roles.Grant("initech", "ivy", seats.EntitlementManager)
 			return second(f.seats("initech", "ivy", "e1", 1, "r9"))
 		}, allot.CodeInsufficient, seats.ErrNoPool},
 
@@ -193,17 +252,17 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"RequestTakenConcurrently", func(f *fixture) { f.must(second(f.module("acme", "ana", "e1", "polls", "r9"))) }, func(f *fixture) error {
 			// The transfer of the module took r9's ID; this one does not see it.
 			svc := f.hooked(func(tx seats.Tx) seats.Tx { return uncommittedTx{tx, []ledger.TransferID{"seats/acme/req/r9"}} })
-			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+			return second(svc.TransferSeats(f.ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
 		}, allot.CodeRequestReused, seats.ErrRequestReused},
 
 		// internal: a failure that is not the caller's.
 		{"RolesFail", nil, func(f *fixture) error {
 			svc, err := seats.New(f.ms.Seats(), &seats.Options{Clock: f.clock, Roles: failingRoles{}})
 			f.must(err)
-			return second(svc.TransferSeats(f.ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+			return second(svc.TransferSeats(f.ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
 		}, allot.CodeInternal, nil},
 		{"WriteCSVWriterFails", nil, func(f *fixture) error {
-			tb, err := f.svc.OverviewTable(f.ctx, "acme", "ana")
+			tb, err := f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
 			f.must(err)
 			return seats.WriteCSV(failingWriter{}, tb)
 		}, allot.CodeInternal, nil},
@@ -223,6 +282,12 @@ func TestSeats_ErrorCodes(t *testing.T) {
 			before := f.snapshot()
 			err := r.do(f)
 			checkCoded(t, err, r.code, statuses[r.code], r.sentinel)
+			if r.code == allot.CodeForbidden {
+				var fe *allot.ForbiddenError
+				if !errors.As(err, &fe) || fe.Org != "acme" || fe.Actor == "" || fe.Action == "" || len(fe.Need) == 0 {
+					t.Errorf("%v: want an *allot.ForbiddenError naming the organization, actor, act and roles", err)
+				}
+			}
 			if r.code == allot.CodeInvalid {
 				var ie *seats.InvalidError
 				if !errors.As(err, &ie) || ie.Field == "" {
@@ -235,7 +300,7 @@ func TestSeats_ErrorCodes(t *testing.T) {
 	}
 	// Every sentinel is provoked above.
 	for _, s := range []error{
-		seats.ErrNotEntitlementManager, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
+		seats.ErrForbidden, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
 		seats.ErrInsufficient, seats.ErrModuleAlreadyAssigned, seats.ErrRequestReused, seats.ErrInvalid,
 	} {
 		if !hit[s] {
@@ -251,8 +316,8 @@ func TestSeats_SentinelCodes(t *testing.T) {
 		err  error
 		code string
 	}{
-		{seats.ErrNotEntitlementManager, allot.CodeForbidden},
-		{&seats.NotEntitlementManagerError{Org: "acme", Actor: "bob"}, allot.CodeForbidden},
+		{seats.ErrForbidden, allot.CodeForbidden},
+		{&allot.ForbiddenError{Org: "acme", Actor: "bob", Action: "transfer seats", Need: []allot.Role{seats.EntitlementManager}}, allot.CodeForbidden},
 		{seats.ErrUnknownEvent, allot.CodeNotFound},
 		{&seats.UnknownEventError{Org: "acme", Event: "x"}, allot.CodeNotFound},
 		{seats.ErrEventExists, allot.CodeAlreadyExists},
@@ -289,20 +354,20 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("pipe clo
 // valid input, and returns their errors by name.
 func calls(ctx context.Context, svc *seats.Service) map[string]error {
 	errs := map[string]error{}
-	errs["Purchase"] = second(svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p9"}))
-	errs["CreateEvent"] = second(svc.CreateEvent(ctx, seats.NewEvent{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)}))
-	errs["Event"] = second(svc.Event(ctx, "acme", "e1"))
-	errs["SetParticipants"] = second(svc.SetParticipants(ctx, "acme", "e1", 9))
-	errs["SetModules"] = second(svc.SetModules(ctx, "acme", "e1", []string{"qna"}))
-	errs["TransferSeats"] = second(svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
-	errs["TransferModule"] = second(svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "r9"}))
-	errs["CheckConsumption"] = second(svc.CheckConsumption(ctx, "acme"))
-	errs["Overview"] = second(svc.Overview(ctx, "acme", "ana"))
-	errs["OverviewTable"] = second(svc.OverviewTable(ctx, "acme", "ana"))
-	errs["History"] = second(svc.History(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"}))
-	errs["HistoryTable.Rows"] = writeCSV(svc.HistoryTable(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"}))
-	errs["Workspaces"] = second(svc.Workspaces(ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"}))
-	errs["WorkspacesTable.Rows"] = writeCSV(svc.WorkspacesTable(ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"}))
+	errs["Purchase"] = second(svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p9"}))
+	errs["CreateEvent"] = second(svc.CreateEvent(ctx, seats.CreateEventParams{Actor: organizer, ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour)}))
+	errs["Event"] = second(svc.Event(ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: "e1"}))
+	errs["SetParticipants"] = second(svc.SetParticipants(ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: "e1", Participants: 9}))
+	errs["SetModules"] = second(svc.SetModules(ctx, seats.SetModulesParams{Org: "acme", Actor: organizer, Event: "e1", Modules: []string{"qna"}}))
+	errs["TransferSeats"] = second(svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "r9"}))
+	errs["TransferModule"] = second(svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "r9"}))
+	errs["CheckConsumption"] = second(svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor}))
+	errs["Overview"] = second(svc.Overview(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
+	errs["OverviewTable"] = second(svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
+	errs["HistoryPage"] = second(svc.HistoryPage(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
+	errs["HistoryTable.Rows"] = writeCSV(svc.HistoryTable(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
+	errs["EventsPage"] = second(svc.EventsPage(ctx, seats.EventsParams{Org: "acme", Actor: "ana"}))
+	errs["EventsTable.Rows"] = writeCSV(svc.EventsTable(ctx, seats.EventsParams{Org: "acme", Actor: "ana"}))
 	errs["Audit"] = second(svc.Audit(ctx, "acme"))
 	return errs
 }
@@ -349,26 +414,28 @@ func TestSeats_ContextErrors(t *testing.T) {
 }
 
 func purchase(f *fixture, org string, p seats.Product, n int64, sub, actor, req string) error {
-	return second(f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: org, Product: p, Quantity: n, Subscription: sub, Actor: actor, RequestID: req}))
+	return second(f.svc.Purchase(f.ctx, seats.PurchaseParams{Org: org, Product: p, Quantity: n, Subscription: sub, Actor: actor, RequestID: req}))
 }
 
-func createEvent(f *fixture, n seats.NewEvent) error { return second(f.svc.CreateEvent(f.ctx, n)) }
+func createEvent(f *fixture, n seats.CreateEventParams) error {
+	return second(f.svc.CreateEvent(f.ctx, n))
+}
 
-// history and workspaces read acme's as ana unless q says otherwise.
-func history(f *fixture, q seats.HistoryQuery) error {
+// history and events read acme's as ana unless q says otherwise.
+func history(f *fixture, q seats.HistoryParams) error {
 	q.Org = "acme"
 	if q.Actor == "" {
 		q.Actor = "ana"
 	}
-	return second(f.svc.History(f.ctx, q))
+	return second(f.svc.HistoryPage(f.ctx, q))
 }
 
-func workspaces(f *fixture, q seats.WorkspaceQuery) error {
+func events(f *fixture, q seats.EventsParams) error {
 	q.Org = "acme"
 	if q.Actor == "" {
 		q.Actor = "ana"
 	}
-	return second(f.svc.Workspaces(f.ctx, q))
+	return second(f.svc.EventsPage(f.ctx, q))
 }
 
 // writeCSV writes the table made by a Table method, returning the error of

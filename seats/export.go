@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"github.com/allot-dev/allot/internal/errcode"
 	"io"
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/allot-dev/allot"
+	"github.com/allot-dev/allot/internal/errcode"
 )
 
 // ColumnKind says how a spreadsheet should read a column's cells.
@@ -86,9 +88,10 @@ func WriteCSV(w io.Writer, t Table) error {
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // OverviewTable exports the overview: one row per product with purchased,
-// assigned and available. The actor must be an Entitlement manager of org.
-func (s *Service) OverviewTable(ctx context.Context, org, actor string) (Table, error) {
-	pools, err := s.Overview(ctx, org, actor)
+// assigned and available. The actor must be an Entitlement manager of the
+// organization.
+func (s *Service) OverviewTable(ctx context.Context, p OverviewParams) (Table, error) {
+	pools, err := s.Overview(ctx, p)
 	if err != nil {
 		return Table{}, err
 	}
@@ -106,17 +109,20 @@ func (s *Service) OverviewTable(ctx context.Context, org, actor string) (Table, 
 }
 
 // HistoryTable exports every transaction History selects (all pages, from
-// q.Cursor on): when, kind, product, quantity, from, to, event, who,
-// request ID, subscription and the ledger transfer ID.
-func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, error) {
-	if err := validID("Org", q.Org); err != nil {
-		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
+// p.Cursor on, read allot.MaxLimit at a time when p.Limit is 0): when,
+// kind, product, quantity, from, to, event, who, request ID, subscription
+// and the ledger transfer ID. The actor must be an Entitlement manager of
+// the organization; the parameters and the role are checked when the table
+// is made.
+func (s *Service) HistoryTable(ctx context.Context, p HistoryParams) (Table, error) {
+	if p.Limit == 0 {
+		p.Limit = allot.MaxLimit
 	}
-	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
-		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
+	if _, err := validHistoryParams(p); err != nil {
+		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", p.Org, err))
 	}
-	if q.Limit == 0 {
-		q.Limit = 1000
+	if err := s.allowViews(ctx, p.Org, p.Actor); err != nil {
+		return Table{}, errcode.Ensure(fmt.Errorf("history of %q: %w", p.Org, err))
 	}
 	return Table{
 		Name: "transactions",
@@ -124,12 +130,7 @@ func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, erro
 			{"when", Time}, {"kind", Text}, {"product", Text}, {"quantity", Integer}, {"from", Text}, {"to", Text},
 			{"event", Text}, {"who", Text}, {"request", Text}, {"subscription", Text}, {"transfer", Text},
 		},
-		Rows: pagedRows(q.Cursor, func(cursor string) ([]Transaction, string, error) {
-			q := q
-			q.Cursor = cursor
-			page, err := s.History(ctx, q)
-			return page.Transactions, page.Next, err
-		}, func(t Transaction) []string {
+		Rows: rows(s.History(ctx, p), func(t Transaction) []string {
 			return []string{
 				formatTime(t.At), string(t.Kind), string(t.Product), itoa(t.Quantity), t.From, t.To,
 				t.Event, t.Actor, t.RequestID, t.Subscription, string(t.ID),
@@ -138,32 +139,30 @@ func (s *Service) HistoryTable(ctx context.Context, q HistoryQuery) (Table, erro
 	}, nil
 }
 
-// WorkspacesTable exports every event Workspaces selects (all pages, from
-// q.Cursor on): the event, its status, window, participants, seats assigned
-// and missing, modules used, assigned and missing (names joined by spaces).
-func (s *Service) WorkspacesTable(ctx context.Context, q WorkspaceQuery) (Table, error) {
-	if err := validID("Org", q.Org); err != nil {
-		return Table{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
+// EventsTable exports every event Events selects (all pages, from p.Cursor
+// on, read allot.MaxLimit at a time when p.Limit is 0): the event, its
+// status, window, participants, seats assigned and missing, modules used,
+// assigned and missing (names joined by spaces). The actor must be an
+// Entitlement manager of the organization; the parameters and the role are
+// checked when the table is made.
+func (s *Service) EventsTable(ctx context.Context, p EventsParams) (Table, error) {
+	if p.Limit == 0 {
+		p.Limit = allot.MaxLimit
 	}
-	if _, err := s.authorize(ctx, q.Org, q.Actor); err != nil {
-		return Table{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
+	if _, err := validEventsParams(p); err != nil {
+		return Table{}, errcode.Ensure(fmt.Errorf("events of %q: %w", p.Org, err))
 	}
-	if q.Limit == 0 {
-		q.Limit = 1000
+	if err := s.allowViews(ctx, p.Org, p.Actor); err != nil {
+		return Table{}, errcode.Ensure(fmt.Errorf("events of %q: %w", p.Org, err))
 	}
 	return Table{
-		Name: "workspaces",
+		Name: "events",
 		Columns: []Column{
 			{"event", Text}, {"name", Text}, {"status", Text}, {"start", Time}, {"end", Time},
 			{"participants", Integer}, {"seats assigned", Integer}, {"seats missing", Integer},
 			{"modules used", Text}, {"modules assigned", Text}, {"modules missing", Text},
 		},
-		Rows: pagedRows(q.Cursor, func(cursor string) ([]Workspace, string, error) {
-			q := q
-			q.Cursor = cursor
-			page, err := s.Workspaces(ctx, q)
-			return page.Workspaces, page.Next, err
-		}, func(w Workspace) []string {
+		Rows: rows(s.Events(ctx, p), func(w EventEntitlements) []string {
 			return []string{
 				w.ID, w.Name, string(w.Status), formatTime(w.Start), formatTime(w.End),
 				itoa(w.Participants), itoa(w.SeatsAssigned), itoa(w.SeatsMissing),
@@ -173,28 +172,19 @@ func (s *Service) WorkspacesTable(ctx context.Context, q WorkspaceQuery) (Table,
 	}, nil
 }
 
-// pagedRows yields a row for every item of every page from start on: page
-// returns the items at a cursor and the next cursor (empty on the last
-// page), and row formats one item. Each iteration starts again from start,
-// so a table can be written more than once.
-func pagedRows[T any](start string, page func(cursor string) ([]T, string, error), row func(T) []string) func(yield func([]string, error) bool) {
+// rows yields a row for every item items yields, formatted by row. Each
+// iteration reads the listing again from its start, so a table can be
+// written more than once.
+func rows[T any](items iter.Seq2[T, error], row func(T) []string) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
-		cursor := start
-		for {
-			items, next, err := page(cursor)
+		for it, err := range items {
 			if err != nil {
 				yield(nil, errcode.Ensure(err))
 				return
 			}
-			for _, it := range items {
-				if !yield(row(it), nil) {
-					return
-				}
-			}
-			if next == "" {
+			if !yield(row(it), nil) {
 				return
 			}
-			cursor = next
 		}
 	}
 }

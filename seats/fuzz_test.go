@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
 )
@@ -18,7 +19,7 @@ import (
 // nothing.
 
 var fuzzSentinels = []error{
-	seats.ErrNotEntitlementManager, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
+	seats.ErrForbidden, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
 	seats.ErrInsufficient, seats.ErrModuleAlreadyAssigned, seats.ErrRequestReused, seats.ErrInvalid,
 }
 
@@ -91,11 +92,11 @@ func fuzzRetry[T any](t *testing.T, f *fixture, first T, do func() (T, error)) {
 // them, and the books stay audited.
 func fuzzPrepare(fx *fixture, org, actor, event, module string) {
 	fx.roles.Grant(org, actor)
-	_, _ = fx.svc.Purchase(fx.ctx, seats.PurchaseRequest{Org: org, Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: "billing", RequestID: "prep-seats"})
+	_, _ = fx.svc.Purchase(fx.ctx, seats.PurchaseParams{Org: org, Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: "billing", RequestID: "prep-seats"})
 	if module != "" {
-		_, _ = fx.svc.Purchase(fx.ctx, seats.PurchaseRequest{Org: org, Product: seats.Module(module), Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "prep-module"})
+		_, _ = fx.svc.Purchase(fx.ctx, seats.PurchaseParams{Org: org, Product: seats.Module(module), Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "prep-module"})
 	}
-	_, _ = fx.svc.CreateEvent(fx.ctx, seats.NewEvent{ID: event, Org: org, Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 5})
+	_, _ = fx.svc.CreateEvent(fx.ctx, seats.CreateEventParams{Actor: organizer, ID: event, Org: org, Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 5})
 }
 
 func seedStrings(f *testing.F, n int, add func(args ...string)) {
@@ -124,12 +125,12 @@ func FuzzPurchase(f *testing.F) {
 		if module != "" {
 			p = seats.Module(module)
 		}
-		r := seats.PurchaseRequest{Org: org, Product: p, Quantity: qty, Subscription: sub, Actor: actor, RequestID: req}
+		r := seats.PurchaseParams{Org: org, Product: p, Quantity: qty, Subscription: sub, Actor: actor, RequestID: req}
 		before := fx.snapshot()
 		tr, err := fx.svc.Purchase(fx.ctx, r)
 		fuzzOutcome(t, fx, before, err, org)
 		if err == nil {
-			fuzzRetry(t, fx, tr, func() (seats.Transaction, error) { return fx.svc.Purchase(fx.ctx, r) })
+			fuzzRetry(t, fx, tr, func() (allot.Purchase, error) { return fx.svc.Purchase(fx.ctx, r) })
 		}
 	})
 }
@@ -144,7 +145,7 @@ func FuzzCreateEvent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id, org, name string, startSec, startNsec, endSec, participants int64, module string) {
 		fx := standard(t)
-		n := seats.NewEvent{ID: id, Org: org, Name: name, Start: time.Unix(startSec, startNsec).UTC(), End: time.Unix(endSec, 0).UTC(), Participants: participants}
+		n := seats.CreateEventParams{Actor: organizer, ID: id, Org: org, Name: name, Start: time.Unix(startSec, startNsec).UTC(), End: time.Unix(endSec, 0).UTC(), Participants: participants}
 		if module != "" {
 			n.Modules = []string{module, module}
 		}
@@ -166,12 +167,12 @@ func FuzzSetParticipants(f *testing.F) {
 	f.Fuzz(func(t *testing.T, org, event string, n int64) {
 		fx := standard(t)
 		before := fx.snapshot()
-		_, err := fx.svc.SetParticipants(fx.ctx, org, event, n)
+		_, err := fx.svc.SetParticipants(fx.ctx, seats.SetParticipantsParams{Org: org, Actor: organizer, Event: event, Participants: n})
 		fuzzOutcome(t, fx, before, err, org)
 		if err == nil {
 			// The check that follows serves the grown event, or refuses
 			// nothing: the books stay clean.
-			_, err := fx.svc.CheckConsumption(fx.ctx, org)
+			_, err := fx.svc.CheckConsumption(fx.ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 			fuzzOutcome(t, fx, fx.snapshot(), err, org)
 		}
 	})
@@ -184,7 +185,7 @@ func FuzzSetModules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, org, event, m1, m2 string) {
 		fx := standard(t)
 		before := fx.snapshot()
-		_, err := fx.svc.SetModules(fx.ctx, org, event, []string{m1, m2})
+		_, err := fx.svc.SetModules(fx.ctx, seats.SetModulesParams{Org: org, Actor: organizer, Event: event, Modules: []string{m1, m2}})
 		fuzzOutcome(t, fx, before, err, org)
 	})
 }
@@ -200,7 +201,7 @@ func FuzzTransferSeats(f *testing.F) {
 	f.Fuzz(func(t *testing.T, org, actor, event string, qty int64, req string) {
 		fx := standard(t)
 		fuzzPrepare(fx, org, actor, event, "")
-		r := seats.SeatTransfer{Org: org, Actor: actor, Event: event, Quantity: qty, RequestID: req}
+		r := seats.TransferSeatsParams{Org: org, Actor: actor, Event: event, Quantity: qty, RequestID: req}
 		before := fx.snapshot()
 		tr, err := fx.svc.TransferSeats(fx.ctx, r)
 		fuzzOutcome(t, fx, before, err, org)
@@ -218,7 +219,7 @@ func FuzzTransferModule(f *testing.F) {
 	f.Fuzz(func(t *testing.T, org, actor, event, module, req string) {
 		fx := standard(t)
 		fuzzPrepare(fx, org, actor, event, module)
-		r := seats.ModuleTransfer{Org: org, Actor: actor, Event: event, Module: module, RequestID: req}
+		r := seats.TransferModuleParams{Org: org, Actor: actor, Event: event, Module: module, RequestID: req}
 		before := fx.snapshot()
 		tr, err := fx.svc.TransferModule(fx.ctx, r)
 		fuzzOutcome(t, fx, before, err, org)
@@ -238,15 +239,15 @@ func FuzzCheckConsumption(f *testing.F) {
 	f.Fuzz(func(t *testing.T, org string, advance, participants int64) {
 		fx := standard(t)
 		if participants >= 0 {
-			fx.must(second(fx.svc.SetParticipants(fx.ctx, "acme", "e1", participants)))
+			fx.must(second(fx.svc.SetParticipants(fx.ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: "e1", Participants: participants})))
 		}
 		fx.clock.Advance(time.Duration(advance%(1000*3600)) * time.Second)
 		before := fx.snapshot()
-		res, err := fx.svc.CheckConsumption(fx.ctx, org)
+		res, err := fx.svc.CheckConsumption(fx.ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 		fuzzOutcome(t, fx, before, err, org)
 		if err == nil {
 			after := fx.snapshot()
-			again, err := fx.svc.CheckConsumption(fx.ctx, org)
+			again, err := fx.svc.CheckConsumption(fx.ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 			if err != nil || len(again.Assigned) != 0 {
 				t.Fatalf("second check = %+v, %v; want nothing assigned (first %+v)", again, err, res)
 			}
@@ -268,7 +269,7 @@ func FuzzHistory(f *testing.F) {
 		fx.must(second(fx.seats("acme", "ana", "e1", 2, "r1")))
 		fuzzPrepare(fx, org, actor, event, module)
 		_, _ = fx.seats(org, actor, event, 1, "r/1")
-		q := seats.HistoryQuery{Org: org, Actor: actor, Event: event, Cursor: cursor, Limit: limit}
+		q := seats.HistoryParams{Org: org, Actor: actor, Event: event, Cursor: cursor, Limit: limit}
 		if module == "seat" {
 			q.Product = seats.Seats
 		} else if module != "" {
@@ -281,11 +282,11 @@ func FuzzHistory(f *testing.F) {
 			q.To = time.Unix(to, 0).UTC()
 		}
 		before := fx.snapshot()
-		page, err := fx.svc.History(fx.ctx, q)
+		page, err := fx.svc.HistoryPage(fx.ctx, q)
 		fuzzOutcome(t, fx, before, err, org)
 		for err == nil && page.Next != "" {
 			q.Cursor = page.Next
-			if page, err = fx.svc.History(fx.ctx, q); err != nil {
+			if page, err = fx.svc.HistoryPage(fx.ctx, q); err != nil {
 				t.Fatalf("next page at %q: %v", q.Cursor, err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
@@ -21,7 +22,7 @@ func TestSeats_PurchaseOverflow(t *testing.T) {
 	f := newFixture(t)
 	f.buy("acme", seats.Seats, math.MaxInt64, "p1")
 	before := f.snapshot()
-	_, err := f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p2"})
+	_, err := f.svc.Purchase(f.ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "billing", RequestID: "p2"})
 	var ie *seats.InvalidError
 	if !errors.As(err, &ie) || ie.Field != "Quantity" {
 		t.Fatalf("Purchase past MaxInt64 = %v, want an *InvalidError naming Quantity", err)
@@ -58,7 +59,7 @@ func TestSeats_HistoryRefusesAmountBeyondInt64(t *testing.T) {
 		_, err := ledger.NewBook(tx, start).Post(f.ctx, ledger.Transfer{ID: "stray", Debit: "seats/acme/purchases/seat", Credit: "seats/acme/pool/seat", Amount: huge})
 		return err
 	}))
-	_, err := f.svc.History(f.ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"})
+	_, err := f.svc.HistoryPage(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana"})
 	if !errors.Is(err, seats.ErrInvalid) {
 		t.Errorf("History with an amount beyond int64 = %v, want ErrInvalid", err)
 	}
@@ -99,7 +100,7 @@ func TestSeats_TenantScopedIDs(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Org != "acme" || ue.Event != "gala" || strings.Contains(err.Error(), "globex") {
 		t.Errorf("transfer to globex's event from acme = %v, want acme's unknown event", err)
 	}
-	if _, err := f.svc.Event(f.ctx, "acme", "gala"); !errors.Is(err, seats.ErrUnknownEvent) {
+	if _, err := f.svc.Event(f.ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: "gala"}); !errors.Is(err, seats.ErrUnknownEvent) {
 		t.Errorf("Event(acme, gala) = %v, want ErrUnknownEvent", err)
 	}
 	f.unchanged(before)
@@ -117,7 +118,7 @@ func TestSeats_AdversarialIDs(t *testing.T) {
 	f := newFixture(t)
 	orgs := []string{"a", "a/pool", "a%2Fpool", "a/purchases/seat/x", "%"}
 	for _, org := range orgs {
-		f.roles.Grant(org, "ana")
+		f.roles.Grant(org, "ana", seats.EntitlementManager)
 		f.buy(org, seats.Seats, 10, "p/1")
 		f.buy(org, seats.Module("x/y"), 2, "p%2F1")
 		f.event(org, "pool", -1, 2, 3, "x/y")
@@ -127,15 +128,15 @@ func TestSeats_AdversarialIDs(t *testing.T) {
 		f.must(second(f.seats(org, "ana", "pool", 2, "r/1")))
 		f.must(second(f.seats(org, "ana", "e/seat", 1, "r%2F1")))
 		f.must(second(f.module(org, "ana", "pool", "x/y", "r")))
-		f.must(second(f.svc.CheckConsumption(f.ctx, org)))
+		f.must(second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})))
 	}
 	for _, org := range orgs {
-		page, err := f.svc.History(f.ctx, seats.HistoryQuery{Org: org, Actor: "ana", Limit: 2})
+		page, err := f.svc.HistoryPage(f.ctx, seats.HistoryParams{Org: org, Actor: "ana", Limit: 2})
 		f.must(err)
 		var got []string
-		q := seats.HistoryQuery{Org: org, Actor: "ana", Limit: 2}
+		q := seats.HistoryParams{Org: org, Actor: "ana", Limit: 2}
 		for {
-			for _, tr := range page.Transactions {
+			for _, tr := range page.Items {
 				if tr.Org != org {
 					t.Errorf("%s: transaction %+v names org %q", org, tr, tr.Org)
 				}
@@ -145,7 +146,7 @@ func TestSeats_AdversarialIDs(t *testing.T) {
 				break
 			}
 			q.Cursor = page.Next
-			page, err = f.svc.History(f.ctx, q)
+			page, err = f.svc.HistoryPage(f.ctx, q)
 			f.must(err)
 		}
 		want := []string{
@@ -171,19 +172,19 @@ func TestSeats_AdversarialIDs(t *testing.T) {
 // anything else is refused before any write, whatever the store.
 func TestSeats_TextRefused(t *testing.T) {
 	f := standard(t)
-	ok := seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "sub", Actor: "billing", RequestID: "p9"}
+	ok := seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "sub", Actor: "billing", RequestID: "p9"}
 	for name, tc := range map[string]struct {
-		change func(*seats.PurchaseRequest)
+		change func(*seats.PurchaseParams)
 		field  string
 	}{
-		"SubscriptionNotUTF8": {func(r *seats.PurchaseRequest) { r.Subscription = "sub-\xff" }, "Subscription"},
-		"SubscriptionNUL":     {func(r *seats.PurchaseRequest) { r.Subscription = "sub\x00" }, "Subscription"},
-		"ActorNotUTF8":        {func(r *seats.PurchaseRequest) { r.Actor = "bill\xc3" }, "Actor"},
-		"ActorNUL":            {func(r *seats.PurchaseRequest) { r.Actor = "billing\x00" }, "Actor"},
-		"ActorBlank":          {func(r *seats.PurchaseRequest) { r.Actor = "  " }, "Actor"},
-		"RequestNotUTF8":      {func(r *seats.PurchaseRequest) { r.RequestID = "p\xff" }, "RequestID"},
-		"OrgNUL":              {func(r *seats.PurchaseRequest) { r.Org = "acme\x00" }, "Org"},
-		"ModuleNotUTF8":       {func(r *seats.PurchaseRequest) { r.Product = seats.Module("p\xff") }, "Module"},
+		"SubscriptionNotUTF8": {func(r *seats.PurchaseParams) { r.Subscription = "sub-\xff" }, "Subscription"},
+		"SubscriptionNUL":     {func(r *seats.PurchaseParams) { r.Subscription = "sub\x00" }, "Subscription"},
+		"ActorNotUTF8":        {func(r *seats.PurchaseParams) { r.Actor = "bill\xc3" }, "Actor"},
+		"ActorNUL":            {func(r *seats.PurchaseParams) { r.Actor = "billing\x00" }, "Actor"},
+		"ActorBlank":          {func(r *seats.PurchaseParams) { r.Actor = "  " }, "Actor"},
+		"RequestNotUTF8":      {func(r *seats.PurchaseParams) { r.RequestID = "p\xff" }, "RequestID"},
+		"OrgNUL":              {func(r *seats.PurchaseParams) { r.Org = "acme\x00" }, "Org"},
+		"ModuleNotUTF8":       {func(r *seats.PurchaseParams) { r.Product = seats.Module("p\xff") }, "Module"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := ok
@@ -198,7 +199,7 @@ func TestSeats_TextRefused(t *testing.T) {
 		})
 	}
 	before := f.snapshot()
-	for _, n := range []seats.NewEvent{
+	for _, n := range []seats.CreateEventParams{
 		{ID: "x", Org: "acme", Name: "Kick\xffoff", Start: start, End: start.Add(time.Hour)},
 		{ID: "x", Org: "acme", Name: "Kick\x00off", Start: start, End: start.Add(time.Hour)},
 		{ID: "x", Org: "acme", Start: start, End: start.Add(time.Hour), Modules: []string{"po\xffls"}},
@@ -212,10 +213,11 @@ func TestSeats_TextRefused(t *testing.T) {
 
 // Actors have one canonical form: an e-mail address its input.Email form,
 // so a grant and a transfer match however either is cased; any other actor
-// is trimmed and case folded.
+// is trimmed and case folded. A malformed actor is invalid before any role
+// is asked about.
 func TestSeats_ActorCanonicalForm(t *testing.T) {
 	f := standard(t)
-	f.roles.Grant("acme", " ÄNN@Example.TEST ")
+	f.roles.Grant("acme", " ÄNN@Example.TEST ", seats.EntitlementManager)
 	tr, err := f.seats("acme", "änn@example.test", "e1", 1, "r1")
 	f.must(err)
 	if tr.Actor != "änn@example.test" {
@@ -230,30 +232,31 @@ func TestSeats_ActorCanonicalForm(t *testing.T) {
 	}
 	f.unchanged(before)
 	// Revoking in yet another case revokes.
-	f.roles.Revoke("acme", "änn@EXAMPLE.test")
-	if _, err := f.seats("acme", "änn@example.test", "e1", 1, "r2"); !errors.Is(err, seats.ErrNotEntitlementManager) {
-		t.Errorf("after Revoke = %v, want ErrNotEntitlementManager", err)
+	f.roles.Revoke("änn@EXAMPLE.test")
+	var fe *allot.ForbiddenError
+	if _, err := f.seats("acme", "änn@example.test", "e1", 1, "r2"); !errors.As(err, &fe) || fe.Actor != "änn@example.test" {
+		t.Errorf("after Revoke = %v, want a *allot.ForbiddenError naming the canonical actor", err)
 	}
 	// Non-e-mail actors keep working, in one form.
-	p, err := f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: " Billing ", RequestID: "p9"})
+	p, err := f.svc.Purchase(f.ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: " Billing ", RequestID: "p9"})
 	f.must(err)
 	if p.Actor != "billing" {
 		t.Errorf("purchase Actor = %q, want billing", p.Actor)
 	}
-	f.must(second(f.svc.Purchase(f.ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "BILLING", RequestID: "p9"})))
-	for in, want := range map[string]string{"billing": "billing", " Nightly Job ": "nightly job", "Ünïcode": "ünïcode", "\u212Aate@x.test": "kate@x.test"} {
-		if got, err := seats.CanonicalActor(in); err != nil || got != want {
-			t.Errorf("CanonicalActor(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
+	f.must(second(f.svc.Purchase(f.ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1, Subscription: "s", Actor: "BILLING", RequestID: "p9"})))
+	// The system actor in any case is the periodic check's.
+	f.must(second(f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "acme", Actor: " System "})))
+	before = f.snapshot()
 	for _, bad := range []string{"", " ", "a@", "@x.test", "Ann <ann@x.test>", "a\x00", "\xff"} {
-		if got, err := seats.CanonicalActor(bad); !errors.Is(err, seats.ErrInvalid) {
-			t.Errorf("CanonicalActor(%q) = %q, %v; want ErrInvalid", bad, got, err)
+		var ie *seats.InvalidError
+		if _, err := f.seats("acme", bad, "e1", 1, "r3"); !errors.As(err, &ie) || ie.Field != "Actor" {
+			t.Errorf("TransferSeats by %q = %v; want an invalid Actor", bad, err)
+		}
+		if _, err := f.svc.CheckConsumption(f.ctx, seats.CheckConsumptionParams{Org: "acme", Actor: bad}); !errors.As(err, &ie) || ie.Field != "Actor" {
+			t.Errorf("CheckConsumption by %q = %v; want an invalid Actor", bad, err)
 		}
 	}
-	if _, err := seats.New(f.ms.Seats(), &seats.Options{CheckActor: "a\x00"}); err == nil {
-		t.Error("New accepted a CheckActor holding NUL")
-	}
+	f.unchanged(before)
 }
 
 // Times outside the years 1 to 9999 are refused wherever one is accepted.
@@ -262,7 +265,7 @@ func TestSeats_TimesRefused(t *testing.T) {
 	before := f.snapshot()
 	far := input.MaxTime.Add(time.Microsecond)
 	early := input.MinTime.Add(-time.Microsecond)
-	for name, n := range map[string]seats.NewEvent{
+	for name, n := range map[string]seats.CreateEventParams{
 		"EndPastYear9999":    {ID: "x", Org: "acme", Start: start, End: far},
 		"StartPastYear9999":  {ID: "x", Org: "acme", Start: far, End: far.Add(time.Hour)},
 		"StartBeforeYearOne": {ID: "x", Org: "acme", Start: early, End: start},
@@ -272,18 +275,18 @@ func TestSeats_TimesRefused(t *testing.T) {
 			t.Errorf("%s: err = %v, want an *InvalidError naming Start or End", name, err)
 		}
 	}
-	for name, q := range map[string]seats.HistoryQuery{
+	for name, q := range map[string]seats.HistoryParams{
 		"FromPastYear9999":  {From: far},
 		"ToPastYear9999":    {To: far},
 		"FromBeforeYearOne": {From: early},
 	} {
 		q.Org, q.Actor = "acme", "ana"
-		if _, err := f.svc.History(f.ctx, q); !errors.Is(err, seats.ErrInvalid) {
+		if _, err := f.svc.HistoryPage(f.ctx, q); !errors.Is(err, seats.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
-	if _, err := f.svc.Workspaces(f.ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana", Cursor: "9223372036854775807:e1"}); !errors.Is(err, seats.ErrInvalid) {
-		t.Errorf("Workspaces with a cursor past year 9999 = %v, want ErrInvalid", err)
+	if _, err := f.svc.EventsPage(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana", Cursor: "9223372036854775807:e1"}); !errors.Is(err, seats.ErrInvalid) {
+		t.Errorf("EventsPage with a cursor past year 9999 = %v, want ErrInvalid", err)
 	}
 	f.unchanged(before)
 }
@@ -293,13 +296,13 @@ func TestSeats_TimesRefused(t *testing.T) {
 // own request ID and no ledger ID.
 func TestSeats_RetryAndReuse(t *testing.T) {
 	f := standard(t)
-	p := seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 3, Subscription: "sub", Actor: "billing", RequestID: "q1"}
-	s := seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 2, RequestID: "q2"}
-	m := seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "q3"}
-	ops := []func() (seats.Transaction, error){
-		func() (seats.Transaction, error) { return f.svc.Purchase(f.ctx, p) },
-		func() (seats.Transaction, error) { return f.svc.TransferSeats(f.ctx, s) },
-		func() (seats.Transaction, error) { return f.svc.TransferModule(f.ctx, m) },
+	p := seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 3, Subscription: "sub", Actor: "billing", RequestID: "q1"}
+	s := seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 2, RequestID: "q2"}
+	m := seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "q3"}
+	ops := []func() (any, error){
+		func() (any, error) { return f.svc.Purchase(f.ctx, p) },
+		func() (any, error) { return f.svc.TransferSeats(f.ctx, s) },
+		func() (any, error) { return f.svc.TransferModule(f.ctx, m) },
 	}
 	for i, op := range ops {
 		first, err := op()

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 )
@@ -36,8 +38,8 @@ type modelEvent struct {
 }
 
 type modelRequest struct {
-	do  func() (seats.Transaction, error)
-	got seats.Transaction
+	do  func() (any, error)
+	got any // a seats.Transaction or an allot.Purchase
 }
 
 // machine is the seats service against a plain model.
@@ -57,10 +59,7 @@ type machine struct {
 func newMachine() *machine {
 	m := &machine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(start),
 		pools: map[string]map[seats.Product]*modelPool{}, events: map[string]*modelEvent{}}
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
-	roles.Grant("globex", "gus")
-	m.svc, _ = seats.New(m.ms.Seats(), &seats.Options{Clock: m.clock, Roles: roles})
+	m.svc, _ = seats.New(m.ms.Seats(), &seats.Options{Clock: m.clock, Roles: testRoles()})
 	m.l, _ = ledger.New(m.ms, nil)
 	for _, o := range propOrgs {
 		m.pools[o] = map[seats.Product]*modelPool{}
@@ -74,8 +73,8 @@ func (m *machine) purchase(t *rapid.T) {
 	org := rapid.SampledFrom(propOrgs).Draw(t, "org")
 	p := rapid.SampledFrom(propProducts).Draw(t, "product")
 	n := rapid.Int64Range(1, 20).Draw(t, "quantity")
-	r := seats.PurchaseRequest{Org: org, Product: p, Quantity: n, Subscription: "sub", Actor: "billing", RequestID: m.reqID()}
-	do := func() (seats.Transaction, error) { return m.svc.Purchase(m.ctx, r) }
+	r := seats.PurchaseParams{Org: org, Product: p, Quantity: n, Subscription: "sub", Actor: "billing", RequestID: m.reqID()}
+	do := func() (any, error) { return m.svc.Purchase(m.ctx, r) }
 	got, err := do()
 	if err != nil {
 		t.Fatalf("Purchase: %v", err)
@@ -100,7 +99,7 @@ func (m *machine) createEvent(t *rapid.T) {
 	if len(e.modules) == 0 {
 		e.modules = nil
 	}
-	if _, err := m.svc.CreateEvent(m.ctx, seats.NewEvent{ID: id, Org: org, Start: e.start, End: e.end, Participants: e.participants, Modules: e.modules}); err != nil {
+	if _, err := m.svc.CreateEvent(m.ctx, seats.CreateEventParams{Actor: organizer, ID: id, Org: org, Start: e.start, End: e.end, Participants: e.participants, Modules: e.modules}); err != nil {
 		t.Fatalf("CreateEvent: %v", err)
 	}
 	m.events[id] = e
@@ -118,7 +117,7 @@ func (m *machine) anyEvent(t *rapid.T) (string, *modelEvent) {
 func (m *machine) setParticipants(t *rapid.T) {
 	id, e := m.anyEvent(t)
 	n := rapid.Int64Range(0, 25).Draw(t, "participants")
-	if _, err := m.svc.SetParticipants(m.ctx, e.org, id, n); err != nil {
+	if _, err := m.svc.SetParticipants(m.ctx, seats.SetParticipantsParams{Org: e.org, Actor: organizer, Event: id, Participants: n}); err != nil {
 		t.Fatalf("SetParticipants: %v", err)
 	}
 	e.participants = n
@@ -131,7 +130,7 @@ func (m *machine) refusal(org, actor, event string, p seats.Product, qty int64) 
 	mp := m.pools[org][p]
 	switch {
 	case !manager:
-		return seats.ErrNotEntitlementManager
+		return seats.ErrForbidden
 	case mp == nil:
 		return seats.ErrNoPool
 	case e.org != org:
@@ -155,12 +154,12 @@ func (m *machine) transfer(t *rapid.T, module bool) {
 		name := rapid.SampledFrom(propModules).Draw(t, "module")
 		p = seats.Module(name)
 		do = func() (seats.Transaction, error) {
-			return m.svc.TransferModule(m.ctx, seats.ModuleTransfer{Org: org, Actor: actor, Event: id, Module: name, RequestID: req})
+			return m.svc.TransferModule(m.ctx, seats.TransferModuleParams{Org: org, Actor: actor, Event: id, Module: name, RequestID: req})
 		}
 	} else {
 		qty = rapid.Int64Range(1, 15).Draw(t, "quantity")
 		do = func() (seats.Transaction, error) {
-			return m.svc.TransferSeats(m.ctx, seats.SeatTransfer{Org: org, Actor: actor, Event: id, Quantity: qty, RequestID: req})
+			return m.svc.TransferSeats(m.ctx, seats.TransferSeatsParams{Org: org, Actor: actor, Event: id, Quantity: qty, RequestID: req})
 		}
 	}
 	want := m.refusal(org, actor, id, p, qty)
@@ -185,7 +184,7 @@ func (m *machine) transfer(t *rapid.T, module bool) {
 	} else {
 		e.seats += qty
 	}
-	m.done = append(m.done, modelRequest{do, got})
+	m.done = append(m.done, modelRequest{func() (any, error) { return do() }, got})
 }
 
 func (m *machine) retry(t *rapid.T) {
@@ -194,8 +193,11 @@ func (m *machine) retry(t *rapid.T) {
 	}
 	r := rapid.SampledFrom(m.done).Draw(t, "request")
 	got, err := r.do()
-	if err != nil || got.Seq != r.got.Seq {
-		t.Fatalf("retry = %+v, %v; want the original %+v", got, err, r.got)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if diff := gocmp.Diff(r.got, got); diff != "" {
+		t.Fatalf("retry (-first +again):\n%s", diff)
 	}
 }
 
@@ -225,7 +227,7 @@ func (m *machine) check(t *rapid.T) {
 			}
 		}
 	}
-	res, err := m.svc.CheckConsumption(m.ctx, org)
+	res, err := m.svc.CheckConsumption(m.ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 	if err != nil {
 		t.Fatalf("CheckConsumption: %v", err)
 	}
@@ -292,7 +294,7 @@ func (m *machine) invariants(t *rapid.T) {
 	}
 	for _, org := range propOrgs {
 		actor := map[string]string{"acme": "ana", "globex": "gus"}[org]
-		pools, err := m.svc.Overview(m.ctx, org, actor)
+		pools, err := m.svc.Overview(m.ctx, seats.OverviewParams{Org: org, Actor: actor})
 		if err != nil {
 			t.Fatalf("Overview: %v", err)
 		}
@@ -309,7 +311,7 @@ func (m *machine) invariants(t *rapid.T) {
 	}
 	for _, id := range m.eventIDs {
 		me := m.events[id]
-		e, err := m.svc.Event(m.ctx, me.org, id)
+		e, err := m.svc.Event(m.ctx, seats.EventParams{Org: me.org, Actor: organizer, ID: id})
 		if err != nil {
 			t.Fatalf("Event(%s): %v", id, err)
 		}
@@ -397,18 +399,16 @@ type concurrentOp struct {
 func runConcurrent(t *rapid.T, ms *memstore.Store) {
 	ctx := context.Background()
 	clk := clock.NewFake(start)
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
-	svc, _ := seats.New(ms.Seats(), &seats.Options{Clock: clk, Roles: roles})
+	svc, _ := seats.New(ms.Seats(), &seats.Options{Clock: clk, Roles: testRoles()})
 	events := []string{"a", "b", "c", "d"}
 	for i, id := range events {
 		s := start.Add(time.Duration(i-2) * time.Hour)
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: id, Org: "acme", Start: s, End: s.Add(3 * time.Hour), Participants: 3}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: organizer, ID: id, Org: "acme", Start: s, End: s.Add(3 * time.Hour), Participants: 3}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
-		if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: p, Quantity: rapid.Int64Range(1, 12).Draw(t, "stock"), Subscription: "s", Actor: "billing", RequestID: "init-" + string(p)}); err != nil {
+		if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: p, Quantity: rapid.Int64Range(1, 12).Draw(t, "stock"), Subscription: "s", Actor: "billing", RequestID: "init-" + string(p)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -427,15 +427,15 @@ func runConcurrent(t *rapid.T, ms *memstore.Store) {
 			var err error
 			switch op.kind {
 			case 0:
-				_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: op.event, Quantity: op.n, RequestID: op.req})
+				_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: op.event, Quantity: op.n, RequestID: op.req})
 			case 1:
-				_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: op.event, Module: "polls", RequestID: op.req})
+				_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: op.event, Module: "polls", RequestID: op.req})
 			case 2:
-				_, err = svc.SetParticipants(ctx, "acme", op.event, 3+op.n)
+				_, err = svc.SetParticipants(ctx, seats.SetParticipantsParams{Org: "acme", Actor: organizer, Event: op.event, Participants: 3 + op.n})
 			case 3:
-				_, err = svc.CheckConsumption(ctx, "acme")
+				_, err = svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
 			case 4:
-				_, err = svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: op.n, Subscription: "s", Actor: "billing", RequestID: fmt.Sprintf("buy%d", i)})
+				_, err = svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: op.n, Subscription: "s", Actor: "billing", RequestID: fmt.Sprintf("buy%d", i)})
 			}
 			if err != nil && !errors.Is(err, seats.ErrInsufficient) && !errors.Is(err, seats.ErrRequestReused) && !errors.Is(err, seats.ErrModuleAlreadyAssigned) {
 				t.Errorf("op %+v: unexpected error %v", op, err)
@@ -445,7 +445,7 @@ func runConcurrent(t *rapid.T, ms *memstore.Store) {
 	wg.Wait()
 
 	l, _ := ledger.New(ms, nil)
-	pools, err := svc.Overview(ctx, "acme", "ana")
+	pools, err := svc.Overview(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,19 +453,19 @@ func runConcurrent(t *rapid.T, ms *memstore.Store) {
 		checkPoolLedger(t, l, p, events, func(string) bool { return true })
 	}
 	for _, id := range events {
-		e, err := svc.Event(ctx, "acme", id)
+		e, err := svc.Event(ctx, seats.EventParams{Org: "acme", Actor: organizer, ID: id})
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkEventLedger(t, l, e)
 	}
 	// A request ID moved units at most once.
-	page, err := svc.History(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", Limit: 1000})
+	page, err := svc.HistoryPage(ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, tr := range page.Transactions {
+	for _, tr := range page.Items {
 		if tr.RequestID == "" {
 			continue
 		}

@@ -139,14 +139,33 @@ func TestProduct(t *testing.T) {
 }
 
 func TestEventCursor(t *testing.T) {
-	c := eventCursor(t0, "id:with:colons")
-	start, id, err := parseEventCursor(c)
-	if err != nil || !start.Equal(t0) || id != "id:with:colons" {
+	c := eventCursor("a/c%me", t0, "id:with/slash")
+	start, id, err := parseEventCursor("a/c%me", c)
+	if err != nil || !start.Equal(t0) || id != "id:with/slash" {
 		t.Errorf("parseEventCursor(%q) = %v, %q, %v", c, start, id, err)
 	}
-	for _, bad := range []string{"x", "12", "x:y", "12:"} {
-		if _, _, err := parseEventCursor(bad); !errors.Is(err, ErrInvalid) {
+	// Another organization's cursor, a history cursor and malformed ones.
+	foreign := []string{eventCursor("globex", t0, "e1"), historyCursor("a/c%me", map[Product]int64{Seats: 3}),
+		"x", "12", "x:y", "12:", "events/a%2Fc%25me/x/e1", "events/a%2Fc%25me/12"}
+	for _, bad := range foreign {
+		if _, _, err := parseEventCursor("a/c%me", bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("parseEventCursor(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestHistoryCursor(t *testing.T) {
+	after := map[Product]int64{Seats: 3, Module("a/b"): 7}
+	c := historyCursor("acme", after)
+	got, err := parseHistoryCursor("acme", c)
+	if err != nil || len(got) != 2 || got[Seats] != 3 || got[Module("a/b")] != 7 {
+		t.Errorf("parseHistoryCursor(%q) = %v, %v", c, got, err)
+	}
+	foreign := []string{historyCursor("globex", after), eventCursor("acme", t0, "e1"), "seat/3",
+		"history/acme", "history/acme/seat", "history/acme/seat/-1", "history/acme/pass/1"}
+	for _, bad := range foreign {
+		if _, err := parseHistoryCursor("acme", bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("parseHistoryCursor(%q) = %v, want ErrInvalid", bad, err)
 		}
 	}
 }

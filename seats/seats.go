@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
@@ -32,10 +34,9 @@ const metaSubscription = "subscription"
 // safe for concurrent use: every operation runs in one transaction of the
 // store, and the store serializes them.
 type Service struct {
-	store      Store
-	clock      clock.Clock
-	roles      Roles
-	checkActor string
+	store Store
+	clock clock.Clock
+	roles allot.Roles
 }
 
 // Options configure a Service. A nil *Options means all defaults.
@@ -43,14 +44,12 @@ type Options struct {
 	// Clock tells the time of transfers and decides whether events are
 	// upcoming, live or past. Default: clock.Real{}.
 	Clock clock.Clock
-	// Roles tells who is an Entitlement manager. Default: a StaticRoles
-	// that grants nobody, so every transfer and view is refused until the
-	// caller provides roles.
-	Roles Roles
-	// CheckActor is the actor written on the consumption check's automatic
-	// transfers, in its canonical form (CanonicalActor). Default:
-	// "consumption-check".
-	CheckActor string
+	// Roles tells who holds which role in an organization: allot.Vendor
+	// for purchases, EntitlementManager and EventOrganizer for the rest
+	// (see the package doc's Roles section). Default: nil, which grants
+	// nothing, so every call that checks a role is refused until the
+	// service provides roles (allot.StaticRoles is a ready one).
+	Roles allot.Roles
 }
 
 // New returns a Service over store.
@@ -58,89 +57,91 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, invalid("store", "none given; the service keeps its pools and events in one")
 	}
-	s := &Service{store: store, clock: clock.Real{}, roles: &StaticRoles{}, checkActor: "consumption-check"}
+	s := &Service{store: store, clock: clock.Real{}}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
-		if opts.Roles != nil {
-			s.roles = opts.Roles
-		}
-		if opts.CheckActor != "" {
-			a, reason := input.Actor(opts.CheckActor)
-			if reason != "" {
-				return nil, invalid("CheckActor", "%q %s", opts.CheckActor, reason)
-			}
-			s.checkActor = a
-		}
+		s.roles = opts.Roles
 	}
 	return s, nil
 }
 
-// authorize refuses an actor without the Entitlement manager role in org,
-// and returns the actor's canonical form, the one Roles was asked about.
-func (s *Service) authorize(ctx context.Context, org, actor string) (string, error) {
-	a, err := CanonicalActor(actor)
-	if err != nil {
+// The actions a refused actor's *allot.ForbiddenError names, in SpotMe's
+// words.
+const (
+	actPurchase     = "purchase seats or modules"
+	actTransfer     = "transfer seats or modules to events"
+	actCreateEvent  = "create events"
+	actUpdateEvent  = "change an event's participants or modules"
+	actReadEvent    = "read events"
+	actCheck        = "run the consumption check"
+	actEntitlements = "read the Entitlements tab"
+)
+
+// authorize canonicalises actor (refusing one that is no actor) and checks
+// that it holds one of need in org. It returns the canonical form, the one
+// Roles was asked about and the ledger records.
+func (s *Service) authorize(ctx context.Context, org, actor, action string, need ...allot.Role) (string, error) {
+	a, reason := input.Actor(actor)
+	if reason != "" {
+		return "", invalid("Actor", "%q %s", actor, reason)
+	}
+	if err := access.Require(ctx, s.roles, org, a, action, need...); err != nil {
 		return "", err
-	}
-	ok, err := s.roles.IsEntitlementManager(ctx, org, a)
-	if err != nil {
-		return "", fmt.Errorf("check role of %q: %w", a, err)
-	}
-	if !ok {
-		return "", &NotEntitlementManagerError{Org: org, Actor: a}
 	}
 	return a, nil
 }
 
-// PurchaseRequest adds units of a product to an organization's pool.
-type PurchaseRequest struct {
+// PurchaseParams add units of a product to an organization's pool.
+type PurchaseParams struct {
 	Org          string
+	Actor        string  // the vendor's actor: holds allot.Vendor in Org; required
 	Product      Product // Seats or Module(name)
 	Quantity     int64   // positive
-	Subscription string  // the subscription the purchase belongs to; required, valid UTF-8 without NUL
-	Actor        string  // who records it, e.g. the billing system; required (see CanonicalActor)
+	Subscription string  // the subscription the purchase belongs to; optional, valid UTF-8 without NUL
 	RequestID    string  // makes a retried purchase count once; required, an ID
 }
 
 // Purchase fills the organization's pool of a product, creating the pool on
-// its first purchase. Purchases come from billing, not from members, so no
-// role is checked. Retrying a request ID with the same contents returns the
-// original transaction and changes nothing; with other contents it is an
-// error matching ErrRequestReused. A purchase that would take the pool's
-// Purchased beyond what an int64 holds is refused with ErrInvalid.
-func (s *Service) Purchase(ctx context.Context, r PurchaseRequest) (Transaction, error) {
-	tr, err := s.purchase(ctx, r)
+// its first purchase, and returns what it recorded: the organization's
+// purchased and available units of the product right after it. Purchases
+// are the vendor's acts (SpotMe sells seats and modules under
+// subscriptions): the actor must hold allot.Vendor in the organization.
+//
+// Retrying a request ID with the same contents returns the very same
+// allot.Purchase, whatever happened since, and changes nothing; with other
+// contents it is an error matching ErrRequestReused. A purchase that would
+// take the pool's Purchased beyond what an int64 holds is refused with
+// ErrInvalid.
+func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	out, err := s.purchase(ctx, p)
 	if err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("purchase %d %s for %q: %w", r.Quantity, r.Product, r.Org, err))
+		return allot.Purchase{}, errcode.Ensure(fmt.Errorf("purchase %d %s for %q: %w", p.Quantity, p.Product, p.Org, err))
 	}
-	return tr, nil
+	return out, nil
 }
 
-func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction, error) {
-	if err := firstErr(validID("Org", r.Org), r.Product.validate(), validRequest(r.RequestID), validQuantity(r.Quantity)); err != nil {
-		return Transaction{}, err
+func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchase, error) {
+	if err := firstErr(validID("Org", r.Org), r.Product.validate(), validRequest(r.RequestID), validQuantity(r.Quantity),
+		validText("Subscription", r.Subscription)); err != nil {
+		return allot.Purchase{}, err
 	}
-	if r.Subscription == "" {
-		return Transaction{}, invalid("Subscription", "empty; name the subscription the purchase belongs to")
-	}
-	if err := validText("Subscription", r.Subscription); err != nil {
-		return Transaction{}, err
-	}
-	actor, err := CanonicalActor(r.Actor)
+	actor, err := s.authorize(ctx, r.Org, r.Actor, actPurchase, allot.Vendor)
 	if err != nil {
-		return Transaction{}, err
+		return allot.Purchase{}, err
 	}
 	now := s.clock.Now()
 	want := ledger.Transfer{
-		ID:       requestTransferID(r.Org, r.RequestID),
-		Debit:    issuerAccount(r.Org, r.Product),
-		Credit:   poolAccount(r.Org, r.Product),
-		Amount:   decimal.NewFromInt(r.Quantity),
-		Code:     codePurchase,
-		Actor:    actor,
-		Metadata: map[string]string{metaSubscription: r.Subscription},
+		ID:     requestTransferID(r.Org, r.RequestID),
+		Debit:  issuerAccount(r.Org, r.Product),
+		Credit: poolAccount(r.Org, r.Product),
+		Amount: decimal.NewFromInt(r.Quantity),
+		Code:   codePurchase,
+		Actor:  actor,
+	}
+	if r.Subscription != "" {
+		want.Metadata = map[string]string{metaSubscription: r.Subscription}
 	}
 	var out ledger.Transfer
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -169,9 +170,33 @@ func (s *Service) purchase(ctx context.Context, r PurchaseRequest) (Transaction,
 		return tx.PoolUpdate(ctx, pool)
 	})
 	if err != nil {
-		return Transaction{}, err
+		return allot.Purchase{}, err
 	}
-	return transactionOf(out)
+	return purchaseOf(out, r.Org, r.Product, r.RequestID)
+}
+
+// purchaseOf reads a purchase's record from its ledger transfer, which
+// keeps the balances of both accounts right after it: the issuer's is minus
+// what the organization had purchased, the pool's what it had available.
+// A retry reads the same transfer, so it returns the same record.
+func purchaseOf(t ledger.Transfer, org string, p Product, requestID string) (allot.Purchase, error) {
+	qty, ok1 := input.Int64(t.Amount)
+	purchased, ok2 := input.Int64(t.DebitBalance.Neg())
+	available, ok3 := input.Int64(t.CreditBalance)
+	if !ok1 || !ok2 || !ok3 {
+		return allot.Purchase{}, invalid("Quantity", "organization %q's purchase %q of %s is more than a count holds (%d)", org, requestID, p.phrase(), int64(math.MaxInt64))
+	}
+	return allot.Purchase{
+		Org:          org,
+		Product:      string(p),
+		Quantity:     qty,
+		Subscription: t.Metadata[metaSubscription],
+		Actor:        t.Actor,
+		RequestID:    requestID,
+		At:           t.PostedAt,
+		Purchased:    purchased,
+		Available:    available,
+	}, nil
 }
 
 // openPool creates a product's unit, issuer and pool accounts and its pool
@@ -197,32 +222,36 @@ func (s *Service) openPool(ctx context.Context, b *ledger.Book, tx Tx, org strin
 	return pool, nil
 }
 
-// NewEvent describes an event to create.
-type NewEvent struct {
-	ID           string    // unique in the organization; required, an ID
+// CreateEventParams describe an event to create.
+type CreateEventParams struct {
 	Org          string    // required, an ID
+	Actor        string    // an Entitlement manager or Event organizer of Org
+	ID           string    // unique in the organization; required, an ID
 	Name         string    // valid UTF-8 without NUL
 	Start, End   time.Time // required, years 1 to 9999; End after Start
 	Participants int64     // zero or more
 	Modules      []string  // advanced modules in use, each an ID
 }
 
-// CreateEvent records an event of an organization. Creating it again with
-// the same details returns the stored event; with other details it is an
+// CreateEvent records an event of an organization. The actor must be an
+// Entitlement manager or an Event organizer of the organization.
+//
+// Creating it again with the same details is a retry: it returns the stored
+// event and changes nothing. With other details (including details the
+// event has since been given by SetParticipants or SetModules) it is an
 // error matching ErrEventExists. Events are keyed by organization and ID:
 // another organization's event of the same ID is another event, and neither
-// organization learns of the other's. The embedding service creates events;
-// no role is checked.
-func (s *Service) CreateEvent(ctx context.Context, n NewEvent) (Event, error) {
-	e, err := s.createEvent(ctx, n)
+// organization learns of the other's.
+func (s *Service) CreateEvent(ctx context.Context, p CreateEventParams) (Event, error) {
+	e, err := s.createEvent(ctx, p)
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("create event %q: %w", n.ID, err))
+		return Event{}, errcode.Ensure(fmt.Errorf("create event %q: %w", p.ID, err))
 	}
 	return e, nil
 }
 
-func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
-	if err := firstErr(validID("ID", n.ID), validID("Org", n.Org), validText("Name", n.Name), validParticipants(n.Participants),
+func (s *Service) createEvent(ctx context.Context, n CreateEventParams) (Event, error) {
+	if err := firstErr(validID("Org", n.Org), validID("ID", n.ID), validText("Name", n.Name), validParticipants(n.Participants),
 		validModules(n.Modules), validTime("Start", n.Start), validTime("End", n.End)); err != nil {
 		return Event{}, err
 	}
@@ -240,6 +269,9 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 	}
 	if !e.End.After(e.Start) {
 		return Event{}, invalid("End", "%v is not after the start %v at microsecond precision; an event ends after it starts", n.End, n.Start)
+	}
+	if _, err := s.authorize(ctx, n.Org, n.Actor, actCreateEvent, EntitlementManager, EventOrganizer); err != nil {
+		return Event{}, err
 	}
 	var out Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
@@ -261,48 +293,101 @@ func (s *Service) createEvent(ctx context.Context, n NewEvent) (Event, error) {
 	return out, err
 }
 
-// Event returns the organization's event with the given ID. It is the
-// embedding service's read; no role is checked.
-func (s *Service) Event(ctx context.Context, org, id string) (Event, error) {
-	if err := firstErr(validID("Org", org), validID("Event", id)); err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("get event %q: %w", id, err))
+// EventParams name one event of an organization.
+type EventParams struct {
+	Org   string
+	Actor string // an Entitlement manager or Event organizer of Org
+	ID    string
+}
+
+// Event returns the organization's event with the given ID. The actor must
+// be an Entitlement manager or an Event organizer of the organization.
+func (s *Service) Event(ctx context.Context, p EventParams) (Event, error) {
+	e, err := s.event(ctx, p)
+	if err != nil {
+		return Event{}, errcode.Ensure(fmt.Errorf("get event %q: %w", p.ID, err))
+	}
+	return e, nil
+}
+
+func (s *Service) event(ctx context.Context, p EventParams) (Event, error) {
+	if err := firstErr(validID("Org", p.Org), validID("ID", p.ID)); err != nil {
+		return Event{}, err
+	}
+	if _, err := s.authorize(ctx, p.Org, p.Actor, actReadEvent, EntitlementManager, EventOrganizer); err != nil {
+		return Event{}, err
 	}
 	var e Event
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
-		e, err = getEvent(ctx, tx, org, id)
+		e, err = getEvent(ctx, tx, p.Org, p.ID)
 		return err
 	})
-	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("get event %q: %w", id, err))
-	}
-	return e, nil
+	return e, err
+}
+
+// SetParticipantsParams set an event's participant count.
+type SetParticipantsParams struct {
+	Org          string
+	Actor        string // an Entitlement manager or Event organizer of Org
+	Event        string
+	Participants int64 // zero or more
 }
 
 // SetParticipants records the event's current participant count: the seats
-// it needs. The embedding service calls it as people join; no role is
-// checked.
-func (s *Service) SetParticipants(ctx context.Context, org, event string, participants int64) (Event, error) {
-	e, err := s.updateEvent(ctx, org, event, validParticipants(participants), func(e *Event) { e.Participants = participants })
+// it needs, and returns the event. The service calls it as people join, in
+// the name of an Entitlement manager or Event organizer of the
+// organization. Setting the count the event already has is a retry: it
+// returns the event as stored and changes nothing, UpdatedAt included.
+func (s *Service) SetParticipants(ctx context.Context, p SetParticipantsParams) (Event, error) {
+	e, err := s.updateEvent(ctx, p.Org, p.Actor, p.Event, validParticipants(p.Participants), func(e *Event) bool {
+		if e.Participants == p.Participants {
+			return false
+		}
+		e.Participants = p.Participants
+		return true
+	})
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("set participants of event %q to %d: %w", event, participants, err))
+		return Event{}, errcode.Ensure(fmt.Errorf("set participants of event %q to %d: %w", p.Event, p.Participants, err))
 	}
 	return e, nil
+}
+
+// SetModulesParams set the advanced modules an event uses.
+type SetModulesParams struct {
+	Org     string
+	Actor   string // an Entitlement manager or Event organizer of Org
+	Event   string
+	Modules []string // each an ID; order and repeats do not matter
 }
 
 // SetModules records the advanced modules the event uses: each needs that
-// module transferred to it. No role is checked.
-func (s *Service) SetModules(ctx context.Context, org, event string, modules []string) (Event, error) {
-	ms := normalizeModules(modules)
-	e, err := s.updateEvent(ctx, org, event, validModules(modules), func(e *Event) { e.Modules = ms })
+// module transferred to it. The actor must be an Entitlement manager or an
+// Event organizer of the organization. Setting the modules the event
+// already has (in any order) is a retry: it returns the event as stored and
+// changes nothing, UpdatedAt included.
+func (s *Service) SetModules(ctx context.Context, p SetModulesParams) (Event, error) {
+	ms := normalizeModules(p.Modules)
+	e, err := s.updateEvent(ctx, p.Org, p.Actor, p.Event, validModules(p.Modules), func(e *Event) bool {
+		if slices.Equal(e.Modules, ms) {
+			return false
+		}
+		e.Modules = ms
+		return true
+	})
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("set modules of event %q: %w", event, err))
+		return Event{}, errcode.Ensure(fmt.Errorf("set modules of event %q: %w", p.Event, err))
 	}
 	return e, nil
 }
 
-func (s *Service) updateEvent(ctx context.Context, org, event string, verr error, change func(*Event)) (Event, error) {
+// updateEvent applies change to the stored event and stores it, unless
+// change reports that it changed nothing.
+func (s *Service) updateEvent(ctx context.Context, org, actor, event string, verr error, change func(*Event) bool) (Event, error) {
 	if err := firstErr(validID("Org", org), validID("Event", event), verr); err != nil {
+		return Event{}, err
+	}
+	if _, err := s.authorize(ctx, org, actor, actUpdateEvent, EntitlementManager, EventOrganizer); err != nil {
 		return Event{}, err
 	}
 	now := ledger.Instant(s.clock.Now())
@@ -312,7 +397,10 @@ func (s *Service) updateEvent(ctx context.Context, org, event string, verr error
 		if err != nil {
 			return err
 		}
-		change(&e)
+		if !change(&e) {
+			out = e
+			return nil
+		}
 		e.UpdatedAt = now
 		out = e
 		return tx.EventUpdate(ctx, e)
@@ -320,8 +408,9 @@ func (s *Service) updateEvent(ctx context.Context, org, event string, verr error
 	return out, err
 }
 
-// SeatTransfer moves seats from the organization's pool to one of its events.
-type SeatTransfer struct {
+// TransferSeatsParams move seats from the organization's pool to one of its
+// events.
+type TransferSeatsParams struct {
 	Org       string
 	Actor     string // an Entitlement manager of Org
 	Event     string
@@ -329,20 +418,22 @@ type SeatTransfer struct {
 	RequestID string // a retry with the same ID transfers once
 }
 
-// TransferSeats moves r.Quantity seats from the pool to the event. It is
-// final: nothing moves seats back. Retrying a request ID with the same
-// contents returns the original transaction and changes nothing; with other
-// contents it is an error matching ErrRequestReused.
-func (s *Service) TransferSeats(ctx context.Context, r SeatTransfer) (Transaction, error) {
-	tr, err := s.transfer(ctx, r.Org, r.Actor, r.Event, Seats, r.Quantity, r.RequestID)
+// TransferSeats moves p.Quantity seats from the pool to the event. The
+// actor must be an Entitlement manager of the organization. It is final:
+// nothing moves seats back. Retrying a request ID with the same contents
+// returns the original transaction and changes nothing; with other contents
+// it is an error matching ErrRequestReused.
+func (s *Service) TransferSeats(ctx context.Context, p TransferSeatsParams) (Transaction, error) {
+	tr, err := s.transfer(ctx, p.Org, p.Actor, p.Event, Seats, p.Quantity, p.RequestID)
 	if err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer %d seats to event %q: %w", r.Quantity, r.Event, err))
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer %d seats to event %q: %w", p.Quantity, p.Event, err))
 	}
 	return tr, nil
 }
 
-// ModuleTransfer gives one event of the organization an advanced module.
-type ModuleTransfer struct {
+// TransferModuleParams give one event of the organization an advanced
+// module.
+type TransferModuleParams struct {
 	Org       string
 	Actor     string // an Entitlement manager of Org
 	Event     string
@@ -350,17 +441,18 @@ type ModuleTransfer struct {
 	RequestID string // a retry with the same ID transfers once
 }
 
-// TransferModule moves one unit of the module from the pool to the event. An
-// event holds a module at most once: a second transfer of it is an error
-// matching ErrModuleAlreadyAssigned, unless it is a retry of the same
-// request ID. It is final.
-func (s *Service) TransferModule(ctx context.Context, r ModuleTransfer) (Transaction, error) {
-	if err := validID("Module", r.Module); err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err))
+// TransferModule moves one unit of the module from the pool to the event.
+// The actor must be an Entitlement manager of the organization. An event
+// holds a module at most once: a second transfer of it is an error matching
+// ErrModuleAlreadyAssigned, unless it is a retry of the same request ID,
+// which returns the original transaction. It is final.
+func (s *Service) TransferModule(ctx context.Context, p TransferModuleParams) (Transaction, error) {
+	if err := validID("Module", p.Module); err != nil {
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", p.Module, p.Event, err))
 	}
-	tr, err := s.transfer(ctx, r.Org, r.Actor, r.Event, Module(r.Module), 1, r.RequestID)
+	tr, err := s.transfer(ctx, p.Org, p.Actor, p.Event, Module(p.Module), 1, p.RequestID)
 	if err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", r.Module, r.Event, err))
+		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", p.Module, p.Event, err))
 	}
 	return tr, nil
 }
@@ -369,7 +461,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 	if err := firstErr(validID("Org", org), validID("Event", event), validRequest(requestID), validQuantity(qty)); err != nil {
 		return Transaction{}, err
 	}
-	actor, err := s.authorize(ctx, org, actor)
+	actor, err := s.authorize(ctx, org, actor, actTransfer, EntitlementManager)
 	if err != nil {
 		return Transaction{}, err
 	}
@@ -443,24 +535,39 @@ type CheckResult struct {
 	Assigned []Assignment // seats transferred, in the order of the check
 	// Missing are the live and past events that still lack seats or
 	// modules after the check, ordered by Start, then ID.
-	Missing []Workspace
+	Missing []EventEntitlements
+}
+
+// CheckConsumptionParams name the organization to check and who runs the
+// check.
+type CheckConsumptionParams struct {
+	Org string
+	// Actor runs the check: allot.SystemActor for SpotMe's periodic run,
+	// which needs no role, or an Entitlement manager of Org running it by
+	// hand. The check's transfers record it.
+	Actor string
 }
 
 // CheckConsumption assigns seats from the organization's pool to its live
 // and past events that have fewer seats than participants, in the order and
 // under the rules of PlanConsumption, and reports what is still missing.
-// Modules are never assigned. Each assignment is a transfer whose ID is
-// derived from the event and the seat count it reaches, so a second run with
-// nothing changed moves nothing.
+// Modules are never assigned.
 //
-// It runs in one transaction that first locks the seat pool, so replicas
-// running it at once take turns and the later ones find nothing left to do.
-// The check is a system job: no role is checked; its transfers carry
-// Options.CheckActor.
-func (s *Service) CheckConsumption(ctx context.Context, org string) (CheckResult, error) {
-	res, err := s.checkConsumption(ctx, org)
+// SpotMe runs the check periodically: the service's scheduler calls it with
+// Actor allot.SystemActor, which needs no grant. Anyone else running it (by
+// hand, from the Entitlements tab) must be an Entitlement manager of the
+// organization. A service must never let a person's request act as
+// allot.SystemActor.
+//
+// Each assignment is a transfer whose ID is derived from the event and the
+// seat count it reaches, so a second run with nothing changed (a retry, or
+// a replica running it at once) moves nothing. It runs in one transaction
+// that first locks the seat pool, so replicas running it at once take turns
+// and the later ones find nothing left to do.
+func (s *Service) CheckConsumption(ctx context.Context, p CheckConsumptionParams) (CheckResult, error) {
+	res, err := s.checkConsumption(ctx, p)
 	if err != nil {
-		return CheckResult{}, errcode.Ensure(fmt.Errorf("check consumption of %q: %w", org, err))
+		return CheckResult{}, errcode.Ensure(fmt.Errorf("check consumption of %q: %w", p.Org, err))
 	}
 	return res, nil
 }
@@ -470,9 +577,19 @@ func (s *Service) CheckConsumption(ctx context.Context, org string) (CheckResult
 // chunks, all inside its one transaction.
 const checkChunk = 256
 
-func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult, error) {
+func (s *Service) checkConsumption(ctx context.Context, p CheckConsumptionParams) (CheckResult, error) {
+	org := p.Org
 	if err := validID("Org", org); err != nil {
 		return CheckResult{}, err
+	}
+	actor, reason := input.Actor(p.Actor)
+	if reason != "" {
+		return CheckResult{}, invalid("Actor", "%q %s", p.Actor, reason)
+	}
+	if actor != allot.SystemActor {
+		if _, err := s.authorize(ctx, org, actor, actCheck, EntitlementManager); err != nil {
+			return CheckResult{}, err
+		}
 	}
 	now := s.clock.Now()
 	var res CheckResult
@@ -494,7 +611,7 @@ func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult
 			plan = PlanConsumption(res.At, events, pool.Available())
 		}
 		if len(plan) > 0 {
-			if err := s.assign(ctx, b, tx, org, events, plan); err != nil {
+			if err := assign(ctx, b, tx, org, actor, events, plan); err != nil {
 				return err
 			}
 			assigned := pool.Assigned
@@ -511,7 +628,7 @@ func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult
 		}
 		res.Assigned = plan
 		for _, e := range events {
-			if w := workspaceOf(e, res.At); Covered(e, res.At) && w.Lacks() {
+			if w := entitlementsOf(e, res.At); Covered(e, res.At) && w.Lacks() {
 				res.Missing = append(res.Missing, w)
 			}
 		}
@@ -523,8 +640,9 @@ func (s *Service) checkConsumption(ctx context.Context, org string) (CheckResult
 	return res, nil
 }
 
-// assign posts the plan's transfers and updates the events (in events, too).
-func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string, events []Event, plan []Assignment) error {
+// assign posts the plan's transfers, by actor, and updates the events (in
+// events, too).
+func assign(ctx context.Context, b *ledger.Book, tx Tx, org, actor string, events []Event, plan []Assignment) error {
 	byID := make(map[string]int, len(plan))
 	for i := range events {
 		byID[events[i].ID] = i
@@ -548,7 +666,7 @@ func (s *Service) assign(ctx context.Context, b *ledger.Book, tx Tx, org string,
 				Credit: credit,
 				Amount: decimal.NewFromInt(a.Seats),
 				Code:   codeAuto,
-				Actor:  s.checkActor,
+				Actor:  actor,
 			})
 		}
 		if _, err := b.PostGroup(ctx, ts); err != nil {

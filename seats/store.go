@@ -25,7 +25,7 @@ type Pool struct {
 // Available is what the pool can still transfer.
 func (p Pool) Available() int64 { return p.Purchased - p.Assigned }
 
-// Event is an event (a workspace) of an organization, with what it uses and
+// Event is an event of an organization (what SpotMe also calls a workspace), with what it uses and
 // what it has been assigned.
 //
 // Its key is (Org, ID): two organizations may each have an event of one ID,

@@ -4,15 +4,17 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
+	"github.com/allot-dev/allot/internal/paging"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -20,7 +22,7 @@ import (
 type Kind string
 
 const (
-	KindPurchase Kind = "purchase" // units entered the pool from a subscription
+	KindPurchase Kind = "purchase" // the vendor added units to the pool
 	KindTransfer Kind = "transfer" // an Entitlement manager moved units to an event
 	KindAuto     Kind = "auto"     // the consumption check moved seats to an event
 )
@@ -34,8 +36,9 @@ type Transaction struct {
 	Org      string
 	Product  Product
 	Quantity int64
-	// From and To name the two sides: "subscription:<ref>" and "pool" for
-	// a purchase, "pool" and "event:<id>" for a transfer.
+	// From and To name the two sides: "subscription:<ref>" (or "vendor",
+	// for a purchase under no subscription) and "pool" for a purchase,
+	// "pool" and "event:<id>" for a transfer.
 	From, To     string
 	Event        string // the receiving event; empty for a purchase
 	Actor        string // who asked for it
@@ -74,7 +77,10 @@ func transactionOf(t ledger.Transfer) (Transaction, error) {
 	}
 	switch t.Code {
 	case codePurchase:
-		tr.Kind, tr.From, tr.To = KindPurchase, "subscription:"+tr.Subscription, "pool"
+		tr.Kind, tr.From, tr.To = KindPurchase, "vendor", "pool"
+		if tr.Subscription != "" {
+			tr.From = "subscription:" + tr.Subscription
+		}
 	case codeAuto:
 		tr.Kind, tr.From, tr.To = KindAuto, "pool", "event:"+tr.Event
 	default:
@@ -83,36 +89,49 @@ func transactionOf(t ledger.Transfer) (Transaction, error) {
 	return tr, nil
 }
 
+// OverviewParams select an organization's overview.
+type OverviewParams struct {
+	Org   string
+	Actor string // an Entitlement manager of Org
+}
+
 // Overview returns the organization's pools, one per product it purchased,
 // ordered by product: purchased, assigned and available. A product's
 // transactions are History with Product set. The actor must be an
-// Entitlement manager of org.
-func (s *Service) Overview(ctx context.Context, org, actor string) ([]Pool, error) {
+// Entitlement manager of the organization.
+func (s *Service) Overview(ctx context.Context, p OverviewParams) ([]Pool, error) {
 	var out []Pool
-	err := s.read(ctx, org, actor, func(tx Tx) error {
+	err := s.read(ctx, p.Org, p.Actor, func(tx Tx) error {
 		var err error
-		out, err = tx.PoolList(ctx, org)
+		out, err = tx.PoolList(ctx, p.Org)
 		return err
 	})
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("overview of %q: %w", org, err))
+		return nil, errcode.Ensure(fmt.Errorf("overview of %q: %w", p.Org, err))
 	}
 	return out, nil
 }
 
-// read checks the actor's role and runs fn in a transaction.
+// read checks that the actor is an Entitlement manager of org and runs fn
+// in a transaction.
 func (s *Service) read(ctx context.Context, org, actor string, fn func(tx Tx) error) error {
-	if err := validID("Org", org); err != nil {
-		return err
-	}
-	if _, err := s.authorize(ctx, org, actor); err != nil {
+	if err := s.allowViews(ctx, org, actor); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, fn)
 }
 
-// HistoryQuery selects a page of an organization's transactions.
-type HistoryQuery struct {
+// allowViews checks that the actor may read the Entitlements tab of org.
+func (s *Service) allowViews(ctx context.Context, org, actor string) error {
+	if err := validID("Org", org); err != nil {
+		return err
+	}
+	_, err := s.authorize(ctx, org, actor, actEntitlements, EntitlementManager)
+	return err
+}
+
+// HistoryParams select an organization's transactions.
+type HistoryParams struct {
 	Org     string
 	Actor   string    // an Entitlement manager of Org
 	Product Product   // only this product's transactions; empty: all products
@@ -120,72 +139,87 @@ type HistoryQuery struct {
 	From    time.Time // posted at or after From; zero: from the start; years 1 to 9999
 	To      time.Time // posted before To; zero: up to now; years 1 to 9999
 	Cursor  string    // Next of the previous page; empty for the first page
-	Limit   int       // transactions per page; zero means 100, at most 1000
+	Limit   int       // transactions per page; 0 means allot.DefaultLimit, at most allot.MaxLimit
 }
 
-// HistoryPage is one page of transactions, oldest first.
-type HistoryPage struct {
-	Transactions []Transaction
-	Next         string // the cursor of the following page; empty on the last page
-}
-
-// History returns a page of the organization's transactions, oldest first:
-// purchases and transfers of every product, or of one product, or the
-// transfers to one event, in a time range. A page is in Seq order; the
-// cursor keeps each product's place in its own journal, in which Seq follows
-// commit order, so a transaction that commits while the pages are read is
-// never skipped, though it may come after one with a higher Seq.
-func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, error) {
-	if err := validHistoryQuery(q); err != nil {
-		return HistoryPage{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
+// HistoryPage returns a page of the organization's transactions, oldest
+// first: purchases and transfers of every product, or of one product, or
+// the transfers to one event, in a time range. The actor must be an
+// Entitlement manager of the organization.
+//
+// A page is in Seq order; the cursor keeps each product's place in its own
+// journal, in which Seq follows commit order, so a transaction that commits
+// while the pages are read is never skipped, though it may come after one
+// with a higher Seq. A cursor is the organization's own: another
+// organization's, or another listing's, is refused as invalid.
+func (s *Service) HistoryPage(ctx context.Context, p HistoryParams) (allot.Page[Transaction], error) {
+	limit, err := validHistoryParams(p)
+	if err != nil {
+		return allot.Page[Transaction]{}, errcode.Ensure(fmt.Errorf("history of %q: %w", p.Org, err))
 	}
-	var page HistoryPage
-	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
+	var page allot.Page[Transaction]
+	err = s.read(ctx, p.Org, p.Actor, func(tx Tx) error {
 		var err error
-		page, err = history(ctx, tx, q)
+		page, err = history(ctx, tx, p, limit)
 		return err
 	})
 	if err != nil {
-		return HistoryPage{}, errcode.Ensure(fmt.Errorf("history of %q: %w", q.Org, err))
+		return allot.Page[Transaction]{}, errcode.Ensure(fmt.Errorf("history of %q: %w", p.Org, err))
 	}
 	return page, nil
 }
 
-// validHistoryQuery checks what History can check before it opens a
-// transaction.
-func validHistoryQuery(q HistoryQuery) error {
-	if q.Product != "" {
-		if err := q.Product.validate(); err != nil {
-			return err
-		}
-	}
-	if q.Event != "" {
-		if err := validID("Event", q.Event); err != nil {
-			return err
-		}
-	}
-	return firstErr(validTime("From", q.From), validTime("To", q.To))
+// History iterates over every transaction HistoryPage selects, page after
+// page from p.Cursor on. It yields the first error it meets, and stops.
+func (s *Service) History(ctx context.Context, p HistoryParams) iter.Seq2[Transaction, error] {
+	return paging.All(ctx, p.Cursor, func(ctx context.Context, cursor string) (allot.Page[Transaction], error) {
+		p.Cursor = cursor
+		return s.HistoryPage(ctx, p)
+	})
 }
 
-func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
-	switch {
-	case q.Limit < 0 || q.Limit > 1000:
-		return HistoryPage{}, invalid("Limit", "%d is outside 0..1000", q.Limit)
-	case q.Limit == 0:
-		q.Limit = 100
+// validHistoryParams checks what HistoryPage can check before it opens a
+// transaction, and returns the page size.
+func validHistoryParams(p HistoryParams) (int, error) {
+	if err := validID("Org", p.Org); err != nil {
+		return 0, err
 	}
-	after, err := parseHistoryCursor(q.Cursor)
+	if p.Product != "" {
+		if err := p.Product.validate(); err != nil {
+			return 0, err
+		}
+	}
+	if p.Event != "" {
+		if err := validID("Event", p.Event); err != nil {
+			return 0, err
+		}
+	}
+	if err := firstErr(validTime("From", p.From), validTime("To", p.To)); err != nil {
+		return 0, err
+	}
+	limit, reason := paging.Limit(p.Limit)
+	if reason != "" {
+		return 0, invalid("Limit", "%s", reason)
+	}
+	if _, err := parseHistoryCursor(p.Org, p.Cursor); err != nil {
+		return 0, err
+	}
+	return limit, nil
+}
+
+func history(ctx context.Context, tx Tx, q HistoryParams, limit int) (allot.Page[Transaction], error) {
+	after, err := parseHistoryCursor(q.Org, q.Cursor)
 	if err != nil {
-		return HistoryPage{}, err
+		return allot.Page[Transaction]{}, err
 	}
 	if q.Event != "" {
 		if _, err := getEvent(ctx, tx, q.Org, q.Event); err != nil {
-			return HistoryPage{}, err
+			return allot.Page[Transaction]{}, err
 		}
 	}
 	pools, err := tx.PoolList(ctx, q.Org)
 	if err != nil {
-		return HistoryPage{}, err
+		return allot.Page[Transaction]{}, err
 	}
 	// Every transaction of a product touches its pool account, and every
 	// transfer to an event touches the event's account: read those accounts'
@@ -204,57 +238,60 @@ func history(ctx context.Context, tx Tx, q HistoryQuery) (HistoryPage, error) {
 			account = eventAccount(q.Org, q.Event, p.Product)
 		}
 		got, err := tx.TransferList(ctx, ledger.TransferListParams{
-			Account: account, From: q.From, To: q.To, AfterSeq: after[p.Product], Limit: q.Limit + 1,
+			Account: account, From: q.From, To: q.To, AfterSeq: after[p.Product], Limit: limit + 1,
 		})
 		if err != nil {
-			return HistoryPage{}, err
+			return allot.Page[Transaction]{}, err
 		}
 		ts = append(ts, got...)
 	}
 	slices.SortFunc(ts, func(a, b ledger.Transfer) int { return cmp.Compare(a.Seq, b.Seq) })
-	var page HistoryPage
-	if len(ts) > q.Limit {
-		ts = ts[:q.Limit]
+	var page allot.Page[Transaction]
+	if len(ts) > limit {
+		ts = ts[:limit]
 		if after == nil {
 			after = make(map[Product]int64)
 		}
 		for _, t := range ts {
 			after[Product(t.Unit)] = t.Seq // ts is in Seq order
 		}
-		page.Next = historyCursor(after)
+		page.Next = historyCursor(q.Org, after)
 	}
-	page.Transactions = make([]Transaction, len(ts))
+	page.Items = make([]Transaction, len(ts))
 	for i, t := range ts {
-		if page.Transactions[i], err = transactionOf(t); err != nil {
-			return HistoryPage{}, err
+		if page.Items[i], err = transactionOf(t); err != nil {
+			return allot.Page[Transaction]{}, err
 		}
 	}
 	return page, nil
 }
 
 // historyCursor writes, per product, the Seq of the last transaction a page
-// gave: "<product>/<seq>/<product>/<seq>...", ordered by product, joined
-// with input.Join so that a module name holding '/' reads back whole.
-func historyCursor(after map[Product]int64) string {
-	parts := make([]string, 0, 2*len(after))
+// gave: "history/<org>/<product>/<seq>/<product>/<seq>...", ordered by
+// product, joined with input.Join so that an organization or module name
+// holding '/' reads back whole.
+func historyCursor(org string, after map[Product]int64) string {
+	parts := make([]string, 0, 2+2*len(after))
+	parts = append(parts, "history", org)
 	for _, p := range slices.Sorted(maps.Keys(after)) {
 		parts = append(parts, string(p), itoa(after[p]))
 	}
 	return input.Join(parts...)
 }
 
-// parseHistoryCursor reads a cursor historyCursor wrote; "" is the start.
-func parseHistoryCursor(c string) (map[Product]int64, error) {
+// parseHistoryCursor reads a cursor historyCursor wrote for org; "" is the
+// start.
+func parseHistoryCursor(org, c string) (map[Product]int64, error) {
 	if c == "" {
 		return nil, nil
 	}
-	bad := invalid("Cursor", "%q is not the cursor of a history page; pass the previous page's next cursor, or none for the first page", c)
+	bad := invalid("Cursor", "%q is not the cursor of a history page of organization %q; pass the previous page's next cursor, or none for the first page", c, org)
 	parts, ok := input.Split(c)
-	if !ok || len(parts)%2 != 0 {
+	if !ok || len(parts) < 4 || len(parts)%2 != 0 || parts[0] != "history" || parts[1] != org {
 		return nil, bad
 	}
-	after := make(map[Product]int64, len(parts)/2)
-	for i := 0; i < len(parts); i += 2 {
+	after := make(map[Product]int64, len(parts)/2-1)
+	for i := 2; i < len(parts); i += 2 {
 		p := Product(parts[i])
 		n, err := strconv.ParseInt(parts[i+1], 10, 64)
 		if err != nil || n < 0 || p.validate() != nil {
@@ -265,9 +302,10 @@ func parseHistoryCursor(c string) (map[Product]int64, error) {
 	return after, nil
 }
 
-// Workspace is one event as the workspaces view shows it: its usage, what it
-// was assigned and what it lacks.
-type Workspace struct {
+// EventEntitlements is one event as the Entitlements tab shows it: its
+// usage, what it was assigned and what it lacks, and its status at the
+// instant the page was read.
+type EventEntitlements struct {
 	Event
 	Status         Status
 	SeatsMissing   int64    // participants beyond the seats assigned
@@ -275,15 +313,15 @@ type Workspace struct {
 }
 
 // Lacks reports whether the event misses seats or modules.
-func (w Workspace) Lacks() bool { return w.SeatsMissing > 0 || len(w.ModulesMissing) > 0 }
+func (w EventEntitlements) Lacks() bool { return w.SeatsMissing > 0 || len(w.ModulesMissing) > 0 }
 
-func workspaceOf(e Event, now time.Time) Workspace {
+func entitlementsOf(e Event, now time.Time) EventEntitlements {
 	seats, modules := Shortfall(e)
-	return Workspace{Event: e, Status: StatusAt(e, now), SeatsMissing: seats, ModulesMissing: modules}
+	return EventEntitlements{Event: e, Status: StatusAt(e, now), SeatsMissing: seats, ModulesMissing: modules}
 }
 
-// WorkspaceQuery selects a page of an organization's events.
-type WorkspaceQuery struct {
+// EventsParams select an organization's events.
+type EventsParams struct {
 	Org   string
 	Actor string // an Entitlement manager of Org
 	// Statuses keeps the events with one of these statuses now, e.g.
@@ -293,73 +331,94 @@ type WorkspaceQuery struct {
 	// missing-entitlements query.
 	OnlyMissing bool
 	Cursor      string // Next of the previous page; empty for the first page
-	Limit       int    // events per page; zero means 100, at most 1000
+	Limit       int    // events per page; 0 means allot.DefaultLimit, at most allot.MaxLimit
 }
 
-// WorkspacePage is one page of the workspaces view, ordered by Start, then
-// ID.
-type WorkspacePage struct {
-	Workspaces []Workspace
-	Next       string    // the cursor of the following page; empty on the last page
-	At         time.Time // the instant the statuses are of (UTC, microseconds)
-}
-
-// Workspaces returns a page of the workspaces view: per event its
-// participants, the seats assigned, the modules used and assigned, and what
-// it lacks, with the event's status now. With OnlyMissing set it is the
-// missing-entitlements query.
-func (s *Service) Workspaces(ctx context.Context, q WorkspaceQuery) (WorkspacePage, error) {
+// EventsPage returns a page of the organization's events, ordered by Start,
+// then ID: per event its participants, the seats assigned, the modules used
+// and assigned, and what it lacks, with the event's status now. With
+// OnlyMissing set it is the missing-entitlements query. The actor must be
+// an Entitlement manager of the organization. A cursor is the
+// organization's own: another organization's, or another listing's, is
+// refused as invalid.
+func (s *Service) EventsPage(ctx context.Context, p EventsParams) (allot.Page[EventEntitlements], error) {
+	limit, err := validEventsParams(p)
+	if err != nil {
+		return allot.Page[EventEntitlements]{}, errcode.Ensure(fmt.Errorf("events of %q: %w", p.Org, err))
+	}
 	now := ledger.Instant(s.clock.Now())
-	var page WorkspacePage
-	err := s.read(ctx, q.Org, q.Actor, func(tx Tx) error {
+	var page allot.Page[EventEntitlements]
+	err = s.read(ctx, p.Org, p.Actor, func(tx Tx) error {
 		var err error
-		page, err = workspaces(ctx, tx, q, now)
+		page, err = events(ctx, tx, p, limit, now)
 		return err
 	})
 	if err != nil {
-		return WorkspacePage{}, errcode.Ensure(fmt.Errorf("workspaces of %q: %w", q.Org, err))
+		return allot.Page[EventEntitlements]{}, errcode.Ensure(fmt.Errorf("events of %q: %w", p.Org, err))
 	}
 	return page, nil
 }
 
-func workspaces(ctx context.Context, tx Tx, q WorkspaceQuery, now time.Time) (WorkspacePage, error) {
-	switch {
-	case q.Limit < 0 || q.Limit > 1000:
-		return WorkspacePage{}, invalid("Limit", "%d is outside 0..1000", q.Limit)
-	case q.Limit == 0:
-		q.Limit = 100
+// Events iterates over every event EventsPage selects, page after page from
+// p.Cursor on; each page's statuses are of the instant it was read. It
+// yields the first error it meets, and stops.
+func (s *Service) Events(ctx context.Context, p EventsParams) iter.Seq2[EventEntitlements, error] {
+	return paging.All(ctx, p.Cursor, func(ctx context.Context, cursor string) (allot.Page[EventEntitlements], error) {
+		p.Cursor = cursor
+		return s.EventsPage(ctx, p)
+	})
+}
+
+// validEventsParams checks what EventsPage can check before it opens a
+// transaction, and returns the page size.
+func validEventsParams(p EventsParams) (int, error) {
+	if err := validID("Org", p.Org); err != nil {
+		return 0, err
 	}
-	for _, st := range q.Statuses {
+	for _, st := range p.Statuses {
 		if st != StatusUpcoming && st != StatusLive && st != StatusPast {
-			return WorkspacePage{}, invalid("Statuses", "%q is not upcoming, live or past", st)
+			return 0, invalid("Statuses", "%q is not upcoming, live or past", st)
 		}
 	}
-	p := EventListParams{Org: q.Org, Limit: max(q.Limit+1, 100)}
+	limit, reason := paging.Limit(p.Limit)
+	if reason != "" {
+		return 0, invalid("Limit", "%s", reason)
+	}
+	if p.Cursor != "" {
+		if _, _, err := parseEventCursor(p.Org, p.Cursor); err != nil {
+			return 0, err
+		}
+	}
+	return limit, nil
+}
+
+func events(ctx context.Context, tx Tx, q EventsParams, limit int, now time.Time) (allot.Page[EventEntitlements], error) {
+	p := EventListParams{Org: q.Org, Limit: max(limit+1, 100)}
 	if q.Cursor != "" {
 		var err error
-		if p.AfterStart, p.AfterID, err = parseEventCursor(q.Cursor); err != nil {
-			return WorkspacePage{}, err
+		if p.AfterStart, p.AfterID, err = parseEventCursor(q.Org, q.Cursor); err != nil {
+			return allot.Page[EventEntitlements]{}, err
 		}
 	}
 	if !slices.Contains(q.Statuses, StatusUpcoming) && len(q.Statuses) > 0 {
 		p.StartedBy = now // the listing is ordered by Start: stop at the upcoming ones
 	}
-	page := WorkspacePage{At: now}
+	var page allot.Page[EventEntitlements]
 	for {
 		events, err := tx.EventList(ctx, p)
 		if err != nil {
-			return WorkspacePage{}, err
+			return allot.Page[EventEntitlements]{}, err
 		}
 		for _, e := range events {
-			w := workspaceOf(e, now)
+			w := entitlementsOf(e, now)
 			if (len(q.Statuses) == 0 || slices.Contains(q.Statuses, w.Status)) && (!q.OnlyMissing || w.Lacks()) {
-				page.Workspaces = append(page.Workspaces, w)
+				page.Items = append(page.Items, w)
 			}
 		}
-		if len(page.Workspaces) > q.Limit {
-			page.Workspaces = page.Workspaces[:q.Limit]
-			last := page.Workspaces[q.Limit-1]
-			page.Next = eventCursor(last.Start, last.ID)
+		if len(page.Items) > limit {
+			page.Items = page.Items[:limit]
+			last := page.Items[limit-1]
+			page.Next = eventCursor(q.Org, last.Start, last.ID)
 			return page, nil
 		}
 		if len(events) < p.Limit {
@@ -370,15 +429,20 @@ func workspaces(ctx context.Context, tx Tx, q WorkspaceQuery, now time.Time) (Wo
 	}
 }
 
-func eventCursor(start time.Time, id string) string {
-	return strconv.FormatInt(start.UnixMicro(), 10) + ":" + id
+// eventCursor writes the (Start, ID) key of the last event a page gave, for
+// org: "events/<org>/<start in µs>/<event>", joined with input.Join.
+func eventCursor(org string, start time.Time, id string) string {
+	return input.Join("events", org, strconv.FormatInt(start.UnixMicro(), 10), id)
 }
 
-func parseEventCursor(c string) (time.Time, string, error) {
-	us, id, ok := strings.Cut(c, ":")
-	n, err := strconv.ParseInt(us, 10, 64)
-	if !ok || err != nil || input.ID(id) != "" || input.Time(time.UnixMicro(n)) != "" {
-		return time.Time{}, "", invalid("Cursor", "%q is not the cursor of a workspaces page; pass the previous page's next cursor, or none for the first page", c)
+// parseEventCursor reads a cursor eventCursor wrote for org.
+func parseEventCursor(org, c string) (time.Time, string, error) {
+	parts, ok := input.Split(c)
+	if ok && len(parts) == 4 && parts[0] == "events" && parts[1] == org {
+		n, err := strconv.ParseInt(parts[2], 10, 64)
+		if err == nil && input.ID(parts[3]) == "" && input.Time(time.UnixMicro(n)) == "" {
+			return time.UnixMicro(n).UTC(), parts[3], nil
+		}
 	}
-	return time.UnixMicro(n).UTC(), id, nil
+	return time.Time{}, "", invalid("Cursor", "%q is not the cursor of an events page of organization %q; pass the previous page's next cursor, or none for the first page", c, org)
 }

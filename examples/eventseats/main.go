@@ -31,21 +31,34 @@ func main() {
 
 const (
 	org     = "northwind"
-	manager = "maria@northwind.test"
+	manager = "maria@northwind.test" // an Entitlement manager of northwind
 )
+
+// organizers create and keep each organization's events.
+var organizers = map[string]string{org: "olga@northwind.test", "fabrikam": "fay@fabrikam.test"}
 
 func run(w io.Writer) error {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 6, 10, 14, 0, 0, 0, time.UTC))
-	roles := &seats.StaticRoles{}
-	roles.Grant(org, manager)
+	roles := &allot.StaticRoles{}
+	for o, organizer := range organizers {
+		if err := roles.Grant(o, "billing", allot.Vendor); err != nil { // the vendor's billing system
+			return err
+		}
+		if err := roles.Grant(o, organizer, seats.EventOrganizer); err != nil {
+			return err
+		}
+	}
+	if err := roles.Grant(org, manager, seats.EntitlementManager); err != nil {
+		return err
+	}
 	svc, err := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		return err
 	}
 
 	fmt.Fprintln(w, "-- Purchases (subscription SUB-2026-01)")
-	for _, p := range []seats.PurchaseRequest{
+	for _, p := range []seats.PurchaseParams{
 		{Product: seats.Seats, Quantity: 120, RequestID: "inv-1001"},
 		{Product: seats.Module("polls"), Quantity: 2, RequestID: "inv-1002"},
 		{Product: seats.Module("breakouts"), Quantity: 1, RequestID: "inv-1003"},
@@ -55,18 +68,18 @@ func run(w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "bought %d %s\n", t.Quantity, t.Product)
+		fmt.Fprintf(w, "bought %d %s: %d purchased, %d available\n", t.Quantity, t.Product, t.Purchased, t.Available)
 	}
 
 	now := clk.Now()
 	day := 24 * time.Hour
-	for _, e := range []seats.NewEvent{
+	for _, e := range []seats.CreateEventParams{
 		{ID: "summit", Name: "Spring Summit", Start: now.Add(-30 * day), End: now.Add(-28 * day), Participants: 48, Modules: []string{"breakouts"}},
 		{ID: "webinar", Name: "Product Webinar", Start: now.Add(-time.Hour), End: now.Add(3 * time.Hour), Participants: 30, Modules: []string{"polls"}},
 		{ID: "townhall", Name: "Town Hall", Start: now.Add(-2 * time.Hour), End: now.Add(2 * time.Hour), Participants: 20, Modules: []string{"polls", "breakouts"}},
 		{ID: "launch", Name: "Launch Party", Start: now.Add(7 * day), End: now.Add(7*day + 4*time.Hour), Participants: 15},
 	} {
-		e.Org = org
+		e.Org, e.Actor = org, organizers[org]
 		if _, err := svc.CreateEvent(ctx, e); err != nil {
 			return err
 		}
@@ -74,7 +87,7 @@ func run(w io.Writer) error {
 
 	fmt.Fprintln(w, "\n-- Transfers by", manager)
 	seat := func(event string, n int64, req string) error {
-		t, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: manager, Event: event, Quantity: n, RequestID: req})
+		t, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: org, Actor: manager, Event: event, Quantity: n, RequestID: req})
 		if err != nil {
 			return err
 		}
@@ -82,7 +95,7 @@ func run(w io.Writer) error {
 		return nil
 	}
 	module := func(event, name, req string) error {
-		t, err := svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: event, Module: name, RequestID: req})
+		t, err := svc.TransferModule(ctx, seats.TransferModuleParams{Org: org, Actor: manager, Event: event, Module: name, RequestID: req})
 		if err != nil {
 			return err
 		}
@@ -103,46 +116,46 @@ func run(w io.Writer) error {
 	}
 
 	fmt.Fprintln(w, "\n-- Refusals")
-	if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: manager, Event: "webinar", Quantity: 30, RequestID: "req-3"}); err != nil {
+	if _, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: org, Actor: manager, Event: "webinar", Quantity: 30, RequestID: "req-3"}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "req-3 submitted twice: transferred once")
-	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "tom@northwind.test", Event: "launch", Quantity: 5, RequestID: "req-7"})
-	refused(w, "tom (no role)", err, seats.ErrNotEntitlementManager, "ErrNotEntitlementManager")
-	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "townhall", Module: "breakouts", RequestID: "req-8"})
+	_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: org, Actor: "tom@northwind.test", Event: "launch", Quantity: 5, RequestID: "req-7"})
+	refused(w, "tom (no role)", err, seats.ErrForbidden, "ErrForbidden")
+	_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: org, Actor: manager, Event: "townhall", Module: "breakouts", RequestID: "req-8"})
 	refused(w, "breakouts for townhall", err, seats.ErrInsufficient, "ErrInsufficient")
 	fmt.Fprintln(w, "  the message, fit for an API client:", err)
-	_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: org, Actor: manager, Event: "webinar", Module: "polls", RequestID: "req-9"})
+	_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: org, Actor: manager, Event: "webinar", Module: "polls", RequestID: "req-9"})
 	refused(w, "polls for webinar again", err, seats.ErrModuleAlreadyAssigned, "ErrModuleAlreadyAssigned")
-	_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: org, Actor: "MARIA@Northwind.test", Event: "webinar", Quantity: 1, RequestID: "req-3"})
+	_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: org, Actor: "MARIA@Northwind.test", Event: "webinar", Quantity: 1, RequestID: "req-3"})
 	refused(w, "req-3 reused for 1 seat by MARIA@Northwind.test (the same manager)", err, seats.ErrRequestReused, "ErrRequestReused")
 
 	fmt.Fprintln(w, "\n-- Another organization, the same IDs")
-	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "fabrikam", Product: seats.Seats, Quantity: 10, Subscription: "SUB-F", Actor: "billing", RequestID: "inv-1001"}); err != nil {
+	if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "fabrikam", Product: seats.Seats, Quantity: 10, Subscription: "SUB-F", Actor: "billing", RequestID: "inv-1001"}); err != nil {
 		return err
 	}
-	if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: "launch", Org: "fabrikam", Name: "Fabrikam Launch", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 6}); err != nil {
+	if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Org: "fabrikam", Actor: organizers["fabrikam"], ID: "launch", Name: "Fabrikam Launch", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 6}); err != nil {
 		return err
 	}
-	if _, err := svc.CheckConsumption(ctx, "fabrikam"); err != nil {
+	if _, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "fabrikam", Actor: allot.SystemActor}); err != nil {
 		return err
 	}
 	for _, o := range []string{"fabrikam", org} {
-		e, err := svc.Event(ctx, o, "launch")
+		e, err := svc.Event(ctx, seats.EventParams{Org: o, Actor: organizers[o], ID: "launch"})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "%s's launch: %s, %d seats\n", o, e.Name, e.SeatsAssigned)
 	}
-	_, err = svc.Event(ctx, "fabrikam", "webinar")
+	_, err = svc.Event(ctx, seats.EventParams{Org: "fabrikam", Actor: organizers["fabrikam"], ID: "webinar"})
 	refused(w, "fabrikam asks for northwind's webinar", err, seats.ErrUnknownEvent, "ErrUnknownEvent")
 
-	fmt.Fprintln(w, "\n-- The webinar grows to 42 participants; the consumption check runs")
+	fmt.Fprintln(w, "\n-- The webinar grows to 42 participants; the periodic consumption check runs")
 	clk.Advance(30 * time.Minute)
-	if _, err := svc.SetParticipants(ctx, org, "webinar", 42); err != nil {
+	if _, err := svc.SetParticipants(ctx, seats.SetParticipantsParams{Org: org, Actor: organizers[org], Event: "webinar", Participants: 42}); err != nil {
 		return err
 	}
-	res, err := svc.CheckConsumption(ctx, org)
+	res, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 	if err != nil {
 		return err
 	}
@@ -152,14 +165,16 @@ func run(w io.Writer) error {
 	for _, m := range res.Missing {
 		fmt.Fprintf(w, "still missing on %s: %d seats, modules %v\n", m.ID, m.SeatsMissing, m.ModulesMissing)
 	}
-	again, err := svc.CheckConsumption(ctx, org)
+	again, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: manager})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "a second run assigns %d\n", len(again.Assigned))
+	fmt.Fprintf(w, "a second run, by %s by hand, assigns %d\n", manager, len(again.Assigned))
+	_, err = svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: organizers[org]})
+	refused(w, "the check by hand by "+organizers[org]+" (an Event organizer)", err, seats.ErrForbidden, "ErrForbidden")
 
 	fmt.Fprintln(w, "\n-- Overview")
-	pools, err := svc.Overview(ctx, org, manager)
+	pools, err := svc.Overview(ctx, seats.OverviewParams{Org: org, Actor: manager})
 	if err != nil {
 		return err
 	}
@@ -175,21 +190,21 @@ func run(w io.Writer) error {
 		fmt.Fprintf(w, "audit of %s: %d findings\n", o, len(findings))
 	}
 	fmt.Fprintln(w, "\nseat transactions:")
-	page, err := svc.History(ctx, seats.HistoryQuery{Org: org, Actor: manager, Product: seats.Seats})
+	page, err := svc.HistoryPage(ctx, seats.HistoryParams{Org: org, Actor: manager, Product: seats.Seats})
 	if err != nil {
 		return err
 	}
-	for _, t := range page.Transactions {
+	for _, t := range page.Items {
 		fmt.Fprintf(w, "%s %-8s %4d %-27s -> %-14s by %-21s request %s\n",
 			t.At.Format("2006-01-02 15:04"), t.Kind, t.Quantity, t.From, t.To, t.Actor, orDash(t.RequestID))
 	}
 
-	fmt.Fprintln(w, "\n-- Workspaces (live and past)")
-	ws, err := svc.Workspaces(ctx, seats.WorkspaceQuery{Org: org, Actor: manager, Statuses: []seats.Status{seats.StatusLive, seats.StatusPast}})
+	fmt.Fprintln(w, "\n-- Events (live and past)")
+	evs, err := svc.EventsPage(ctx, seats.EventsParams{Org: org, Actor: manager, Statuses: []seats.Status{seats.StatusLive, seats.StatusPast}})
 	if err != nil {
 		return err
 	}
-	for _, x := range ws.Workspaces {
+	for _, x := range evs.Items {
 		flag := ""
 		if x.Lacks() {
 			flag = "  <- missing " + strings.Join(x.ModulesMissing, " ")
@@ -198,29 +213,31 @@ func run(w io.Writer) error {
 			x.ID, x.Status, x.Participants, x.SeatsAssigned, strings.Join(x.Modules, ","), strings.Join(x.ModulesAssigned, ","), flag)
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	missing, err := svc.Workspaces(ctx, seats.WorkspaceQuery{Org: org, Actor: manager, OnlyMissing: true})
+	missing, err := svc.EventsPage(ctx, seats.EventsParams{Org: org, Actor: manager, OnlyMissing: true})
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(w, "missing entitlements, any status:")
-	for _, x := range missing.Workspaces {
+	for _, x := range missing.Items {
 		fmt.Fprintf(w, " %s (%s, %d seats, modules %v)", x.ID, x.Status, x.SeatsMissing, x.ModulesMissing)
 	}
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "\n-- Export: overview.csv")
-	if err := export(w, func() (seats.Table, error) { return svc.OverviewTable(ctx, org, manager) }); err != nil {
+	if err := export(w, func() (seats.Table, error) {
+		return svc.OverviewTable(ctx, seats.OverviewParams{Org: org, Actor: manager})
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\n-- Export: transactions.csv")
 	if err := export(w, func() (seats.Table, error) {
-		return svc.HistoryTable(ctx, seats.HistoryQuery{Org: org, Actor: manager})
+		return svc.HistoryTable(ctx, seats.HistoryParams{Org: org, Actor: manager})
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\n-- Export: workspaces.csv")
+	fmt.Fprintln(w, "\n-- Export: events.csv")
 	return export(w, func() (seats.Table, error) {
-		return svc.WorkspacesTable(ctx, seats.WorkspaceQuery{Org: org, Actor: manager})
+		return svc.EventsTable(ctx, seats.EventsParams{Org: org, Actor: manager})
 	})
 }
 

@@ -25,9 +25,11 @@ func Limit(n int) (int, string) {
 
 // All iterates over every item of the pages page reads, starting at
 // cursor and following each page's Next. It stops at the first error,
-// which it yields with the zero item, and when the consumer stops.
+// which it yields with the zero item, and when the consumer stops. Each
+// iteration starts again at cursor.
 func All[T any](ctx context.Context, cursor string, page func(ctx context.Context, cursor string) (allot.Page[T], error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
+		cursor := cursor
 		for {
 			p, err := page(ctx, cursor)
 			if err != nil {

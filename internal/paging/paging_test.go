@@ -55,6 +55,19 @@ func TestAll(t *testing.T) {
 	if len(got) != 4 || got[0] != 1 || got[3] != 4 {
 		t.Errorf("from cursor 1: %v", got)
 	}
+	seq := paging.All(context.Background(), "1", pages(5, -1))
+	for range 2 { // each iteration starts again at the given cursor
+		var again []int
+		for v, err := range seq {
+			if err != nil {
+				t.Fatal(err)
+			}
+			again = append(again, v)
+		}
+		if len(again) != 4 || again[0] != 1 {
+			t.Errorf("iterating again from cursor 1: %v", again)
+		}
+	}
 	got, n := nil, 0
 	for v, err := range paging.All(context.Background(), "", pages(9, 4)) {
 		n++

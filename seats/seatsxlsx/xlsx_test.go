@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/seats/seatsxlsx"
@@ -24,44 +25,52 @@ import (
 func org() ([]seats.Table, error) {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
+	roles := &allot.StaticRoles{}
+	if err := roles.Grant("acme", "billing", allot.Vendor); err != nil {
+		return nil, err
+	}
+	if err := roles.Grant("acme", "ana", seats.EntitlementManager); err != nil {
+		return nil, err
+	}
 	svc, err := seats.New(memstore.New().Seats(), &seats.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		return nil, err
 	}
-	for _, step := range []func() (seats.Transaction, error){
-		func() (seats.Transaction, error) {
-			return svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 50, Subscription: "sub-1", Actor: "billing", RequestID: "p1"})
+	for _, step := range []func() error{
+		func() error {
+			_, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Seats, Quantity: 50, Subscription: "sub-1", RequestID: "p1"})
+			return err
 		},
-		func() (seats.Transaction, error) {
-			return svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Module("polls"), Quantity: 1, Subscription: "sub-1", Actor: "billing", RequestID: "p2"})
+		func() error {
+			_, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Module("polls"), Quantity: 1, Subscription: "sub-1", RequestID: "p2"})
+			return err
 		},
-		func() (seats.Transaction, error) {
-			_, err := svc.CreateEvent(ctx, seats.NewEvent{ID: "e1", Org: "acme", Name: "=1+2", Start: clk.Now(), End: clk.Now().Add(time.Hour), Participants: 12, Modules: []string{"polls"}})
-			return seats.Transaction{}, err
+		func() error {
+			_, err := svc.CreateEvent(ctx, seats.CreateEventParams{Org: "acme", Actor: "ana", ID: "e1", Name: "=1+2", Start: clk.Now(), End: clk.Now().Add(time.Hour), Participants: 12, Modules: []string{"polls"}})
+			return err
 		},
-		func() (seats.Transaction, error) {
-			return svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "e1", Quantity: 10, RequestID: "r1"})
+		func() error {
+			_, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 10, RequestID: "r1"})
+			return err
 		},
 	} {
-		if _, err := step(); err != nil {
+		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	ov, err := svc.OverviewTable(ctx, "acme", "ana")
+	ov, err := svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
 	if err != nil {
 		return nil, err
 	}
-	hist, err := svc.HistoryTable(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana"})
+	hist, err := svc.HistoryTable(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"})
 	if err != nil {
 		return nil, err
 	}
-	ws, err := svc.WorkspacesTable(ctx, seats.WorkspaceQuery{Org: "acme", Actor: "ana"})
+	evs, err := svc.EventsTable(ctx, seats.EventsParams{Org: "acme", Actor: "ana"})
 	if err != nil {
 		return nil, err
 	}
-	return []seats.Table{ov, hist, ws}, nil
+	return []seats.Table{ov, hist, evs}, nil
 }
 
 func TestWrite(t *testing.T) {
@@ -86,7 +95,7 @@ func TestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if diff := cmp.Diff([]string{"overview", "transactions", "workspaces"}, f.GetSheetList()); diff != "" {
+	if diff := cmp.Diff([]string{"overview", "transactions", "events"}, f.GetSheetList()); diff != "" {
 		t.Errorf("sheets (-want +got):\n%s", diff)
 	}
 	rows, err := f.GetRows("overview")
@@ -108,7 +117,7 @@ func TestWrite(t *testing.T) {
 	}{
 		{"overview", "B2", excelize.CellTypeNumber},
 		{"transactions", "D2", excelize.CellTypeNumber},
-		{"workspaces", "B2", excelize.CellTypeInlineString},
+		{"events", "B2", excelize.CellTypeInlineString},
 	} {
 		typ, err := f.GetCellType(c.sheet, c.cell)
 		if err != nil {
@@ -121,11 +130,11 @@ func TestWrite(t *testing.T) {
 			t.Errorf("%s!%s type = %v, want %v", c.sheet, c.cell, typ, c.want)
 		}
 	}
-	if formula, _ := f.GetCellFormula("workspaces", "B2"); formula != "" {
-		t.Errorf("workspaces!B2 has formula %q, want none", formula)
+	if formula, _ := f.GetCellFormula("events", "B2"); formula != "" {
+		t.Errorf("events!B2 has formula %q, want none", formula)
 	}
-	if v, _ := f.GetCellValue("workspaces", "B2"); v != "=1+2" {
-		t.Errorf("workspaces!B2 = %q, want the name as text", v)
+	if v, _ := f.GetCellValue("events", "B2"); v != "=1+2" {
+		t.Errorf("events!B2 = %q, want the name as text", v)
 	}
 	if v, _ := f.GetCellValue("transactions", "A2"); v != "2026-05-04 09:00:00" {
 		t.Errorf("transactions!A2 = %q, want the date-time", v)
@@ -185,7 +194,7 @@ func TestWrite_UnparsedCells(t *testing.T) {
 	}
 }
 
-// Example writes the overview, the transactions and the workspaces of an
+// Example writes the overview, the transactions and the events of an
 // organization to a workbook in a temporary directory.
 func Example() {
 	tables, err := org()
@@ -211,5 +220,5 @@ func Example() {
 	// Output:
 	// overview: 3 rows, header [product purchased assigned available]
 	// transactions: 4 rows, header [when kind product quantity]
-	// workspaces: 2 rows, header [event name status start]
+	// events: 2 rows, header [event name status start]
 }

@@ -57,15 +57,15 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	})
 
 	// seats
-	_, err = h.Seats.Purchase(ctx, seats.PurchaseRequest{Org: "org%2", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"})
+	_, err = h.Seats.Purchase(ctx, seats.PurchaseParams{Org: "org%2", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"})
 	must(err)
-	_, err = h.Seats.CreateEvent(ctx, seats.NewEvent{ID: "summit", Org: "org%2", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 4})
+	_, err = h.Seats.CreateEvent(ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "summit", Org: "org%2", Start: h.Now(), End: h.Now().Add(time.Hour), Participants: 4})
 	must(err)
-	_, err = h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 3, RequestID: "t"})
+	_, err = h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 3, RequestID: "t"})
 	must(err)
 	h.AssertLacks(t, "org%2", "summit", 1)
 	h.AssertRefused(t, seats.ErrInsufficient, func() error {
-		_, err := h.Seats.TransferSeats(ctx, seats.SeatTransfer{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 8, RequestID: "t2"})
+		_, err := h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 8, RequestID: "t2"})
 		return err
 	})
 	h.AssertPool(t, "org%2", seats.Seats, 10, 3)

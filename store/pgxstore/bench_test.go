@@ -207,27 +207,27 @@ func BenchmarkPgx_RawCopy1000(b *testing.B) {
 // events of one organization: every operation locks the same pool.
 func BenchmarkPgx_SeatsTransfer(b *testing.B) {
 	db := newTestDB(b)
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
+	roles := seatsRoles()
+	roles.Grant("acme", "ana", seats.EntitlementManager)
 	svc, err := seats.New(db.store(b, 2, nil).Seats(), &seats.Options{Roles: roles})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
+	if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 1 << 40, Subscription: "s", Actor: "billing", RequestID: "p"}); err != nil {
 		b.Fatal(err)
 	}
 	ids := make([]string, 100)
 	now := time.Now()
 	for i := range ids {
 		ids[i] = fmt.Sprint("e", i)
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: ids[i], Org: "acme", Start: now, End: now.Add(time.Hour)}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: ids[i], Org: "acme", Start: now, End: now.Add(time.Hour)}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	i := 0
 	for b.Loop() {
-		if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: ids[i%len(ids)], Quantity: 1, RequestID: string(benchID("seat"))}); err != nil {
+		if _, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: ids[i%len(ids)], Quantity: 1, RequestID: string(benchID("seat"))}); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
+	"github.com/allot-dev/allot/allottest"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
@@ -28,7 +30,7 @@ import (
 
 // seatsSentinels are the error categories of the seats service.
 var seatsSentinels = []error{
-	seats.ErrNotEntitlementManager, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
+	seats.ErrForbidden, seats.ErrUnknownEvent, seats.ErrEventExists, seats.ErrNoPool,
 	seats.ErrInsufficient, seats.ErrModuleAlreadyAssigned, seats.ErrRequestReused, seats.ErrInvalid,
 }
 
@@ -44,6 +46,17 @@ var (
 	seatsModelManagers = map[string]string{"acme": "ana", "globex": "gus", "a/b%": "Änn@B.test"}
 )
 
+// seatsOrganizer is an Event organizer, and "billing" the vendor, of every
+// organization in seatsRoles.
+const seatsOrganizer = "organizer"
+
+func seatsRoles() *allottest.Roles {
+	r := &allottest.Roles{}
+	r.Grant(allottest.Everywhere, "billing", allot.Vendor)
+	r.Grant(allottest.Everywhere, seatsOrganizer, seats.EventOrganizer)
+	return r
+}
+
 // TestModelSeats checks that the seats service on pgxstore behaves as on
 // memstore: purchases, events, participants, seat and module transfers and
 // consumption checks give the same results and errors, and the same views
@@ -52,9 +65,9 @@ func TestModelSeats(t *testing.T) {
 	ctx, start := context.Background(), modelStart
 	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
 		clk := clock.NewFake(start)
-		roles := &seats.StaticRoles{}
+		roles := seatsRoles()
 		for org, m := range seatsModelManagers {
-			roles.Grant(org, m)
+			roles.Grant(org, m, seats.EntitlementManager)
 		}
 		memS := memstore.New()
 		mem, _ := seats.New(memS.Seats(), &seats.Options{Clock: clk, Roles: roles})
@@ -72,7 +85,7 @@ func TestModelSeats(t *testing.T) {
 		}
 		t.Repeat(map[string]func(*rapid.T){
 			"purchase": func(t *rapid.T) {
-				r := seats.PurchaseRequest{
+				r := seats.PurchaseParams{
 					Org:          rapid.SampledFrom(seatsModelOrgs).Draw(t, "org"),
 					Product:      rapid.SampledFrom(seatsModelProducts).Draw(t, "product"),
 					Quantity:     rapid.OneOf(rapid.Int64Range(0, 12), rapid.Just[int64](math.MaxInt64-1)).Draw(t, "quantity"),
@@ -86,7 +99,7 @@ func TestModelSeats(t *testing.T) {
 			},
 			"createEvent": func(t *rapid.T) {
 				s := clk.Now().Add(time.Duration(rapid.IntRange(-4, 4).Draw(t, "startH")) * time.Hour)
-				n := seats.NewEvent{
+				n := seats.CreateEventParams{Actor: seatsOrganizer,
 					ID:           rapid.SampledFrom(seatsModelEvents).Draw(t, "id"),
 					Org:          rapid.SampledFrom(seatsModelOrgs).Draw(t, "org"),
 					Name:         rapid.SampledFrom([]string{"", "Kickoff"}).Draw(t, "name"),
@@ -103,13 +116,13 @@ func TestModelSeats(t *testing.T) {
 				org := rapid.SampledFrom(seatsModelOrgs).Draw(t, "org")
 				id := rapid.SampledFrom(seatsModelEvents).Draw(t, "event")
 				n := rapid.Int64Range(-1, 12).Draw(t, "participants")
-				mv, merr := mem.SetParticipants(ctx, org, id, n)
-				pv, perr := pg.SetParticipants(ctx, org, id, n)
+				mv, merr := mem.SetParticipants(ctx, seats.SetParticipantsParams{Org: org, Actor: seatsOrganizer, Event: id, Participants: n})
+				pv, perr := pg.SetParticipants(ctx, seats.SetParticipantsParams{Org: org, Actor: seatsOrganizer, Event: id, Participants: n})
 				sameIn(t, seatsSentinels, "SetParticipants", mv, merr, pv, perr)
 			},
 			"transferSeats": func(t *rapid.T) {
 				org := rapid.SampledFrom(seatsModelOrgs).Draw(t, "org")
-				r := seats.SeatTransfer{Org: org, Actor: actor(t, org),
+				r := seats.TransferSeatsParams{Org: org, Actor: actor(t, org),
 					Event:     rapid.SampledFrom(seatsModelEvents).Draw(t, "event"),
 					Quantity:  rapid.Int64Range(0, 6).Draw(t, "quantity"),
 					RequestID: rapid.SampledFrom(seatsModelRequests).Draw(t, "request")}
@@ -119,7 +132,7 @@ func TestModelSeats(t *testing.T) {
 			},
 			"transferModule": func(t *rapid.T) {
 				org := rapid.SampledFrom(seatsModelOrgs).Draw(t, "org")
-				r := seats.ModuleTransfer{Org: org, Actor: actor(t, org),
+				r := seats.TransferModuleParams{Org: org, Actor: actor(t, org),
 					Event:     rapid.SampledFrom(seatsModelEvents).Draw(t, "event"),
 					Module:    rapid.SampledFrom(seatsModelModules).Draw(t, "module"),
 					RequestID: rapid.SampledFrom(seatsModelRequests).Draw(t, "request")}
@@ -129,8 +142,8 @@ func TestModelSeats(t *testing.T) {
 			},
 			"checkConsumption": func(t *rapid.T) {
 				org := rapid.SampledFrom(seatsModelOrgs).Draw(t, "org")
-				mv, merr := mem.CheckConsumption(ctx, org)
-				pv, perr := pg.CheckConsumption(ctx, org)
+				mv, merr := mem.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
+				pv, perr := pg.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
 				sameIn(t, seatsSentinels, "CheckConsumption", mv, merr, pv, perr)
 			},
 			"advance": func(t *rapid.T) {
@@ -140,11 +153,11 @@ func TestModelSeats(t *testing.T) {
 				for _, org := range []string{"acme", "globex", "a/b%"} {
 					manager := seatsModelManagers[org]
 					var ov [2][]seats.Pool
-					var ws [2][]seats.Workspace
+					var ws [2][]seats.EventEntitlements
 					var hs [2][]seats.Transaction
 					var errs [2]error
 					for i, svc := range svcs {
-						if ov[i], errs[i] = svc.Overview(ctx, org, manager); errs[i] != nil {
+						if ov[i], errs[i] = svc.Overview(ctx, seats.OverviewParams{Org: org, Actor: manager}); errs[i] != nil {
 							t.Fatalf("Overview(%s): %v", org, errs[i])
 						}
 						for _, p := range ov[i] {
@@ -152,22 +165,22 @@ func TestModelSeats(t *testing.T) {
 								t.Fatalf("store %d oversold %s of %s: %+v", i, p.Product, org, p)
 							}
 						}
-						q := seats.WorkspaceQuery{Org: org, Actor: manager, Limit: 2}
+						q := seats.EventsParams{Org: org, Actor: manager, Limit: 2}
 						for {
-							page, err := svc.Workspaces(ctx, q)
+							page, err := svc.EventsPage(ctx, q)
 							if err != nil {
 								t.Fatalf("Workspaces(%s): %v", org, err)
 							}
-							ws[i] = append(ws[i], page.Workspaces...)
+							ws[i] = append(ws[i], page.Items...)
 							if q.Cursor = page.Next; q.Cursor == "" {
 								break
 							}
 						}
-						page, err := svc.History(ctx, seats.HistoryQuery{Org: org, Actor: manager, Limit: 1000})
+						page, err := svc.HistoryPage(ctx, seats.HistoryParams{Org: org, Actor: manager, Limit: 1000})
 						if err != nil {
 							t.Fatalf("History(%s): %v", org, err)
 						}
-						hs[i] = page.Transactions
+						hs[i] = page.Items
 					}
 					same(t, "Overview "+org, ov[0], nil, ov[1], nil)
 					same(t, "Workspaces "+org, ws[0], nil, ws[1], nil)
@@ -192,8 +205,8 @@ func TestModelSeats(t *testing.T) {
 // a pool of its own: independent service replicas sharing one database.
 func seatsReplicas(t *testing.T, db *testDB, n int, opts *pgxstore.Options) []*seats.Service {
 	t.Helper()
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
+	roles := seatsRoles()
+	roles.Grant("acme", "ana", seats.EntitlementManager)
 	out := make([]*seats.Service, n)
 	for i := range out {
 		svc, err := seats.New(db.store(t, 3, opts).Seats(), &seats.Options{Roles: roles})
@@ -216,13 +229,13 @@ func TestReplicas_Seats(t *testing.T) {
 	ctx := context.Background()
 	const stock, events = 60, 6
 	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
-		if _, err := svcs[0].Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
+		if _, err := svcs[0].Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now := time.Now()
 	for i := range events {
-		if _, err := svcs[1].CreateEvent(ctx, seats.NewEvent{ID: fmt.Sprint("e", i), Org: "acme", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 5}); err != nil {
+		if _, err := svcs[1].CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: fmt.Sprint("e", i), Org: "acme", Start: now.Add(-time.Hour), End: now.Add(time.Hour), Participants: 5}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -255,13 +268,13 @@ func TestReplicas_Seats(t *testing.T) {
 				var err error
 				switch o.kind {
 				case 0, 1:
-					_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: o.event, Quantity: o.n, RequestID: "s-" + o.req})
+					_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: o.event, Quantity: o.n, RequestID: "s-" + o.req})
 				case 2:
-					_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: o.event, Module: "polls", RequestID: fmt.Sprint("m-", p, "-", o.req)})
+					_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: o.event, Module: "polls", RequestID: fmt.Sprint("m-", p, "-", o.req)})
 				case 3:
-					_, err = svc.SetParticipants(ctx, "acme", o.event, 3+o.n*3)
+					_, err = svc.SetParticipants(ctx, seats.SetParticipantsParams{Org: "acme", Actor: seatsOrganizer, Event: o.event, Participants: 3 + o.n*3})
 				case 4:
-					_, err = svc.CheckConsumption(ctx, "acme")
+					_, err = svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
 				}
 				if err != nil && !refusal(err) {
 					t.Errorf("worker %d: %v", p, err)
@@ -283,12 +296,12 @@ func TestSeats_WritersQueueWithoutRetries(t *testing.T) {
 	ctx := context.Background()
 	const stock, events = 1000, 3
 	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
-		if _, err := svcs[0].Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
+		if _, err := svcs[0].Purchase(ctx, seats.PurchaseParams{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range events {
-		if _, err := svcs[0].CreateEvent(ctx, seats.NewEvent{ID: fmt.Sprint("e", i), Org: "acme", Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), Participants: 1000}); err != nil {
+		if _, err := svcs[0].CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: fmt.Sprint("e", i), Org: "acme", Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Hour), Participants: 1000}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -301,9 +314,9 @@ func TestSeats_WritersQueueWithoutRetries(t *testing.T) {
 				var err error
 				switch i % 3 {
 				case 0, 1:
-					_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: ev, Quantity: 1, RequestID: fmt.Sprint("s", w, "-", i)})
+					_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: ev, Quantity: 1, RequestID: fmt.Sprint("s", w, "-", i)})
 				case 2:
-					_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: ev, Module: "polls", RequestID: fmt.Sprint("m", w, "-", i)})
+					_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: ev, Module: "polls", RequestID: fmt.Sprint("m", w, "-", i)})
 					if errors.Is(err, seats.ErrModuleAlreadyAssigned) {
 						err = nil
 					}
@@ -326,8 +339,9 @@ func TestReplicas_SeatsFirstPurchase(t *testing.T) {
 	db := newTestDB(t)
 	const replicas = 6
 	var svcs []*seats.Service
+	roles := seatsRoles()
 	for range replicas {
-		svc, err := seats.New(db.store(t, 2, nil).Seats(), nil)
+		svc, err := seats.New(db.store(t, 2, nil).Seats(), &seats.Options{Roles: roles})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +355,7 @@ func TestReplicas_SeatsFirstPurchase(t *testing.T) {
 		for r, svc := range svcs {
 			wg.Go(func() {
 				<-start
-				_, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: org, Product: seats.Seats, Quantity: 5, Subscription: "sub", Actor: "billing", RequestID: fmt.Sprintf("buy-%d", r)})
+				_, err := svc.Purchase(ctx, seats.PurchaseParams{Org: org, Product: seats.Seats, Quantity: 5, Subscription: "sub", Actor: "billing", RequestID: fmt.Sprintf("buy-%d", r)})
 				if err != nil {
 					t.Errorf("replica %d: Purchase: %v", r, err)
 				}
@@ -445,10 +459,10 @@ func TestMigrate_SeatsTenantKeys(t *testing.T) {
 
 	s := db.store(t, 2, nil)
 	clk := clock.NewFake(at.Add(time.Hour))
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
-	roles.Grant("5%", "ana")
-	roles.Grant("globex", "gus")
+	roles := seatsRoles()
+	roles.Grant("acme", "ana", seats.EntitlementManager)
+	roles.Grant("5%", "ana", seats.EntitlementManager)
+	roles.Grant("globex", "gus", seats.EntitlementManager)
 	svc, err := seats.New(s.Seats(), &seats.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -462,38 +476,38 @@ func TestMigrate_SeatsTenantKeys(t *testing.T) {
 			t.Errorf("Audit(%s) after Migrate = %v, %v; want no findings", org, fs, err)
 		}
 	}
-	if e, err := svc.Event(ctx, "acme", "kickoff"); err != nil || e.SeatsAssigned != 4 || e.Name != "Kickoff" {
+	if e, err := svc.Event(ctx, seats.EventParams{Org: "acme", Actor: seatsOrganizer, ID: "kickoff"}); err != nil || e.SeatsAssigned != 4 || e.Name != "Kickoff" {
 		t.Errorf("Event(acme, kickoff) = %+v, %v", e, err)
 	}
-	if e, err := svc.Event(ctx, "5%", "k%1"); err != nil || e.SeatsAssigned != 3 || !slices.Equal(e.ModulesAssigned, []string{"p%"}) {
+	if e, err := svc.Event(ctx, seats.EventParams{Org: "5%", Actor: seatsOrganizer, ID: "k%1"}); err != nil || e.SeatsAssigned != 3 || !slices.Equal(e.ModulesAssigned, []string{"p%"}) {
 		t.Errorf("Event(5%%, k%%1) = %+v, %v", e, err)
 	}
 	// Old requests, whose IDs the escaping join writes differently, are
 	// still found: a retry returns the first transfer, another use of the
 	// ID is refused.
-	old, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 4, RequestID: "a/b"})
+	old, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 4, RequestID: "a/b"})
 	if err != nil || old.RequestID != "a/b" || old.Seq == 0 || !old.At.Equal(at) {
 		t.Errorf("retry of acme's a/b = %+v, %v; want the migrated transfer", old, err)
 	}
-	if _, err := svc.TransferModule(ctx, seats.ModuleTransfer{Org: "5%", Actor: "ana", Event: "k%1", Module: "p%", RequestID: "m/1%"}); err != nil {
+	if _, err := svc.TransferModule(ctx, seats.TransferModuleParams{Org: "5%", Actor: "ana", Event: "k%1", Module: "p%", RequestID: "m/1%"}); err != nil {
 		t.Errorf("retry of 5%%'s m/1%% = %v", err)
 	}
-	if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "5%", Product: seats.Module("p%"), Quantity: 2, Subscription: "s%", Actor: "billing", RequestID: "p%1"}); err != nil {
+	if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "5%", Product: seats.Module("p%"), Quantity: 2, Subscription: "s%", Actor: "billing", RequestID: "p%1"}); err != nil {
 		t.Errorf("retry of 5%%'s p%%1 = %v", err)
 	}
-	if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 1, RequestID: "a/b"}); !errors.Is(err, seats.ErrRequestReused) {
+	if _, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 1, RequestID: "a/b"}); !errors.Is(err, seats.ErrRequestReused) {
 		t.Errorf("reuse of acme's a/b = %v, want ErrRequestReused", err)
 	}
 	// The consumption check of 5% finds its own automatic transfer.
-	if res, err := svc.CheckConsumption(ctx, "5%"); err != nil || len(res.Assigned) != 0 {
+	if res, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "5%", Actor: allot.SystemActor}); err != nil || len(res.Assigned) != 0 {
 		t.Errorf("CheckConsumption(5%%) = %+v, %v; want nothing to assign", res, err)
 	}
-	page, err := svc.History(ctx, seats.HistoryQuery{Org: "5%", Actor: "ana"})
+	page, err := svc.HistoryPage(ctx, seats.HistoryParams{Org: "5%", Actor: "ana"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, tr := range page.Transactions {
+	for _, tr := range page.Items {
 		got = append(got, fmt.Sprint(tr.Kind, " ", tr.RequestID, " ", tr.Event, " ", tr.Quantity, " ", tr.Subscription))
 	}
 	if diff := cmp.Diff([]string{"purchase p%1  2 s%", "transfer m/1% k%1 1 ", "purchase p2  3 s", "auto  k%1 3 "}, got); diff != "" {
@@ -501,10 +515,10 @@ func TestMigrate_SeatsTenantKeys(t *testing.T) {
 	}
 	// The old rows work on: new transfers, and another organization's
 	// event of an ID acme uses.
-	if _, err := svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 2, RequestID: "r2"}); err != nil {
+	if _, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "kickoff", Quantity: 2, RequestID: "r2"}); err != nil {
 		t.Errorf("new transfer to acme's kickoff: %v", err)
 	}
-	if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: "kickoff", Org: "globex", Start: at, End: at.Add(time.Hour)}); err != nil {
+	if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: "kickoff", Org: "globex", Start: at, End: at.Add(time.Hour)}); err != nil {
 		t.Errorf("globex's kickoff: %v", err)
 	}
 	for _, org := range []string{"acme", "5%", "globex"} {
@@ -525,17 +539,17 @@ func TestSeats_SameRefusalsOnBothStores(t *testing.T) {
 	db := newTestDB(t)
 	ctx := context.Background()
 	clk := clock.NewFake(modelStart)
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
+	roles := seatsRoles()
+	roles.Grant("acme", "ana", seats.EntitlementManager)
 	memS, pgs := memstore.New(), db.store(t, 2, nil)
 	mem, _ := seats.New(memS.Seats(), &seats.Options{Clock: clk, Roles: roles})
 	pg, _ := seats.New(pgs.Seats(), &seats.Options{Clock: clk, Roles: roles})
-	buy := seats.PurchaseRequest{Org: "acme", Product: seats.Seats, Quantity: 5, Subscription: "sub-ü", Actor: "billing", RequestID: "p1"}
+	buy := seats.PurchaseParams{Org: "acme", Product: seats.Seats, Quantity: 5, Subscription: "sub-ü", Actor: "billing", RequestID: "p1"}
 	for _, svc := range []*seats.Service{mem, pg} {
 		if _, err := svc.Purchase(ctx, buy); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: "e1", Org: "acme", Start: modelStart, End: modelStart.Add(time.Hour)}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: "e1", Org: "acme", Start: modelStart, End: modelStart.Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -551,7 +565,7 @@ func TestSeats_SameRefusalsOnBothStores(t *testing.T) {
 		return out
 	}
 	before := snapshot()
-	bad := func(change func(*seats.PurchaseRequest)) seats.PurchaseRequest {
+	bad := func(change func(*seats.PurchaseParams)) seats.PurchaseParams {
 		r := buy
 		r.RequestID = "p2"
 		change(&r)
@@ -559,37 +573,37 @@ func TestSeats_SameRefusalsOnBothStores(t *testing.T) {
 	}
 	for name, do := range map[string]func(*seats.Service) error{
 		"SubscriptionNotUTF8": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.Subscription = "sub-\xfc" })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.Subscription = "sub-\xfc" })))
 		},
 		"SubscriptionNUL": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.Subscription = "sub\x00" })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.Subscription = "sub\x00" })))
 		},
 		"ActorNotUTF8": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.Actor = "bill\xffing" })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.Actor = "bill\xffing" })))
 		},
 		"RequestNotUTF8": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.RequestID = "p\xff" })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.RequestID = "p\xff" })))
 		},
 		"RetryNotUTF8": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.RequestID, r.Subscription = "p1", "sub-\xfc" })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.RequestID, r.Subscription = "p1", "sub-\xfc" })))
 		},
 		"EventNameNUL": func(s *seats.Service) error {
-			return second(s.CreateEvent(ctx, seats.NewEvent{ID: "e2", Org: "acme", Name: "a\x00", Start: modelStart, End: modelStart.Add(time.Hour)}))
+			return second(s.CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: "e2", Org: "acme", Name: "a\x00", Start: modelStart, End: modelStart.Add(time.Hour)}))
 		},
 		"EventIDNotUTF8": func(s *seats.Service) error {
-			return second(s.SetParticipants(ctx, "acme", "e\xff", 1))
+			return second(s.SetParticipants(ctx, seats.SetParticipantsParams{Org: "acme", Actor: seatsOrganizer, Event: "e\xff", Participants: 1}))
 		},
 		"EventEndYear10000": func(s *seats.Service) error {
-			return second(s.CreateEvent(ctx, seats.NewEvent{ID: "e2", Org: "acme", Start: modelStart, End: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}))
+			return second(s.CreateEvent(ctx, seats.CreateEventParams{Actor: seatsOrganizer, ID: "e2", Org: "acme", Start: modelStart, End: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}))
 		},
 		"ActorNUL": func(s *seats.Service) error {
-			return second(s.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana\x00", Event: "e1", Quantity: 1, RequestID: "r1"}))
+			return second(s.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana\x00", Event: "e1", Quantity: 1, RequestID: "r1"}))
 		},
 		"HistoryFromYear0": func(s *seats.Service) error {
-			return second(s.History(ctx, seats.HistoryQuery{Org: "acme", Actor: "ana", From: time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)}))
+			return second(s.HistoryPage(ctx, seats.HistoryParams{Org: "acme", Actor: "ana", From: time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)}))
 		},
 		"PurchaseBeyondInt64": func(s *seats.Service) error {
-			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseRequest) { r.Quantity = math.MaxInt64 })))
+			return second(s.Purchase(ctx, bad(func(r *seats.PurchaseParams) { r.Quantity = math.MaxInt64 })))
 		},
 	} {
 		merr, perr := do(mem), do(pg)

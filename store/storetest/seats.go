@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
@@ -20,6 +21,158 @@ func runSeats(t *testing.T, newStore Factory) {
 	t.Run("Rollback", func(t *testing.T) { testSeatsRollback(t, newStore) })
 	t.Run("ListOrdering", func(t *testing.T) { testSeatsListOrdering(t, newStore) })
 	t.Run("ConcurrentNoOversell", func(t *testing.T) { testSeatsConcurrent(t, newStore) })
+	t.Run("Retries", func(t *testing.T) { testSeatsRetries(t, newStore) })
+}
+
+// seatsService is a seats service over s in which "billing" is the vendor
+// and "ana" an Entitlement manager of acme.
+func seatsService(t *testing.T, s Store, clk clock.Clock) *seats.Service {
+	t.Helper()
+	roles := &allot.StaticRoles{}
+	if err := roles.Grant("acme", "billing", allot.Vendor); err != nil {
+		t.Fatal(err)
+	}
+	if err := roles.Grant("acme", "ana", seats.EntitlementManager); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := seats.New(s.Seats(), &seats.Options{Clock: clk, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// testSeatsRetries: every seats write, retried after the store committed
+// it and after later writes, returns its first result and changes nothing;
+// a request ID reused with other contents is request_reused and changes
+// nothing.
+func testSeatsRetries(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	clk := clock.NewFake(start)
+	svc := seatsService(t, s, clk)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(what string, first, again any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s retried: %v", what, err)
+		}
+		if diff := cmp.Diff(first, again); diff != "" {
+			t.Errorf("%s retried (-first +again):\n%s", what, diff)
+		}
+	}
+	buy := seats.PurchaseParams{Org: "acme", Actor: "Billing", Product: seats.Seats, Quantity: 10, Subscription: "sub-1", RequestID: "p1"}
+	bought, err := svc.Purchase(ctx, buy)
+	must(err)
+	if bought.Purchased != 10 || bought.Available != 10 || bought.Actor != "billing" || bought.Product != "seat" {
+		t.Errorf("Purchase = %+v; want 10 purchased and available, by billing", bought)
+	}
+	create := seats.CreateEventParams{Org: "acme", Actor: "ana", ID: "e1", Name: "Kick-off", Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 6, Modules: []string{"qna", "polls"}}
+	created, err := svc.CreateEvent(ctx, create)
+	must(err)
+	clk.Advance(time.Minute)
+	moved, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 4, RequestID: "t1"})
+	must(err)
+	_, err = svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Module("polls"), Quantity: 1, RequestID: "p2"})
+	must(err)
+	mod, err := svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "t2"})
+	must(err)
+	clk.Advance(time.Minute)
+	_, err = svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Seats, Quantity: 5, RequestID: "p3"})
+	must(err)
+	checked, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
+	must(err)
+	if len(checked.Assigned) != 1 || checked.Assigned[0].Seats != 2 {
+		t.Fatalf("CheckConsumption assigned %+v; want 2 seats to e1", checked.Assigned)
+	}
+
+	// Each retry comes after later writes, and later still for the event's.
+	clk.Advance(time.Minute)
+	again, err := svc.Purchase(ctx, buy)
+	same("Purchase", bought, again, err)
+	againT, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 4, RequestID: "t1"})
+	same("TransferSeats", moved, againT, err)
+	againT, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "t2"})
+	same("TransferModule", mod, againT, err)
+	before, err := Snapshot(ctx, s)
+	must(err)
+	rerun, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: "ana"})
+	must(err)
+	if len(rerun.Assigned) != 0 || len(rerun.Missing) != 1 || rerun.Missing[0].ModulesMissing[0] != "qna" {
+		t.Errorf("CheckConsumption again = %+v; want nothing assigned, e1 missing qna", rerun)
+	}
+	after, err := Snapshot(ctx, s)
+	must(err)
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Errorf("a second consumption check changed the ledger (-before +after):\n%s", diff)
+	}
+	ev, err := svc.Event(ctx, seats.EventParams{Org: "acme", Actor: "ana", ID: "e1"})
+	must(err)
+	if ev.SeatsAssigned != 6 || !ev.CreatedAt.Equal(created.CreatedAt) {
+		t.Errorf("Event = %+v; want 6 seats assigned", ev)
+	}
+	againE, err := svc.CreateEvent(ctx, create)
+	same("CreateEvent", ev, againE, err)
+	setP := seats.SetParticipantsParams{Org: "acme", Actor: "ana", Event: "e1", Participants: 8}
+	setM := seats.SetModulesParams{Org: "acme", Actor: "ana", Event: "e1", Modules: []string{"polls"}}
+	changed, err := svc.SetParticipants(ctx, setP)
+	must(err)
+	changed, err = svc.SetModules(ctx, setM)
+	must(err)
+	if !changed.UpdatedAt.Equal(clk.Now().Truncate(time.Microsecond)) || changed.Participants != 8 {
+		t.Errorf("SetModules = %+v; want 8 participants, updated now", changed)
+	}
+	clk.Advance(time.Minute)
+	againE, err = svc.SetParticipants(ctx, setP)
+	same("SetParticipants", changed, againE, err)
+	setM.Modules = []string{"polls", "polls"}
+	againE, err = svc.SetModules(ctx, setM)
+	same("SetModules", changed, againE, err)
+	stored, err := svc.Event(ctx, seats.EventParams{Org: "acme", Actor: "ana", ID: "e1"})
+	same("Event after the retries", changed, stored, err)
+
+	// The same request IDs for other requests.
+	before, err = Snapshot(ctx, s)
+	must(err)
+	for name, call := range map[string]func() error{
+		"Purchase": func() error {
+			_, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Seats, Quantity: 10, Subscription: "sub-2", RequestID: "p1"})
+			return err
+		},
+		"PurchaseAsTransfer": func() error {
+			_, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: seats.Seats, Quantity: 4, RequestID: "t1"})
+			return err
+		},
+		"TransferSeats": func() error {
+			_, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: "e1", Quantity: 1, RequestID: "t1"})
+			return err
+		},
+		"TransferModule": func() error {
+			_, err := svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "t1"})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, seats.ErrRequestReused) || allot.ErrorCode(err) != allot.CodeRequestReused {
+			t.Errorf("%s with a used request ID: %v (code %q); want request_reused", name, err, allot.ErrorCode(err))
+		}
+	}
+	create.Name = "Other"
+	if _, err := svc.CreateEvent(ctx, create); !errors.Is(err, seats.ErrEventExists) {
+		t.Errorf("CreateEvent with other details: %v; want ErrEventExists", err)
+	}
+	after, err = Snapshot(ctx, s)
+	must(err)
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Errorf("a reused request ID changed the ledger (-before +after):\n%s", diff)
+	}
+	if ev, err := svc.Event(ctx, seats.EventParams{Org: "acme", Actor: "ana", ID: "e1"}); err != nil || !ev.UpdatedAt.Equal(changed.UpdatedAt) || ev.Name != "Kick-off" {
+		t.Errorf("Event after refused writes = %+v, %v; want it unchanged", ev, err)
+	}
 }
 
 // seatsTx runs fn in a seats transaction and fails the test on error.
@@ -312,20 +465,15 @@ func testSeatsConcurrent(t *testing.T, newStore Factory) {
 	s := newStore(t)
 	ctx := context.Background()
 	clk := clock.NewFake(start)
-	roles := &seats.StaticRoles{}
-	roles.Grant("acme", "ana")
-	svc, err := seats.New(s.Seats(), &seats.Options{Clock: clk, Roles: roles})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := seatsService(t, s, clk)
 	const stock, events, workers = 40, 8, 8
 	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
-		if _, err := svc.Purchase(ctx, seats.PurchaseRequest{Org: "acme", Product: p, Quantity: stock, Subscription: "s", Actor: "billing", RequestID: "buy-" + string(p)}); err != nil {
+		if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: p, Quantity: stock, Subscription: "s", RequestID: "buy-" + string(p)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := range events {
-		if _, err := svc.CreateEvent(ctx, seats.NewEvent{ID: fmt.Sprint("e", i), Org: "acme", Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 4}); err != nil {
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Org: "acme", Actor: "ana", ID: fmt.Sprint("e", i), Start: start.Add(-time.Hour), End: start.Add(time.Hour), Participants: 4}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -339,11 +487,11 @@ func testSeatsConcurrent(t *testing.T, newStore Factory) {
 				switch i % 4 {
 				case 0, 1:
 					// Two workers share each request ID: a raced retry.
-					_, err = svc.TransferSeats(ctx, seats.SeatTransfer{Org: "acme", Actor: "ana", Event: ev, Quantity: 3, RequestID: fmt.Sprint("r", w/2, "-", i)})
+					_, err = svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: ev, Quantity: 3, RequestID: fmt.Sprint("r", w/2, "-", i)})
 				case 2:
-					_, err = svc.TransferModule(ctx, seats.ModuleTransfer{Org: "acme", Actor: "ana", Event: ev, Module: "polls", RequestID: fmt.Sprint("m", w, "-", i)})
+					_, err = svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: ev, Module: "polls", RequestID: fmt.Sprint("m", w, "-", i)})
 				case 3:
-					_, err = svc.CheckConsumption(ctx, "acme")
+					_, err = svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor})
 				}
 				if err != nil && !errors.Is(err, seats.ErrInsufficient) && !errors.Is(err, seats.ErrModuleAlreadyAssigned) && !errors.Is(err, seats.ErrRequestReused) {
 					errs <- err
@@ -383,14 +531,14 @@ func CheckSeatsBooks(t *testing.T, s ledger.Store, svc *seats.Service, org, acto
 		}
 		return b.Posted.IntPart()
 	}
-	pools, err := svc.Overview(ctx, org, actor)
+	pools, err := svc.Overview(ctx, seats.OverviewParams{Org: org, Actor: actor})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range pools {
 		var held int64
 		for i := range events {
-			e, err := svc.Event(ctx, org, fmt.Sprint("e", i))
+			e, err := svc.Event(ctx, seats.EventParams{Org: org, Actor: actor, ID: fmt.Sprint("e", i)})
 			if err != nil {
 				t.Fatal(err)
 			}
