@@ -143,8 +143,8 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 	}
 	readCommitted, eager := false, false
 	for attempt := 0; ; {
-		err, next := s.attempt(ctx, fn, readCommitted, eager)
-		switch next {
+		then, err := s.attempt(ctx, fn, readCommitted, eager)
+		switch then {
 		case done:
 			return err
 		case redo:
@@ -216,10 +216,10 @@ func (s *Store) sleep(ctx context.Context, attempt int) error {
 // does next: retry reports a transient failure (the transaction met a
 // serialization failure or a deadlock, whatever fn made of it), redo a
 // deferred write that failed. With eager set, Apply writes at once.
-func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager bool) (error, next) {
+func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager bool) (next, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("pgxstore: acquire a connection: %w", err), done
+		return done, fmt.Errorf("pgxstore: acquire a connection: %w", err)
 	}
 	defer conn.Release() // the pool closes a connection left in a transaction
 	t := &Tx{s: s, q: conn.Conn(), lazyBegin: true, readCommitted: readCommitted, eager: eager}
@@ -242,14 +242,14 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 			if err == nil || !errors.Is(err, t.transient) {
 				err = t.transient
 			}
-			return err, retry
+			return retry, err
 		case t.redo:
-			return err, redo
+			return redo, err
 		}
-		return err, done
+		return done, err
 	}
 	if !t.begun {
-		return nil, done
+		return done, nil
 	}
 	ct, err := t.commit(ctx)
 	switch {
@@ -257,19 +257,19 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 		t.rollback(ctx)
 		switch {
 		case t.transient != nil:
-			return fmt.Errorf("pgxstore: commit: %w", err), retry
+			return retry, fmt.Errorf("pgxstore: commit: %w", err)
 		case t.redo:
-			return err, redo
+			return redo, err
 		}
-		return fmt.Errorf("pgxstore: commit: %w", err), done
+		return done, fmt.Errorf("pgxstore: commit: %w", err)
 	case ct.String() == "ROLLBACK":
 		// A statement failed and fn went on; PostgreSQL rolled back.
 		if t.transient != nil {
-			return t.transient, retry
+			return retry, t.transient
 		}
-		return fmt.Errorf("pgxstore: the transaction was rolled back at commit because a statement in it had failed: %w", t.failure), done
+		return done, fmt.Errorf("pgxstore: the transaction was rolled back at commit because a statement in it had failed: %w", t.failure)
 	}
-	return nil, done
+	return done, nil
 }
 
 // inCallerTx runs fn on a savepoint of the caller's transaction.
