@@ -327,6 +327,17 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 
 	// Lock first, then look for earlier posts: a concurrent post of the same
 	// transfer locks the same accounts, so it is seen here once it commits.
+	if p, ok := b.tx.(TransfersPrefetcher); ok && len(ix.ids) > 0 {
+		if len(ix.ids) == len(ts) {
+			p.TransfersPrefetch(ts)
+		} else {
+			firsts := make([]Transfer, len(ix.first))
+			for k, i := range ix.first {
+				firsts[k] = ts[i]
+			}
+			p.TransfersPrefetch(firsts)
+		}
+	}
 	var locked lockSet
 	if err := b.lock(ctx, accountIDs, &locked); err != nil {
 		return nil, err

@@ -76,6 +76,22 @@ type Tx interface {
 	Apply(ctx context.Context, c Changes) error
 }
 
+// TransfersPrefetcher is an optional interface of a Tx, for stores that
+// pay a round trip per statement. Before a post locks its accounts, the
+// ledger calls TransfersPrefetch with the transfers it is about to post,
+// validated, one per distinct ID in the order of their first occurrence;
+// the TransfersGet and HoldsGet that follow the AccountsLock ask for those
+// IDs, so a store may read them in the same round trip as the lock and keep
+// them for those two calls. It may also number, under the lock, the
+// transfers the Apply that follows will insert.
+//
+// A store that implements it must still answer every call as if it did not:
+// the hint changes when a store reads, never what it returns. ts is valid
+// only during the call.
+type TransfersPrefetcher interface {
+	TransfersPrefetch(ts []Transfer)
+}
+
 // AccountState is an account as a store keeps it: the definition, its unit's
 // scale and its running totals.
 type AccountState struct {

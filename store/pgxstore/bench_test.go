@@ -11,6 +11,7 @@ import (
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 )
 
@@ -92,22 +93,64 @@ func BenchmarkPgx_PostHot(b *testing.B) {
 	reportRate(b, b.N)
 }
 
-// BenchmarkPgx_RawHotUpdate is the ceiling for PostHot: one UPDATE of one
-// row per transaction, in plain SQL.
-func BenchmarkPgx_RawHotUpdate(b *testing.B) {
+// rawTransfer is the raw PostgreSQL ceiling of one transfer: BEGIN, the
+// UPDATE of both balance rows in ID order and COMMIT, sent in one round
+// trip.
+func rawTransfer(ctx context.Context, pool *pgxpool.Pool, debit, credit ledger.AccountID) error {
+	first, second, delta := debit, credit, "-0.01"
+	if second < first {
+		first, second, delta = credit, debit, "0.01"
+	}
+	var b pgx.Batch
+	b.Queue("BEGIN")
+	b.Queue("UPDATE allot_accounts SET posted = posted + $2::numeric, version = version + 1 WHERE id = $1", string(first), delta)
+	b.Queue("UPDATE allot_accounts SET posted = posted - $2::numeric, version = version + 1 WHERE id = $1", string(second), delta)
+	b.Queue("COMMIT")
+	return pool.SendBatch(ctx, &b).Close()
+}
+
+// BenchmarkPgx_RawHot is the ceiling for PostHot: rawTransfer between the
+// same two accounts.
+func BenchmarkPgx_RawHot(b *testing.B) {
 	db, _ := benchLedger(b, 2)
 	pool := db.pool(b, 2)
 	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {
-		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, "UPDATE allot_accounts SET posted = posted - 0.01, version = version + 1 WHERE id = 'hot'")
-			return err
-		})
-		if err != nil {
+		if err := rawTransfer(ctx, pool, "hot", "issuer"); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportRate(b, b.N)
+}
+
+// BenchmarkPgx_RawSpread is the ceiling for PostSpread: rawTransfer between
+// random pairs of 10,000 accounts, from as many goroutines.
+func BenchmarkPgx_RawSpread(b *testing.B) {
+	const accounts = 10000
+	db, l := benchLedger(b, 2)
+	ctx := context.Background()
+	ids := createAccounts(b, l, "acct", accounts)
+	fund := make([]ledger.Transfer, accounts)
+	for i, id := range ids {
+		fund[i] = ledger.Transfer{ID: ledger.TransferID("fund-" + string(id)), Debit: "issuer", Credit: id, Amount: decimal.New(1, 6)}
+	}
+	if _, err := l.PostBatch(ctx, fund); err != nil {
+		b.Fatal(err)
+	}
+	pool := db.pool(b, 16)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := rand.IntN(accounts)
+			j := (i + 1 + rand.IntN(accounts-1)) % accounts
+			if err := rawTransfer(ctx, pool, ids[i], ids[j]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 	reportRate(b, b.N)
 }
 

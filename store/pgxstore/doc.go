@@ -108,8 +108,9 @@
 // an ID that is taken matches ledger.ErrAlreadyExists, with the
 // *pgconn.PgError of the unique violation reachable through errors.As; the
 // non-negative CHECK constraint matches ledger.ErrInsufficientBalance. A
-// refused Apply runs on a savepoint and writes nothing; the transaction
-// stays usable.
+// refused Apply writes nothing and the transaction stays usable: an Apply
+// written at once runs on a savepoint, and one sent with the commit is run
+// again at once if the database refuses it (see Performance).
 //
 // # The caller's transaction
 //
@@ -133,10 +134,28 @@
 //
 // # Performance
 //
-// Each Tx method is one pipelined round trip, BEGIN travels with the first
-// statement, and TransfersGet and HoldsGet read each other's records too, so
-// a post takes four round trips including the commit. Apply writes any
-// number of transfers with one UPDATE of the accounts and one INSERT of the
-// journal rows from arrays, so Ledger.PostBatch of 1,000 transfers writes
-// them in one round trip. BENCHMARKS.md has the figures.
+// A Ledger.Post is two round trips in the common case. The first carries
+// BEGIN, the account lock, the reads of earlier transfers and holds with the
+// same ID (the ledger names them beforehand through
+// ledger.TransfersPrefetcher) and, if the transfer is new and its accounts
+// can make it, its journal sequence number, taken under the lock. The
+// second carries the writes, one statement with scalar parameters that
+// updates the accounts' totals and inserts the journal row, and COMMIT:
+// there is no savepoint when the store owns the transaction. A replayed or
+// refused post is the same two round trips (the second is COMMIT or
+// ROLLBACK). The reads and the lock of a post take scalar parameters, so
+// PostgreSQL keeps one generic plan for each.
+//
+// Writes sent with the commit can only fail if the database refuses what
+// the locks made certain (an ID a concurrent transaction on other accounts
+// took, a constraint added by hand); then InTx rolls back and runs its
+// function again with eager writes, on a savepoint, so the refusal reaches
+// the ledger where it happened and is reported as it always was. Every
+// other Tx method is one pipelined round trip; Apply of anything else
+// (holds, groups, batches) writes at once, with one UPDATE of the accounts
+// and one INSERT of the journal rows from arrays, so Ledger.PostBatch of
+// 1,000 transfers writes them in one round trip. In a caller's transaction
+// (WithTx) a post is three round trips and the release of its savepoint.
+// BENCHMARKS.md has the figures, and TestRoundTrips_Ledger holds the
+// budgets.
 package pgxstore

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,21 +104,92 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // KEY UPDATE: the rows are locked in ID order, the order every transaction
 // uses, so lockers queue instead of deadlocking. The lock lasts until the
 // transaction ends and keeps every other writer of these accounts waiting.
+//
+// After a TransfersPrefetch, the same round trip also reads, under the
+// lock, the transfers and holds with the hinted IDs (kept for the
+// TransfersGet and HoldsGet that follow). For a single transfer it also
+// takes a journal sequence number, kept for the Apply that follows, if the
+// transfer is new and the ledger will post it: both accounts exist, count
+// one unit and hold nothing (so no expired hold is released), the amount
+// fits its scale, and a non-negative debit account has the amount. The ledger's rules decide; this guess only saves a
+// round trip when it is right and never takes a number for a transfer the
+// ledger refuses, so that sequence numbers stay dense.
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
+	hint := t.hint
+	t.hint, t.seqs, t.locked = nil, nil, t.locked[:0]
+	defer func() { t.next = ledger.Transfer{} }()
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
 	}
 	var b pgx.Batch
 	var got []ledger.AccountState
-	b.Queue(t.s.q.accountsLock, idStrings(ids)).Query(func(rows pgx.Rows) (err error) {
+	scan := func(rows pgx.Rows) (err error) {
 		got, err = scanAccounts(rows)
 		return err
-	})
+	}
+	if len(ids) <= len(t.s.q.accountsLockN) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = string(id)
+		}
+		b.Queue(t.s.q.accountsLockN[len(ids)-1], args...).Query(scan)
+	} else {
+		b.Queue(t.s.q.accountsLock, idStrings(ids)).Query(scan)
+	}
+	var p *prefetch
+	var seqs []int64
+	if len(hint) > 0 {
+		p = &prefetch{ids: hint, hasTransfers: true, hasHolds: true}
+		p.queue(&b, t.s.q)
+		if next := t.next; !t.eager && next.ID != "" {
+			seqs = make([]int64, 0, 1)
+			b.Queue(t.s.q.seqNext, string(next.Debit), string(next.Credit), next.Amount.String(), string(next.ID)).Query(func(rows pgx.Rows) error {
+				var n int64
+				_, err := pgx.ForEachRow(rows, []any{&n}, func() error {
+					seqs = append(seqs, n)
+					return nil
+				})
+				return err
+			})
+		}
+	}
 	if err := t.run(ctx, &b, true); err != nil {
 		return dst, storeErr("lock accounts", err)
 	}
+	if p != nil {
+		p.order()
+		t.prefetched, t.seqs = p, seqs
+	}
+	for _, a := range got {
+		t.locked = append(t.locked, copyAccount(a))
+	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
 }
+
+// TransfersPrefetch implements ledger.TransfersPrefetcher: the next
+// AccountsLock reads the transfers and holds with these IDs in its round
+// trip and, for one transfer, takes its sequence number if the transfer is
+// new and its accounts can make it.
+func (t *Tx) TransfersPrefetch(ts []ledger.Transfer) {
+	t.hint, t.next = nil, ledger.Transfer{}
+	if t.done || len(ts) > maxPrefetch {
+		return
+	}
+	t.hint = make([]ledger.TransferID, len(ts))
+	for i := range ts {
+		t.hint[i] = ts[i].ID
+	}
+	if len(ts) == 1 {
+		t.next = ts[0]
+	}
+}
+
+// maxPrefetch bounds the IDs a TransfersPrefetch reads with the lock;
+// maxDeferredAccounts the accounts of an Apply sent with the commit.
+const (
+	maxPrefetch         = 1024
+	maxDeferredAccounts = 8
+)
 
 // AccountList implements ledger.Tx.
 func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]ledger.AccountState, error) {
@@ -147,16 +219,19 @@ func (t *Tx) AccountList(ctx context.Context, p ledger.AccountListParams) ([]led
 // TransfersGet implements ledger.Tx. It reads the holds with the same IDs
 // in the same round trip and keeps them for a HoldsGet of those IDs that
 // comes next: transfers and holds share one namespace, so the ledger asks
-// for both.
+// for both. After a TransfersPrefetch of these IDs, it returns what the
+// AccountsLock before it read.
 func (t *Tx) TransfersGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Transfer) ([]ledger.Transfer, error) {
 	if p := t.takePrefetch(ids, false); p != nil {
-		return append(dst, p.transfers...), t.check(ctx)
+		out := append(dst, p.transfers...)
+		p.transfers = nil
+		return out, t.check(ctx)
 	}
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
 	}
-	p, err := t.getBoth(ctx, ids, false)
-	if err != nil {
+	p := &prefetch{ids: slices.Clone(ids), hasHolds: true}
+	if err := t.getBoth(ctx, p); err != nil {
 		return dst, storeErr("get transfers", err)
 	}
 	t.prefetched = p
@@ -211,62 +286,96 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 // TransfersGet of those IDs that comes next.
 func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Hold) ([]ledger.Hold, error) {
 	if p := t.takePrefetch(ids, true); p != nil {
-		return append(dst, p.holds...), t.check(ctx)
+		out := append(dst, p.holds...)
+		p.holds = nil
+		return out, t.check(ctx)
 	}
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
 	}
-	p, err := t.getBoth(ctx, ids, true)
-	if err != nil {
+	p := &prefetch{ids: slices.Clone(ids), hasTransfers: true}
+	if err := t.getBoth(ctx, p); err != nil {
 		return dst, storeErr("get holds", err)
 	}
 	t.prefetched = p
 	return appendInOrder(dst, ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
 }
 
-// prefetch is what one of TransfersGet and HoldsGet read for the other.
+// prefetch is what was read ahead for TransfersGet and HoldsGet: by one of
+// them for the other, or by AccountsLock for both.
 type prefetch struct {
-	ids          []ledger.TransferID
-	holdsFirst   bool // HoldsGet read it, for TransfersGet
-	transfersGot []ledger.Transfer
-	holdsGot     []ledger.Hold
-	transfers    []ledger.Transfer // in the order of ids, when kept for TransfersGet
-	holds        []ledger.Hold
+	ids                    []ledger.TransferID
+	hasTransfers, hasHolds bool // kept for TransfersGet, for HoldsGet
+	transfersGot           []ledger.Transfer
+	holdsGot               []ledger.Hold
+	transfers              []ledger.Transfer // in the order of ids
+	holds                  []ledger.Hold
 }
 
-// getBoth reads the transfers and the holds with the given IDs in one round
-// trip.
-func (t *Tx) getBoth(ctx context.Context, ids []ledger.TransferID, holdsFirst bool) (*prefetch, error) {
-	p := &prefetch{ids: slices.Clone(ids), holdsFirst: holdsFirst}
-	strs := idStrings(ids)
-	var b pgx.Batch
-	b.Queue(t.s.q.transfersGet, strs).Query(func(rows pgx.Rows) (err error) {
+// queue adds the reads of p's transfers and holds to b.
+func (p *prefetch) queue(b *pgx.Batch, q *queries) {
+	var arg any
+	transfersGet, holdsGet := q.transfersGet, q.holdsGet
+	if len(p.ids) == 1 {
+		arg, transfersGet, holdsGet = string(p.ids[0]), q.transferGet, q.holdGet
+	} else {
+		arg = idStrings(p.ids)
+	}
+	b.Queue(transfersGet, arg).Query(func(rows pgx.Rows) (err error) {
 		p.transfersGot, err = scanTransfers(rows)
 		return err
 	})
-	b.Queue(t.s.q.holdsGet, strs).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(holdsGet, arg).Query(func(rows pgx.Rows) (err error) {
 		p.holdsGot, err = scanHolds(rows)
 		return err
 	})
-	if err := t.run(ctx, &b, false); err != nil {
-		return nil, err
-	}
-	if p.holdsFirst {
-		p.transfers = appendInOrder(nil, ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
-	} else {
-		p.holds = appendInOrder(nil, ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
-	}
-	return p, nil
 }
 
-// takePrefetch returns, and forgets, what the previous call read for this
-// one: the other of TransfersGet and HoldsGet, with the same IDs, and no
-// statement in between.
+// order puts what p keeps in the order of its IDs.
+func (p *prefetch) order() {
+	if p.hasTransfers {
+		p.transfers = appendInOrder(nil, p.ids, p.transfersGot, func(tr ledger.Transfer) ledger.TransferID { return tr.ID }, copyTransfer)
+	}
+	if p.hasHolds {
+		p.holds = appendInOrder(nil, p.ids, p.holdsGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold)
+	}
+}
+
+// getBoth reads the transfers and the holds with p's IDs in one round trip.
+func (t *Tx) getBoth(ctx context.Context, p *prefetch) error {
+	var b pgx.Batch
+	p.queue(&b, t.s.q)
+	if err := t.run(ctx, &b, false); err != nil {
+		return err
+	}
+	p.order()
+	return nil
+}
+
+// takePrefetch returns what was read ahead for this call (TransfersGet, or
+// HoldsGet if holds is set) with the same IDs and no statement in between,
+// and forgets it; it keeps the rest for the other call.
 func (t *Tx) takePrefetch(ids []ledger.TransferID, holds bool) *prefetch {
 	p := t.prefetched
-	t.prefetched = nil
-	if p == nil || p.holdsFirst == holds || !slices.Equal(p.ids, ids) || t.done {
+	if p == nil || t.done || !slices.Equal(p.ids, ids) {
+		t.prefetched = nil
 		return nil
+	}
+	if holds {
+		if !p.hasHolds {
+			t.prefetched = nil
+			return nil
+		}
+		p.hasHolds = false
+	} else {
+		if !p.hasTransfers {
+			t.prefetched = nil
+			return nil
+		}
+		p.hasTransfers = false
+	}
+	if !p.hasHolds && !p.hasTransfers {
+		t.prefetched = nil
 	}
 	return p
 }
@@ -316,6 +425,11 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	}
 	if err := precheck(c); err != nil {
 		return err
+	}
+	taken := t.seqs
+	t.seqs = nil
+	if t.deferrable(c, taken) {
+		return t.deferApply(c, taken)
 	}
 	var b pgx.Batch
 	var updated, holdsUpdated int64
@@ -387,6 +501,66 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			return fmt.Errorf("pgxstore: apply: the journal returned no sequence number for transfer %q", c.Transfers[i].ID)
 		}
 		c.Transfers[i].Seq = seq
+	}
+	return nil
+}
+
+// deferrable reports whether Apply may send c's writes with the next
+// statement or the commit instead of at once: the store owns the
+// transaction, c updates only the totals of accounts the last AccountsLock
+// locked, each one version up, and inserts no more transfers than that lock
+// took sequence numbers for. Such writes can only fail if the database
+// refuses what the locks made certain; if one does, InTx runs the function
+// again with eager writes.
+func (t *Tx) deferrable(c ledger.Changes, seqs []int64) bool {
+	if t.eager || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) > 0 ||
+		len(c.Accounts) == 0 || len(c.Accounts) > maxDeferredAccounts || len(c.Transfers) > len(seqs) {
+		return false
+	}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		var l *ledger.AccountState
+		for j := range t.locked {
+			if t.locked[j].ID == a.ID {
+				l = &t.locked[j]
+				break
+			}
+		}
+		if l == nil || a.Version != l.Version+1 || a.Unit != l.Unit || a.Owner != l.Owner || a.Flags != l.Flags ||
+			a.Scale != l.Scale || !a.CreatedAt.Equal(l.CreatedAt) || !maps.Equal(a.Metadata, l.Metadata) {
+			return false
+		}
+	}
+	return true
+}
+
+// deferApply queues c's writes as one statement: an UPDATE of the
+// accounts' totals, the journal INSERT with the sequence numbers taken
+// under the lock, and a check that fails the statement unless every
+// account was updated.
+func (t *Tx) deferApply(c ledger.Changes, seqs []int64) error {
+	args := make([]any, 0, 5*len(c.Accounts)+13*len(c.Transfers))
+	for _, a := range c.Accounts {
+		args = append(args, string(a.ID), a.Posted.String(), a.Held.String(), a.Version, timestamp(a.LastPostedAt))
+	}
+	for i, tr := range c.Transfers {
+		m, err := encodeMetadata(tr.Metadata)
+		if err != nil {
+			return err
+		}
+		args = append(args, seqs[i], string(tr.ID), string(tr.Debit), string(tr.Credit), tr.Amount.String(),
+			tr.Unit, tr.Code, tr.Actor, m, timestampNotNull(tr.PostedAt),
+			tr.DebitBalance.String(), tr.CreditBalance.String(), string(tr.Hold))
+	}
+	q := &pgx.QueuedQuery{SQL: t.s.q.applyTotals(len(c.Accounts), len(c.Transfers)), Arguments: args}
+	q.Exec(func(pgconn.CommandTag) error {
+		t.flushed++
+		return nil
+	})
+	t.deferred = append(t.deferred, q)
+	t.locked = t.locked[:0]
+	for i := range c.Transfers {
+		c.Transfers[i].Seq = seqs[i]
 	}
 	return nil
 }

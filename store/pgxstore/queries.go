@@ -1,7 +1,9 @@
 package pgxstore
 
 import (
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -19,6 +21,14 @@ type queries struct {
 	holdsUpdate, accountVersions, holdsExisting  string
 	accountCols, transferCols, holdCols          string
 	accountsTable, transfersTable, holdsTable    string
+
+	// The reads and the lock of a post: scalar parameters, so PostgreSQL
+	// keeps one generic plan for each.
+	accountsLockN                 [4]string // of 1 to 4 IDs
+	transferGet, holdGet, seqNext string
+
+	mu     sync.Mutex
+	totals map[[2]int]string // applyTotals by (accounts, transfers)
 
 	seats seatsQueries
 }
@@ -85,8 +95,79 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
 	$8::text[], $9::timestamptz[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
 	AS u(id, debit, credit, amount, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted)
 WHERE h.id = u.id`)
+	for n := range q.accountsLockN {
+		ps := make([]string, n+1)
+		for i := range ps {
+			ps[i] = "$" + strconv.Itoa(i+1)
+		}
+		q.accountsLockN[n] = sql(`SELECT ` + accountCols + ` FROM {s}allot_accounts WHERE id IN (` + strings.Join(ps, ", ") + `) ORDER BY id FOR NO KEY UPDATE`)
+	}
+	q.transferGet = sql(`SELECT ` + transferCols + ` FROM {s}allot_transfers WHERE id = $1`)
+	q.holdGet = sql(`SELECT ` + holdCols + ` FROM {s}allot_holds WHERE id = $1`)
+	// The sequence number of a transfer the ledger will post (see
+	// AccountsLock): $1 debit, $2 credit, $3 amount, $4 ID.
+	q.seqNext = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+FROM {s}allot_accounts AS d, {s}allot_accounts AS c
+WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit AND d.held = 0 AND c.held = 0
+	AND $3::text::numeric = trunc($3::text::numeric, d.scale)
+	AND (d.flags & 1 = 0 OR d.posted - d.held >= $3::text::numeric)
+	AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $4)
+	AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $4)`)
+	q.totals = make(map[[2]int]string)
 	q.accountVersions = sql(`SELECT id, version FROM {s}allot_accounts WHERE id = ANY($1::text[])`)
 	q.holdsExisting = sql(`SELECT id FROM {s}allot_holds WHERE id = ANY($1::text[])`)
 	q.seats = newSeatsQueries(sql)
 	return q
+}
+
+// applyTotals returns the statement of a deferred Apply that updates the
+// totals of m accounts and inserts n transfers with their sequence numbers:
+// 5 parameters per account (id, posted, held, version, last_posted_at), 13
+// per transfer (seq, then the journal's columns). It fails, so the
+// transaction does, unless all m accounts were one version behind.
+func (q *queries) applyTotals(m, n int) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	key := [2]int{m, n}
+	if s, ok := q.totals[key]; ok {
+		return s
+	}
+	var b strings.Builder
+	p := 0
+	param := func(cast string) string {
+		p++
+		return "$" + strconv.Itoa(p) + cast
+	}
+	b.WriteString("WITH a AS (UPDATE " + q.prefix + "allot_accounts AS a SET\n" +
+		"\tposted = u.posted::numeric, held = u.held::numeric, version = u.version, last_posted_at = u.last_posted_at\n" +
+		"FROM (VALUES ")
+	for i := range m {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + param("::text") + ", " + param("::text") + ", " + param("::text") + ", " + param("::bigint") + ", " + param("::timestamptz") + ")")
+	}
+	b.WriteString(") AS u(id, posted, held, version, last_posted_at)\n" +
+		"WHERE a.id = u.id AND a.version = u.version - 1\nRETURNING 1)")
+	if n > 0 {
+		b.WriteString(",\nt AS (INSERT INTO " + q.prefix + "allot_transfers\n" +
+			"\t(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance, hold_id)\n" +
+			"OVERRIDING SYSTEM VALUE VALUES ")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + param("::bigint") + ", " + param("::text") + ", " + param("::text") + ", " + param("::text") + ", " +
+				param("::text::numeric") + ", " + param("::text") + ", " + param("::text") + ", " + param("::text") + ", " +
+				param("::text::jsonb") + ", " + param("::timestamptz") + ", " + param("::text::numeric") + ", " +
+				param("::text::numeric") + ", nullif(" + param("::text") + ", ''))")
+		}
+		b.WriteString(")")
+	}
+	ms := strconv.Itoa(m)
+	b.WriteString("\nSELECT CASE count(*) WHEN " + ms + " THEN 0 ELSE ('pgxstore: ' || count(*) || ' of " + ms +
+		" accounts were one version behind')::integer END FROM a")
+	s := b.String()
+	q.totals[key] = s
+	return s
 }

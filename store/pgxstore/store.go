@@ -141,11 +141,21 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 	if s.caller != nil {
 		return s.inCallerTx(ctx, fn)
 	}
-	readCommitted := false
-	for attempt := 0; ; attempt++ {
-		err, retry := s.attempt(ctx, fn, readCommitted)
-		if !retry {
+	readCommitted, eager := false, false
+	for attempt := 0; ; {
+		then, err := s.attempt(ctx, fn, readCommitted, eager)
+		switch then {
+		case done:
 			return err
+		case redo:
+			// A deferred write was refused: run fn again, writing at once,
+			// so that the refusal reaches fn where it happened. The attempt
+			// wrote nothing and does not count.
+			eager = true
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
 		}
 		if attempt >= s.retries {
 			return &ConflictsError{Attempts: attempt + 1, Last: err}
@@ -156,8 +166,18 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 		if err := s.sleep(ctx, attempt); err != nil {
 			return err
 		}
+		attempt++
 	}
 }
+
+// next is what InTx does after an attempt.
+type next int
+
+const (
+	done  next = iota // return the attempt's result
+	retry             // a serialization failure or deadlock: wait and run fn again
+	redo              // a deferred write failed: run fn again with eager writes
+)
 
 // ConflictsError is what InTx returns when its transaction met a
 // serialization failure or a deadlock on every attempt: the store is too
@@ -192,16 +212,17 @@ func (s *Store) sleep(ctx context.Context, attempt int) error {
 	}
 }
 
-// attempt runs fn once in a transaction of its own. retry reports a
-// transient failure: the transaction met a serialization failure or a
-// deadlock, whatever fn made of it.
-func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted bool) (err error, retry bool) {
+// attempt runs fn once in a transaction of its own, and says what InTx
+// does next: retry reports a transient failure (the transaction met a
+// serialization failure or a deadlock, whatever fn made of it), redo a
+// deferred write that failed. With eager set, Apply writes at once.
+func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager bool) (next, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("pgxstore: acquire a connection: %w", err), false
+		return done, fmt.Errorf("pgxstore: acquire a connection: %w", err)
 	}
 	defer conn.Release() // the pool closes a connection left in a transaction
-	t := &Tx{s: s, q: conn.Conn(), lazyBegin: true, readCommitted: readCommitted}
+	t := &Tx{s: s, q: conn.Conn(), lazyBegin: true, readCommitted: readCommitted, eager: eager}
 	finished := false
 	defer func() {
 		t.done = true
@@ -214,40 +235,46 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 	if err == nil {
 		err = ctx.Err()
 	}
-	if err != nil {
+	if err != nil || t.redo {
 		t.rollback(ctx)
-		if t.transient != nil {
-			if !errors.Is(err, t.transient) {
+		switch {
+		case t.transient != nil:
+			if err == nil || !errors.Is(err, t.transient) {
 				err = t.transient
 			}
-			return err, true
+			return retry, err
+		case t.redo:
+			return redo, err
 		}
-		return err, false
+		return done, err
 	}
 	if !t.begun {
-		return nil, false
+		return done, nil
 	}
-	ct, err := conn.Exec(ctx, "COMMIT")
+	ct, err := t.commit(ctx)
 	switch {
 	case err != nil:
-		t.note(err)
-		if t.transient != nil {
-			return fmt.Errorf("pgxstore: commit: %w", err), true
+		t.rollback(ctx)
+		switch {
+		case t.transient != nil:
+			return retry, fmt.Errorf("pgxstore: commit: %w", err)
+		case t.redo:
+			return redo, err
 		}
-		return fmt.Errorf("pgxstore: commit: %w", err), false
+		return done, fmt.Errorf("pgxstore: commit: %w", err)
 	case ct.String() == "ROLLBACK":
 		// A statement failed and fn went on; PostgreSQL rolled back.
 		if t.transient != nil {
-			return t.transient, true
+			return retry, t.transient
 		}
-		return fmt.Errorf("pgxstore: the transaction was rolled back at commit because a statement in it had failed: %w", t.failure), false
+		return done, fmt.Errorf("pgxstore: the transaction was rolled back at commit because a statement in it had failed: %w", t.failure)
 	}
-	return nil, false
+	return done, nil
 }
 
 // inCallerTx runs fn on a savepoint of the caller's transaction.
 func (s *Store) inCallerTx(ctx context.Context, fn func(t *Tx) error) error {
-	t := &Tx{s: s, q: s.caller, prefix: []string{"SAVEPOINT allot_intx"}}
+	t := &Tx{s: s, q: s.caller, prefix: []string{"SAVEPOINT allot_intx"}, eager: true}
 	finished := false
 	defer func() {
 		t.done = true

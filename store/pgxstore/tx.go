@@ -45,9 +45,31 @@ type Tx struct {
 	failure error
 	done    bool
 
-	// prefetched is what the last TransfersGet or HoldsGet read for the
-	// other; any other statement drops it.
+	// prefetched is what the last AccountsLock read for the TransfersGet
+	// and HoldsGet that follow it, or what one of those read for the other;
+	// any other statement drops it.
 	prefetched *prefetch
+	// hint is the IDs of TransfersPrefetch, for the next AccountsLock, and
+	// next its transfer when it named one.
+	hint []ledger.TransferID
+	next ledger.Transfer
+	// seqs are journal sequence numbers taken under the last AccountsLock,
+	// for the transfers of the Apply that follows it.
+	seqs []int64
+	// locked is what the last AccountsLock read, to tell which columns an
+	// Apply changes.
+	locked []ledger.AccountState
+
+	// eager makes Apply write at once, on a savepoint: never deferred.
+	eager bool
+	// deferred are writes of Apply, still to be sent ahead of the next
+	// statement or with the commit; flushed counts those the server ran.
+	deferred []*pgx.QueuedQuery
+	flushed  int
+	// redo records that a deferred write failed: the attempt does not
+	// count, and InTx runs the function again with eager writes, which
+	// report the failure where it happened.
+	redo bool
 }
 
 var _ ledger.Tx = (*Tx)(nil)
@@ -68,7 +90,7 @@ func (t *Tx) check(ctx context.Context) error {
 // first statement, the transaction begins at READ COMMITTED, else at
 // REPEATABLE READ.
 func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
-	t.prefetched = nil
+	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
 	if err := t.check(ctx); err != nil {
 		return err
 	}
@@ -84,20 +106,47 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	}
 	pre = append(pre, t.prefix...)
 	t.prefix = t.prefix[:0]
-	if len(pre) > 0 {
-		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(pre)+b.Len())}
+	deferred := len(t.deferred)
+	if len(pre) > 0 || deferred > 0 {
+		all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(pre)+deferred+b.Len())}
 		for _, sql := range pre {
 			all.Queue(sql)
 		}
+		all.QueuedQueries = append(all.QueuedQueries, t.deferred...)
 		all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 		b = all
 	}
+	return t.send(ctx, b, deferred)
+}
+
+// send sends b, whose first statements after the prefix are the deferred
+// writes, and runs the callbacks.
+func (t *Tx) send(ctx context.Context, b *pgx.Batch, deferred int) error {
 	t.sent = true
+	t.deferred, t.flushed = nil, 0
 	err := t.q.SendBatch(ctx, b).Close()
 	if err != nil {
 		t.note(err)
+		var pe *pgconn.PgError
+		if t.flushed < deferred && errors.As(err, &pe) {
+			t.redo = true
+		}
 	}
 	return err
+}
+
+// commit sends the deferred writes and COMMIT in one round trip. It returns
+// COMMIT's command tag: "ROLLBACK" if a statement had failed before.
+func (t *Tx) commit(ctx context.Context) (pgconn.CommandTag, error) {
+	deferred := len(t.deferred)
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, deferred+1)}
+	b.QueuedQueries = append(b.QueuedQueries, t.deferred...)
+	var tag pgconn.CommandTag
+	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+		tag = ct
+		return nil
+	})
+	return tag, t.send(ctx, b, deferred)
 }
 
 // snapshotReads reports whether a statement that reads without locking,
@@ -170,6 +219,7 @@ const cleanupTimeout = 5 * time.Second
 
 // rollback ends a transaction of the store's own.
 func (t *Tx) rollback(ctx context.Context) {
+	t.deferred = nil
 	if !t.begun {
 		return
 	}

@@ -1,0 +1,229 @@
+package pgxstore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+)
+
+// tripCounter counts SQL round trips on the wire, on every connection of
+// the pools it is given: a round trip is a send followed by a wait for the
+// answer (the first read after writes). It also lists the statements sent,
+// for failure messages.
+type tripCounter struct {
+	mu    sync.Mutex
+	trips int
+	sqls  []string
+}
+
+// countedPool returns a pool of one connection to db's schema whose round
+// trips and statements c counts.
+func (c *tripCounter) countedPool(t testing.TB, db *testDB) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = db.schema
+	cfg.MaxConns = 1
+	dial := cfg.ConnConfig.DialFunc
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &countingConn{Conn: conn, c: c}, nil
+	}
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// count returns the round trips and statements of fn.
+func (c *tripCounter) count(fn func() error) (int, []string, error) {
+	c.mu.Lock()
+	c.trips, c.sqls = 0, nil
+	c.mu.Unlock()
+	err := fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.trips, c.sqls, err
+}
+
+func (c *tripCounter) statement(sql string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sqls = append(c.sqls, strings.Join(strings.Fields(sql), " "))
+}
+
+func (c *tripCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.statement(d.SQL)
+	return ctx
+}
+
+func (c *tripCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (c *tripCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *tripCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.statement(d.SQL)
+}
+
+func (c *tripCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// countingConn reports its round trips to c.
+type countingConn struct {
+	net.Conn
+	c       *tripCounter
+	writing bool // guarded by c.mu
+}
+
+func (n *countingConn) Write(b []byte) (int, error) {
+	n.c.mu.Lock()
+	n.writing = true
+	n.c.mu.Unlock()
+	return n.Conn.Write(b)
+}
+
+func (n *countingConn) Read(b []byte) (int, error) {
+	n.c.mu.Lock()
+	if n.writing {
+		n.writing = false
+		n.c.trips++
+	}
+	n.c.mu.Unlock()
+	return n.Conn.Read(b)
+}
+
+// tripBudget is one operation's budget of round trips, in the steady state:
+// the connection has run the operation before, so its statements are
+// prepared.
+type tripBudget struct {
+	name   string
+	budget int
+	op     func(ctx context.Context, i int) error
+}
+
+// checkTrips runs each case's op once to warm up and then counts the round
+// trips of a second run.
+func checkTrips(t *testing.T, c *tripCounter, cases []tripBudget) {
+	t.Helper()
+	ctx := context.Background()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.op(ctx, 0); err != nil {
+				t.Fatalf("warm-up: %v", err)
+			}
+			trips, sqls, err := c.count(func() error { return tc.op(ctx, 1) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if trips > tc.budget {
+				t.Errorf("%d round trips, budget %d; statements:\n\t%s", trips, tc.budget, strings.Join(sqls, "\n\t"))
+			} else {
+				t.Logf("%d round trips (budget %d), %d statements", trips, tc.budget, len(sqls))
+			}
+		})
+	}
+}
+
+func TestRoundTrips_Ledger(t *testing.T) {
+	db := newTestDB(t)
+	var c tripCounter
+	s, err := pgxstore.New(c.countedPool(t, db), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 1000})
+	one := decimal.NewFromInt(1)
+	post := func(ctx context.Context, tr ledger.Transfer) error {
+		_, err := l.Post(ctx, tr)
+		return err
+	}
+	id := func(prefix string, i int) ledger.TransferID {
+		return ledger.TransferID(prefix + "-" + string(rune('0'+i)))
+	}
+	checkTrips(t, &c, []tripBudget{
+		{"Post", 2, func(ctx context.Context, i int) error {
+			return post(ctx, ledger.Transfer{ID: id("new", i), Debit: "a", Credit: "b", Amount: one})
+		}},
+		{"PostReplayed", 2, func(ctx context.Context, i int) error {
+			return post(ctx, ledger.Transfer{ID: "new-0", Debit: "a", Credit: "b", Amount: one})
+		}},
+		{"PostOverdraft", 2, func(ctx context.Context, i int) error {
+			err := post(ctx, ledger.Transfer{ID: id("over", i), Debit: "b", Credit: "a", Amount: decimal.NewFromInt(1e6)})
+			if !errors.Is(err, ledger.ErrInsufficientBalance) {
+				return errors.New("the overdraft was not refused: " + errorString(err))
+			}
+			return nil
+		}},
+		{"PostConflict", 2, func(ctx context.Context, i int) error {
+			err := post(ctx, ledger.Transfer{ID: "new-0", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(2)})
+			if !errors.Is(err, ledger.ErrConflict) {
+				return errors.New("the conflicting post was not refused: " + errorString(err))
+			}
+			return nil
+		}},
+	})
+}
+
+func errorString(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+// TestPost_RefusedAtCommit makes the database refuse a post's writes, sent
+// with the commit: the post is refused with the database's error, as when
+// the writes are sent at once, and nothing changes.
+func TestPost_RefusedAtCommit(t *testing.T) {
+	db := newTestDB(t)
+	pool := db.pool(t, 2)
+	l, err := ledger.New(db.store(t, 2, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": 0}, map[ledger.AccountID]int64{"a": 10})
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "ALTER TABLE allot_transfers ADD CONSTRAINT test_no_bad CHECK (code <> 'bad')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Post(ctx, ledger.Transfer{ID: "t1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
+	if err == nil || !strings.Contains(err.Error(), "test_no_bad") {
+		t.Fatalf("Post = %v, want the CHECK constraint's refusal", err)
+	}
+	if got := balance(t, l, "a"); !got.Posted.Equal(decimal.NewFromInt(10)) {
+		t.Errorf("a = %s after the refused post, want 10", got.Posted)
+	}
+	if _, err := l.Transfer(ctx, "t1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Transfer(t1) = %v, want ErrNotFound", err)
+	}
+	tr, err := l.Post(ctx, ledger.Transfer{ID: "t1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "good"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tr.DebitBalance.Equal(decimal.NewFromInt(7)) {
+		t.Errorf("DebitBalance = %s, want 7", tr.DebitBalance)
+	}
+	mustVerify(t, l)
+}
