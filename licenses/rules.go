@@ -25,6 +25,11 @@ const (
 	// StateExpired: the invitation expired before it was accepted. The member
 	// holds no license; inviting it again reserves a new one.
 	StateExpired State = "expired"
+	// StateDeleted is the state of the Member Delete returns: the member's
+	// record is gone and it holds no license. No stored member is in it,
+	// and the lifecycle (Transition) never leads to it: it names the
+	// result of a deletion, which reads the same on every retry.
+	StateDeleted State = "deleted"
 )
 
 // HoldsLicense reports whether a member in state s holds a license (reserved

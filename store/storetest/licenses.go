@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
@@ -38,9 +39,9 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 	long := strings.Repeat("é", 99) + "/%"
 	long2 := strings.Repeat("é", 99) + "%/" // another request ID of 200 bytes
 	orgs := []string{"a/b", "a%2Fb", long}
-	roles := &licenses.RoleSet{}
+	roles := &allot.StaticRoles{}
 	for _, o := range orgs {
-		roles.GrantOrgAdmin(o, "Ädmin@x.test")
+		roles.Grant(o, "Ädmin@x.test", licenses.OrgAdmin, allot.Vendor)
 	}
 	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
 	if err != nil {
@@ -51,14 +52,14 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 		if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: o, Actor: "äDMIN@X.test", RequestID: long, Quantity: int64(i + 1)}); err != nil {
 			t.Fatalf("Purchase(%q): %v", o, err)
 		}
-		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
+		if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
 			t.Fatal(err)
 		}
 		m, err := svc.Invite(ctx, licenses.InviteParams{Org: o, Team: long, Email: "ÄNN/50%@X.test", Actor: "ädmin@x.test", RequestID: long2, ExpiresAt: far})
 		if err != nil {
 			t.Fatalf("Invite in %q: %v", o, err)
 		}
-		got, err := svc.Member(ctx, o, "änn/50%@x.test")
+		got, err := svc.Member(ctx, licenses.MemberParams{Org: o, Actor: "ädmin@x.test", Email: "änn/50%@x.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 		}
 	}
 	for i, o := range orgs {
-		sum, err := svc.Summary(ctx, o)
+		sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: o, Actor: "ädmin@x.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,8 +530,8 @@ func testLicensesExpiredCount(t *testing.T, newStore Factory) {
 // one team.
 func licService(t *testing.T, s Store, n int64) *licenses.Service {
 	t.Helper()
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "admin")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "admin", licenses.OrgAdmin, allot.Vendor)
 	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -539,7 +540,7 @@ func licService(t *testing.T, s Store, n int64) *licenses.Service {
 	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "admin", RequestID: "buy", Quantity: n}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "admin"}); err != nil {
+	if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	return svc
@@ -577,7 +578,7 @@ func testLicensesConcurrentInvites(t *testing.T, newStore Factory) {
 	if ok != pool || refused != workers*each-pool {
 		t.Errorf("%d invited and %d refused, want %d and %d", ok, refused, pool, workers*each-pool)
 	}
-	sum, err := svc.Summary(ctx, "acme")
+	sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,13 +607,13 @@ func testLicensesConcurrentAcceptDelete(t *testing.T, newStore Factory) {
 		email := fmt.Sprintf("p%d@acme.test", i)
 		wg.Go(func() { _, _ = svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email, Actor: email}) })
 		wg.Go(func() {
-			if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "admin", RequestID: "del-" + email}); err != nil {
+			if _, err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "admin", RequestID: "del-" + email}); err != nil {
 				t.Errorf("Delete(%s) racing Accept: %v", email, err)
 			}
 		})
 	}
 	wg.Wait()
-	sum, err := svc.Summary(ctx, "acme")
+	sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
