@@ -30,7 +30,7 @@ func main() {
 }
 
 const (
-	org   = "acme"
+	org    = "acme"
 	admin  = "ada@acme.test" // the Org Admin
 	vendor = "billing"       // the vendor's billing system: it adds licenses
 )
