@@ -71,7 +71,7 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	h.AssertPool(t, "org%2", seats.Seats, 10, 3)
 
 	// licenses, with an invitation that expires
-	_, err = h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy", Quantity: 2})
+	_, err = h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.Billing, RequestID: "buy", Quantity: 2})
 	must(err)
 	must(errOf(h.Licenses.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin})))
 	_, err = h.Licenses.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@x.test", Actor: allottest.TeamAdmin, RequestID: "i1"})
