@@ -18,12 +18,13 @@ func benchService(b *testing.B, purchased int64, teams int) (*licenses.Service, 
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
 	roles := &allot.StaticRoles{}
-	roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: purchased}); err != nil {
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: purchased}); err != nil {
 		b.Fatal(err)
 	}
 	for i := range teams {

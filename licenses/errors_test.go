@@ -97,15 +97,15 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 	}{
 		// invalid: the field is named.
 		{name: "PurchaseOrg", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "a c", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "a c", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "PurchaseRequestIDEmpty", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "RequestID"},
 		{name: "PurchaseRequestIDNUL", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "r\x00", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "r\x00", Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "RequestID"},
 		{name: "PurchaseActor", do: func(f *fixture) error {
@@ -113,15 +113,15 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Actor"},
 		{name: "PurchaseQuantity", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 0})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 0})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Quantity"},
 		{name: "PurchaseOverflow", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64 - 2}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64 - 2}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 10})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 10})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Quantity"},
 		{name: "CreateTeamTeam", do: func(f *fixture) error {
@@ -208,8 +208,9 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 
 		// not_found
 		{name: "ReduceUnknownOrg", do: func(f *fixture) error {
-			f.roles.Grant("ghost", admin, licenses.OrgAdmin, allot.Vendor)
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: admin, RequestID: "x", Quantity: 1})
+			f.roles.Grant("ghost", admin, licenses.OrgAdmin)
+			f.roles.Grant("ghost", vendor, allot.Vendor)
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownOrg, as: new(*licenses.NotFoundError)},
 		{name: "SummaryUnknownOrg", do: func(f *fixture) error {
@@ -254,19 +255,19 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 
 		// request_reused
 		{name: "PurchaseRequestReused", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 2})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 2})
 			return err
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "ReduceRequestReused", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1})
 			return err
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "InviteRequestReused", setup: func(f *fixture) {
@@ -332,7 +333,7 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 
 		// in_use
 		{name: "ReduceInUse", setup: func(f *fixture) { f.active("design", "bo@acme.test") }, do: func(f *fixture) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "x", Quantity: 2})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 2})
 			return err
 		}, code: allot.CodeInUse, status: 409, sentinel: licenses.ErrLicensesInUse, as: new(*licenses.InUseError)},
 
@@ -436,11 +437,11 @@ func (s failingStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) e
 func calls(svc *licenses.Service) map[string]func(ctx context.Context) error {
 	return map[string]func(ctx context.Context) error{
 		"Purchase": func(ctx context.Context) error {
-			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		},
 		"Reduce": func(ctx context.Context) error {
-			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		},
 		"CreateTeam": func(ctx context.Context) error {
@@ -490,7 +491,8 @@ func calls(svc *licenses.Service) map[string]func(ctx context.Context) error {
 // a cancelled context gives canceled, and a passed deadline timeout.
 func TestLicenses_StoreAndContextFailureCodes(t *testing.T) {
 	roles := &allot.StaticRoles{}
-	roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	broken, err := licenses.New(failingStore{}, &licenses.Options{Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -525,6 +527,6 @@ func TestLicenses_RolesFailureCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 	wantCode(t, err, allot.CodeInternal, http.StatusInternalServerError, nil)
 }

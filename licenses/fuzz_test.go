@@ -46,7 +46,8 @@ type fuzzState struct {
 // acme and of the fuzzed org too.
 func newFuzzFixture(t *testing.T, org string) *fixture {
 	f := newFixture(t, 3)
-	f.roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	f.roles.Grant(org, admin, licenses.OrgAdmin)
+	f.roles.Grant(org, vendor, allot.Vendor)
 	f.active("design", "bo@acme.test")
 	f.invite("sales", "cy@acme.test", t0.Add(time.Hour))
 	f.clock.Advance(time.Minute)

@@ -143,7 +143,8 @@ func (l laggingClock) Now() time.Time { return l.c.Now().Add(-*l.lag) }
 func newPropMachine(t *rapid.T) *propMachine {
 	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), model: &model{members: map[string]*modelMember{}}, reqs: map[string]*modelRequest{}}
 	roles := &allot.StaticRoles{}
-	roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	var err error
 	if p.svc, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles}); err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func newPropMachine(t *rapid.T) *propMachine {
 	n := rapid.Int64Range(0, 4).Draw(t, "initial")
 	if n > 0 {
 		req := p.nextReq()
-		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n}); err != nil {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n}); err != nil {
 			t.Fatal(err)
 		}
 		p.sent(req, &modelRequest{act: "purchase", n: n})
@@ -228,7 +229,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 		"Purchase": func(t *rapid.T) {
 			n := rapid.Int64Range(1, 3).Draw(t, "n")
 			req := p.nextReq()
-			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n})
 			expect(t, "Purchase", err, nil)
 			p.model.purchased += n
 			p.sent(req, &modelRequest{act: "purchase", n: n})
@@ -245,7 +246,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			if n != r.n {
 				want = licenses.ErrRequestReused
 			}
-			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n})
 			expect(t, "Purchase again", err, want)
 		},
 		"Reduce": func(t *rapid.T) {
@@ -254,7 +255,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			if n > p.model.available(p.clock.Now()) {
 				want = licenses.ErrLicensesInUse
 			}
-			_, err := p.svc.Reduce(p.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n})
+			_, err := p.svc.Reduce(p.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: p.nextReq(), Quantity: n})
 			expect(t, "Reduce", err, want)
 			if want == nil {
 				p.model.purchased -= n
@@ -545,10 +546,11 @@ func TestLicenses_PropertyConcurrentInvites(t *testing.T) {
 func newPropMachineWith(t *rapid.T, pool int64) *propMachine {
 	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0)}
 	roles := &allot.StaticRoles{}
-	roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	p.svc, _ = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles})
 	if pool > 0 {
-		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: pool}); err != nil {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: pool}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -595,7 +597,7 @@ func (p *propMachine) removeBy(t *rapid.T, svc *licenses.Service) {
 func (p *propMachine) sweep(t *rapid.T) {
 	p.lag = time.Duration(rapid.IntRange(1, 4).Draw(t, "lagQuarters")) * 15 * time.Minute
 	req := p.nextReq()
-	_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+	_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 	expect(t, "Purchase", err, nil)
 	p.model.purchased++
 	p.sent(req, &modelRequest{act: "purchase", n: 1})

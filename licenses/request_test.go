@@ -137,14 +137,14 @@ func TestLicenses_AcceptRetry(t *testing.T) {
 // *RequestReusedError that names no ledger ID.
 func TestLicenses_RequestReused(t *testing.T) {
 	f := newFixture(t, 3)
-	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 1}); err != nil {
+	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 1}); err != nil {
+	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 1}); err != nil {
 		t.Fatalf("retried Reduce = %v", err)
 	}
 	before := f.snapshot()
-	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 2})
+	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 2})
 	f.refused(before, err, licenses.ErrRequestReused)
 	wantReused(t, err, "red")
 
@@ -212,16 +212,16 @@ func TestLicenses_ClockBehindHoldAlreadyExpired(t *testing.T) {
 // Counts that an int64 cannot hold are refused, never wrapped.
 func TestLicenses_PurchaseOverflow(t *testing.T) {
 	f := newFixture(t, 0)
-	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
+	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot()
-	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "more", Quantity: 1})
+	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "more", Quantity: 1})
 	f.refused(before, err, licenses.ErrInvalid)
-	_, err = f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max2", Quantity: math.MaxInt64})
+	_, err = f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max2", Quantity: math.MaxInt64})
 	f.refused(before, err, licenses.ErrInvalid)
 	// A retry of the first purchase adds nothing, so it is no overflow.
-	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
+	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
 		t.Fatalf("retried Purchase = %v", err)
 	}
 	f.wantCounts(counts{Purchased: math.MaxInt64, Available: math.MaxInt64})
@@ -233,11 +233,12 @@ func TestLicenses_PurchaseOverflow(t *testing.T) {
 func TestLicenses_IDsInjective(t *testing.T) {
 	f := newFixture(t, 0)
 	for _, o := range []string{"a/b", "a", "a%2Fb"} {
-		f.roles.Grant(o, admin, licenses.OrgAdmin, allot.Vendor)
+		f.roles.Grant(o, admin, licenses.OrgAdmin)
+		f.roles.Grant(o, vendor, allot.Vendor)
 	}
 	buy := func(o, req string, n int64) {
 		t.Helper()
-		if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: o, Actor: admin, RequestID: req, Quantity: n}); err != nil {
+		if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: o, Actor: vendor, RequestID: req, Quantity: n}); err != nil {
 			t.Fatalf("Purchase(%s, %s): %v", o, req, err)
 		}
 	}
@@ -279,15 +280,15 @@ func TestLicenses_InputRefused(t *testing.T) {
 		do          func() error
 	}{
 		{"OrgNUL", "Org", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "ac\x00me", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "ac\x00me", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}},
 		{"OrgTooLong", "Org", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: strings.Repeat("o", 201), Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: strings.Repeat("o", 201), Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}},
 		{"RequestInvalidUTF8", "RequestID", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "r\xff", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "r\xff", Quantity: 1})
 			return err
 		}},
 		{"TeamSpace", "Team", func() error {
@@ -445,7 +446,7 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1})
+	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1})
 	ok(err)
 	_, err = f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "inv"})
 	ok(err)
@@ -467,11 +468,11 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 			return err
 		}},
 		{"ReduceWithAPurchasesID", "buy", func(req string) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 			return err
 		}},
 		{"PurchaseWithAnInvitationsID", "inv", func(req string) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 			return err
 		}},
 		{"DeleteWithAnInvitationsID", "inv", func(req string) error {

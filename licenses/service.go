@@ -527,7 +527,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		return Member{}, err
 	}
 	if a != email {
-		return Member{}, &allot.ForbiddenError{Org: p.Org, Actor: a, Action: "accept the invitation of " + strconv.Quote(email) + ": only the invitee accepts its own"}
+		return Member{}, &allot.ForbiddenError{Org: p.Org, Actor: a, Action: "accept the invitation of " + strconv.Quote(email) + " (only the invitee accepts its own)"}
 	}
 	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {

@@ -19,8 +19,9 @@ import (
 )
 
 const (
-	org   = "acme"
-	admin = "ada@acme.test"
+	org    = "acme"
+	admin  = "ada@acme.test" // the Org Admin
+	vendor = "billing"       // holds allot.Vendor: adds and takes back licenses
 )
 
 var t0 = time.Date(2026, 5, 4, 9, 0, 0, 123456000, time.UTC)
@@ -40,7 +41,8 @@ type fixture struct {
 func newFixture(t *testing.T, purchased int64) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), roles: &allot.StaticRoles{}}
-	f.roles.Grant(org, admin, licenses.OrgAdmin, allot.Vendor)
+	f.roles.Grant(org, admin, licenses.OrgAdmin)
+	f.roles.Grant(org, vendor, allot.Vendor)
 	svc, err := licenses.New(f.ms.Licenses(), &licenses.Options{Clock: f.clock, Roles: f.roles})
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func (f *fixture) nextReq() string {
 
 func (f *fixture) purchase(n int64) allot.Purchase {
 	f.t.Helper()
-	s, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: f.nextReq(), Quantity: n})
+	s, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: f.nextReq(), Quantity: n})
 	if err != nil {
 		f.t.Fatalf("Purchase(%d): %v", n, err)
 	}
@@ -233,7 +235,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New(nil options) = %v", err)
 	}
-	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 	if !errors.Is(err, licenses.ErrForbidden) {
 		t.Errorf("Purchase with default roles = %v, want ErrForbidden", err)
 	}
@@ -424,7 +426,7 @@ func TestLicenses_ExpiredMemberTouchedByWrite(t *testing.T) {
 
 func TestLicenses_Purchase(t *testing.T) {
 	f := newFixture(t, 0)
-	p := licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 5}
+	p := licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 5}
 	for range 2 { // a retry adds nothing twice
 		if _, err := f.svc.Purchase(f.ctx, p); err != nil {
 			t.Fatal(err)
@@ -447,7 +449,7 @@ func TestLicenses_Reduce(t *testing.T) {
 	f.remove("sales", "di@acme.test") // unassigned still holds one
 
 	before := f.snapshot()
-	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red-1", Quantity: 3})
+	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red-1", Quantity: 3})
 	f.refused(before, err, licenses.ErrLicensesInUse)
 	var iu *licenses.InUseError
 	if !errors.As(err, &iu) || iu.InUse != 3 || iu.Purchased != 5 {
@@ -458,7 +460,7 @@ func TestLicenses_Reduce(t *testing.T) {
 	}
 
 	for range 2 { // a retry takes nothing twice
-		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red-2", Quantity: 2}); err != nil {
+		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red-2", Quantity: 2}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -469,7 +471,7 @@ func TestLicenses_ReduceCountsExpiredAsAvailable(t *testing.T) {
 	f := newFixture(t, 2)
 	f.invite("design", "bo@acme.test", t0.Add(time.Hour))
 	f.clock.Advance(time.Hour)
-	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 2}); err != nil {
+	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 2}); err != nil {
 		t.Fatalf("Reduce by 2 with only an expired invitation: %v", err)
 	}
 	f.wantCounts(counts{Purchased: 0, Expired: 1})
@@ -642,15 +644,15 @@ func TestLicenses_Refusals(t *testing.T) {
 			return err
 		}, licenses.ErrUnknownMember},
 		{"PurchaseZero", func() error {
-			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 0})
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 0})
 			return err
 		}, licenses.ErrInvalid},
 		{"ReduceNegative", func() error {
-			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "x", Quantity: -1})
+			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "x", Quantity: -1})
 			return err
 		}, licenses.ErrInvalid},
 		{"BadOrg", func() error {
-			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "a b", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "a b", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}, licenses.ErrInvalid},
 		{"BadTeam", func() error {
@@ -668,7 +670,8 @@ func TestLicenses_Refusals(t *testing.T) {
 
 func TestLicenses_UnknownOrg(t *testing.T) {
 	f := newFixture(t, 0)
-	f.roles.Grant("ghost", admin, licenses.OrgAdmin, allot.Vendor)
+	f.roles.Grant("ghost", admin, licenses.OrgAdmin)
+	f.roles.Grant("ghost", vendor, allot.Vendor)
 	if _, err := f.svc.Summary(f.ctx, licenses.SummaryParams{Org: "ghost", Actor: admin}); !errors.Is(err, licenses.ErrUnknownOrg) {
 		t.Errorf("Summary(ghost) = %v, want ErrUnknownOrg", err)
 	}
@@ -676,7 +679,7 @@ func TestLicenses_UnknownOrg(t *testing.T) {
 	if !errors.Is(err, licenses.ErrUnknownOrg) {
 		t.Errorf("Invite to ghost = %v, want ErrUnknownOrg", err)
 	}
-	_, err = f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: admin, RequestID: "x", Quantity: 1})
+	_, err = f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: vendor, RequestID: "x", Quantity: 1})
 	if !errors.Is(err, licenses.ErrUnknownOrg) {
 		t.Errorf("Reduce ghost = %v, want ErrUnknownOrg", err)
 	}
@@ -702,9 +705,9 @@ func TestLicenses_TeamAdmin(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Action != `remove from team "sales"` {
 		t.Errorf("revoked Team Admin Remove = %v, want a *ForbiddenError for %q", err, "remove from team sales")
 	}
-	f.roles.Revoke(org, admin, allot.Vendor)
-	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "z", Quantity: 1}); !errors.Is(err, licenses.ErrForbidden) {
-		t.Errorf("revoked Org Admin Purchase = %v, want ErrForbidden", err)
+	f.roles.Revoke(org, vendor, allot.Vendor)
+	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "z", Quantity: 1}); !errors.Is(err, licenses.ErrForbidden) {
+		t.Errorf("revoked vendor Purchase = %v, want ErrForbidden", err)
 	}
 }
 
@@ -768,7 +771,7 @@ func (rolesErr) HasRole(context.Context, string, string, allot.Role) (bool, erro
 
 func TestLicenses_RolesFailure(t *testing.T) {
 	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: rolesErr{}})
-	_, err := svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+	_, err := svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 	if err == nil || !strings.Contains(err.Error(), "directory down") || errors.Is(err, licenses.ErrForbidden) {
 		t.Errorf("Purchase with failing roles = %v, want the roles error, not ErrForbidden", err)
 	}
@@ -907,7 +910,7 @@ func TestLicenses_StoreRunsTransactionTwice(t *testing.T) {
 		f.accept("bo@acme.test")
 		f.invite("sales", "cy@acme.test", time.Time{})
 		f.remove("design", "bo@acme.test")
-		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: f.nextReq(), Quantity: 1}); err != nil {
+		if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: f.nextReq(), Quantity: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "cy@acme.test", To: "di@acme.test", Actor: admin, RequestID: f.nextReq()}); err != nil {
