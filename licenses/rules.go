@@ -138,15 +138,6 @@ func validRequestID(id string) error {
 	return validID("RequestID", id)
 }
 
-// validActor checks who acts by the library's one rule for actors (see
-// NormalizeActor).
-func validActor(actor string) error {
-	if _, reason := input.Actor(actor); reason != "" {
-		return invalid("Actor", "%q %s", actor, reason)
-	}
-	return nil
-}
-
 // validTime checks a time a request gives: within the years 1 to 9999
 // every store keeps.
 func validTime(field string, t time.Time) error {

@@ -788,7 +788,7 @@ func TestLicenses_RolesFailure(t *testing.T) {
 }
 
 // teamRolesErr knows no Org Admin and fails to tell Team Admins.
-type teamRolesErr struct{ rolesErr }
+type teamRolesErr struct{}
 
 func (teamRolesErr) HasRole(_ context.Context, _, _ string, r allot.Role) (bool, error) {
 	if r == licenses.OrgAdmin {
