@@ -49,10 +49,13 @@ type ForbiddenError struct {
 	Org    string
 	Actor  string // canonical form
 	Action string // what was refused, in the product's words, e.g. "export the usage log"
-	Need   []Role // holding any one of these would allow it
+	Need   []Role // holding any one of these would allow it; none when no role does (Action says who may)
 }
 
 func (e *ForbiddenError) Error() string {
+	if len(e.Need) == 0 {
+		return fmt.Sprintf("%q may not %s in organization %q", e.Actor, e.Action, e.Org)
+	}
 	need := make([]string, len(e.Need))
 	for i, r := range e.Need {
 		need[i] = string(r)

@@ -120,7 +120,7 @@ func lacking(n int64, modules []string) string {
 // deleted), StateExpired for an invitation that expired.
 func (h *Harness) AssertMemberState(t TB, org, email string, want licenses.State) {
 	t.Helper()
-	m, err := h.read.licenses.Member(h.Ctx, org, email)
+	m, err := h.read.licenses.Member(h.Ctx, licenses.MemberParams{Org: org, Actor: OrgAdmin, Email: email})
 	got := m.State
 	switch {
 	case errors.Is(err, licenses.ErrUnknownMember), errors.Is(err, licenses.ErrUnknownOrg):
@@ -142,7 +142,7 @@ func (h *Harness) AssertMemberState(t TB, org, email string, want licenses.State
 // deleted or unknown member, or a member with more or fewer licenses fails.
 func (h *Harness) AssertLicensed(t TB, org, email string) {
 	t.Helper()
-	m, err := h.read.licenses.Member(h.Ctx, org, email)
+	m, err := h.read.licenses.Member(h.Ctx, licenses.MemberParams{Org: org, Actor: OrgAdmin, Email: email})
 	switch {
 	case errors.Is(err, licenses.ErrUnknownMember), errors.Is(err, licenses.ErrUnknownOrg):
 		t.Fatalf("%q is no member of %q, want it holding one license", email, org)
@@ -196,7 +196,7 @@ func stateName(s licenses.State) string {
 // ignored.
 func (h *Harness) AssertSummary(t TB, org string, want licenses.Summary) {
 	t.Helper()
-	got, err := h.read.licenses.Summary(h.Ctx, org)
+	got, err := h.read.licenses.Summary(h.Ctx, licenses.SummaryParams{Org: org, Actor: OrgAdmin})
 	if err != nil {
 		t.Fatalf("summary of %q: %v", org, err)
 		return

@@ -39,9 +39,9 @@ func books(t *testing.T, h *allottest.Harness) {
 	must(err)
 	_, err = h.Seats.TransferSeats(ctx, seats.TransferSeatsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Quantity: 3, RequestID: "t"})
 	must(err)
-	_, err = h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy", Quantity: 2})
+	_, err = h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.Billing, RequestID: "buy", Quantity: 2})
 	must(err)
-	must(h.Licenses.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin}))
+	must(errOf(h.Licenses.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin})))
 	_, err = h.Licenses.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@x.test", Actor: allottest.OrgAdmin, RequestID: "inv"})
 	must(err)
 }

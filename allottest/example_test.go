@@ -92,11 +92,11 @@ func Example_licenses() {
 	t := exampleT{}
 	h := allottest.New(t, nil)
 	ctx := h.Ctx
-	h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy-1", Quantity: 1})
-	h.Licenses.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin})
+	h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.Billing, RequestID: "buy-1", Quantity: 1})
+	h.Licenses.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin})
 	h.Licenses.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "Bo@acme.test", Actor: allottest.TeamAdmin, RequestID: "inv-1"})
 	h.Licenses.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
-	h.Licenses.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: allottest.TeamAdmin})
+	h.Licenses.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: allottest.TeamAdmin, RequestID: "rm-1"})
 
 	h.AssertMemberState(t, "acme", "bo@acme.test", licenses.StateUnassigned)
 	h.AssertLicensed(t, "acme", "BO@acme.test")
@@ -115,7 +115,7 @@ func Example_licenses() {
 func ExampleHarness_Check() {
 	t := exampleT{}
 	h := allottest.New(t, nil)
-	h.Licenses.Purchase(h.Ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy-1", Quantity: 5})
+	h.Licenses.Purchase(h.Ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.Billing, RequestID: "buy-1", Quantity: 5})
 	h.Store.Licenses().InTx(h.Ctx, func(tx licenses.Tx) error {
 		o, _ := tx.LicenseOrgGet(context.Background(), "acme")
 		o.Purchased, o.Active = 6, 1

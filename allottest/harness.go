@@ -164,10 +164,10 @@ func New(t TB, opts *Options) *Harness {
 		tenants: append([]string(nil), o.Tenants...),
 	}
 	for _, a := range orDefault(o.OrgAdmins, OrgAdmin) {
-		h.Roles.GrantOrgAdmin(Everywhere, a)
+		h.Roles.Grant(Everywhere, a, licenses.OrgAdmin)
 	}
 	for _, a := range orDefault(o.TeamAdmins, TeamAdmin) {
-		h.Roles.GrantTeamAdmin(Everywhere, Everywhere, a)
+		h.Roles.Grant(Everywhere, a, licenses.TeamAdmin(Everywhere))
 	}
 	for _, a := range orDefault(o.EntitlementManagers, EntitlementManager) {
 		h.Roles.Grant(Everywhere, a, seats.EntitlementManager)

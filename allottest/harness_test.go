@@ -83,11 +83,16 @@ func TestNew_Defaults(t *testing.T) {
 		t.Errorf("after Set, clock reads %v", h.Now())
 	}
 
-	// The Org Admin buys and creates a team, spelt in any case.
-	if _, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ADMIN@allot.test", RequestID: "buy", Quantity: 2}); err != nil {
-		t.Fatalf("Org Admin purchase: %v", err)
+	// The vendor adds licenses; the Org Admin may not, and creates a team,
+	// spelt in any case.
+	if _, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "BILLING", RequestID: "buy", Quantity: 2}); err != nil {
+		t.Fatalf("vendor purchase: %v", err)
 	}
-	if err := h.Licenses.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: allottest.OrgAdmin}); err != nil {
+	h.AssertRefused(t, licenses.ErrForbidden, func() error {
+		_, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy-0", Quantity: 1})
+		return err
+	})
+	if _, err := h.Licenses.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ADMIN@allot.test"}); err != nil {
 		t.Fatal(err)
 	}
 	// The Team Admin invites, but may not buy.
@@ -137,14 +142,14 @@ func TestNew_Options(t *testing.T) {
 	if h.Store != mem || !h.Now().Equal(at) {
 		t.Fatalf("Store %p (want %p), clock %v (want %v)", h.Store, mem, h.Now(), at)
 	}
-	if _, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "Boss@X.test", RequestID: "buy", Quantity: 1}); err != nil {
-		t.Fatalf("the Org Admin given: %v", err)
+	if _, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.Billing, RequestID: "buy", Quantity: 1}); err != nil {
+		t.Fatalf("the vendor: %v", err)
 	}
-	h.AssertRefused(t, licenses.ErrForbidden, func() error {
-		_, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: allottest.OrgAdmin, RequestID: "buy-2", Quantity: 1})
+	h.AssertRefused(t, licenses.ErrForbidden, func() error { // the Org Admin given is no vendor
+		_, err := h.Licenses.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "Boss@X.test", RequestID: "buy-2", Quantity: 1})
 		return err
 	})
-	if err := h.Licenses.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "t", Actor: "boss@x.test"}); err != nil {
+	if _, err := h.Licenses.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "t", Actor: "boss@x.test"}); err != nil {
 		t.Fatal(err)
 	}
 	h.AssertRefused(t, licenses.ErrForbidden, func() error { // no Team Admin at all
@@ -152,7 +157,7 @@ func TestNew_Options(t *testing.T) {
 		return err
 	})
 	// A grant in one organization holds there only.
-	h.Roles.GrantTeamAdmin("acme", "t", "lead@x.test")
+	h.Roles.Grant("acme", "lead@x.test", licenses.TeamAdmin("t"))
 	if _, err := h.Licenses.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "t", Email: "a@x.test", Actor: "LEAD@x.test", RequestID: "i"}); err != nil {
 		t.Fatalf("granted Team Admin: %v", err)
 	}

@@ -319,14 +319,15 @@ func (h *Harness) AcceptParams(org string, emails []string) *rapid.Generator[lic
 }
 
 // RemoveParams draws the removal by actor of one of emails from one of
-// teams of org.
+// teams of org, with a new RequestID.
 func (h *Harness) RemoveParams(org, actor string, teams, emails []string) *rapid.Generator[licenses.RemoveParams] {
 	return rapid.Custom(func(t *rapid.T) licenses.RemoveParams {
 		return licenses.RemoveParams{
-			Org:   org,
-			Team:  pick(t, "team", teams, ID()),
-			Email: anEmail(t, "email", emails),
-			Actor: anActor(t, actor),
+			Org:       org,
+			Team:      pick(t, "team", teams, ID()),
+			Email:     anEmail(t, "email", emails),
+			Actor:     anActor(t, actor),
+			RequestID: h.RequestID().Draw(t, "request"),
 		}
 	})
 }

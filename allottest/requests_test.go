@@ -126,12 +126,12 @@ func TestLicensesRequests(t *testing.T) {
 	emails := []string{"bo@x.test", "Ǆemal@x.test", "KELVIN@x.test"}
 	rapid.Check(t, func(t *rapid.T) {
 		h := allottest.New(t, nil)
-		p := h.LicensesPurchase("org", allottest.OrgAdmin).Draw(t, "purchase")
+		p := h.LicensesPurchase("org", allottest.Billing).Draw(t, "purchase")
 		if _, err := h.Licenses.Purchase(h.Ctx, p); err != nil {
 			t.Fatalf("Purchase(%+v): %v", p, err)
 		}
 		for _, team := range teams {
-			if err := h.Licenses.CreateTeam(h.Ctx, licenses.TeamParams{Org: "org", Team: team, Actor: allottest.OrgAdmin}); err != nil {
+			if _, err := h.Licenses.CreateTeam(h.Ctx, licenses.CreateTeamParams{Org: "org", Team: team, Actor: allottest.OrgAdmin}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -154,7 +154,7 @@ func TestLicensesRequests(t *testing.T) {
 		}
 		h.AssertMemberState(t, "org", m.Email, licenses.StateUnassigned)
 		del := h.DeleteParams("org", allottest.OrgAdmin, []string{m.Email}).Draw(t, "delete")
-		if err := h.Licenses.Delete(h.Ctx, del); err != nil {
+		if _, err := h.Licenses.Delete(h.Ctx, del); err != nil {
 			t.Fatalf("Delete(%+v): %v", del, err)
 		}
 		h.AssertMemberState(t, "org", m.Email, licenses.StateNone)

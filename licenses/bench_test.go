@@ -3,6 +3,7 @@ package licenses_test
 import (
 	"context"
 	"fmt"
+	"github.com/allot-dev/allot"
 	"sync"
 	"testing"
 	"time"
@@ -16,17 +17,18 @@ func benchService(b *testing.B, purchased int64, teams int) (*licenses.Service, 
 	b.Helper()
 	ctx := context.Background()
 	clk := clock.NewFake(t0)
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin(org, admin)
+	roles := &allot.StaticRoles{}
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: purchased}); err != nil {
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: purchased}); err != nil {
 		b.Fatal(err)
 	}
 	for i := range teams {
-		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: fmt.Sprintf("team%02d", i), Actor: admin}); err != nil {
+		if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Team: fmt.Sprintf("team%02d", i), Actor: admin}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -97,7 +99,7 @@ func BenchmarkLicenses_Summary(b *testing.B) {
 		summaryFixture.svc = svc
 	})
 	svc := summaryFixture.svc
-	s, err := svc.Summary(ctx, org)
+	s, err := svc.Summary(ctx, licenses.SummaryParams{Org: org, Actor: admin})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +109,7 @@ func BenchmarkLicenses_Summary(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if _, err := svc.Summary(ctx, org); err != nil {
+		if _, err := svc.Summary(ctx, licenses.SummaryParams{Org: org, Actor: admin}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,12 +4,14 @@
 //
 // # Concepts
 //
-// An organization purchases licenses into a pool (Purchase; more can be
+// An organization (Powtoon's word; the tenant is Org in every Go name)
+// has licenses added to its pool by the vendor (Purchase; more can be
 // added at any time) and creates teams (CreateTeam). A member, the same
 // thing as a user, is identified by its e-mail address, compared by the
 // library's one e-mail rule (NormalizeEmail: trimmed, a bare address,
-// Unicode simple case folding); actors that are e-mail addresses are
-// compared the same way (NormalizeActor). A member
+// Unicode simple case folding); actors are compared in the library's one
+// canonical form (an e-mail address as above, any other actor trimmed and
+// case folded). A member
 // may be in any number of teams and holds at most one license, counted
 // once however many teams it is in.
 //
@@ -34,7 +36,11 @@
 // organization and the caller's RequestID alone
 // ("licenses/<org>/request/<request>", and ".../request/<request>/invite"
 // for the invitation a Reassign makes); an acceptance posts the
-// invitation's hold under the hold's ID. The hold ID is the membership's
+// invitation's hold under the hold's ID. An act that moves no license
+// (Remove, and Delete or Reassign of a pending or expired invitation)
+// leaves a mark under its request's ID: a hold from the issuer to the pool
+// voided at once (code CodeRemove or CodeWithdraw), which changes no
+// balance and names the act, member and team or invitation. The hold ID is the membership's
 // identity (Member.Hold), and the transfer that frees a license names the
 // act, the member and that identity. What each act moves tells the acts
 // apart (issuer to pool, pool to issuer, a hold, a member's license back to
@@ -109,14 +115,69 @@
 //
 // # Roles
 //
-// Roles says who may act; RoleSet is a ready in-memory implementation. An
-// Org Admin does everything in its organization (Purchase, Reduce,
-// CreateTeam, Invite, Remove, Delete, Reassign). A Team Admin invites to and
-// removes from its own teams. Only the invitee accepts its invitation (the
-// Actor must be its e-mail). A refused actor gets an error matching
-// ErrForbidden and nothing changes. Reads (Summary, Member, Members,
-// History, Audit) check no role: the embedding service decides who sees
-// them.
+// Options.Roles (an allot.Roles; allot.StaticRoles is a ready one) says who
+// holds which role; nil grants nothing. Every call but Audit canonicalises
+// its Actor (a malformed one is an *InvalidError for field Actor) and
+// checks it before it changes anything; a refused actor gets an
+// *allot.ForbiddenError (matching ErrForbidden, code "forbidden") and
+// nothing changes.
+//
+//	call                       who may
+//	Purchase, Reduce           allot.Vendor only (see Purchases)
+//	CreateTeam                 OrgAdmin
+//	Invite, Remove             OrgAdmin, or TeamAdmin(team) of the team named
+//	Accept                     the invitee only (Actor = Email)
+//	Delete, Reassign           OrgAdmin
+//	Summary, TeamsPage, Teams  OrgAdmin
+//	MembersPage, Members       OrgAdmin; or TeamAdmin(Team) when Team is set
+//	Member                     OrgAdmin, TeamAdmin of one of the member's teams, or the member
+//	HistoryPage, History       OrgAdmin, or the member
+//	Audit                      no role: an operator's check, not a product act
+//
+// # Purchases
+//
+// Purchases and reductions are the vendor's acts, by one rule in every
+// allot family: Purchase and Reduce require allot.Vendor, and an Org Admin
+// is refused. In Powtoon an admin's "+ Add licenses" e-mails the vendor,
+// who adds them; a service grants allot.Vendor to its billing system's
+// actor. Both return an allot.Purchase (Product "license", Quantity
+// negative for a reduction, Purchased and Available right after it) read
+// back from the ledger transfer, whose metadata keep the Subscription and
+// the available count.
+//
+// # Retries
+//
+// Every write is idempotent: a retry returns the first result, never fails
+// because the first attempt succeeded, and changes nothing, on every store.
+// The same RequestID for another act, member, team, quantity or actor is
+// ErrRequestReused and changes nothing.
+//
+//   - Purchase, Reduce: the same allot.Purchase, from the ledger transfer.
+//   - CreateTeam: naturally idempotent; the team as it is stored.
+//   - Invite: inviting a member to a team it is in returns the member.
+//   - Accept: naturally idempotent; once the member accepted its current
+//     invitation (Member.Hold posted, AcceptedAt set) it returns the
+//     member as it reads now.
+//   - Remove: its mark is found; the member as it reads now (StateNone if
+//     it has no record), never ErrNotInTeam.
+//   - Delete: its freeing transfer or mark is found; the same Member, in
+//     StateDeleted, never ErrUnknownMember, even if the person was invited
+//     again since.
+//   - Reassign: its deletion's transfer or mark is found; To as it reads
+//     now.
+//
+// # Listing
+//
+// Every listing has a page call and an iterator with the same Params:
+// MembersPage/Members, TeamsPage/Teams, HistoryPage/History. Cursor is the
+// previous page's Next ("" for the first page; a malformed cursor, or one
+// of another organization, member, state or team, is an *InvalidError for
+// field Cursor); Limit is 0 for allot.DefaultLimit, at most allot.MaxLimit.
+// Members are ordered by e-mail and can be filtered by State (active,
+// pending, unassigned, expired, as they read now: pending means not
+// expired at now, expired includes invitations stored as pending whose
+// expiry passed) and by Team; the store filters, so a page comes back short
+// only at the end. Teams are ordered by ID, history oldest first.
 //
 // # Errors
 //
@@ -129,13 +190,17 @@
 //	code                sentinel (typed error)                   meaning                                     what to do
 //	invalid             ErrInvalid (*InvalidError)               an ID, e-mail, actor, quantity or time      fix the field the error names
 //	                                                             is malformed, or a count would overflow
-//	forbidden           ErrForbidden (*ForbiddenError)           the actor's roles do not allow the act      act as an Org Admin (or the team's
-//	                                                                                                         Team Admin, or the invitee)
+//	invalid             ErrInvalid (*InvalidError)               Cursor: not the previous page's Next of     pass Next unchanged, or none
+//	                                                             this listing; Limit: below 0 or above
+//	                                                             allot.MaxLimit
+//	forbidden           ErrForbidden (*allot.ForbiddenError)     the actor lacks the role the call needs     act as the role the Roles table
+//	                                                             (see Roles), reads included                 names
 //	not_found           ErrUnknownOrg (*NotFoundError)           the organization has no licenses yet        purchase licenses first
 //	not_found           ErrUnknownTeam (*NotFoundError)          no such team in the organization            create the team first
 //	not_found           ErrUnknownMember (*NotFoundError)        no member with this e-mail                  check the e-mail
 //	not_found           ErrNoInvitation                          Accept: no invitation for this e-mail       ask an admin to invite it
-//	not_found           ErrNotInTeam                             Remove: the member is not in the team       nothing to remove
+//	not_found           ErrNotInTeam                             Remove (not a retry): the member is not     nothing to remove
+//	                                                             in the team
 //	request_reused      ErrRequestReused (*RequestReusedError)   the request ID names another request        retry exactly, or use a new ID
 //	insufficient        ErrNoLicenseAvailable (*NoLicenseError)  every purchased license is in use           purchase more, or delete members
 //	in_use              ErrLicensesInUse (*InUseError)           Reduce below the licenses members hold      delete members first
@@ -159,10 +224,13 @@
 //
 // # Example
 //
+//	roles := &allot.StaticRoles{}
+//	roles.Grant("acme", "billing", allot.Vendor)
+//	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
 //	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Roles: roles})
-//	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 10})
-//	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
-//	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-1"})
-//	svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
-//	sum, _ := svc.Summary(ctx, "acme") // purchased 10, active 1, available 9
+//	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 10, RequestID: "buy-1"})
+//	svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Actor: "ada@acme.test", Team: "design"})
+//	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Actor: "ada@acme.test", Team: "design", Email: "bo@acme.test", RequestID: "inv-1"})
+//	svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Actor: "bo@acme.test", Email: "bo@acme.test"})
+//	sum, _ := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"}) // purchased 10, active 1, available 9
 package licenses

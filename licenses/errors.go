@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/ledger"
 )
@@ -18,7 +19,9 @@ var (
 	// ErrInvalid: the request is malformed (an ID, e-mail, quantity or expiry).
 	ErrInvalid error = errcode.New(errcode.Invalid, "licenses: invalid request")
 	// ErrForbidden: the actor may not do this in this organization or team.
-	ErrForbidden error = errcode.New(errcode.Forbidden, "licenses: forbidden")
+	// It is allot.ErrForbidden, the one refusal of every family; the error
+	// is an *allot.ForbiddenError.
+	ErrForbidden = allot.ErrForbidden
 	// ErrUnknownOrg: the organization has no licenses record yet.
 	ErrUnknownOrg error = errcode.New(errcode.NotFound, "licenses: unknown organization")
 	// ErrUnknownTeam: the team does not exist in the organization.
@@ -63,24 +66,6 @@ func (e *InvalidError) Code() string { return errcode.Invalid }
 func invalid(field, format string, args ...any) error {
 	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
-
-// ForbiddenError says who was refused what.
-type ForbiddenError struct {
-	Actor  string
-	Action string // e.g. "invite to team design"
-	Org    string
-	Need   string // the role that would allow it
-}
-
-func (e *ForbiddenError) Error() string {
-	return fmt.Sprintf("licenses: %q may not %s in organization %q: %s", e.Actor, e.Action, e.Org, e.Need)
-}
-
-// Is makes a *ForbiddenError match ErrForbidden.
-func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
-
-// Code returns "forbidden".
-func (e *ForbiddenError) Code() string { return errcode.Forbidden }
 
 // NoLicenseError refuses an invitation of a new member when every purchased
 // license is in use.

@@ -97,15 +97,15 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 	}{
 		// invalid: the field is named.
 		{name: "PurchaseOrg", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "a c", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "a c", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "PurchaseRequestIDEmpty", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "RequestID"},
 		{name: "PurchaseRequestIDNUL", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "r\x00", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "r\x00", Quantity: 1})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "RequestID"},
 		{name: "PurchaseActor", do: func(f *fixture) error {
@@ -113,19 +113,19 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Actor"},
 		{name: "PurchaseQuantity", do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 0})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 0})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Quantity"},
 		{name: "PurchaseOverflow", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64 - 2}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64 - 2}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 10})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 10})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Quantity"},
 		{name: "CreateTeamTeam", do: func(f *fixture) error {
-			return f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "", Actor: admin})
+			return errOf(f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: org, Team: "", Actor: admin}))
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Team"},
 		{name: "InviteEmail", do: func(f *fixture) error {
 			_, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "not an address", Actor: admin, RequestID: "x"})
@@ -151,24 +151,24 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Team"},
 		{name: "MemberEmail", do: func(f *fixture) error {
-			_, err := f.svc.Member(f.ctx, org, "@")
+			_, err := f.svc.Member(f.ctx, licenses.MemberParams{Org: org, Actor: admin, Email: "@"})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "email"},
 		{name: "MemberOrg", do: func(f *fixture) error {
-			_, err := f.svc.Member(f.ctx, "", "bo@acme.test")
+			_, err := f.svc.Member(f.ctx, licenses.MemberParams{Org: "", Actor: admin, Email: "bo@acme.test"})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "MembersOrg", do: func(f *fixture) error {
-			return first(f.svc.Members(f.ctx, "ac\xffme"))
+			return first(f.svc.Members(f.ctx, licenses.MembersParams{Org: "ac\xffme", Actor: admin}))
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "HistoryOrg", do: func(f *fixture) error {
-			return first(f.svc.History(f.ctx, "a/../\x00", "bo@acme.test"))
+			return first(f.svc.History(f.ctx, licenses.HistoryParams{Org: "a/../\x00", Actor: admin, Email: "bo@acme.test"}))
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "HistoryEmail", do: func(f *fixture) error {
-			return first(f.svc.History(f.ctx, org, "bo"))
+			return first(f.svc.History(f.ctx, licenses.HistoryParams{Org: org, Actor: admin, Email: "bo"}))
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "email"},
 		{name: "SummaryOrg", do: func(f *fixture) error {
-			_, err := f.svc.Summary(f.ctx, "")
+			_, err := f.svc.Summary(f.ctx, licenses.SummaryParams{Org: "", Actor: admin})
 			return err
 		}, code: allot.CodeInvalid, status: 400, sentinel: licenses.ErrInvalid, as: new(*licenses.InvalidError), field: "Org"},
 		{name: "AuditOrg", do: func(f *fixture) error {
@@ -196,24 +196,26 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 		{name: "PurchaseNotOrgAdmin", do: func(f *fixture) error {
 			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: "eve@acme.test", RequestID: "x", Quantity: 1})
 			return err
-		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*licenses.ForbiddenError)},
-		{name: "InviteTeamAdminOfAnotherTeam", setup: func(f *fixture) { f.roles.GrantTeamAdmin(org, "sales", "sam@acme.test") }, do: func(f *fixture) error {
+		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*allot.ForbiddenError)},
+		{name: "InviteTeamAdminOfAnotherTeam", setup: func(f *fixture) { f.roles.Grant(org, "sam@acme.test", licenses.TeamAdmin("sales")) }, do: func(f *fixture) error {
 			_, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: "sam@acme.test", RequestID: "x"})
 			return err
-		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*licenses.ForbiddenError)},
+		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*allot.ForbiddenError)},
 		{name: "AcceptByAnother", setup: func(f *fixture) { f.invite("design", "bo@acme.test", time.Time{}) }, do: func(f *fixture) error {
 			_, err := f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "bo@acme.test", Actor: admin})
 			return err
-		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*licenses.ForbiddenError)},
+		}, code: allot.CodeForbidden, status: 403, sentinel: licenses.ErrForbidden, as: new(*allot.ForbiddenError)},
 
 		// not_found
 		{name: "ReduceUnknownOrg", do: func(f *fixture) error {
-			f.roles.GrantOrgAdmin("ghost", admin)
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: admin, RequestID: "x", Quantity: 1})
+			f.roles.Grant("ghost", admin, licenses.OrgAdmin)
+			f.roles.Grant("ghost", vendor, allot.Vendor)
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: "ghost", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownOrg, as: new(*licenses.NotFoundError)},
 		{name: "SummaryUnknownOrg", do: func(f *fixture) error {
-			_, err := f.svc.Summary(f.ctx, "ghost")
+			f.roles.Grant("ghost", admin, licenses.OrgAdmin)
+			_, err := f.svc.Summary(f.ctx, licenses.SummaryParams{Org: "ghost", Actor: admin})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownOrg, as: new(*licenses.NotFoundError)},
 		{name: "AuditUnknownOrg", do: func(f *fixture) error {
@@ -225,47 +227,47 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownTeam, as: new(*licenses.NotFoundError)},
 		{name: "RemoveUnknownMember", do: func(f *fixture) error {
-			_, err := f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin})
+			_, err := f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "rm-1"})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownMember, as: new(*licenses.NotFoundError)},
 		{name: "DeleteUnknownMember", do: func(f *fixture) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"}))
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownMember, as: new(*licenses.NotFoundError)},
 		{name: "ReassignUnknownMember", do: func(f *fixture) error {
 			_, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "cy@acme.test", Actor: admin, RequestID: "x"})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownMember, as: new(*licenses.NotFoundError)},
 		{name: "MemberUnknown", do: func(f *fixture) error {
-			_, err := f.svc.Member(f.ctx, org, "bo@acme.test")
+			_, err := f.svc.Member(f.ctx, licenses.MemberParams{Org: org, Actor: admin, Email: "bo@acme.test"})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownMember, as: new(*licenses.NotFoundError)},
 		{name: "HistoryOfNobody", do: func(f *fixture) error {
-			return first(f.svc.History(f.ctx, org, "bo@acme.test"))
+			return first(f.svc.History(f.ctx, licenses.HistoryParams{Org: org, Actor: admin, Email: "bo@acme.test"}))
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrUnknownMember, as: new(*licenses.NotFoundError)},
 		{name: "AcceptNoInvitation", do: func(f *fixture) error {
 			_, err := f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "bo@acme.test", Actor: "bo@acme.test"})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrNoInvitation, as: new(*licenses.NotFoundError)},
 		{name: "RemoveNotInTeam", setup: func(f *fixture) { f.active("design", "bo@acme.test") }, do: func(f *fixture) error {
-			_, err := f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "sales", Email: "bo@acme.test", Actor: admin})
+			_, err := f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "sales", Email: "bo@acme.test", Actor: admin, RequestID: "rm-2"})
 			return err
 		}, code: allot.CodeNotFound, status: 404, sentinel: licenses.ErrNotInTeam},
 
 		// request_reused
 		{name: "PurchaseRequestReused", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 2})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 2})
 			return err
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "ReduceRequestReused", setup: func(f *fixture) {
-			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1}); err != nil {
+			if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1})
 			return err
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "InviteRequestReused", setup: func(f *fixture) {
@@ -288,19 +290,19 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 		{name: "DeleteRequestReused", setup: func(f *fixture) {
 			f.active("design", "bo@acme.test")
 			f.active("design", "cy@acme.test")
-			if err := f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "del"}); err != nil {
+			if _, err := f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "del"}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "del"})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "del"}))
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "DeleteUnknownMemberRequestReused", setup: func(f *fixture) {
 			f.active("design", "bo@acme.test")
-			if err := f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "del"}); err != nil {
+			if _, err := f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "del"}); err != nil {
 				f.t.Fatal(err)
 			}
 		}, do: func(f *fixture) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "zz@acme.test", Actor: admin, RequestID: "del"})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "zz@acme.test", Actor: admin, RequestID: "del"}))
 		}, code: allot.CodeRequestReused, status: 409, sentinel: licenses.ErrRequestReused, as: new(*licenses.RequestReusedError)},
 		{name: "ReassignRequestReused", setup: func(f *fixture) {
 			f.active("design", "bo@acme.test")
@@ -331,16 +333,13 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 
 		// in_use
 		{name: "ReduceInUse", setup: func(f *fixture) { f.active("design", "bo@acme.test") }, do: func(f *fixture) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "x", Quantity: 2})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 2})
 			return err
 		}, code: allot.CodeInUse, status: 409, sentinel: licenses.ErrLicensesInUse, as: new(*licenses.InUseError)},
 
 		// illegal_transition
-		{name: "AcceptUnassigned", setup: func(f *fixture) {
-			f.active("design", "bo@acme.test")
-			f.remove("design", "bo@acme.test")
-		}, do: func(f *fixture) error {
-			_, err := f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "bo@acme.test", Actor: "bo@acme.test"})
+		{name: "TransitionUnassignedAccept", do: func(f *fixture) error {
+			_, err := licenses.Transition(licenses.StateUnassigned, licenses.EventAccept)
 			return err
 		}, code: allot.CodeIllegalTransition, status: 409, sentinel: licenses.ErrIllegalTransition, as: new(*licenses.TransitionError)},
 		{name: "Transition", do: func(*fixture) error {
@@ -374,7 +373,7 @@ func TestLicenses_ErrorCodes(t *testing.T) {
 			f.invite("design", "bo@acme.test", time.Time{})
 			f.corrupt("bo@acme.test", func(m *licenses.Member) { m.State = licenses.StateUnassigned })
 		}, do: func(f *fixture) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"}))
 		}, code: allot.CodeInternal, status: 500, sentinel: ledger.ErrInsufficientBalance, as: new(*licenses.InternalError)},
 		{name: "AcceptInvitationWithoutHold", setup: func(f *fixture) {
 			f.invite("design", "bo@acme.test", time.Time{})
@@ -438,15 +437,15 @@ func (s failingStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) e
 func calls(svc *licenses.Service) map[string]func(ctx context.Context) error {
 	return map[string]func(ctx context.Context) error{
 		"Purchase": func(ctx context.Context) error {
-			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		},
 		"Reduce": func(ctx context.Context) error {
-			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		},
 		"CreateTeam": func(ctx context.Context) error {
-			return svc.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: "design", Actor: admin})
+			return errOf(svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Team: "design", Actor: admin}))
 		},
 		"Invite": func(ctx context.Context) error {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "x"})
@@ -457,24 +456,28 @@ func calls(svc *licenses.Service) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"Remove": func(ctx context.Context) error {
-			_, err := svc.Remove(ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin})
+			_, err := svc.Remove(ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "rm-3"})
 			return err
 		},
 		"Delete": func(ctx context.Context) error {
-			return svc.Delete(ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"})
+			return errOf(svc.Delete(ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "x"}))
 		},
 		"Reassign": func(ctx context.Context) error {
 			_, err := svc.Reassign(ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "cy@acme.test", Actor: admin, RequestID: "x"})
 			return err
 		},
 		"Member": func(ctx context.Context) error {
-			_, err := svc.Member(ctx, org, "bo@acme.test")
+			_, err := svc.Member(ctx, licenses.MemberParams{Org: org, Actor: admin, Email: "bo@acme.test"})
 			return err
 		},
-		"Members": func(ctx context.Context) error { return first(svc.Members(ctx, org)) },
-		"History": func(ctx context.Context) error { return first(svc.History(ctx, org, "bo@acme.test")) },
+		"Members": func(ctx context.Context) error {
+			return first(svc.Members(ctx, licenses.MembersParams{Org: org, Actor: admin}))
+		},
+		"History": func(ctx context.Context) error {
+			return first(svc.History(ctx, licenses.HistoryParams{Org: org, Actor: admin, Email: "bo@acme.test"}))
+		},
 		"Summary": func(ctx context.Context) error {
-			_, err := svc.Summary(ctx, org)
+			_, err := svc.Summary(ctx, licenses.SummaryParams{Org: org, Actor: admin})
 			return err
 		},
 		"Audit": func(ctx context.Context) error {
@@ -487,8 +490,9 @@ func calls(svc *licenses.Service) map[string]func(ctx context.Context) error {
 // A store that fails gives every call the code internal, its message kept;
 // a cancelled context gives canceled, and a passed deadline timeout.
 func TestLicenses_StoreAndContextFailureCodes(t *testing.T) {
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin(org, admin)
+	roles := &allot.StaticRoles{}
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	broken, err := licenses.New(failingStore{}, &licenses.Options{Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -523,6 +527,6 @@ func TestLicenses_RolesFailureCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "x", Quantity: 1})
+	_, err = svc.Purchase(context.Background(), licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "x", Quantity: 1})
 	wantCode(t, err, allot.CodeInternal, http.StatusInternalServerError, nil)
 }

@@ -15,19 +15,20 @@ import (
 func Example() {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada@acme.test")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
+	roles.Grant("acme", "billing", allot.Vendor) // the vendor adds licenses
 	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 
-	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 2})
-	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
-	svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "sales", Actor: "ada@acme.test"})
+	svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 2, RequestID: "buy-1"})
+	svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
+	svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "sales", Actor: "ada@acme.test"})
 	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "Bo@Acme.test", Actor: "ada@acme.test", RequestID: "inv-1"})
 	svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
 	bo, _ := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-2"})
 	fmt.Println(bo.Email, bo.State, bo.Teams) // bo@acme.test active [design sales]: still one license
 	svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "sales", Email: "cy@acme.test", Actor: "ada@acme.test", RequestID: "inv-3"})
-	s, _ := svc.Summary(ctx, "acme")
+	s, _ := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"})
 	fmt.Printf("purchased %d: active %d, pending %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Available)
 
 	_, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "di@acme.test", Actor: "ada@acme.test", RequestID: "inv-4"})
@@ -45,19 +46,20 @@ func Example() {
 func ExampleService_Invite_expiry() {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada@acme.test")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
+	roles.Grant("acme", "billing", allot.Vendor) // the vendor adds licenses
 	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
-	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 1}))
-	_ = svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
+	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 1, RequestID: "buy-1"}))
+	_, _ = svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
 
 	must(svc.Invite(ctx, licenses.InviteParams{
 		Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-1",
 		ExpiresAt: clk.Now().Add(7 * 24 * time.Hour),
 	}))
-	fmt.Println("available:", must(svc.Summary(ctx, "acme")).Available)
+	fmt.Println("available:", must(svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"})).Available)
 	clk.Advance(7 * 24 * time.Hour)
-	fmt.Println("available:", must(svc.Summary(ctx, "acme")).Available)
+	fmt.Println("available:", must(svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"})).Available)
 	_, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"})
 	fmt.Println(errors.Is(err, licenses.ErrInvitationExpired))
 	// Output:
@@ -71,24 +73,25 @@ func ExampleService_Invite_expiry() {
 func ExampleService_Delete() {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC))
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada@acme.test")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
+	roles.Grant("acme", "billing", allot.Vendor) // the vendor adds licenses
 	svc, _ := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: clk, Roles: roles})
-	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada@acme.test", RequestID: "buy-1", Quantity: 3}))
-	_ = svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
+	must(svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 3, RequestID: "buy-1"}))
+	_, _ = svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ada@acme.test"})
 	must(svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "inv-1"}))
 	must(svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: "bo@acme.test", Actor: "bo@acme.test"}))
 
-	m := must(svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test"}))
-	s := must(svc.Summary(ctx, "acme"))
+	m := must(svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: "design", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "rm-1"}))
+	s := must(svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"}))
 	fmt.Println(m.State, "- available:", s.Available)
 
-	if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "del-1"}); err != nil {
+	if _, err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: "ada@acme.test", RequestID: "del-1"}); err != nil {
 		panic(err)
 	}
-	s = must(svc.Summary(ctx, "acme"))
+	s = must(svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@acme.test"}))
 	fmt.Println("deleted - available:", s.Available)
-	for e, err := range svc.History(ctx, "acme", "bo@acme.test") {
+	for e, err := range svc.History(ctx, licenses.HistoryParams{Org: "acme", Actor: "ada@acme.test", Email: "bo@acme.test"}) {
 		if err != nil {
 			panic(err)
 		}

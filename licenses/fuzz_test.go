@@ -46,7 +46,8 @@ type fuzzState struct {
 // acme and of the fuzzed org too.
 func newFuzzFixture(t *testing.T, org string) *fixture {
 	f := newFixture(t, 3)
-	f.roles.GrantOrgAdmin(org, admin)
+	f.roles.Grant(org, admin, licenses.OrgAdmin)
+	f.roles.Grant(org, vendor, allot.Vendor)
 	f.active("design", "bo@acme.test")
 	f.invite("sales", "cy@acme.test", t0.Add(time.Hour))
 	f.clock.Advance(time.Minute)
@@ -165,7 +166,7 @@ func FuzzCreateTeam(f *testing.F) {
 	f.Add("acme", "new", "ada@acme.test\x00")
 	f.Fuzz(func(t *testing.T, org, team, actor string) {
 		fuzzCheck(t, org, func(fx *fixture) error {
-			return fx.svc.CreateTeam(fx.ctx, licenses.TeamParams{Org: org, Team: team, Actor: actor})
+			return errOf(fx.svc.CreateTeam(fx.ctx, licenses.CreateTeamParams{Org: org, Team: team, Actor: actor}))
 		})
 	})
 }
@@ -206,7 +207,7 @@ func FuzzRemove(f *testing.F) {
 	f.Add("acme", "sales", "cy@acme.test", "nobody")
 	f.Fuzz(func(t *testing.T, org, team, email, actor string) {
 		fuzzCheck(t, org, func(fx *fixture) error {
-			_, err := fx.svc.Remove(fx.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: actor})
+			_, err := fx.svc.Remove(fx.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: actor, RequestID: "rm-1"})
 			return err
 		})
 	})
@@ -219,7 +220,7 @@ func FuzzDelete(f *testing.F) {
 	f.Add("acme", "bo@acme.test", admin, "r1") // r1 was a purchase: another act
 	f.Fuzz(func(t *testing.T, org, email, actor, req string) {
 		fuzzCheck(t, org, func(fx *fixture) error {
-			return fx.svc.Delete(fx.ctx, licenses.DeleteParams{Org: org, Email: email, Actor: actor, RequestID: req})
+			return errOf(fx.svc.Delete(fx.ctx, licenses.DeleteParams{Org: org, Email: email, Actor: actor, RequestID: req}))
 		})
 	})
 }

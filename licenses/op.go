@@ -3,6 +3,7 @@ package licenses
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -240,83 +241,178 @@ func (o *op) save(old, m Member) error {
 }
 
 // dropParams say which request drops a member: the ID of the transfer that
-// frees a posted license, and what the freeing transfer names so that the
-// ID serves this request only.
+// frees a posted license (or of the mark of a withdrawn invitation), and
+// what it names so that the ID serves this request only.
 type dropParams struct {
-	id      ledger.TransferID // empty: the member cannot hold a posted license (a withdrawal)
+	id      ledger.TransferID // empty: a withdrawal by Remove, which marks its own request
 	request string            // the caller's RequestID
 	act     string            // actDelete or actReassign
-	actor   string
-	to      string // Reassign: who gets the license
+	actor   string            // canonical
+	to      string            // Reassign: who gets the license
 }
 
-// freeTransfer is the transfer that gives m's posted license back to the
-// pool for the request dp. Its contents name the act, the member and the
-// membership (m's invitation hold), so the ledger refuses the request ID
-// reused for another member, another membership of the same member, or
-// another act: only a true retry is the same transfer.
-func (o *op) freeTransfer(email string, invitation ledger.TransferID, dp dropParams) ledger.Transfer {
+// dropMetadata names what a drop's transfer or mark is for: the act, the
+// member and the membership (its invitation's hold), and for a Reassign
+// who gets the license.
+func dropMetadata(email string, invitation ledger.TransferID, dp dropParams) map[string]string {
 	md := map[string]string{"act": dp.act, "member": email, "invitation": string(invitation)}
 	if dp.to != "" {
 		md["to"] = dp.to
 	}
+	return md
+}
+
+// freeTransfer is the transfer that gives m's posted license back to the
+// pool for the request dp. Its contents name the act, the member and the
+// membership, so the ledger refuses the request ID reused for another
+// member, another membership of the same member, or another act: only a
+// true retry is the same transfer.
+func (o *op) freeTransfer(email string, invitation ledger.TransferID, dp dropParams) ledger.Transfer {
 	return ledger.Transfer{
 		ID: dp.id, Debit: MemberAccount(o.org.ID, email), Credit: PoolAccount(o.org.ID),
-		Amount: one, Code: CodeFree, Actor: dp.actor, Metadata: md,
+		Amount: one, Code: CodeFree, Actor: dp.actor, Metadata: dropMetadata(email, invitation, dp),
 	}
 }
 
-// dropped answers a request to drop a member that has no record: if the
-// request's freeing transfer was posted for this member, the request is a
-// retry of one that succeeded and nothing is left to do; if it was posted
-// for something else, the request ID was reused; otherwise the member is
-// unknown.
-func (o *op) dropped(email string, dp dropParams) error {
+// withdrawMark is the mark a drop of a pending or expired invitation
+// leaves under the request's ID: it moves no license.
+func (o *op) withdrawMark(email string, invitation ledger.TransferID, dp dropParams) ledger.Hold {
+	return ledger.Hold{
+		ID: dp.id, Debit: IssuerAccount(o.org.ID), Credit: PoolAccount(o.org.ID),
+		Amount: one, Code: CodeWithdraw, Actor: dp.actor, Metadata: dropMetadata(email, invitation, dp),
+	}
+}
+
+// deleted is a member as Delete returns it.
+func deleted(org, email string, invitation ledger.TransferID, at time.Time) Member {
+	return Member{Org: org, Email: email, State: StateDeleted, Hold: invitation, UpdatedAt: at}
+}
+
+// dropped answers whether the request dp already dropped email: if the
+// request's freeing transfer or withdrawal mark is on the ledger for this
+// member, the request is a retry of one that succeeded, and dropped returns
+// the member as that request deleted it; if its ID holds anything else,
+// the request ID was reused; otherwise the request is new.
+func (o *op) dropped(email string, dp dropParams) (Member, bool, error) {
 	t, err := o.b.Transfer(o.ctx, dp.id)
 	switch {
+	case err == nil:
+		inv := ledger.TransferID(t.Metadata["invitation"])
+		if ledger.SameRequest(t, o.freeTransfer(email, inv, dp)) {
+			return deleted(o.org.ID, email, inv, t.PostedAt), true, nil
+		}
+		return Member{}, false, &RequestReusedError{Org: o.org.ID, RequestID: dp.request, Act: dp.act}
+	case !errors.Is(err, ledger.ErrNotFound):
+		return Member{}, false, err
+	}
+	h, err := o.b.Hold(o.ctx, dp.id)
+	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		return &NotFoundError{Kind: "member", Org: o.org.ID, ID: email}
+		return Member{}, false, nil
 	case err != nil:
-		return err
+		return Member{}, false, err
 	}
-	if ledger.SameRequest(t, o.freeTransfer(email, ledger.TransferID(t.Metadata["invitation"]), dp)) {
-		return nil
+	inv := ledger.TransferID(h.Metadata["invitation"])
+	if h.Status == ledger.HoldVoided && sameHold(h, o.withdrawMark(email, inv, dp)) {
+		return deleted(o.org.ID, email, inv, h.SettledAt), true, nil
 	}
-	return &RequestReusedError{Org: o.org.ID, RequestID: dp.request, Act: dp.act}
+	return Member{}, false, &RequestReusedError{Org: o.org.ID, RequestID: dp.request, Act: dp.act}
+}
+
+// sameHold reports whether got, a hold read back, is the hold want asks
+// for: every field a caller sets is equal.
+func sameHold(got, want ledger.Hold) bool {
+	return got.Debit == want.Debit && got.Credit == want.Credit && got.Amount.Equal(want.Amount) &&
+		got.Code == want.Code && got.Actor == want.Actor && maps.Equal(got.Metadata, want.Metadata) &&
+		got.ExpiresAt.Equal(want.ExpiresAt)
+}
+
+// mark leaves h on the ledger as the record of a request that moves no
+// license: a hold from the issuer (which may go negative, so it is never
+// refused for want of licenses) to the pool, voided at once. It changes no
+// balance, and a retry finds it (see marked). It returns when it was made.
+func (o *op) mark(h ledger.Hold, request, act string) (time.Time, error) {
+	if _, err := o.b.CreateHold(o.ctx, h); err != nil {
+		return time.Time{}, reused(err, o.org.ID, request, act)
+	}
+	v, err := o.b.VoidHold(o.ctx, h.ID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return v.SettledAt, nil
+}
+
+// marked reports whether the mark h is on the ledger already (the request
+// is a retry of one that succeeded), or returns a *RequestReusedError if
+// its ID holds anything else.
+func (o *op) marked(h ledger.Hold, request, act string) (bool, error) {
+	got, err := o.b.Hold(o.ctx, h.ID)
+	switch {
+	case err == nil:
+		if got.Status == ledger.HoldVoided && sameHold(got, h) {
+			return true, nil
+		}
+		return false, &RequestReusedError{Org: o.org.ID, RequestID: request, Act: act}
+	case !errors.Is(err, ledger.ErrNotFound):
+		return false, err
+	}
+	if taken, err := o.exists(h.ID); err != nil || taken {
+		if err == nil {
+			err = &RequestReusedError{Org: o.org.ID, RequestID: request, Act: act}
+		}
+		return false, err
+	}
+	return false, nil
 }
 
 // drop deletes a member's record and frees its license: a pending hold is
 // voided, a posted license goes back to the pool by the transfer dp names,
-// an expired invitation holds nothing.
+// an expired invitation holds nothing. A drop that moves no license
+// (a pending or expired member) is marked under dp's ID, if it has one. It
+// returns the member as deleted.
 //
 // A member stored as pending whose hold the ledger has already released as
 // expired (a write whose clock was ahead of this one's, or that read the
 // clock after this one and committed first) is the expired invitation it
 // is: there is nothing left to void.
-func (o *op) drop(old Member, dp dropParams) error {
+func (o *op) drop(old Member, dp dropParams) (Member, error) {
 	if _, err := Transition(old.State, EventDelete); err != nil {
-		return err
+		return Member{}, err
 	}
+	at := o.now
 	switch old.State {
-	case StatePending:
-		if _, err := o.b.VoidHold(o.ctx, old.Hold); err != nil {
-			var hs *ledger.HoldStateError
-			if !errors.As(err, &hs) || hs.Status != ledger.HoldExpired {
-				return err
+	case StatePending, StateExpired:
+		if old.State == StatePending {
+			if _, err := o.b.VoidHold(o.ctx, old.Hold); err != nil {
+				var hs *ledger.HoldStateError
+				if !errors.As(err, &hs) || hs.Status != ledger.HoldExpired {
+					return Member{}, err
+				}
+			}
+		}
+		if dp.id != "" {
+			var err error
+			if at, err = o.mark(o.withdrawMark(old.Email, old.Hold, dp), dp.request, dp.act); err != nil {
+				return Member{}, err
 			}
 		}
 	case StateActive, StateUnassigned:
 		if dp.id == "" {
-			return errors.New("licenses: internal error: a member holding a license dropped without a request")
+			return Member{}, errors.New("licenses: internal error: a member holding a license dropped without a request")
 		}
-		if _, err := o.b.Post(o.ctx, o.freeTransfer(old.Email, old.Hold, dp)); err != nil {
-			return reused(err, o.org.ID, dp.request, dp.act)
+		t, err := o.b.Post(o.ctx, o.freeTransfer(old.Email, old.Hold, dp))
+		if err != nil {
+			return Member{}, reused(err, o.org.ID, dp.request, dp.act)
 		}
+		at = t.PostedAt
 	}
 	if err := o.count(old, -1); err != nil {
-		return err
+		return Member{}, err
 	}
-	return o.tx.LicenseMemberDelete(o.ctx, o.org.ID, old.Email)
+	if err := o.tx.LicenseMemberDelete(o.ctx, o.org.ID, old.Email); err != nil {
+		return Member{}, err
+	}
+	return deleted(o.org.ID, old.Email, old.Hold, at), nil
 }
 
 // invite is Invite inside the transaction; see Service.Invite. A new

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/allot-dev/allot"
 	"maps"
 	"slices"
 	"sync"
@@ -36,8 +37,9 @@ type modelMember struct {
 type modelRequest struct {
 	act   string
 	email string // Delete: the member; Invite: the invitee
-	// Delete: the license it freed (posted), naming the member's invitation;
-	// Invite: the hold it created. False: the request left nothing.
+	// Delete: the transfer that freed the license, or the mark of the
+	// withdrawn invitation; Invite: the hold it created. False: the request
+	// left nothing.
 	moved bool
 	inv   string
 	n     int64 // Purchase: the quantity
@@ -140,8 +142,9 @@ func (l laggingClock) Now() time.Time { return l.c.Now().Add(-*l.lag) }
 
 func newPropMachine(t *rapid.T) *propMachine {
 	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0), model: &model{members: map[string]*modelMember{}}, reqs: map[string]*modelRequest{}}
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin(org, admin)
+	roles := &allot.StaticRoles{}
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	var err error
 	if p.svc, err = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles}); err != nil {
 		t.Fatal(err)
@@ -152,14 +155,14 @@ func newPropMachine(t *rapid.T) *propMachine {
 	n := rapid.Int64Range(0, 4).Draw(t, "initial")
 	if n > 0 {
 		req := p.nextReq()
-		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n}); err != nil {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n}); err != nil {
 			t.Fatal(err)
 		}
 		p.sent(req, &modelRequest{act: "purchase", n: n})
 	}
 	p.model.purchased = n
 	for _, team := range propTeams {
-		if err := p.svc.CreateTeam(p.ctx, licenses.TeamParams{Org: org, Team: team, Actor: admin}); err != nil {
+		if _, err := p.svc.CreateTeam(p.ctx, licenses.CreateTeamParams{Org: org, Team: team, Actor: admin}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +229,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 		"Purchase": func(t *rapid.T) {
 			n := rapid.Int64Range(1, 3).Draw(t, "n")
 			req := p.nextReq()
-			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n})
 			expect(t, "Purchase", err, nil)
 			p.model.purchased += n
 			p.sent(req, &modelRequest{act: "purchase", n: n})
@@ -243,7 +246,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			if n != r.n {
 				want = licenses.ErrRequestReused
 			}
-			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: n})
+			_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: n})
 			expect(t, "Purchase again", err, want)
 		},
 		"Reduce": func(t *rapid.T) {
@@ -252,7 +255,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 			if n > p.model.available(p.clock.Now()) {
 				want = licenses.ErrLicensesInUse
 			}
-			_, err := p.svc.Reduce(p.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: p.nextReq(), Quantity: n})
+			_, err := p.svc.Reduce(p.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: p.nextReq(), Quantity: n})
 			expect(t, "Reduce", err, want)
 			if want == nil {
 				p.model.purchased -= n
@@ -288,13 +291,12 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 				want = licenses.ErrNoInvitation
 			case licenses.StateExpired:
 				want = licenses.ErrInvitationExpired
-			case licenses.StatePending, licenses.StateActive: // active: a retry
-			default:
-				want = licenses.ErrIllegalTransition
 			}
+			// Active or unassigned: it accepted its invitation, a retry.
+			retry := p.model.state(e, p.clock.Now()) == licenses.StateUnassigned
 			_, err := p.svc.Accept(p.ctx, licenses.AcceptParams{Org: org, Email: email, Actor: email})
 			expect(t, "Accept", err, want)
-			if want == nil {
+			if want == nil && !retry {
 				p.model.members[e].state = licenses.StateActive
 			}
 		},
@@ -374,7 +376,7 @@ func (p *propMachine) actions() map[string]func(*rapid.T) {
 // stored members, and the ledger with both.
 func (p *propMachine) check(t *rapid.T) {
 	now := p.clock.Now()
-	s, err := p.svc.Summary(p.ctx, org)
+	s, err := p.svc.Summary(p.ctx, licenses.SummaryParams{Org: org, Actor: admin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +426,7 @@ func (p *propMachine) check(t *rapid.T) {
 	// A full recount of the stored members, each counted once.
 	recount := licenses.Summary{Org: org, Purchased: s.Purchased}
 	states := map[string]licenses.State{}
-	for m, err := range p.svc.Members(p.ctx, org) {
+	for m, err := range p.svc.Members(p.ctx, licenses.MembersParams{Org: org, Actor: admin}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -531,7 +533,7 @@ func TestLicenses_PropertyConcurrentInvites(t *testing.T) {
 		if want := min(pool, int64(people)); ok != want {
 			t.Fatalf("%d invitations succeeded, want %d", ok, want)
 		}
-		s, err := p.svc.Summary(p.ctx, org)
+		s, err := p.svc.Summary(p.ctx, licenses.SummaryParams{Org: org, Actor: admin})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -543,16 +545,17 @@ func TestLicenses_PropertyConcurrentInvites(t *testing.T) {
 
 func newPropMachineWith(t *rapid.T, pool int64) *propMachine {
 	p := &propMachine{ctx: context.Background(), ms: memstore.New(), clock: clock.NewFake(t0)}
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin(org, admin)
+	roles := &allot.StaticRoles{}
+	roles.Grant(org, admin, licenses.OrgAdmin)
+	roles.Grant(org, vendor, allot.Vendor)
 	p.svc, _ = licenses.New(p.ms.Licenses(), &licenses.Options{Clock: p.clock, Roles: roles})
 	if pool > 0 {
-		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: pool}); err != nil {
+		if _, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: pool}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, team := range propTeams {
-		if err := p.svc.CreateTeam(p.ctx, licenses.TeamParams{Org: org, Team: team, Actor: admin}); err != nil {
+		if _, err := p.svc.CreateTeam(p.ctx, licenses.CreateTeamParams{Org: org, Team: team, Actor: admin}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -574,7 +577,7 @@ func (p *propMachine) removeBy(t *rapid.T, svc *licenses.Service) {
 	case !m.teams[team]:
 		want = licenses.ErrNotInTeam
 	}
-	_, err := svc.Remove(p.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: admin})
+	_, err := svc.Remove(p.ctx, licenses.RemoveParams{Org: org, Team: team, Email: email, Actor: admin, RequestID: p.nextReq()})
 	expect(t, "Remove", err, want)
 	if want != nil {
 		return
@@ -594,7 +597,7 @@ func (p *propMachine) removeBy(t *rapid.T, svc *licenses.Service) {
 func (p *propMachine) sweep(t *rapid.T) {
 	p.lag = time.Duration(rapid.IntRange(1, 4).Draw(t, "lagQuarters")) * 15 * time.Minute
 	req := p.nextReq()
-	_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+	_, err := p.svc.Purchase(p.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 	expect(t, "Purchase", err, nil)
 	p.model.purchased++
 	p.sent(req, &modelRequest{act: "purchase", n: 1})
@@ -608,29 +611,27 @@ func (p *propMachine) deleteBy(t *rapid.T, svc *licenses.Service, req, e string)
 	st := p.model.state(e, now)
 	var want error
 	switch {
-	case st == licenses.StateNone && r != nil && r.moved && r.email == e:
-		// a retry of the deletion that freed e's license
-	case st == licenses.StateNone && r != nil && r.moved:
+	case r != nil && r.moved && r.act == "delete" && r.email == e:
+		// a retry of the deletion of e, whatever happened since
+	case r != nil && r.moved:
 		want = licenses.ErrRequestReused
 	case st == licenses.StateNone:
 		want = licenses.ErrUnknownMember
-	case (st == licenses.StateActive || st == licenses.StateUnassigned) && r != nil && r.moved:
-		// the ID freed another membership's license
-		want = licenses.ErrRequestReused
 	}
-	err := svc.Delete(p.ctx, licenses.DeleteParams{Org: org, Email: e, Actor: admin, RequestID: req})
+	m, err := svc.Delete(p.ctx, licenses.DeleteParams{Org: org, Email: e, Actor: admin, RequestID: req})
 	expect(t, "Delete", err, want)
-	if err != nil || st == licenses.StateNone {
+	if err == nil && (m.State != licenses.StateDeleted || m.Email != e) {
+		t.Fatalf("Delete returned %+v, want %s deleted", m, e)
+	}
+	if err != nil || (r != nil && r.moved) {
 		if r == nil {
 			p.sent(req, &modelRequest{act: "delete", email: e})
 		}
 		return
 	}
-	if st == licenses.StateActive || st == licenses.StateUnassigned {
-		p.sent(req, &modelRequest{act: "delete", email: e, moved: true, inv: p.model.members[e].inv})
-	} else if r == nil {
-		p.sent(req, &modelRequest{act: "delete", email: e})
-	}
+	// Every deletion leaves its ID on the ledger: a freeing transfer, or
+	// the mark of a withdrawn invitation.
+	p.sent(req, &modelRequest{act: "delete", email: e, moved: true, inv: p.model.members[e].inv})
 	delete(p.model.members, e)
 }
 

@@ -2,6 +2,7 @@ package licenses_test
 
 import (
 	"errors"
+	"github.com/allot-dev/allot"
 	"math"
 	"strings"
 	"testing"
@@ -13,22 +14,32 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// A Delete's request ID sent again after the member was invited anew and
-// accepted names another membership: it is refused, and the license stays
-// freeable. Before, the ledger took the freeing transfer for a retry of the
-// first one, nothing moved, yet the member was deleted: its license was
-// stranded on its account.
+// A Delete's request ID names one deletion of one membership. Sent again
+// after the member was invited anew and accepted, it is a retry of that
+// deletion: it returns the same deleted Member and changes nothing (the new
+// membership keeps its license, which stays freeable). Before, the ledger
+// took the freeing transfer for a retry of the first one, nothing moved,
+// yet the member was deleted: its license was stranded on its account.
 func TestLicenses_DeleteRequestIDReusedForAnotherMembership(t *testing.T) {
 	f := newFixture(t, 1)
 	f.active("design", "bo@acme.test")
 	del := licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "d1"}
-	if err := f.svc.Delete(f.ctx, del); err != nil {
+	first, err := f.svc.Delete(f.ctx, del)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// A true retry succeeds and moves nothing.
+	if first.State != licenses.StateDeleted || first.Email != "bo@acme.test" || first.Hold == "" {
+		t.Errorf("Delete = %+v, want bo in state deleted with its invitation", first)
+	}
+	// A true retry succeeds, returns the same and moves nothing.
 	before := f.snapshot()
-	if err := f.svc.Delete(f.ctx, del); err != nil {
+	f.clock.Advance(time.Hour)
+	again, err := f.svc.Delete(f.ctx, del)
+	if err != nil {
 		t.Fatalf("retried Delete = %v, want success", err)
+	}
+	if diff := cmp.Diff(first, again); diff != "" {
+		t.Errorf("retried Delete returned another member (-first +retry):\n%s", diff)
 	}
 	if diff := cmp.Diff(before, f.snapshot(), cmpDecimal); diff != "" {
 		t.Errorf("a retried Delete changed the store (-before +after):\n%s", diff)
@@ -36,18 +47,23 @@ func TestLicenses_DeleteRequestIDReusedForAnotherMembership(t *testing.T) {
 	f.active("design", "bo@acme.test")
 	f.wantCounts(counts{Purchased: 1, Active: 1})
 
+	// Still a retry of the first deletion: bo's new membership is untouched.
 	before = f.snapshot()
-	err := f.svc.Delete(f.ctx, del)
-	f.refused(before, err, licenses.ErrRequestReused)
-	wantReused(t, err, "d1")
+	again, err = f.svc.Delete(f.ctx, del)
+	if err != nil || !cmp.Equal(first, again) {
+		t.Errorf("Delete retried after bo came back = %+v, %v; want %+v", again, err, first)
+	}
+	if diff := cmp.Diff(before, f.snapshot(), cmpDecimal); diff != "" {
+		t.Errorf("a retried Delete changed the store (-before +after):\n%s", diff)
+	}
 	// Another member under the same ID is refused too.
 	f.purchase(1)
 	f.active("sales", "cy@acme.test")
 	before = f.snapshot()
-	err = f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "d1"})
+	_, err = f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "d1"})
 	f.refused(before, err, licenses.ErrRequestReused)
 	// An unknown member under a used ID is a reused ID, not a retry.
-	err = f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "zz@acme.test", Actor: admin, RequestID: "d1"})
+	_, err = f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "zz@acme.test", Actor: admin, RequestID: "d1"})
 	f.refused(before, err, licenses.ErrRequestReused)
 	f.wantCounts(counts{Purchased: 2, Active: 2})
 
@@ -79,17 +95,24 @@ func TestLicenses_ReassignRequestIDReused(t *testing.T) {
 	if diff := cmp.Diff(before, f.snapshot(), cmpDecimal); diff != "" {
 		t.Errorf("a retried Reassign changed the store (-before +after):\n%s", diff)
 	}
-	// bo is back and active (cy deleted): the same ID for a move of bo's
-	// new membership is refused.
+	// bo is back and active (cy deleted): the same request is still a
+	// retry of the first move; it returns To as it reads now (no member)
+	// and changes nothing.
 	f.del("cy@acme.test")
 	f.active("design", "bo@acme.test")
 	before = f.snapshot()
-	_, err = f.svc.Reassign(f.ctx, p)
-	f.refused(before, err, licenses.ErrRequestReused)
-	wantReused(t, err, "mv")
+	again, err = f.svc.Reassign(f.ctx, p)
+	if err != nil || again.State != licenses.StateNone || again.Email != "cy@acme.test" {
+		t.Errorf("Reassign retried after cy's deletion = %+v, %v; want cy with no record", again, err)
+	}
+	if diff := cmp.Diff(before, f.snapshot(), cmpDecimal); diff != "" {
+		t.Errorf("a retried Reassign changed the store (-before +after):\n%s", diff)
+	}
+	// The same ID for a move to someone else is refused.
 	p.To = "di@acme.test"
 	_, err = f.svc.Reassign(f.ctx, p)
 	f.refused(before, err, licenses.ErrRequestReused)
+	wantReused(t, err, "mv")
 	f.wantCounts(counts{Purchased: 1, Active: 1})
 }
 
@@ -114,14 +137,14 @@ func TestLicenses_AcceptRetry(t *testing.T) {
 // *RequestReusedError that names no ledger ID.
 func TestLicenses_RequestReused(t *testing.T) {
 	f := newFixture(t, 3)
-	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 1}); err != nil {
+	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 1}); err != nil {
+	if _, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 1}); err != nil {
 		t.Fatalf("retried Reduce = %v", err)
 	}
 	before := f.snapshot()
-	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: "red", Quantity: 2})
+	_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: "red", Quantity: 2})
 	f.refused(before, err, licenses.ErrRequestReused)
 	wantReused(t, err, "red")
 
@@ -155,10 +178,10 @@ func TestLicenses_ClockBehindHoldAlreadyExpired(t *testing.T) {
 		want counts
 	}{
 		{"Delete", func(f *fixture, svc *licenses.Service) error {
-			return svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "d"})
+			return errOf(svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: "d"}))
 		}, counts{Purchased: 3, Available: 3}},
 		{"RemoveLastTeam", func(f *fixture, svc *licenses.Service) error {
-			_, err := svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin})
+			_, err := svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "rm-1"})
 			return err
 		}, counts{Purchased: 3, Available: 3}},
 		{"Reassign", func(f *fixture, svc *licenses.Service) error {
@@ -178,7 +201,7 @@ func TestLicenses_ClockBehindHoldAlreadyExpired(t *testing.T) {
 			if err := tt.do(f, behind); err != nil {
 				t.Fatalf("%s by a replica whose clock is behind: %v", tt.name, err)
 			}
-			if _, err := f.svc.Member(f.ctx, org, "bo@acme.test"); !errors.Is(err, licenses.ErrUnknownMember) {
+			if _, err := f.svc.Member(f.ctx, licenses.MemberParams{Org: org, Actor: admin, Email: "bo@acme.test"}); !errors.Is(err, licenses.ErrUnknownMember) {
 				t.Errorf("Member(bo) = %v, want ErrUnknownMember", err)
 			}
 			f.wantCounts(tt.want)
@@ -189,16 +212,16 @@ func TestLicenses_ClockBehindHoldAlreadyExpired(t *testing.T) {
 // Counts that an int64 cannot hold are refused, never wrapped.
 func TestLicenses_PurchaseOverflow(t *testing.T) {
 	f := newFixture(t, 0)
-	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
+	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
 		t.Fatal(err)
 	}
 	before := f.snapshot()
-	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "more", Quantity: 1})
+	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "more", Quantity: 1})
 	f.refused(before, err, licenses.ErrInvalid)
-	_, err = f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max2", Quantity: math.MaxInt64})
+	_, err = f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max2", Quantity: math.MaxInt64})
 	f.refused(before, err, licenses.ErrInvalid)
 	// A retry of the first purchase adds nothing, so it is no overflow.
-	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
+	if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "max", Quantity: math.MaxInt64}); err != nil {
 		t.Fatalf("retried Purchase = %v", err)
 	}
 	f.wantCounts(counts{Purchased: math.MaxInt64, Available: math.MaxInt64})
@@ -210,11 +233,12 @@ func TestLicenses_PurchaseOverflow(t *testing.T) {
 func TestLicenses_IDsInjective(t *testing.T) {
 	f := newFixture(t, 0)
 	for _, o := range []string{"a/b", "a", "a%2Fb"} {
-		f.roles.GrantOrgAdmin(o, admin)
+		f.roles.Grant(o, admin, licenses.OrgAdmin)
+		f.roles.Grant(o, vendor, allot.Vendor)
 	}
 	buy := func(o, req string, n int64) {
 		t.Helper()
-		if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: o, Actor: admin, RequestID: req, Quantity: n}); err != nil {
+		if _, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: o, Actor: vendor, RequestID: req, Quantity: n}); err != nil {
 			t.Fatalf("Purchase(%s, %s): %v", o, req, err)
 		}
 	}
@@ -223,7 +247,7 @@ func TestLicenses_IDsInjective(t *testing.T) {
 	buy("a", "b/r", 2)
 	buy("a%2Fb", "r", 3)
 	for o, want := range map[string]int64{"a/b": 1, "a": 2, "a%2Fb": 3} {
-		s, err := f.svc.Summary(f.ctx, o)
+		s, err := f.svc.Summary(f.ctx, licenses.SummaryParams{Org: o, Actor: admin})
 		if err != nil || s.Purchased != want || s.Available != want {
 			t.Errorf("Summary(%s) = %+v, %v; want %d purchased and available", o, s, err, want)
 		}
@@ -234,7 +258,7 @@ func TestLicenses_IDsInjective(t *testing.T) {
 	if licenses.MemberAccount("a", "b/member/c@x.test") == licenses.MemberAccount("a/member/b", "c@x.test") {
 		t.Error("two members share an account")
 	}
-	if err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: "a/b", Team: "50%/x", Actor: admin}); err != nil {
+	if _, err := f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: "a/b", Team: "50%/x", Actor: admin}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: "a/b", Team: "50%/x", Email: "Bo/X@acme.test", Actor: admin, RequestID: "i/1"}); err != nil {
@@ -256,19 +280,19 @@ func TestLicenses_InputRefused(t *testing.T) {
 		do          func() error
 	}{
 		{"OrgNUL", "Org", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "ac\x00me", Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: "ac\x00me", Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}},
 		{"OrgTooLong", "Org", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: strings.Repeat("o", 201), Actor: admin, RequestID: "x", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: strings.Repeat("o", 201), Actor: vendor, RequestID: "x", Quantity: 1})
 			return err
 		}},
 		{"RequestInvalidUTF8", "RequestID", func() error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "r\xff", Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "r\xff", Quantity: 1})
 			return err
 		}},
 		{"TeamSpace", "Team", func() error {
-			return f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "a\u2028b", Actor: admin})
+			return errOf(f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: org, Team: "a\u2028b", Actor: admin}))
 		}},
 		{"ActorNUL", "Actor", func() error {
 			_, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "cy@acme.test", Actor: admin + "\x00", RequestID: "x"})
@@ -304,7 +328,7 @@ func TestLicenses_InputRefused(t *testing.T) {
 // their case, by Unicode simple case folding.
 func TestLicenses_EmailCaseFolding(t *testing.T) {
 	f := newFixture(t, 2)
-	f.roles.GrantTeamAdmin(org, "sales", "Ünal@acme.test")
+	f.roles.Grant(org, "Ünal@acme.test", licenses.TeamAdmin("sales"))
 	if _, err := f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "sales", Email: "ÄNN@acme.test", Actor: "üNAL@ACME.test", RequestID: "x"}); err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +446,7 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: "buy", Quantity: 1})
+	_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: "buy", Quantity: 1})
 	ok(err)
 	_, err = f.svc.Invite(f.ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@acme.test", Actor: admin, RequestID: "inv"})
 	ok(err)
@@ -432,7 +456,7 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 	ok(err)
 	_, err = f.svc.Accept(f.ctx, licenses.AcceptParams{Org: org, Email: "cy@acme.test", Actor: "cy@acme.test"})
 	ok(err)
-	ok(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "del"}))
+	ok(errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "cy@acme.test", Actor: admin, RequestID: "del"})))
 
 	for _, tc := range []struct {
 		name string
@@ -444,18 +468,18 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 			return err
 		}},
 		{"ReduceWithAPurchasesID", "buy", func(req string) error {
-			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			_, err := f.svc.Reduce(f.ctx, licenses.ReduceParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 			return err
 		}},
 		{"PurchaseWithAnInvitationsID", "inv", func(req string) error {
-			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: req, Quantity: 1})
+			_, err := f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, RequestID: req, Quantity: 1})
 			return err
 		}},
 		{"DeleteWithAnInvitationsID", "inv", func(req string) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req}))
 		}},
 		{"DeleteWithAPurchasesID", "buy", func(req string) error {
-			return f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req})
+			return errOf(f.svc.Delete(f.ctx, licenses.DeleteParams{Org: org, Email: "bo@acme.test", Actor: admin, RequestID: req}))
 		}},
 		{"ReassignWithADeletionsID", "del", func(req string) error {
 			_, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, From: "bo@acme.test", To: "di@acme.test", Actor: admin, RequestID: req})
@@ -475,12 +499,12 @@ func TestLicenses_RequestReusedAcrossActs(t *testing.T) {
 // one actor, and an actor that holds '@' but is no address is refused.
 func TestLicenses_ActorRule(t *testing.T) {
 	f := newFixture(t, 1)
-	if err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "ops", Actor: " " + strings.ToUpper(admin) + " "}); err != nil {
+	if _, err := f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: org, Team: "ops", Actor: " " + strings.ToUpper(admin) + " "}); err != nil {
 		t.Errorf("CreateTeam by the admin in upper case: %v", err)
 	}
 	before := f.snapshot()
-	err := f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "qa", Actor: "ada@@acme.test"})
+	_, err := f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: org, Team: "qa", Actor: "ada@@acme.test"})
 	f.refused(before, err, licenses.ErrInvalid)
-	err = f.svc.CreateTeam(f.ctx, licenses.TeamParams{Org: org, Team: "qa", Actor: " "})
+	_, err = f.svc.CreateTeam(f.ctx, licenses.CreateTeamParams{Org: org, Team: "qa", Actor: " "})
 	f.refused(before, err, licenses.ErrInvalid)
 }

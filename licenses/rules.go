@@ -25,6 +25,11 @@ const (
 	// StateExpired: the invitation expired before it was accepted. The member
 	// holds no license; inviting it again reserves a new one.
 	StateExpired State = "expired"
+	// StateDeleted is the state of the Member Delete returns: the member's
+	// record is gone and it holds no license. No stored member is in it,
+	// and the lifecycle (Transition) never leads to it: it names the
+	// result of a deletion, which reads the same on every retry.
+	StateDeleted State = "deleted"
 )
 
 // HoldsLicense reports whether a member in state s holds a license (reserved
@@ -131,15 +136,6 @@ func validRequestID(id string) error {
 		return invalid("RequestID", "empty; give each request an ID so a retry moves nothing twice")
 	}
 	return validID("RequestID", id)
-}
-
-// validActor checks who acts by the library's one rule for actors (see
-// NormalizeActor).
-func validActor(actor string) error {
-	if _, reason := input.Actor(actor); reason != "" {
-		return invalid("Actor", "%q %s", actor, reason)
-	}
-	return nil
 }
 
 // validTime checks a time a request gives: within the years 1 to 9999

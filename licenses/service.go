@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
@@ -25,6 +26,14 @@ const (
 	CodeReduce   = "licenses.reduce"   // pool -> issuer
 	CodeInvite   = "licenses.invite"   // hold pool -> member; posted on acceptance
 	CodeFree     = "licenses.free"     // member -> pool, on deletion
+	// CodeWithdraw marks the deletion of a pending or expired invitation,
+	// which moves no license: a hold issuer -> pool voided at once, under
+	// the request's ID, whose metadata name the act, member and invitation.
+	CodeWithdraw = "licenses.withdraw"
+	// CodeRemove marks a removal from a team, which moves no license: a
+	// hold issuer -> pool voided at once, under the request's ID, whose
+	// metadata name the member and the team.
+	CodeRemove = "licenses.remove"
 )
 
 // IssuerAccount is the account purchases come from; it goes negative by the
@@ -48,11 +57,13 @@ func MemberAccount(org, email string) ledger.AccountID {
 }
 
 // The acts a request can be. They name requests in errors and in the
-// metadata of freeing transfers; they are not part of ledger IDs.
+// metadata of freeing transfers and request marks; they are not part of
+// ledger IDs.
 const (
 	actPurchase = "purchase"
 	actReduce   = "reduce"
 	actInvite   = "invite"
+	actRemove   = "remove"
 	actDelete   = "delete"
 	actReassign = "reassign"
 )
@@ -62,9 +73,10 @@ const (
 // than one license, which of them. The act is not part of it: every act's
 // first move takes the same ID, and the ledger tells them apart by what they
 // move (issuer to pool, pool to issuer, a hold, a member back to the pool
-// with metadata naming the act, member and invitation), so a request ID
-// reused for any other act, member or membership is refused as a conflict.
-// input.Join keeps it injective whatever characters the IDs hold.
+// with metadata naming the act, member and invitation, a voided mark naming
+// the act), so a request ID reused for any other act, member or membership
+// is refused as a conflict. input.Join keeps it injective whatever
+// characters the IDs hold.
 func requestTransfer(org, requestID string, part ...string) ledger.TransferID {
 	return ledger.TransferID(input.Join(append([]string{"licenses", org, "request", requestID}, part...)...))
 }
@@ -83,14 +95,14 @@ var one = decimal.NewFromInt(1)
 
 // Service runs an organization's license pool and its members' lifecycle
 // over a Store. Each method runs in one transaction, reads the clock once and
-// checks the actor's role before it touches the store; the iterators
-// (Members and History) read a page at a time, a transaction each, and the
-// read-only views take no actor.
+// checks the actor's role before it touches the store (see the package doc's
+// Roles); the iterators (Members, Teams and History) read a page at a time,
+// a transaction each.
 //
 // A Service is safe for concurrent use; the store serializes transactions.
 type Service struct {
 	store Store
-	roles Roles
+	roles allot.Roles
 	clock clock.Clock
 }
 
@@ -99,10 +111,11 @@ type Options struct {
 	// Clock tells the time written on records and transfers, and decides
 	// when invitations expire. Default: clock.Real{}.
 	Clock clock.Clock
-	// Roles tells who is an Org Admin or a Team Admin. Default: an empty
-	// *RoleSet, which grants nothing, so every role-checked operation is
-	// refused until roles are given.
-	Roles Roles
+	// Roles tells who holds OrgAdmin, TeamAdmin(team) and allot.Vendor in
+	// an organization. Default: nil, which grants nothing, so every
+	// role-checked call is refused (with an *allot.ForbiddenError) until
+	// roles are given; allot.StaticRoles is a ready implementation.
+	Roles allot.Roles
 }
 
 // New returns a Service over store.
@@ -110,16 +123,29 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, &InvalidError{Field: "store", Reason: "missing; a service keeps its records in a store"}
 	}
-	s := &Service{store: store, roles: &RoleSet{}, clock: clock.Real{}}
+	s := &Service{store: store, clock: clock.Real{}}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
-		if opts.Roles != nil {
-			s.roles = opts.Roles
-		}
+		s.roles = opts.Roles
 	}
 	return s, nil
+}
+
+// actor returns who acts in canonical form (input.Actor), or an
+// *InvalidError for field Actor.
+func actor(a string) (string, error) {
+	c, reason := input.Actor(a)
+	if reason != "" {
+		return "", invalid("Actor", "%q %s", a, reason)
+	}
+	return c, nil
+}
+
+// require checks that the canonical actor holds one of need in org.
+func (s *Service) require(ctx context.Context, org, actor, action string, need ...allot.Role) error {
+	return access.Require(ctx, s.roles, org, actor, action, need...)
 }
 
 // Summary is an organization's license consumption at one instant.
@@ -143,203 +169,252 @@ type Summary struct {
 // unassigned.
 func (s Summary) InUse() int64 { return s.Active + s.Pending + s.Unassigned }
 
-// PurchaseParams buy Quantity licenses into the organization's pool.
+// PurchaseParams add Quantity licenses to the organization's pool.
 type PurchaseParams struct {
-	Org       string
-	Actor     string // must be an Org Admin
-	RequestID string // the purchase's transfer ID derives from it: a retry adds nothing twice
-	Quantity  int64  // positive
+	Org      string
+	Actor    string // must hold allot.Vendor in Org
+	Quantity int64  // positive
+	// Subscription is the subscription or order the licenses are sold
+	// under; optional (an ID if set), kept in the transfer's metadata.
+	Subscription string
+	// RequestID names the purchase's transfer: a retry adds nothing twice.
+	RequestID string
 }
 
 // Purchase adds licenses to the organization's pool, creating the
-// organization's records and ledger accounts on its first purchase. Retrying
-// with the same RequestID and Quantity adds nothing more.
-func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (Summary, error) {
-	sum, err := s.purchase(ctx, p)
+// organization's records and ledger accounts on its first purchase. It is
+// the vendor's act: in Powtoon an admin's "+ Add licenses" e-mails the
+// vendor, who adds them, so the Actor must hold allot.Vendor (an Org Admin
+// is refused). A retry with the same RequestID and contents returns the
+// very same allot.Purchase (its At, Purchased and Available as right after
+// the first call), whatever happened since; the RequestID used for anything
+// else is ErrRequestReused.
+func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	pu, err := s.poolChange(ctx, p.Org, p.Actor, p.RequestID, p.Subscription, p.Quantity, actPurchase)
 	if err != nil {
-		return Summary{}, wrap(err, p.Org, "purchase %d licenses for %q", p.Quantity, p.Org)
+		return allot.Purchase{}, wrap(err, p.Org, "purchase %d licenses for %q", p.Quantity, p.Org)
 	}
-	return sum, nil
+	return pu, nil
 }
 
-func (s *Service) purchase(ctx context.Context, p PurchaseParams) (Summary, error) {
-	if err := s.checkPoolChange(ctx, p.Org, p.Actor, p.RequestID, p.Quantity, "purchase licenses"); err != nil {
-		return Summary{}, err
-	}
-	var sum Summary
-	_, err := s.inOp(ctx, func(o *op) error {
-		if err := o.ensureOrg(p.Org); err != nil {
-			return err
-		}
-		id := requestTransfer(p.Org, p.RequestID)
-		retry, err := o.exists(id)
-		if err != nil {
-			return err
-		}
-		purchased := o.org.Purchased
-		if !retry {
-			var ok bool
-			if purchased, ok = input.Add(purchased, p.Quantity); !ok {
-				return invalid("Quantity", "%d more licenses would make %d purchased, more than a count can hold", p.Quantity, o.org.Purchased)
-			}
-		}
-		if _, err := o.b.Post(ctx, ledger.Transfer{
-			ID: id, Debit: IssuerAccount(p.Org), Credit: PoolAccount(p.Org),
-			Amount: decimal.NewFromInt(p.Quantity), Code: CodePurchase, Actor: p.Actor,
-		}); err != nil {
-			return reused(err, p.Org, p.RequestID, actPurchase)
-		}
-		o.org.Purchased = purchased
-		if err := o.flush(); err != nil {
-			return err
-		}
-		sum, err = o.summary()
-		return err
-	})
-	return sum, err
-}
-
-// checkPoolChange checks a purchase or a reduction before it runs: the
-// request is well formed and the actor is an Org Admin.
-func (s *Service) checkPoolChange(ctx context.Context, org, actor, requestID string, quantity int64, what string) error {
-	if err := validID("Org", org); err != nil {
-		return err
-	}
-	if err := validRequestID(requestID); err != nil {
-		return err
-	}
-	if err := validActor(actor); err != nil {
-		return err
-	}
-	if quantity <= 0 {
-		return invalid("Quantity", "%d is not positive", quantity)
-	}
-	return s.needOrgAdmin(ctx, org, actor, what)
-}
-
-// ReduceParams give back Quantity licenses from the organization's pool.
+// ReduceParams take Quantity licenses back from the organization's pool.
 type ReduceParams struct {
-	Org       string
-	Actor     string // must be an Org Admin
-	RequestID string
-	Quantity  int64 // positive
+	Org          string
+	Actor        string // must hold allot.Vendor in Org
+	Quantity     int64  // positive: how many to take back
+	Subscription string // optional, as in PurchaseParams
+	RequestID    string
 }
 
-// Reduce lowers the purchased count. It is refused with an *InUseError
+// Reduce lowers the purchased count; the allot.Purchase it returns has a
+// negative Quantity. Like Purchase it is the vendor's act (allot.Vendor),
+// and a retry returns the first result. It is refused with an *InUseError
 // (matching ErrLicensesInUse) if fewer than Quantity licenses are
 // available: the purchased count never drops below the licenses members
 // hold, so nobody loses a license behind the admin's back. Delete members
 // first.
-func (s *Service) Reduce(ctx context.Context, p ReduceParams) (Summary, error) {
-	sum, err := s.reduce(ctx, p)
+func (s *Service) Reduce(ctx context.Context, p ReduceParams) (allot.Purchase, error) {
+	pu, err := s.poolChange(ctx, p.Org, p.Actor, p.RequestID, p.Subscription, p.Quantity, actReduce)
 	if err != nil {
-		return Summary{}, wrap(err, p.Org, "reduce %q by %d licenses", p.Org, p.Quantity)
+		return allot.Purchase{}, wrap(err, p.Org, "reduce %q by %d licenses", p.Org, p.Quantity)
 	}
-	return sum, nil
+	return pu, nil
 }
 
-func (s *Service) reduce(ctx context.Context, p ReduceParams) (Summary, error) {
-	if err := s.checkPoolChange(ctx, p.Org, p.Actor, p.RequestID, p.Quantity, "reduce licenses"); err != nil {
-		return Summary{}, err
+// poolChange is Purchase (act actPurchase) or Reduce (actReduce).
+//
+// The transfer's metadata keep the pool's available count right after it
+// ("available"), which its balances alone do not tell (live holds count
+// against the pool); a retry is compared with the posted transfer
+// leaving that one field aside.
+func (s *Service) poolChange(ctx context.Context, org, act, requestID, subscription string, quantity int64, kind string) (allot.Purchase, error) {
+	if err := validID("Org", org); err != nil {
+		return allot.Purchase{}, err
 	}
-	var sum Summary
-	_, err := s.inOp(ctx, func(o *op) error {
-		if err := o.loadOrg(p.Org); err != nil {
-			return err
+	if err := validRequestID(requestID); err != nil {
+		return allot.Purchase{}, err
+	}
+	if subscription != "" {
+		if err := validID("Subscription", subscription); err != nil {
+			return allot.Purchase{}, err
 		}
-		id := requestTransfer(p.Org, p.RequestID)
-		retry, err := o.exists(id)
+	}
+	a, err := actor(act)
+	if err != nil {
+		return allot.Purchase{}, err
+	}
+	if quantity <= 0 {
+		return allot.Purchase{}, invalid("Quantity", "%d is not positive", quantity)
+	}
+	action := "add licenses"
+	if kind == actReduce {
+		action = "take licenses back"
+	}
+	if err := s.require(ctx, org, a, action, allot.Vendor); err != nil {
+		return allot.Purchase{}, err
+	}
+	want := ledger.Transfer{
+		ID: requestTransfer(org, requestID), Debit: IssuerAccount(org), Credit: PoolAccount(org),
+		Amount: decimal.NewFromInt(quantity), Code: CodePurchase, Actor: a,
+	}
+	if kind == actReduce {
+		want.Debit, want.Credit, want.Code = want.Credit, want.Debit, CodeReduce
+	}
+	md := map[string]string{}
+	if subscription != "" {
+		md["subscription"] = subscription
+	}
+	var t ledger.Transfer
+	_, err = s.inOp(ctx, func(o *op) error {
+		var err error
+		if kind == actPurchase {
+			err = o.ensureOrg(org)
+		} else {
+			err = o.loadOrg(org)
+		}
 		if err != nil {
 			return err
 		}
-		// The pool is non-negative and its available balance leaves out
-		// the licenses members hold: the ledger refuses a reduction beyond
-		// what is available.
-		_, err = o.b.Post(ctx, ledger.Transfer{
-			ID: id, Debit: PoolAccount(p.Org), Credit: IssuerAccount(p.Org),
-			Amount: decimal.NewFromInt(p.Quantity), Code: CodeReduce, Actor: p.Actor,
-		})
-		if errors.Is(err, ledger.ErrInsufficientBalance) {
-			cur, serr := o.summary()
-			if serr != nil {
-				return serr
-			}
-			return &InUseError{Org: p.Org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: p.Quantity}
-		}
-		if err != nil {
-			return reused(err, p.Org, p.RequestID, actReduce)
-		}
-		if !retry {
-			// The ledger refused more than is available, and available is
-			// at most purchased: this does not go below zero.
-			o.org.Purchased -= p.Quantity
-		}
-		if err := o.flush(); err != nil {
-			return err
-		}
-		sum, err = o.summary()
-		return err
-	})
-	return sum, err
-}
-
-// TeamParams name a team to create.
-type TeamParams struct {
-	Org   string
-	Team  string
-	Actor string // must be an Org Admin
-}
-
-// CreateTeam creates a team in the organization (and the organization's
-// records if it has none yet). Creating an existing team changes nothing.
-func (s *Service) CreateTeam(ctx context.Context, p TeamParams) error {
-	if err := s.createTeam(ctx, p); err != nil {
-		return wrap(err, p.Org, "create team %q in %q", p.Team, p.Org)
-	}
-	return nil
-}
-
-func (s *Service) createTeam(ctx context.Context, p TeamParams) error {
-	if err := validID("Org", p.Org); err != nil {
-		return err
-	}
-	if err := validID("Team", p.Team); err != nil {
-		return err
-	}
-	if err := validActor(p.Actor); err != nil {
-		return err
-	}
-	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "create teams"); err != nil {
-		return err
-	}
-	_, err := s.inOp(ctx, func(o *op) error {
-		if err := o.ensureOrg(p.Org); err != nil {
-			return err
-		}
-		_, err := o.tx.LicenseTeamGet(ctx, p.Org, p.Team)
+		prior, err := o.b.Transfer(o.ctx, want.ID)
 		switch {
 		case err == nil:
+			w := want
+			w.Metadata = withMeta(md, "available", prior.Metadata["available"])
+			if !ledger.SameRequest(prior, w) {
+				return &RequestReusedError{Org: org, RequestID: requestID, Act: kind}
+			}
+			t = prior
 			return nil
 		case !errors.Is(err, ledger.ErrNotFound):
 			return err
 		}
-		if err := o.tx.LicenseTeamInsert(ctx, p.Org, Team{ID: p.Team}); err != nil {
-			if errors.Is(err, ledger.ErrAlreadyExists) {
-				return nil // a concurrent request created it first
+		bal, err := o.b.Balance(o.ctx, PoolAccount(org))
+		if err != nil {
+			return err
+		}
+		avail := bal.Available.IntPart()
+		purchased := o.org.Purchased
+		var ok bool
+		if kind == actPurchase {
+			if purchased, ok = input.Add(purchased, quantity); !ok {
+				return invalid("Quantity", "%d more licenses would make %d purchased, more than a count can hold", quantity, o.org.Purchased)
 			}
+			avail += quantity // at most purchased
+		} else {
+			if quantity > avail {
+				cur, err := o.summary()
+				if err != nil {
+					return err
+				}
+				return &InUseError{Org: org, Purchased: cur.Purchased, InUse: cur.InUse(), Reduce: quantity}
+			}
+			// At most what is available, which is at most purchased: this
+			// does not go below zero.
+			purchased -= quantity
+			avail -= quantity
+		}
+		w := want
+		w.Metadata = withMeta(md, "available", strconv.FormatInt(avail, 10))
+		if t, err = o.b.Post(o.ctx, w); err != nil {
+			return reused(err, org, requestID, kind)
+		}
+		o.org.Purchased = purchased
+		return o.flush()
+	})
+	if err != nil {
+		return allot.Purchase{}, err
+	}
+	return purchaseOf(org, requestID, subscription, t), nil
+}
+
+// withMeta returns a copy of m with k set to v.
+func withMeta(m map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for mk, mv := range m {
+		out[mk] = mv
+	}
+	out[k] = v
+	return out
+}
+
+// purchaseOf reads a purchase or reduction back from its transfer: the
+// issuer's balance after it is minus the purchased count.
+func purchaseOf(org, requestID, subscription string, t ledger.Transfer) allot.Purchase {
+	p := allot.Purchase{
+		Org: org, Product: Unit.Code, Subscription: subscription,
+		Actor: t.Actor, RequestID: requestID, At: t.PostedAt,
+	}
+	q := t.Amount.IntPart()
+	if t.Code == CodeReduce {
+		p.Quantity, p.Purchased = -q, t.CreditBalance.Neg().IntPart()
+	} else {
+		p.Quantity, p.Purchased = q, t.DebitBalance.Neg().IntPart()
+	}
+	p.Available, _ = strconv.ParseInt(t.Metadata["available"], 10, 64)
+	return p
+}
+
+// CreateTeamParams name a team to create.
+type CreateTeamParams struct {
+	Org   string
+	Actor string // must be an Org Admin
+	Team  string
+}
+
+// CreateTeam creates a team in the organization (and the organization's
+// records if it has none yet) and returns it. It is naturally idempotent:
+// creating a team that exists changes nothing and returns the team as it
+// is stored (its counters may have moved since it was created).
+func (s *Service) CreateTeam(ctx context.Context, p CreateTeamParams) (Team, error) {
+	t, err := s.createTeam(ctx, p)
+	if err != nil {
+		return Team{}, wrap(err, p.Org, "create team %q in %q", p.Team, p.Org)
+	}
+	return t, nil
+}
+
+func (s *Service) createTeam(ctx context.Context, p CreateTeamParams) (Team, error) {
+	if err := validID("Org", p.Org); err != nil {
+		return Team{}, err
+	}
+	if err := validID("Team", p.Team); err != nil {
+		return Team{}, err
+	}
+	a, err := actor(p.Actor)
+	if err != nil {
+		return Team{}, err
+	}
+	if err := s.require(ctx, p.Org, a, "create teams", OrgAdmin); err != nil {
+		return Team{}, err
+	}
+	var t Team
+	_, err = s.inOp(ctx, func(o *op) error {
+		if err := o.ensureOrg(p.Org); err != nil {
+			return err
+		}
+		got, err := o.tx.LicenseTeamGet(ctx, p.Org, p.Team)
+		switch {
+		case err == nil:
+			t = got
+			return nil
+		case !errors.Is(err, ledger.ErrNotFound):
+			return err
+		}
+		t = Team{ID: p.Team}
+		if err := o.tx.LicenseTeamInsert(ctx, p.Org, t); err != nil {
 			return err
 		}
 		return o.flush()
 	})
-	return err
+	return t, err
 }
 
 // InviteParams invite a person to a team.
 type InviteParams struct {
 	Org   string
-	Team  string
-	Email string // compared case-insensitively
 	Actor string // an Org Admin, or a Team Admin of Team
+	Team  string
+	Email string // compared by the library's e-mail rule (NormalizeEmail)
 	// RequestID names the invitation's ledger hold: a retry reserves
 	// nothing twice. Use a new one for each invitation.
 	RequestID string
@@ -368,7 +443,7 @@ func (s *Service) Invite(ctx context.Context, p InviteParams) (Member, error) {
 }
 
 func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
-	email, err := s.checkInvite(ctx, p)
+	email, err := s.checkInvite(ctx, &p)
 	if err != nil {
 		return Member{}, err
 	}
@@ -384,9 +459,9 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 	})
 }
 
-// checkInvite validates p, returns its normalised e-mail, and checks the
-// actor's role.
-func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, error) {
+// checkInvite validates p, returns its normalised e-mail, puts its actor in
+// canonical form, and checks the actor's role.
+func (s *Service) checkInvite(ctx context.Context, p *InviteParams) (string, error) {
 	if err := validID("Org", p.Org); err != nil {
 		return "", err
 	}
@@ -400,13 +475,13 @@ func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, erro
 	if err := validRequestID(p.RequestID); err != nil {
 		return "", err
 	}
-	if err := validActor(p.Actor); err != nil {
+	if p.Actor, err = actor(p.Actor); err != nil {
 		return "", err
 	}
 	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {
 		return "", err
 	}
-	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "invite to"); err != nil {
+	if err := s.require(ctx, p.Org, p.Actor, "invite to team "+strconv.Quote(p.Team), OrgAdmin, TeamAdmin(p.Team)); err != nil {
 		return "", err
 	}
 	return email, nil
@@ -415,16 +490,22 @@ func (s *Service) checkInvite(ctx context.Context, p InviteParams) (string, erro
 // AcceptParams accept a pending invitation.
 type AcceptParams struct {
 	Org   string
-	Email string
 	Actor string // the invitee: must be Email
+	Email string
 }
 
 // Accept makes a pending member active: the invitation's hold is posted and
-// the license moves from the pool to the member's account. Accepting again
-// once accepted (a retry) returns the active member and changes nothing. An
-// invitation that does not exist is refused with ErrNoInvitation, one that
-// expired with ErrInvitationExpired, an unassigned member with
-// ErrIllegalTransition.
+// the license moves from the pool to the member's account. Only the invitee
+// accepts (Actor must be Email); anyone else gets an *allot.ForbiddenError.
+//
+// Accept is naturally idempotent. A member names one invitation at a time
+// (Member.Hold), so a retry is recognised by the member's record: once the
+// member accepted its current invitation (the hold was posted and
+// AcceptedAt set: it is active, or unassigned if removed from its teams
+// since), Accept returns the member as it reads now and changes nothing.
+// An e-mail with no member is refused with ErrNoInvitation (a member
+// deleted since its acceptance too), an invitation that expired with
+// ErrInvitationExpired.
 func (s *Service) Accept(ctx context.Context, p AcceptParams) (Member, error) {
 	m, err := s.accept(ctx, p)
 	if err != nil {
@@ -441,11 +522,12 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	if err := validActor(p.Actor); err != nil {
+	a, err := actor(p.Actor)
+	if err != nil {
 		return Member{}, err
 	}
-	if normActor(p.Actor) != email {
-		return Member{}, &ForbiddenError{Actor: p.Actor, Action: "accept the invitation of " + email, Org: p.Org, Need: "only the invitee accepts its invitation"}
+	if a != email {
+		return Member{}, &allot.ForbiddenError{Org: p.Org, Actor: a, Action: "accept the invitation of " + strconv.Quote(email) + " (only the invitee accepts its own)"}
 	}
 	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
@@ -461,9 +543,9 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		if old.State == StateExpired {
 			return fmt.Errorf("%w at %s; ask an admin to invite %s again", ErrInvitationExpired, old.ExpiresAt.Format(time.RFC3339), email)
 		}
-		if old.State == StateActive && !old.AcceptedAt.IsZero() {
+		if !old.AcceptedAt.IsZero() && (old.State == StateActive || old.State == StateUnassigned) {
 			o.m = old // accepted already: a retry
-			return nil
+			return o.flush()
 		}
 		to, err := Transition(old.State, EventAccept)
 		if err != nil {
@@ -492,17 +574,26 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 // RemoveParams remove a member from one team.
 type RemoveParams struct {
 	Org   string
+	Actor string // an Org Admin, or a Team Admin of Team
 	Team  string
 	Email string
-	Actor string // an Org Admin, or a Team Admin of Team
+	// RequestID names the removal: a retry returns the member and changes
+	// nothing, even though the member is no longer in the team.
+	RequestID string
 }
 
-// Remove takes a member out of a team. An active member removed from its
-// last team becomes unassigned and keeps its license. A pending member
-// removed from its last team has its invitation withdrawn: the hold is
-// voided, the license is available again and the member is gone (the
-// returned Member has StateNone). A member not in the team is refused with
-// ErrNotInTeam.
+// Remove takes a member out of a team and returns it. An active member
+// removed from its last team becomes unassigned and keeps its license. A
+// pending member removed from its last team has its invitation withdrawn:
+// the hold is voided, the license is available again and the member is
+// gone (the returned Member has StateNone). A member not in the team is
+// refused with ErrNotInTeam.
+//
+// A removal moves no license, so it leaves a mark of its own on the ledger
+// under the RequestID (a hold voided at once, code CodeRemove, naming the
+// member and the team). A retry finds it and returns the member as it
+// reads now (StateNone if it has no record any more), never ErrNotInTeam;
+// the RequestID used for another act, member or team is ErrRequestReused.
 func (s *Service) Remove(ctx context.Context, p RemoveParams) (Member, error) {
 	m, err := s.remove(ctx, p)
 	if err != nil {
@@ -522,15 +613,38 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 	if err != nil {
 		return Member{}, err
 	}
-	if err := validActor(p.Actor); err != nil {
+	if err := validRequestID(p.RequestID); err != nil {
 		return Member{}, err
 	}
-	if err := s.needTeamAdmin(ctx, p.Org, p.Team, p.Actor, "remove from"); err != nil {
+	a, err := actor(p.Actor)
+	if err != nil {
 		return Member{}, err
+	}
+	if err := s.require(ctx, p.Org, a, "remove from team "+strconv.Quote(p.Team), OrgAdmin, TeamAdmin(p.Team)); err != nil {
+		return Member{}, err
+	}
+	mark := ledger.Hold{
+		ID: requestTransfer(p.Org, p.RequestID), Debit: IssuerAccount(p.Org), Credit: PoolAccount(p.Org),
+		Amount: one, Code: CodeRemove, Actor: a,
+		Metadata: map[string]string{"act": actRemove, "member": email, "team": p.Team},
 	}
 	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
+		}
+		if done, err := o.marked(mark, p.RequestID, actRemove); err != nil || done {
+			if err != nil {
+				return err
+			}
+			m, found, err := o.findMember(email)
+			if err != nil {
+				return err
+			}
+			if !found {
+				m = Member{Org: p.Org, Email: email, State: StateNone}
+			}
+			o.m = m
+			return o.flush()
 		}
 		if _, err := o.team(p.Team); err != nil {
 			return err
@@ -550,8 +664,11 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		if err != nil {
 			return err
 		}
+		if _, err := o.mark(mark, p.RequestID, actRemove); err != nil {
+			return err
+		}
 		if to == StateNone {
-			if err := o.drop(old, dropParams{}); err != nil {
+			if _, err := o.drop(old, dropParams{}); err != nil {
 				return err
 			}
 			o.m = Member{Org: p.Org, Email: email, State: StateNone}
@@ -575,76 +692,82 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 // DeleteParams delete a member from the organization.
 type DeleteParams struct {
 	Org       string
-	Email     string
 	Actor     string // must be an Org Admin
-	RequestID string // the freeing transfer's ID derives from it
+	Email     string
+	RequestID string // the freeing transfer's (or the withdrawal's) ID derives from it
 }
 
-// Delete deletes a member in any state and frees its license back to the
-// pool: a pending invitation's hold is voided, an active or unassigned
-// member's license is transferred back from its account. The member's
-// ledger account stays, with its history.
+// Delete deletes a member in any state, frees its license back to the
+// pool, and returns the member as deleted: its Org, Email and Hold (the
+// invitation it was a member by), State StateDeleted and UpdatedAt (when
+// it was deleted); its other fields are zero. An active or unassigned
+// member's license is transferred back from its account (code CodeFree). A
+// pending member's invitation is withdrawn: its hold is voided, and since
+// that moves no license the withdrawal is marked on the ledger under the
+// RequestID (a hold voided at once, code CodeWithdraw); an expired
+// invitation is marked the same way. The member's ledger account stays,
+// with its history.
 //
-// The freeing transfer names the member and its invitation, so a RequestID
-// names one deletion of one membership. A retry of a Delete that freed a
-// license succeeds and moves nothing; a retry of one that withdrew a
-// pending or expired invitation (which moved no license) finds no member
-// (ErrUnknownMember). The RequestID of an earlier Delete used to delete the
-// member again, after it was invited anew, is refused with
-// ErrRequestReused and changes nothing.
-func (s *Service) Delete(ctx context.Context, p DeleteParams) error {
-	if err := s.delete(ctx, p); err != nil {
-		return wrap(err, p.Org, "delete member %q of %q", p.Email, p.Org)
+// The freeing transfer or the mark names the act, the member and its
+// invitation, so a RequestID names one deletion of one membership. A retry
+// finds it and returns the same Member, whatever happened since (the
+// person invited again, even): never ErrUnknownMember. The RequestID used
+// for another act or member is ErrRequestReused and changes nothing.
+func (s *Service) Delete(ctx context.Context, p DeleteParams) (Member, error) {
+	m, err := s.delete(ctx, p)
+	if err != nil {
+		return Member{}, wrap(err, p.Org, "delete member %q of %q", p.Email, p.Org)
 	}
-	return nil
+	return m, nil
 }
 
-func (s *Service) delete(ctx context.Context, p DeleteParams) error {
+func (s *Service) delete(ctx context.Context, p DeleteParams) (Member, error) {
 	if err := validID("Org", p.Org); err != nil {
-		return err
+		return Member{}, err
 	}
 	email, err := NormalizeEmail(p.Email)
 	if err != nil {
-		return err
+		return Member{}, err
 	}
 	if err := validRequestID(p.RequestID); err != nil {
-		return err
+		return Member{}, err
 	}
-	if err := validActor(p.Actor); err != nil {
-		return err
+	a, err := actor(p.Actor)
+	if err != nil {
+		return Member{}, err
 	}
-	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "delete members"); err != nil {
-		return err
+	if err := s.require(ctx, p.Org, a, "delete members", OrgAdmin); err != nil {
+		return Member{}, err
 	}
-	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actDelete, actor: p.Actor}
-	_, err = s.inOp(ctx, func(o *op) error {
+	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actDelete, actor: a}
+	return s.inOp(ctx, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		old, found, err := o.findMember(email)
+		if m, done, err := o.dropped(email, dp); err != nil || done {
+			o.m = m
+			return err
+		}
+		old, err := o.member(email)
 		if err != nil {
 			return err
 		}
-		if !found {
-			return o.dropped(email, dp)
-		}
-		if err := o.drop(old, dp); err != nil {
+		if o.m, err = o.drop(old, dp); err != nil {
 			return err
 		}
 		return o.flush()
 	})
-	return err
 }
 
 // ReassignParams move a license from one person to another.
 type ReassignParams struct {
-	Org  string
-	From string // the member deleted
-	To   string // the person invited
+	Org   string
+	Actor string // must be an Org Admin
+	From  string // the member deleted
+	To    string // the person invited
 	// Team is the team To is invited to. Empty: every team From was in
 	// (then From must be in at least one).
 	Team      string
-	Actor     string // must be an Org Admin
 	RequestID string
 	ExpiresAt time.Time // of To's invitation; zero: never
 }
@@ -652,8 +775,10 @@ type ReassignParams struct {
 // Reassign deletes From and invites To in one transaction: either both
 // happen or neither does. It is exactly Delete then Invite (to each team), so
 // To is pending until it accepts, and an existing member To reserves
-// nothing new. A retry of a Reassign that freed From's license returns To
-// as it is now; a RequestID used for another request is refused with
+// nothing new; it returns To. Its deletion part is Delete's, marked on the
+// ledger the same way (a pending From's invitation is withdrawn), so a
+// retry finds it and returns To as it reads now (StateNone if To has no
+// record any more); the RequestID used for another request is
 // ErrRequestReused.
 func (s *Service) Reassign(ctx context.Context, p ReassignParams) (Member, error) {
 	m, err := s.reassign(ctx, p)
@@ -686,26 +811,24 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	if err := validRequestID(p.RequestID); err != nil {
 		return Member{}, err
 	}
-	if err := validActor(p.Actor); err != nil {
+	a, err := actor(p.Actor)
+	if err != nil {
 		return Member{}, err
 	}
 	if err := validTime("ExpiresAt", p.ExpiresAt); err != nil {
 		return Member{}, err
 	}
-	if err := s.needOrgAdmin(ctx, p.Org, p.Actor, "reassign licenses"); err != nil {
+	if err := s.require(ctx, p.Org, a, "reassign licenses", OrgAdmin); err != nil {
 		return Member{}, err
 	}
-	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actReassign, actor: p.Actor, to: to}
+	p.Actor = a
+	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actReassign, actor: a, to: to}
 	return s.inOp(ctx, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		old, found, err := o.findMember(from)
-		if err != nil {
-			return err
-		}
-		if !found {
-			if err := o.dropped(from, dp); err != nil {
+		if _, done, err := o.dropped(from, dp); err != nil || done {
+			if err != nil {
 				return err
 			}
 			// A retry: From's license went to To; return To as it is now.
@@ -719,6 +842,10 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 			o.m = m
 			return o.flush()
 		}
+		old, err := o.member(from)
+		if err != nil {
+			return err
+		}
 		teams := old.Teams
 		if p.Team != "" {
 			teams = []string{p.Team}
@@ -726,7 +853,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if len(teams) == 0 {
 			return invalid("Team", "empty, and %s is in no team; name the team to invite %s to", from, to)
 		}
-		if err := o.drop(old, dp); err != nil {
+		if _, err := o.drop(old, dp); err != nil {
 			return err
 		}
 		// The first team reserves the license (if To needs one); the others
@@ -740,164 +867,6 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		}
 		return o.flush()
 	})
-}
-
-// Member returns a member as it reads now (an expired invitation reads as
-// StateExpired).
-func (s *Service) Member(ctx context.Context, org, email string) (Member, error) {
-	if err := validID("Org", org); err != nil {
-		return Member{}, wrap(err, org, "get member %q of %q", email, org)
-	}
-	e, err := NormalizeEmail(email)
-	if err != nil {
-		return Member{}, wrap(err, org, "get member %q of %q", email, org)
-	}
-	m, err := s.inOp(ctx, func(o *op) error {
-		got, err := o.tx.LicenseMemberGet(ctx, org, e)
-		if err != nil {
-			return notFound(err, "member", org, e)
-		}
-		o.m = got.At(o.now)
-		return nil
-	})
-	if err != nil {
-		return Member{}, wrap(err, org, "get member %q of %q", email, org)
-	}
-	return m, nil
-}
-
-// Members yields the organization's members ordered by e-mail, as they read
-// at the time each page is read. It reads a page at a time, each page in a
-// transaction of its own, and stops at the first error, which it yields.
-func (s *Service) Members(ctx context.Context, org string) iter.Seq2[Member, error] {
-	return func(yield func(Member, error) bool) {
-		if err := validID("Org", org); err != nil {
-			yield(Member{}, wrap(err, org, "list members of %q", org))
-			return
-		}
-		const page = 500
-		after := ""
-		for {
-			var ms []Member
-			var now time.Time
-			err := s.store.InTx(ctx, func(tx Tx) error {
-				now = s.clock.Now()
-				var err error
-				ms, err = tx.LicenseMemberList(ctx, MemberListParams{Org: org, After: after, Limit: page})
-				return err
-			})
-			if err != nil {
-				yield(Member{}, wrap(err, org, "list members of %q", org))
-				return
-			}
-			for _, m := range ms {
-				if !yield(m.At(now), nil) {
-					return
-				}
-			}
-			if len(ms) < page {
-				return
-			}
-			after = ms[len(ms)-1].Email
-		}
-	}
-}
-
-// History yields the ledger entries of a member's license account, oldest
-// first: acceptances (pool to member) and deletions (member to pool), across
-// every time the person was a member. Pending invitations are holds, not
-// entries, until they are accepted.
-func (s *Service) History(ctx context.Context, org, email string) iter.Seq2[ledger.Entry, error] {
-	return func(yield func(ledger.Entry, error) bool) {
-		e, err := NormalizeEmail(email)
-		if err == nil {
-			err = validID("Org", org)
-		}
-		if err != nil {
-			yield(ledger.Entry{}, wrap(err, org, "history of %q in %q", email, org))
-			return
-		}
-		hp := ledger.HistoryParams{Account: MemberAccount(org, e), Limit: 1000}
-		for {
-			var page ledger.HistoryPage
-			err := s.store.InTx(ctx, func(tx Tx) error {
-				var err error
-				page, err = ledger.NewBook(tx, s.clock.Now()).History(ctx, hp)
-				// Only the member's account can be missing: nobody with
-				// this e-mail was ever invited.
-				return notFound(err, "member", org, e)
-			})
-			if err != nil {
-				yield(ledger.Entry{}, wrap(err, org, "history of %q in %q", email, org))
-				return
-			}
-			for _, en := range page.Entries {
-				if !yield(en, nil) {
-					return
-				}
-			}
-			if page.Next == "" {
-				return
-			}
-			hp.Cursor = page.Next
-		}
-	}
-}
-
-// Summary returns the organization's consumption now. It reads the
-// organization's counters, its teams' counters and a count of expired
-// invitations from an index: its cost does not grow with the number of
-// members.
-func (s *Service) Summary(ctx context.Context, org string) (Summary, error) {
-	if err := validID("Org", org); err != nil {
-		return Summary{}, wrap(err, org, "summary of %q", org)
-	}
-	var sum Summary
-	err := s.store.InTx(ctx, func(tx Tx) error {
-		// Read only: no Book needed, the same instant a Book would use.
-		o := op{ctx: ctx, tx: tx, now: ledger.Instant(s.clock.Now())}
-		got, err := tx.LicenseOrgGet(ctx, org)
-		if err != nil {
-			return notFound(err, "organization", org, org)
-		}
-		o.org = got
-		sum, err = o.summary()
-		return err
-	})
-	if err != nil {
-		return Summary{}, wrap(err, org, "summary of %q", org)
-	}
-	return sum, nil
-}
-
-func (s *Service) needOrgAdmin(ctx context.Context, org, actor, action string) error {
-	ok, err := s.roles.IsOrgAdmin(ctx, org, actor)
-	if err != nil {
-		return fmt.Errorf("check roles: %w", err)
-	}
-	if !ok {
-		return &ForbiddenError{Actor: actor, Action: action, Org: org, Need: "only an Org Admin may"}
-	}
-	return nil
-}
-
-// needTeamAdmin checks that actor may verb ("invite to", "remove from")
-// team: an Org Admin or a Team Admin of team may.
-func (s *Service) needTeamAdmin(ctx context.Context, org, team, actor, verb string) error {
-	ok, err := s.roles.IsOrgAdmin(ctx, org, actor)
-	if err != nil {
-		return fmt.Errorf("check roles: %w", err)
-	}
-	if ok {
-		return nil
-	}
-	if ok, err = s.roles.IsTeamAdmin(ctx, org, team, actor); err != nil {
-		return fmt.Errorf("check roles: %w", err)
-	}
-	if !ok {
-		return &ForbiddenError{Actor: actor, Action: verb + " team " + team, Org: org, Need: "only an Org Admin or a Team Admin of " + team + " may"}
-	}
-	return nil
 }
 
 // teamsOf says which teams m is in, for a message.

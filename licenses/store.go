@@ -81,9 +81,11 @@ func (m Member) InTeam(team string) bool {
 	return ok
 }
 
-// TeamListParams select an organization's teams.
+// TeamListParams select an organization's teams, ordered by ID.
 type TeamListParams struct {
-	Org string
+	Org   string
+	After string // only IDs greater than this one
+	Limit int    // at most this many; zero or negative means no limit
 	// PendingAt, if set, makes each team's Pending leave out the members
 	// stored as pending whose ExpiresAt is set and at or before it: the
 	// invitations that have expired by then. Zero: Pending as stored.
@@ -91,11 +93,31 @@ type TeamListParams struct {
 }
 
 // MemberListParams select a page of an organization's members, ordered by
-// e-mail.
+// e-mail. The store filters: Limit counts the members that match, so a page
+// is short only when no later member matches.
 type MemberListParams struct {
 	Org   string
 	After string // only e-mails greater than this one
 	Limit int    // at most this many; zero or negative means no limit
+
+	// State, if set, keeps only the members in that state as they read at
+	// At (see Member.At): StatePending keeps those stored as pending whose
+	// ExpiresAt is zero or after At; StateExpired keeps those stored as
+	// expired and those stored as pending whose ExpiresAt is set and at or
+	// before At; StateActive and StateUnassigned keep those stored so.
+	State State
+	At    time.Time
+	// Team, if set, keeps only the members in that team.
+	Team string
+}
+
+// Match reports whether the stored member m is one p selects by State, At
+// and Team (not by Org, After or Limit): the filter every store applies.
+func (p MemberListParams) Match(m Member) bool {
+	if p.Team != "" && !m.InTeam(p.Team) {
+		return false
+	}
+	return p.State == StateNone || m.At(p.At).State == p.State
 }
 
 // Tx is the storage licenses needs inside one transaction: the ledger's, and

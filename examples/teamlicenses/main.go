@@ -30,8 +30,9 @@ func main() {
 }
 
 const (
-	org   = "acme"
-	admin = "ada@acme.test" // the Org Admin
+	org    = "acme"
+	admin  = "ada@acme.test" // the Org Admin
+	vendor = "billing"       // the vendor's billing system: it adds licenses
 )
 
 type story struct {
@@ -44,21 +45,30 @@ type story struct {
 
 func run(w io.Writer) error {
 	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin(org, admin)
-	roles.GrantTeamAdmin(org, "sales", "sam@acme.test")
+	roles := &allot.StaticRoles{}
+	if err := roles.Grant(org, admin, licenses.OrgAdmin); err != nil {
+		return err
+	}
+	if err := roles.Grant(org, "sam@acme.test", licenses.TeamAdmin("sales")); err != nil {
+		return err
+	}
+	if err := roles.Grant(org, vendor, allot.Vendor); err != nil {
+		return err
+	}
 	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: c, Roles: roles})
 	if err != nil {
 		return err
 	}
 	s := &story{ctx: context.Background(), w: w, clock: c, svc: svc}
 
-	s.step("acme buys 10 licenses and creates three teams")
+	s.step("the vendor adds 10 licenses; acme creates three teams")
+	_, err = svc.Purchase(s.ctx, licenses.PurchaseParams{Org: org, Actor: admin, Quantity: 10, RequestID: "by-admin"})
+	refused(w, "the Org Admin adding licenses itself", err)
 	if err := s.buy(10); err != nil {
 		return err
 	}
 	for _, team := range []string{"design", "marketing", "sales"} {
-		if err := svc.CreateTeam(s.ctx, licenses.TeamParams{Org: org, Team: team, Actor: admin}); err != nil {
+		if _, err := svc.CreateTeam(s.ctx, licenses.CreateTeamParams{Org: org, Actor: admin, Team: team}); err != nil {
 			return err
 		}
 	}
@@ -104,19 +114,30 @@ func run(w io.Writer) error {
 	}
 
 	s.step("ben leaves design, his only team: unassigned, he keeps his license")
-	m, err := svc.Remove(s.ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "ben@acme.test", Actor: admin})
+	rm := licenses.RemoveParams{Org: org, Actor: admin, Team: "design", Email: "ben@acme.test", RequestID: s.nextReq()}
+	m, err := svc.Remove(s.ctx, rm)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "ben is now %s\n", m.State)
+	if m, err = svc.Remove(s.ctx, rm); err != nil { // a retry: the first result
+		return err
+	}
+	fmt.Fprintf(w, "the removal retried: ben is %s\n", m.State)
 	if err := s.report(); err != nil {
 		return err
 	}
 
 	s.step("dan is deleted: his license goes back to the pool")
-	if err := svc.Delete(s.ctx, licenses.DeleteParams{Org: org, Email: "dan@acme.test", Actor: admin, RequestID: s.nextReq()}); err != nil {
+	del := licenses.DeleteParams{Org: org, Actor: admin, Email: "dan@acme.test", RequestID: s.nextReq()}
+	if m, err = svc.Delete(s.ctx, del); err != nil {
 		return err
 	}
+	fmt.Fprintf(w, "dan is %s\n", m.State)
+	if m, err = svc.Delete(s.ctx, del); err != nil { // a retry: the same, not "not found"
+		return err
+	}
+	fmt.Fprintf(w, "the deletion retried: dan is %s\n", m.State)
 	if err := s.report(); err != nil {
 		return err
 	}
@@ -133,7 +154,7 @@ func run(w io.Writer) error {
 		return err
 	}
 
-	s.step("acme buys 5 more; lea's invitation goes through")
+	s.step("the vendor adds 5 more; lea's invitation goes through")
 	if err := s.buy(5); err != nil {
 		return err
 	}
@@ -152,8 +173,14 @@ func run(w io.Writer) error {
 	_, err = svc.Accept(s.ctx, licenses.AcceptParams{Org: org, Email: "eve@acme.test", Actor: "eve@acme.test"})
 	refused(w, "eve tries to accept", err)
 
-	s.step("members")
-	for m, err := range svc.Members(s.ctx, org) {
+	s.step("expired invitations, then every member")
+	for m, err := range svc.Members(s.ctx, licenses.MembersParams{Org: org, Actor: admin, State: licenses.StateExpired}) {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "expired: %s\n", m.Email)
+	}
+	for m, err := range svc.Members(s.ctx, licenses.MembersParams{Org: org, Actor: admin}) {
 		if err != nil {
 			return err
 		}
@@ -183,7 +210,7 @@ func (s *story) step(title string) {
 }
 
 func (s *story) buy(n int64) error {
-	_, err := s.svc.Purchase(s.ctx, licenses.PurchaseParams{Org: org, Actor: admin, RequestID: s.nextReq(), Quantity: n})
+	_, err := s.svc.Purchase(s.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: n, RequestID: s.nextReq()})
 	return err
 }
 
@@ -194,7 +221,7 @@ func (s *story) invite(team, email, by string, expires time.Time) error {
 
 // report prints the consumption bar and the distribution by team.
 func (s *story) report() error {
-	sum, err := s.svc.Summary(s.ctx, org)
+	sum, err := s.svc.Summary(s.ctx, licenses.SummaryParams{Org: org, Actor: admin})
 	if err != nil {
 		return err
 	}

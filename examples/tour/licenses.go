@@ -20,30 +20,37 @@ import (
 // member gives the license back.
 func licensesChapter(ctx context.Context, w io.Writer) error {
 	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada@acme.test")
+	roles := &allot.StaticRoles{}
+	if err := roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin); err != nil {
+		return err
+	}
+	if err := roles.Grant("acme", "billing", allot.Vendor); err != nil {
+		return err
+	}
 	svc, err := licenses.New(memstore.New().Licenses(), &licenses.Options{Clock: c, Roles: roles})
 	if err != nil {
 		return err
 	}
+	admin := "ada@acme.test"
+	sumParams := licenses.SummaryParams{Org: "acme", Actor: admin}
 	summary := func() error {
-		s, err := svc.Summary(ctx, "acme")
+		s, err := svc.Summary(ctx, sumParams)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  purchased %d: active %d, pending %d, unassigned %d, available %d\n", s.Purchased, s.Active, s.Pending, s.Unassigned, s.Available)
 		return nil
 	}
-	admin := "ada@acme.test"
-	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: admin, RequestID: "buy-1", Quantity: 3}); err != nil {
+	// The vendor adds the licenses acme's admin asked for.
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 3, RequestID: "buy-1"}); err != nil {
 		return err
 	}
 	for _, team := range []string{"design", "sales"} {
-		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: admin}); err != nil {
+		if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Actor: admin, Team: team}); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(w, "acme buys 3 licenses and creates teams design and sales.")
+	fmt.Fprintln(w, "the vendor adds 3 licenses to acme, which creates teams design and sales.")
 
 	for i, inv := range []struct {
 		team, email string
@@ -66,7 +73,7 @@ func licensesChapter(ctx context.Context, w io.Writer) error {
 	}
 
 	for _, team := range []string{"design", "sales"} {
-		if _, err := svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Team: team, Email: "bo@acme.test", Actor: admin}); err != nil {
+		if _, err := svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Actor: admin, Team: team, Email: "bo@acme.test", RequestID: "rm-" + team}); err != nil {
 			return err
 		}
 	}
@@ -83,19 +90,21 @@ func licensesChapter(ctx context.Context, w io.Writer) error {
 		return err
 	}
 
-	if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: admin, RequestID: "del-1"}); err != nil {
+	del := licenses.DeleteParams{Org: "acme", Actor: admin, Email: "bo@acme.test", RequestID: "del-1"}
+	if _, err := svc.Delete(ctx, del); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "bo is deleted; the journal of bo's license account:")
-	for e, err := range svc.History(ctx, "acme", "bo@acme.test") {
+	for e, err := range svc.History(ctx, licenses.HistoryParams{Org: "acme", Actor: admin, Email: "bo@acme.test"}) {
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "  %s %-17s %+d\n", e.PostedAt.Format("Jan 2 15:04"), e.Code, e.Change.IntPart())
 	}
-	// The same request sent again is a retry: it succeeds and moves nothing.
-	err = svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: "bo@acme.test", Actor: admin, RequestID: "del-1"})
-	fmt.Fprintln(w, "the deletion retried:", err)
+	// The same request sent again is a retry: it returns the first result
+	// and moves nothing.
+	m, err := svc.Delete(ctx, del)
+	fmt.Fprintln(w, "the deletion retried:", m.State, err)
 	if err := summary(); err != nil {
 		return err
 	}

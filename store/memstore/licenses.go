@@ -307,8 +307,22 @@ func (t *Tx) LicenseTeamList(ctx context.Context, p licenses.TeamListParams) ([]
 		return nil, nil
 	}
 	at := p.PendingAt.UnixMicro()
-	out := make([]licenses.Team, len(o.teamOrder))
-	for i, tm := range o.teamOrder {
+	teams := o.teamOrder
+	if p.After != "" {
+		i, found := slices.BinarySearchFunc(teams, p.After, func(x *licTeam, id string) int { return cmp.Compare(x.rec.ID, id) })
+		if found {
+			i++
+		}
+		teams = teams[i:]
+	}
+	if p.Limit > 0 && len(teams) > p.Limit {
+		teams = teams[:p.Limit]
+	}
+	if len(teams) == 0 {
+		return nil, nil
+	}
+	out := make([]licenses.Team, len(teams))
+	for i, tm := range teams {
 		out[i] = tm.rec
 		if !p.PendingAt.IsZero() {
 			out[i].Pending -= tm.expiry.count(at)
@@ -397,9 +411,15 @@ func (t *Tx) LicenseMemberList(ctx context.Context, p licenses.MemberListParams)
 	if o == nil {
 		return nil, nil
 	}
+	// The filter is a scan from After on: it reads members until Limit of
+	// them match.
 	var out []licenses.Member
 	for _, email := range o.memberIx.after(p.After) {
-		out = append(out, copyMember(*o.members.get(email)))
+		m := o.members.get(email)
+		if !p.Match(*m) {
+			continue
+		}
+		out = append(out, copyMember(*m))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}

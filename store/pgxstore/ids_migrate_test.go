@@ -2,6 +2,7 @@ package pgxstore_test
 
 import (
 	"context"
+	"github.com/allot-dev/allot"
 	"testing"
 	"time"
 
@@ -94,8 +95,8 @@ func TestMigrate_EscapedLedgerIDs(t *testing.T) {
 		t.Errorf("passes Audit = %v, %v; want no findings", f, err)
 	}
 
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("o%", "ada@o.test")
+	roles := &allot.StaticRoles{}
+	roles.Grant("o%", "ada@o.test", licenses.OrgAdmin, allot.Vendor)
 	ls, err := licenses.New(st.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -103,10 +104,10 @@ func TestMigrate_EscapedLedgerIDs(t *testing.T) {
 	if f, err := ls.Audit(ctx, "o%"); err != nil || len(f) != 0 {
 		t.Errorf("licenses Audit after the migration = %v, %v; want no findings", f, err)
 	}
-	if err := ls.Delete(ctx, licenses.DeleteParams{Org: "o%", Email: "m%x@y.test", Actor: "ada@o.test", RequestID: "d1"}); err != nil {
+	if _, err := ls.Delete(ctx, licenses.DeleteParams{Org: "o%", Email: "m%x@y.test", Actor: "ada@o.test", RequestID: "d1"}); err != nil {
 		t.Fatalf("Delete of the member carried over: %v", err)
 	}
-	sum, err := ls.Summary(ctx, "o%")
+	sum, err := ls.Summary(ctx, licenses.SummaryParams{Org: "o%", Actor: "ada@o.test"})
 	if err != nil || sum.Purchased != 2 || sum.Available != 2 || sum.Active != 0 {
 		t.Errorf("Summary after the delete = %+v, %v; want 2 purchased, 2 available", sum, err)
 	}

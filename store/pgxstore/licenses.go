@@ -72,7 +72,8 @@ func (q *queries) licenses() *licensesQueries {
 		teamGet:    sql(`SELECT id, active, pending FROM {s}allot_license_teams WHERE org = $1 AND id = $2`),
 		teamInsert: sql(`INSERT INTO {s}allot_license_teams (org, id, active, pending) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`),
 		teamUpdate: sql(`UPDATE {s}allot_license_teams SET active = $3, pending = $4 WHERE org = $1 AND id = $2`),
-		teamList:   sql(`SELECT id, active, pending FROM {s}allot_license_teams WHERE org = $1 ORDER BY id`),
+		teamList: sql(`SELECT id, active, pending FROM {s}allot_license_teams WHERE org = $1 AND id > $2
+	ORDER BY id LIMIT $3`),
 		// The expired invitations per team come from the expiry index: only
 		// the members pending with an expiry at or before $2 are read.
 		teamListAt: sql(`SELECT t.id, t.active, t.pending - coalesce(e.n, 0)
@@ -81,7 +82,7 @@ func (q *queries) licenses() *licensesQueries {
 		FROM {s}allot_license_members m, unnest(m.teams) AS u(team)
 		WHERE m.org = $1 AND m.state = 'pending' AND m.expires_at IS NOT NULL AND m.expires_at <= $2
 		GROUP BY u.team) e ON e.team = t.id
-	WHERE t.org = $1 ORDER BY t.id`),
+	WHERE t.org = $1 AND t.id > $3 ORDER BY t.id LIMIT $4`),
 
 		memberGet: sql(`SELECT ` + licMemberCols + ` FROM {s}allot_license_members WHERE org = $1 AND email = $2`),
 		memberInsert: sql(`INSERT INTO {s}allot_license_members (` + licMemberCols + `)
@@ -89,8 +90,17 @@ func (q *queries) licenses() *licensesQueries {
 		memberUpdate: sql(`UPDATE {s}allot_license_members SET state = $3, teams = $4, hold_id = $5, expires_at = $6,
 	invited_by = $7, invited_at = $8, accepted_at = $9, updated_at = $10 WHERE org = $1 AND email = $2`),
 		memberDelete: sql(`DELETE FROM {s}allot_license_members WHERE org = $1 AND email = $2`),
+		// The filters of licenses.MemberListParams.Match: $4 the team (''
+		// for any), $5 the state ('' for any), read at $6.
 		memberList: sql(`SELECT ` + licMemberCols + ` FROM {s}allot_license_members
-	WHERE org = $1 AND email > $2 ORDER BY email LIMIT $3`),
+	WHERE org = $1 AND email > $2
+		AND ($4::text = '' OR $4::text COLLATE "C" = ANY (teams))
+		AND CASE $5::text
+			WHEN '' THEN true
+			WHEN 'pending' THEN state = 'pending' AND (expires_at IS NULL OR expires_at > $6::timestamptz)
+			WHEN 'expired' THEN state = 'expired' OR (state = 'pending' AND expires_at <= $6::timestamptz)
+			ELSE state = $5::text END
+	ORDER BY email LIMIT $3`),
 		memberExpiredCount: sql(`SELECT count(*) FROM {s}allot_license_members
 	WHERE org = $1 AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= $2`),
 	}
@@ -242,10 +252,14 @@ func (t *Tx) LicenseTeamList(ctx context.Context, p licenses.TeamListParams) ([]
 		got, err = scanTeams(rows)
 		return err
 	}
+	var limit *int
+	if p.Limit > 0 {
+		limit = &p.Limit
+	}
 	if p.PendingAt.IsZero() {
-		b.Queue(t.s.q.licenses().teamList, p.Org).Query(scan)
+		b.Queue(t.s.q.licenses().teamList, p.Org, p.After, limit).Query(scan)
 	} else {
-		b.Queue(t.s.q.licenses().teamListAt, p.Org, timestampNotNull(p.PendingAt)).Query(scan)
+		b.Queue(t.s.q.licenses().teamListAt, p.Org, timestampNotNull(p.PendingAt), p.After, limit).Query(scan)
 	}
 	if err := t.run(ctx, &b, false); err != nil {
 		return nil, storeErr(fmt.Sprintf("list license teams of %q", p.Org), err)
@@ -336,7 +350,7 @@ func (t *Tx) LicenseMemberList(ctx context.Context, p licenses.MemberListParams)
 	}
 	var b pgx.Batch
 	var got []licenses.Member
-	b.Queue(t.s.q.licenses().memberList, p.Org, p.After, limit).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(t.s.q.licenses().memberList, p.Org, p.After, limit, p.Team, string(p.State), timestampNotNull(p.At)).Query(func(rows pgx.Rows) (err error) {
 		got, err = scanMembers(rows)
 		return err
 	})

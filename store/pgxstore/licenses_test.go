@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/allot-dev/allot"
 	"strconv"
 	"sync"
 	"testing"
@@ -48,9 +49,9 @@ func TestModelLicenses(t *testing.T) {
 	ctx, start := context.Background(), modelStart
 	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
 		clk := clock.NewFake(start)
-		roles := &licenses.RoleSet{}
-		roles.GrantOrgAdmin("acme", "ada@x.test")
-		roles.GrantTeamAdmin("acme", "sales", "sal@x.test")
+		roles := &allot.StaticRoles{}
+		roles.Grant("acme", "ada@x.test", licenses.OrgAdmin, allot.Vendor)
+		roles.Grant("acme", "sal@x.test", licenses.TeamAdmin("sales"))
 		memS := memstore.New()
 		mem, _ := licenses.New(memS.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
 		pg, _ := licenses.New(pgs.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
@@ -88,7 +89,7 @@ func TestModelLicenses(t *testing.T) {
 		}
 		for _, team := range licModelTeams[:3] {
 			both(t, "CreateTeam", func(s *licenses.Service) (any, error) {
-				return nil, s.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: "ada@x.test"})
+				return s.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: team, Actor: "ada@x.test"})
 			})
 		}
 		expiry := func(t *rapid.T) time.Time {
@@ -119,21 +120,21 @@ func TestModelLicenses(t *testing.T) {
 			},
 			"remove": func(t *rapid.T) {
 				p := licenses.RemoveParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
-					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor")}
+					Actor: rapid.SampledFrom(licModelActors).Draw(t, "actor"), RequestID: reqID(t)}
 				both(t, "Remove", func(s *licenses.Service) (any, error) { return s.Remove(ctx, p) })
 			},
 			"removeLagging": func(t *rapid.T) {
 				p := licenses.RemoveParams{Org: "acme", Team: rapid.SampledFrom(licModelTeams).Draw(t, "team"), Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"),
-					Actor: "ada@x.test"}
+					Actor: "ada@x.test", RequestID: reqID(t)}
 				bothLagging(t, "Remove", func(s *licenses.Service) (any, error) { return s.Remove(ctx, p) })
 			},
 			"deleteLagging": func(t *rapid.T) {
 				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: reqID(t)}
-				bothLagging(t, "Delete", func(s *licenses.Service) (any, error) { return nil, s.Delete(ctx, p) })
+				bothLagging(t, "Delete", func(s *licenses.Service) (any, error) { return s.Delete(ctx, p) })
 			},
 			"delete": func(t *rapid.T) {
 				p := licenses.DeleteParams{Org: "acme", Email: rapid.SampledFrom(licModelEmails).Draw(t, "email"), Actor: "ada@x.test", RequestID: reqID(t)}
-				both(t, "Delete", func(s *licenses.Service) (any, error) { return nil, s.Delete(ctx, p) })
+				both(t, "Delete", func(s *licenses.Service) (any, error) { return s.Delete(ctx, p) })
 			},
 			"reassign": func(t *rapid.T) {
 				p := licenses.ReassignParams{Org: "acme", From: rapid.SampledFrom(licModelEmails).Draw(t, "from"), To: rapid.SampledFrom(licModelEmails).Draw(t, "to"),
@@ -144,10 +145,12 @@ func TestModelLicenses(t *testing.T) {
 				clk.Advance(time.Duration(rapid.IntRange(1, 3).Draw(t, "quarters")) * 15 * time.Minute)
 			},
 			"": func(t *rapid.T) {
-				both(t, "Summary", func(s *licenses.Service) (any, error) { return s.Summary(ctx, "acme") })
+				both(t, "Summary", func(s *licenses.Service) (any, error) {
+					return s.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada@x.test"})
+				})
 				var ms [2][]licenses.Member
 				for i, s := range svcs {
-					for m, err := range s.Members(ctx, "acme") {
+					for m, err := range s.Members(ctx, licenses.MembersParams{Org: "acme", Actor: "ada@x.test"}) {
 						if err != nil {
 							t.Fatalf("Members: %v", err)
 						}
@@ -179,8 +182,8 @@ func TestModelLicenses(t *testing.T) {
 // counters agree with the ledger.
 func TestReplicas_Licenses(t *testing.T) {
 	db := newTestDB(t)
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada", licenses.OrgAdmin, allot.Vendor)
 	var svcs []*licenses.Service
 	for range 4 {
 		svc, err := licenses.New(db.store(t, 3, nil).Licenses(), &licenses.Options{Roles: roles})
@@ -195,7 +198,7 @@ func TestReplicas_Licenses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, team := range []string{"design", "sales"} {
-		if err := svcs[1].CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: team, Actor: "ada"}); err != nil {
+		if _, err := svcs[1].CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: team, Actor: "ada"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -226,7 +229,7 @@ func TestReplicas_Licenses(t *testing.T) {
 						t.Errorf("Accept: %v", err)
 					}
 				case 1:
-					if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "ada", RequestID: "del-" + email}); err != nil {
+					if _, err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "ada", RequestID: "del-" + email}); err != nil {
 						t.Errorf("Delete: %v", err)
 					}
 				}
@@ -234,7 +237,7 @@ func TestReplicas_Licenses(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	sum, err := svcs[2].Summary(ctx, "acme")
+	sum, err := svcs[2].Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +245,7 @@ func TestReplicas_Licenses(t *testing.T) {
 		t.Errorf("summary %+v breaks purchased = available + pending + active + unassigned", sum)
 	}
 	n := int64(0)
-	for m, err := range svcs[3].Members(ctx, "acme") {
+	for m, err := range svcs[3].Members(ctx, licenses.MembersParams{Org: "acme", Actor: "ada"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,8 +280,8 @@ func TestReplicas_Licenses(t *testing.T) {
 // its own transaction, every op locking the same organization and pool.
 func BenchmarkPgx_LicensesInviteAccept(b *testing.B) {
 	db := newTestDB(b)
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "ada")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada", licenses.OrgAdmin, allot.Vendor)
 	svc, err := licenses.New(db.store(b, 2, nil).Licenses(), &licenses.Options{Roles: roles})
 	if err != nil {
 		b.Fatal(err)
@@ -287,7 +290,7 @@ func BenchmarkPgx_LicensesInviteAccept(b *testing.B) {
 	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada", RequestID: "buy", Quantity: 1 << 40}); err != nil {
 		b.Fatal(err)
 	}
-	if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "ada"}); err != nil {
+	if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ada"}); err != nil {
 		b.Fatal(err)
 	}
 	prefix := string(benchID("m"))
@@ -311,8 +314,8 @@ func BenchmarkPgx_LicensesInviteAccept(b *testing.B) {
 // included, and every purchase must count once.
 func TestReplicas_LicensesFirstPurchase(t *testing.T) {
 	db := newTestDB(t)
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("newco", "ada")
+	roles := &allot.StaticRoles{}
+	roles.Grant("newco", "ada", licenses.OrgAdmin, allot.Vendor)
 	const replicas = 6
 	var svcs []*licenses.Service
 	for range replicas {
@@ -325,7 +328,7 @@ func TestReplicas_LicensesFirstPurchase(t *testing.T) {
 	ctx := context.Background()
 	for round := range 3 {
 		org := fmt.Sprintf("newco-%d", round)
-		roles.GrantOrgAdmin(org, "ada")
+		roles.Grant(org, "ada", licenses.OrgAdmin, allot.Vendor)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for r, svc := range svcs {
@@ -334,14 +337,14 @@ func TestReplicas_LicensesFirstPurchase(t *testing.T) {
 				if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: "ada", RequestID: fmt.Sprintf("buy-%d", r), Quantity: 2}); err != nil {
 					t.Errorf("replica %d: Purchase: %v", r, err)
 				}
-				if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
+				if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
 					t.Errorf("replica %d: CreateTeam: %v", r, err)
 				}
 			})
 		}
 		close(start)
 		wg.Wait()
-		sum, err := svcs[0].Summary(ctx, org)
+		sum, err := svcs[0].Summary(ctx, licenses.SummaryParams{Org: org, Actor: "ada"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -361,8 +364,8 @@ func TestLicenses_ClockBehindAfterExpiry(t *testing.T) {
 	ctx := context.Background()
 	for i, act := range []string{"delete", "remove", "reassign"} {
 		org := "acme-" + act
-		roles := &licenses.RoleSet{}
-		roles.GrantOrgAdmin(org, "ada")
+		roles := &allot.StaticRoles{}
+		roles.Grant(org, "ada", licenses.OrgAdmin, allot.Vendor)
 		clk := clock.NewFake(modelStart)
 		lag := 2 * time.Hour
 		ahead, _ := licenses.New(db.store(t, 2, nil).Licenses(), &licenses.Options{Clock: clk, Roles: roles})
@@ -370,7 +373,7 @@ func TestLicenses_ClockBehindAfterExpiry(t *testing.T) {
 		if _, err := ahead.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: "ada", RequestID: "buy", Quantity: 2}); err != nil {
 			t.Fatal(err)
 		}
-		if err := ahead.CreateTeam(ctx, licenses.TeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
+		if _, err := ahead.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Team: "design", Actor: "ada"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := ahead.Invite(ctx, licenses.InviteParams{Org: org, Team: "design", Email: "bo@x.test", Actor: "ada", RequestID: "inv", ExpiresAt: modelStart.Add(time.Hour)}); err != nil {
@@ -384,16 +387,16 @@ func TestLicenses_ClockBehindAfterExpiry(t *testing.T) {
 		var err error
 		switch act {
 		case "delete":
-			err = behind.Delete(ctx, licenses.DeleteParams{Org: org, Email: "bo@x.test", Actor: "ada", RequestID: "del"})
+			_, err = behind.Delete(ctx, licenses.DeleteParams{Org: org, Email: "bo@x.test", Actor: "ada", RequestID: "del"})
 		case "remove":
-			_, err = behind.Remove(ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@x.test", Actor: "ada"})
+			_, err = behind.Remove(ctx, licenses.RemoveParams{Org: org, Team: "design", Email: "bo@x.test", Actor: "ada", RequestID: "rm-" + org})
 		case "reassign":
 			_, err = behind.Reassign(ctx, licenses.ReassignParams{Org: org, From: "bo@x.test", To: "cy@x.test", Actor: "ada", RequestID: "mv"})
 		}
 		if err != nil {
 			t.Fatalf("%s by the replica behind: %v", act, err)
 		}
-		sum, err := ahead.Summary(ctx, org)
+		sum, err := ahead.Summary(ctx, licenses.SummaryParams{Org: org, Actor: "ada"})
 		if err != nil {
 			t.Fatal(err)
 		}

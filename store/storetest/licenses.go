@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/licenses"
@@ -25,6 +26,327 @@ func runLicenses(t *testing.T, newStore Factory) {
 	t.Run("ConcurrentInvites", func(t *testing.T) { testLicensesConcurrentInvites(t, newStore) })
 	t.Run("ConcurrentAcceptDelete", func(t *testing.T) { testLicensesConcurrentAcceptDelete(t, newStore) })
 	t.Run("EdgeInputs", func(t *testing.T) { testLicensesEdgeInputs(t, newStore) })
+	t.Run("MemberFilter", func(t *testing.T) { testLicensesMemberFilter(t, newStore) })
+	t.Run("TeamPages", func(t *testing.T) { testLicensesTeamPages(t, newStore) })
+	t.Run("Retries", func(t *testing.T) { testLicensesRetries(t, newStore) })
+	t.Run("MembersPage", func(t *testing.T) { testLicensesMembersPage(t, newStore) })
+}
+
+// testLicensesMemberFilter checks that LicenseMemberList filters by state
+// at an instant and by team in the store (MemberListParams.Match), and
+// that Limit counts matching members only: a page is never short while a
+// later member matches.
+func testLicensesMemberFilter(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	licSeed(t, s) // bo: active in design
+	at := licT0.Add(time.Hour)
+	members := []licenses.Member{
+		{Org: "acme", Email: "a1@acme.test", State: licenses.StatePending, Teams: []string{"sales"}, ExpiresAt: at},                                 // expired at at
+		{Org: "acme", Email: "a2@acme.test", State: licenses.StatePending, Teams: []string{"design", "sales"}, ExpiresAt: at.Add(time.Microsecond)}, // pending at at
+		{Org: "acme", Email: "a3@acme.test", State: licenses.StatePending, Teams: []string{"ops"}},                                                  // never expires
+		{Org: "acme", Email: "a4@acme.test", State: licenses.StateExpired, Teams: []string{"sales"}},
+		{Org: "acme", Email: "a5@acme.test", State: licenses.StateUnassigned},
+		{Org: "acme", Email: "a6@acme.test", State: licenses.StateActive, Teams: []string{"ops", "sales"}},
+		{Org: "acme", Email: "a7@acme.test", State: licenses.StatePending, Teams: []string{"sales"}, ExpiresAt: at.Add(-time.Minute)},
+	}
+	licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
+		for _, m := range members {
+			if err := tx.LicenseMemberInsert(ctx, m); err != nil {
+				return err
+			}
+		}
+		return tx.LicenseMemberInsert(ctx, licenses.Member{Org: "other", Email: "a0@acme.test", State: licenses.StateActive, Teams: []string{"sales"}})
+	})
+	for _, c := range []struct {
+		state licenses.State
+		team  string
+		want  []string
+	}{
+		{"", "", []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "bo"}},
+		{licenses.StatePending, "", []string{"a2", "a3"}},
+		{licenses.StateExpired, "", []string{"a1", "a4", "a7"}},
+		{licenses.StateActive, "", []string{"a6", "bo"}},
+		{licenses.StateUnassigned, "", []string{"a5"}},
+		{"", "sales", []string{"a1", "a2", "a4", "a6", "a7"}},
+		{licenses.StateExpired, "sales", []string{"a1", "a4", "a7"}},
+		{licenses.StatePending, "design", []string{"a2"}},
+		{licenses.StateActive, "design", []string{"bo"}},
+		{licenses.StateUnassigned, "sales", nil},
+	} {
+		for _, limit := range []int{0, 1, 2} {
+			var got []string
+			after := ""
+			licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
+				for {
+					p := licenses.MemberListParams{Org: "acme", After: after, Limit: limit, State: c.state, Team: c.team, At: at}
+					page, err := tx.LicenseMemberList(ctx, p)
+					if err != nil {
+						return err
+					}
+					for _, m := range page {
+						if !p.Match(m) {
+							t.Errorf("state %q team %q: %s (%s) does not match", c.state, c.team, m.Email, m.State)
+						}
+						got = append(got, strings.TrimSuffix(m.Email, "@acme.test"))
+					}
+					if limit == 0 || len(page) < limit {
+						return nil
+					}
+					after = page[len(page)-1].Email
+				}
+			})
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("LicenseMemberList state %q team %q limit %d (-want +got):\n%s", c.state, c.team, limit, diff)
+			}
+		}
+	}
+}
+
+// testLicensesTeamPages checks LicenseTeamList's After and Limit.
+func testLicensesTeamPages(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	licSeed(t, s) // design, ops, sales
+	for _, c := range []struct {
+		after string
+		limit int
+		want  []string
+	}{
+		{"", 0, []string{"design", "ops", "sales"}},
+		{"", 2, []string{"design", "ops"}},
+		{"design", 1, []string{"ops"}},
+		{"dz", 0, []string{"ops", "sales"}},
+		{"sales", 5, nil},
+	} {
+		licTx(t, s, func(ctx context.Context, tx licenses.Tx) error {
+			ts, err := tx.LicenseTeamList(ctx, licenses.TeamListParams{Org: "acme", After: c.after, Limit: c.limit, PendingAt: licT0})
+			if err != nil {
+				return err
+			}
+			var got []string
+			for _, tm := range ts {
+				got = append(got, tm.ID)
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("LicenseTeamList after %q limit %d (-want +got):\n%s", c.after, c.limit, diff)
+			}
+			return nil
+		})
+	}
+}
+
+// testLicensesRetries runs every write of the service twice on the store:
+// the retry returns the first result and changes no balance, hold or
+// record, even after later acts; the same request ID for another act is
+// request_reused.
+func testLicensesRetries(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	clk := clock.NewFake(start)
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
+	roles.Grant("acme", "billing", allot.Vendor)
+	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const admin = "ada@acme.test"
+	l := mustLedger(t, s)
+	state := func() string {
+		sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ms []licenses.Member
+		for m, err := range svc.Members(ctx, licenses.MembersParams{Org: "acme", Actor: admin}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		pool, err := l.Balance(ctx, licenses.PoolAccount("acme"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v %+v %s/%s", sum, ms, pool.Posted, pool.Available)
+	}
+	// twice calls a write, advances the clock, calls it again, and wants
+	// the same result and no change.
+	twice := func(name string, call func() (any, error)) any {
+		t.Helper()
+		first, err := call()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		before := state()
+		clk.Advance(time.Minute)
+		again, err := call()
+		if err != nil {
+			t.Fatalf("%s retried: %v", name, err)
+		}
+		if diff := cmp.Diff(first, again); diff != "" {
+			t.Errorf("%s retried returned another result (-first +retry):\n%s", name, diff)
+		}
+		if after := state(); after != before {
+			t.Errorf("%s retried changed the books:\n%s\n%s", name, before, after)
+		}
+		return first
+	}
+	buy := licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 4, Subscription: "sub-1", RequestID: "buy"}
+	pu := twice("Purchase", func() (any, error) { return svc.Purchase(ctx, buy) }).(allot.Purchase)
+	if pu.Purchased != 4 || pu.Available != 4 || pu.Quantity != 4 || pu.Subscription != "sub-1" || pu.Product != "license" {
+		t.Errorf("Purchase = %+v", pu)
+	}
+	twice("CreateTeam", func() (any, error) {
+		return svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Actor: admin, Team: "design"})
+	})
+	for i, e := range []string{"bo@acme.test", "cy@acme.test", "di@acme.test"} {
+		twice("Invite "+e, func() (any, error) {
+			return svc.Invite(ctx, licenses.InviteParams{Org: "acme", Actor: admin, Team: "design", Email: e, RequestID: fmt.Sprint("inv-", i)})
+		})
+	}
+	twice("Accept", func() (any, error) {
+		return svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Actor: "bo@acme.test", Email: "bo@acme.test"})
+	})
+	red := licenses.ReduceParams{Org: "acme", Actor: "billing", Quantity: 1, RequestID: "red"}
+	if r := twice("Reduce", func() (any, error) { return svc.Reduce(ctx, red) }).(allot.Purchase); r.Quantity != -1 || r.Purchased != 3 || r.Available != 0 {
+		t.Errorf("Reduce = %+v", r)
+	}
+	twice("Remove", func() (any, error) {
+		return svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Actor: admin, Team: "design", Email: "bo@acme.test", RequestID: "rm"})
+	})
+	del := licenses.DeleteParams{Org: "acme", Actor: admin, Email: "cy@acme.test", RequestID: "del-pending"}
+	m := twice("Delete pending", func() (any, error) { return svc.Delete(ctx, del) }).(licenses.Member)
+	if m.State != licenses.StateDeleted {
+		t.Errorf("Delete = %+v, want state deleted", m)
+	}
+	twice("Delete unassigned", func() (any, error) {
+		return svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Actor: admin, Email: "bo@acme.test", RequestID: "del-bo"})
+	})
+	twice("Reassign", func() (any, error) {
+		return svc.Reassign(ctx, licenses.ReassignParams{Org: "acme", Actor: admin, From: "di@acme.test", To: "ed@acme.test", RequestID: "mv"})
+	})
+	// Later acts do not change what a retry returns.
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 2, RequestID: "buy-2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.Purchase(ctx, buy); err != nil || !cmp.Equal(got, pu) {
+		t.Errorf("Purchase retried after another = %+v, %v; want %+v", got, err, pu)
+	}
+	if got, err := svc.Delete(ctx, del); err != nil || !cmp.Equal(got, m) {
+		t.Errorf("Delete retried later = %+v, %v; want %+v", got, err, m)
+	}
+	// A request ID of one act sent for another is refused, changing nothing.
+	before := state()
+	for name, call := range map[string]func() error{
+		"Purchase under a removal's ID": func() error {
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 1, RequestID: "rm"})
+			return err
+		},
+		"Remove under a purchase's ID": func() error {
+			_, err := svc.Remove(ctx, licenses.RemoveParams{Org: "acme", Actor: admin, Team: "design", Email: "ed@acme.test", RequestID: "buy"})
+			return err
+		},
+		"Delete under a withdrawal's ID for another member": func() error {
+			_, err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Actor: admin, Email: "ed@acme.test", RequestID: "del-pending"})
+			return err
+		},
+		"Purchase of another quantity": func() error {
+			_, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 5, Subscription: "sub-1", RequestID: "buy"})
+			return err
+		},
+	} {
+		if err := call(); allot.ErrorCode(err) != allot.CodeRequestReused {
+			t.Errorf("%s: %v (code %q), want request_reused", name, err, allot.ErrorCode(err))
+		}
+	}
+	if after := state(); after != before {
+		t.Errorf("refused requests changed the books:\n%s\n%s", before, after)
+	}
+	if fs, err := svc.Audit(ctx, "acme"); err != nil || len(fs) > 0 {
+		t.Errorf("Audit = %v, %v", fs, err)
+	}
+}
+
+// testLicensesMembersPage reads the service's members pages with a state
+// filter on the store: every page but the last is full, the pages in a row
+// equal the iterator, and a cursor of another filter is refused.
+func testLicensesMembersPage(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	clk := clock.NewFake(start)
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada@acme.test", licenses.OrgAdmin)
+	roles.Grant("acme", "billing", allot.Vendor)
+	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const admin = "ada@acme.test"
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 20, RequestID: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Actor: admin, Team: "design"}); err != nil {
+		t.Fatal(err)
+	}
+	var wantPending []string
+	for i := range 12 {
+		e := fmt.Sprintf("m%02d@acme.test", i)
+		var exp time.Time
+		if i%3 == 0 { // expires in an hour
+			exp = clk.Now().Add(time.Hour)
+		} else {
+			wantPending = append(wantPending, e)
+		}
+		if _, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Actor: admin, Team: "design", Email: e, RequestID: e, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Hour)
+	p := licenses.MembersParams{Org: "acme", Actor: admin, State: licenses.StatePending, Team: "design", Limit: 3}
+	var paged []string
+	for {
+		page, err := svc.MembersPage(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Next != "" && len(page.Items) != p.Limit {
+			t.Errorf("a page with a next one holds %d members, want %d", len(page.Items), p.Limit)
+		}
+		for _, m := range page.Items {
+			paged = append(paged, m.Email)
+		}
+		if page.Next == "" {
+			break
+		}
+		p.Cursor = page.Next
+		other := p
+		other.State = licenses.StateExpired
+		if _, err := svc.MembersPage(ctx, other); allot.ErrorCode(err) != allot.CodeInvalid {
+			t.Errorf("a pending page's cursor for the expired filter: %v, want invalid", err)
+		}
+	}
+	if diff := cmp.Diff(wantPending, paged); diff != "" {
+		t.Errorf("pending pages (-want +got):\n%s", diff)
+	}
+	var iterated []string
+	for m, err := range svc.Members(ctx, licenses.MembersParams{Org: "acme", Actor: admin, State: licenses.StatePending, Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		iterated = append(iterated, m.Email)
+	}
+	if diff := cmp.Diff(paged, iterated); diff != "" {
+		t.Errorf("iterator against pages (-pages +iterator):\n%s", diff)
+	}
+	page, err := svc.MembersPage(ctx, licenses.MembersParams{Org: "acme", Actor: admin, State: licenses.StateExpired})
+	if err != nil || len(page.Items) != 4 || page.Next != "" {
+		t.Errorf("expired page = %+v, %v; want 4 members and no next", page, err)
+	}
+	for _, m := range page.Items {
+		if m.State != licenses.StateExpired {
+			t.Errorf("expired page holds %s in state %s", m.Email, m.State)
+		}
+	}
 }
 
 // testLicensesEdgeInputs runs the service with the edges of what it
@@ -38,9 +360,9 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 	long := strings.Repeat("é", 99) + "/%"
 	long2 := strings.Repeat("é", 99) + "%/" // another request ID of 200 bytes
 	orgs := []string{"a/b", "a%2Fb", long}
-	roles := &licenses.RoleSet{}
+	roles := &allot.StaticRoles{}
 	for _, o := range orgs {
-		roles.GrantOrgAdmin(o, "Ädmin@x.test")
+		roles.Grant(o, "Ädmin@x.test", licenses.OrgAdmin, allot.Vendor)
 	}
 	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
 	if err != nil {
@@ -51,14 +373,14 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 		if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: o, Actor: "äDMIN@X.test", RequestID: long, Quantity: int64(i + 1)}); err != nil {
 			t.Fatalf("Purchase(%q): %v", o, err)
 		}
-		if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
+		if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: o, Team: long, Actor: "ädmin@x.test"}); err != nil {
 			t.Fatal(err)
 		}
 		m, err := svc.Invite(ctx, licenses.InviteParams{Org: o, Team: long, Email: "ÄNN/50%@X.test", Actor: "ädmin@x.test", RequestID: long2, ExpiresAt: far})
 		if err != nil {
 			t.Fatalf("Invite in %q: %v", o, err)
 		}
-		got, err := svc.Member(ctx, o, "änn/50%@x.test")
+		got, err := svc.Member(ctx, licenses.MemberParams{Org: o, Actor: "ädmin@x.test", Email: "änn/50%@x.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +389,7 @@ func testLicensesEdgeInputs(t *testing.T, newStore Factory) {
 		}
 	}
 	for i, o := range orgs {
-		sum, err := svc.Summary(ctx, o)
+		sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: o, Actor: "ädmin@x.test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,8 +851,8 @@ func testLicensesExpiredCount(t *testing.T, newStore Factory) {
 // one team.
 func licService(t *testing.T, s Store, n int64) *licenses.Service {
 	t.Helper()
-	roles := &licenses.RoleSet{}
-	roles.GrantOrgAdmin("acme", "admin")
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "admin", licenses.OrgAdmin, allot.Vendor)
 	svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clock.NewFake(start), Roles: roles})
 	if err != nil {
 		t.Fatal(err)
@@ -539,7 +861,7 @@ func licService(t *testing.T, s Store, n int64) *licenses.Service {
 	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "admin", RequestID: "buy", Quantity: n}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.CreateTeam(ctx, licenses.TeamParams{Org: "acme", Team: "design", Actor: "admin"}); err != nil {
+	if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	return svc
@@ -577,7 +899,7 @@ func testLicensesConcurrentInvites(t *testing.T, newStore Factory) {
 	if ok != pool || refused != workers*each-pool {
 		t.Errorf("%d invited and %d refused, want %d and %d", ok, refused, pool, workers*each-pool)
 	}
-	sum, err := svc.Summary(ctx, "acme")
+	sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,13 +928,13 @@ func testLicensesConcurrentAcceptDelete(t *testing.T, newStore Factory) {
 		email := fmt.Sprintf("p%d@acme.test", i)
 		wg.Go(func() { _, _ = svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email, Actor: email}) })
 		wg.Go(func() {
-			if err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "admin", RequestID: "del-" + email}); err != nil {
+			if _, err := svc.Delete(ctx, licenses.DeleteParams{Org: "acme", Email: email, Actor: "admin", RequestID: "del-" + email}); err != nil {
 				t.Errorf("Delete(%s) racing Accept: %v", email, err)
 			}
 		})
 	}
 	wg.Wait()
-	sum, err := svc.Summary(ctx, "acme")
+	sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: "acme", Actor: "admin"})
 	if err != nil {
 		t.Fatal(err)
 	}
