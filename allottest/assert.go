@@ -300,10 +300,10 @@ func (h *Harness) snapshot() (state, error) {
 		for _, ws := range tenants(FamilyPasses) {
 			var p passesState
 			var err error
-			if p.Usage, err = tx.UsageList(ctx, passes.UsageListParams{Workspace: ws}); err != nil {
+			if p.Usage, err = tx.UsageList(ctx, passes.UsageListParams{Org: ws}); err != nil {
 				return err
 			}
-			if p.Access, err = tx.AccessList(ctx, passes.AccessListParams{Workspace: ws}); err != nil {
+			if p.Access, err = tx.AccessList(ctx, passes.AccessListParams{Org: ws}); err != nil {
 				return err
 			}
 			if p.Fields, err = tx.FieldList(ctx, ws); err != nil {

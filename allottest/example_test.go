@@ -27,9 +27,9 @@ func Example() {
 	t := exampleT{} // in a test: its *testing.T
 	h := allottest.New(t, nil)
 	h.Passes.Buy(h.Ctx, "acme", 10, "order-1")
-	h.Passes.CreateSession(h.Ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.test"})
+	h.Passes.CreateSession(h.Ctx, passes.Session{ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.test"})
 	login := func(guest, request string) passes.Decision {
-		d, _ := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: guest, RequestID: request})
+		d, _ := h.Passes.Login(h.Ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: guest, RequestID: request})
 		fmt.Println(h.Now().Format("Mon 15:04"), guest, "->", d)
 		return d
 	}

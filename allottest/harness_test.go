@@ -170,10 +170,10 @@ func TestNew_Options(t *testing.T) {
 	if _, err := h.Passes.Buy(ctx, "acme", 5, "order"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Passes.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@x.test", PassType: "week"}); err != nil {
+	if _, err := h.Passes.CreateSession(ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@x.test", PassType: "week"}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "g@x.test", RequestID: "r"})
+	d, err := h.Passes.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "g@x.test", RequestID: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,11 +230,11 @@ func BenchmarkHarness_Login(b *testing.B) {
 	if _, err := h.Passes.Buy(h.Ctx, "acme", 1<<40, "order"); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := h.Passes.CreateSession(h.Ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@x.test"}); err != nil {
+	if _, err := h.Passes.CreateSession(h.Ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@x.test"}); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; b.Loop(); i++ {
-		if _, err := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: fmt.Sprintf("g%d@x.test", i), RequestID: fmt.Sprint(i)}); err != nil {
+		if _, err := h.Passes.Login(h.Ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: fmt.Sprintf("g%d@x.test", i), RequestID: fmt.Sprint(i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

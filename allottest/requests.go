@@ -110,12 +110,12 @@ func PassType() *rapid.Generator[passes.PassType] {
 func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
 	return rapid.Custom(func(t *rapid.T) passes.Session {
 		return passes.Session{
-			ID:        pick(t, "session", ids, ID()),
-			Workspace: workspace,
-			Name:      rapid.SampledFrom([]string{"Kick-off", "Weekly", "Démo 日本"}).Draw(t, "name"),
-			Owner:     Email().Draw(t, "owner"),
-			External:  rapid.Bool().Draw(t, "external"),
-			PassType:  PassType().Draw(t, "pass type"),
+			ID:       pick(t, "session", ids, ID()),
+			Org:      workspace,
+			Name:     rapid.SampledFrom([]string{"Kick-off", "Weekly", "Démo 日本"}).Draw(t, "name"),
+			Owner:    Email().Draw(t, "owner"),
+			External: rapid.Bool().Draw(t, "external"),
+			PassType: PassType().Draw(t, "pass type"),
 		}
 	})
 }
@@ -124,10 +124,10 @@ func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passe
 // empty) by one of guests (any address when empty), the guest spelt in any
 // of its case and Unicode variants with white space around, at a location
 // or none, with a new RequestID.
-func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
-	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
-		return passes.LoginRequest{
-			Workspace: workspace,
+func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginParams] {
+	return rapid.Custom(func(t *rapid.T) passes.LoginParams {
+		return passes.LoginParams{
+			Org:       workspace,
 			Session:   pick(t, "session", sessions, ID()),
 			Guest:     anEmail(t, "guest", guests),
 			Location:  rapid.SampledFrom([]string{"", "Zürich", "room 1", "=cmd"}).Draw(t, "location"),
@@ -142,12 +142,12 @@ func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rap
 // changes nothing: a malformed guest is a refusal matching
 // passes.ErrMalformedGuest, anything else an error matching
 // passes.ErrInvalid.
-func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
-	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
+func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginParams] {
+	return rapid.Custom(func(t *rapid.T) passes.LoginParams {
 		r := h.LoginRequest(workspace, sessions, guests).Draw(t, "login")
 		switch rapid.SampledFrom([]string{"workspace", "session", "request", "location", "guest"}).Draw(t, "broken") {
 		case "workspace":
-			r.Workspace = MalformedID().Draw(t, "workspace")
+			r.Org = MalformedID().Draw(t, "workspace")
 		case "session":
 			r.Session = MalformedID().Draw(t, "session")
 		case "request":

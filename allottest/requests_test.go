@@ -70,7 +70,7 @@ func TestPassesRequests(t *testing.T) {
 				t.Fatalf("Login(%+v): %v", r, err)
 			}
 		}
-		page, err := h.Passes.Log(h.Ctx, passes.LogParams{Workspace: "ws"})
+		page, err := h.Passes.Log(h.Ctx, passes.LogParams{Org: "ws"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestPassesRequests(t *testing.T) {
 		}
 		bad := h.MalformedLoginRequest("ws", []string{sess.ID}, guests).Draw(t, "bad login")
 		want := passes.ErrInvalid
-		if _, reason := input.Email(bad.Guest); reason != "" && input.ID(bad.Workspace) == "" {
+		if _, reason := input.Email(bad.Guest); reason != "" && input.ID(bad.Org) == "" {
 			want = passes.ErrMalformedGuest
 		}
 		h.AssertRefused(t, want, func() error { _, err := h.Passes.Login(h.Ctx, bad); return err })

@@ -30,8 +30,8 @@ func newService(opts *passes.Options) (*passes.Service, *clock.Fake) {
 }
 
 func login(svc *passes.Service, session, guest, request string) {
-	d, err := svc.Login(context.Background(), passes.LoginRequest{
-		Workspace: "acme", Session: session, Guest: guest, Location: "Zurich", RequestID: request,
+	d, err := svc.Login(context.Background(), passes.LoginParams{
+		Org: "acme", Session: session, Guest: guest, Location: "Zurich", RequestID: request,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -47,16 +47,16 @@ func Example_dayPass() {
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
 	svc.Buy(ctx, "acme", 10, "order-1")
-	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
+	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
 
-	d, _ := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
+	d, _ := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
 	clk.Advance(23 * time.Hour)
-	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
+	d, _ = svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
 	fmt.Println(d) // allowed: inside the guest's access window, nothing spent, ...; balance 9
 	// The window is half-open: it ends 24 hours after the first login.
 	clk.Advance(time.Hour)
-	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
+	d, _ = svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-04T09:00:00Z; balance 8
 	// Output:
 	// allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
@@ -70,7 +70,7 @@ func Example_monthPass() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
 	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "retro", Workspace: "acme", Name: "Async retro", Owner: "olga@acme.example", PassType: passes.MonthPass,
+		ID: "retro", Org: "acme", Name: "Async retro", Owner: "olga@acme.example", PassType: passes.MonthPass,
 	}); err != nil {
 		panic(err)
 	}
@@ -91,15 +91,15 @@ func Example_demo() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
 	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "demo", Workspace: "acme", Name: "Try it", Owner: "olga@acme.example", PassType: passes.DemoPass,
+		ID: "demo", Org: "acme", Name: "Try it", Owner: "olga@acme.example", PassType: passes.DemoPass,
 	}); err != nil {
 		panic(err)
 	}
-	d, _ := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "ann@guest.example", RequestID: "r1"})
+	d, _ := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "ann@guest.example", RequestID: "r1"})
 	fmt.Println(d)
 	fmt.Println(passes.DecorateTitle(d, "Brainstorm"))
 	clk.Advance(4 * time.Hour)
-	_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "bob@guest.example", RequestID: "r2"})
+	_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "bob@guest.example", RequestID: "r2"})
 	fmt.Println(err)
 	// Output:
 	// allowed: demo session, nothing spent, open until 2026-03-02T13:00:00Z; balance 10
@@ -126,8 +126,8 @@ func Example_customPolicy() {
 		}),
 	}})
 	for _, s := range []passes.Session{
-		{ID: "course", Workspace: "acme", Name: "Course", Owner: "olga@acme.example", PassType: week},
-		{ID: "board", Workspace: "acme", Name: "Board", Owner: "olga@acme.example", PassType: vip},
+		{ID: "course", Org: "acme", Name: "Course", Owner: "olga@acme.example", PassType: week},
+		{ID: "board", Org: "acme", Name: "Board", Owner: "olga@acme.example", PassType: vip},
 	} {
 		if _, err := svc.CreateSession(ctx, s); err != nil {
 			panic(err)
@@ -154,21 +154,21 @@ func ExampleService_ExportCSV() {
 		panic(err)
 	}
 	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
+		ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
 		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-7"}},
 	}); err != nil {
 		panic(err)
 	}
 	login(svc, "kickoff", "ann@guest.example", "r1")
 	clk.Advance(time.Hour)
-	if _, err := svc.Login(ctx, passes.LoginRequest{
-		Workspace: "acme", Session: "kickoff", Guest: "Ann@Guest.example", Location: "=HYPERLINK(\"x\")", RequestID: "r2",
+	if _, err := svc.Login(ctx, passes.LoginParams{
+		Org: "acme", Session: "kickoff", Guest: "Ann@Guest.example", Location: "=HYPERLINK(\"x\")", RequestID: "r2",
 		Fields: map[string]string{"Reference": "PO-8"},
 	}); err != nil {
 		panic(err)
 	}
 	var out strings.Builder
-	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Workspace: "acme"}); err != nil {
+	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Org: "acme"}); err != nil {
 		panic(err)
 	}
 	// Records end in CRLF, as RFC 4180 has it; printed here with plain newlines.

@@ -173,7 +173,7 @@ func TestService_StorageFailures(t *testing.T) {
 		}},
 		{"Fields", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Fields(ctx, "acme"); return err }},
 		{"CreateSession", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.CreateSession(ctx, passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"})
+			_, err := svc.CreateSession(ctx, passes.Session{ID: "new", Org: "acme", Owner: "o@acme.example"})
 			return err
 		}},
 		{"Session", func(ctx context.Context, svc *passes.Service) error {
@@ -181,19 +181,19 @@ func TestService_StorageFailures(t *testing.T) {
 			return err
 		}},
 		{"LoginCharge", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
 			return err
 		}},
 		{"LoginWindowRenewed", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "old@x.example", RequestID: "n2"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "old@x.example", RequestID: "n2"})
 			return err
 		}},
 		{"LoginDemo", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "new@x.example", RequestID: "n3"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "new@x.example", RequestID: "n3"})
 			return err
 		}},
 		{"Log", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+			_, err := svc.Log(ctx, passes.LogParams{Org: "acme"})
 			return err
 		}},
 		{"Audit", func(ctx context.Context, svc *passes.Service) error {
@@ -201,7 +201,7 @@ func TestService_StorageFailures(t *testing.T) {
 			return err
 		}},
 		{"ExportCSV", func(ctx context.Context, svc *passes.Service) error {
-			return svc.ExportCSV(ctx, &bytes.Buffer{}, passes.LogParams{Workspace: "acme"})
+			return svc.ExportCSV(ctx, &bytes.Buffer{}, passes.LogParams{Org: "acme"})
 		}},
 	}
 	hit := map[string]bool{}
@@ -209,9 +209,9 @@ func TestService_StorageFailures(t *testing.T) {
 		for _, op := range ops {
 			f := newFixture(t, nil)
 			f.buy("acme", 10, "o1")
-			f.session(passes.Session{ID: "day", Workspace: "acme"})
-			f.session(passes.Session{ID: "fresh", Workspace: "acme"})
-			f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+			f.session(passes.Session{ID: "day", Org: "acme"})
+			f.session(passes.Session{ID: "fresh", Org: "acme"})
+			f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 			f.mustLogin("acme", "day", "old@x.example", "o")
 			f.clock.Advance(25 * time.Hour)
 			svc, err := passes.New(&faultStore{Store: f.mem.Passes(), fail: m}, &passes.Options{Clock: f.clock})
@@ -246,8 +246,8 @@ func TestService_LoginRetryFields(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	r := passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Fields: map[string]string{"Note": "n", "Ref": "x"}}
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	r := passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Fields: map[string]string{"Note": "n", "Ref": "x"}}
 	first, err := f.svc.Login(f.ctx, r)
 	if err != nil {
 		t.Fatal(err)
@@ -288,9 +288,9 @@ func TestService_StoreRunsTransactionTwice(t *testing.T) {
 		if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
 			t.Fatal(err)
 		}
-		f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}})
-		f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
-		f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+		f.session(passes.Session{ID: "day", Org: "acme", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}})
+		f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
+		f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 		for i, l := range []struct{ session, guest string }{
 			{"day", "ann@x.example"},   // spends 1
 			{"day", "ann@x.example"},   // inside the window
@@ -305,7 +305,7 @@ func TestService_StoreRunsTransactionTwice(t *testing.T) {
 			r.Errors = append(r.Errors, fmt.Sprint(err))
 		}
 		r.Balance = f.balance("acme")
-		page, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme"})
+		page, err := f.svc.Log(f.ctx, passes.LogParams{Org: "acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,15 +343,15 @@ func TestService_DefineFieldsChecksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		workspace string
-		fields    []passes.FieldDef
+		org    string
+		fields []passes.FieldDef
 	}{
 		{"", nil},
 		{"acme", []passes.FieldDef{{Name: "Z"}, {Name: ""}}},
 	} {
-		_, err := svc.DefineFields(context.Background(), tc.workspace, tc.fields)
+		_, err := svc.DefineFields(context.Background(), tc.org, tc.fields)
 		if !errors.Is(err, passes.ErrInvalid) || errors.Is(err, errInjected) {
-			t.Errorf("DefineFields(%q, %v) = %v, want ErrInvalid without a transaction", tc.workspace, tc.fields, err)
+			t.Errorf("DefineFields(%q, %v) = %v, want ErrInvalid without a transaction", tc.org, tc.fields, err)
 		}
 	}
 }

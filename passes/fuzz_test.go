@@ -24,9 +24,9 @@ func fuzzFixture(t *testing.T) *fixture {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	f.mustLogin("acme", "day", "ann@x.example", "r0")
 	return f
 }
@@ -113,14 +113,14 @@ func FuzzCreateSession(f *testing.F) {
 	f.Add("acme", "s", "n", "not an address", "", "", "")
 	f.Fuzz(func(t *testing.T, ws, id, name, owner, passType, field, value string) {
 		fx := fuzzFixture(t)
-		s := passes.Session{ID: id, Workspace: ws, Name: name, Owner: owner, PassType: passes.PassType(passType)}
+		s := passes.Session{ID: id, Org: ws, Name: name, Owner: owner, PassType: passes.PassType(passType)}
 		if field != "" {
 			s.Fields = []passes.FieldValue{{Name: field, Value: value}}
 		}
 		sessions := []string{"day", id}
 		before := fuzzState(fx, []string{"acme", ws}, sessions, nil)
 		got, err := fx.svc.CreateSession(fx.ctx, s)
-		if err == nil && (got.Workspace != ws || got.ID != id) {
+		if err == nil && (got.Org != ws || got.ID != id) {
 			t.Fatalf("CreateSession = %+v", got)
 		}
 		fuzzCheck(t, fx, "CreateSession", err, before, fuzzState(fx, []string{"acme", ws}, sessions, nil), ws)
@@ -147,7 +147,7 @@ func FuzzDefineFields(f *testing.F) {
 		}
 		if err == nil {
 			for i, fd := range got {
-				if fd.Position != i || fd.Workspace != ws {
+				if fd.Position != i || fd.Org != ws {
 					t.Fatalf("DefineFields = %v", got)
 				}
 			}
@@ -173,9 +173,9 @@ func FuzzLogin(f *testing.F) {
 		// A funded session of the fuzzed ID in the fuzzed workspace, if
 		// the service takes them.
 		_, _ = fx.svc.Buy(fx.ctx, ws, 3, "fund")
-		_, _ = fx.svc.CreateSession(fx.ctx, passes.Session{ID: session, Workspace: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
+		_, _ = fx.svc.CreateSession(fx.ctx, passes.Session{ID: session, Org: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
 		fx.clock.Advance(time.Duration(minutes) * time.Minute)
-		r := passes.LoginRequest{Workspace: ws, Session: session, Guest: guest, Location: location, RequestID: req}
+		r := passes.LoginParams{Org: ws, Session: session, Guest: guest, Location: location, RequestID: req}
 		if field != "" {
 			r.Fields = map[string]string{field: value}
 		}
@@ -200,7 +200,7 @@ func FuzzLog(f *testing.F) {
 	f.Add("\xff", "", "Änn@x.test", int64(253402300800), int64(0), "x", -1)
 	f.Fuzz(func(t *testing.T, ws, session, user string, from, to int64, cursor string, limit int) {
 		fx := fuzzFixture(t)
-		p := passes.LogParams{Workspace: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
+		p := passes.LogParams{Org: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
 		if from != 0 {
 			p.From = time.Unix(from, 0)
 		}

@@ -20,7 +20,7 @@ import (
 func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme", Owner: "Ölga@ACME.example"})
+	f.session(passes.Session{ID: "day", Org: "acme", Owner: "Ölga@ACME.example"})
 	first := f.mustLogin("acme", "day", "Änn@x.test", "r1")
 	again := f.mustLogin("acme", "day", "ÄNN@x.test", "r2")
 	if first.Passes != 1 || again.Passes != 0 || !again.InWindow {
@@ -29,7 +29,7 @@ func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 	if b := f.balance("acme"); b != 4 {
 		t.Errorf("balance %d, want 4", b)
 	}
-	page, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme", User: "äNN@X.TEST"})
+	page, err := f.svc.Log(f.ctx, passes.LogParams{Org: "acme", User: "äNN@X.TEST"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 	}
 	// The owner compares canonically: creating the session again naming
 	// its owner in another case is the same session.
-	if _, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "day", Workspace: "acme", Name: "Session day", Owner: "ÖLGA@acme.EXAMPLE"}); err != nil {
+	if _, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "day", Org: "acme", Name: "Session day", Owner: "ÖLGA@acme.EXAMPLE"}); err != nil {
 		t.Errorf("CreateSession again with the owner in other case = %v", err)
 	}
 }
@@ -85,7 +85,7 @@ func TestService_BuyBeyondMaxInt64(t *testing.T) {
 	if b, err := f.svc.Balance(f.ctx, "acme"); !errors.Is(err, passes.ErrInvalid) || b != 0 {
 		t.Errorf("Balance of MaxInt64+1 = %d, %v; want ErrInvalid", b, err)
 	}
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	before = f.snapshot("acme", []string{"demo"}, []string{"a@x.example"})
 	if d, err := f.login("acme", "demo", "a@x.example", "r1"); !errors.Is(err, passes.ErrInvalid) || d.Allowed || d.Balance != 0 {
 		t.Errorf("a login that would log the balance MaxInt64+1 = %+v, %v; want ErrInvalid", d, err)
@@ -102,7 +102,7 @@ func TestService_DerivedIDsDoNotCollide(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("a", 1, "b/login/c")
 	f.buy("a/buy/b", 1, "o1")
-	f.session(passes.Session{ID: "s", Workspace: "a/buy/b"})
+	f.session(passes.Session{ID: "s", Org: "a/buy/b"})
 	d, err := f.login("a/buy/b", "s", "g@x.example", "c")
 	if err != nil || d.Passes != 1 {
 		t.Fatalf("first login of workspace a/buy/b with request c = %v, %v; want 1 pass spent", d, err)
@@ -123,11 +123,11 @@ func TestService_SessionIDsPerWorkspace(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 2, "o1")
 	f.buy("globex", 2, "o1")
-	f.session(passes.Session{ID: "kickoff", Workspace: "acme", Name: "Acme kick-off"})
-	f.session(passes.Session{ID: "kickoff", Workspace: "globex", Name: "Globex kick-off", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "kickoff", Org: "acme", Name: "Acme kick-off"})
+	f.session(passes.Session{ID: "kickoff", Org: "globex", Name: "Globex kick-off", PassType: passes.MonthPass})
 	for ws, name := range map[string]string{"acme": "Acme kick-off", "globex": "Globex kick-off"} {
 		s, err := f.svc.Session(f.ctx, ws, "kickoff")
-		if err != nil || s.Name != name || s.Workspace != ws {
+		if err != nil || s.Name != name || s.Org != ws {
 			t.Errorf("Session(%s, kickoff) = %+v, %v; want %q", ws, s, err, name)
 		}
 	}
@@ -173,8 +173,8 @@ func TestService_LoginFailedCommitGrantsNothing(t *testing.T) {
 	for _, cancelled := range []bool{false, true} {
 		f := newFixture(t, nil)
 		f.buy("acme", 3, "o1")
-		f.session(passes.Session{ID: "day", Workspace: "acme"})
-		f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+		f.session(passes.Session{ID: "day", Org: "acme"})
+		f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 		ctx, cancel := context.WithCancel(f.ctx)
 		st := commitFailStore{Store: f.mem.Passes()}
 		if cancelled {
@@ -186,7 +186,7 @@ func TestService_LoginFailedCommitGrantsNothing(t *testing.T) {
 		}
 		before := f.snapshot("acme", []string{"day", "demo"}, []string{"a@x.example"})
 		for _, session := range []string{"day", "demo"} {
-			d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: "a@x.example", RequestID: "r-" + session})
+			d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: session, Guest: "a@x.example", RequestID: "r-" + session})
 			if err == nil || errors.Is(err, passes.ErrRefused) {
 				t.Errorf("cancelled %t, %s: Login = %v, want the storage error", cancelled, session, err)
 			}
@@ -209,10 +209,10 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	long := strings.Repeat("x", 201)
-	ok := passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r"}
-	login := func(change func(r *passes.LoginRequest)) func() error {
+	ok := passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r"}
+	login := func(change func(r *passes.LoginParams)) func() error {
 		return func() error {
 			r := ok
 			change(&r)
@@ -225,7 +225,7 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 	}
 	session := func(change func(s *passes.Session)) func() error {
 		return func() error {
-			s := passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"}
+			s := passes.Session{ID: "new", Org: "acme", Owner: "o@acme.example"}
 			change(&s)
 			_, err := f.svc.CreateSession(f.ctx, s)
 			return err
@@ -236,7 +236,7 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 	}
 	logAt := func(from, to time.Time) func() error {
 		return func() error {
-			_, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme", From: from, To: to})
+			_, err := f.svc.Log(f.ctx, passes.LogParams{Org: "acme", From: from, To: to})
 			return err
 		}
 	}
@@ -255,15 +255,15 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 			_, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "\xff"}})
 			return err
 		},
-		"LoginWorkspaceTab":     login(func(r *passes.LoginRequest) { r.Workspace = "ac\tme" }),
-		"LoginRequestTooLong":   login(func(r *passes.LoginRequest) { r.RequestID = long }),
-		"LoginSessionEmpty":     login(func(r *passes.LoginRequest) { r.Session = "" }),
-		"LoginLocationNUL":      login(func(r *passes.LoginRequest) { r.Location = "Bern\x00" }),
-		"LoginFieldValueUTF8":   login(func(r *passes.LoginRequest) { r.Fields = map[string]string{"Note": "\xc3"} }),
-		"LoginFieldNameNUL":     login(func(r *passes.LoginRequest) { r.Fields = map[string]string{"\x00": "x"} }),
+		"LoginWorkspaceTab":     login(func(r *passes.LoginParams) { r.Org = "ac\tme" }),
+		"LoginRequestTooLong":   login(func(r *passes.LoginParams) { r.RequestID = long }),
+		"LoginSessionEmpty":     login(func(r *passes.LoginParams) { r.Session = "" }),
+		"LoginLocationNUL":      login(func(r *passes.LoginParams) { r.Location = "Bern\x00" }),
+		"LoginFieldValueUTF8":   login(func(r *passes.LoginParams) { r.Fields = map[string]string{"Note": "\xc3"} }),
+		"LoginFieldNameNUL":     login(func(r *passes.LoginParams) { r.Fields = map[string]string{"\x00": "x"} }),
 		"LogFromAfterYear9999":  logAt(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}),
 		"LogToBeforeYear1":      logAt(time.Time{}, time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)),
-		"LogWorkspaceBadUTF8":   func() error { _, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "\xff"}); return err },
+		"LogWorkspaceBadUTF8":   func() error { _, err := f.svc.Log(f.ctx, passes.LogParams{Org: "\xff"}); return err },
 		"BalanceWorkspaceSpace": func() error { _, err := f.svc.Balance(f.ctx, "a b"); return err },
 		"SessionWorkspaceEmpty": func() error { _, err := f.svc.Session(f.ctx, "", "day"); return err },
 	}
@@ -285,7 +285,7 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 func TestService_TimesOutOfRange(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	f.clock.Set(time.Date(9999, 12, 20, 0, 0, 0, 0, time.UTC)) // 30 days later is year 10000
 	before := f.snapshot("acme", []string{"month"}, []string{"a@x.example"})
 	if d, err := f.login("acme", "month", "a@x.example", "r1"); !errors.Is(err, passes.ErrInvalid) || d.Allowed {

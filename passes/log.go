@@ -17,13 +17,13 @@ import (
 
 // LogParams select rows of a workspace's usage log.
 type LogParams struct {
-	Workspace string    // required
-	From      time.Time // rows at or after From; zero: from the start
-	To        time.Time // rows before To; zero: up to now
-	Session   string    // only this session's rows; empty: every session
-	User      string    // only this guest's rows (compared in canonical form, see input.Email); empty: every guest
-	Cursor    string    // Next of the previous page; empty for the first page
-	Limit     int       // rows per page; zero means 100, at most 1000
+	Org     string    // required
+	From    time.Time // rows at or after From; zero: from the start
+	To      time.Time // rows before To; zero: up to now
+	Session string    // only this session's rows; empty: every session
+	User    string    // only this guest's rows (compared in canonical form, see input.Email); empty: every guest
+	Cursor  string    // Next of the previous page; empty for the first page
+	Limit   int       // rows per page; zero means 100, at most 1000
 }
 
 // LogPage is one page of a usage log, oldest first.
@@ -37,13 +37,13 @@ type LogPage struct {
 func (s *Service) Log(ctx context.Context, p LogParams) (LogPage, error) {
 	page, err := s.log(ctx, p)
 	if err != nil {
-		return LogPage{}, errcode.Ensure(fmt.Errorf("usage log of workspace %q: %w", p.Workspace, err))
+		return LogPage{}, errcode.Ensure(fmt.Errorf("usage log of workspace %q: %w", p.Org, err))
 	}
 	return page, nil
 }
 
 func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
-	if err := checkID("Workspace", p.Workspace); err != nil {
+	if err := checkID("Org", p.Org); err != nil {
 		return UsageListParams{}, 0, err
 	}
 	if p.Session != "" {
@@ -63,7 +63,7 @@ func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
 	case p.Limit == 0:
 		p.Limit = 100
 	}
-	lp := UsageListParams{Workspace: p.Workspace, Session: p.Session, From: p.From, To: p.To, Limit: p.Limit + 1}
+	lp := UsageListParams{Org: p.Org, Session: p.Session, From: p.From, To: p.To, Limit: p.Limit + 1}
 	if p.User != "" {
 		g, ok := normalizeGuest(p.User)
 		if !ok {
@@ -153,7 +153,7 @@ var Columns = []string{
 // when the export starts; values of fields a row does not have are empty.
 func (s *Service) ExportCSV(ctx context.Context, w io.Writer, p LogParams) error {
 	if err := s.exportCSV(ctx, w, p); err != nil {
-		return errcode.Ensure(fmt.Errorf("export usage log of workspace %q: %w", p.Workspace, err))
+		return errcode.Ensure(fmt.Errorf("export usage log of workspace %q: %w", p.Org, err))
 	}
 	return nil
 }
@@ -165,7 +165,7 @@ func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error
 	if _, _, err := s.listParams(p); err != nil {
 		return err
 	}
-	defs, err := s.Fields(ctx, p.Workspace)
+	defs, err := s.Fields(ctx, p.Org)
 	if err != nil {
 		return err
 	}

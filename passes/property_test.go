@@ -60,11 +60,11 @@ func newMachine(t *rapid.T) *machine {
 	}
 	f.svc = svc
 	for id, pt := range propSessions {
-		if _, err := svc.CreateSession(f.ctx, passes.Session{ID: id, Workspace: "acme", Name: id, Owner: "o@acme.example", PassType: pt}); err != nil {
+		if _, err := svc.CreateSession(f.ctx, passes.Session{ID: id, Org: "acme", Name: id, Owner: "o@acme.example", PassType: pt}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.CreateSession(f.ctx, passes.Session{ID: "theirs", Workspace: "other", Name: "theirs", Owner: "o@other.example"}); err != nil {
+	if _, err := svc.CreateSession(f.ctx, passes.Session{ID: "theirs", Org: "other", Name: "theirs", Owner: "o@other.example"}); err != nil {
 		t.Fatal(err)
 	}
 	return &machine{f: f, m: model{
@@ -81,7 +81,7 @@ func (mc *machine) snapshot(t *rapid.T) any {
 	var ss []passes.Session
 	err = mc.f.mem.Passes().InTx(mc.f.ctx, func(tx passes.Tx) error {
 		var err error
-		if us, err = tx.UsageList(mc.f.ctx, passes.UsageListParams{Workspace: "acme"}); err != nil {
+		if us, err = tx.UsageList(mc.f.ctx, passes.UsageListParams{Org: "acme"}); err != nil {
 			return err
 		}
 		for _, id := range propSessionIDs[:4] {
@@ -193,7 +193,7 @@ func (mc *machine) login(t *rapid.T) {
 	}
 	now := mc.f.clock.Now()
 	before := mc.snapshot(t)
-	d, err := mc.f.svc.Login(mc.f.ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: req})
+	d, err := mc.f.svc.Login(mc.f.ctx, passes.LoginParams{Org: "acme", Session: session, Guest: guest, RequestID: req})
 
 	g, _ := normalize(guest)
 	if prior, ok := mc.m.requests[req]; ok && (guest != "not-an-email") {
@@ -251,7 +251,7 @@ func (mc *machine) check(t *rapid.T) {
 	}
 	var rows []modelRow
 	var sum int64
-	for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Workspace: "acme", Limit: 7}) {
+	for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Org: "acme", Limit: 7}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +315,7 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ds[i], errs[i] = mc.f.svc.Login(mc.f.ctx, passes.LoginRequest{Workspace: "acme", Session: l.session, Guest: l.guest, RequestID: fmt.Sprint(i)})
+				ds[i], errs[i] = mc.f.svc.Login(mc.f.ctx, passes.LoginParams{Org: "acme", Session: l.session, Guest: l.guest, RequestID: fmt.Sprint(i)})
 			}()
 		}
 		wg.Wait()
@@ -347,7 +347,7 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 			t.Fatalf("balance %d, funded %d, spent %d", bal, funded, spent)
 		}
 		running, sum := funded, int64(0)
-		for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Workspace: "acme"}) {
+		for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Org: "acme"}) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,28 +30,28 @@ const (
 // "passes/<workspace>/balance" (with '%' and '/' in the workspace escaped, see
 // input.Join, so that no two workspaces share an account). It may not go
 // negative.
-func BalanceAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "balance"))
+func BalanceAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "balance"))
 }
 
 // IssuerAccount is the account a workspace's purchases come from,
 // "passes/<workspace>/issuer"; its balance is minus everything the workspace
 // bought.
-func IssuerAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "issuer"))
+func IssuerAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "issuer"))
 }
 
 // SpentAccount is the account a workspace's spent passes go to,
 // "passes/<workspace>/spent".
-func SpentAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "spent"))
+func SpentAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "spent"))
 }
 
 // buyID is the ID of a purchase's transfer, "passes/<workspace>/buy/<request
 // ID>", each part escaped by input.Join: no purchase takes the ID of another
 // workspace's purchase or of any login's spend.
-func buyID(workspace, requestID string) ledger.TransferID {
-	return ledger.TransferID(input.Join("passes", workspace, "buy", requestID))
+func buyID(org, requestID string) ledger.TransferID {
+	return ledger.TransferID(input.Join("passes", org, "buy", requestID))
 }
 
 // checkID refuses an ID input.ID refuses, naming the field.
@@ -137,16 +137,16 @@ func New(store Store, opts *Options) (*Service, error) {
 // logins, or with the clock moved on), buys nothing more, changes nothing and
 // returns the balance the first call returned; the same request ID with
 // another quantity is an error matching ErrRequestConflict.
-func (s *Service) Buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	bal, err := s.buy(ctx, workspace, quantity, requestID)
+func (s *Service) Buy(ctx context.Context, org string, quantity int64, requestID string) (int64, error) {
+	bal, err := s.buy(ctx, org, quantity, requestID)
 	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", quantity, workspace, err))
+		return 0, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", quantity, org, err))
 	}
 	return bal, nil
 }
 
-func (s *Service) buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	if err := checkID("Workspace", workspace); err != nil {
+func (s *Service) buy(ctx context.Context, org string, quantity int64, requestID string) (int64, error) {
+	if err := checkID("Org", org); err != nil {
 		return 0, err
 	}
 	if requestID == "" {
@@ -165,13 +165,13 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 	var bal int64
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
-		if err := openAccounts(ctx, b, workspace); err != nil {
-			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", workspace)
+		if err := openAccounts(ctx, b, org); err != nil {
+			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", org)
 		}
 		t, err := b.Post(ctx, ledger.Transfer{
-			ID:     buyID(workspace, requestID),
-			Debit:  IssuerAccount(workspace),
-			Credit: BalanceAccount(workspace),
+			ID:     buyID(org, requestID),
+			Debit:  IssuerAccount(org),
+			Credit: BalanceAccount(org),
 			Amount: decimal.NewFromInt(quantity),
 			Code:   CodeBuy,
 		})
@@ -179,26 +179,26 @@ func (s *Service) buy(ctx context.Context, workspace string, quantity int64, req
 			return translate(fmt.Errorf("%w: request %q bought another quantity; use a new request ID for a new purchase", ErrRequestConflict, requestID), err)
 		}
 		if err != nil {
-			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", requestID, workspace)
+			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", requestID, org)
 		}
 		// A balance an int64 cannot show is refused: returning the error
 		// rolls the purchase back.
 		if bal, err = passCount(t.CreditBalance); err != nil {
-			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, workspace, t.CreditBalance, int64(math.MaxInt64))
+			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, org, t.CreditBalance, int64(math.MaxInt64))
 		}
 		return nil
 	})
 	return bal, err
 }
 
-func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
+func openAccounts(ctx context.Context, b *ledger.Book, org string) error {
 	if _, err := b.DefineUnit(ctx, Unit); err != nil {
 		return err
 	}
 	for _, a := range []ledger.Account{
-		{ID: IssuerAccount(workspace), Unit: Unit.Code, Owner: workspace},
-		{ID: BalanceAccount(workspace), Unit: Unit.Code, Owner: workspace, Flags: ledger.FlagNonNegative},
-		{ID: SpentAccount(workspace), Unit: Unit.Code, Owner: workspace},
+		{ID: IssuerAccount(org), Unit: Unit.Code, Owner: org},
+		{ID: BalanceAccount(org), Unit: Unit.Code, Owner: org, Flags: ledger.FlagNonNegative},
+		{ID: SpentAccount(org), Unit: Unit.Code, Owner: org},
 	} {
 		if _, err := b.CreateAccount(ctx, a); err != nil {
 			return err
@@ -209,24 +209,24 @@ func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
 
 // Balance returns the workspace's balance of passes: purchased minus spent.
 // A workspace that never bought has a balance of zero.
-func (s *Service) Balance(ctx context.Context, workspace string) (int64, error) {
+func (s *Service) Balance(ctx context.Context, org string) (int64, error) {
 	var bal int64
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", org)
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			bal, err = balanceOf(ctx, tx, workspace)
+			bal, err = balanceOf(ctx, tx, org)
 			return err
 		})
 	}
 	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", workspace, err))
+		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", org, err))
 	}
 	return bal, nil
 }
 
-func balanceOf(ctx context.Context, tx Tx, workspace string) (int64, error) {
-	a, err := tx.AccountGet(ctx, BalanceAccount(workspace))
+func balanceOf(ctx context.Context, tx Tx, org string) (int64, error) {
+	a, err := tx.AccountGet(ctx, BalanceAccount(org))
 	if errors.Is(err, ledger.ErrNotFound) {
 		return 0, nil
 	}
@@ -277,26 +277,26 @@ func passCount(d decimal.Decimal) (int64, error) {
 // or concurrent with the first call, adds nothing and returns the same
 // fields (with the fields others defined in between after them, since it
 // returns all of the workspace's).
-func (s *Service) DefineFields(ctx context.Context, workspace string, fields []FieldDef) ([]FieldDef, error) {
-	err := checkFields(workspace, fields)
+func (s *Service) DefineFields(ctx context.Context, org string, fields []FieldDef) ([]FieldDef, error) {
+	err := checkFields(org, fields)
 	var out []FieldDef
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = defineFields(ctx, tx, workspace, fields)
+			out, err = defineFields(ctx, tx, org, fields)
 			return err
 		})
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", workspace, err))
+		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", org, err))
 	}
 	return out, nil
 }
 
 // checkFields refuses a definition of custom fields that no state could
 // accept, before any transaction opens.
-func checkFields(workspace string, fields []FieldDef) error {
-	if err := checkID("Workspace", workspace); err != nil {
+func checkFields(org string, fields []FieldDef) error {
+	if err := checkID("Org", org); err != nil {
 		return err
 	}
 	for _, f := range fields {
@@ -314,8 +314,8 @@ func checkFields(workspace string, fields []FieldDef) error {
 // it has, and returns them all in order. It reads the fields under the
 // workspace's field lock, so concurrent definitions take their positions one
 // after the other rather than race for the next one.
-func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDef) ([]FieldDef, error) {
-	have, err := tx.FieldsLock(ctx, workspace)
+func defineFields(ctx context.Context, tx Tx, org string, fields []FieldDef) ([]FieldDef, error) {
+	have, err := tx.FieldsLock(ctx, org)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDe
 			}
 			continue
 		}
-		f.Workspace, f.Position = workspace, len(have)
+		f.Org, f.Position = org, len(have)
 		if err := tx.FieldInsert(ctx, f); err != nil {
 			return nil, err
 		}
@@ -352,18 +352,18 @@ func fieldIndex(defs []FieldDef, name string) int {
 }
 
 // Fields returns a workspace's custom fields in their order.
-func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, error) {
+func (s *Service) Fields(ctx context.Context, org string) ([]FieldDef, error) {
 	var out []FieldDef
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", org)
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = tx.FieldList(ctx, workspace)
+			out, err = tx.FieldList(ctx, org)
 			return err
 		})
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", workspace, err))
+		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", org, err))
 	}
 	return out, nil
 }
@@ -405,7 +405,7 @@ func (s *Service) checkSession(sess Session) (Session, error) {
 	if err := checkID("ID", sess.ID); err != nil {
 		return Session{}, err
 	}
-	if err := checkID("Workspace", sess.Workspace); err != nil {
+	if err := checkID("Org", sess.Org); err != nil {
 		return Session{}, err
 	}
 	if err := checkText("Name", sess.Name); err != nil {
@@ -450,14 +450,14 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 		return Session{}, err
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		defs, err := tx.FieldList(ctx, sess.Workspace)
+		defs, err := tx.FieldList(ctx, sess.Org)
 		if err != nil {
 			return err
 		}
 		if sess.Fields, err = sessionFields(defs, sess.Fields); err != nil {
 			return err
 		}
-		got, err := tx.SessionGet(ctx, sess.Workspace, sess.ID)
+		got, err := tx.SessionGet(ctx, sess.Org, sess.ID)
 		if err == nil {
 			if !sameSession(got, sess) {
 				return fmt.Errorf("%w: session %q exists with other contents; choose another ID", ErrSessionExists, sess.ID)
@@ -511,11 +511,11 @@ func sameSession(a, b Session) bool {
 	if canon, r := input.Email(owner); r == "" {
 		owner = canon
 	}
-	return a.Workspace == b.Workspace && a.Name == b.Name && owner == b.Owner &&
+	return a.Org == b.Org && a.Name == b.Name && owner == b.Owner &&
 		a.External == b.External && a.PassType == b.PassType && slices.Equal(a.Fields, b.Fields)
 }
 
-// SessionChange is a change to a session: the administrator makes a demo
+// UpdateSessionParams is a change to a session: the administrator makes a demo
 // session a paid one, renames it, or changes its billing, owner or custom
 // field values. Workspace and ID name the session; every other field is
 // optional, nil meaning "keep it", and sets the session's value to what it
@@ -524,9 +524,9 @@ func sameSession(a, b Session) bool {
 //
 // A change is naturally idempotent: it sets values, so applying it again
 // returns the same session and changes nothing.
-type SessionChange struct {
-	Workspace string
-	ID        string
+type UpdateSessionParams struct {
+	Org string
+	ID  string
 
 	Name     *string
 	Owner    *string // an e-mail address, stored in its canonical form; may not be empty
@@ -558,7 +558,7 @@ type SessionChange struct {
 // locked at once. CreatedAt and FirstLogin do not change, and the usage log
 // keeps its rows as they were logged (each row shows the session's name,
 // billing, owner and pass type at its login).
-func (s *Service) UpdateSession(ctx context.Context, c SessionChange) (Session, error) {
+func (s *Service) UpdateSession(ctx context.Context, c UpdateSessionParams) (Session, error) {
 	out, err := s.updateSession(ctx, c)
 	if err != nil {
 		return Session{}, errcode.Ensure(fmt.Errorf("update session %q: %w", c.ID, err))
@@ -568,8 +568,8 @@ func (s *Service) UpdateSession(ctx context.Context, c SessionChange) (Session, 
 
 // checkChange refuses a change no state could accept and returns it with
 // its owner in canonical form and an empty pass type made DayPass.
-func (s *Service) checkChange(c SessionChange) (SessionChange, error) {
-	if err := checkID("Workspace", c.Workspace); err != nil {
+func (s *Service) checkChange(c UpdateSessionParams) (UpdateSessionParams, error) {
+	if err := checkID("Org", c.Org); err != nil {
 		return c, err
 	}
 	if c.ID == "" {
@@ -613,16 +613,16 @@ func (s *Service) checkChange(c SessionChange) (SessionChange, error) {
 	return c, nil
 }
 
-func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, error) {
+func (s *Service) updateSession(ctx context.Context, c UpdateSessionParams) (Session, error) {
 	c, err := s.checkChange(c)
 	if err != nil {
 		return Session{}, err
 	}
 	var out Session
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.SessionGet(ctx, c.Workspace, c.ID)
+		cur, err := tx.SessionGet(ctx, c.Org, c.ID)
 		if errors.Is(err, ledger.ErrNotFound) {
-			return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, c.Workspace, c.ID)
+			return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, c.Org, c.ID)
 		}
 		if err != nil {
 			return err
@@ -642,7 +642,7 @@ func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, 
 			next.PassType = *c.PassType
 		}
 		if c.Fields != nil {
-			defs, err := tx.FieldList(ctx, c.Workspace)
+			defs, err := tx.FieldList(ctx, c.Org)
 			if err != nil {
 				return err
 			}
@@ -665,18 +665,18 @@ func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, 
 // Session returns the workspace's session with the given ID. An ID no
 // session of the workspace has is an error matching ErrUnknownSession,
 // whether or not another workspace has a session with that ID.
-func (s *Service) Session(ctx context.Context, workspace, id string) (Session, error) {
+func (s *Service) Session(ctx context.Context, org, id string) (Session, error) {
 	var out Session
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", org)
 	if err == nil {
 		err = checkID("ID", id)
 	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = tx.SessionGet(ctx, workspace, id)
+			out, err = tx.SessionGet(ctx, org, id)
 			if errors.Is(err, ledger.ErrNotFound) {
-				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, workspace, id)
+				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, org, id)
 			}
 			return err
 		})
@@ -687,12 +687,12 @@ func (s *Service) Session(ctx context.Context, workspace, id string) (Session, e
 	return out, nil
 }
 
-// LoginRequest is a guest entering a session.
-type LoginRequest struct {
-	Workspace string // the workspace the login is made in; the session is looked up in it
-	Session   string
-	Guest     string // the guest's e-mail; compared and logged in its canonical form (input.Email)
-	Location  string // free text, logged as given
+// LoginParams is a guest entering a session.
+type LoginParams struct {
+	Org      string // the workspace the login is made in; the session is looked up in it
+	Session  string
+	Guest    string // the guest's e-mail; compared and logged in its canonical form (input.Email)
+	Location string // free text, logged as given
 	// RequestID identifies the login: a retry with the same ID returns the
 	// first decision and spends nothing more. Required.
 	RequestID string
@@ -725,7 +725,7 @@ type LoginRequest struct {
 // commit, or its outcome is unknown (a commit whose answer was lost). Retry
 // with the same request ID to learn it: a login that did commit returns its
 // decision again and spends nothing more.
-func (s *Service) Login(ctx context.Context, r LoginRequest) (Decision, error) {
+func (s *Service) Login(ctx context.Context, r LoginParams) (Decision, error) {
 	d, err := s.login(ctx, r)
 	if err != nil {
 		return d, errcode.Ensure(fmt.Errorf("login of %q to session %q: %w", r.Guest, r.Session, err))
@@ -739,8 +739,8 @@ func refuse(reason Reason, format string, args ...any) (Decision, error) {
 }
 
 // checkLogin refuses a login request that is not a login at all.
-func checkLogin(r LoginRequest) error {
-	if err := checkID("Workspace", r.Workspace); err != nil {
+func checkLogin(r LoginParams) error {
+	if err := checkID("Org", r.Org); err != nil {
 		return err
 	}
 	if r.RequestID == "" {
@@ -766,7 +766,7 @@ func checkLogin(r LoginRequest) error {
 	return nil
 }
 
-func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
+func (s *Service) login(ctx context.Context, r LoginParams) (Decision, error) {
 	if err := checkLogin(r); err != nil {
 		return Decision{}, err
 	}
@@ -801,7 +801,7 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 type loginCall struct {
 	s     *Service
 	ctx   context.Context
-	r     LoginRequest
+	r     LoginParams
 	guest string
 	now   time.Time
 	d     Decision
@@ -821,10 +821,10 @@ func (c *loginCall) do(tx Tx) error {
 	return err
 }
 
-func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginRequest, guest string) (Decision, error) {
+func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginParams, guest string) (Decision, error) {
 	// The instant the Book will act at, if the login spends.
 	now = ledger.Instant(now)
-	prior, err := tx.UsageGetByRequest(ctx, r.Workspace, r.RequestID)
+	prior, err := tx.UsageGetByRequest(ctx, r.Org, r.RequestID)
 	if err == nil {
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {
 			return Decision{}, fmt.Errorf("%w: request %q was a login of %q to session %q; use a new request ID for a new login", ErrRequestConflict, r.RequestID, prior.User, prior.Session)
@@ -835,14 +835,14 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		return Decision{}, err
 	}
 
-	sess, err := tx.SessionGet(ctx, r.Workspace, r.Session)
+	sess, err := tx.SessionGet(ctx, r.Org, r.Session)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Workspace, r.Session)
+		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Org, r.Session)
 	}
 	if err != nil {
 		return Decision{}, err
 	}
-	defs, err := tx.FieldList(ctx, r.Workspace)
+	defs, err := tx.FieldList(ctx, r.Org)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -861,7 +861,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 
 	// The guest's access record orders concurrent logins of one guest to
 	// one session: lock it before deciding.
-	acc, err := tx.AccessLock(ctx, r.Workspace, sess.ID, guest)
+	acc, err := tx.AccessLock(ctx, r.Org, sess.ID, guest)
 	hasAccess := err == nil
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return Decision{}, err
@@ -884,7 +884,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	}
 
 	u := Usage{
-		Workspace:   r.Workspace,
+		Org:         r.Org,
 		RequestID:   r.RequestID,
 		At:          now,
 		Session:     sess.ID,
@@ -903,7 +903,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		LocksAt:     d.LocksAt,
 	}
 	if d.Passes > 0 {
-		id, debit, credit := spendIDs(r.Workspace, r.RequestID)
+		id, debit, credit := spendIDs(r.Org, r.RequestID)
 		b.Reset(tx, now)
 		t, err := b.Post(ctx, ledger.Transfer{
 			ID:     id,
@@ -922,13 +922,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 			return Decision{}, err
 		}
 	} else {
-		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Workspace); err != nil {
+		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Org); err != nil {
 			return Decision{}, err
 		}
 	}
 	d.Balance = u.BalanceAfter
 
-	next := Access{Workspace: r.Workspace, Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
+	next := Access{Org: r.Org, Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
 	switch {
 	case !hasAccess:
 		err = tx.AccessInsert(ctx, next)
@@ -961,13 +961,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 // as input.Join builds it. When neither ID holds a character Join escapes
 // (the usual case) they are cut from one string: one allocation rather than
 // three on every spending login.
-func spendIDs(workspace, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
-	if strings.ContainsAny(workspace, "%/") || strings.ContainsAny(requestID, "%/") {
-		return ledger.TransferID(input.Join("passes", workspace, "login", requestID)), BalanceAccount(workspace), SpentAccount(workspace)
+func spendIDs(org, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
+	if strings.ContainsAny(org, "%/") || strings.ContainsAny(requestID, "%/") {
+		return ledger.TransferID(input.Join("passes", org, "login", requestID)), BalanceAccount(org), SpentAccount(org)
 	}
-	all := "passes/" + workspace + "/balance" + "passes/" + workspace + "/spent" + "passes/" + workspace + "/login/" + requestID
-	spent := len("passes/") + len(workspace) + len("/balance")
-	login := spent + len("passes/") + len(workspace) + len("/spent")
+	all := "passes/" + org + "/balance" + "passes/" + org + "/spent" + "passes/" + org + "/login/" + requestID
+	spent := len("passes/") + len(org) + len("/balance")
+	login := spent + len("passes/") + len(org) + len("/spent")
 	return ledger.TransferID(all[login:]), ledger.AccountID(all[:spent]), ledger.AccountID(all[spent:login])
 }
 

@@ -67,7 +67,7 @@ func (f *fixture) session(s passes.Session) {
 }
 
 func (f *fixture) login(ws, session, guest, req string) (passes.Decision, error) {
-	return f.svc.Login(f.ctx, passes.LoginRequest{Workspace: ws, Session: session, Guest: guest, RequestID: req, Location: "Bern"})
+	return f.svc.Login(f.ctx, passes.LoginParams{Org: ws, Session: session, Guest: guest, RequestID: req, Location: "Bern"})
 }
 
 func (f *fixture) mustLogin(ws, session, guest, req string) passes.Decision {
@@ -105,7 +105,7 @@ func (f *fixture) snapshot(ws string, sessions, guests []string) state {
 	}
 	err = f.mem.Passes().InTx(f.ctx, func(tx passes.Tx) error {
 		var err error
-		if st.Usage, err = tx.UsageList(f.ctx, passes.UsageListParams{Workspace: ws}); err != nil {
+		if st.Usage, err = tx.UsageList(f.ctx, passes.UsageListParams{Org: ws}); err != nil {
 			return err
 		}
 		for _, s := range sessions {
@@ -186,7 +186,7 @@ func TestService_CreateSession(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
 		t.Fatal(err)
 	}
-	s := passes.Session{ID: "s1", Workspace: "acme", Name: "One", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}}
+	s := passes.Session{ID: "s1", Org: "acme", Name: "One", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}}
 	got, err := f.svc.CreateSession(f.ctx, s)
 	if err != nil {
 		t.Fatal(err)
@@ -208,11 +208,11 @@ func TestService_CreateSession(t *testing.T) {
 		s    passes.Session
 		want error
 	}{
-		{"NoID", passes.Session{Workspace: "acme", Owner: "o@acme.example"}, passes.ErrInvalid},
+		{"NoID", passes.Session{Org: "acme", Owner: "o@acme.example"}, passes.ErrInvalid},
 		{"NoWorkspace", passes.Session{ID: "x", Owner: "o@acme.example"}, passes.ErrInvalid},
-		{"BadOwner", passes.Session{ID: "x", Workspace: "acme", Owner: "olga"}, passes.ErrInvalid},
-		{"UnknownPassType", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", PassType: "weekly"}, passes.ErrInvalid},
-		{"UnknownField", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Colour", Value: "red"}}}, passes.ErrUnknownField},
+		{"BadOwner", passes.Session{ID: "x", Org: "acme", Owner: "olga"}, passes.ErrInvalid},
+		{"UnknownPassType", passes.Session{ID: "x", Org: "acme", Owner: "o@acme.example", PassType: "weekly"}, passes.ErrInvalid},
+		{"UnknownField", passes.Session{ID: "x", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Colour", Value: "red"}}}, passes.ErrUnknownField},
 	}
 	for _, tc := range bad {
 		if _, err := f.svc.CreateSession(f.ctx, tc.s); !errors.Is(err, tc.want) {
@@ -224,7 +224,7 @@ func TestService_CreateSession(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Ref"}}); err != nil {
 		t.Fatal(err)
 	}
-	two := passes.Session{ID: "s2", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}}
+	two := passes.Session{ID: "s2", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}}
 	got2, err := f.svc.CreateSession(f.ctx, two)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestService_CreateSession(t *testing.T) {
 	if _, err := f.svc.CreateSession(f.ctx, two); err != nil {
 		t.Errorf("CreateSession again with the fields in another order = %v", err)
 	}
-	dup := passes.Session{ID: "s3", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Ref", Value: "s"}}}
+	dup := passes.Session{ID: "s3", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Ref", Value: "s"}}}
 	if _, err := f.svc.CreateSession(f.ctx, dup); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("a field given twice = %v, want ErrInvalid", err)
 	}
@@ -261,9 +261,9 @@ func TestService_DefineFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []passes.FieldDef{
-		{Workspace: "acme", Name: "Note", Position: 0},
-		{Workspace: "acme", Name: "Reference", Required: true, Position: 1},
-		{Workspace: "acme", Name: "Cost centre", Position: 2},
+		{Org: "acme", Name: "Note", Position: 0},
+		{Org: "acme", Name: "Reference", Required: true, Position: 1},
+		{Org: "acme", Name: "Cost centre", Position: 2},
 	}
 	if diff := cmp.Diff(want[:2], got); diff != "" {
 		t.Errorf("DefineFields mismatch (-want +got):\n%s", diff)
@@ -292,11 +292,11 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 	}
 	f.buy("acme", 1, "o1")
 	f.buy("other", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "bare", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "theirs", Workspace: "other"})
+	f.session(passes.Session{ID: "day", Org: "acme", Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "bare", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "theirs", Org: "other"})
 	f.mustLogin("acme", "demo", "ann@x.example", "d1")
 	f.clock.Advance(4 * time.Hour)
 
@@ -304,23 +304,23 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 	guests := []string{"ann@x.example", "bob@x.example"}
 	cases := []struct {
 		name   string
-		r      passes.LoginRequest
+		r      passes.LoginParams
 		want   error
 		reason passes.Reason
 	}{
-		{"InsufficientPasses", passes.LoginRequest{Session: "month", Guest: "bob@x.example"}, passes.ErrInsufficientPasses, passes.ReasonInsufficientPasses},
-		{"DemoLocked", passes.LoginRequest{Session: "demo", Guest: "bob@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
-		{"DemoLockedForFirstGuestToo", passes.LoginRequest{Session: "demo", Guest: "ann@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
-		{"UnknownSession", passes.LoginRequest{Session: "nope", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
-		{"AnotherWorkspacesSession", passes.LoginRequest{Session: "theirs", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
-		{"MalformedGuest", passes.LoginRequest{Session: "day", Guest: "bob"}, passes.ErrMalformedGuest, passes.ReasonMalformedGuest},
-		{"UnknownField", passes.LoginRequest{Session: "day", Guest: "bob@x.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField, passes.ReasonUnknownField},
-		{"MissingField", passes.LoginRequest{Session: "bare", Guest: "bob@x.example"}, passes.ErrMissingField, passes.ReasonMissingField},
+		{"InsufficientPasses", passes.LoginParams{Session: "month", Guest: "bob@x.example"}, passes.ErrInsufficientPasses, passes.ReasonInsufficientPasses},
+		{"DemoLocked", passes.LoginParams{Session: "demo", Guest: "bob@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
+		{"DemoLockedForFirstGuestToo", passes.LoginParams{Session: "demo", Guest: "ann@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
+		{"UnknownSession", passes.LoginParams{Session: "nope", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
+		{"AnotherWorkspacesSession", passes.LoginParams{Session: "theirs", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
+		{"MalformedGuest", passes.LoginParams{Session: "day", Guest: "bob"}, passes.ErrMalformedGuest, passes.ReasonMalformedGuest},
+		{"UnknownField", passes.LoginParams{Session: "day", Guest: "bob@x.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField, passes.ReasonUnknownField},
+		{"MissingField", passes.LoginParams{Session: "bare", Guest: "bob@x.example"}, passes.ErrMissingField, passes.ReasonMissingField},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.snapshot("acme", sessions, guests)
-			tc.r.Workspace, tc.r.RequestID = "acme", fmt.Sprint("r", i)
+			tc.r.Org, tc.r.RequestID = "acme", fmt.Sprint("r", i)
 			d, err := f.svc.Login(f.ctx, tc.r)
 			if !errors.Is(err, tc.want) || !errors.Is(err, passes.ErrRefused) {
 				t.Fatalf("Login = %v, want %v (and ErrRefused)", err, tc.want)
@@ -337,12 +337,12 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	d, _ := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "month", Guest: "bob@x.example", RequestID: "z"})
+	d, _ := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "month", Guest: "bob@x.example", RequestID: "z"})
 	if d.Balance != 1 || d.PassType != passes.MonthPass {
 		t.Errorf("insufficient-passes decision = %+v, want the balance 1 and the pass type", d)
 	}
 	// Requests that are not logins at all.
-	for _, r := range []passes.LoginRequest{{Session: "day", Guest: "a@x.example", RequestID: "r"}, {Workspace: "acme", Session: "day", Guest: "a@x.example"}} {
+	for _, r := range []passes.LoginParams{{Session: "day", Guest: "a@x.example", RequestID: "r"}, {Org: "acme", Session: "day", Guest: "a@x.example"}} {
 		if _, err := f.svc.Login(f.ctx, r); !errors.Is(err, passes.ErrInvalid) || errors.Is(err, passes.ErrRefused) {
 			t.Errorf("Login(%+v) = %v, want ErrInvalid", r, err)
 		}
@@ -351,8 +351,8 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 
 func TestService_LoginNoAccountsYet(t *testing.T) {
 	f := newFixture(t, nil)
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	if _, err := f.login("acme", "day", "a@x.example", "r1"); !errors.Is(err, passes.ErrInsufficientPasses) {
 		t.Errorf("paid login in a workspace that never bought = %v, want ErrInsufficientPasses", err)
 	}
@@ -367,7 +367,7 @@ func TestService_LoginNoAccountsYet(t *testing.T) {
 func TestService_LoginSpendTransfer(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("north-wing", 3, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "north-wing", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "north-wing", PassType: passes.MonthPass})
 	f.mustLogin("north-wing", "month", "Ann@X.example", "req-7")
 	l, _ := ledger.New(f.mem, nil)
 	got, err := l.Transfer(f.ctx, "passes/north-wing/login/req-7")
@@ -382,7 +382,7 @@ func TestService_LoginSpendTransfer(t *testing.T) {
 		"Seq", "PostedAt", "Unit", "DebitBalance", "CreditBalance")); diff != "" {
 		t.Errorf("spend transfer mismatch (-want +got):\n%s", diff)
 	}
-	page, _ := f.svc.Log(f.ctx, passes.LogParams{Workspace: "north-wing"})
+	page, _ := f.svc.Log(f.ctx, passes.LogParams{Org: "north-wing"})
 	if len(page.Rows) != 1 || page.Rows[0].Transfer != string(want.ID) {
 		t.Errorf("log rows %+v, want one naming transfer %q", page.Rows, want.ID)
 	}
@@ -391,7 +391,7 @@ func TestService_LoginSpendTransfer(t *testing.T) {
 func TestService_LoginRetry(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	first := f.mustLogin("acme", "day", "Ann@X.example", "r1")
 	f.clock.Advance(30 * time.Hour) // past the window: a new login would spend again
 	again := f.mustLogin("acme", "day", "ann@x.example", "r1")
@@ -404,11 +404,11 @@ func TestService_LoginRetry(t *testing.T) {
 	if _, err := f.login("acme", "day", "bob@x.example", "r1"); !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("request ID reused by another guest = %v, want ErrRequestConflict", err)
 	}
-	_, err := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "ann@x.example", RequestID: "r1", Location: "Bern", Fields: map[string]string{"Note": "x"}})
+	_, err := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "ann@x.example", RequestID: "r1", Location: "Bern", Fields: map[string]string{"Note": "x"}})
 	if !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("request ID reused with other fields = %v, want ErrRequestConflict", err)
 	}
-	page, _ := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme"})
+	page, _ := f.svc.Log(f.ctx, passes.LogParams{Org: "acme"})
 	if len(page.Rows) != 1 {
 		t.Errorf("log has %d rows after a retry, want 1", len(page.Rows))
 	}
@@ -417,8 +417,8 @@ func TestService_LoginRetry(t *testing.T) {
 func TestService_LoginCases(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 10, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	// One guest's window is per session: another session charges again.
 	if d := f.mustLogin("acme", "day", "a@x.example", "1"); d.Passes != 1 {
 		t.Errorf("first day login spent %d", d.Passes)
@@ -442,7 +442,7 @@ func TestService_LoginCases(t *testing.T) {
 func TestService_ConcurrentLoginsOfOneGuestSpendOnce(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 100, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	const workers = 16
 	var wg sync.WaitGroup
 	ds := make([]passes.Decision, workers)
@@ -469,7 +469,7 @@ func TestService_ConcurrentLoginsOfOneGuestSpendOnce(t *testing.T) {
 
 func TestService_DemoLocksForEveryone(t *testing.T) {
 	f := newFixture(t, nil)
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	f.clock.Advance(time.Hour) // the 4 hours start at the first guest login, not at creation
 	d := f.mustLogin("acme", "demo", "a@x.example", "1")
 	locks := t0.Add(5 * time.Hour)
@@ -496,13 +496,13 @@ func TestService_BrokenPolicy(t *testing.T) {
 	f := newFixture(t, &passes.Options{Policies: map[passes.PassType]passes.Policy{
 		"broken": passes.PolicyFunc(func(now time.Time, st passes.State) passes.Decision { return passes.Decision{Allowed: true} }),
 	}})
-	f.session(passes.Session{ID: "s", Workspace: "acme", PassType: "broken"})
+	f.session(passes.Session{ID: "s", Org: "acme", PassType: "broken"})
 	if _, err := f.login("acme", "s", "a@x.example", "1"); !errors.Is(err, passes.ErrPolicy) {
 		t.Errorf("a policy granting no window = %v, want ErrPolicy", err)
 	}
 	// A session whose pass type the service was not configured with.
 	other, _ := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock})
-	if _, err := other.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: "2"}); !errors.Is(err, passes.ErrInvalid) {
+	if _, err := other.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "a@x.example", RequestID: "2"}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("unknown stored pass type = %v, want ErrInvalid", err)
 	}
 }
@@ -510,10 +510,10 @@ func TestService_BrokenPolicy(t *testing.T) {
 func TestService_CancelledContext(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	ctx, cancel := context.WithCancel(f.ctx)
 	cancel()
-	if _, err := f.svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "1"}); !errors.Is(err, context.Canceled) {
+	if _, err := f.svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "1"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Login with a cancelled context = %v", err)
 	}
 	if f.balance("acme") != 3 {
@@ -526,9 +526,9 @@ func logFixture(t *testing.T) *fixture {
 	f := newFixture(t, nil)
 	f.buy("acme", 100, "o1")
 	f.buy("other", 100, "o1")
-	f.session(passes.Session{ID: "a1", Workspace: "acme"})
-	f.session(passes.Session{ID: "a2", Workspace: "acme", External: true})
-	f.session(passes.Session{ID: "o1", Workspace: "other"})
+	f.session(passes.Session{ID: "a1", Org: "acme"})
+	f.session(passes.Session{ID: "a2", Org: "acme", External: true})
+	f.session(passes.Session{ID: "o1", Org: "other"})
 	for i := range 30 {
 		guest := fmt.Sprintf("g%d@x.example", i%3)
 		s := []string{"a1", "a2"}[i%2]
@@ -541,7 +541,7 @@ func logFixture(t *testing.T) *fixture {
 
 func TestService_Log(t *testing.T) {
 	f := logFixture(t)
-	all := collect(t, f.svc, passes.LogParams{Workspace: "acme"})
+	all := collect(t, f.svc, passes.LogParams{Org: "acme"})
 	if len(all) != 30 {
 		t.Fatalf("%d rows, want 30", len(all))
 	}
@@ -556,8 +556,8 @@ func TestService_Log(t *testing.T) {
 		if i > 0 && (u.Seq <= all[i-1].Seq || u.At.Before(all[i-1].At)) {
 			t.Errorf("row %d out of order", i)
 		}
-		if u.Workspace != "acme" {
-			t.Errorf("row %d of workspace %q", i, u.Workspace)
+		if u.Org != "acme" {
+			t.Errorf("row %d of workspace %q", i, u.Org)
 		}
 		if (u.Passes > 0) != (u.Transfer != "") {
 			t.Errorf("row %d: passes %d with transfer %q", i, u.Passes, u.Transfer)
@@ -569,7 +569,7 @@ func TestService_Log(t *testing.T) {
 
 	// Pages of 7 read the same rows.
 	var paged []passes.Usage
-	p := passes.LogParams{Workspace: "acme", Limit: 7}
+	p := passes.LogParams{Org: "acme", Limit: 7}
 	for {
 		page, err := f.svc.Log(f.ctx, p)
 		if err != nil {
@@ -610,14 +610,14 @@ func TestService_Log(t *testing.T) {
 					want = append(want, u)
 				}
 			}
-			tc.p.Workspace, tc.p.Limit = "acme", 2
+			tc.p.Org, tc.p.Limit = "acme", 2
 			if diff := cmp.Diff(want, collect(t, f.svc, tc.p)); diff != "" || len(want) == 0 {
 				t.Errorf("filtered log mismatch (%d wanted) (-want +got):\n%s", len(want), diff)
 			}
 		})
 	}
 
-	for _, p := range []passes.LogParams{{}, {Workspace: "acme", Limit: -1}, {Workspace: "acme", Limit: 1001}, {Workspace: "acme", Cursor: "x"}, {Workspace: "acme", User: "nobody"}} {
+	for _, p := range []passes.LogParams{{}, {Org: "acme", Limit: -1}, {Org: "acme", Limit: 1001}, {Org: "acme", Cursor: "x"}, {Org: "acme", User: "nobody"}} {
 		if _, err := f.svc.Log(f.ctx, p); err == nil {
 			t.Errorf("Log(%+v) succeeded", p)
 		}
@@ -634,7 +634,7 @@ func TestService_Log(t *testing.T) {
 	}
 	// Stopping early stops reading.
 	n := 0
-	for range f.svc.Usages(f.ctx, passes.LogParams{Workspace: "acme", Limit: 2}) {
+	for range f.svc.Usages(f.ctx, passes.LogParams{Org: "acme", Limit: 2}) {
 		n++
 		if n == 3 {
 			break
@@ -660,12 +660,12 @@ func TestService_ExportCSV(t *testing.T) {
 	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "@Ref"}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "s", Workspace: "acme", Name: "Zürich \"Q1\", plan", Owner: "o@acme.example"})
+	f.session(passes.Session{ID: "s", Org: "acme", Name: "Zürich \"Q1\", plan", Owner: "o@acme.example"})
 	cells := []string{"=1+2", "+41 44", "-2", "@SUM(A1)", "\tx", "\ry", "plain", "multi\nline"}
 	for i, c := range cells {
 		f.clock.Advance(time.Minute)
-		if _, err := f.svc.Login(f.ctx, passes.LoginRequest{
-			Workspace: "acme", Session: "s", Guest: "a@x.example", Location: c, RequestID: fmt.Sprint(i),
+		if _, err := f.svc.Login(f.ctx, passes.LoginParams{
+			Org: "acme", Session: "s", Guest: "a@x.example", Location: c, RequestID: fmt.Sprint(i),
 			Fields: map[string]string{"Note": c},
 		}); err != nil {
 			t.Fatal(err)
@@ -676,7 +676,7 @@ func TestService_ExportCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := f.svc.ExportCSV(f.ctx, &buf, passes.LogParams{Workspace: "acme", Limit: 3}); err != nil {
+	if err := f.svc.ExportCSV(f.ctx, &buf, passes.LogParams{Org: "acme", Limit: 3}); err != nil {
 		t.Fatal(err)
 	}
 	r := csv.NewReader(&buf)
@@ -712,14 +712,14 @@ func TestService_ExportCSV(t *testing.T) {
 	}
 	// RFC 4180: records end in CRLF.
 	var raw bytes.Buffer
-	_ = f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{Workspace: "acme", Session: "none"})
+	_ = f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{Org: "acme", Session: "none"})
 	if raw.String() != strings.Join(append(passes.Columns, "Note", "'@Ref", "Later"), ",")+"\r\n" {
 		t.Errorf("empty export = %q, want the header row only, ending in CRLF", raw.String())
 	}
 	if err := f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("ExportCSV without a workspace = %v, want ErrInvalid", err)
 	}
-	if err := f.svc.ExportCSV(f.ctx, failWriter{}, passes.LogParams{Workspace: "acme", Limit: 1}); err == nil {
+	if err := f.svc.ExportCSV(f.ctx, failWriter{}, passes.LogParams{Org: "acme", Limit: 1}); err == nil {
 		t.Error("ExportCSV to a failing writer succeeded")
 	}
 }

@@ -83,7 +83,7 @@ func run(w io.Writer) error {
 		{ID: "board", Name: "Board (async)", Owner: "piet@northwind.example", External: true, PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-2026-17"}}},
 		{ID: "demo", Name: "Product demo", Owner: "olga@northwind.example", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "SALES"}}},
 	} {
-		s.Workspace = ws
+		s.Org = ws
 		if _, err := svc.CreateSession(ctx, s); err != nil {
 			return err
 		}
@@ -104,8 +104,8 @@ func run(w io.Writer) error {
 			fmt.Fprintf(w, "%s  buy %d passes (%s): balance %d\n", e.at, e.buy, e.request, bal)
 			continue
 		}
-		d, err := svc.Login(ctx, passes.LoginRequest{
-			Workspace: ws, Session: e.session, Guest: e.guest, Location: e.location, RequestID: e.request, Fields: e.fields,
+		d, err := svc.Login(ctx, passes.LoginParams{
+			Org: ws, Session: e.session, Guest: e.guest, Location: e.location, RequestID: e.request, Fields: e.fields,
 		})
 		if err != nil && !errors.Is(err, passes.ErrRefused) {
 			return err
@@ -135,7 +135,7 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "\nUsage log\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(append(append([]string{}, passes.Columns...), "Reference", "Note"), "\t"))
-	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: ws}) {
+	for u, err := range svc.Usages(ctx, passes.LogParams{Org: ws}) {
 		if err != nil {
 			return err
 		}
@@ -159,5 +159,5 @@ func run(w io.Writer) error {
 	}
 
 	fmt.Fprintf(w, "\nCSV export\n\n")
-	return svc.ExportCSV(ctx, w, passes.LogParams{Workspace: ws})
+	return svc.ExportCSV(ctx, w, passes.LogParams{Org: ws})
 }

@@ -31,13 +31,13 @@ func passesChapter(ctx context.Context, w io.Writer) error {
 		{ID: "retro", Name: "Async retro", PassType: passes.MonthPass},
 		{ID: "demo", Name: "Demo", PassType: passes.DemoPass},
 	} {
-		s.Workspace, s.Owner = "acme", "olga@acme.example"
+		s.Org, s.Owner = "acme", "olga@acme.example"
 		if _, err := svc.CreateSession(ctx, s); err != nil {
 			return err
 		}
 	}
 	login := func(session, guest, request string) error {
-		d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: request})
+		d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: session, Guest: guest, RequestID: request})
 		if err != nil && !errors.Is(err, passes.ErrRefused) {
 			return err
 		}
@@ -63,7 +63,7 @@ func passesChapter(ctx context.Context, w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w, "Usage log (refused logins are not in it):")
-	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: "acme"}) {
+	for u, err := range svc.Usages(ctx, passes.LogParams{Org: "acme"}) {
 		if err != nil {
 			return err
 		}

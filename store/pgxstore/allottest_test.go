@@ -36,11 +36,11 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	_, err := h.Passes.Buy(ctx, "ws/1", 10, "order")
 	must(err)
 	h.AssertBalance(t, "ws/1", 10)
-	_, err = h.Passes.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "ws/1", Name: "K", Owner: "o@x.test"})
+	_, err = h.Passes.CreateSession(ctx, passes.Session{ID: "kickoff", Org: "ws/1", Name: "K", Owner: "o@x.test"})
 	must(err)
 	login := func(guest, request string) passes.Decision {
 		t.Helper()
-		d, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
+		d, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
 		must(err)
 		return d
 	}
@@ -52,7 +52,7 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	h.AssertCharged(t, login("straße@x.test", "r4"), 1)
 	h.AssertBalance(t, "ws/1", 7)
 	h.AssertRefused(t, passes.ErrMalformedGuest, func() error {
-		_, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "not-an-address", RequestID: "r5"})
+		_, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: "not-an-address", RequestID: "r5"})
 		return err
 	})
 

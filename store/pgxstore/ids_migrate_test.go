@@ -83,7 +83,7 @@ func TestMigrate_EscapedLedgerIDs(t *testing.T) {
 	if bal, err := ps.Buy(ctx, "a/b%", 5, "o/1"); err != nil || bal != 5 {
 		t.Errorf("retried Buy(o/1) = %d, %v; want the first purchase's balance, 5, and nothing bought", bal, err)
 	}
-	d, err := ps.Login(ctx, passes.LoginRequest{Workspace: "a/b%", Session: "kickoff", Guest: "ann@x.test", RequestID: "r%1"})
+	d, err := ps.Login(ctx, passes.LoginParams{Org: "a/b%", Session: "kickoff", Guest: "ann@x.test", RequestID: "r%1"})
 	if err != nil || d.Passes != 1 || d.Balance != 4 {
 		t.Errorf("retried login r%%1 = %v, %v; want its first decision", d, err)
 	}

@@ -66,12 +66,12 @@ func TestModelPasses(t *testing.T) {
 			},
 			"createSession": func(t *rapid.T) {
 				s := passes.Session{
-					ID:        rapid.SampledFrom(passesModelSessions[:4]).Draw(t, "id"),
-					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
-					Name:      "Session",
-					Owner:     "o@acme.example",
-					External:  rapid.Bool().Draw(t, "external"),
-					PassType:  rapid.SampledFrom(passesModelTypes).Draw(t, "type"),
+					ID:       rapid.SampledFrom(passesModelSessions[:4]).Draw(t, "id"),
+					Org:      rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+					Name:     "Session",
+					Owner:    "o@acme.example",
+					External: rapid.Bool().Draw(t, "external"),
+					PassType: rapid.SampledFrom(passesModelTypes).Draw(t, "type"),
 				}
 				if rapid.Bool().Draw(t, "withField") {
 					s.Fields = []passes.FieldValue{{Name: rapid.SampledFrom(passesModelFields).Draw(t, "field"), Value: "v"}}
@@ -84,8 +84,8 @@ func TestModelPasses(t *testing.T) {
 				sameIn(t, passesSentinels, "CreateSession", got[0], errs[0], got[1], errs[1])
 			},
 			"login": func(t *rapid.T) {
-				r := passes.LoginRequest{
-					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+				r := passes.LoginParams{
+					Org:       rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
 					Session:   rapid.SampledFrom(passesModelSessions).Draw(t, "session"),
 					Guest:     rapid.SampledFrom(passesModelGuests).Draw(t, "guest"),
 					Location:  "Bern",
@@ -113,7 +113,7 @@ func TestModelPasses(t *testing.T) {
 						if bal[i], errs[i] = svc.Balance(ctx, ws); errs[i] != nil {
 							t.Fatalf("Balance(%s): %v", ws, errs[i])
 						}
-						for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: ws, Limit: 3}) {
+						for u, err := range svc.Usages(ctx, passes.LogParams{Org: ws, Limit: 3}) {
 							if err != nil {
 								t.Fatalf("Usages(%s): %v", ws, err)
 							}
@@ -151,7 +151,7 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	row := func(req string) passes.Usage {
-		return passes.Usage{Workspace: "acme", RequestID: req, At: at, Session: "s1", User: "a@x.example", PassType: passes.DayPass}
+		return passes.Usage{Org: "acme", RequestID: req, At: at, Session: "s1", User: "a@x.example", PassType: passes.DayPass}
 	}
 	inserted, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
@@ -190,7 +190,7 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	}
 	var got []string
 	err = st.Passes().InTx(ctx, func(tx passes.Tx) error {
-		us, err := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		us, err := tx.UsageList(ctx, passes.UsageListParams{Org: "acme"})
 		got = nil
 		for _, u := range us {
 			got = append(got, u.RequestID)
