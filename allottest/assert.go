@@ -22,7 +22,7 @@ import (
 // AssertBalance fails t unless workspace holds want passes.
 func (h *Harness) AssertBalance(t TB, workspace string, want int64) {
 	t.Helper()
-	got, err := h.read.passes.Balance(h.Ctx, workspace)
+	got, err := h.read.passes.Balance(h.Ctx, passes.BalanceParams{Org: workspace, Actor: WorkspaceAdmin})
 	if err != nil {
 		t.Fatalf("balance of workspace %q: %v", workspace, err)
 		return

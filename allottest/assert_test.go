@@ -86,7 +86,10 @@ func TestAssertRefused(t *testing.T) {
 	// A "refusal" that changed the store is caught, whichever family's
 	// records it changed.
 	for _, change := range []func() error{
-		func() error { _, err := h.Passes.Buy(ctx, "ws/1", 1, "sneaky"); return errors.Join(err, errFake) },
+		func() error {
+			_, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "ws/1", Actor: allottest.Billing, Quantity: 1, RequestID: "sneaky"})
+			return errors.Join(err, errFake)
+		},
 		func() error {
 			_, err := h.Seats.SetParticipants(ctx, "org%2", "summit", 9)
 			return errors.Join(err, errFake)

@@ -105,15 +105,31 @@ func PassType() *rapid.Generator[passes.PassType] {
 	return rapid.SampledFrom([]passes.PassType{passes.DayPass, passes.MonthPass, passes.DemoPass})
 }
 
-// Session draws a session of workspace with one of ids (any ID when ids is
-// empty), a built-in pass type, and an owner's e-mail address.
-func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
-	return rapid.Custom(func(t *rapid.T) passes.Session {
-		return passes.Session{
+// PassesPurchase draws a purchase of 1 to 100 passes for org, recorded by
+// Billing under a subscription or none, with a new RequestID.
+func (h *Harness) PassesPurchase(org string) *rapid.Generator[passes.PurchaseParams] {
+	return rapid.Custom(func(t *rapid.T) passes.PurchaseParams {
+		return passes.PurchaseParams{
+			Org:          org,
+			Actor:        Billing,
+			Quantity:     Quantity(100).Draw(t, "quantity"),
+			Subscription: rapid.SampledFrom([]string{"", "sub-1", "sub-2"}).Draw(t, "subscription"),
+			RequestID:    h.RequestID().Draw(t, "request"),
+		}
+	})
+}
+
+// Session draws the creation of a session of workspace by WorkspaceAdmin,
+// with one of ids (any ID when ids is empty), a built-in pass type, and an
+// owner's e-mail address, or none: the owner is then WorkspaceAdmin.
+func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.CreateSessionParams] {
+	return rapid.Custom(func(t *rapid.T) passes.CreateSessionParams {
+		return passes.CreateSessionParams{
+			Actor:    WorkspaceAdmin,
 			ID:       pick(t, "session", ids, ID()),
 			Org:      workspace,
 			Name:     rapid.SampledFrom([]string{"Kick-off", "Weekly", "Démo 日本"}).Draw(t, "name"),
-			Owner:    Email().Draw(t, "owner"),
+			Owner:    rapid.OneOf(Email(), rapid.Just("")).Draw(t, "owner"),
 			External: rapid.Bool().Draw(t, "external"),
 			PassType: PassType().Draw(t, "pass type"),
 		}

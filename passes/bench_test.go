@@ -16,18 +16,18 @@ import (
 func benchService(b *testing.B, pt passes.PassType) (*passes.Service, *clock.Fake) {
 	b.Helper()
 	clk := clock.NewFake(t0)
-	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
+	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk, Roles: testRoles})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 1<<50, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1 << 50, RequestID: "o1"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Reference"}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference"}}}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: pt,
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: pt,
 		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-1"}}}); err != nil {
 		b.Fatal(err)
 	}
@@ -86,12 +86,12 @@ func exportService(b *testing.B) *passes.Service {
 	exportOnce.Do(func() {
 		mem := memstore.New()
 		ctx := context.Background()
-		svc, err := passes.New(mem.Passes(), &passes.Options{Clock: clock.NewFake(t0)})
+		svc, err := passes.New(mem.Passes(), &passes.Options{Clock: clock.NewFake(t0), Roles: testRoles})
 		if err != nil {
 			exportOnce.err = err
 			return
 		}
-		if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Reference"}}); err != nil {
+		if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Reference"}}}); err != nil {
 			exportOnce.err = err
 			return
 		}
@@ -131,7 +131,7 @@ func BenchmarkPasses_ExportCSV(b *testing.B) {
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Org: "acme"}); err != nil {
+		if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Actor: admin, Org: "acme"}); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -147,7 +147,7 @@ func allocsPerRow(b *testing.B, svc *passes.Service) float64 {
 	ctx := context.Background()
 	measure := func(to time.Time) float64 {
 		return testing.AllocsPerRun(1, func() {
-			if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Org: "acme", To: to}); err != nil {
+			if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Actor: admin, Org: "acme", To: to}); err != nil {
 				b.Fatal(err)
 			}
 		})

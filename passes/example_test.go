@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/store/memstore"
@@ -19,11 +20,12 @@ func newService(opts *passes.Options) (*passes.Service, *clock.Fake) {
 		opts = &passes.Options{}
 	}
 	opts.Clock = clk
+	opts.Roles = testRoles
 	svc, err := passes.New(memstore.New().Passes(), opts)
 	if err != nil {
 		panic(err)
 	}
-	if _, err := svc.Buy(context.Background(), "acme", 10, "order-1"); err != nil {
+	if _, err := svc.Purchase(context.Background(), passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 10, RequestID: "order-1"}); err != nil {
 		panic(err)
 	}
 	return svc, clk
@@ -45,9 +47,13 @@ func login(svc *passes.Service, session, guest, request string) {
 func Example_dayPass() {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
-	svc.Buy(ctx, "acme", 10, "order-1")
-	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "billing", allot.Vendor)                    // the vendor sells passes
+	roles.Grant("acme", "olga@acme.example", passes.WorkspaceAdmin) // olga runs the workspace
+	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk, Roles: roles})
+	svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 10, RequestID: "order-1"})
+	// Olga creates the session, so she is its owner.
+	svc.CreateSession(ctx, passes.CreateSessionParams{Org: "acme", Actor: "olga@acme.example", ID: "kickoff", Name: "Kick-off"})
 
 	d, _ := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
@@ -69,7 +75,7 @@ func Example_dayPass() {
 func Example_monthPass() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.CreateSession(ctx, passes.Session{
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
 		ID: "retro", Org: "acme", Name: "Async retro", Owner: "olga@acme.example", PassType: passes.MonthPass,
 	}); err != nil {
 		panic(err)
@@ -90,7 +96,7 @@ func Example_monthPass() {
 func Example_demo() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.CreateSession(ctx, passes.Session{
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
 		ID: "demo", Org: "acme", Name: "Try it", Owner: "olga@acme.example", PassType: passes.DemoPass,
 	}); err != nil {
 		panic(err)
@@ -129,7 +135,7 @@ func Example_customPolicy() {
 		{ID: "course", Org: "acme", Name: "Course", Owner: "olga@acme.example", PassType: week},
 		{ID: "board", Org: "acme", Name: "Board", Owner: "olga@acme.example", PassType: vip},
 	} {
-		if _, err := svc.CreateSession(ctx, s); err != nil {
+		if _, err := svc.CreateSession(ctx, create(s)); err != nil {
 			panic(err)
 		}
 	}
@@ -150,10 +156,10 @@ func domain(email string) string { return email[strings.LastIndexByte(email, '@'
 func ExampleService_ExportCSV() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Reference", Required: true}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference", Required: true}}}); err != nil {
 		panic(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
 		ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
 		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-7"}},
 	}); err != nil {
@@ -168,7 +174,7 @@ func ExampleService_ExportCSV() {
 		panic(err)
 	}
 	var out strings.Builder
-	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Org: "acme"}); err != nil {
+	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Actor: admin, Org: "acme"}); err != nil {
 		panic(err)
 	}
 	// Records end in CRLF, as RFC 4180 has it; printed here with plain newlines.

@@ -21,7 +21,7 @@ import (
 func fuzzFixture(t *testing.T) *fixture {
 	f := newFixture(t, nil)
 	f.buy("acme", 5, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}}); err != nil {
 		t.Fatal(err)
 	}
 	f.session(passes.Session{ID: "day", Org: "acme"})
@@ -95,9 +95,9 @@ func FuzzBuy(f *testing.F) {
 		fx := fuzzFixture(t)
 		fx.clock.Set(time.Unix(now, 0))
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		bal, err := fx.svc.Buy(fx.ctx, ws, quantity, req)
-		if err == nil && bal < 0 {
-			t.Fatalf("Buy returned a negative balance %d", bal)
+		bal, err := fx.svc.Purchase(fx.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: quantity, RequestID: req})
+		if err == nil && (bal.Available < 0 || bal.Purchased < bal.Available) {
+			t.Fatalf("Purchase returned %+v", bal)
 		}
 		fuzzCheck(t, fx, "Buy", err, before, fuzzState(fx, []string{"acme", ws}, nil, nil), ws)
 	})
@@ -119,7 +119,7 @@ func FuzzCreateSession(f *testing.F) {
 		}
 		sessions := []string{"day", id}
 		before := fuzzState(fx, []string{"acme", ws}, sessions, nil)
-		got, err := fx.svc.CreateSession(fx.ctx, s)
+		got, err := fx.svc.CreateSession(fx.ctx, create(s))
 		if err == nil && (got.Org != ws || got.ID != id) {
 			t.Fatalf("CreateSession = %+v", got)
 		}
@@ -138,10 +138,10 @@ func FuzzDefineFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ws, a, b string, required bool) {
 		fx := fuzzFixture(t)
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		fieldsBefore, _ := fx.svc.Fields(fx.ctx, ws)
-		got, err := fx.svc.DefineFields(fx.ctx, ws, []passes.FieldDef{{Name: a, Required: required}, {Name: b}})
+		fieldsBefore, _ := fx.svc.Fields(fx.ctx, passes.FieldsParams{Org: ws, Actor: admin})
+		got, err := fx.svc.DefineFields(fx.ctx, passes.DefineFieldsParams{Org: ws, Actor: admin, Fields: []passes.FieldDef{{Name: a, Required: required}, {Name: b}}})
 		after := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		fieldsAfter, _ := fx.svc.Fields(fx.ctx, ws)
+		fieldsAfter, _ := fx.svc.Fields(fx.ctx, passes.FieldsParams{Org: ws, Actor: admin})
 		if err != nil && !cmp.Equal(fieldsBefore, fieldsAfter) {
 			t.Fatalf("DefineFields failed (%v) and changed the fields: %v -> %v", err, fieldsBefore, fieldsAfter)
 		}
@@ -172,8 +172,8 @@ func FuzzLogin(f *testing.F) {
 		fx := fuzzFixture(t)
 		// A funded session of the fuzzed ID in the fuzzed workspace, if
 		// the service takes them.
-		_, _ = fx.svc.Buy(fx.ctx, ws, 3, "fund")
-		_, _ = fx.svc.CreateSession(fx.ctx, passes.Session{ID: session, Org: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
+		_, _ = fx.svc.Purchase(fx.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: 3, RequestID: "fund"})
+		_, _ = fx.svc.CreateSession(fx.ctx, passes.CreateSessionParams{Actor: admin, ID: session, Org: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
 		fx.clock.Advance(time.Duration(minutes) * time.Minute)
 		r := passes.LoginParams{Org: ws, Session: session, Guest: guest, Location: location, RequestID: req}
 		if field != "" {
@@ -200,7 +200,7 @@ func FuzzLog(f *testing.F) {
 	f.Add("\xff", "", "Änn@x.test", int64(253402300800), int64(0), "x", -1)
 	f.Fuzz(func(t *testing.T, ws, session, user string, from, to int64, cursor string, limit int) {
 		fx := fuzzFixture(t)
-		p := passes.LogParams{Org: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
+		p := passes.LogParams{Actor: admin, Org: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
 		if from != 0 {
 			p.From = time.Unix(from, 0)
 		}
@@ -208,9 +208,9 @@ func FuzzLog(f *testing.F) {
 			p.To = time.Unix(to, 0)
 		}
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		page, err := fx.svc.Log(fx.ctx, p)
-		if err == nil && len(page.Rows) > max(limit, 100) {
-			t.Fatalf("Log returned %d rows with Limit %d", len(page.Rows), limit)
+		page, err := fx.svc.LogPage(fx.ctx, p)
+		if err == nil && len(page.Items) > max(limit, 100) {
+			t.Fatalf("Log returned %d rows with Limit %d", len(page.Items), limit)
 		}
 		if err != nil && !errors.Is(err, passes.ErrInvalid) && !errors.Is(err, passes.ErrMalformedGuest) {
 			t.Fatalf("Log: unexpected error %v", err)

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
+	"github.com/allot-dev/allot/internal/paging"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -79,13 +83,14 @@ func checkNow(now time.Time) error {
 }
 
 // Service sells and spends session passes over a Store. Every method runs in
-// one transaction and reads the clock once, except the log's readers (Usages
+// one transaction and reads the clock once, except the log's readers (Log
 // and ExportCSV), which read it a page at a time, a transaction each.
 //
 // A Service is safe for concurrent use.
 type Service struct {
 	store    Store
 	clock    clock.Clock
+	roles    allot.Roles
 	policies map[PassType]Policy
 }
 
@@ -98,6 +103,11 @@ type Options struct {
 	// none beyond the built-ins DayPass (DayPolicy), MonthPass (MonthPolicy)
 	// and DemoPass (DemoPolicy).
 	Policies map[PassType]Policy
+	// Roles says who holds which role in which workspace: WorkspaceAdmin
+	// for the Session Passes screen's calls, allot.Vendor for Purchase.
+	// Default: nil, which grants nothing, so every call that checks a role
+	// is refused (Login and Audit check none).
+	Roles allot.Roles
 }
 
 // New returns a Service over store.
@@ -118,6 +128,7 @@ func New(store Store, opts *Options) (*Service, error) {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
+		s.roles = opts.Roles
 		for name, p := range opts.Policies {
 			if name == "" {
 				return nil, invalid("Policies", "a pass type has an empty name")
@@ -131,64 +142,174 @@ func New(store Store, opts *Options) (*Service, error) {
 	return s, nil
 }
 
-// Buy adds quantity passes to the workspace's balance, a transfer from the
-// workspace's issuer account, and returns the balance after it. Retrying with
-// the same request ID and quantity, whenever (after other purchases and
-// logins, or with the clock moved on), buys nothing more, changes nothing and
-// returns the balance the first call returned; the same request ID with
-// another quantity is an error matching ErrRequestConflict.
-func (s *Service) Buy(ctx context.Context, org string, quantity int64, requestID string) (int64, error) {
-	bal, err := s.buy(ctx, org, quantity, requestID)
-	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", quantity, org, err))
-	}
-	return bal, nil
+// PurchaseParams is a vendor's sale of passes to a workspace.
+type PurchaseParams struct {
+	Org      string // the workspace that buys
+	Actor    string // the vendor's actor; holds allot.Vendor in Org
+	Quantity int64  // passes added; positive
+	// Subscription is the subscription or order the passes are sold under,
+	// kept with the purchase; empty for none, else an ID (input.ID).
+	Subscription string
+	// RequestID identifies the purchase: a retry with the same ID and
+	// contents returns the first purchase and buys nothing more. Required.
+	RequestID string
 }
 
-func (s *Service) buy(ctx context.Context, org string, quantity int64, requestID string) (int64, error) {
-	if err := checkID("Org", org); err != nil {
-		return 0, err
+// Purchase adds Quantity passes to the workspace's balance, a transfer from
+// the workspace's issuer account, and returns what it recorded: the
+// workspace's passes bought and available right after it. ThinkTank sells
+// passes: a purchase is the vendor's act, so Actor must hold allot.Vendor in
+// the workspace (a workspace administrator may not buy for themselves), or
+// the call is refused with a *allot.ForbiddenError and changes nothing.
+//
+// Retrying with the same request ID, quantity, subscription and actor,
+// whenever (after other purchases and logins, or with the clock moved on),
+// buys nothing more, changes nothing and returns the very purchase the first
+// call returned, read back from its ledger transfer; the same request ID
+// with another quantity, subscription or actor is an error matching
+// ErrRequestConflict (code request_reused).
+func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	out, err := s.purchase(ctx, p)
+	if err != nil {
+		return allot.Purchase{}, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", p.Quantity, p.Org, err))
 	}
-	if requestID == "" {
-		return 0, invalid("RequestID", "empty; choose one so the purchase can be retried safely")
+	return out, nil
+}
+
+// checkPurchase refuses a purchase no state could accept and returns it
+// with its actor in canonical form.
+func checkPurchase(p PurchaseParams) (PurchaseParams, error) {
+	if err := checkID("Org", p.Org); err != nil {
+		return p, err
 	}
-	if err := checkID("RequestID", requestID); err != nil {
-		return 0, err
+	if p.RequestID == "" {
+		return p, invalid("RequestID", "empty; choose one so the purchase can be retried safely")
 	}
-	if quantity <= 0 {
-		return 0, invalid("Quantity", "%d is not positive", quantity)
+	if err := checkID("RequestID", p.RequestID); err != nil {
+		return p, err
+	}
+	if p.Quantity <= 0 {
+		return p, invalid("Quantity", "%d is not positive", p.Quantity)
+	}
+	if p.Subscription != "" {
+		if err := checkID("Subscription", p.Subscription); err != nil {
+			return p, err
+		}
+	}
+	var err error
+	p.Actor, err = checkActor(p.Actor)
+	return p, err
+}
+
+// checkActor returns actor in its canonical form (input.Actor), or refuses
+// it naming the field Actor.
+func checkActor(actor string) (string, error) {
+	a, r := input.Actor(actor)
+	if r != "" {
+		return "", invalid("Actor", "%q %s", actor, r)
+	}
+	return a, nil
+}
+
+// require returns the actor in canonical form if it holds any one of need
+// in org, or the refusal: an *InvalidError for an actor that is not one, a
+// *allot.ForbiddenError naming action for one without the role.
+func (s *Service) require(ctx context.Context, org, actor, action string, need ...allot.Role) (string, error) {
+	a, err := checkActor(actor)
+	if err != nil {
+		return "", err
+	}
+	return a, access.Require(ctx, s.roles, org, a, action, need...)
+}
+
+// subscriptionKey is the metadata key of a purchase's subscription on its
+// ledger transfer.
+const subscriptionKey = "subscription"
+
+func (s *Service) purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	p, err := checkPurchase(p)
+	if err != nil {
+		return allot.Purchase{}, err
+	}
+	if err := access.Require(ctx, s.roles, p.Org, p.Actor, "buy passes", allot.Vendor); err != nil {
+		return allot.Purchase{}, err
 	}
 	now := s.clock.Now()
 	if err := checkNow(now); err != nil {
-		return 0, err
+		return allot.Purchase{}, err
 	}
-	var bal int64
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	var meta map[string]string
+	if p.Subscription != "" {
+		meta = map[string]string{subscriptionKey: p.Subscription}
+	}
+	var out allot.Purchase
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
-		if err := openAccounts(ctx, b, org); err != nil {
-			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", org)
+		if err := openAccounts(ctx, b, p.Org); err != nil {
+			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", p.Org)
 		}
 		t, err := b.Post(ctx, ledger.Transfer{
-			ID:     buyID(org, requestID),
-			Debit:  IssuerAccount(org),
-			Credit: BalanceAccount(org),
-			Amount: decimal.NewFromInt(quantity),
-			Code:   CodeBuy,
+			ID:       buyID(p.Org, p.RequestID),
+			Debit:    IssuerAccount(p.Org),
+			Credit:   BalanceAccount(p.Org),
+			Amount:   decimal.NewFromInt(p.Quantity),
+			Code:     CodeBuy,
+			Actor:    p.Actor,
+			Metadata: meta,
 		})
 		if errors.Is(err, ledger.ErrConflict) {
-			return translate(fmt.Errorf("%w: request %q bought another quantity; use a new request ID for a new purchase", ErrRequestConflict, requestID), err)
+			if legacy, ok := legacyPurchase(ctx, tx, p); ok {
+				t, err = legacy, nil
+			} else {
+				return translate(fmt.Errorf("%w: request %q bought another quantity, under another subscription or by another actor; use a new request ID for a new purchase", ErrRequestConflict, p.RequestID), err)
+			}
 		}
 		if err != nil {
-			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", requestID, org)
+			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", p.RequestID, p.Org)
 		}
 		// A balance an int64 cannot show is refused: returning the error
 		// rolls the purchase back.
-		if bal, err = passCount(t.CreditBalance); err != nil {
-			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, org, t.CreditBalance, int64(math.MaxInt64))
+		available, err := passCount(t.CreditBalance)
+		if err != nil {
+			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", p.Quantity, p.Org, t.CreditBalance, int64(math.MaxInt64))
+		}
+		purchased, err := passCount(t.DebitBalance.Neg())
+		if err != nil {
+			return invalid("Quantity", "buying %d passes would take the passes workspace %q bought to %s, more than the %d it can count", p.Quantity, p.Org, t.DebitBalance.Neg(), int64(math.MaxInt64))
+		}
+		out = allot.Purchase{
+			Org:          p.Org,
+			Product:      Unit.Code,
+			Quantity:     p.Quantity,
+			Subscription: p.Subscription,
+			Actor:        p.Actor,
+			RequestID:    p.RequestID,
+			At:           t.PostedAt,
+			Purchased:    purchased,
+			Available:    available,
 		}
 		return nil
 	})
-	return bal, err
+	return out, err
+}
+
+// legacyPurchase returns the transfer of p's request if it is a purchase
+// recorded before purchases kept their actor (no actor, no metadata) of
+// p's quantity, and p names no subscription: p is its retry, by whichever
+// vendor's actor.
+func legacyPurchase(ctx context.Context, tx Tx, p PurchaseParams) (ledger.Transfer, bool) {
+	if p.Subscription != "" {
+		return ledger.Transfer{}, false
+	}
+	ts, err := tx.TransfersGet(ctx, []ledger.TransferID{buyID(p.Org, p.RequestID)}, nil)
+	if err != nil || len(ts) != 1 {
+		return ledger.Transfer{}, false
+	}
+	t := ts[0]
+	if t.Actor != "" || len(t.Metadata) != 0 || t.Code != CodeBuy || !t.Amount.Equal(decimal.NewFromInt(p.Quantity)) {
+		return ledger.Transfer{}, false
+	}
+	return t, true
 }
 
 func openAccounts(ctx context.Context, b *ledger.Book, org string) error {
@@ -207,20 +328,31 @@ func openAccounts(ctx context.Context, b *ledger.Book, org string) error {
 	return nil
 }
 
+// BalanceParams name the workspace whose balance a workspace
+// administrator reads.
+type BalanceParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+}
+
 // Balance returns the workspace's balance of passes: purchased minus spent.
-// A workspace that never bought has a balance of zero.
-func (s *Service) Balance(ctx context.Context, org string) (int64, error) {
+// A workspace that never bought has a balance of zero. Actor must hold
+// WorkspaceAdmin in the workspace.
+func (s *Service) Balance(ctx context.Context, p BalanceParams) (int64, error) {
 	var bal int64
-	err := checkID("Org", org)
+	err := checkID("Org", p.Org)
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "read the balance of passes", WorkspaceAdmin)
+	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			bal, err = balanceOf(ctx, tx, org)
+			bal, err = balanceOf(ctx, tx, p.Org)
 			return err
 		})
 	}
 	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", org, err))
+		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", p.Org, err))
 	}
 	return bal, nil
 }
@@ -267,28 +399,39 @@ func passCount(d decimal.Decimal) (int64, error) {
 	return n, nil
 }
 
+// DefineFieldsParams are custom fields a workspace administrator adds to
+// the workspace's usage log.
+type DefineFieldsParams struct {
+	Org    string
+	Actor  string     // holds WorkspaceAdmin in Org
+	Fields []FieldDef // only Name and Required are read
+}
+
 // DefineFields adds custom fields to a workspace's usage log, after the ones
-// it has, in the order given; only Name and Required are read. Defining a
-// field again with the same Required flag changes nothing; with another it is
-// an error matching ErrFieldConflict. It returns all the workspace's fields,
-// in order.
+// it has, in the order given. Defining a field again with the same Required
+// flag changes nothing; with another it is an error matching
+// ErrFieldConflict. It returns all the workspace's fields, in order. Actor
+// must hold WorkspaceAdmin in the workspace.
 //
 // DefineFields is naturally idempotent: a retry with the same fields, alone
 // or concurrent with the first call, adds nothing and returns the same
 // fields (with the fields others defined in between after them, since it
 // returns all of the workspace's).
-func (s *Service) DefineFields(ctx context.Context, org string, fields []FieldDef) ([]FieldDef, error) {
-	err := checkFields(org, fields)
+func (s *Service) DefineFields(ctx context.Context, p DefineFieldsParams) ([]FieldDef, error) {
+	err := checkFields(p.Org, p.Fields)
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "define custom fields", WorkspaceAdmin)
+	}
 	var out []FieldDef
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = defineFields(ctx, tx, org, fields)
+			out, err = defineFields(ctx, tx, p.Org, p.Fields)
 			return err
 		})
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", org, err))
+		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", p.Org, err))
 	}
 	return out, nil
 }
@@ -351,33 +494,65 @@ func fieldIndex(defs []FieldDef, name string) int {
 	return -1
 }
 
-// Fields returns a workspace's custom fields in their order.
-func (s *Service) Fields(ctx context.Context, org string) ([]FieldDef, error) {
+// FieldsParams name the workspace whose custom fields a workspace
+// administrator reads.
+type FieldsParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+}
+
+// Fields returns a workspace's custom fields in their order. Actor must
+// hold WorkspaceAdmin in the workspace.
+func (s *Service) Fields(ctx context.Context, p FieldsParams) ([]FieldDef, error) {
 	var out []FieldDef
-	err := checkID("Org", org)
+	err := checkID("Org", p.Org)
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx Tx) error {
-			var err error
-			out, err = tx.FieldList(ctx, org)
-			return err
-		})
+		_, err = s.require(ctx, p.Org, p.Actor, "read the custom fields", WorkspaceAdmin)
+	}
+	if err == nil {
+		out, err = s.fields(ctx, p.Org)
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", org, err))
+		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", p.Org, err))
 	}
 	return out, nil
 }
 
-// CreateSession stores a new session. Its ID is unique in its workspace
-// (another workspace may have a session with the same ID); creating it again
-// with other contents is an error matching ErrSessionExists. The IDs must
-// pass input.ID, the name input.Text, the owner must be an e-mail address
-// (stored in its canonical form, see input.Email), the pass type one the
-// service knows (empty means DayPass), and the field values must name the
-// workspace's custom fields.
-//
-// The owner is the session's creator, whose address the usage log shows as
-// the session owner: the caller gives it, and an empty Owner is invalid.
+func (s *Service) fields(ctx context.Context, org string) ([]FieldDef, error) {
+	var out []FieldDef
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.FieldList(ctx, org)
+		return err
+	})
+	return out, err
+}
+
+// CreateSessionParams are a new session, created by a workspace
+// administrator.
+type CreateSessionParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string // unique in the workspace
+	Name  string
+	// Owner is the e-mail address the usage log shows as the session
+	// owner. Empty means the Actor, who creates the session (ThinkTank:
+	// "Session Owner displays the e-mail address of the person who created
+	// the session"); the Actor must then be an e-mail address.
+	Owner    string
+	External bool     // billed as external; false: internal
+	PassType PassType // empty means DayPass
+	Fields   []FieldValue
+}
+
+// CreateSession stores a new session and returns it. Its ID is unique in
+// its workspace (another workspace may have a session with the same ID);
+// creating it again with other contents is an error matching
+// ErrSessionExists. The IDs must pass input.ID, the name input.Text, the
+// owner must be an e-mail address (stored in its canonical form, see
+// input.Email), the pass type one the service knows (empty means DayPass),
+// and the field values must name the workspace's custom fields. Actor must
+// hold WorkspaceAdmin in the workspace.
 //
 // CreateSession is naturally idempotent: a retry with the same contents
 // (the owner in any case the e-mail rule folds, the field values in any
@@ -385,10 +560,10 @@ func (s *Service) Fields(ctx context.Context, org string) ([]FieldDef, error) {
 // returns the stored session, with its CreatedAt and, once a guest logged
 // in, its FirstLogin. A retry after UpdateSession changed the session is an
 // error matching ErrSessionExists: read the session with Session.
-func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, error) {
-	out, err := s.createSession(ctx, sess)
+func (s *Service) CreateSession(ctx context.Context, p CreateSessionParams) (Session, error) {
+	out, err := s.createSession(ctx, p)
 	if err != nil {
-		return Session{}, errcode.Ensure(fmt.Errorf("create session %q: %w", sess.ID, err))
+		return Session{}, errcode.Ensure(fmt.Errorf("create session %q: %w", p.ID, err))
 	}
 	return out, nil
 }
@@ -440,9 +615,22 @@ func (s *Service) passTypes() string {
 	return strings.Join(names, ", ")
 }
 
-func (s *Service) createSession(ctx context.Context, sess Session) (Session, error) {
-	sess, err := s.checkSession(sess)
+func (s *Service) createSession(ctx context.Context, p CreateSessionParams) (Session, error) {
+	actor, err := checkActor(p.Actor)
 	if err != nil {
+		return Session{}, err
+	}
+	sess := Session{ID: p.ID, Org: p.Org, Name: p.Name, Owner: p.Owner, External: p.External, PassType: p.PassType, Fields: p.Fields}
+	if strings.TrimSpace(sess.Owner) == "" {
+		if !strings.Contains(actor, "@") {
+			return Session{}, invalid("Owner", "empty, and the actor %q who creates the session has no e-mail address to stand for it; give the owner's e-mail address", actor)
+		}
+		sess.Owner = actor
+	}
+	if sess, err = s.checkSession(sess); err != nil {
+		return Session{}, err
+	}
+	if err := access.Require(ctx, s.roles, sess.Org, actor, "create sessions", WorkspaceAdmin); err != nil {
 		return Session{}, err
 	}
 	now := s.clock.Now()
@@ -525,8 +713,9 @@ func sameSession(a, b Session) bool {
 // A change is naturally idempotent: it sets values, so applying it again
 // returns the same session and changes nothing.
 type UpdateSessionParams struct {
-	Org string
-	ID  string
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string
 
 	Name     *string
 	Owner    *string // an e-mail address, stored in its canonical form; may not be empty
@@ -536,7 +725,7 @@ type UpdateSessionParams struct {
 }
 
 // UpdateSession applies a change to a session and returns the session as it
-// is after it. A session the workspace does not have is an error matching
+// is after it. Actor must hold WorkspaceAdmin in the workspace. A session the workspace does not have is an error matching
 // ErrUnknownSession (code not_found); a pass type the service does not know,
 // an owner that is not an e-mail address, a name or field value that is not
 // text is an error matching ErrInvalid, and a value for a custom field the
@@ -618,6 +807,9 @@ func (s *Service) updateSession(ctx context.Context, c UpdateSessionParams) (Ses
 	if err != nil {
 		return Session{}, err
 	}
+	if _, err := s.require(ctx, c.Org, c.Actor, "change sessions", WorkspaceAdmin); err != nil {
+		return Session{}, err
+	}
 	var out Session
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		cur, err := tx.SessionGet(ctx, c.Org, c.ID)
@@ -662,32 +854,115 @@ func (s *Service) updateSession(ctx context.Context, c UpdateSessionParams) (Ses
 	return out, nil
 }
 
+// SessionParams name a session a workspace administrator reads.
+type SessionParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string
+}
+
 // Session returns the workspace's session with the given ID. An ID no
 // session of the workspace has is an error matching ErrUnknownSession,
-// whether or not another workspace has a session with that ID.
-func (s *Service) Session(ctx context.Context, org, id string) (Session, error) {
+// whether or not another workspace has a session with that ID. Actor must
+// hold WorkspaceAdmin in the workspace.
+func (s *Service) Session(ctx context.Context, p SessionParams) (Session, error) {
 	var out Session
-	err := checkID("Org", org)
+	err := checkID("Org", p.Org)
 	if err == nil {
-		err = checkID("ID", id)
+		err = checkID("ID", p.ID)
+	}
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "read sessions", WorkspaceAdmin)
 	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = tx.SessionGet(ctx, org, id)
+			out, err = tx.SessionGet(ctx, p.Org, p.ID)
 			if errors.Is(err, ledger.ErrNotFound) {
-				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, org, id)
+				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, p.Org, p.ID)
 			}
 			return err
 		})
 	}
 	if err != nil {
-		return Session{}, errcode.Ensure(fmt.Errorf("get session %q: %w", id, err))
+		return Session{}, errcode.Ensure(fmt.Errorf("get session %q: %w", p.ID, err))
 	}
 	return out, nil
 }
 
+// SessionsParams select a page of a workspace's sessions.
+type SessionsParams struct {
+	Org    string
+	Actor  string // holds WorkspaceAdmin in Org
+	Cursor string // Next of the previous page; empty for the first page
+	Limit  int    // sessions per page; zero means allot.DefaultLimit, at most allot.MaxLimit
+}
+
+// SessionsPage returns one page of a workspace's sessions, ordered by ID
+// (bytewise), e.g. for the usage log's session filter. Actor must hold
+// WorkspaceAdmin in the workspace. A Cursor this listing did not return for
+// the workspace is an *InvalidError with Field "Cursor".
+func (s *Service) SessionsPage(ctx context.Context, p SessionsParams) (allot.Page[Session], error) {
+	page, err := s.sessionsPage(ctx, p)
+	if err != nil {
+		return allot.Page[Session]{}, errcode.Ensure(fmt.Errorf("sessions of workspace %q: %w", p.Org, err))
+	}
+	return page, nil
+}
+
+// Sessions yields a workspace's sessions ordered by ID from p.Cursor on,
+// reading pages of p.Limit sessions, each in a transaction of its own. It
+// stops at the first error, which it yields.
+func (s *Service) Sessions(ctx context.Context, p SessionsParams) iter.Seq2[Session, error] {
+	return paging.All(ctx, p.Cursor, func(ctx context.Context, cursor string) (allot.Page[Session], error) {
+		p.Cursor = cursor
+		return s.SessionsPage(ctx, p)
+	})
+}
+
+func (s *Service) sessionsPage(ctx context.Context, p SessionsParams) (allot.Page[Session], error) {
+	if err := checkID("Org", p.Org); err != nil {
+		return allot.Page[Session]{}, err
+	}
+	limit, r := paging.Limit(p.Limit)
+	if r != "" {
+		return allot.Page[Session]{}, invalid("Limit", "%s", r)
+	}
+	var after string
+	if p.Cursor != "" {
+		var ok bool
+		if after, ok = decodeCursor(cursorSessions, p.Org, p.Cursor); !ok || input.ID(after) != "" {
+			return allot.Page[Session]{}, invalid("Cursor", "%q is not a cursor of the sessions of workspace %q; give the Next of the previous page, or empty for the first", p.Cursor, p.Org)
+		}
+	}
+	if _, err := s.require(ctx, p.Org, p.Actor, "read sessions", WorkspaceAdmin); err != nil {
+		return allot.Page[Session]{}, err
+	}
+	var list []Session
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		list, err = tx.SessionList(ctx, SessionListParams{Org: p.Org, AfterID: after, Limit: limit + 1})
+		return err
+	})
+	if err != nil {
+		return allot.Page[Session]{}, err
+	}
+	var page allot.Page[Session]
+	if len(list) > limit {
+		list = list[:limit]
+		page.Next = encodeCursor(cursorSessions, p.Org, list[len(list)-1].ID)
+	}
+	page.Items = list
+	return page, nil
+}
+
 // LoginParams is a guest entering a session.
+//
+// A login is the guest's own act, not an administrator's: it carries no
+// Actor and checks no role. The service that embeds passes authenticates
+// the guest (ThinkTank's guests enter by the session's link with their
+// e-mail address) before it calls Login; what the login may cost is the
+// session's pass type's rule, which Login applies.
 type LoginParams struct {
 	Org      string // the workspace the login is made in; the session is looked up in it
 	Session  string

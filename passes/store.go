@@ -30,6 +30,9 @@ type Tx interface {
 	// SessionUpdate replaces the stored session with the same Workspace and
 	// ID.
 	SessionUpdate(ctx context.Context, s Session) error
+	// SessionList returns a workspace's sessions ordered by ID (bytewise),
+	// without locking them.
+	SessionList(ctx context.Context, p SessionListParams) ([]Session, error)
 
 	// FieldInsert stores a workspace's custom field; (Workspace, Name) and
 	// (Workspace, Position) are unique.
@@ -80,6 +83,13 @@ type UsageListParams struct {
 	To       time.Time // At < To
 	AfterSeq int64     // Seq > AfterSeq
 	Limit    int       // at most this many; zero or negative means no limit
+}
+
+// SessionListParams page SessionList.
+type SessionListParams struct {
+	Org     string // required
+	AfterID string // sessions with an ID after AfterID (bytewise); empty for the first page
+	Limit   int    // at most this many; zero or negative means no limit
 }
 
 // AccessListParams page AccessList.

@@ -156,6 +156,29 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	return nil
 }
 
+// SessionList implements passes.Tx. It scans and sorts every session of
+// the store on each call: listing sessions is an administrator's read, not
+// a login's.
+func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]passes.Session, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []passes.Session
+	for k, s := range t.s.passes.sessions {
+		if k.org == p.Org && k.id > p.AfterID {
+			out = append(out, *s)
+		}
+	}
+	slices.SortFunc(out, func(a, b passes.Session) int { return strings.Compare(a.ID, b.ID) })
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	for i := range out {
+		out[i] = copySession(out[i])
+	}
+	return out, nil
+}
+
 // FieldInsert implements passes.Tx.
 func (t *Tx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
 	if err := t.check(ctx); err != nil {

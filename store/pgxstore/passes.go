@@ -32,6 +32,7 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 // passesQueries is the facet's SQL for one schema.
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
+	sessionList                              string
 	fieldInsert, fieldList, fieldsLock       string
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate, accessList   string
@@ -57,6 +58,8 @@ func (q *queries) passes() *passesQueries {
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
 		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
 	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2`),
+		sessionList: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
+	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id > $2 ORDER BY id LIMIT $3`),
 		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET name = $3, owner = $4, external = $5,
 	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE workspace = $2 AND id = $1`),
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
@@ -140,19 +143,10 @@ func (t *Tx) SessionGet(ctx context.Context, org, id string) (passes.Session, er
 	b.Queue(t.s.q.passes().sessionGet, org, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			found = true
-			var (
-				pt            string
-				names, values []string
-				first         pgtype.Timestamptz
-			)
-			if err := rows.Scan(&s.ID, &s.Org, &s.Name, &s.Owner, &s.External, &pt, &names, &values, &s.CreatedAt, &first); err != nil {
-				return err
-			}
 			var err error
-			if s.Fields, err = joinFields(names, values); err != nil {
+			if s, err = scanSession(rows); err != nil {
 				return err
 			}
-			s.PassType, s.CreatedAt, s.FirstLogin = passes.PassType(pt), s.CreatedAt.UTC(), fromTimestamp(first)
 		}
 		return rows.Err()
 	})
@@ -163,6 +157,50 @@ func (t *Tx) SessionGet(ctx context.Context, org, id string) (passes.Session, er
 		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: org + " " + id}
 	}
 	return s, nil
+}
+
+// scanSession reads a session from a row of the sessions' columns in the
+// order sessionGet and sessionList select them.
+func scanSession(rows pgx.Rows) (passes.Session, error) {
+	var (
+		s             passes.Session
+		pt            string
+		names, values []string
+		first         pgtype.Timestamptz
+	)
+	if err := rows.Scan(&s.ID, &s.Org, &s.Name, &s.Owner, &s.External, &pt, &names, &values, &s.CreatedAt, &first); err != nil {
+		return passes.Session{}, err
+	}
+	var err error
+	if s.Fields, err = joinFields(names, values); err != nil {
+		return passes.Session{}, err
+	}
+	s.PassType, s.CreatedAt, s.FirstLogin = passes.PassType(pt), s.CreatedAt.UTC(), fromTimestamp(first)
+	return s, nil
+}
+
+// SessionList implements passes.Tx.
+func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]passes.Session, error) {
+	var limit any // NULL: no limit
+	if p.Limit > 0 {
+		limit = int64(p.Limit)
+	}
+	var b pgx.Batch
+	var out []passes.Session
+	b.Queue(t.s.q.passes().sessionList, p.Org, p.AfterID, limit).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			s, err := scanSession(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list the sessions of workspace %q", p.Org), err)
+	}
+	return out, nil
 }
 
 // SessionUpdate implements passes.Tx.

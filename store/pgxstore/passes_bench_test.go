@@ -13,15 +13,15 @@ import (
 func benchPasses(b *testing.B) *passes.Service {
 	b.Helper()
 	db := newTestDB(b)
-	svc, err := passes.New(db.store(b, 2, nil).Passes(), nil)
+	svc, err := passes.New(db.store(b, 2, nil).Passes(), &passes.Options{Roles: passesRoles})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 1<<40, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 1 << 40, RequestID: "o1"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
 		b.Fatal(err)
 	}
 	return svc

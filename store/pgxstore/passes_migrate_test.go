@@ -104,18 +104,18 @@ func TestMigratePassesTenantKeys(t *testing.T) {
 	}
 
 	clk := clock.NewFake(at.Add(2 * time.Hour))
-	svc, err := passes.New(st.Passes(), &passes.Options{Clock: clk})
+	svc, err := passes.New(st.Passes(), &passes.Options{Clock: clk, Roles: passesRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := svc.Session(ctx, "acme", "kickoff")
+	s, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: passesAdmin, ID: "kickoff"})
 	if err != nil || s.Name != "Kick-off" || !s.FirstLogin.Equal(at.Add(time.Hour)) || len(s.Fields) != 1 {
 		t.Errorf("Session(acme, kickoff) after the migration = %+v, %v", s, err)
 	}
-	if _, err := svc.Session(ctx, "globex", "kickoff"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := svc.Session(ctx, passes.SessionParams{Org: "globex", Actor: passesAdmin, ID: "kickoff"}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(globex, kickoff) = %v, want ErrUnknownSession", err)
 	}
-	if _, err := svc.Buy(ctx, "acme", 1, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 1, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
 	login := func(guest, req string) passes.Decision {
@@ -135,7 +135,7 @@ func TestMigratePassesTenantKeys(t *testing.T) {
 	if d := login("bob@x.example", "r3"); d.Passes != 1 || d.Balance != 0 {
 		t.Errorf("bob, who had only a placeholder = %v, want 1 pass spent", d)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "kickoff", Org: "globex", Name: "Theirs", Owner: "g@globex.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "kickoff", Org: "globex", Name: "Theirs", Owner: "g@globex.example"}); err != nil {
 		t.Errorf("another workspace creating session kickoff = %v, want it created", err)
 	}
 	findings, err := svc.Audit(ctx, "acme")

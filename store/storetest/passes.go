@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/google/go-cmp/cmp"
@@ -503,10 +504,25 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 	}
 }
 
+// The passes tests' actors: passesAdmin is a Workspace Administrator and
+// passesVendor the vendor, in every workspace (passesRoles).
+const (
+	passesAdmin  = "admin@acme.example"
+	passesVendor = "billing"
+)
+
+type passesActors struct{}
+
+func (passesActors) HasRole(_ context.Context, _, actor string, role allot.Role) (bool, error) {
+	return (actor == passesAdmin && role == passes.WorkspaceAdmin) || (actor == passesVendor && role == allot.Vendor), nil
+}
+
+var passesRoles allot.Roles = passesActors{}
+
 // passesFixture is a service over a fresh store with a fake clock.
 func passesFixture(t *testing.T, newStore Factory) (*passes.Service, Store) {
 	st := newStore(t)
-	svc, err := passes.New(st.Passes(), &passes.Options{Clock: fixedClock(start)})
+	svc, err := passes.New(st.Passes(), &passes.Options{Clock: fixedClock(start), Roles: passesRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +546,7 @@ func testPassesOneGuestConcurrently(t *testing.T, newStore Factory) {
 		}
 		spent += ds[w].Passes
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); spent != 2 || bal != 8 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); spent != 2 || bal != 8 {
 		t.Errorf("%d concurrent logins of one guest spent %d (balance %d), want 2 (8)", workers, spent, bal)
 	}
 	verifyLedger(t, st)
@@ -543,10 +559,10 @@ func testPassesNoOversell(t *testing.T, newStore Factory) {
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
 	const funded, workers, each = 7, 4, 5
-	if _, err := svc.Buy(ctx, "acme", funded, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: funded, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -576,11 +592,11 @@ func testPassesNoOversell(t *testing.T, newStore Factory) {
 	if admitted != funded || refused != workers*each-funded {
 		t.Errorf("%d admitted and %d refused, want %d and %d", admitted, refused, funded, workers*each-funded)
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); bal != 0 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); bal != 0 {
 		t.Errorf("balance %d, want 0", bal)
 	}
 	n := 0
-	for u, err := range svc.Usages(ctx, passes.LogParams{Org: "acme"}) {
+	for u, err := range svc.Log(ctx, passes.LogParams{Actor: passesAdmin, Org: "acme"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -617,10 +633,10 @@ func loginsAtOnce(t *testing.T, newStore Factory, workers int, requestID func(w 
 	t.Helper()
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 10, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -652,12 +668,12 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 			t.Errorf("copy %d decided otherwise (-copy 0 +copy %d):\n%s", w, w, diff)
 		}
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); bal != 8 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); bal != 8 {
 		t.Errorf("balance %d, want 8: one spend of 2", bal)
 	}
-	page, err := svc.Log(ctx, passes.LogParams{Org: "acme"})
-	if err != nil || len(page.Rows) != 1 {
-		t.Errorf("log = %d rows, %v; want 1", len(page.Rows), err)
+	page, err := svc.LogPage(ctx, passes.LogParams{Actor: passesAdmin, Org: "acme"})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("log = %d rows, %v; want 1", len(page.Items), err)
 	}
 	verifyLedger(t, st)
 }
@@ -816,11 +832,11 @@ func testPassesDefineFieldsConcurrently(t *testing.T, newStore Factory) {
 			// point, and one of its own: the sets overlap, and every worker
 			// has a position to take.
 			fs := []passes.FieldDef{{Name: names[w%len(names)]}, {Name: fmt.Sprint("W", w)}, {Name: names[(w+1)%len(names)]}}
-			got[w], errs[w] = svc.DefineFields(ctx, "acme", fs)
+			got[w], errs[w] = svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: fs})
 		}()
 	}
 	wg.Wait()
-	final, err := svc.Fields(ctx, "acme")
+	final, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: passesAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -860,7 +876,7 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[w], errs[w] = svc.DefineFields(ctx, "acme", defs)
+			got[w], errs[w] = svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: defs})
 		}()
 	}
 	wg.Wait()
@@ -874,7 +890,7 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 			t.Errorf("DefineFields %d (-want +got):\n%s", w, diff)
 		}
 	}
-	if fs, err := svc.Fields(ctx, "acme"); err != nil || !cmp.Equal(fs, want) {
+	if fs, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: passesAdmin}); err != nil || !cmp.Equal(fs, want) {
 		t.Errorf("Fields = %v, %v; want %v", fs, err, want)
 	}
 }
@@ -885,13 +901,13 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 5, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 5, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s1", Org: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s1", Org: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s1", Guest: "a@x.example", RequestID: "r1"}); err != nil {
@@ -899,7 +915,7 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	}
 	name, owner, external, pt := "Paid", "Olga@Acme.example", true, passes.MonthPass
 	fields := []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}
-	change := passes.UpdateSessionParams{Org: "acme", ID: "s1", Name: &name, Owner: &owner, External: &external, PassType: &pt, Fields: &fields}
+	change := passes.UpdateSessionParams{Actor: passesAdmin, Org: "acme", ID: "s1", Name: &name, Owner: &owner, External: &external, PassType: &pt, Fields: &fields}
 	got, err := svc.UpdateSession(ctx, change)
 	if err != nil {
 		t.Fatal(err)
@@ -909,7 +925,7 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("UpdateSession (-want +got):\n%s", diff)
 	}
-	stored, err := svc.Session(ctx, "acme", "s1")
+	stored, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: passesAdmin, ID: "s1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -948,7 +964,7 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	if fs, err := svc.Audit(ctx, "acme"); err != nil || len(fs) != 0 {
 		t.Errorf("Audit = %v, %v; want no findings", fs, err)
 	}
-	if _, err := svc.UpdateSession(ctx, passes.UpdateSessionParams{Org: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := svc.UpdateSession(ctx, passes.UpdateSessionParams{Actor: passesAdmin, Org: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("UpdateSession of another workspace's session = %v, want ErrUnknownSession", err)
 	}
 }
