@@ -29,6 +29,8 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("DefineFieldsConcurrently", func(t *testing.T) { testPassesDefineFieldsConcurrently(t, newStore) })
 	t.Run("DefineFieldsRetriedConcurrently", func(t *testing.T) { testPassesDefineFieldsRetriedConcurrently(t, newStore) })
 	t.Run("UpdateSession", func(t *testing.T) { testPassesUpdateSession(t, newStore) })
+	t.Run("SessionList", func(t *testing.T) { testPassesSessionList(t, newStore) })
+	t.Run("PurchaseRetry", func(t *testing.T) { testPassesPurchaseRetry(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
@@ -507,14 +509,15 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 // The passes tests' actors: passesAdmin is a Workspace Administrator and
 // passesVendor the vendor, in every workspace (passesRoles).
 const (
-	passesAdmin  = "admin@acme.example"
-	passesVendor = "billing"
+	passesAdmin   = "admin@acme.example"
+	passesVendor  = "billing"
+	passesVendor2 = "billing-2"
 )
 
 type passesActors struct{}
 
 func (passesActors) HasRole(_ context.Context, _, actor string, role allot.Role) (bool, error) {
-	return (actor == passesAdmin && role == passes.WorkspaceAdmin) || (actor == passesVendor && role == allot.Vendor), nil
+	return (actor == passesAdmin && role == passes.WorkspaceAdmin) || ((actor == passesVendor || actor == passesVendor2) && role == allot.Vendor), nil
 }
 
 var passesRoles allot.Roles = passesActors{}
@@ -966,5 +969,116 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	}
 	if _, err := svc.UpdateSession(ctx, passes.UpdateSessionParams{Actor: passesAdmin, Org: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("UpdateSession of another workspace's session = %v, want ErrUnknownSession", err)
+	}
+}
+
+// testPassesSessionList: SessionList returns a workspace's sessions only,
+// ordered by ID bytewise, after AfterID, at most Limit, as copies.
+func testPassesSessionList(t *testing.T, newStore Factory) {
+	st := newStore(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ids := []string{"b", "a/b", "Z", "a", "é", "a%"}
+	err := st.Passes().InTx(ctx, func(tx passes.Tx) error {
+		for _, id := range ids {
+			if err := tx.SessionInsert(ctx, passes.Session{ID: id, Org: "acme", Name: id, Owner: "o@acme.example", PassType: passes.DayPass, CreatedAt: at,
+				Fields: []passes.FieldValue{{Name: "Note", Value: id}}}); err != nil {
+				return err
+			}
+		}
+		return tx.SessionInsert(ctx, passes.Session{ID: "c", Org: "globex", Name: "c", Owner: "o@globex.example", PassType: passes.DayPass, CreatedAt: at,
+			Fields: []passes.FieldValue{{Name: "Note", Value: "c"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(p passes.SessionListParams) []string {
+		t.Helper()
+		var out []string
+		err := st.Passes().InTx(ctx, func(tx passes.Tx) error {
+			got, err := tx.SessionList(ctx, p)
+			if err != nil {
+				return err
+			}
+			for _, s := range got {
+				if s.Org != p.Org || s.Name != s.ID || !s.CreatedAt.Equal(at) || len(s.Fields) != 1 || s.Fields[0].Value != s.ID {
+					t.Errorf("SessionList returned %+v", s)
+				}
+				out = append(out, s.ID)
+			}
+			if len(got) > 0 {
+				got[0].Fields[0].Value = "changed" // a copy: the store keeps its own
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		p    passes.SessionListParams
+		want []string
+	}{
+		{passes.SessionListParams{Org: "acme"}, []string{"Z", "a", "a%", "a/b", "b", "é"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "a", Limit: 2}, []string{"a%", "a/b"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "b"}, []string{"é"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "é"}, nil},
+		{passes.SessionListParams{Org: "globex"}, []string{"c"}},
+		{passes.SessionListParams{Org: "nobody"}, nil},
+		{passes.SessionListParams{Org: "acme", Limit: 1}, []string{"Z"}}, // unchanged by the change to the first list's copy
+	} {
+		if diff := cmp.Diff(tc.want, list(tc.p)); diff != "" {
+			t.Errorf("SessionList(%+v) (-want +got):\n%s", tc.p, diff)
+		}
+	}
+}
+
+// testPassesPurchaseRetry: a purchase's retry returns the very record the
+// first call returned (read back from its ledger transfer), after logins,
+// other purchases and time; another subscription or actor with its request
+// ID is request_reused and changes nothing.
+func testPassesPurchaseRetry(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	p := passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 4, Subscription: "sub-1", RequestID: "o/1"}
+	first, err := svc.Purchase(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Purchased != 4 || first.Available != 4 || first.Product != "pass" || first.Subscription != "sub-1" || first.Actor != passesVendor || !first.At.Equal(start) {
+		t.Fatalf("Purchase = %+v", first)
+	}
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Org: "acme", Actor: passesAdmin, ID: "s", Name: "S"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "ann@x.example", RequestID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 2, RequestID: "o/2"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Purchase(ctx, p)
+	if err != nil || !cmp.Equal(first, again) {
+		t.Errorf("retried Purchase = %+v, %v; want %+v", again, err, first)
+	}
+	for _, q := range []passes.PurchaseParams{
+		{Org: "acme", Actor: passesVendor, Quantity: 4, Subscription: "sub-2", RequestID: "o/1"},
+		{Org: "acme", Actor: passesVendor2, Quantity: 4, Subscription: "sub-1", RequestID: "o/1"},
+	} {
+		if _, err := svc.Purchase(ctx, q); !errors.Is(err, passes.ErrRequestConflict) {
+			t.Errorf("Purchase(%+v) = %v; want request_reused", q, err)
+		}
+	}
+	after, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Errorf("retries changed the store (-before +after):\n%s", diff)
 	}
 }
