@@ -19,7 +19,8 @@ const auditPage = 1000
 // Audit recomputes, in one transaction, what passes keeps for a workspace
 // from the ledger and the workspace's other records, and returns every
 // disagreement as a ledger.Finding (none when the books agree). The error is
-// only for failures to read.
+// only for failures to read. Audit is an operator's check of the books, not
+// an act of the product, and checks no role: it takes the workspace alone.
 //
 // It checks that:
 //   - the balance account's posted balance is purchased (the issuer

@@ -978,7 +978,7 @@ type LoginParams struct {
 
 // Login decides a guest's login to a session under the session's pass type,
 // spends what it costs and records it in the usage log, all in one
-// transaction, and returns the decision.
+// transaction, and returns the decision. It checks no role: see LoginParams.
 //
 // A refused login changes nothing and returns the decision with its reason
 // and a *RefusalError matching ErrRefused and the reason's sentinel
