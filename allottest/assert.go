@@ -22,7 +22,7 @@ import (
 // AssertBalance fails t unless workspace holds want passes.
 func (h *Harness) AssertBalance(t TB, workspace string, want int64) {
 	t.Helper()
-	got, err := h.read.passes.Balance(h.Ctx, workspace)
+	got, err := h.read.passes.Balance(h.Ctx, passes.BalanceParams{Org: workspace, Actor: WorkspaceAdmin})
 	if err != nil {
 		t.Fatalf("balance of workspace %q: %v", workspace, err)
 		return
@@ -308,10 +308,10 @@ func (h *Harness) snapshot() (state, error) {
 		for _, ws := range tenants(FamilyPasses) {
 			var p passesState
 			var err error
-			if p.Usage, err = tx.UsageList(ctx, passes.UsageListParams{Workspace: ws}); err != nil {
+			if p.Usage, err = tx.UsageList(ctx, passes.UsageListParams{Org: ws}); err != nil {
 				return err
 			}
-			if p.Access, err = tx.AccessList(ctx, passes.AccessListParams{Workspace: ws}); err != nil {
+			if p.Access, err = tx.AccessList(ctx, passes.AccessListParams{Org: ws}); err != nil {
 				return err
 			}
 			if p.Fields, err = tx.FieldList(ctx, ws); err != nil {

@@ -20,7 +20,7 @@ func TestAssertions(t *testing.T) {
 	h.AssertBalance(t, "ws/1", 4)
 	mustFail(t, func(tb allottest.TB) { h.AssertBalance(tb, "ws/1", 5) }, `workspace "ws/1" holds 4 passes, want 5`)
 
-	d, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "ANN@x.test", RequestID: "r2"})
+	d, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: "ANN@x.test", RequestID: "r2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestAssertRefused(t *testing.T) {
 	ctx := h.Ctx
 	login := func(guest, request string) func() error {
 		return func() error {
-			_, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
+			_, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
 			return err
 		}
 	}
@@ -86,7 +86,10 @@ func TestAssertRefused(t *testing.T) {
 	// A "refusal" that changed the store is caught, whichever family's
 	// records it changed.
 	for _, change := range []func() error{
-		func() error { _, err := h.Passes.Buy(ctx, "ws/1", 1, "sneaky"); return errors.Join(err, errFake) },
+		func() error {
+			_, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "ws/1", Actor: allottest.Billing, Quantity: 1, RequestID: "sneaky"})
+			return errors.Join(err, errFake)
+		},
 		func() error {
 			_, err := h.Seats.SetParticipants(ctx, seats.SetParticipantsParams{Org: "org%2", Actor: allottest.EntitlementManager, Event: "summit", Participants: 9})
 			return errors.Join(err, errFake)
@@ -96,7 +99,7 @@ func TestAssertRefused(t *testing.T) {
 			return errors.Join(err, errFake)
 		},
 		func() error {
-			_, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "ann@x.test", RequestID: "sneaky-2"})
+			_, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: "ann@x.test", RequestID: "sneaky-2"})
 			return errors.Join(err, errFake) // a row in the log, nothing spent
 		},
 	} {

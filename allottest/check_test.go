@@ -27,11 +27,11 @@ func books(t *testing.T, h *allottest.Harness) {
 			t.Fatal(err)
 		}
 	}
-	_, err := h.Passes.Buy(ctx, "ws/1", 5, "order")
+	_, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "ws/1", Actor: allottest.Billing, Quantity: 5, RequestID: "order"})
 	must(err)
-	_, err = h.Passes.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "ws/1", Name: "K", Owner: "o@x.test"})
+	_, err = h.Passes.CreateSession(ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "kickoff", Org: "ws/1", Name: "K", Owner: "o@x.test"})
 	must(err)
-	_, err = h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "ann@x.test", RequestID: "r1"})
+	_, err = h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: "ann@x.test", RequestID: "r1"})
 	must(err)
 	_, err = h.Seats.Purchase(ctx, seats.PurchaseParams{Org: "org%2", Product: seats.Seats, Quantity: 10, Subscription: "s", Actor: allottest.Billing, RequestID: "p"})
 	must(err)
@@ -76,10 +76,10 @@ func TestAudit_FindsTenantsInTheLedger(t *testing.T) {
 // family that knows it; naming it to a family that does not is no error.
 func TestAudit_NamedTenants(t *testing.T) {
 	h := allottest.New(t, &allottest.Options{Tenants: []string{"demo-ws"}})
-	if _, err := h.Passes.CreateSession(h.Ctx, passes.Session{ID: "d", Workspace: "demo-ws", Name: "D", Owner: "o@x.test", PassType: passes.DemoPass}); err != nil {
+	if _, err := h.Passes.CreateSession(h.Ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "d", Org: "demo-ws", Name: "D", Owner: "o@x.test", PassType: passes.DemoPass}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "demo-ws", Session: "d", Guest: "g@x.test", RequestID: "r"}); err != nil {
+	if _, err := h.Passes.Login(h.Ctx, passes.LoginParams{Org: "demo-ws", Session: "d", Guest: "g@x.test", RequestID: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Seats.CreateEvent(h.Ctx, seats.CreateEventParams{Actor: allottest.EntitlementManager, ID: "e", Org: "no-seats", Start: h.Now(), End: h.Now().Add(time.Hour)}); err != nil {

@@ -72,8 +72,8 @@
 //
 //	rapid.Check(t, func(t *rapid.T) {
 //		h := allottest.New(t, nil)
-//		h.Passes.Buy(h.Ctx, "ws", 1000, "order")
-//		h.Passes.CreateSession(h.Ctx, passes.Session{ID: "daily", Workspace: "ws", Name: "Daily", Owner: "o@x.test"})
+//		h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "ws", Actor: allottest.Billing, Quantity: 1000, RequestID: "order"})
+//		h.Passes.CreateSession(h.Ctx, passes.CreateSessionParams{Org: "ws", Actor: allottest.WorkspaceAdmin, ID: "daily", Name: "Daily"})
 //		paidUntil, spent := map[string]time.Time{}, int64(0)
 //		for h.Now().Before(allottest.Start.AddDate(0, 0, 7)) {
 //			h.Advance(allottest.Elapse(24*time.Hour).Draw(t, "wait"))

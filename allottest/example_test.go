@@ -27,10 +27,10 @@ func (exampleT) Fatalf(format string, args ...any) {
 func Example() {
 	t := exampleT{} // in a test: its *testing.T
 	h := allottest.New(t, nil)
-	h.Passes.Buy(h.Ctx, "acme", 10, "order-1")
-	h.Passes.CreateSession(h.Ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.test"})
+	h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 10, RequestID: "order-1"})
+	h.Passes.CreateSession(h.Ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.test"})
 	login := func(guest, request string) passes.Decision {
-		d, _ := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: guest, RequestID: request})
+		d, _ := h.Passes.Login(h.Ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: guest, RequestID: request})
 		fmt.Println(h.Now().Format("Mon 15:04"), guest, "->", d)
 		return d
 	}
@@ -55,10 +55,10 @@ func Example_faults() {
 	h := allottest.New(t, nil)
 	h.Faults.Inject(1, allottest.FailAfterCommit) // the next transaction, whichever service runs it
 
-	_, err := h.Passes.Buy(h.Ctx, "acme", 10, "order-1")
+	_, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 10, RequestID: "order-1"})
 	fmt.Println(err)
-	bal, err := h.Passes.Buy(h.Ctx, "acme", 10, "order-1")
-	fmt.Println(bal, err)
+	p, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 10, RequestID: "order-1"})
+	fmt.Println(p.Available, err)
 	h.AssertBalance(t, "acme", 10)
 	fmt.Println(h.Faults.Hits())
 	// Output:

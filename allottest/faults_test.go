@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/allottest"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
@@ -78,7 +79,10 @@ func TestFaultStore_CountsEveryFacet(t *testing.T) {
 	ctx := context.Background()
 	fs := allottest.NewFaultStore(memstore.New())
 	clk := clock.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	svc, err := passes.New(fs.Passes(), &passes.Options{Clock: clk})
+	roles := &allottest.Roles{}
+	roles.Grant(allottest.Everywhere, allottest.Billing, allot.Vendor)
+	roles.Grant(allottest.Everywhere, allottest.WorkspaceAdmin, passes.WorkspaceAdmin)
+	svc, err := passes.New(fs.Passes(), &passes.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,13 +91,13 @@ func TestFaultStore_CountsEveryFacet(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs.Inject(2, allottest.FailBefore)
-	if _, err := svc.Buy(ctx, "acme", 5, "order-1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 5, RequestID: "order-1"}); err != nil {
 		t.Fatalf("first call: %v", err)
 	}
 	if _, err := l.Balance(ctx, passes.BalanceAccount("acme")); !errors.Is(err, allottest.ErrInjected) {
 		t.Fatalf("second call, through the ledger: %v, want ErrInjected", err)
 	}
-	if bal, err := svc.Balance(ctx, "acme"); err != nil || bal != 5 {
+	if bal, err := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: allottest.WorkspaceAdmin}); err != nil || bal != 5 {
 		t.Fatalf("third call: %d, %v", bal, err)
 	}
 	if fs.Calls() != 3 {

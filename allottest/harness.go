@@ -203,7 +203,7 @@ func services(s Store, clk clock.Clock, roles *Roles, policies map[passes.PassTy
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	p, err := passes.New(s.Passes(), &passes.Options{Clock: clk, Policies: policies})
+	p, err := passes.New(s.Passes(), &passes.Options{Clock: clk, Policies: policies, Roles: roles})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

@@ -118,7 +118,7 @@ func TestNew_Defaults(t *testing.T) {
 		return err
 	})
 	// Passes need no role.
-	if _, err := h.Passes.Buy(ctx, "acme", 3, "order"); err != nil {
+	if _, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 3, RequestID: "order"}); err != nil {
 		t.Fatal(err)
 	}
 	h.AssertBalance(t, "acme", 3)
@@ -172,13 +172,13 @@ func TestNew_Options(t *testing.T) {
 		t.Error("Revoke left ops its role")
 	}
 	// The policy given is the passes service's.
-	if _, err := h.Passes.Buy(ctx, "acme", 5, "order"); err != nil {
+	if _, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 5, RequestID: "order"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Passes.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@x.test", PassType: "week"}); err != nil {
+	if _, err := h.Passes.CreateSession(ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@x.test", PassType: "week"}); err != nil {
 		t.Fatal(err)
 	}
-	d, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "g@x.test", RequestID: "r"})
+	d, err := h.Passes.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "g@x.test", RequestID: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +202,11 @@ func TestNew_InRapidProperty(t *testing.T) {
 		h := allottest.New(t, nil)
 		n := allottest.Quantity(5).Draw(t, "n")
 		h.Faults.Inject(1, allottest.FailCommit)
-		if _, err := h.Passes.Buy(h.Ctx, "acme", n, "order"); err == nil {
+		if _, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: n, RequestID: "order"}); err == nil {
 			t.Fatalf("Buy with a failed commit succeeded")
 		}
 		h.AssertBalance(t, "acme", 0)
-		if _, err := h.Passes.Buy(h.Ctx, "acme", n, "order"); err != nil {
+		if _, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: n, RequestID: "order"}); err != nil {
 			t.Fatal(err)
 		}
 		h.AssertBalance(t, "acme", n)
@@ -222,7 +222,7 @@ func TestHarness_ChecksConsumeNoFault(t *testing.T) {
 	h.Check(t)
 	h.AssertBalance(t, "acme", 0)
 	h.AssertRefused(t, passes.ErrInvalid, func() error {
-		_, err := h.Passes.Buy(h.Ctx, "acme", 0, "order") // refused before any transaction
+		_, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 0, RequestID: "order"}) // refused before any transaction
 		return err
 	})
 	if !h.Faults.Pending() || h.Faults.Calls() != 0 {
@@ -232,14 +232,14 @@ func TestHarness_ChecksConsumeNoFault(t *testing.T) {
 
 func BenchmarkHarness_Login(b *testing.B) {
 	h := allottest.New(b, nil)
-	if _, err := h.Passes.Buy(h.Ctx, "acme", 1<<40, "order"); err != nil {
+	if _, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "acme", Actor: allottest.Billing, Quantity: 1 << 40, RequestID: "order"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := h.Passes.CreateSession(h.Ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@x.test"}); err != nil {
+	if _, err := h.Passes.CreateSession(h.Ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@x.test"}); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; b.Loop(); i++ {
-		if _, err := h.Passes.Login(h.Ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: fmt.Sprintf("g%d@x.test", i), RequestID: fmt.Sprint(i)}); err != nil {
+		if _, err := h.Passes.Login(h.Ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: fmt.Sprintf("g%d@x.test", i), RequestID: fmt.Sprint(i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -22,8 +22,8 @@ var guests = []string{"ann@x.test", "Björn@x.test", "ΣΟΦΙΑ@x.test"}
 func TestProperty_GuestsPayOncePerWindow(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		h := allottest.New(t, nil)
-		h.Passes.Buy(h.Ctx, "ws", 1000, "order")
-		h.Passes.CreateSession(h.Ctx, passes.Session{ID: "daily", Workspace: "ws", Name: "Daily", Owner: "o@x.test"})
+		h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "ws", Actor: allottest.Billing, Quantity: 1000, RequestID: "order"})
+		h.Passes.CreateSession(h.Ctx, passes.CreateSessionParams{Org: "ws", Actor: allottest.WorkspaceAdmin, ID: "daily", Name: "Daily"})
 		paidUntil, spent := map[string]time.Time{}, int64(0)
 		for h.Now().Before(allottest.Start.AddDate(0, 0, 7)) {
 			h.Advance(allottest.Elapse(24*time.Hour).Draw(t, "wait"))
@@ -124,7 +124,7 @@ func TestKit_CatchesLeaveThatDeletes(t *testing.T) {
 // answer was lost is not bought again.
 func checkout(h *allottest.Harness, order string, qty int64) error {
 	for range 3 {
-		if _, err := h.Passes.Buy(h.Ctx, "ws", qty, order); !errors.Is(err, allottest.ErrInjected) {
+		if _, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "ws", Actor: allottest.Billing, Quantity: qty, RequestID: order}); !errors.Is(err, allottest.ErrInjected) {
 			return err
 		}
 	}
@@ -136,7 +136,7 @@ func checkout(h *allottest.Harness, order string, qty int64) error {
 func checkoutNewID(h *allottest.Harness, order string, qty int64) error {
 	var err error
 	for try := range 3 {
-		if _, err = h.Passes.Buy(h.Ctx, "ws", qty, order+"-try"+string(rune('0'+try))); !errors.Is(err, allottest.ErrInjected) {
+		if _, err = h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "ws", Actor: allottest.Billing, Quantity: qty, RequestID: order + "-try" + string(rune('0'+try))}); !errors.Is(err, allottest.ErrInjected) {
 			return err
 		}
 	}

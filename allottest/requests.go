@@ -105,17 +105,33 @@ func PassType() *rapid.Generator[passes.PassType] {
 	return rapid.SampledFrom([]passes.PassType{passes.DayPass, passes.MonthPass, passes.DemoPass})
 }
 
-// Session draws a session of workspace with one of ids (any ID when ids is
-// empty), a built-in pass type, and an owner's e-mail address.
-func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.Session] {
-	return rapid.Custom(func(t *rapid.T) passes.Session {
-		return passes.Session{
-			ID:        pick(t, "session", ids, ID()),
-			Workspace: workspace,
-			Name:      rapid.SampledFrom([]string{"Kick-off", "Weekly", "Démo 日本"}).Draw(t, "name"),
-			Owner:     Email().Draw(t, "owner"),
-			External:  rapid.Bool().Draw(t, "external"),
-			PassType:  PassType().Draw(t, "pass type"),
+// PassesPurchase draws a purchase of 1 to 100 passes for org, recorded by
+// Billing under a subscription or none, with a new RequestID.
+func (h *Harness) PassesPurchase(org string) *rapid.Generator[passes.PurchaseParams] {
+	return rapid.Custom(func(t *rapid.T) passes.PurchaseParams {
+		return passes.PurchaseParams{
+			Org:          org,
+			Actor:        Billing,
+			Quantity:     Quantity(100).Draw(t, "quantity"),
+			Subscription: rapid.SampledFrom([]string{"", "sub-1", "sub-2"}).Draw(t, "subscription"),
+			RequestID:    h.RequestID().Draw(t, "request"),
+		}
+	})
+}
+
+// Session draws the creation of a session of workspace by WorkspaceAdmin,
+// with one of ids (any ID when ids is empty), a built-in pass type, and an
+// owner's e-mail address, or none: the owner is then WorkspaceAdmin.
+func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passes.CreateSessionParams] {
+	return rapid.Custom(func(t *rapid.T) passes.CreateSessionParams {
+		return passes.CreateSessionParams{
+			Actor:    WorkspaceAdmin,
+			ID:       pick(t, "session", ids, ID()),
+			Org:      workspace,
+			Name:     rapid.SampledFrom([]string{"Kick-off", "Weekly", "Démo 日本"}).Draw(t, "name"),
+			Owner:    rapid.OneOf(Email(), rapid.Just("")).Draw(t, "owner"),
+			External: rapid.Bool().Draw(t, "external"),
+			PassType: PassType().Draw(t, "pass type"),
 		}
 	})
 }
@@ -124,10 +140,10 @@ func (h *Harness) Session(workspace string, ids []string) *rapid.Generator[passe
 // empty) by one of guests (any address when empty), the guest spelt in any
 // of its case and Unicode variants with white space around, at a location
 // or none, with a new RequestID.
-func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
-	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
-		return passes.LoginRequest{
-			Workspace: workspace,
+func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginParams] {
+	return rapid.Custom(func(t *rapid.T) passes.LoginParams {
+		return passes.LoginParams{
+			Org:       workspace,
 			Session:   pick(t, "session", sessions, ID()),
 			Guest:     anEmail(t, "guest", guests),
 			Location:  rapid.SampledFrom([]string{"", "Zürich", "room 1", "=cmd"}).Draw(t, "location"),
@@ -142,12 +158,12 @@ func (h *Harness) LoginRequest(workspace string, sessions, guests []string) *rap
 // changes nothing: a malformed guest is a refusal matching
 // passes.ErrMalformedGuest, anything else an error matching
 // passes.ErrInvalid.
-func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginRequest] {
-	return rapid.Custom(func(t *rapid.T) passes.LoginRequest {
+func (h *Harness) MalformedLoginRequest(workspace string, sessions, guests []string) *rapid.Generator[passes.LoginParams] {
+	return rapid.Custom(func(t *rapid.T) passes.LoginParams {
 		r := h.LoginRequest(workspace, sessions, guests).Draw(t, "login")
 		switch rapid.SampledFrom([]string{"workspace", "session", "request", "location", "guest"}).Draw(t, "broken") {
 		case "workspace":
-			r.Workspace = MalformedID().Draw(t, "workspace")
+			r.Org = MalformedID().Draw(t, "workspace")
 		case "session":
 			r.Session = MalformedID().Draw(t, "session")
 		case "request":

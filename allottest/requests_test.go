@@ -57,7 +57,7 @@ func TestPassesRequests(t *testing.T) {
 	guests := []string{"ann@x.test", "Straße@Über.test", "ΣΙΣ@x.test"}
 	rapid.Check(t, func(t *rapid.T) {
 		h := allottest.New(t, nil)
-		if _, err := h.Passes.Buy(h.Ctx, "ws", 1000, "order"); err != nil {
+		if _, err := h.Passes.Purchase(h.Ctx, passes.PurchaseParams{Org: "ws", Actor: allottest.Billing, Quantity: 1000, RequestID: "order"}); err != nil {
 			t.Fatal(err)
 		}
 		sess := h.Session("ws", []string{"s1", "s2"}).Draw(t, "session")
@@ -70,21 +70,21 @@ func TestPassesRequests(t *testing.T) {
 				t.Fatalf("Login(%+v): %v", r, err)
 			}
 		}
-		page, err := h.Passes.Log(h.Ctx, passes.LogParams{Workspace: "ws"})
+		page, err := h.Passes.LogPage(h.Ctx, passes.LogParams{Actor: allottest.WorkspaceAdmin, Org: "ws"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page.Rows) != 3 {
-			t.Fatalf("the log has %d rows after 3 logins", len(page.Rows))
+		if len(page.Items) != 3 {
+			t.Fatalf("the log has %d rows after 3 logins", len(page.Items))
 		}
-		for _, row := range page.Rows {
+		for _, row := range page.Items {
 			if !slices.ContainsFunc(guests, func(g string) bool { c, _ := input.Email(g); return c == row.User }) {
 				t.Fatalf("logged guest %q is none of %q", row.User, guests)
 			}
 		}
 		bad := h.MalformedLoginRequest("ws", []string{sess.ID}, guests).Draw(t, "bad login")
 		want := passes.ErrInvalid
-		if _, reason := input.Email(bad.Guest); reason != "" && input.ID(bad.Workspace) == "" {
+		if _, reason := input.Email(bad.Guest); reason != "" && input.ID(bad.Org) == "" {
 			want = passes.ErrMalformedGuest
 		}
 		h.AssertRefused(t, want, func() error { _, err := h.Passes.Login(h.Ctx, bad); return err })

@@ -19,7 +19,8 @@ const auditPage = 1000
 // Audit recomputes, in one transaction, what passes keeps for a workspace
 // from the ledger and the workspace's other records, and returns every
 // disagreement as a ledger.Finding (none when the books agree). The error is
-// only for failures to read.
+// only for failures to read. Audit is an operator's check of the books, not
+// an act of the product, and checks no role: it takes the workspace alone.
 //
 // It checks that:
 //   - the balance account's posted balance is purchased (the issuer
@@ -39,13 +40,13 @@ const auditPage = 1000
 //     row, and no row logged under the demo pass type spent (a session's
 //     pass type may change, see UpdateSession: each row is checked against
 //     the type it was logged under).
-func (s *Service) Audit(ctx context.Context, workspace string) ([]ledger.Finding, error) {
-	if err := checkID("Workspace", workspace); err != nil {
-		return nil, fmt.Errorf("audit workspace %q: %w", workspace, err)
+func (s *Service) Audit(ctx context.Context, org string) ([]ledger.Finding, error) {
+	if err := checkID("Org", org); err != nil {
+		return nil, fmt.Errorf("audit workspace %q: %w", org, err)
 	}
 	var out []ledger.Finding
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		a := &auditor{ctx: ctx, tx: tx, ws: workspace}
+		a := &auditor{ctx: ctx, tx: tx, ws: org}
 		if err := a.run(); err != nil {
 			return err
 		}
@@ -53,7 +54,7 @@ func (s *Service) Audit(ctx context.Context, workspace string) ([]ledger.Finding
 		return nil
 	})
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("audit workspace %q: %w", workspace, err))
+		return nil, errcode.Ensure(fmt.Errorf("audit workspace %q: %w", org, err))
 	}
 	return out, nil
 }
@@ -218,7 +219,7 @@ func (a *auditor) usage(spent decimal.Decimal) (map[auditPair]Access, error) {
 		}
 		pending = pending[:0]
 	}
-	p := UsageListParams{Workspace: a.ws, Limit: auditPage}
+	p := UsageListParams{Org: a.ws, Limit: auditPage}
 	for {
 		rows, err := a.tx.UsageList(a.ctx, p)
 		if err != nil {
@@ -230,8 +231,8 @@ func (a *auditor) usage(spent decimal.Decimal) (map[auditPair]Access, error) {
 				a.report(rec, "seq", u.Seq, fmt.Sprintf("after %d", lastSeq))
 			}
 			lastSeq = u.Seq
-			if u.Workspace != a.ws {
-				a.report(rec, "workspace", u.Workspace, a.ws)
+			if u.Org != a.ws {
+				a.report(rec, "workspace", u.Org, a.ws)
 			}
 			logged = logged.Add(decimal.NewFromInt(u.Passes))
 			ss := sessions[u.Session]
@@ -239,7 +240,7 @@ func (a *auditor) usage(spent decimal.Decimal) (map[auditPair]Access, error) {
 				ss = &auditSession{first: u.At}
 				sessions[u.Session] = ss
 			}
-			latest[auditPair{u.Session, u.User}] = Access{Workspace: a.ws, Session: u.Session, Guest: u.User, Start: u.AccessFrom, Until: u.AccessUntil}
+			latest[auditPair{u.Session, u.User}] = Access{Org: a.ws, Session: u.Session, Guest: u.User, Start: u.AccessFrom, Until: u.AccessUntil}
 			if (u.Demo || u.PassType == DemoPass) && u.Passes != 0 {
 				a.report(rec, "passes", u.Passes, "0: a demo session never spends")
 			}
@@ -309,7 +310,7 @@ func (a *auditor) usage(spent decimal.Decimal) (map[auditPair]Access, error) {
 // windows checks each stored access window against the latest row of its
 // guest and session.
 func (a *auditor) windows(latest map[auditPair]Access) error {
-	p := AccessListParams{Workspace: a.ws, Limit: auditPage}
+	p := AccessListParams{Org: a.ws, Limit: auditPage}
 	for {
 		ws, err := a.tx.AccessList(a.ctx, p)
 		if err != nil {

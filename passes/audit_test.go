@@ -16,8 +16,8 @@ func auditFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixture(t, nil)
 	f.buy("acme", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	f.mustLogin("acme", "day", "ann@x.example", "r1")
 	f.clock.Advance(time.Minute)
 	f.mustLogin("acme", "demo", "bob@x.example", "r2")
@@ -70,20 +70,20 @@ func TestService_AuditFindsCorruption(t *testing.T) {
 			return tx.AccessUpdate(ctx, a)
 		}, "access of ann@x.example to session day", "window"},
 		{"WindowWithoutLogin", func(ctx context.Context, tx passes.Tx) error {
-			return tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "day", Guest: "cy@x.example", Start: t0, Until: t0.Add(time.Hour)})
+			return tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "day", Guest: "cy@x.example", Start: t0, Until: t0.Add(time.Hour)})
 		}, "access of cy@x.example to session day", "window"},
 		{"RowWithoutSpend", func(ctx context.Context, tx passes.Tx) error {
-			_, err := tx.UsageInsert(ctx, passes.Usage{Workspace: "acme", RequestID: "forged", At: t0, Session: "day", User: "cy@x.example",
+			_, err := tx.UsageInsert(ctx, passes.Usage{Org: "acme", RequestID: "forged", At: t0, Session: "day", User: "cy@x.example",
 				PassType: passes.DayPass, Passes: 1, BalanceAfter: 2, Transfer: "forged", AccessFrom: t0, AccessUntil: t0.Add(24 * time.Hour)})
 			return err
 		}, "usage row forged", "transfer"},
 		{"RowBalanceAfter", func(ctx context.Context, tx passes.Tx) error {
-			_, err := tx.UsageInsert(ctx, passes.Usage{Workspace: "acme", RequestID: "r5", At: t0, Session: "demo", User: "bob@x.example",
+			_, err := tx.UsageInsert(ctx, passes.Usage{Org: "acme", RequestID: "r5", At: t0, Session: "demo", User: "bob@x.example",
 				PassType: passes.DemoPass, Demo: true, BalanceAfter: 42, AccessFrom: t0, AccessUntil: t0.Add(4 * time.Hour)})
 			return err
 		}, "usage row r5", "balance after"},
 		{"DemoSpent", func(ctx context.Context, tx passes.Tx) error {
-			_, err := tx.UsageInsert(ctx, passes.Usage{Workspace: "acme", RequestID: "r5", At: t0, Session: "demo", User: "bob@x.example",
+			_, err := tx.UsageInsert(ctx, passes.Usage{Org: "acme", RequestID: "r5", At: t0, Session: "demo", User: "bob@x.example",
 				PassType: passes.DemoPass, Demo: true, Passes: 1, BalanceAfter: 2, AccessFrom: t0, AccessUntil: t0.Add(4 * time.Hour)})
 			return err
 		}, "usage row r5", "passes"},

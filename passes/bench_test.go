@@ -16,18 +16,18 @@ import (
 func benchService(b *testing.B, pt passes.PassType) (*passes.Service, *clock.Fake) {
 	b.Helper()
 	clk := clock.NewFake(t0)
-	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
+	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk, Roles: testRoles})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 1<<50, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1 << 50, RequestID: "o1"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Reference"}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference"}}}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: pt,
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: pt,
 		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-1"}}}); err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func benchService(b *testing.B, pt passes.PassType) (*passes.Service, *clock.Fak
 func BenchmarkPasses_LoginCharge(b *testing.B) {
 	svc, _ := benchService(b, passes.DayPass)
 	ctx := context.Background()
-	r := passes.LoginRequest{Workspace: "acme", Session: "s", Location: "Bern"}
+	r := passes.LoginParams{Org: "acme", Session: "s", Location: "Bern"}
 	i := 0
 	for b.Loop() {
 		id := strconv.Itoa(i)
@@ -57,7 +57,7 @@ func BenchmarkPasses_LoginCharge(b *testing.B) {
 func BenchmarkPasses_LoginInWindow(b *testing.B) {
 	svc, _ := benchService(b, passes.DayPass)
 	ctx := context.Background()
-	r := passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "g@x.example", Location: "Bern", RequestID: "first"}
+	r := passes.LoginParams{Org: "acme", Session: "s", Guest: "g@x.example", Location: "Bern", RequestID: "first"}
 	if _, err := svc.Login(ctx, r); err != nil {
 		b.Fatal(err)
 	}
@@ -86,12 +86,12 @@ func exportService(b *testing.B) *passes.Service {
 	exportOnce.Do(func() {
 		mem := memstore.New()
 		ctx := context.Background()
-		svc, err := passes.New(mem.Passes(), &passes.Options{Clock: clock.NewFake(t0)})
+		svc, err := passes.New(mem.Passes(), &passes.Options{Clock: clock.NewFake(t0), Roles: testRoles})
 		if err != nil {
 			exportOnce.err = err
 			return
 		}
-		if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Reference"}}); err != nil {
+		if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Reference"}}}); err != nil {
 			exportOnce.err = err
 			return
 		}
@@ -100,7 +100,7 @@ func exportService(b *testing.B) *passes.Service {
 			exportOnce.err = mem.Passes().InTx(ctx, func(tx passes.Tx) error {
 				for i := start; i < start+batch; i++ {
 					_, err := tx.UsageInsert(ctx, passes.Usage{
-						Workspace: "acme", RequestID: strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second),
+						Org: "acme", RequestID: strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second),
 						Session: "s" + strconv.Itoa(i%50), SessionName: "Weekly planning", External: i%3 == 0,
 						Location: "Zurich, CH", User: "guest" + strconv.Itoa(i%1000) + "@example.com", Owner: "olga@acme.example",
 						PassType: passes.DayPass, Passes: int64(i % 2), BalanceAfter: int64(exportRows - i),
@@ -131,7 +131,7 @@ func BenchmarkPasses_ExportCSV(b *testing.B) {
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Workspace: "acme"}); err != nil {
+		if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Actor: admin, Org: "acme"}); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -147,7 +147,7 @@ func allocsPerRow(b *testing.B, svc *passes.Service) float64 {
 	ctx := context.Background()
 	measure := func(to time.Time) float64 {
 		return testing.AllocsPerRun(1, func() {
-			if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Workspace: "acme", To: to}); err != nil {
+			if err := svc.ExportCSV(ctx, io.Discard, passes.LogParams{Actor: admin, Org: "acme", To: to}); err != nil {
 				b.Fatal(err)
 			}
 		})

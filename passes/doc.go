@@ -3,10 +3,13 @@
 // session's pass type, with every login in a usage log the workspace's
 // administrators read and export as CSV.
 //
+// The tenant is ThinkTank's workspace; the Go names call it Org, as every
+// family of allot does (PurchaseParams.Org, Session.Org, LogParams.Org).
+//
 // # Concepts
 //
-// A workspace's balance is the ledger account BalanceAccount(workspace)
-// (unit "pass", scale 0, never negative). Buy moves passes into it from the
+// A workspace's balance is the ledger account BalanceAccount(org) (unit
+// "pass", scale 0, never negative). Purchase moves passes into it from the
 // workspace's IssuerAccount; a login that costs passes moves them to the
 // workspace's SpentAccount. So balance = purchased - spent is a ledger fact,
 // and the journal, the balance and the usage log always agree. A balance is
@@ -56,10 +59,53 @@
 // a login may add or override them. A value for a field the workspace does
 // not define, or a required field without a value, refuses the login.
 //
+// # Roles
+//
+// The Session Passes screen is the workspace administrators', and selling
+// passes the vendor's. Options.Roles (an allot.Roles) says who holds which
+// role in which workspace; each restricted call takes an Actor, brings it
+// to the library's one canonical form (input.Actor: an e-mail address
+// trimmed and case folded) and checks it:
+//
+//	call                                     role
+//	Purchase                                 allot.Vendor
+//	Balance                                  WorkspaceAdmin
+//	CreateSession, UpdateSession             WorkspaceAdmin
+//	Session, SessionsPage, Sessions          WorkspaceAdmin
+//	DefineFields, Fields                     WorkspaceAdmin
+//	LogPage, Log, ExportCSV                  WorkspaceAdmin
+//	Login                                    none: the guest's own act
+//	Audit                                    none: an operator's check
+//
+// A nil Roles grants nothing: every restricted call is refused. A refused
+// actor is a *allot.ForbiddenError (ErrForbidden, code forbidden) and
+// changes nothing; an Actor that is not one (empty, or holding '@' but no
+// e-mail address) is an *InvalidError with Field "Actor". Login takes no
+// actor: the guest acts for themselves, and the service that embeds passes
+// authenticates the guest (ThinkTank's guests enter a session by its link
+// with their e-mail address) before it calls Login; what entering costs is
+// the session's pass type's rule. Audit(ctx, org) is an operator's check of
+// the books, not a product act, and checks no role.
+//
+// # Purchases
+//
+// ThinkTank sells passes: a workspace does not buy for itself, the vendor
+// records the sale. Purchase therefore needs allot.Vendor, the role every
+// family gives the seller (grant it to the billing system's actor), and a
+// workspace administrator is refused. It returns the allot.Purchase it
+// recorded: Product "pass", the Quantity, the Subscription or order it was
+// sold under (optional, kept on the ledger transfer), the vendor's Actor,
+// At, and the workspace's passes Purchased (everything it bought, the
+// issuer account's balance negated) and Available (its balance) right
+// after it.
+//
 // # Sessions
 //
-// CreateSession stores a session; its Owner is the e-mail address of the
-// person who created it, given by the caller. UpdateSession changes a
+// CreateSession stores a session. Its Owner is the e-mail address the
+// usage log shows as the session owner: by default the Actor who created
+// it (ThinkTank: "Session Owner displays the e-mail address of the person
+// who created the session"), so an actor without an e-mail address must
+// give one. UpdateSession changes a
 // session's name, owner, billing, pass type or field values, e.g. makes a
 // locked demo session a paid one: later logins decide and spend under the
 // new pass type, access windows already granted stay valid until they end,
@@ -71,9 +117,12 @@
 // returned, whenever it comes (the clock moved on, other acts in between),
 // without changing anything:
 //
-//   - Buy and Login take a request ID: a retry with the same ID and request
-//     returns the first balance or decision; the same ID with another
-//     request is an error matching ErrRequestConflict.
+//   - Purchase and Login take a request ID: a retry with the same ID and
+//     request returns the first allot.Purchase (the same At, Purchased and
+//     Available, read back from the ledger transfer and its balances) or
+//     decision; the same ID with another request (another quantity,
+//     subscription or actor for a purchase) is an error matching
+//     ErrRequestConflict, code request_reused, with nothing changed.
 //   - CreateSession, DefineFields and UpdateSession are naturally
 //     idempotent: the same contents again return the stored session or
 //     fields. A CreateSession retry after UpdateSession changed the session
@@ -93,8 +142,21 @@
 // the spend transfer's debit balance, so the column is the running balance.
 // Refused logins are not rows.
 //
-// Log reads pages with a cursor, Usages iterates, ExportCSV streams RFC 4180
-// CSV page by page; all three filter by time range, session and user.
+// LogPage reads a page, Log iterates, ExportCSV streams RFC 4180 CSV page by
+// page; all three filter by time range, session and user.
+//
+// # Listing
+//
+// Every listing is read the same way: a page call returning an
+// allot.Page (Items and Next) and an iterator (iter.Seq2) over the pages,
+// both taking Cursor and Limit in their Params: LogPage and Log (oldest row
+// first), SessionsPage and Sessions (by session ID, bytewise). Cursor is
+// opaque: empty for the first page, else the Next of the page before; a
+// cursor that is malformed, or of another listing or workspace, is an
+// *InvalidError with Field "Cursor". Limit 0 means allot.DefaultLimit; below
+// zero or above allot.MaxLimit is an *InvalidError with Field "Limit". Each
+// page is a transaction of its own, and the iterator checks the actor's
+// role for each page.
 //
 // # Invariants
 //
@@ -140,6 +202,12 @@
 //	insufficient     ErrInsufficientPasses               the balance does not cover the login     buy passes and retry
 //	                 (*RefusalError)
 //	demo_locked      ErrDemoLocked (*RefusalError)       the demo's open period is over           make the session a paid one (UpdateSession)
+//	invalid          ErrInvalid (*InvalidError)          Field "Actor": no actor, or a malformed  name who acts
+//	                                                     one; "Cursor": not a cursor of this      give the page's Next, or empty
+//	                                                     listing and workspace; "Limit": below
+//	                                                     0 or above allot.MaxLimit                give 0 to allot.MaxLimit
+//	forbidden        ErrForbidden = allot.ErrForbidden   the actor lacks the role the call needs  act as one who holds it (Roles)
+//	                 (*allot.ForbiddenError)             (WorkspaceAdmin, or allot.Vendor)
 //	forbidden        ErrRefused (*RefusalError)          a service's own pass type refused,       see the Decision's Detail
 //	                                                     with a reason of its own
 //	already_exists   ErrSessionExists                    the session ID is taken, other contents  choose another ID
@@ -173,9 +241,12 @@
 //
 // # Example
 //
-//	svc, _ := passes.New(memstore.New().Passes(), nil)
-//	svc.Buy(ctx, "acme", 10, "order-1")
-//	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
-//	d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@example.com", RequestID: "r1"})
+//	roles := &allot.StaticRoles{}
+//	roles.Grant("acme", "billing", allot.Vendor)
+//	roles.Grant("acme", "olga@acme.example", passes.WorkspaceAdmin)
+//	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Roles: roles})
+//	svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 10, RequestID: "order-1"})
+//	svc.CreateSession(ctx, passes.CreateSessionParams{Org: "acme", Actor: "olga@acme.example", ID: "kickoff", Name: "Kick-off"})
+//	d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@example.com", RequestID: "r1"})
 //	// d: allowed: 1 pass spent, access until ...; balance 9
 package passes

@@ -3,6 +3,7 @@ package passes
 import (
 	"fmt"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/errcode"
 )
 
@@ -43,6 +44,10 @@ var (
 	ErrFieldConflict error = errcode.New(errcode.AlreadyExists, "passes: custom field defined differently")
 	// ErrRequestConflict: a request ID was reused for a different request.
 	ErrRequestConflict error = errcode.New(errcode.RequestReused, "passes: request ID reused for a different request")
+	// ErrForbidden: the actor lacks the role the act needs (WorkspaceAdmin,
+	// or allot.Vendor for a purchase). It is allot.ErrForbidden, the same in
+	// every family; the error is a *allot.ForbiddenError.
+	ErrForbidden = allot.ErrForbidden
 	// ErrPolicy: a policy returned a decision that breaks the Policy contract.
 	ErrPolicy error = errcode.New(errcode.Internal, "passes: policy broke its contract")
 )

@@ -57,14 +57,14 @@ func errFixture(t *testing.T) *fixture {
 		"broken": passes.PolicyFunc(func(time.Time, passes.State) passes.Decision { return passes.Decision{} }),
 	}})
 	f.buy("acme", 1, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Ref", Required: true}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Ref", Required: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
-	f.session(passes.Session{ID: "bare", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
-	f.session(passes.Session{ID: "custom", Workspace: "acme", PassType: "full", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
-	f.session(passes.Session{ID: "broken", Workspace: "acme", PassType: "broken", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
+	f.session(passes.Session{ID: "day", Org: "acme", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
+	f.session(passes.Session{ID: "bare", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
+	f.session(passes.Session{ID: "custom", Org: "acme", PassType: "full", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
+	f.session(passes.Session{ID: "broken", Org: "acme", PassType: "broken", Fields: []passes.FieldValue{{Name: "Ref", Value: "x"}}})
 	return f
 }
 
@@ -98,11 +98,11 @@ func TestErrors_Codes(t *testing.T) {
 		reason passes.Reason
 	}
 	login := func(f *fixture, session, guest, req string, fields map[string]string) error {
-		_, err := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: req, Fields: fields})
+		_, err := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: session, Guest: guest, RequestID: req, Fields: fields})
 		return err
 	}
 	logErr := func(p passes.LogParams) func(f *fixture) error {
-		return func(f *fixture) error { _, err := f.svc.Log(f.ctx, p); return err }
+		return func(f *fixture) error { _, err := f.svc.LogPage(f.ctx, p); return err }
 	}
 	cases := []tc{
 		// invalid
@@ -116,23 +116,41 @@ func TestErrors_Codes(t *testing.T) {
 			_, err := passes.New(f.mem.Passes(), &passes.Options{Policies: map[passes.PassType]passes.Policy{"x": nil}})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Policies"},
-		{name: "BuyEmptyWorkspace", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "", 1, "o2"); return err },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
-		{name: "BuyEmptyRequestID", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "acme", 1, ""); return err },
+		{name: "BuyEmptyWorkspace", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "", Actor: vendor, Quantity: 1, RequestID: "o2"})
+			return err
+		},
+			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
+		{name: "BuyEmptyRequestID", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: ""})
+			return err
+		},
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "RequestID"},
-		{name: "BuyBadRequestID", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "acme", 1, "o 2"); return err },
+		{name: "BuyBadRequestID", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: "o 2"})
+			return err
+		},
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "RequestID"},
-		{name: "BuyZero", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "acme", 0, "o2"); return err },
+		{name: "BuyZero", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 0, RequestID: "o2"})
+			return err
+		},
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Quantity"},
-		{name: "BuyBeyondInt64", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "acme", math.MaxInt64, "o2"); return err },
+		{name: "BuyBeyondInt64", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: math.MaxInt64, RequestID: "o2"})
+			return err
+		},
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Quantity"},
 		{name: "BuyClockBeyond9999", run: func(f *fixture) error {
 			f.clock.Set(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
-			_, err := f.svc.Buy(f.ctx, "acme", 1, "o2")
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: "o2"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "clock"},
-		{name: "BalanceBadWorkspace", run: func(f *fixture) error { _, err := f.svc.Balance(f.ctx, "a\x00"); return err },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
+		{name: "BalanceBadWorkspace", run: func(f *fixture) error {
+			_, err := f.svc.Balance(f.ctx, passes.BalanceParams{Org: "a\x00", Actor: admin})
+			return err
+		},
+			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
 		{name: "BalanceBeyondInt64", run: func(f *fixture) error {
 			f.buy("acme", math.MaxInt64-1, "o2")
 			l, err := ledger.New(f.mem, nil)
@@ -142,54 +160,60 @@ func TestErrors_Codes(t *testing.T) {
 			if _, err := l.Post(f.ctx, ledger.Transfer{ID: "direct", Debit: passes.IssuerAccount("acme"), Credit: passes.BalanceAccount("acme"), Amount: decimal.NewFromInt(1)}); err != nil {
 				return err
 			}
-			_, err = f.svc.Balance(f.ctx, "acme")
+			_, err = f.svc.Balance(f.ctx, passes.BalanceParams{Org: "acme", Actor: admin})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "balance"},
 		{name: "DefineFieldsEmptyName", run: func(f *fixture) error {
-			_, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: ""}})
+			_, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: ""}}})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Name"},
-		{name: "FieldsBadWorkspace", run: func(f *fixture) error { _, err := f.svc.Fields(f.ctx, ""); return err },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
+		{name: "FieldsBadWorkspace", run: func(f *fixture) error {
+			_, err := f.svc.Fields(f.ctx, passes.FieldsParams{Org: "", Actor: admin})
+			return err
+		},
+			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
 		{name: "CreateSessionNoID", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{Workspace: "acme", Owner: "o@acme.example"})
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, Org: "acme", Owner: "o@acme.example"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "ID"},
 		{name: "CreateSessionBadName", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Name: "\xff", Owner: "o@acme.example"})
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Name: "\xff", Owner: "o@acme.example"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Name"},
 		{name: "CreateSessionBadOwner", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Owner: "olga"})
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Owner: "olga"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Owner"},
 		{name: "CreateSessionUnknownPassType", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", PassType: "weekly"})
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Owner: "o@acme.example", PassType: "weekly"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "PassType"},
 		{name: "CreateSessionFieldTwice", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example",
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Owner: "o@acme.example",
 				Fields: []passes.FieldValue{{Name: "Ref", Value: "a"}, {Name: "Ref", Value: "b"}}})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Fields"},
 		{name: "CreateSessionBadFieldValue", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example",
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Owner: "o@acme.example",
 				Fields: []passes.FieldValue{{Name: "Ref", Value: "a\x00"}}})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Fields"},
 		{name: "CreateSessionUnknownField", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example",
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "x", Org: "acme", Owner: "o@acme.example",
 				Fields: []passes.FieldValue{{Name: "Cost centre", Value: "a"}}})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrUnknownField}},
-		{name: "SessionBadID", run: func(f *fixture) error { _, err := f.svc.Session(f.ctx, "acme", ""); return err },
+		{name: "SessionBadID", run: func(f *fixture) error {
+			_, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: ""})
+			return err
+		},
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "ID"},
 		{name: "LoginEmptyRequestID", run: func(f *fixture) error { return login(f, "day", "a@x.example", "", nil) },
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "RequestID"},
 		{name: "LoginBadSession", run: func(f *fixture) error { return login(f, "d ay", "a@x.example", "r1", nil) },
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Session"},
 		{name: "LoginBadLocation", run: func(f *fixture) error {
-			_, err := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Location: "\x00"})
+			_, err := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Location: "\x00"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Location"},
 		{name: "LoginBadFieldValue", run: func(f *fixture) error { return login(f, "day", "a@x.example", "r1", map[string]string{"Ref": "\xff"}) },
@@ -199,35 +223,35 @@ func TestErrors_Codes(t *testing.T) {
 			return login(f, "day", "a@x.example", "r1", nil)
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "clock"},
 		{name: "LoginStoredPassTypeUnknown", run: func(f *fixture) error {
-			other, err := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock})
+			other, err := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock, Roles: testRoles})
 			if err != nil {
 				return err
 			}
-			_, err = other.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "custom", Guest: "a@x.example", RequestID: "r1"})
+			_, err = other.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "custom", Guest: "a@x.example", RequestID: "r1"})
 			return err
 		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "PassType"},
-		{name: "LogBadLimit", run: logErr(passes.LogParams{Workspace: "acme", Limit: 1001}),
+		{name: "LogBadLimit", run: logErr(passes.LogParams{Actor: admin, Org: "acme", Limit: 1001}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Limit"},
-		{name: "LogBadCursor", run: logErr(passes.LogParams{Workspace: "acme", Cursor: "x"}),
+		{name: "LogBadCursor", run: logErr(passes.LogParams{Actor: admin, Org: "acme", Cursor: "x"}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Cursor"},
-		{name: "LogBadFrom", run: logErr(passes.LogParams{Workspace: "acme", From: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}),
+		{name: "LogBadFrom", run: logErr(passes.LogParams{Actor: admin, Org: "acme", From: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "From"},
-		{name: "LogBadTo", run: logErr(passes.LogParams{Workspace: "acme", To: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}),
+		{name: "LogBadTo", run: logErr(passes.LogParams{Actor: admin, Org: "acme", To: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "To"},
-		{name: "LogBadSession", run: logErr(passes.LogParams{Workspace: "acme", Session: "a b"}),
+		{name: "LogBadSession", run: logErr(passes.LogParams{Actor: admin, Org: "acme", Session: "a b"}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Session"},
-		{name: "LogBadUser", run: logErr(passes.LogParams{Workspace: "acme", User: "ann"}),
+		{name: "LogBadUser", run: logErr(passes.LogParams{Actor: admin, Org: "acme", User: "ann"}),
 			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid, passes.ErrMalformedGuest}, field: "User"},
 		{name: "UsagesBadWorkspace", run: func(f *fixture) error {
-			for _, err := range f.svc.Usages(f.ctx, passes.LogParams{}) {
+			for _, err := range f.svc.Log(f.ctx, passes.LogParams{Actor: admin}) {
 				return err
 			}
 			return nil
-		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
-		{name: "ExportBadWorkspace", run: func(f *fixture) error { return f.svc.ExportCSV(f.ctx, io.Discard, passes.LogParams{}) },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
+		}, code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
+		{name: "ExportBadWorkspace", run: func(f *fixture) error { return f.svc.ExportCSV(f.ctx, io.Discard, passes.LogParams{Actor: admin}) },
+			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
 		{name: "AuditBadWorkspace", run: func(f *fixture) error { _, err := f.svc.Audit(f.ctx, "a/\n"); return err },
-			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Workspace"},
+			code: allot.CodeInvalid, status: http.StatusBadRequest, is: []error{passes.ErrInvalid}, field: "Org"},
 
 		// refused logins
 		{name: "RefusedMalformedGuest", run: func(f *fixture) error { return login(f, "day", "ann", "r1", nil) },
@@ -244,8 +268,8 @@ func TestErrors_Codes(t *testing.T) {
 			return login(f, "day", "b@x.example", "r2", nil)
 		}, code: allot.CodeInsufficient, status: http.StatusConflict, is: []error{passes.ErrRefused, passes.ErrInsufficientPasses}, reason: passes.ReasonInsufficientPasses},
 		{name: "RefusedInsufficientNeverBought", run: func(f *fixture) error {
-			f.session(passes.Session{ID: "day", Workspace: "globex"})
-			_, err := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "globex", Session: "day", Guest: "a@x.example", RequestID: "r1"})
+			f.session(passes.Session{ID: "day", Org: "globex"})
+			_, err := f.svc.Login(f.ctx, passes.LoginParams{Org: "globex", Session: "day", Guest: "a@x.example", RequestID: "r1"})
 			return err
 		}, code: allot.CodeInsufficient, status: http.StatusConflict, is: []error{passes.ErrRefused, passes.ErrInsufficientPasses}, reason: passes.ReasonInsufficientPasses},
 		{name: "RefusedDemoLocked", run: func(f *fixture) error {
@@ -257,21 +281,27 @@ func TestErrors_Codes(t *testing.T) {
 			code: allot.CodeForbidden, status: http.StatusForbidden, is: []error{passes.ErrRefused}, reason: "full"},
 
 		// not found
-		{name: "SessionUnknown", run: func(f *fixture) error { _, err := f.svc.Session(f.ctx, "globex", "day"); return err },
+		{name: "SessionUnknown", run: func(f *fixture) error {
+			_, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "globex", Actor: admin, ID: "day"})
+			return err
+		},
 			code: allot.CodeNotFound, status: http.StatusNotFound, is: []error{passes.ErrUnknownSession}},
 
 		// already exists
 		{name: "SessionExists", run: func(f *fixture) error {
-			_, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "day", Workspace: "acme", Name: "Other", Owner: "o@acme.example"})
+			_, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "day", Org: "acme", Name: "Other", Owner: "o@acme.example"})
 			return err
 		}, code: allot.CodeAlreadyExists, status: http.StatusConflict, is: []error{passes.ErrSessionExists}},
 		{name: "FieldConflict", run: func(f *fixture) error {
-			_, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Ref"}})
+			_, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Ref"}}})
 			return err
 		}, code: allot.CodeAlreadyExists, status: http.StatusConflict, is: []error{passes.ErrFieldConflict}},
 
 		// request reused
-		{name: "BuyRequestReused", run: func(f *fixture) error { _, err := f.svc.Buy(f.ctx, "acme", 2, "o1"); return err },
+		{name: "BuyRequestReused", run: func(f *fixture) error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 2, RequestID: "o1"})
+			return err
+		},
 			code: allot.CodeRequestReused, status: http.StatusConflict, is: []error{passes.ErrRequestConflict, ledger.ErrConflict}},
 		{name: "LoginRequestReused", run: func(f *fixture) error {
 			f.mustLogin("acme", "day", "a@x.example", "r1")
@@ -293,11 +323,11 @@ func TestErrors_Codes(t *testing.T) {
 		// unavailable: a retry finds its row only when inserting its own
 		{name: "LoginRaced", run: func(f *fixture) error {
 			f.mustLogin("acme", "day", "a@x.example", "r1")
-			svc, err := passes.New(hideRequests{f.mem.Passes()}, &passes.Options{Clock: f.clock})
+			svc, err := passes.New(hideRequests{f.mem.Passes()}, &passes.Options{Clock: f.clock, Roles: testRoles})
 			if err != nil {
 				return err
 			}
-			_, err = svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Location: "Bern"})
+			_, err = svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Location: "Bern"})
 			return err
 		}, code: allot.CodeUnavailable, status: http.StatusServiceUnavailable, is: []error{ledger.ErrAlreadyExists}},
 
@@ -316,7 +346,7 @@ func TestErrors_Codes(t *testing.T) {
 			if _, err := l.CreateAccount(f.ctx, ledger.Account{ID: passes.BalanceAccount("globex"), Unit: "seat"}); err != nil {
 				return err
 			}
-			_, err = f.svc.Buy(f.ctx, "globex", 1, "o1")
+			_, err = f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "globex", Actor: vendor, Quantity: 1, RequestID: "o1"})
 			return err
 		}, code: allot.CodeInternal, status: http.StatusInternalServerError, is: []error{ledger.ErrConflict}},
 	}
@@ -398,32 +428,44 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken p
 
 // calls runs every exported method of svc once with valid arguments.
 func calls(svc *passes.Service) map[string]func(ctx context.Context) error {
-	lp := passes.LogParams{Workspace: "acme"}
+	lp := passes.LogParams{Actor: admin, Org: "acme"}
 	return map[string]func(ctx context.Context) error{
-		"Buy":     func(ctx context.Context) error { _, err := svc.Buy(ctx, "acme", 1, "o9"); return err },
-		"Balance": func(ctx context.Context) error { _, err := svc.Balance(ctx, "acme"); return err },
+		"Buy": func(ctx context.Context) error {
+			_, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: "o9"})
+			return err
+		},
+		"Balance": func(ctx context.Context) error {
+			_, err := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: admin})
+			return err
+		},
 		"DefineFields": func(ctx context.Context) error {
-			_, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}})
+			_, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}})
 			return err
 		},
-		"Fields": func(ctx context.Context) error { _, err := svc.Fields(ctx, "acme"); return err },
+		"Fields": func(ctx context.Context) error {
+			_, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: admin})
+			return err
+		},
 		"CreateSession": func(ctx context.Context) error {
-			_, err := svc.CreateSession(ctx, passes.Session{ID: "s9", Workspace: "acme", Owner: "o@acme.example"})
+			_, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin, ID: "s9", Org: "acme", Owner: "o@acme.example"})
 			return err
 		},
-		"Session": func(ctx context.Context) error { _, err := svc.Session(ctx, "acme", "day"); return err },
+		"Session": func(ctx context.Context) error {
+			_, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: "day"})
+			return err
+		},
 		"UpdateSession": func(ctx context.Context) error {
 			name := "Renamed"
-			_, err := svc.UpdateSession(ctx, passes.SessionChange{Workspace: "acme", ID: "day", Name: &name})
+			_, err := svc.UpdateSession(ctx, passes.UpdateSessionParams{Actor: admin, Org: "acme", ID: "day", Name: &name})
 			return err
 		},
 		"Login": func(ctx context.Context) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r9"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r9"})
 			return err
 		},
-		"Log": func(ctx context.Context) error { _, err := svc.Log(ctx, lp); return err },
-		"Usages": func(ctx context.Context) error {
-			for _, err := range svc.Usages(ctx, lp) {
+		"LogPage": func(ctx context.Context) error { _, err := svc.LogPage(ctx, lp); return err },
+		"Log": func(ctx context.Context) error {
+			for _, err := range svc.Log(ctx, lp) {
 				if err != nil {
 					return err
 				}
@@ -439,7 +481,7 @@ func calls(svc *passes.Service) map[string]func(ctx context.Context) error {
 // its own message, and a code the service gave it: no error leaves the
 // service without one.
 func TestErrors_StoreFailureIsInternal(t *testing.T) {
-	svc, err := passes.New(failingStore{}, nil)
+	svc, err := passes.New(failingStore{}, &passes.Options{Roles: testRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +502,7 @@ func TestErrors_StoreFailureIsInternal(t *testing.T) {
 
 	// An export whose writer fails is internal too.
 	f := errFixture(t)
-	err = f.svc.ExportCSV(f.ctx, failingWriter{}, passes.LogParams{Workspace: "acme"})
+	err = f.svc.ExportCSV(f.ctx, failingWriter{}, passes.LogParams{Actor: admin, Org: "acme"})
 	if err == nil {
 		t.Fatal("ExportCSV to a failing writer: no error")
 	}

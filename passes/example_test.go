@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/store/memstore"
@@ -19,19 +20,20 @@ func newService(opts *passes.Options) (*passes.Service, *clock.Fake) {
 		opts = &passes.Options{}
 	}
 	opts.Clock = clk
+	opts.Roles = testRoles
 	svc, err := passes.New(memstore.New().Passes(), opts)
 	if err != nil {
 		panic(err)
 	}
-	if _, err := svc.Buy(context.Background(), "acme", 10, "order-1"); err != nil {
+	if _, err := svc.Purchase(context.Background(), passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 10, RequestID: "order-1"}); err != nil {
 		panic(err)
 	}
 	return svc, clk
 }
 
 func login(svc *passes.Service, session, guest, request string) {
-	d, err := svc.Login(context.Background(), passes.LoginRequest{
-		Workspace: "acme", Session: session, Guest: guest, Location: "Zurich", RequestID: request,
+	d, err := svc.Login(context.Background(), passes.LoginParams{
+		Org: "acme", Session: session, Guest: guest, Location: "Zurich", RequestID: request,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -45,18 +47,22 @@ func login(svc *passes.Service, session, guest, request string) {
 func Example_dayPass() {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
-	svc.Buy(ctx, "acme", 10, "order-1")
-	svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example"})
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "billing", allot.Vendor)                    // the vendor sells passes
+	roles.Grant("acme", "olga@acme.example", passes.WorkspaceAdmin) // olga runs the workspace
+	svc, _ := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk, Roles: roles})
+	svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 10, RequestID: "order-1"})
+	// Olga creates the session, so she is its owner.
+	svc.CreateSession(ctx, passes.CreateSessionParams{Org: "acme", Actor: "olga@acme.example", ID: "kickoff", Name: "Kick-off"})
 
-	d, _ := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
+	d, _ := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r1"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
 	clk.Advance(23 * time.Hour)
-	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
+	d, _ = svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ANN@guest.example", RequestID: "r2"})
 	fmt.Println(d) // allowed: inside the guest's access window, nothing spent, ...; balance 9
 	// The window is half-open: it ends 24 hours after the first login.
 	clk.Advance(time.Hour)
-	d, _ = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
+	d, _ = svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: "ann@guest.example", RequestID: "r3"})
 	fmt.Println(d) // allowed: 1 pass spent, access until 2026-03-04T09:00:00Z; balance 8
 	// Output:
 	// allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
@@ -69,8 +75,8 @@ func Example_dayPass() {
 func Example_monthPass() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "retro", Workspace: "acme", Name: "Async retro", Owner: "olga@acme.example", PassType: passes.MonthPass,
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
+		ID: "retro", Org: "acme", Name: "Async retro", Owner: "olga@acme.example", PassType: passes.MonthPass,
 	}); err != nil {
 		panic(err)
 	}
@@ -90,16 +96,16 @@ func Example_monthPass() {
 func Example_demo() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "demo", Workspace: "acme", Name: "Try it", Owner: "olga@acme.example", PassType: passes.DemoPass,
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
+		ID: "demo", Org: "acme", Name: "Try it", Owner: "olga@acme.example", PassType: passes.DemoPass,
 	}); err != nil {
 		panic(err)
 	}
-	d, _ := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "ann@guest.example", RequestID: "r1"})
+	d, _ := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "ann@guest.example", RequestID: "r1"})
 	fmt.Println(d)
 	fmt.Println(passes.DecorateTitle(d, "Brainstorm"))
 	clk.Advance(4 * time.Hour)
-	_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "bob@guest.example", RequestID: "r2"})
+	_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "bob@guest.example", RequestID: "r2"})
 	fmt.Println(err)
 	// Output:
 	// allowed: demo session, nothing spent, open until 2026-03-02T13:00:00Z; balance 10
@@ -126,10 +132,10 @@ func Example_customPolicy() {
 		}),
 	}})
 	for _, s := range []passes.Session{
-		{ID: "course", Workspace: "acme", Name: "Course", Owner: "olga@acme.example", PassType: week},
-		{ID: "board", Workspace: "acme", Name: "Board", Owner: "olga@acme.example", PassType: vip},
+		{ID: "course", Org: "acme", Name: "Course", Owner: "olga@acme.example", PassType: week},
+		{ID: "board", Org: "acme", Name: "Board", Owner: "olga@acme.example", PassType: vip},
 	} {
-		if _, err := svc.CreateSession(ctx, s); err != nil {
+		if _, err := svc.CreateSession(ctx, create(s)); err != nil {
 			panic(err)
 		}
 	}
@@ -150,25 +156,25 @@ func domain(email string) string { return email[strings.LastIndexByte(email, '@'
 func ExampleService_ExportCSV() {
 	ctx := context.Background()
 	svc, clk := newService(nil)
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Reference", Required: true}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference", Required: true}}}); err != nil {
 		panic(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{
-		ID: "kickoff", Workspace: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin,
+		ID: "kickoff", Org: "acme", Name: "Kick-off", Owner: "olga@acme.example", External: true,
 		Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-7"}},
 	}); err != nil {
 		panic(err)
 	}
 	login(svc, "kickoff", "ann@guest.example", "r1")
 	clk.Advance(time.Hour)
-	if _, err := svc.Login(ctx, passes.LoginRequest{
-		Workspace: "acme", Session: "kickoff", Guest: "Ann@Guest.example", Location: "=HYPERLINK(\"x\")", RequestID: "r2",
+	if _, err := svc.Login(ctx, passes.LoginParams{
+		Org: "acme", Session: "kickoff", Guest: "Ann@Guest.example", Location: "=HYPERLINK(\"x\")", RequestID: "r2",
 		Fields: map[string]string{"Reference": "PO-8"},
 	}); err != nil {
 		panic(err)
 	}
 	var out strings.Builder
-	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Workspace: "acme"}); err != nil {
+	if err := svc.ExportCSV(ctx, &out, passes.LogParams{Actor: admin, Org: "acme"}); err != nil {
 		panic(err)
 	}
 	// Records end in CRLF, as RFC 4180 has it; printed here with plain newlines.

@@ -163,37 +163,43 @@ func TestService_StorageFailures(t *testing.T) {
 		run  func(ctx context.Context, svc *passes.Service) error
 	}{
 		{"Buy", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Buy(ctx, "acme", 1, "o9")
+			_, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: "o9"})
 			return err
 		}},
-		{"Balance", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Balance(ctx, "acme"); return err }},
+		{"Balance", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: admin})
+			return err
+		}},
 		{"DefineFields", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "New"}})
+			_, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "New"}}})
 			return err
 		}},
-		{"Fields", func(ctx context.Context, svc *passes.Service) error { _, err := svc.Fields(ctx, "acme"); return err }},
+		{"Fields", func(ctx context.Context, svc *passes.Service) error {
+			_, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: admin})
+			return err
+		}},
 		{"CreateSession", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.CreateSession(ctx, passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"})
+			_, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: admin, ID: "new", Org: "acme", Owner: "o@acme.example"})
 			return err
 		}},
 		{"Session", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Session(ctx, "acme", "day")
+			_, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: "day"})
 			return err
 		}},
 		{"LoginCharge", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "fresh", Guest: "new@x.example", RequestID: "n1"})
 			return err
 		}},
 		{"LoginWindowRenewed", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "old@x.example", RequestID: "n2"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "old@x.example", RequestID: "n2"})
 			return err
 		}},
 		{"LoginDemo", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "demo", Guest: "new@x.example", RequestID: "n3"})
+			_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "demo", Guest: "new@x.example", RequestID: "n3"})
 			return err
 		}},
 		{"Log", func(ctx context.Context, svc *passes.Service) error {
-			_, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
+			_, err := svc.LogPage(ctx, passes.LogParams{Actor: admin, Org: "acme"})
 			return err
 		}},
 		{"Audit", func(ctx context.Context, svc *passes.Service) error {
@@ -201,7 +207,7 @@ func TestService_StorageFailures(t *testing.T) {
 			return err
 		}},
 		{"ExportCSV", func(ctx context.Context, svc *passes.Service) error {
-			return svc.ExportCSV(ctx, &bytes.Buffer{}, passes.LogParams{Workspace: "acme"})
+			return svc.ExportCSV(ctx, &bytes.Buffer{}, passes.LogParams{Actor: admin, Org: "acme"})
 		}},
 	}
 	hit := map[string]bool{}
@@ -209,12 +215,12 @@ func TestService_StorageFailures(t *testing.T) {
 		for _, op := range ops {
 			f := newFixture(t, nil)
 			f.buy("acme", 10, "o1")
-			f.session(passes.Session{ID: "day", Workspace: "acme"})
-			f.session(passes.Session{ID: "fresh", Workspace: "acme"})
-			f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+			f.session(passes.Session{ID: "day", Org: "acme"})
+			f.session(passes.Session{ID: "fresh", Org: "acme"})
+			f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 			f.mustLogin("acme", "day", "old@x.example", "o")
 			f.clock.Advance(25 * time.Hour)
-			svc, err := passes.New(&faultStore{Store: f.mem.Passes(), fail: m}, &passes.Options{Clock: f.clock})
+			svc, err := passes.New(&faultStore{Store: f.mem.Passes(), fail: m}, &passes.Options{Clock: f.clock, Roles: testRoles})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,11 +249,11 @@ func TestService_StorageFailures(t *testing.T) {
 func TestService_LoginRetryFields(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	r := passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Fields: map[string]string{"Note": "n", "Ref": "x"}}
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	r := passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r1", Fields: map[string]string{"Note": "n", "Ref": "x"}}
 	first, err := f.svc.Login(f.ctx, r)
 	if err != nil {
 		t.Fatal(err)
@@ -285,12 +291,12 @@ func TestService_StoreRunsTransactionTwice(t *testing.T) {
 	run := func(f *fixture) result {
 		var r result
 		f.buy("acme", 3, "o1")
-		if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+		if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}}); err != nil {
 			t.Fatal(err)
 		}
-		f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}})
-		f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
-		f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+		f.session(passes.Session{ID: "day", Org: "acme", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}})
+		f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
+		f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 		for i, l := range []struct{ session, guest string }{
 			{"day", "ann@x.example"},   // spends 1
 			{"day", "ann@x.example"},   // inside the window
@@ -305,18 +311,18 @@ func TestService_StoreRunsTransactionTwice(t *testing.T) {
 			r.Errors = append(r.Errors, fmt.Sprint(err))
 		}
 		r.Balance = f.balance("acme")
-		page, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme"})
+		page, err := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "acme"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.Log = page.Rows
+		r.Log = page.Items
 		return r
 	}
 	once := newFixture(t, nil)
 	want := run(once)
 
 	twice := newFixture(t, nil)
-	svc, err := passes.New(retryStore{twice.mem.Passes()}, &passes.Options{Clock: twice.clock})
+	svc, err := passes.New(retryStore{twice.mem.Passes()}, &passes.Options{Clock: twice.clock, Roles: testRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,20 +344,20 @@ func (noTxStore) InTx(context.Context, func(tx passes.Tx) error) error { return 
 // A definition of custom fields that no workspace could accept is refused
 // before any transaction opens.
 func TestService_DefineFieldsChecksFirst(t *testing.T) {
-	svc, err := passes.New(noTxStore{memstore.New().Passes()}, nil)
+	svc, err := passes.New(noTxStore{memstore.New().Passes()}, &passes.Options{Roles: testRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		workspace string
-		fields    []passes.FieldDef
+		org    string
+		fields []passes.FieldDef
 	}{
 		{"", nil},
 		{"acme", []passes.FieldDef{{Name: "Z"}, {Name: ""}}},
 	} {
-		_, err := svc.DefineFields(context.Background(), tc.workspace, tc.fields)
+		_, err := svc.DefineFields(context.Background(), passes.DefineFieldsParams{Org: tc.org, Actor: admin, Fields: tc.fields})
 		if !errors.Is(err, passes.ErrInvalid) || errors.Is(err, errInjected) {
-			t.Errorf("DefineFields(%q, %v) = %v, want ErrInvalid without a transaction", tc.workspace, tc.fields, err)
+			t.Errorf("DefineFields(%q, %v) = %v, want ErrInvalid without a transaction", tc.org, tc.fields, err)
 		}
 	}
 }

@@ -21,12 +21,12 @@ import (
 func fuzzFixture(t *testing.T) *fixture {
 	f := newFixture(t, nil)
 	f.buy("acme", 5, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	f.mustLogin("acme", "day", "ann@x.example", "r0")
 	return f
 }
@@ -95,9 +95,9 @@ func FuzzBuy(f *testing.F) {
 		fx := fuzzFixture(t)
 		fx.clock.Set(time.Unix(now, 0))
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		bal, err := fx.svc.Buy(fx.ctx, ws, quantity, req)
-		if err == nil && bal < 0 {
-			t.Fatalf("Buy returned a negative balance %d", bal)
+		bal, err := fx.svc.Purchase(fx.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: quantity, RequestID: req})
+		if err == nil && (bal.Available < 0 || bal.Purchased < bal.Available) {
+			t.Fatalf("Purchase returned %+v", bal)
 		}
 		fuzzCheck(t, fx, "Buy", err, before, fuzzState(fx, []string{"acme", ws}, nil, nil), ws)
 	})
@@ -113,14 +113,14 @@ func FuzzCreateSession(f *testing.F) {
 	f.Add("acme", "s", "n", "not an address", "", "", "")
 	f.Fuzz(func(t *testing.T, ws, id, name, owner, passType, field, value string) {
 		fx := fuzzFixture(t)
-		s := passes.Session{ID: id, Workspace: ws, Name: name, Owner: owner, PassType: passes.PassType(passType)}
+		s := passes.Session{ID: id, Org: ws, Name: name, Owner: owner, PassType: passes.PassType(passType)}
 		if field != "" {
 			s.Fields = []passes.FieldValue{{Name: field, Value: value}}
 		}
 		sessions := []string{"day", id}
 		before := fuzzState(fx, []string{"acme", ws}, sessions, nil)
-		got, err := fx.svc.CreateSession(fx.ctx, s)
-		if err == nil && (got.Workspace != ws || got.ID != id) {
+		got, err := fx.svc.CreateSession(fx.ctx, create(s))
+		if err == nil && (got.Org != ws || got.ID != id) {
 			t.Fatalf("CreateSession = %+v", got)
 		}
 		fuzzCheck(t, fx, "CreateSession", err, before, fuzzState(fx, []string{"acme", ws}, sessions, nil), ws)
@@ -138,16 +138,16 @@ func FuzzDefineFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ws, a, b string, required bool) {
 		fx := fuzzFixture(t)
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		fieldsBefore, _ := fx.svc.Fields(fx.ctx, ws)
-		got, err := fx.svc.DefineFields(fx.ctx, ws, []passes.FieldDef{{Name: a, Required: required}, {Name: b}})
+		fieldsBefore, _ := fx.svc.Fields(fx.ctx, passes.FieldsParams{Org: ws, Actor: admin})
+		got, err := fx.svc.DefineFields(fx.ctx, passes.DefineFieldsParams{Org: ws, Actor: admin, Fields: []passes.FieldDef{{Name: a, Required: required}, {Name: b}}})
 		after := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		fieldsAfter, _ := fx.svc.Fields(fx.ctx, ws)
+		fieldsAfter, _ := fx.svc.Fields(fx.ctx, passes.FieldsParams{Org: ws, Actor: admin})
 		if err != nil && !cmp.Equal(fieldsBefore, fieldsAfter) {
 			t.Fatalf("DefineFields failed (%v) and changed the fields: %v -> %v", err, fieldsBefore, fieldsAfter)
 		}
 		if err == nil {
 			for i, fd := range got {
-				if fd.Position != i || fd.Workspace != ws {
+				if fd.Position != i || fd.Org != ws {
 					t.Fatalf("DefineFields = %v", got)
 				}
 			}
@@ -172,10 +172,10 @@ func FuzzLogin(f *testing.F) {
 		fx := fuzzFixture(t)
 		// A funded session of the fuzzed ID in the fuzzed workspace, if
 		// the service takes them.
-		_, _ = fx.svc.Buy(fx.ctx, ws, 3, "fund")
-		_, _ = fx.svc.CreateSession(fx.ctx, passes.Session{ID: session, Workspace: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
+		_, _ = fx.svc.Purchase(fx.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: 3, RequestID: "fund"})
+		_, _ = fx.svc.CreateSession(fx.ctx, passes.CreateSessionParams{Actor: admin, ID: session, Org: ws, Name: "S", Owner: "o@x.test", PassType: passes.MonthPass})
 		fx.clock.Advance(time.Duration(minutes) * time.Minute)
-		r := passes.LoginRequest{Workspace: ws, Session: session, Guest: guest, Location: location, RequestID: req}
+		r := passes.LoginParams{Org: ws, Session: session, Guest: guest, Location: location, RequestID: req}
 		if field != "" {
 			r.Fields = map[string]string{field: value}
 		}
@@ -200,7 +200,7 @@ func FuzzLog(f *testing.F) {
 	f.Add("\xff", "", "Änn@x.test", int64(253402300800), int64(0), "x", -1)
 	f.Fuzz(func(t *testing.T, ws, session, user string, from, to int64, cursor string, limit int) {
 		fx := fuzzFixture(t)
-		p := passes.LogParams{Workspace: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
+		p := passes.LogParams{Actor: admin, Org: ws, Session: session, User: user, Cursor: cursor, Limit: limit}
 		if from != 0 {
 			p.From = time.Unix(from, 0)
 		}
@@ -208,9 +208,9 @@ func FuzzLog(f *testing.F) {
 			p.To = time.Unix(to, 0)
 		}
 		before := fuzzState(fx, []string{"acme", ws}, nil, nil)
-		page, err := fx.svc.Log(fx.ctx, p)
-		if err == nil && len(page.Rows) > max(limit, 100) {
-			t.Fatalf("Log returned %d rows with Limit %d", len(page.Rows), limit)
+		page, err := fx.svc.LogPage(fx.ctx, p)
+		if err == nil && len(page.Items) > max(limit, 100) {
+			t.Fatalf("Log returned %d rows with Limit %d", len(page.Items), limit)
 		}
 		if err != nil && !errors.Is(err, passes.ErrInvalid) && !errors.Is(err, passes.ErrMalformedGuest) {
 			t.Fatalf("Log: unexpected error %v", err)

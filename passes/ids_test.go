@@ -9,18 +9,18 @@ import (
 
 // derived is the ledger ID passes derives for a (workspace, kind, request)
 // tuple: the three accounts, which take no request, and the two transfers.
-func derived(workspace, kind, request string) string {
+func derived(org, kind, request string) string {
 	switch kind {
 	case "balance":
-		return string(BalanceAccount(workspace))
+		return string(BalanceAccount(org))
 	case "issuer":
-		return string(IssuerAccount(workspace))
+		return string(IssuerAccount(org))
 	case "spent":
-		return string(SpentAccount(workspace))
+		return string(SpentAccount(org))
 	case "buy":
-		return string(buyID(workspace, request))
+		return string(buyID(org, request))
 	default: // "login"
-		id, _, _ := spendIDs(workspace, request)
+		id, _, _ := spendIDs(org, request)
 		return string(id)
 	}
 }
@@ -35,7 +35,7 @@ func TestDerivedIDs_Injective(t *testing.T) {
 		rapid.StringOf(rapid.SampledFrom([]rune{'a', '/', '%', '2', 'F', '5', 'é'})),
 		rapid.SampledFrom([]string{"a", "a/buy/b", "b/login/c", "buy", "login", "balance", "a/balance", "%2F", "a%2Fb", "passes", "/", "%"}),
 	)
-	type tuple struct{ workspace, kind, request string }
+	type tuple struct{ org, kind, request string }
 	draw := func(t *rapid.T, label string) tuple {
 		tp := tuple{part.Draw(t, label+" workspace"), rapid.SampledFrom([]string{"balance", "issuer", "spent", "buy", "login"}).Draw(t, label+" kind"), ""}
 		if tp.kind == "buy" || tp.kind == "login" {
@@ -45,13 +45,13 @@ func TestDerivedIDs_Injective(t *testing.T) {
 	}
 	rapid.Check(t, func(t *rapid.T) {
 		a, b := draw(t, "a"), draw(t, "b")
-		ia, ib := derived(a.workspace, a.kind, a.request), derived(b.workspace, b.kind, b.request)
+		ia, ib := derived(a.org, a.kind, a.request), derived(b.org, b.kind, b.request)
 		if (a == b) != (ia == ib) {
 			t.Fatalf("%+v derives %q and %+v derives %q", a, ia, b, ib)
 		}
-		id, debit, credit := spendIDs(a.workspace, a.request)
-		if string(id) != input.Join("passes", a.workspace, "login", a.request) || debit != BalanceAccount(a.workspace) || credit != SpentAccount(a.workspace) {
-			t.Fatalf("spendIDs(%q, %q) = %q, %q, %q; not what input.Join builds", a.workspace, a.request, id, debit, credit)
+		id, debit, credit := spendIDs(a.org, a.request)
+		if string(id) != input.Join("passes", a.org, "login", a.request) || debit != BalanceAccount(a.org) || credit != SpentAccount(a.org) {
+			t.Fatalf("spendIDs(%q, %q) = %q, %q, %q; not what input.Join builds", a.org, a.request, id, debit, credit)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/google/go-cmp/cmp"
@@ -20,7 +21,7 @@ import (
 func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme", Owner: "Ölga@ACME.example"})
+	f.session(passes.Session{ID: "day", Org: "acme", Owner: "Ölga@ACME.example"})
 	first := f.mustLogin("acme", "day", "Änn@x.test", "r1")
 	again := f.mustLogin("acme", "day", "ÄNN@x.test", "r2")
 	if first.Passes != 1 || again.Passes != 0 || !again.InWindow {
@@ -29,21 +30,21 @@ func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 	if b := f.balance("acme"); b != 4 {
 		t.Errorf("balance %d, want 4", b)
 	}
-	page, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme", User: "äNN@X.TEST"})
+	page, err := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "acme", User: "äNN@X.TEST"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Rows) != 2 {
-		t.Fatalf("log of äNN@X.TEST has %d rows, want 2", len(page.Rows))
+	if len(page.Items) != 2 {
+		t.Fatalf("log of äNN@X.TEST has %d rows, want 2", len(page.Items))
 	}
-	for _, u := range page.Rows {
+	for _, u := range page.Items {
 		if u.User != "änn@x.test" || u.Owner != "ölga@acme.example" {
 			t.Errorf("row shows user %q and owner %q, want the canonical änn@x.test and ölga@acme.example", u.User, u.Owner)
 		}
 	}
 	// The owner compares canonically: creating the session again naming
 	// its owner in another case is the same session.
-	if _, err := f.svc.CreateSession(f.ctx, passes.Session{ID: "day", Workspace: "acme", Name: "Session day", Owner: "ÖLGA@acme.EXAMPLE"}); err != nil {
+	if _, err := f.svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "day", Org: "acme", Name: "Session day", Owner: "ÖLGA@acme.EXAMPLE"}); err != nil {
 		t.Errorf("CreateSession again with the owner in other case = %v", err)
 	}
 }
@@ -52,21 +53,21 @@ func TestService_GuestsFoldUnicodeCase(t *testing.T) {
 // refused and changes nothing; no view of the ledger wraps around.
 func TestService_BuyBeyondMaxInt64(t *testing.T) {
 	f := newFixture(t, nil)
-	if got, err := f.svc.Buy(f.ctx, "acme", math.MaxInt64, "o1"); err != nil || got != math.MaxInt64 {
-		t.Fatalf("Buy(MaxInt64) = %d, %v", got, err)
+	if got, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: math.MaxInt64, RequestID: "o1"}); err != nil || got.Available != math.MaxInt64 {
+		t.Fatalf("Buy(MaxInt64) = %+v, %v", got, err)
 	}
 	before := f.snapshot("acme", nil, nil)
 	for _, q := range []int64{math.MaxInt64, 1} {
-		got, err := f.svc.Buy(f.ctx, "acme", q, "o2")
-		if !errors.Is(err, passes.ErrInvalid) || got != 0 {
-			t.Errorf("Buy(%d) on a full balance = %d, %v; want ErrInvalid", q, got, err)
+		got, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: q, RequestID: "o2"})
+		if !errors.Is(err, passes.ErrInvalid) || got != (allot.Purchase{}) {
+			t.Errorf("Buy(%d) on a full balance = %+v, %v; want ErrInvalid", q, got, err)
 		}
 	}
 	if diff := cmp.Diff(before, f.snapshot("acme", nil, nil), cmpDecimal); diff != "" {
 		t.Errorf("a refused purchase changed the store (-before +after):\n%s", diff)
 	}
-	if got, err := f.svc.Buy(f.ctx, "acme", math.MaxInt64, "o1"); err != nil || got != math.MaxInt64 {
-		t.Errorf("Buy(MaxInt64) retried = %d, %v; want the first answer", got, err)
+	if got, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: math.MaxInt64, RequestID: "o1"}); err != nil || got.Available != math.MaxInt64 {
+		t.Errorf("Buy(MaxInt64) retried = %+v, %v; want the first answer", got, err)
 	}
 	if b := f.balance("acme"); b != math.MaxInt64 {
 		t.Errorf("balance %d, want MaxInt64", b)
@@ -82,10 +83,10 @@ func TestService_BuyBeyondMaxInt64(t *testing.T) {
 	if err != nil {
 		t.Skipf("the ledger refuses a balance beyond an int64 itself: %v", err)
 	}
-	if b, err := f.svc.Balance(f.ctx, "acme"); !errors.Is(err, passes.ErrInvalid) || b != 0 {
-		t.Errorf("Balance of MaxInt64+1 = %d, %v; want ErrInvalid", b, err)
+	if b, err := f.svc.Balance(f.ctx, passes.BalanceParams{Org: "acme", Actor: admin}); !errors.Is(err, passes.ErrInvalid) || b != 0 {
+		t.Errorf("Balance of MaxInt64+1 = %+v, %v; want ErrInvalid", b, err)
 	}
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	before = f.snapshot("acme", []string{"demo"}, []string{"a@x.example"})
 	if d, err := f.login("acme", "demo", "a@x.example", "r1"); !errors.Is(err, passes.ErrInvalid) || d.Allowed || d.Balance != 0 {
 		t.Errorf("a login that would log the balance MaxInt64+1 = %+v, %v; want ErrInvalid", d, err)
@@ -102,7 +103,7 @@ func TestService_DerivedIDsDoNotCollide(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("a", 1, "b/login/c")
 	f.buy("a/buy/b", 1, "o1")
-	f.session(passes.Session{ID: "s", Workspace: "a/buy/b"})
+	f.session(passes.Session{ID: "s", Org: "a/buy/b"})
 	d, err := f.login("a/buy/b", "s", "g@x.example", "c")
 	if err != nil || d.Passes != 1 {
 		t.Fatalf("first login of workspace a/buy/b with request c = %v, %v; want 1 pass spent", d, err)
@@ -123,15 +124,15 @@ func TestService_SessionIDsPerWorkspace(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 2, "o1")
 	f.buy("globex", 2, "o1")
-	f.session(passes.Session{ID: "kickoff", Workspace: "acme", Name: "Acme kick-off"})
-	f.session(passes.Session{ID: "kickoff", Workspace: "globex", Name: "Globex kick-off", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "kickoff", Org: "acme", Name: "Acme kick-off"})
+	f.session(passes.Session{ID: "kickoff", Org: "globex", Name: "Globex kick-off", PassType: passes.MonthPass})
 	for ws, name := range map[string]string{"acme": "Acme kick-off", "globex": "Globex kick-off"} {
-		s, err := f.svc.Session(f.ctx, ws, "kickoff")
-		if err != nil || s.Name != name || s.Workspace != ws {
+		s, err := f.svc.Session(f.ctx, passes.SessionParams{Org: ws, Actor: admin, ID: "kickoff"})
+		if err != nil || s.Name != name || s.Org != ws {
 			t.Errorf("Session(%s, kickoff) = %+v, %v; want %q", ws, s, err, name)
 		}
 	}
-	if _, err := f.svc.Session(f.ctx, "initech", "kickoff"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "initech", Actor: admin, ID: "kickoff"}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(initech, kickoff) = %v, want ErrUnknownSession", err)
 	}
 	if d := f.mustLogin("acme", "kickoff", "ann@x.example", "r1"); d.Passes != 1 {
@@ -173,20 +174,20 @@ func TestService_LoginFailedCommitGrantsNothing(t *testing.T) {
 	for _, cancelled := range []bool{false, true} {
 		f := newFixture(t, nil)
 		f.buy("acme", 3, "o1")
-		f.session(passes.Session{ID: "day", Workspace: "acme"})
-		f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+		f.session(passes.Session{ID: "day", Org: "acme"})
+		f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 		ctx, cancel := context.WithCancel(f.ctx)
 		st := commitFailStore{Store: f.mem.Passes()}
 		if cancelled {
 			st.cancel = cancel
 		}
-		svc, err := passes.New(st, &passes.Options{Clock: f.clock})
+		svc, err := passes.New(st, &passes.Options{Clock: f.clock, Roles: testRoles})
 		if err != nil {
 			t.Fatal(err)
 		}
 		before := f.snapshot("acme", []string{"day", "demo"}, []string{"a@x.example"})
 		for _, session := range []string{"day", "demo"} {
-			d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: "a@x.example", RequestID: "r-" + session})
+			d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: session, Guest: "a@x.example", RequestID: "r-" + session})
 			if err == nil || errors.Is(err, passes.ErrRefused) {
 				t.Errorf("cancelled %t, %s: Login = %v, want the storage error", cancelled, session, err)
 			}
@@ -206,13 +207,13 @@ func TestService_LoginFailedCommitGrantsNothing(t *testing.T) {
 func TestService_InvalidInputChangesNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	long := strings.Repeat("x", 201)
-	ok := passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "r"}
-	login := func(change func(r *passes.LoginRequest)) func() error {
+	ok := passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "r"}
+	login := func(change func(r *passes.LoginParams)) func() error {
 		return func() error {
 			r := ok
 			change(&r)
@@ -225,18 +226,21 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 	}
 	session := func(change func(s *passes.Session)) func() error {
 		return func() error {
-			s := passes.Session{ID: "new", Workspace: "acme", Owner: "o@acme.example"}
+			s := passes.Session{ID: "new", Org: "acme", Owner: "o@acme.example"}
 			change(&s)
-			_, err := f.svc.CreateSession(f.ctx, s)
+			_, err := f.svc.CreateSession(f.ctx, create(s))
 			return err
 		}
 	}
 	buy := func(ws, req string) func() error {
-		return func() error { _, err := f.svc.Buy(f.ctx, ws, 1, req); return err }
+		return func() error {
+			_, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: 1, RequestID: req})
+			return err
+		}
 	}
 	logAt := func(from, to time.Time) func() error {
 		return func() error {
-			_, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme", From: from, To: to})
+			_, err := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "acme", From: from, To: to})
 			return err
 		}
 	}
@@ -252,20 +256,26 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 		"SessionOwnerNUL":      session(func(s *passes.Session) { s.Owner = "o\x00@acme.example" }),
 		"SessionFieldValueNUL": session(func(s *passes.Session) { s.Fields = []passes.FieldValue{{Name: "Note", Value: "\x00"}} }),
 		"DefineFieldsBadUTF8": func() error {
-			_, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "\xff"}})
+			_, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "\xff"}}})
 			return err
 		},
-		"LoginWorkspaceTab":     login(func(r *passes.LoginRequest) { r.Workspace = "ac\tme" }),
-		"LoginRequestTooLong":   login(func(r *passes.LoginRequest) { r.RequestID = long }),
-		"LoginSessionEmpty":     login(func(r *passes.LoginRequest) { r.Session = "" }),
-		"LoginLocationNUL":      login(func(r *passes.LoginRequest) { r.Location = "Bern\x00" }),
-		"LoginFieldValueUTF8":   login(func(r *passes.LoginRequest) { r.Fields = map[string]string{"Note": "\xc3"} }),
-		"LoginFieldNameNUL":     login(func(r *passes.LoginRequest) { r.Fields = map[string]string{"\x00": "x"} }),
-		"LogFromAfterYear9999":  logAt(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}),
-		"LogToBeforeYear1":      logAt(time.Time{}, time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)),
-		"LogWorkspaceBadUTF8":   func() error { _, err := f.svc.Log(f.ctx, passes.LogParams{Workspace: "\xff"}); return err },
-		"BalanceWorkspaceSpace": func() error { _, err := f.svc.Balance(f.ctx, "a b"); return err },
-		"SessionWorkspaceEmpty": func() error { _, err := f.svc.Session(f.ctx, "", "day"); return err },
+		"LoginWorkspaceTab":    login(func(r *passes.LoginParams) { r.Org = "ac\tme" }),
+		"LoginRequestTooLong":  login(func(r *passes.LoginParams) { r.RequestID = long }),
+		"LoginSessionEmpty":    login(func(r *passes.LoginParams) { r.Session = "" }),
+		"LoginLocationNUL":     login(func(r *passes.LoginParams) { r.Location = "Bern\x00" }),
+		"LoginFieldValueUTF8":  login(func(r *passes.LoginParams) { r.Fields = map[string]string{"Note": "\xc3"} }),
+		"LoginFieldNameNUL":    login(func(r *passes.LoginParams) { r.Fields = map[string]string{"\x00": "x"} }),
+		"LogFromAfterYear9999": logAt(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Time{}),
+		"LogToBeforeYear1":     logAt(time.Time{}, time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)),
+		"LogWorkspaceBadUTF8":  func() error { _, err := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "\xff"}); return err },
+		"BalanceWorkspaceSpace": func() error {
+			_, err := f.svc.Balance(f.ctx, passes.BalanceParams{Org: "a b", Actor: admin})
+			return err
+		},
+		"SessionWorkspaceEmpty": func() error {
+			_, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "", Actor: admin, ID: "day"})
+			return err
+		},
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -285,14 +295,14 @@ func TestService_InvalidInputChangesNothing(t *testing.T) {
 func TestService_TimesOutOfRange(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	f.clock.Set(time.Date(9999, 12, 20, 0, 0, 0, 0, time.UTC)) // 30 days later is year 10000
 	before := f.snapshot("acme", []string{"month"}, []string{"a@x.example"})
 	if d, err := f.login("acme", "month", "a@x.example", "r1"); !errors.Is(err, passes.ErrInvalid) || d.Allowed {
 		t.Errorf("login granting a window past year 9999 = %v, %v; want ErrInvalid", d, err)
 	}
 	f.clock.Set(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
-	if _, err := f.svc.Buy(f.ctx, "acme", 1, "o2"); !errors.Is(err, passes.ErrInvalid) {
+	if _, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 1, RequestID: "o2"}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("Buy with the clock in year 10000 = %v, want ErrInvalid", err)
 	}
 	if diff := cmp.Diff(before, f.snapshot("acme", []string{"month"}, []string{"a@x.example"}), cmpDecimal); diff != "" {

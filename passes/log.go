@@ -1,9 +1,11 @@
 package passes
 
 import (
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/internal/csvsafe"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
+	"github.com/allot-dev/allot/internal/paging"
 
 	"bufio"
 	"context"
@@ -17,33 +19,40 @@ import (
 
 // LogParams select rows of a workspace's usage log.
 type LogParams struct {
-	Workspace string    // required
-	From      time.Time // rows at or after From; zero: from the start
-	To        time.Time // rows before To; zero: up to now
-	Session   string    // only this session's rows; empty: every session
-	User      string    // only this guest's rows (compared in canonical form, see input.Email); empty: every guest
-	Cursor    string    // Next of the previous page; empty for the first page
-	Limit     int       // rows per page; zero means 100, at most 1000
+	Org     string    // required
+	Actor   string    // holds WorkspaceAdmin in Org
+	From    time.Time // rows at or after From; zero: from the start
+	To      time.Time // rows before To; zero: up to now
+	Session string    // only this session's rows; empty: every session
+	User    string    // only this guest's rows (compared in canonical form, see input.Email); empty: every guest
+	Cursor  string    // Next of the previous page; empty for the first page
+	Limit   int       // rows per page; zero means allot.DefaultLimit, at most allot.MaxLimit
 }
 
-// LogPage is one page of a usage log, oldest first.
-type LogPage struct {
-	Rows []Usage
-	// Next is the cursor of the following page; empty on the last page.
-	Next string
-}
-
-// Log returns one page of a workspace's usage log.
-func (s *Service) Log(ctx context.Context, p LogParams) (LogPage, error) {
-	page, err := s.log(ctx, p)
+// LogPage returns one page of a workspace's usage log, oldest first. Actor
+// must hold WorkspaceAdmin in the workspace. A Cursor this log did not
+// return for the workspace is an *InvalidError with Field "Cursor".
+func (s *Service) LogPage(ctx context.Context, p LogParams) (allot.Page[Usage], error) {
+	page, err := s.logPage(ctx, p)
 	if err != nil {
-		return LogPage{}, errcode.Ensure(fmt.Errorf("usage log of workspace %q: %w", p.Workspace, err))
+		return allot.Page[Usage]{}, errcode.Ensure(fmt.Errorf("usage log of workspace %q: %w", p.Org, err))
 	}
 	return page, nil
 }
 
+func (s *Service) logPage(ctx context.Context, p LogParams) (allot.Page[Usage], error) {
+	lp, limit, err := s.listParams(p)
+	if err != nil {
+		return allot.Page[Usage]{}, err
+	}
+	if _, err := s.require(ctx, p.Org, p.Actor, "read the usage log", WorkspaceAdmin); err != nil {
+		return allot.Page[Usage]{}, err
+	}
+	return s.log(ctx, lp, limit)
+}
+
 func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
-	if err := checkID("Workspace", p.Workspace); err != nil {
+	if err := checkID("Org", p.Org); err != nil {
 		return UsageListParams{}, 0, err
 	}
 	if p.Session != "" {
@@ -57,13 +66,11 @@ func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
 	if r := input.Time(p.To); r != "" {
 		return UsageListParams{}, 0, invalid("To", "%s", r)
 	}
-	switch {
-	case p.Limit < 0 || p.Limit > 1000:
-		return UsageListParams{}, 0, invalid("Limit", "%d is outside 0..1000", p.Limit)
-	case p.Limit == 0:
-		p.Limit = 100
+	limit, r := paging.Limit(p.Limit)
+	if r != "" {
+		return UsageListParams{}, 0, invalid("Limit", "%s", r)
 	}
-	lp := UsageListParams{Workspace: p.Workspace, Session: p.Session, From: p.From, To: p.To, Limit: p.Limit + 1}
+	lp := UsageListParams{Org: p.Org, Session: p.Session, From: p.From, To: p.To, Limit: limit + 1}
 	if p.User != "" {
 		g, ok := normalizeGuest(p.User)
 		if !ok {
@@ -72,64 +79,46 @@ func (s *Service) listParams(p LogParams) (UsageListParams, int, error) {
 		lp.User = g
 	}
 	if p.Cursor != "" {
-		n, err := strconv.ParseInt(p.Cursor, 10, 64)
-		if err != nil || n < 0 {
-			return UsageListParams{}, 0, invalid("Cursor", "%q is not one this log returned", p.Cursor)
+		key, ok := decodeCursor(cursorLog, p.Org, p.Cursor)
+		n, err := strconv.ParseInt(key, 10, 64)
+		if !ok || err != nil || n < 0 {
+			return UsageListParams{}, 0, invalid("Cursor", "%q is not a cursor of the usage log of workspace %q; give the Next of the previous page, or empty for the first", p.Cursor, p.Org)
 		}
 		lp.AfterSeq = n
 	}
-	return lp, p.Limit, nil
+	return lp, limit, nil
 }
 
-func (s *Service) log(ctx context.Context, p LogParams) (LogPage, error) {
-	lp, limit, err := s.listParams(p)
-	if err != nil {
-		return LogPage{}, err
-	}
+// log reads one page of the rows lp selects: lp.Limit is one more than the
+// page's limit, so a page knows whether another follows.
+func (s *Service) log(ctx context.Context, lp UsageListParams, limit int) (allot.Page[Usage], error) {
 	var rows []Usage
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		var err error
 		rows, err = tx.UsageList(ctx, lp)
 		return err
 	})
 	if err != nil {
-		return LogPage{}, err
+		return allot.Page[Usage]{}, err
 	}
-	var page LogPage
+	var page allot.Page[Usage]
 	if len(rows) > limit {
 		rows = rows[:limit]
-		page.Next = strconv.FormatInt(rows[len(rows)-1].Seq, 10)
+		page.Next = encodeCursor(cursorLog, lp.Org, strconv.FormatInt(rows[len(rows)-1].Seq, 10))
 	}
-	page.Rows = rows
+	page.Items = rows
 	return page, nil
 }
 
-// Usages yields the rows of a workspace's usage log that p selects (p.Limit
-// is the page size it reads with; zero means 1000), oldest first, a page at a
-// time, each page in a transaction of its own. It stops at the first error,
-// which it yields.
-func (s *Service) Usages(ctx context.Context, p LogParams) iter.Seq2[Usage, error] {
-	return func(yield func(Usage, error) bool) {
-		if p.Limit == 0 {
-			p.Limit = 1000
-		}
-		for {
-			page, err := s.Log(ctx, p)
-			if err != nil {
-				yield(Usage{}, err)
-				return
-			}
-			for _, u := range page.Rows {
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if page.Next == "" {
-				return
-			}
-			p.Cursor = page.Next
-		}
-	}
+// Log yields the rows of a workspace's usage log that p selects, oldest
+// first, from p.Cursor on, reading pages of p.Limit rows, each in a
+// transaction of its own (and checking the actor's role for each). It stops
+// at the first error, which it yields.
+func (s *Service) Log(ctx context.Context, p LogParams) iter.Seq2[Usage, error] {
+	return paging.All(ctx, p.Cursor, func(ctx context.Context, cursor string) (allot.Page[Usage], error) {
+		p.Cursor = cursor
+		return s.LogPage(ctx, p)
+	})
 }
 
 // Columns are the usage log's standard CSV columns; the workspace's custom
@@ -144,8 +133,10 @@ var Columns = []string{
 // workspace's custom fields, then one record per row, oldest first.
 // Timestamps are RFC 3339 in UTC.
 //
-// It reads and writes a page at a time (p.Limit rows, zero meaning 1000), so
-// its memory does not grow with the log. A cell a spreadsheet would run as a
+// Actor must hold WorkspaceAdmin in the workspace. It writes from p.Cursor
+// on, and reads and writes a page at a time (p.Limit rows, zero here meaning
+// allot.MaxLimit: an export reads whole pages), so its memory does not grow
+// with the log. A cell a spreadsheet would run as a
 // formula (one starting with =, +, -, @, a tab or a carriage return) is
 // written with a leading single quote. Line breaks inside a cell are written
 // as CRLF; a lone carriage return inside a cell is dropped (encoding/csv does
@@ -153,19 +144,23 @@ var Columns = []string{
 // when the export starts; values of fields a row does not have are empty.
 func (s *Service) ExportCSV(ctx context.Context, w io.Writer, p LogParams) error {
 	if err := s.exportCSV(ctx, w, p); err != nil {
-		return errcode.Ensure(fmt.Errorf("export usage log of workspace %q: %w", p.Workspace, err))
+		return errcode.Ensure(fmt.Errorf("export usage log of workspace %q: %w", p.Org, err))
 	}
 	return nil
 }
 
 func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error {
 	if p.Limit == 0 {
-		p.Limit = 1000
+		p.Limit = allot.MaxLimit
 	}
-	if _, _, err := s.listParams(p); err != nil {
+	lp, limit, err := s.listParams(p)
+	if err != nil {
 		return err
 	}
-	defs, err := s.Fields(ctx, p.Workspace)
+	if _, err := s.require(ctx, p.Org, p.Actor, "export the usage log", WorkspaceAdmin); err != nil {
+		return err
+	}
+	defs, err := s.fields(ctx, p.Org)
 	if err != nil {
 		return err
 	}
@@ -185,12 +180,12 @@ func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error
 	}
 	var buf []byte
 	for {
-		page, err := s.log(ctx, p)
+		page, err := s.log(ctx, lp, limit)
 		if err != nil {
 			return err
 		}
-		for i := range page.Rows {
-			buf = csvRecord(rec, buf, defs, &page.Rows[i])
+		for i := range page.Items {
+			buf = csvRecord(rec, buf, defs, &page.Items[i])
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -202,7 +197,7 @@ func (s *Service) exportCSV(ctx context.Context, w io.Writer, p LogParams) error
 		if page.Next == "" {
 			break
 		}
-		p.Cursor = page.Next
+		lp.AfterSeq = page.Items[len(page.Items)-1].Seq
 	}
 	return bw.Flush()
 }

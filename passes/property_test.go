@@ -54,17 +54,17 @@ type machine struct {
 
 func newMachine(t *rapid.T) *machine {
 	f := &fixture{t: nil, ctx: context.Background(), mem: memstore.New(), clock: clock.NewFake(t0)}
-	svc, err := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock})
+	svc, err := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock, Roles: testRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.svc = svc
 	for id, pt := range propSessions {
-		if _, err := svc.CreateSession(f.ctx, passes.Session{ID: id, Workspace: "acme", Name: id, Owner: "o@acme.example", PassType: pt}); err != nil {
+		if _, err := svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: id, Org: "acme", Name: id, Owner: "o@acme.example", PassType: pt}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := svc.CreateSession(f.ctx, passes.Session{ID: "theirs", Workspace: "other", Name: "theirs", Owner: "o@other.example"}); err != nil {
+	if _, err := svc.CreateSession(f.ctx, passes.CreateSessionParams{Actor: admin, ID: "theirs", Org: "other", Name: "theirs", Owner: "o@other.example"}); err != nil {
 		t.Fatal(err)
 	}
 	return &machine{f: f, m: model{
@@ -81,7 +81,7 @@ func (mc *machine) snapshot(t *rapid.T) any {
 	var ss []passes.Session
 	err = mc.f.mem.Passes().InTx(mc.f.ctx, func(tx passes.Tx) error {
 		var err error
-		if us, err = tx.UsageList(mc.f.ctx, passes.UsageListParams{Workspace: "acme"}); err != nil {
+		if us, err = tx.UsageList(mc.f.ctx, passes.UsageListParams{Org: "acme"}); err != nil {
 			return err
 		}
 		for _, id := range propSessionIDs[:4] {
@@ -102,7 +102,7 @@ func (mc *machine) snapshot(t *rapid.T) any {
 func (mc *machine) buy(t *rapid.T) {
 	n := rapid.Int64Range(1, 4).Draw(t, "quantity")
 	req := fmt.Sprint("o", rapid.IntRange(0, 5).Draw(t, "order"))
-	got, err := mc.f.svc.Buy(mc.f.ctx, "acme", n, req)
+	got, err := mc.f.svc.Purchase(mc.f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: n, RequestID: req})
 	if prior, ok := mc.m.buys[req]; ok && prior != n {
 		if !errors.Is(err, passes.ErrRequestConflict) {
 			t.Fatalf("Buy(%d, %s) reusing an order of %d = %v, want ErrRequestConflict", n, req, prior, err)
@@ -119,8 +119,8 @@ func (mc *machine) buy(t *rapid.T) {
 	}
 	mc.m.buys[req] = n
 	mc.m.purchased += n
-	if got != mc.m.balance() {
-		t.Fatalf("Buy returned balance %d, model %d", got, mc.m.balance())
+	if got.Available != mc.m.balance() || got.Purchased != mc.m.purchased {
+		t.Fatalf("Purchase returned %+v, model balance %d, purchased %d", got, mc.m.balance(), mc.m.purchased)
 	}
 }
 
@@ -193,7 +193,7 @@ func (mc *machine) login(t *rapid.T) {
 	}
 	now := mc.f.clock.Now()
 	before := mc.snapshot(t)
-	d, err := mc.f.svc.Login(mc.f.ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: req})
+	d, err := mc.f.svc.Login(mc.f.ctx, passes.LoginParams{Org: "acme", Session: session, Guest: guest, RequestID: req})
 
 	g, _ := normalize(guest)
 	if prior, ok := mc.m.requests[req]; ok && (guest != "not-an-email") {
@@ -242,7 +242,7 @@ func (mc *machine) unchanged(t *rapid.T, before any) {
 }
 
 func (mc *machine) check(t *rapid.T) {
-	bal, err := mc.f.svc.Balance(mc.f.ctx, "acme")
+	bal, err := mc.f.svc.Balance(mc.f.ctx, passes.BalanceParams{Org: "acme", Actor: admin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func (mc *machine) check(t *rapid.T) {
 	}
 	var rows []modelRow
 	var sum int64
-	for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Workspace: "acme", Limit: 7}) {
+	for u, err := range mc.f.svc.Log(mc.f.ctx, passes.LogParams{Actor: admin, Org: "acme", Limit: 7}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +304,7 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 
 		mc := newMachine(t)
 		if funded > 0 {
-			if _, err := mc.f.svc.Buy(mc.f.ctx, "acme", funded, "o"); err != nil {
+			if _, err := mc.f.svc.Purchase(mc.f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: funded, RequestID: "o"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -315,7 +315,7 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ds[i], errs[i] = mc.f.svc.Login(mc.f.ctx, passes.LoginRequest{Workspace: "acme", Session: l.session, Guest: l.guest, RequestID: fmt.Sprint(i)})
+				ds[i], errs[i] = mc.f.svc.Login(mc.f.ctx, passes.LoginParams{Org: "acme", Session: l.session, Guest: l.guest, RequestID: fmt.Sprint(i)})
 			}()
 		}
 		wg.Wait()
@@ -342,12 +342,12 @@ func TestPasses_ConcurrentProperties(t *testing.T) {
 				t.Fatalf("%v charged %d times at one instant", k, n)
 			}
 		}
-		bal, _ := mc.f.svc.Balance(mc.f.ctx, "acme")
+		bal, _ := mc.f.svc.Balance(mc.f.ctx, passes.BalanceParams{Org: "acme", Actor: admin})
 		if bal != funded-spent || bal < 0 {
 			t.Fatalf("balance %d, funded %d, spent %d", bal, funded, spent)
 		}
 		running, sum := funded, int64(0)
-		for u, err := range mc.f.svc.Usages(mc.f.ctx, passes.LogParams{Workspace: "acme"}) {
+		for u, err := range mc.f.svc.Log(mc.f.ctx, passes.LogParams{Actor: admin, Org: "acme"}) {
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
+	"github.com/allot-dev/allot/internal/paging"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/shopspring/decimal"
 )
@@ -30,28 +34,28 @@ const (
 // "passes/<workspace>/balance" (with '%' and '/' in the workspace escaped, see
 // input.Join, so that no two workspaces share an account). It may not go
 // negative.
-func BalanceAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "balance"))
+func BalanceAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "balance"))
 }
 
 // IssuerAccount is the account a workspace's purchases come from,
 // "passes/<workspace>/issuer"; its balance is minus everything the workspace
 // bought.
-func IssuerAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "issuer"))
+func IssuerAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "issuer"))
 }
 
 // SpentAccount is the account a workspace's spent passes go to,
 // "passes/<workspace>/spent".
-func SpentAccount(workspace string) ledger.AccountID {
-	return ledger.AccountID(input.Join("passes", workspace, "spent"))
+func SpentAccount(org string) ledger.AccountID {
+	return ledger.AccountID(input.Join("passes", org, "spent"))
 }
 
 // buyID is the ID of a purchase's transfer, "passes/<workspace>/buy/<request
 // ID>", each part escaped by input.Join: no purchase takes the ID of another
 // workspace's purchase or of any login's spend.
-func buyID(workspace, requestID string) ledger.TransferID {
-	return ledger.TransferID(input.Join("passes", workspace, "buy", requestID))
+func buyID(org, requestID string) ledger.TransferID {
+	return ledger.TransferID(input.Join("passes", org, "buy", requestID))
 }
 
 // checkID refuses an ID input.ID refuses, naming the field.
@@ -79,13 +83,14 @@ func checkNow(now time.Time) error {
 }
 
 // Service sells and spends session passes over a Store. Every method runs in
-// one transaction and reads the clock once, except the log's readers (Usages
+// one transaction and reads the clock once, except the log's readers (Log
 // and ExportCSV), which read it a page at a time, a transaction each.
 //
 // A Service is safe for concurrent use.
 type Service struct {
 	store    Store
 	clock    clock.Clock
+	roles    allot.Roles
 	policies map[PassType]Policy
 }
 
@@ -98,6 +103,11 @@ type Options struct {
 	// none beyond the built-ins DayPass (DayPolicy), MonthPass (MonthPolicy)
 	// and DemoPass (DemoPolicy).
 	Policies map[PassType]Policy
+	// Roles says who holds which role in which workspace: WorkspaceAdmin
+	// for the Session Passes screen's calls, allot.Vendor for Purchase.
+	// Default: nil, which grants nothing, so every call that checks a role
+	// is refused (Login and Audit check none).
+	Roles allot.Roles
 }
 
 // New returns a Service over store.
@@ -118,6 +128,7 @@ func New(store Store, opts *Options) (*Service, error) {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
+		s.roles = opts.Roles
 		for name, p := range opts.Policies {
 			if name == "" {
 				return nil, invalid("Policies", "a pass type has an empty name")
@@ -131,74 +142,184 @@ func New(store Store, opts *Options) (*Service, error) {
 	return s, nil
 }
 
-// Buy adds quantity passes to the workspace's balance, a transfer from the
-// workspace's issuer account, and returns the balance after it. Retrying with
-// the same request ID and quantity, whenever (after other purchases and
-// logins, or with the clock moved on), buys nothing more, changes nothing and
-// returns the balance the first call returned; the same request ID with
-// another quantity is an error matching ErrRequestConflict.
-func (s *Service) Buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	bal, err := s.buy(ctx, workspace, quantity, requestID)
-	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", quantity, workspace, err))
-	}
-	return bal, nil
+// PurchaseParams is a vendor's sale of passes to a workspace.
+type PurchaseParams struct {
+	Org      string // the workspace that buys
+	Actor    string // the vendor's actor; holds allot.Vendor in Org
+	Quantity int64  // passes added; positive
+	// Subscription is the subscription or order the passes are sold under,
+	// kept with the purchase; empty for none, else an ID (input.ID).
+	Subscription string
+	// RequestID identifies the purchase: a retry with the same ID and
+	// contents returns the first purchase and buys nothing more. Required.
+	RequestID string
 }
 
-func (s *Service) buy(ctx context.Context, workspace string, quantity int64, requestID string) (int64, error) {
-	if err := checkID("Workspace", workspace); err != nil {
-		return 0, err
+// Purchase adds Quantity passes to the workspace's balance, a transfer from
+// the workspace's issuer account, and returns what it recorded: the
+// workspace's passes bought and available right after it. ThinkTank sells
+// passes: a purchase is the vendor's act, so Actor must hold allot.Vendor in
+// the workspace (a workspace administrator may not buy for themselves), or
+// the call is refused with a *allot.ForbiddenError and changes nothing.
+//
+// Retrying with the same request ID, quantity, subscription and actor,
+// whenever (after other purchases and logins, or with the clock moved on),
+// buys nothing more, changes nothing and returns the very purchase the first
+// call returned, read back from its ledger transfer; the same request ID
+// with another quantity, subscription or actor is an error matching
+// ErrRequestConflict (code request_reused).
+func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	out, err := s.purchase(ctx, p)
+	if err != nil {
+		return allot.Purchase{}, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", p.Quantity, p.Org, err))
 	}
-	if requestID == "" {
-		return 0, invalid("RequestID", "empty; choose one so the purchase can be retried safely")
+	return out, nil
+}
+
+// checkPurchase refuses a purchase no state could accept and returns it
+// with its actor in canonical form.
+func checkPurchase(p PurchaseParams) (PurchaseParams, error) {
+	if err := checkID("Org", p.Org); err != nil {
+		return p, err
 	}
-	if err := checkID("RequestID", requestID); err != nil {
-		return 0, err
+	if p.RequestID == "" {
+		return p, invalid("RequestID", "empty; choose one so the purchase can be retried safely")
 	}
-	if quantity <= 0 {
-		return 0, invalid("Quantity", "%d is not positive", quantity)
+	if err := checkID("RequestID", p.RequestID); err != nil {
+		return p, err
+	}
+	if p.Quantity <= 0 {
+		return p, invalid("Quantity", "%d is not positive", p.Quantity)
+	}
+	if p.Subscription != "" {
+		if err := checkID("Subscription", p.Subscription); err != nil {
+			return p, err
+		}
+	}
+	var err error
+	p.Actor, err = checkActor(p.Actor)
+	return p, err
+}
+
+// checkActor returns actor in its canonical form (input.Actor), or refuses
+// it naming the field Actor.
+func checkActor(actor string) (string, error) {
+	a, r := input.Actor(actor)
+	if r != "" {
+		return "", invalid("Actor", "%q %s", actor, r)
+	}
+	return a, nil
+}
+
+// require returns the actor in canonical form if it holds any one of need
+// in org, or the refusal: an *InvalidError for an actor that is not one, a
+// *allot.ForbiddenError naming action for one without the role.
+func (s *Service) require(ctx context.Context, org, actor, action string, need ...allot.Role) (string, error) {
+	a, err := checkActor(actor)
+	if err != nil {
+		return "", err
+	}
+	return a, access.Require(ctx, s.roles, org, a, action, need...)
+}
+
+// subscriptionKey is the metadata key of a purchase's subscription on its
+// ledger transfer.
+const subscriptionKey = "subscription"
+
+func (s *Service) purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
+	p, err := checkPurchase(p)
+	if err != nil {
+		return allot.Purchase{}, err
+	}
+	if err := access.Require(ctx, s.roles, p.Org, p.Actor, "buy passes", allot.Vendor); err != nil {
+		return allot.Purchase{}, err
 	}
 	now := s.clock.Now()
 	if err := checkNow(now); err != nil {
-		return 0, err
+		return allot.Purchase{}, err
 	}
-	var bal int64
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	var meta map[string]string
+	if p.Subscription != "" {
+		meta = map[string]string{subscriptionKey: p.Subscription}
+	}
+	var out allot.Purchase
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		b := ledger.NewBook(tx, now)
-		if err := openAccounts(ctx, b, workspace); err != nil {
-			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", workspace)
+		if err := openAccounts(ctx, b, p.Org); err != nil {
+			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", p.Org)
 		}
 		t, err := b.Post(ctx, ledger.Transfer{
-			ID:     buyID(workspace, requestID),
-			Debit:  IssuerAccount(workspace),
-			Credit: BalanceAccount(workspace),
-			Amount: decimal.NewFromInt(quantity),
-			Code:   CodeBuy,
+			ID:       buyID(p.Org, p.RequestID),
+			Debit:    IssuerAccount(p.Org),
+			Credit:   BalanceAccount(p.Org),
+			Amount:   decimal.NewFromInt(p.Quantity),
+			Code:     CodeBuy,
+			Actor:    p.Actor,
+			Metadata: meta,
 		})
 		if errors.Is(err, ledger.ErrConflict) {
-			return translate(fmt.Errorf("%w: request %q bought another quantity; use a new request ID for a new purchase", ErrRequestConflict, requestID), err)
+			if legacy, ok := legacyPurchase(ctx, tx, p); ok {
+				t, err = legacy, nil
+			} else {
+				return translate(fmt.Errorf("%w: request %q bought another quantity, under another subscription or by another actor; use a new request ID for a new purchase", ErrRequestConflict, p.RequestID), err)
+			}
 		}
 		if err != nil {
-			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", requestID, workspace)
+			return ledgerErr(err, "the ledger refused purchase %q of workspace %q", p.RequestID, p.Org)
 		}
 		// A balance an int64 cannot show is refused: returning the error
 		// rolls the purchase back.
-		if bal, err = passCount(t.CreditBalance); err != nil {
-			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", quantity, workspace, t.CreditBalance, int64(math.MaxInt64))
+		available, err := passCount(t.CreditBalance)
+		if err != nil {
+			return invalid("Quantity", "buying %d passes would take the balance of workspace %q to %s, more than the %d it can hold", p.Quantity, p.Org, t.CreditBalance, int64(math.MaxInt64))
+		}
+		purchased, err := passCount(t.DebitBalance.Neg())
+		if err != nil {
+			return invalid("Quantity", "buying %d passes would take the passes workspace %q bought to %s, more than the %d it can count", p.Quantity, p.Org, t.DebitBalance.Neg(), int64(math.MaxInt64))
+		}
+		out = allot.Purchase{
+			Org:          p.Org,
+			Product:      Unit.Code,
+			Quantity:     p.Quantity,
+			Subscription: p.Subscription,
+			Actor:        p.Actor,
+			RequestID:    p.RequestID,
+			At:           t.PostedAt,
+			Purchased:    purchased,
+			Available:    available,
 		}
 		return nil
 	})
-	return bal, err
+	return out, err
 }
 
-func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
+// legacyPurchase returns the transfer of p's request if it is a purchase
+// recorded before purchases kept their actor (no actor, no metadata) of
+// p's quantity, and p names no subscription: p is its retry, by whichever
+// vendor's actor.
+func legacyPurchase(ctx context.Context, tx Tx, p PurchaseParams) (ledger.Transfer, bool) {
+	if p.Subscription != "" {
+		return ledger.Transfer{}, false
+	}
+	ts, err := tx.TransfersGet(ctx, []ledger.TransferID{buyID(p.Org, p.RequestID)}, nil)
+	if err != nil || len(ts) != 1 {
+		return ledger.Transfer{}, false
+	}
+	t := ts[0]
+	if t.Actor != "" || len(t.Metadata) != 0 || t.Code != CodeBuy || !t.Amount.Equal(decimal.NewFromInt(p.Quantity)) {
+		return ledger.Transfer{}, false
+	}
+	return t, true
+}
+
+func openAccounts(ctx context.Context, b *ledger.Book, org string) error {
 	if _, err := b.DefineUnit(ctx, Unit); err != nil {
 		return err
 	}
 	for _, a := range []ledger.Account{
-		{ID: IssuerAccount(workspace), Unit: Unit.Code, Owner: workspace},
-		{ID: BalanceAccount(workspace), Unit: Unit.Code, Owner: workspace, Flags: ledger.FlagNonNegative},
-		{ID: SpentAccount(workspace), Unit: Unit.Code, Owner: workspace},
+		{ID: IssuerAccount(org), Unit: Unit.Code, Owner: org},
+		{ID: BalanceAccount(org), Unit: Unit.Code, Owner: org, Flags: ledger.FlagNonNegative},
+		{ID: SpentAccount(org), Unit: Unit.Code, Owner: org},
 	} {
 		if _, err := b.CreateAccount(ctx, a); err != nil {
 			return err
@@ -207,26 +328,37 @@ func openAccounts(ctx context.Context, b *ledger.Book, workspace string) error {
 	return nil
 }
 
+// BalanceParams name the workspace whose balance a workspace
+// administrator reads.
+type BalanceParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+}
+
 // Balance returns the workspace's balance of passes: purchased minus spent.
-// A workspace that never bought has a balance of zero.
-func (s *Service) Balance(ctx context.Context, workspace string) (int64, error) {
+// A workspace that never bought has a balance of zero. Actor must hold
+// WorkspaceAdmin in the workspace.
+func (s *Service) Balance(ctx context.Context, p BalanceParams) (int64, error) {
 	var bal int64
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", p.Org)
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "read the balance of passes", WorkspaceAdmin)
+	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			bal, err = balanceOf(ctx, tx, workspace)
+			bal, err = balanceOf(ctx, tx, p.Org)
 			return err
 		})
 	}
 	if err != nil {
-		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", workspace, err))
+		return 0, errcode.Ensure(fmt.Errorf("balance of workspace %q: %w", p.Org, err))
 	}
 	return bal, nil
 }
 
-func balanceOf(ctx context.Context, tx Tx, workspace string) (int64, error) {
-	a, err := tx.AccountGet(ctx, BalanceAccount(workspace))
+func balanceOf(ctx context.Context, tx Tx, org string) (int64, error) {
+	a, err := tx.AccountGet(ctx, BalanceAccount(org))
 	if errors.Is(err, ledger.ErrNotFound) {
 		return 0, nil
 	}
@@ -267,36 +399,47 @@ func passCount(d decimal.Decimal) (int64, error) {
 	return n, nil
 }
 
+// DefineFieldsParams are custom fields a workspace administrator adds to
+// the workspace's usage log.
+type DefineFieldsParams struct {
+	Org    string
+	Actor  string     // holds WorkspaceAdmin in Org
+	Fields []FieldDef // only Name and Required are read
+}
+
 // DefineFields adds custom fields to a workspace's usage log, after the ones
-// it has, in the order given; only Name and Required are read. Defining a
-// field again with the same Required flag changes nothing; with another it is
-// an error matching ErrFieldConflict. It returns all the workspace's fields,
-// in order.
+// it has, in the order given. Defining a field again with the same Required
+// flag changes nothing; with another it is an error matching
+// ErrFieldConflict. It returns all the workspace's fields, in order. Actor
+// must hold WorkspaceAdmin in the workspace.
 //
 // DefineFields is naturally idempotent: a retry with the same fields, alone
 // or concurrent with the first call, adds nothing and returns the same
 // fields (with the fields others defined in between after them, since it
 // returns all of the workspace's).
-func (s *Service) DefineFields(ctx context.Context, workspace string, fields []FieldDef) ([]FieldDef, error) {
-	err := checkFields(workspace, fields)
+func (s *Service) DefineFields(ctx context.Context, p DefineFieldsParams) ([]FieldDef, error) {
+	err := checkFields(p.Org, p.Fields)
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "define custom fields", WorkspaceAdmin)
+	}
 	var out []FieldDef
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = defineFields(ctx, tx, workspace, fields)
+			out, err = defineFields(ctx, tx, p.Org, p.Fields)
 			return err
 		})
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", workspace, err))
+		return nil, errcode.Ensure(fmt.Errorf("define custom fields of workspace %q: %w", p.Org, err))
 	}
 	return out, nil
 }
 
 // checkFields refuses a definition of custom fields that no state could
 // accept, before any transaction opens.
-func checkFields(workspace string, fields []FieldDef) error {
-	if err := checkID("Workspace", workspace); err != nil {
+func checkFields(org string, fields []FieldDef) error {
+	if err := checkID("Org", org); err != nil {
 		return err
 	}
 	for _, f := range fields {
@@ -314,8 +457,8 @@ func checkFields(workspace string, fields []FieldDef) error {
 // it has, and returns them all in order. It reads the fields under the
 // workspace's field lock, so concurrent definitions take their positions one
 // after the other rather than race for the next one.
-func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDef) ([]FieldDef, error) {
-	have, err := tx.FieldsLock(ctx, workspace)
+func defineFields(ctx context.Context, tx Tx, org string, fields []FieldDef) ([]FieldDef, error) {
+	have, err := tx.FieldsLock(ctx, org)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +469,7 @@ func defineFields(ctx context.Context, tx Tx, workspace string, fields []FieldDe
 			}
 			continue
 		}
-		f.Workspace, f.Position = workspace, len(have)
+		f.Org, f.Position = org, len(have)
 		if err := tx.FieldInsert(ctx, f); err != nil {
 			return nil, err
 		}
@@ -351,33 +494,65 @@ func fieldIndex(defs []FieldDef, name string) int {
 	return -1
 }
 
-// Fields returns a workspace's custom fields in their order.
-func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, error) {
+// FieldsParams name the workspace whose custom fields a workspace
+// administrator reads.
+type FieldsParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+}
+
+// Fields returns a workspace's custom fields in their order. Actor must
+// hold WorkspaceAdmin in the workspace.
+func (s *Service) Fields(ctx context.Context, p FieldsParams) ([]FieldDef, error) {
 	var out []FieldDef
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", p.Org)
 	if err == nil {
-		err = s.store.InTx(ctx, func(tx Tx) error {
-			var err error
-			out, err = tx.FieldList(ctx, workspace)
-			return err
-		})
+		_, err = s.require(ctx, p.Org, p.Actor, "read the custom fields", WorkspaceAdmin)
+	}
+	if err == nil {
+		out, err = s.fields(ctx, p.Org)
 	}
 	if err != nil {
-		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", workspace, err))
+		return nil, errcode.Ensure(fmt.Errorf("custom fields of workspace %q: %w", p.Org, err))
 	}
 	return out, nil
 }
 
-// CreateSession stores a new session. Its ID is unique in its workspace
-// (another workspace may have a session with the same ID); creating it again
-// with other contents is an error matching ErrSessionExists. The IDs must
-// pass input.ID, the name input.Text, the owner must be an e-mail address
-// (stored in its canonical form, see input.Email), the pass type one the
-// service knows (empty means DayPass), and the field values must name the
-// workspace's custom fields.
-//
-// The owner is the session's creator, whose address the usage log shows as
-// the session owner: the caller gives it, and an empty Owner is invalid.
+func (s *Service) fields(ctx context.Context, org string) ([]FieldDef, error) {
+	var out []FieldDef
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.FieldList(ctx, org)
+		return err
+	})
+	return out, err
+}
+
+// CreateSessionParams are a new session, created by a workspace
+// administrator.
+type CreateSessionParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string // unique in the workspace
+	Name  string
+	// Owner is the e-mail address the usage log shows as the session
+	// owner. Empty means the Actor, who creates the session (ThinkTank:
+	// "Session Owner displays the e-mail address of the person who created
+	// the session"); the Actor must then be an e-mail address.
+	Owner    string
+	External bool     // billed as external; false: internal
+	PassType PassType // empty means DayPass
+	Fields   []FieldValue
+}
+
+// CreateSession stores a new session and returns it. Its ID is unique in
+// its workspace (another workspace may have a session with the same ID);
+// creating it again with other contents is an error matching
+// ErrSessionExists. The IDs must pass input.ID, the name input.Text, the
+// owner must be an e-mail address (stored in its canonical form, see
+// input.Email), the pass type one the service knows (empty means DayPass),
+// and the field values must name the workspace's custom fields. Actor must
+// hold WorkspaceAdmin in the workspace.
 //
 // CreateSession is naturally idempotent: a retry with the same contents
 // (the owner in any case the e-mail rule folds, the field values in any
@@ -385,10 +560,10 @@ func (s *Service) Fields(ctx context.Context, workspace string) ([]FieldDef, err
 // returns the stored session, with its CreatedAt and, once a guest logged
 // in, its FirstLogin. A retry after UpdateSession changed the session is an
 // error matching ErrSessionExists: read the session with Session.
-func (s *Service) CreateSession(ctx context.Context, sess Session) (Session, error) {
-	out, err := s.createSession(ctx, sess)
+func (s *Service) CreateSession(ctx context.Context, p CreateSessionParams) (Session, error) {
+	out, err := s.createSession(ctx, p)
 	if err != nil {
-		return Session{}, errcode.Ensure(fmt.Errorf("create session %q: %w", sess.ID, err))
+		return Session{}, errcode.Ensure(fmt.Errorf("create session %q: %w", p.ID, err))
 	}
 	return out, nil
 }
@@ -405,7 +580,7 @@ func (s *Service) checkSession(sess Session) (Session, error) {
 	if err := checkID("ID", sess.ID); err != nil {
 		return Session{}, err
 	}
-	if err := checkID("Workspace", sess.Workspace); err != nil {
+	if err := checkID("Org", sess.Org); err != nil {
 		return Session{}, err
 	}
 	if err := checkText("Name", sess.Name); err != nil {
@@ -440,9 +615,22 @@ func (s *Service) passTypes() string {
 	return strings.Join(names, ", ")
 }
 
-func (s *Service) createSession(ctx context.Context, sess Session) (Session, error) {
-	sess, err := s.checkSession(sess)
+func (s *Service) createSession(ctx context.Context, p CreateSessionParams) (Session, error) {
+	actor, err := checkActor(p.Actor)
 	if err != nil {
+		return Session{}, err
+	}
+	sess := Session{ID: p.ID, Org: p.Org, Name: p.Name, Owner: p.Owner, External: p.External, PassType: p.PassType, Fields: p.Fields}
+	if strings.TrimSpace(sess.Owner) == "" {
+		if !strings.Contains(actor, "@") {
+			return Session{}, invalid("Owner", "empty, and the actor %q who creates the session has no e-mail address to stand for it; give the owner's e-mail address", actor)
+		}
+		sess.Owner = actor
+	}
+	if sess, err = s.checkSession(sess); err != nil {
+		return Session{}, err
+	}
+	if err := access.Require(ctx, s.roles, sess.Org, actor, "create sessions", WorkspaceAdmin); err != nil {
 		return Session{}, err
 	}
 	now := s.clock.Now()
@@ -450,14 +638,14 @@ func (s *Service) createSession(ctx context.Context, sess Session) (Session, err
 		return Session{}, err
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		defs, err := tx.FieldList(ctx, sess.Workspace)
+		defs, err := tx.FieldList(ctx, sess.Org)
 		if err != nil {
 			return err
 		}
 		if sess.Fields, err = sessionFields(defs, sess.Fields); err != nil {
 			return err
 		}
-		got, err := tx.SessionGet(ctx, sess.Workspace, sess.ID)
+		got, err := tx.SessionGet(ctx, sess.Org, sess.ID)
 		if err == nil {
 			if !sameSession(got, sess) {
 				return fmt.Errorf("%w: session %q exists with other contents; choose another ID", ErrSessionExists, sess.ID)
@@ -511,11 +699,11 @@ func sameSession(a, b Session) bool {
 	if canon, r := input.Email(owner); r == "" {
 		owner = canon
 	}
-	return a.Workspace == b.Workspace && a.Name == b.Name && owner == b.Owner &&
+	return a.Org == b.Org && a.Name == b.Name && owner == b.Owner &&
 		a.External == b.External && a.PassType == b.PassType && slices.Equal(a.Fields, b.Fields)
 }
 
-// SessionChange is a change to a session: the administrator makes a demo
+// UpdateSessionParams is a change to a session: the administrator makes a demo
 // session a paid one, renames it, or changes its billing, owner or custom
 // field values. Workspace and ID name the session; every other field is
 // optional, nil meaning "keep it", and sets the session's value to what it
@@ -524,9 +712,10 @@ func sameSession(a, b Session) bool {
 //
 // A change is naturally idempotent: it sets values, so applying it again
 // returns the same session and changes nothing.
-type SessionChange struct {
-	Workspace string
-	ID        string
+type UpdateSessionParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string
 
 	Name     *string
 	Owner    *string // an e-mail address, stored in its canonical form; may not be empty
@@ -536,7 +725,7 @@ type SessionChange struct {
 }
 
 // UpdateSession applies a change to a session and returns the session as it
-// is after it. A session the workspace does not have is an error matching
+// is after it. Actor must hold WorkspaceAdmin in the workspace. A session the workspace does not have is an error matching
 // ErrUnknownSession (code not_found); a pass type the service does not know,
 // an owner that is not an e-mail address, a name or field value that is not
 // text is an error matching ErrInvalid, and a value for a custom field the
@@ -558,7 +747,7 @@ type SessionChange struct {
 // locked at once. CreatedAt and FirstLogin do not change, and the usage log
 // keeps its rows as they were logged (each row shows the session's name,
 // billing, owner and pass type at its login).
-func (s *Service) UpdateSession(ctx context.Context, c SessionChange) (Session, error) {
+func (s *Service) UpdateSession(ctx context.Context, c UpdateSessionParams) (Session, error) {
 	out, err := s.updateSession(ctx, c)
 	if err != nil {
 		return Session{}, errcode.Ensure(fmt.Errorf("update session %q: %w", c.ID, err))
@@ -568,8 +757,8 @@ func (s *Service) UpdateSession(ctx context.Context, c SessionChange) (Session, 
 
 // checkChange refuses a change no state could accept and returns it with
 // its owner in canonical form and an empty pass type made DayPass.
-func (s *Service) checkChange(c SessionChange) (SessionChange, error) {
-	if err := checkID("Workspace", c.Workspace); err != nil {
+func (s *Service) checkChange(c UpdateSessionParams) (UpdateSessionParams, error) {
+	if err := checkID("Org", c.Org); err != nil {
 		return c, err
 	}
 	if c.ID == "" {
@@ -613,16 +802,19 @@ func (s *Service) checkChange(c SessionChange) (SessionChange, error) {
 	return c, nil
 }
 
-func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, error) {
+func (s *Service) updateSession(ctx context.Context, c UpdateSessionParams) (Session, error) {
 	c, err := s.checkChange(c)
 	if err != nil {
 		return Session{}, err
 	}
+	if _, err := s.require(ctx, c.Org, c.Actor, "change sessions", WorkspaceAdmin); err != nil {
+		return Session{}, err
+	}
 	var out Session
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		cur, err := tx.SessionGet(ctx, c.Workspace, c.ID)
+		cur, err := tx.SessionGet(ctx, c.Org, c.ID)
 		if errors.Is(err, ledger.ErrNotFound) {
-			return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, c.Workspace, c.ID)
+			return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, c.Org, c.ID)
 		}
 		if err != nil {
 			return err
@@ -642,7 +834,7 @@ func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, 
 			next.PassType = *c.PassType
 		}
 		if c.Fields != nil {
-			defs, err := tx.FieldList(ctx, c.Workspace)
+			defs, err := tx.FieldList(ctx, c.Org)
 			if err != nil {
 				return err
 			}
@@ -662,37 +854,120 @@ func (s *Service) updateSession(ctx context.Context, c SessionChange) (Session, 
 	return out, nil
 }
 
+// SessionParams name a session a workspace administrator reads.
+type SessionParams struct {
+	Org   string
+	Actor string // holds WorkspaceAdmin in Org
+	ID    string
+}
+
 // Session returns the workspace's session with the given ID. An ID no
 // session of the workspace has is an error matching ErrUnknownSession,
-// whether or not another workspace has a session with that ID.
-func (s *Service) Session(ctx context.Context, workspace, id string) (Session, error) {
+// whether or not another workspace has a session with that ID. Actor must
+// hold WorkspaceAdmin in the workspace.
+func (s *Service) Session(ctx context.Context, p SessionParams) (Session, error) {
 	var out Session
-	err := checkID("Workspace", workspace)
+	err := checkID("Org", p.Org)
 	if err == nil {
-		err = checkID("ID", id)
+		err = checkID("ID", p.ID)
+	}
+	if err == nil {
+		_, err = s.require(ctx, p.Org, p.Actor, "read sessions", WorkspaceAdmin)
 	}
 	if err == nil {
 		err = s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			out, err = tx.SessionGet(ctx, workspace, id)
+			out, err = tx.SessionGet(ctx, p.Org, p.ID)
 			if errors.Is(err, ledger.ErrNotFound) {
-				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, workspace, id)
+				return fmt.Errorf("%w: workspace %q has no session %q; check the session ID", ErrUnknownSession, p.Org, p.ID)
 			}
 			return err
 		})
 	}
 	if err != nil {
-		return Session{}, errcode.Ensure(fmt.Errorf("get session %q: %w", id, err))
+		return Session{}, errcode.Ensure(fmt.Errorf("get session %q: %w", p.ID, err))
 	}
 	return out, nil
 }
 
-// LoginRequest is a guest entering a session.
-type LoginRequest struct {
-	Workspace string // the workspace the login is made in; the session is looked up in it
-	Session   string
-	Guest     string // the guest's e-mail; compared and logged in its canonical form (input.Email)
-	Location  string // free text, logged as given
+// SessionsParams select a page of a workspace's sessions.
+type SessionsParams struct {
+	Org    string
+	Actor  string // holds WorkspaceAdmin in Org
+	Cursor string // Next of the previous page; empty for the first page
+	Limit  int    // sessions per page; zero means allot.DefaultLimit, at most allot.MaxLimit
+}
+
+// SessionsPage returns one page of a workspace's sessions, ordered by ID
+// (bytewise), e.g. for the usage log's session filter. Actor must hold
+// WorkspaceAdmin in the workspace. A Cursor this listing did not return for
+// the workspace is an *InvalidError with Field "Cursor".
+func (s *Service) SessionsPage(ctx context.Context, p SessionsParams) (allot.Page[Session], error) {
+	page, err := s.sessionsPage(ctx, p)
+	if err != nil {
+		return allot.Page[Session]{}, errcode.Ensure(fmt.Errorf("sessions of workspace %q: %w", p.Org, err))
+	}
+	return page, nil
+}
+
+// Sessions yields a workspace's sessions ordered by ID from p.Cursor on,
+// reading pages of p.Limit sessions, each in a transaction of its own. It
+// stops at the first error, which it yields.
+func (s *Service) Sessions(ctx context.Context, p SessionsParams) iter.Seq2[Session, error] {
+	return paging.All(ctx, p.Cursor, func(ctx context.Context, cursor string) (allot.Page[Session], error) {
+		p.Cursor = cursor
+		return s.SessionsPage(ctx, p)
+	})
+}
+
+func (s *Service) sessionsPage(ctx context.Context, p SessionsParams) (allot.Page[Session], error) {
+	if err := checkID("Org", p.Org); err != nil {
+		return allot.Page[Session]{}, err
+	}
+	limit, r := paging.Limit(p.Limit)
+	if r != "" {
+		return allot.Page[Session]{}, invalid("Limit", "%s", r)
+	}
+	var after string
+	if p.Cursor != "" {
+		var ok bool
+		if after, ok = decodeCursor(cursorSessions, p.Org, p.Cursor); !ok || input.ID(after) != "" {
+			return allot.Page[Session]{}, invalid("Cursor", "%q is not a cursor of the sessions of workspace %q; give the Next of the previous page, or empty for the first", p.Cursor, p.Org)
+		}
+	}
+	if _, err := s.require(ctx, p.Org, p.Actor, "read sessions", WorkspaceAdmin); err != nil {
+		return allot.Page[Session]{}, err
+	}
+	var list []Session
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		list, err = tx.SessionList(ctx, SessionListParams{Org: p.Org, AfterID: after, Limit: limit + 1})
+		return err
+	})
+	if err != nil {
+		return allot.Page[Session]{}, err
+	}
+	var page allot.Page[Session]
+	if len(list) > limit {
+		list = list[:limit]
+		page.Next = encodeCursor(cursorSessions, p.Org, list[len(list)-1].ID)
+	}
+	page.Items = list
+	return page, nil
+}
+
+// LoginParams is a guest entering a session.
+//
+// A login is the guest's own act, not an administrator's: it carries no
+// Actor and checks no role. The service that embeds passes authenticates
+// the guest (ThinkTank's guests enter by the session's link with their
+// e-mail address) before it calls Login; what the login may cost is the
+// session's pass type's rule, which Login applies.
+type LoginParams struct {
+	Org      string // the workspace the login is made in; the session is looked up in it
+	Session  string
+	Guest    string // the guest's e-mail; compared and logged in its canonical form (input.Email)
+	Location string // free text, logged as given
 	// RequestID identifies the login: a retry with the same ID returns the
 	// first decision and spends nothing more. Required.
 	RequestID string
@@ -703,7 +978,7 @@ type LoginRequest struct {
 
 // Login decides a guest's login to a session under the session's pass type,
 // spends what it costs and records it in the usage log, all in one
-// transaction, and returns the decision.
+// transaction, and returns the decision. It checks no role: see LoginParams.
 //
 // A refused login changes nothing and returns the decision with its reason
 // and a *RefusalError matching ErrRefused and the reason's sentinel
@@ -725,7 +1000,7 @@ type LoginRequest struct {
 // commit, or its outcome is unknown (a commit whose answer was lost). Retry
 // with the same request ID to learn it: a login that did commit returns its
 // decision again and spends nothing more.
-func (s *Service) Login(ctx context.Context, r LoginRequest) (Decision, error) {
+func (s *Service) Login(ctx context.Context, r LoginParams) (Decision, error) {
 	d, err := s.login(ctx, r)
 	if err != nil {
 		return d, errcode.Ensure(fmt.Errorf("login of %q to session %q: %w", r.Guest, r.Session, err))
@@ -739,8 +1014,8 @@ func refuse(reason Reason, format string, args ...any) (Decision, error) {
 }
 
 // checkLogin refuses a login request that is not a login at all.
-func checkLogin(r LoginRequest) error {
-	if err := checkID("Workspace", r.Workspace); err != nil {
+func checkLogin(r LoginParams) error {
+	if err := checkID("Org", r.Org); err != nil {
 		return err
 	}
 	if r.RequestID == "" {
@@ -766,7 +1041,7 @@ func checkLogin(r LoginRequest) error {
 	return nil
 }
 
-func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
+func (s *Service) login(ctx context.Context, r LoginParams) (Decision, error) {
 	if err := checkLogin(r); err != nil {
 		return Decision{}, err
 	}
@@ -801,7 +1076,7 @@ func (s *Service) login(ctx context.Context, r LoginRequest) (Decision, error) {
 type loginCall struct {
 	s     *Service
 	ctx   context.Context
-	r     LoginRequest
+	r     LoginParams
 	guest string
 	now   time.Time
 	d     Decision
@@ -821,10 +1096,10 @@ func (c *loginCall) do(tx Tx) error {
 	return err
 }
 
-func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginRequest, guest string) (Decision, error) {
+func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginParams, guest string) (Decision, error) {
 	// The instant the Book will act at, if the login spends.
 	now = ledger.Instant(now)
-	prior, err := tx.UsageGetByRequest(ctx, r.Workspace, r.RequestID)
+	prior, err := tx.UsageGetByRequest(ctx, r.Org, r.RequestID)
 	if err == nil {
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {
 			return Decision{}, fmt.Errorf("%w: request %q was a login of %q to session %q; use a new request ID for a new login", ErrRequestConflict, r.RequestID, prior.User, prior.Session)
@@ -835,14 +1110,14 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		return Decision{}, err
 	}
 
-	sess, err := tx.SessionGet(ctx, r.Workspace, r.Session)
+	sess, err := tx.SessionGet(ctx, r.Org, r.Session)
 	if errors.Is(err, ledger.ErrNotFound) {
-		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Workspace, r.Session)
+		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Org, r.Session)
 	}
 	if err != nil {
 		return Decision{}, err
 	}
-	defs, err := tx.FieldList(ctx, r.Workspace)
+	defs, err := tx.FieldList(ctx, r.Org)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -861,7 +1136,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 
 	// The guest's access record orders concurrent logins of one guest to
 	// one session: lock it before deciding.
-	acc, err := tx.AccessLock(ctx, r.Workspace, sess.ID, guest)
+	acc, err := tx.AccessLock(ctx, r.Org, sess.ID, guest)
 	hasAccess := err == nil
 	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
 		return Decision{}, err
@@ -884,7 +1159,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	}
 
 	u := Usage{
-		Workspace:   r.Workspace,
+		Org:         r.Org,
 		RequestID:   r.RequestID,
 		At:          now,
 		Session:     sess.ID,
@@ -903,7 +1178,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		LocksAt:     d.LocksAt,
 	}
 	if d.Passes > 0 {
-		id, debit, credit := spendIDs(r.Workspace, r.RequestID)
+		id, debit, credit := spendIDs(r.Org, r.RequestID)
 		b.Reset(tx, now)
 		t, err := b.Post(ctx, ledger.Transfer{
 			ID:     id,
@@ -922,13 +1197,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 			return Decision{}, err
 		}
 	} else {
-		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Workspace); err != nil {
+		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Org); err != nil {
 			return Decision{}, err
 		}
 	}
 	d.Balance = u.BalanceAfter
 
-	next := Access{Workspace: r.Workspace, Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
+	next := Access{Org: r.Org, Session: sess.ID, Guest: guest, Start: d.AccessFrom, Until: d.AccessUntil}
 	switch {
 	case !hasAccess:
 		err = tx.AccessInsert(ctx, next)
@@ -961,13 +1236,13 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 // as input.Join builds it. When neither ID holds a character Join escapes
 // (the usual case) they are cut from one string: one allocation rather than
 // three on every spending login.
-func spendIDs(workspace, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
-	if strings.ContainsAny(workspace, "%/") || strings.ContainsAny(requestID, "%/") {
-		return ledger.TransferID(input.Join("passes", workspace, "login", requestID)), BalanceAccount(workspace), SpentAccount(workspace)
+func spendIDs(org, requestID string) (id ledger.TransferID, debit, credit ledger.AccountID) {
+	if strings.ContainsAny(org, "%/") || strings.ContainsAny(requestID, "%/") {
+		return ledger.TransferID(input.Join("passes", org, "login", requestID)), BalanceAccount(org), SpentAccount(org)
 	}
-	all := "passes/" + workspace + "/balance" + "passes/" + workspace + "/spent" + "passes/" + workspace + "/login/" + requestID
-	spent := len("passes/") + len(workspace) + len("/balance")
-	login := spent + len("passes/") + len(workspace) + len("/spent")
+	all := "passes/" + org + "/balance" + "passes/" + org + "/spent" + "passes/" + org + "/login/" + requestID
+	spent := len("passes/") + len(org) + len("/balance")
+	login := spent + len("passes/") + len(org) + len("/spent")
 	return ledger.TransferID(all[login:]), ledger.AccountID(all[:spent]), ledger.AccountID(all[spent:login])
 }
 

@@ -38,6 +38,9 @@ func newFixture(t *testing.T, opts *passes.Options) *fixture {
 		opts = &passes.Options{}
 	}
 	opts.Clock = f.clock
+	if opts.Roles == nil {
+		opts.Roles = testRoles
+	}
 	svc, err := passes.New(f.mem.Passes(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +51,7 @@ func newFixture(t *testing.T, opts *passes.Options) *fixture {
 
 func (f *fixture) buy(ws string, n int64, req string) {
 	f.t.Helper()
-	if _, err := f.svc.Buy(f.ctx, ws, n, req); err != nil {
+	if _, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: ws, Actor: vendor, Quantity: n, RequestID: req}); err != nil {
 		f.t.Fatalf("Buy: %v", err)
 	}
 }
@@ -61,13 +64,13 @@ func (f *fixture) session(s passes.Session) {
 	if s.Name == "" {
 		s.Name = "Session " + s.ID
 	}
-	if _, err := f.svc.CreateSession(f.ctx, s); err != nil {
+	if _, err := f.svc.CreateSession(f.ctx, create(s)); err != nil {
 		f.t.Fatalf("CreateSession: %v", err)
 	}
 }
 
 func (f *fixture) login(ws, session, guest, req string) (passes.Decision, error) {
-	return f.svc.Login(f.ctx, passes.LoginRequest{Workspace: ws, Session: session, Guest: guest, RequestID: req, Location: "Bern"})
+	return f.svc.Login(f.ctx, passes.LoginParams{Org: ws, Session: session, Guest: guest, RequestID: req, Location: "Bern"})
 }
 
 func (f *fixture) mustLogin(ws, session, guest, req string) passes.Decision {
@@ -81,7 +84,7 @@ func (f *fixture) mustLogin(ws, session, guest, req string) passes.Decision {
 
 func (f *fixture) balance(ws string) int64 {
 	f.t.Helper()
-	b, err := f.svc.Balance(f.ctx, ws)
+	b, err := f.svc.Balance(f.ctx, passes.BalanceParams{Org: ws, Actor: admin})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func (f *fixture) snapshot(ws string, sessions, guests []string) state {
 	}
 	err = f.mem.Passes().InTx(f.ctx, func(tx passes.Tx) error {
 		var err error
-		if st.Usage, err = tx.UsageList(f.ctx, passes.UsageListParams{Workspace: ws}); err != nil {
+		if st.Usage, err = tx.UsageList(f.ctx, passes.UsageListParams{Org: ws}); err != nil {
 			return err
 		}
 		for _, s := range sessions {
@@ -149,24 +152,24 @@ func TestService_Buy(t *testing.T) {
 	if got := f.balance("acme"); got != 0 {
 		t.Errorf("balance before buying = %d, want 0", got)
 	}
-	if b, err := f.svc.Buy(f.ctx, "acme", 5, "o1"); err != nil || b != 5 {
-		t.Fatalf("Buy = %d, %v, want 5", b, err)
+	if b, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 5, RequestID: "o1"}); err != nil || b.Available != 5 {
+		t.Fatalf("Buy = %+v, %v, want 5", b, err)
 	}
-	if b, err := f.svc.Buy(f.ctx, "acme", 5, "o1"); err != nil || b != 5 {
-		t.Errorf("Buy retried = %d, %v, want the first result 5", b, err)
+	if b, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 5, RequestID: "o1"}); err != nil || b.Available != 5 {
+		t.Errorf("Buy retried = %+v, %v, want the first result 5", b, err)
 	}
-	if _, err := f.svc.Buy(f.ctx, "acme", 6, "o1"); !errors.Is(err, passes.ErrRequestConflict) {
+	if _, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 6, RequestID: "o1"}); !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("Buy with a reused request ID = %v, want ErrRequestConflict", err)
 	}
-	if b, err := f.svc.Buy(f.ctx, "acme", 3, "o2"); err != nil || b != 8 {
-		t.Errorf("Buy = %d, %v, want 8", b, err)
+	if b, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: "acme", Actor: vendor, Quantity: 3, RequestID: "o2"}); err != nil || b.Available != 8 || b.Purchased != 8 {
+		t.Errorf("Buy = %+v, %v, want 8", b, err)
 	}
 	for _, tc := range []struct {
 		ws  string
 		n   int64
 		req string
 	}{{"", 1, "x"}, {"acme", 0, "x"}, {"acme", -1, "x"}, {"acme", 1, ""}} {
-		if _, err := f.svc.Buy(f.ctx, tc.ws, tc.n, tc.req); !errors.Is(err, passes.ErrInvalid) {
+		if _, err := f.svc.Purchase(f.ctx, passes.PurchaseParams{Org: tc.ws, Actor: vendor, Quantity: tc.n, RequestID: tc.req}); !errors.Is(err, passes.ErrInvalid) {
 			t.Errorf("Buy(%q, %d, %q) = %v, want ErrInvalid", tc.ws, tc.n, tc.req, err)
 		}
 	}
@@ -183,24 +186,24 @@ func TestService_Buy(t *testing.T) {
 
 func TestService_CreateSession(t *testing.T) {
 	f := newFixture(t, nil)
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}}}); err != nil {
 		t.Fatal(err)
 	}
-	s := passes.Session{ID: "s1", Workspace: "acme", Name: "One", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}}
-	got, err := f.svc.CreateSession(f.ctx, s)
+	s := passes.Session{ID: "s1", Org: "acme", Name: "One", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}}
+	got, err := f.svc.CreateSession(f.ctx, create(s))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.PassType != passes.DayPass || !got.CreatedAt.Equal(t0) {
 		t.Errorf("CreateSession = %+v, want the day pass by default and CreatedAt %v", got, t0)
 	}
-	again, err := f.svc.CreateSession(f.ctx, s)
+	again, err := f.svc.CreateSession(f.ctx, create(s))
 	if err != nil || !again.CreatedAt.Equal(got.CreatedAt) {
 		t.Errorf("CreateSession again = %+v, %v, want the stored session", again, err)
 	}
 	s2 := s
 	s2.Name = "Other"
-	if _, err := f.svc.CreateSession(f.ctx, s2); !errors.Is(err, passes.ErrSessionExists) {
+	if _, err := f.svc.CreateSession(f.ctx, create(s2)); !errors.Is(err, passes.ErrSessionExists) {
 		t.Errorf("CreateSession with a taken ID = %v, want ErrSessionExists", err)
 	}
 	bad := []struct {
@@ -208,62 +211,62 @@ func TestService_CreateSession(t *testing.T) {
 		s    passes.Session
 		want error
 	}{
-		{"NoID", passes.Session{Workspace: "acme", Owner: "o@acme.example"}, passes.ErrInvalid},
+		{"NoID", passes.Session{Org: "acme", Owner: "o@acme.example"}, passes.ErrInvalid},
 		{"NoWorkspace", passes.Session{ID: "x", Owner: "o@acme.example"}, passes.ErrInvalid},
-		{"BadOwner", passes.Session{ID: "x", Workspace: "acme", Owner: "olga"}, passes.ErrInvalid},
-		{"UnknownPassType", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", PassType: "weekly"}, passes.ErrInvalid},
-		{"UnknownField", passes.Session{ID: "x", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Colour", Value: "red"}}}, passes.ErrUnknownField},
+		{"BadOwner", passes.Session{ID: "x", Org: "acme", Owner: "olga"}, passes.ErrInvalid},
+		{"UnknownPassType", passes.Session{ID: "x", Org: "acme", Owner: "o@acme.example", PassType: "weekly"}, passes.ErrInvalid},
+		{"UnknownField", passes.Session{ID: "x", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Colour", Value: "red"}}}, passes.ErrUnknownField},
 	}
 	for _, tc := range bad {
-		if _, err := f.svc.CreateSession(f.ctx, tc.s); !errors.Is(err, tc.want) {
+		if _, err := f.svc.CreateSession(f.ctx, create(tc.s)); !errors.Is(err, tc.want) {
 			t.Errorf("%s: CreateSession = %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	// Field values are kept in the workspace's field order, whatever order
 	// they are given in, and a name may be given once.
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Ref"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Ref"}}}); err != nil {
 		t.Fatal(err)
 	}
-	two := passes.Session{ID: "s2", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}}
-	got2, err := f.svc.CreateSession(f.ctx, two)
+	two := passes.Session{ID: "s2", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}}
+	got2, err := f.svc.CreateSession(f.ctx, create(two))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "r"}}, got2.Fields); diff != "" {
 		t.Errorf("session fields mismatch (-want +got):\n%s", diff)
 	}
-	if _, err := f.svc.CreateSession(f.ctx, two); err != nil {
+	if _, err := f.svc.CreateSession(f.ctx, create(two)); err != nil {
 		t.Errorf("CreateSession again with the fields in another order = %v", err)
 	}
-	dup := passes.Session{ID: "s3", Workspace: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Ref", Value: "s"}}}
-	if _, err := f.svc.CreateSession(f.ctx, dup); !errors.Is(err, passes.ErrInvalid) {
+	dup := passes.Session{ID: "s3", Org: "acme", Owner: "o@acme.example", Fields: []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Ref", Value: "s"}}}
+	if _, err := f.svc.CreateSession(f.ctx, create(dup)); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("a field given twice = %v, want ErrInvalid", err)
 	}
-	if _, err := f.svc.Session(f.ctx, "acme", "x"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: "x"}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(x) = %v, want ErrUnknownSession", err)
 	}
-	if got, err := f.svc.Session(f.ctx, "acme", "s1"); err != nil || got.Fields[0].Value != "n" {
+	if got, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: "s1"}); err != nil || got.Fields[0].Value != "n" {
 		t.Errorf("Session(s1) = %+v, %v", got, err)
 	}
-	if _, err := f.svc.Session(f.ctx, "other", "s1"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := f.svc.Session(f.ctx, passes.SessionParams{Org: "other", Actor: admin, ID: "s1"}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(other, s1) = %v, want ErrUnknownSession: another workspace's session is unknown", err)
 	}
 }
 
 func TestService_DefineFields(t *testing.T) {
 	f := newFixture(t, nil)
-	got, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Reference", Required: true}})
+	got, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Reference", Required: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got2, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Reference", Required: true}, {Name: "Cost centre"}})
+	got2, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference", Required: true}, {Name: "Cost centre"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []passes.FieldDef{
-		{Workspace: "acme", Name: "Note", Position: 0},
-		{Workspace: "acme", Name: "Reference", Required: true, Position: 1},
-		{Workspace: "acme", Name: "Cost centre", Position: 2},
+		{Org: "acme", Name: "Note", Position: 0},
+		{Org: "acme", Name: "Reference", Required: true, Position: 1},
+		{Org: "acme", Name: "Cost centre", Position: 2},
 	}
 	if diff := cmp.Diff(want[:2], got); diff != "" {
 		t.Errorf("DefineFields mismatch (-want +got):\n%s", diff)
@@ -271,32 +274,32 @@ func TestService_DefineFields(t *testing.T) {
 	if diff := cmp.Diff(want, got2); diff != "" {
 		t.Errorf("DefineFields again mismatch (-want +got):\n%s", diff)
 	}
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note", Required: true}}); !errors.Is(err, passes.ErrFieldConflict) {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note", Required: true}}}); !errors.Is(err, passes.ErrFieldConflict) {
 		t.Errorf("redefining Note as required = %v, want ErrFieldConflict", err)
 	}
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Z"}, {Name: ""}}); !errors.Is(err, passes.ErrInvalid) {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Z"}, {Name: ""}}}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("an empty field name = %v, want ErrInvalid", err)
 	}
-	if _, err := f.svc.DefineFields(f.ctx, "", nil); !errors.Is(err, passes.ErrInvalid) {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "", Actor: admin, Fields: nil}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("an empty workspace = %v, want ErrInvalid", err)
 	}
-	if fs, _ := f.svc.Fields(f.ctx, "acme"); len(fs) != 3 {
+	if fs, _ := f.svc.Fields(f.ctx, passes.FieldsParams{Org: "acme", Actor: admin}); len(fs) != 3 {
 		t.Errorf("Fields after refused definitions = %v, want the 3 fields (Z rolled back)", fs)
 	}
 }
 
 func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 	f := newFixture(t, nil)
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Reference", Required: true}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Reference", Required: true}}}); err != nil {
 		t.Fatal(err)
 	}
 	f.buy("acme", 1, "o1")
 	f.buy("other", 5, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme", Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "bare", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
-	f.session(passes.Session{ID: "theirs", Workspace: "other"})
+	f.session(passes.Session{ID: "day", Org: "acme", Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "bare", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO"}}})
+	f.session(passes.Session{ID: "theirs", Org: "other"})
 	f.mustLogin("acme", "demo", "ann@x.example", "d1")
 	f.clock.Advance(4 * time.Hour)
 
@@ -304,23 +307,23 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 	guests := []string{"ann@x.example", "bob@x.example"}
 	cases := []struct {
 		name   string
-		r      passes.LoginRequest
+		r      passes.LoginParams
 		want   error
 		reason passes.Reason
 	}{
-		{"InsufficientPasses", passes.LoginRequest{Session: "month", Guest: "bob@x.example"}, passes.ErrInsufficientPasses, passes.ReasonInsufficientPasses},
-		{"DemoLocked", passes.LoginRequest{Session: "demo", Guest: "bob@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
-		{"DemoLockedForFirstGuestToo", passes.LoginRequest{Session: "demo", Guest: "ann@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
-		{"UnknownSession", passes.LoginRequest{Session: "nope", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
-		{"AnotherWorkspacesSession", passes.LoginRequest{Session: "theirs", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
-		{"MalformedGuest", passes.LoginRequest{Session: "day", Guest: "bob"}, passes.ErrMalformedGuest, passes.ReasonMalformedGuest},
-		{"UnknownField", passes.LoginRequest{Session: "day", Guest: "bob@x.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField, passes.ReasonUnknownField},
-		{"MissingField", passes.LoginRequest{Session: "bare", Guest: "bob@x.example"}, passes.ErrMissingField, passes.ReasonMissingField},
+		{"InsufficientPasses", passes.LoginParams{Session: "month", Guest: "bob@x.example"}, passes.ErrInsufficientPasses, passes.ReasonInsufficientPasses},
+		{"DemoLocked", passes.LoginParams{Session: "demo", Guest: "bob@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
+		{"DemoLockedForFirstGuestToo", passes.LoginParams{Session: "demo", Guest: "ann@x.example"}, passes.ErrDemoLocked, passes.ReasonDemoLocked},
+		{"UnknownSession", passes.LoginParams{Session: "nope", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
+		{"AnotherWorkspacesSession", passes.LoginParams{Session: "theirs", Guest: "bob@x.example"}, passes.ErrUnknownSession, passes.ReasonUnknownSession},
+		{"MalformedGuest", passes.LoginParams{Session: "day", Guest: "bob"}, passes.ErrMalformedGuest, passes.ReasonMalformedGuest},
+		{"UnknownField", passes.LoginParams{Session: "day", Guest: "bob@x.example", Fields: map[string]string{"Colour": "red"}}, passes.ErrUnknownField, passes.ReasonUnknownField},
+		{"MissingField", passes.LoginParams{Session: "bare", Guest: "bob@x.example"}, passes.ErrMissingField, passes.ReasonMissingField},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.snapshot("acme", sessions, guests)
-			tc.r.Workspace, tc.r.RequestID = "acme", fmt.Sprint("r", i)
+			tc.r.Org, tc.r.RequestID = "acme", fmt.Sprint("r", i)
 			d, err := f.svc.Login(f.ctx, tc.r)
 			if !errors.Is(err, tc.want) || !errors.Is(err, passes.ErrRefused) {
 				t.Fatalf("Login = %v, want %v (and ErrRefused)", err, tc.want)
@@ -337,12 +340,12 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	d, _ := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "month", Guest: "bob@x.example", RequestID: "z"})
+	d, _ := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "month", Guest: "bob@x.example", RequestID: "z"})
 	if d.Balance != 1 || d.PassType != passes.MonthPass {
 		t.Errorf("insufficient-passes decision = %+v, want the balance 1 and the pass type", d)
 	}
 	// Requests that are not logins at all.
-	for _, r := range []passes.LoginRequest{{Session: "day", Guest: "a@x.example", RequestID: "r"}, {Workspace: "acme", Session: "day", Guest: "a@x.example"}} {
+	for _, r := range []passes.LoginParams{{Session: "day", Guest: "a@x.example", RequestID: "r"}, {Org: "acme", Session: "day", Guest: "a@x.example"}} {
 		if _, err := f.svc.Login(f.ctx, r); !errors.Is(err, passes.ErrInvalid) || errors.Is(err, passes.ErrRefused) {
 			t.Errorf("Login(%+v) = %v, want ErrInvalid", r, err)
 		}
@@ -351,8 +354,8 @@ func TestService_LoginRefusalsChangeNothing(t *testing.T) {
 
 func TestService_LoginNoAccountsYet(t *testing.T) {
 	f := newFixture(t, nil)
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	if _, err := f.login("acme", "day", "a@x.example", "r1"); !errors.Is(err, passes.ErrInsufficientPasses) {
 		t.Errorf("paid login in a workspace that never bought = %v, want ErrInsufficientPasses", err)
 	}
@@ -367,7 +370,7 @@ func TestService_LoginNoAccountsYet(t *testing.T) {
 func TestService_LoginSpendTransfer(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("north-wing", 3, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "north-wing", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "north-wing", PassType: passes.MonthPass})
 	f.mustLogin("north-wing", "month", "Ann@X.example", "req-7")
 	l, _ := ledger.New(f.mem, nil)
 	got, err := l.Transfer(f.ctx, "passes/north-wing/login/req-7")
@@ -382,16 +385,16 @@ func TestService_LoginSpendTransfer(t *testing.T) {
 		"Seq", "PostedAt", "Unit", "DebitBalance", "CreditBalance")); diff != "" {
 		t.Errorf("spend transfer mismatch (-want +got):\n%s", diff)
 	}
-	page, _ := f.svc.Log(f.ctx, passes.LogParams{Workspace: "north-wing"})
-	if len(page.Rows) != 1 || page.Rows[0].Transfer != string(want.ID) {
-		t.Errorf("log rows %+v, want one naming transfer %q", page.Rows, want.ID)
+	page, _ := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "north-wing"})
+	if len(page.Items) != 1 || page.Items[0].Transfer != string(want.ID) {
+		t.Errorf("log rows %+v, want one naming transfer %q", page.Items, want.ID)
 	}
 }
 
 func TestService_LoginRetry(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	first := f.mustLogin("acme", "day", "Ann@X.example", "r1")
 	f.clock.Advance(30 * time.Hour) // past the window: a new login would spend again
 	again := f.mustLogin("acme", "day", "ann@x.example", "r1")
@@ -404,21 +407,21 @@ func TestService_LoginRetry(t *testing.T) {
 	if _, err := f.login("acme", "day", "bob@x.example", "r1"); !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("request ID reused by another guest = %v, want ErrRequestConflict", err)
 	}
-	_, err := f.svc.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "ann@x.example", RequestID: "r1", Location: "Bern", Fields: map[string]string{"Note": "x"}})
+	_, err := f.svc.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "ann@x.example", RequestID: "r1", Location: "Bern", Fields: map[string]string{"Note": "x"}})
 	if !errors.Is(err, passes.ErrRequestConflict) {
 		t.Errorf("request ID reused with other fields = %v, want ErrRequestConflict", err)
 	}
-	page, _ := f.svc.Log(f.ctx, passes.LogParams{Workspace: "acme"})
-	if len(page.Rows) != 1 {
-		t.Errorf("log has %d rows after a retry, want 1", len(page.Rows))
+	page, _ := f.svc.LogPage(f.ctx, passes.LogParams{Actor: admin, Org: "acme"})
+	if len(page.Items) != 1 {
+		t.Errorf("log has %d rows after a retry, want 1", len(page.Items))
 	}
 }
 
 func TestService_LoginCases(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 10, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "day", Org: "acme"})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	// One guest's window is per session: another session charges again.
 	if d := f.mustLogin("acme", "day", "a@x.example", "1"); d.Passes != 1 {
 		t.Errorf("first day login spent %d", d.Passes)
@@ -442,7 +445,7 @@ func TestService_LoginCases(t *testing.T) {
 func TestService_ConcurrentLoginsOfOneGuestSpendOnce(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 100, "o1")
-	f.session(passes.Session{ID: "month", Workspace: "acme", PassType: passes.MonthPass})
+	f.session(passes.Session{ID: "month", Org: "acme", PassType: passes.MonthPass})
 	const workers = 16
 	var wg sync.WaitGroup
 	ds := make([]passes.Decision, workers)
@@ -469,7 +472,7 @@ func TestService_ConcurrentLoginsOfOneGuestSpendOnce(t *testing.T) {
 
 func TestService_DemoLocksForEveryone(t *testing.T) {
 	f := newFixture(t, nil)
-	f.session(passes.Session{ID: "demo", Workspace: "acme", PassType: passes.DemoPass})
+	f.session(passes.Session{ID: "demo", Org: "acme", PassType: passes.DemoPass})
 	f.clock.Advance(time.Hour) // the 4 hours start at the first guest login, not at creation
 	d := f.mustLogin("acme", "demo", "a@x.example", "1")
 	locks := t0.Add(5 * time.Hour)
@@ -486,7 +489,7 @@ func TestService_DemoLocksForEveryone(t *testing.T) {
 			t.Errorf("%s after the lock: %v, want ErrDemoLocked", g, err)
 		}
 	}
-	s, _ := f.svc.Session(f.ctx, "acme", "demo")
+	s, _ := f.svc.Session(f.ctx, passes.SessionParams{Org: "acme", Actor: admin, ID: "demo"})
 	if !s.FirstLogin.Equal(t0.Add(time.Hour)) {
 		t.Errorf("FirstLogin = %v, want %v", s.FirstLogin, t0.Add(time.Hour))
 	}
@@ -496,13 +499,13 @@ func TestService_BrokenPolicy(t *testing.T) {
 	f := newFixture(t, &passes.Options{Policies: map[passes.PassType]passes.Policy{
 		"broken": passes.PolicyFunc(func(now time.Time, st passes.State) passes.Decision { return passes.Decision{Allowed: true} }),
 	}})
-	f.session(passes.Session{ID: "s", Workspace: "acme", PassType: "broken"})
+	f.session(passes.Session{ID: "s", Org: "acme", PassType: "broken"})
 	if _, err := f.login("acme", "s", "a@x.example", "1"); !errors.Is(err, passes.ErrPolicy) {
 		t.Errorf("a policy granting no window = %v, want ErrPolicy", err)
 	}
 	// A session whose pass type the service was not configured with.
-	other, _ := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock})
-	if _, err := other.Login(f.ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: "2"}); !errors.Is(err, passes.ErrInvalid) {
+	other, _ := passes.New(f.mem.Passes(), &passes.Options{Clock: f.clock, Roles: testRoles})
+	if _, err := other.Login(f.ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "a@x.example", RequestID: "2"}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("unknown stored pass type = %v, want ErrInvalid", err)
 	}
 }
@@ -510,10 +513,10 @@ func TestService_BrokenPolicy(t *testing.T) {
 func TestService_CancelledContext(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 3, "o1")
-	f.session(passes.Session{ID: "day", Workspace: "acme"})
+	f.session(passes.Session{ID: "day", Org: "acme"})
 	ctx, cancel := context.WithCancel(f.ctx)
 	cancel()
-	if _, err := f.svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "day", Guest: "a@x.example", RequestID: "1"}); !errors.Is(err, context.Canceled) {
+	if _, err := f.svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "day", Guest: "a@x.example", RequestID: "1"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Login with a cancelled context = %v", err)
 	}
 	if f.balance("acme") != 3 {
@@ -526,9 +529,9 @@ func logFixture(t *testing.T) *fixture {
 	f := newFixture(t, nil)
 	f.buy("acme", 100, "o1")
 	f.buy("other", 100, "o1")
-	f.session(passes.Session{ID: "a1", Workspace: "acme"})
-	f.session(passes.Session{ID: "a2", Workspace: "acme", External: true})
-	f.session(passes.Session{ID: "o1", Workspace: "other"})
+	f.session(passes.Session{ID: "a1", Org: "acme"})
+	f.session(passes.Session{ID: "a2", Org: "acme", External: true})
+	f.session(passes.Session{ID: "o1", Org: "other"})
 	for i := range 30 {
 		guest := fmt.Sprintf("g%d@x.example", i%3)
 		s := []string{"a1", "a2"}[i%2]
@@ -541,7 +544,7 @@ func logFixture(t *testing.T) *fixture {
 
 func TestService_Log(t *testing.T) {
 	f := logFixture(t)
-	all := collect(t, f.svc, passes.LogParams{Workspace: "acme"})
+	all := collect(t, f.svc, passes.LogParams{Actor: admin, Org: "acme"})
 	if len(all) != 30 {
 		t.Fatalf("%d rows, want 30", len(all))
 	}
@@ -556,8 +559,8 @@ func TestService_Log(t *testing.T) {
 		if i > 0 && (u.Seq <= all[i-1].Seq || u.At.Before(all[i-1].At)) {
 			t.Errorf("row %d out of order", i)
 		}
-		if u.Workspace != "acme" {
-			t.Errorf("row %d of workspace %q", i, u.Workspace)
+		if u.Org != "acme" {
+			t.Errorf("row %d of workspace %q", i, u.Org)
 		}
 		if (u.Passes > 0) != (u.Transfer != "") {
 			t.Errorf("row %d: passes %d with transfer %q", i, u.Passes, u.Transfer)
@@ -569,16 +572,16 @@ func TestService_Log(t *testing.T) {
 
 	// Pages of 7 read the same rows.
 	var paged []passes.Usage
-	p := passes.LogParams{Workspace: "acme", Limit: 7}
+	p := passes.LogParams{Actor: admin, Org: "acme", Limit: 7}
 	for {
-		page, err := f.svc.Log(f.ctx, p)
+		page, err := f.svc.LogPage(f.ctx, p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page.Rows) > 7 {
-			t.Fatalf("page of %d rows", len(page.Rows))
+		if len(page.Items) > 7 {
+			t.Fatalf("page of %d rows", len(page.Items))
 		}
-		paged = append(paged, page.Rows...)
+		paged = append(paged, page.Items...)
 		if page.Next == "" {
 			break
 		}
@@ -593,12 +596,12 @@ func TestService_Log(t *testing.T) {
 		p    passes.LogParams
 		keep func(u passes.Usage) bool
 	}{
-		{"Session", passes.LogParams{Session: "a2"}, func(u passes.Usage) bool { return u.Session == "a2" }},
-		{"User", passes.LogParams{User: "G1@x.example"}, func(u passes.Usage) bool { return u.User == "g1@x.example" }},
-		{"TimeRange", passes.LogParams{From: t0.Add(50 * time.Hour), To: t0.Add(100 * time.Hour)}, func(u passes.Usage) bool {
+		{"Session", passes.LogParams{Actor: admin, Session: "a2"}, func(u passes.Usage) bool { return u.Session == "a2" }},
+		{"User", passes.LogParams{Actor: admin, User: "G1@x.example"}, func(u passes.Usage) bool { return u.User == "g1@x.example" }},
+		{"TimeRange", passes.LogParams{Actor: admin, From: t0.Add(50 * time.Hour), To: t0.Add(100 * time.Hour)}, func(u passes.Usage) bool {
 			return !u.At.Before(t0.Add(50*time.Hour)) && u.At.Before(t0.Add(100*time.Hour))
 		}},
-		{"All", passes.LogParams{Session: "a1", User: "g0@x.example", From: t0.Add(10 * time.Hour)}, func(u passes.Usage) bool {
+		{"All", passes.LogParams{Actor: admin, Session: "a1", User: "g0@x.example", From: t0.Add(10 * time.Hour)}, func(u passes.Usage) bool {
 			return u.Session == "a1" && u.User == "g0@x.example" && !u.At.Before(t0.Add(10*time.Hour))
 		}},
 	}
@@ -610,19 +613,19 @@ func TestService_Log(t *testing.T) {
 					want = append(want, u)
 				}
 			}
-			tc.p.Workspace, tc.p.Limit = "acme", 2
+			tc.p.Org, tc.p.Limit = "acme", 2
 			if diff := cmp.Diff(want, collect(t, f.svc, tc.p)); diff != "" || len(want) == 0 {
 				t.Errorf("filtered log mismatch (%d wanted) (-want +got):\n%s", len(want), diff)
 			}
 		})
 	}
 
-	for _, p := range []passes.LogParams{{}, {Workspace: "acme", Limit: -1}, {Workspace: "acme", Limit: 1001}, {Workspace: "acme", Cursor: "x"}, {Workspace: "acme", User: "nobody"}} {
-		if _, err := f.svc.Log(f.ctx, p); err == nil {
+	for _, p := range []passes.LogParams{{}, {Org: "acme", Limit: -1}, {Org: "acme", Limit: 1001}, {Org: "acme", Cursor: "x"}, {Org: "acme", User: "nobody"}} {
+		if _, err := f.svc.LogPage(f.ctx, p); err == nil {
 			t.Errorf("Log(%+v) succeeded", p)
 		}
 		var n int
-		for _, err := range f.svc.Usages(f.ctx, p) {
+		for _, err := range f.svc.Log(f.ctx, p) {
 			if err == nil {
 				t.Errorf("Usages(%+v) yielded a row", p)
 			}
@@ -634,7 +637,7 @@ func TestService_Log(t *testing.T) {
 	}
 	// Stopping early stops reading.
 	n := 0
-	for range f.svc.Usages(f.ctx, passes.LogParams{Workspace: "acme", Limit: 2}) {
+	for range f.svc.Log(f.ctx, passes.LogParams{Actor: admin, Org: "acme", Limit: 2}) {
 		n++
 		if n == 3 {
 			break
@@ -645,7 +648,7 @@ func TestService_Log(t *testing.T) {
 func collect(t *testing.T, svc *passes.Service, p passes.LogParams) []passes.Usage {
 	t.Helper()
 	var out []passes.Usage
-	for u, err := range svc.Usages(context.Background(), p) {
+	for u, err := range svc.Log(context.Background(), p) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -657,26 +660,26 @@ func collect(t *testing.T, svc *passes.Service, p passes.LogParams) []passes.Usa
 func TestService_ExportCSV(t *testing.T) {
 	f := newFixture(t, nil)
 	f.buy("acme", 10, "o1")
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "@Ref"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "@Ref"}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.session(passes.Session{ID: "s", Workspace: "acme", Name: "Zürich \"Q1\", plan", Owner: "o@acme.example"})
+	f.session(passes.Session{ID: "s", Org: "acme", Name: "Zürich \"Q1\", plan", Owner: "o@acme.example"})
 	cells := []string{"=1+2", "+41 44", "-2", "@SUM(A1)", "\tx", "\ry", "plain", "multi\nline"}
 	for i, c := range cells {
 		f.clock.Advance(time.Minute)
-		if _, err := f.svc.Login(f.ctx, passes.LoginRequest{
-			Workspace: "acme", Session: "s", Guest: "a@x.example", Location: c, RequestID: fmt.Sprint(i),
+		if _, err := f.svc.Login(f.ctx, passes.LoginParams{
+			Org: "acme", Session: "s", Guest: "a@x.example", Location: c, RequestID: fmt.Sprint(i),
 			Fields: map[string]string{"Note": c},
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A field defined after the rows: its column is empty.
-	if _, err := f.svc.DefineFields(f.ctx, "acme", []passes.FieldDef{{Name: "Later"}}); err != nil {
+	if _, err := f.svc.DefineFields(f.ctx, passes.DefineFieldsParams{Org: "acme", Actor: admin, Fields: []passes.FieldDef{{Name: "Later"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := f.svc.ExportCSV(f.ctx, &buf, passes.LogParams{Workspace: "acme", Limit: 3}); err != nil {
+	if err := f.svc.ExportCSV(f.ctx, &buf, passes.LogParams{Actor: admin, Org: "acme", Limit: 3}); err != nil {
 		t.Fatal(err)
 	}
 	r := csv.NewReader(&buf)
@@ -712,14 +715,14 @@ func TestService_ExportCSV(t *testing.T) {
 	}
 	// RFC 4180: records end in CRLF.
 	var raw bytes.Buffer
-	_ = f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{Workspace: "acme", Session: "none"})
+	_ = f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{Actor: admin, Org: "acme", Session: "none"})
 	if raw.String() != strings.Join(append(passes.Columns, "Note", "'@Ref", "Later"), ",")+"\r\n" {
 		t.Errorf("empty export = %q, want the header row only, ending in CRLF", raw.String())
 	}
-	if err := f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{}); !errors.Is(err, passes.ErrInvalid) {
+	if err := f.svc.ExportCSV(f.ctx, &raw, passes.LogParams{Actor: admin}); !errors.Is(err, passes.ErrInvalid) {
 		t.Errorf("ExportCSV without a workspace = %v, want ErrInvalid", err)
 	}
-	if err := f.svc.ExportCSV(f.ctx, failWriter{}, passes.LogParams{Workspace: "acme", Limit: 1}); err == nil {
+	if err := f.svc.ExportCSV(f.ctx, failWriter{}, passes.LogParams{Actor: admin, Org: "acme", Limit: 1}); err == nil {
 		t.Error("ExportCSV to a failing writer succeeded")
 	}
 }

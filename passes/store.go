@@ -26,29 +26,32 @@ type Tx interface {
 	// SessionInsert stores a new session; (Workspace, ID) is unique.
 	SessionInsert(ctx context.Context, s Session) error
 	// SessionGet returns the workspace's session with the given ID.
-	SessionGet(ctx context.Context, workspace, id string) (Session, error)
+	SessionGet(ctx context.Context, org, id string) (Session, error)
 	// SessionUpdate replaces the stored session with the same Workspace and
 	// ID.
 	SessionUpdate(ctx context.Context, s Session) error
+	// SessionList returns a workspace's sessions ordered by ID (bytewise),
+	// without locking them.
+	SessionList(ctx context.Context, p SessionListParams) ([]Session, error)
 
 	// FieldInsert stores a workspace's custom field; (Workspace, Name) and
 	// (Workspace, Position) are unique.
 	FieldInsert(ctx context.Context, f FieldDef) error
 	// FieldList returns a workspace's custom fields ordered by Position.
-	FieldList(ctx context.Context, workspace string) ([]FieldDef, error)
+	FieldList(ctx context.Context, org string) ([]FieldDef, error)
 	// FieldsLock is FieldList, and locks the workspace's custom fields for
 	// the rest of the transaction: concurrent definitions of one workspace's
 	// fields are ordered by this lock, and each reads every field the one
 	// before it committed, so they never race for a position. The service
 	// calls it first in its transaction.
-	FieldsLock(ctx context.Context, workspace string) ([]FieldDef, error)
+	FieldsLock(ctx context.Context, org string) ([]FieldDef, error)
 
 	// AccessLock returns the guest's access window to the workspace's
 	// session and locks it, or the place it would take if the guest has none
 	// yet, for the rest of the transaction: concurrent logins of one guest to
 	// one session are ordered by this record. A guest without a window is an
 	// error matching ledger.ErrNotFound (and AccessInsert may follow).
-	AccessLock(ctx context.Context, workspace, session, guest string) (Access, error)
+	AccessLock(ctx context.Context, org, session, guest string) (Access, error)
 	// AccessInsert stores a new access window; (Workspace, Session, Guest)
 	// is unique.
 	AccessInsert(ctx context.Context, a Access) error
@@ -65,7 +68,7 @@ type Tx interface {
 	// paging the log by Seq never passes a row that commits later.
 	UsageInsert(ctx context.Context, u Usage) (int64, error)
 	// UsageGetByRequest returns the row of a workspace's login request.
-	UsageGetByRequest(ctx context.Context, workspace, requestID string) (Usage, error)
+	UsageGetByRequest(ctx context.Context, org, requestID string) (Usage, error)
 	// UsageList returns a workspace's rows ordered by Seq.
 	UsageList(ctx context.Context, p UsageListParams) ([]Usage, error)
 }
@@ -73,18 +76,25 @@ type Tx interface {
 // UsageListParams filter UsageList. Zero fields other than Workspace do not
 // filter.
 type UsageListParams struct {
-	Workspace string    // required
-	Session   string    // rows of this session
-	User      string    // rows of this guest (normalised e-mail)
-	From      time.Time // At >= From
-	To        time.Time // At < To
-	AfterSeq  int64     // Seq > AfterSeq
-	Limit     int       // at most this many; zero or negative means no limit
+	Org      string    // required
+	Session  string    // rows of this session
+	User     string    // rows of this guest (normalised e-mail)
+	From     time.Time // At >= From
+	To       time.Time // At < To
+	AfterSeq int64     // Seq > AfterSeq
+	Limit    int       // at most this many; zero or negative means no limit
+}
+
+// SessionListParams page SessionList.
+type SessionListParams struct {
+	Org     string // required
+	AfterID string // sessions with an ID after AfterID (bytewise); empty for the first page
+	Limit   int    // at most this many; zero or negative means no limit
 }
 
 // AccessListParams page AccessList.
 type AccessListParams struct {
-	Workspace string // required
+	Org string // required
 	// AfterSession and AfterGuest: windows after (AfterSession,
 	// AfterGuest) in (Session, Guest) order; both empty for the first page.
 	AfterSession, AfterGuest string

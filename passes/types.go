@@ -29,9 +29,9 @@ const (
 // once (nil and empty are the same; the service stores them in the
 // workspace's field order); a login may add to them or override them.
 type Session struct {
-	ID        string
-	Workspace string
-	Name      string
+	ID   string
+	Org  string
+	Name string
 	// Owner is the e-mail address of the person who created the session,
 	// shown as the session owner in the usage log. The caller gives it
 	// (an empty Owner is invalid) and it is stored in its canonical form.
@@ -49,8 +49,8 @@ type Session struct {
 // "Reference". A workspace's fields keep the order they were defined in: it is
 // the order of the log's columns.
 type FieldDef struct {
-	Workspace string
-	Name      string
+	Org  string
+	Name string
 	// Required fields must have a value at every login, from the session or
 	// from the login request.
 	Required bool
@@ -69,11 +69,11 @@ type FieldValue struct {
 // before Until is inside the window (a clock that reads before Start, after a
 // correction, does not make the guest pay again).
 type Access struct {
-	Workspace string
-	Session   string
-	Guest     string // normalised e-mail
-	Start     time.Time
-	Until     time.Time
+	Org     string
+	Session string
+	Guest   string // normalised e-mail
+	Start   time.Time
+	Until   time.Time
 }
 
 // Covers reports whether a login at now is inside the window.
@@ -90,7 +90,7 @@ func (a Access) Covers(now time.Time) bool {
 // rows: a refusal changes nothing.
 type Usage struct {
 	Seq       int64 // the row's place in the log, set by the store; increasing
-	Workspace string
+	Org       string
 	RequestID string
 	At        time.Time // when the login happened (the spend's PostedAt when it spent)
 

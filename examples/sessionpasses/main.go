@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/store/memstore"
@@ -30,6 +31,13 @@ func main() {
 }
 
 const ws = "northwind"
+
+// The workspace's administrators, and the vendor's billing system.
+const (
+	olga    = "olga@northwind.example"
+	piet    = "piet@northwind.example"
+	billing = "billing"
+)
 
 // event is one step of the month: a purchase or a login at a time.
 type event struct {
@@ -71,19 +79,31 @@ var month = []event{
 func run(w io.Writer) error {
 	ctx := context.Background()
 	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk})
+	// Olga and Piet administer the workspace; the vendor's billing system
+	// sells it passes.
+	roles := &allot.StaticRoles{}
+	for _, admin := range []string{olga, piet} {
+		if err := roles.Grant(ws, admin, passes.WorkspaceAdmin); err != nil {
+			return err
+		}
+	}
+	if err := roles.Grant(ws, billing, allot.Vendor); err != nil {
+		return err
+	}
+	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: clk, Roles: roles})
 	if err != nil {
 		return err
 	}
-	if _, err := svc.DefineFields(ctx, ws, []passes.FieldDef{{Name: "Reference", Required: true}, {Name: "Note"}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: ws, Actor: olga, Fields: []passes.FieldDef{{Name: "Reference", Required: true}, {Name: "Note"}}}); err != nil {
 		return err
 	}
-	for _, s := range []passes.Session{
-		{ID: "workshop", Name: "Daily workshop", Owner: "olga@northwind.example", Fields: []passes.FieldValue{{Name: "Reference", Value: "CC-410"}}},
-		{ID: "board", Name: "Board (async)", Owner: "piet@northwind.example", External: true, PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-2026-17"}}},
-		{ID: "demo", Name: "Product demo", Owner: "olga@northwind.example", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "SALES"}}},
+	// Each session's creator is its owner.
+	for _, s := range []passes.CreateSessionParams{
+		{Actor: olga, ID: "workshop", Name: "Daily workshop", Fields: []passes.FieldValue{{Name: "Reference", Value: "CC-410"}}},
+		{Actor: piet, ID: "board", Name: "Board (async)", External: true, PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "PO-2026-17"}}},
+		{Actor: olga, ID: "demo", Name: "Product demo", PassType: passes.DemoPass, Fields: []passes.FieldValue{{Name: "Reference", Value: "SALES"}}},
 	} {
-		s.Workspace = ws
+		s.Org = ws
 		if _, err := svc.CreateSession(ctx, s); err != nil {
 			return err
 		}
@@ -97,15 +117,15 @@ func run(w io.Writer) error {
 		}
 		clk.Set(at)
 		if e.buy > 0 {
-			bal, err := svc.Buy(ctx, ws, e.buy, e.request)
+			p, err := svc.Purchase(ctx, passes.PurchaseParams{Org: ws, Actor: billing, Quantity: e.buy, RequestID: e.request})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "%s  buy %d passes (%s): balance %d\n", e.at, e.buy, e.request, bal)
+			fmt.Fprintf(w, "%s  buy %d passes (%s): balance %d\n", e.at, e.buy, e.request, p.Available)
 			continue
 		}
-		d, err := svc.Login(ctx, passes.LoginRequest{
-			Workspace: ws, Session: e.session, Guest: e.guest, Location: e.location, RequestID: e.request, Fields: e.fields,
+		d, err := svc.Login(ctx, passes.LoginParams{
+			Org: ws, Session: e.session, Guest: e.guest, Location: e.location, RequestID: e.request, Fields: e.fields,
 		})
 		if err != nil && !errors.Is(err, passes.ErrRefused) {
 			return err
@@ -118,7 +138,7 @@ func run(w io.Writer) error {
 			fmt.Fprintf(w, "%18s (%s)\n", "", e.note)
 		}
 	}
-	bal, err := svc.Balance(ctx, ws)
+	bal, err := svc.Balance(ctx, passes.BalanceParams{Org: ws, Actor: olga})
 	if err != nil {
 		return err
 	}
@@ -135,7 +155,7 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "\nUsage log\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(append(append([]string{}, passes.Columns...), "Reference", "Note"), "\t"))
-	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: ws}) {
+	for u, err := range svc.Log(ctx, passes.LogParams{Org: ws, Actor: olga}) {
 		if err != nil {
 			return err
 		}
@@ -159,5 +179,5 @@ func run(w io.Writer) error {
 	}
 
 	fmt.Fprintf(w, "\nCSV export\n\n")
-	return svc.ExportCSV(ctx, w, passes.LogParams{Workspace: ws})
+	return svc.ExportCSV(ctx, w, passes.LogParams{Org: ws, Actor: olga})
 }

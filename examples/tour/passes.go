@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/store/memstore"
@@ -17,27 +18,34 @@ import (
 // login, and the usage log.
 func passesChapter(ctx context.Context, w io.Writer) error {
 	c := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
-	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: c})
+	roles := &allot.StaticRoles{}
+	if err := roles.Grant("acme", "olga@acme.example", passes.WorkspaceAdmin); err != nil {
+		return err
+	}
+	if err := roles.Grant("acme", "billing", allot.Vendor); err != nil {
+		return err
+	}
+	svc, err := passes.New(memstore.New().Passes(), &passes.Options{Clock: c, Roles: roles})
 	if err != nil {
 		return err
 	}
-	bal, err := svc.Buy(ctx, "acme", 3, "order-1")
+	p, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: "billing", Quantity: 3, RequestID: "order-1"})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "acme buys 3 passes: balance %d\n", bal)
-	for _, s := range []passes.Session{
+	fmt.Fprintf(w, "acme buys 3 passes: balance %d\n", p.Available)
+	for _, s := range []passes.CreateSessionParams{
 		{ID: "standup", Name: "Stand-up", PassType: passes.DayPass},
 		{ID: "retro", Name: "Async retro", PassType: passes.MonthPass},
 		{ID: "demo", Name: "Demo", PassType: passes.DemoPass},
 	} {
-		s.Workspace, s.Owner = "acme", "olga@acme.example"
+		s.Org, s.Actor = "acme", "olga@acme.example" // olga creates them: she owns them
 		if _, err := svc.CreateSession(ctx, s); err != nil {
 			return err
 		}
 	}
 	login := func(session, guest, request string) error {
-		d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: session, Guest: guest, RequestID: request})
+		d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: session, Guest: guest, RequestID: request})
 		if err != nil && !errors.Is(err, passes.ErrRefused) {
 			return err
 		}
@@ -63,7 +71,7 @@ func passesChapter(ctx context.Context, w io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w, "Usage log (refused logins are not in it):")
-	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: "acme"}) {
+	for u, err := range svc.Log(ctx, passes.LogParams{Org: "acme", Actor: "olga@acme.example"}) {
 		if err != nil {
 			return err
 		}

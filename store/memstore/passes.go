@@ -39,15 +39,15 @@ type passesTables struct {
 
 // sessionKey is a session's key: its workspace and its ID. Every record a
 // workspace owns is keyed by the workspace, so two workspaces may use one ID.
-type sessionKey struct{ workspace, id string }
+type sessionKey struct{ org, id string }
 
 type missedKey struct {
-	tx              *Tx
-	workspace, s, k string
+	tx        *Tx
+	org, s, k string
 }
 
-func (m missedKey) is(t *Tx, workspace, s, k string) bool {
-	return m.tx == t && m.workspace == workspace && m.s == s && m.k == k
+func (m missedKey) is(t *Tx, org, s, k string) bool {
+	return m.tx == t && m.org == org && m.s == s && m.k == k
 }
 
 // window is an access window as the store keeps it, under its session and
@@ -119,9 +119,9 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 		return err
 	}
 	tb := &t.s.passes
-	k := sessionKey{s.Workspace, s.ID}
+	k := sessionKey{s.Org, s.ID}
 	if _, ok := tb.sessions[k]; ok {
-		return fmt.Errorf("memstore: session %q of workspace %q: %w", s.ID, s.Workspace, ledger.ErrAlreadyExists)
+		return fmt.Errorf("memstore: session %q of workspace %q: %w", s.ID, s.Org, ledger.ErrAlreadyExists)
 	}
 	c := storedSession(s)
 	tb.sessions[k] = &c
@@ -130,11 +130,11 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 }
 
 // SessionGet implements passes.Tx.
-func (t *Tx) SessionGet(ctx context.Context, workspace, id string) (passes.Session, error) {
+func (t *Tx) SessionGet(ctx context.Context, org, id string) (passes.Session, error) {
 	if err := t.check(ctx); err != nil {
 		return passes.Session{}, err
 	}
-	s, ok := t.s.passes.sessions[sessionKey{workspace, id}]
+	s, ok := t.s.passes.sessions[sessionKey{org, id}]
 	if !ok {
 		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: id}
 	}
@@ -146,7 +146,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	cur, ok := t.s.passes.sessions[sessionKey{s.Workspace, s.ID}]
+	cur, ok := t.s.passes.sessions[sessionKey{s.Org, s.ID}]
 	if !ok {
 		return &ledger.NotFoundError{Kind: "session", ID: s.ID}
 	}
@@ -156,38 +156,61 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	return nil
 }
 
+// SessionList implements passes.Tx. It scans and sorts every session of
+// the store on each call: listing sessions is an administrator's read, not
+// a login's.
+func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]passes.Session, error) {
+	if err := t.check(ctx); err != nil {
+		return nil, err
+	}
+	var out []passes.Session
+	for k, s := range t.s.passes.sessions {
+		if k.org == p.Org && k.id > p.AfterID {
+			out = append(out, *s)
+		}
+	}
+	slices.SortFunc(out, func(a, b passes.Session) int { return strings.Compare(a.ID, b.ID) })
+	if p.Limit > 0 && len(out) > p.Limit {
+		out = out[:p.Limit]
+	}
+	for i := range out {
+		out[i] = copySession(out[i])
+	}
+	return out, nil
+}
+
 // FieldInsert implements passes.Tx.
 func (t *Tx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
 	tb := &t.s.passes
-	old := tb.fields[f.Workspace]
+	old := tb.fields[f.Org]
 	for _, g := range old {
 		if g.Name == f.Name || g.Position == f.Position {
-			return fmt.Errorf("memstore: custom field %q (position %d) of workspace %q: %w", f.Name, f.Position, f.Workspace, ledger.ErrAlreadyExists)
+			return fmt.Errorf("memstore: custom field %q (position %d) of workspace %q: %w", f.Name, f.Position, f.Org, ledger.ErrAlreadyExists)
 		}
 	}
 	next := slices.Clone(old)
 	next = append(next, f)
 	slices.SortFunc(next, func(a, b passes.FieldDef) int { return a.Position - b.Position })
-	tb.fields[f.Workspace] = next
+	tb.fields[f.Org] = next
 	t.undo = append(t.undo, func() {
 		if old == nil {
-			delete(tb.fields, f.Workspace)
+			delete(tb.fields, f.Org)
 		} else {
-			tb.fields[f.Workspace] = old
+			tb.fields[f.Org] = old
 		}
 	})
 	return nil
 }
 
 // FieldList implements passes.Tx.
-func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
+func (t *Tx) FieldList(ctx context.Context, org string) ([]passes.FieldDef, error) {
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	fs := t.s.passes.fields[workspace]
+	fs := t.s.passes.fields[org]
 	if len(fs) == 0 {
 		return nil, nil
 	}
@@ -196,22 +219,22 @@ func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef
 
 // FieldsLock implements passes.Tx. The store's single lock already excludes
 // every other transaction.
-func (t *Tx) FieldsLock(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
-	return t.FieldList(ctx, workspace)
+func (t *Tx) FieldsLock(ctx context.Context, org string) ([]passes.FieldDef, error) {
+	return t.FieldList(ctx, org)
 }
 
 // AccessLock implements passes.Tx. The store's single lock already excludes
 // every other transaction.
-func (t *Tx) AccessLock(ctx context.Context, workspace, session, guest string) (passes.Access, error) {
+func (t *Tx) AccessLock(ctx context.Context, org, session, guest string) (passes.Access, error) {
 	if err := t.check(ctx); err != nil {
 		return passes.Access{}, err
 	}
-	w, ok := t.s.passes.access[sessionKey{workspace, session}][guest]
+	w, ok := t.s.passes.access[sessionKey{org, session}][guest]
 	if !ok {
-		t.s.passes.missedWindow = missedKey{t, workspace, session, guest}
+		t.s.passes.missedWindow = missedKey{t, org, session, guest}
 		return passes.Access{}, errAccessNotFound
 	}
-	return passes.Access{Workspace: workspace, Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
+	return passes.Access{Org: org, Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
 }
 
 // AccessList implements passes.Tx. It sorts the workspace's windows on every
@@ -222,14 +245,14 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 	}
 	var out []passes.Access
 	for k, guests := range t.s.passes.access {
-		if k.workspace != p.Workspace || k.id < p.AfterSession {
+		if k.org != p.Org || k.id < p.AfterSession {
 			continue
 		}
 		for g, w := range guests {
 			if k.id == p.AfterSession && g <= p.AfterGuest {
 				continue
 			}
-			out = append(out, passes.Access{Workspace: k.workspace, Session: k.id, Guest: g, Start: w.start.time(), Until: w.until.time()})
+			out = append(out, passes.Access{Org: k.org, Session: k.id, Guest: g, Start: w.start.time(), Until: w.until.time()})
 		}
 	}
 	slices.SortFunc(out, func(a, b passes.Access) int {
@@ -250,11 +273,11 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return err
 	}
 	tb := &t.s.passes
-	k := sessionKey{a.Workspace, a.Session}
+	k := sessionKey{a.Org, a.Session}
 	guests := tb.access[k]
-	if !tb.missedWindow.is(t, a.Workspace, a.Session, a.Guest) {
+	if !tb.missedWindow.is(t, a.Org, a.Session, a.Guest) {
 		if _, ok := guests[a.Guest]; ok {
-			return fmt.Errorf("memstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Workspace, ledger.ErrAlreadyExists)
+			return fmt.Errorf("memstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Org, ledger.ErrAlreadyExists)
 		}
 	}
 	tb.missedWindow = missedKey{}
@@ -272,11 +295,11 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	k := sessionKey{a.Workspace, a.Session}
+	k := sessionKey{a.Org, a.Session}
 	guests := t.s.passes.access[k]
 	old, ok := guests[a.Guest]
 	if !ok {
-		return &ledger.NotFoundError{Kind: "access", ID: a.Workspace + " " + a.Session + " " + a.Guest}
+		return &ledger.NotFoundError{Kind: "access", ID: a.Org + " " + a.Session + " " + a.Guest}
 	}
 	guests[a.Guest] = window{toMicros(a.Start), toMicros(a.Until)}
 	t.logHot(hotUndo{session: k, key: a.Guest, old: old, existed: true})
@@ -289,14 +312,14 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		return 0, err
 	}
 	tb := &t.s.passes
-	log := tb.usage[u.Workspace]
+	log := tb.usage[u.Org]
 	if log == nil {
 		log = &usageLog{ix: newIndex(), shared: make(map[string]*usageShared)}
-		tb.usage[u.Workspace] = log
+		tb.usage[u.Org] = log
 	}
-	if !tb.missedRequest.is(t, u.Workspace, "", u.RequestID) {
+	if !tb.missedRequest.is(t, u.Org, "", u.RequestID) {
 		if _, ok := log.find(u.RequestID); ok {
-			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+			return 0, fmt.Errorf("memstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Org, ledger.ErrAlreadyExists)
 		}
 	}
 	tb.missedRequest = missedKey{}
@@ -308,20 +331,20 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 }
 
 // UsageGetByRequest implements passes.Tx.
-func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string) (passes.Usage, error) {
+func (t *Tx) UsageGetByRequest(ctx context.Context, org, requestID string) (passes.Usage, error) {
 	if err := t.check(ctx); err != nil {
 		return passes.Usage{}, err
 	}
-	log := t.s.passes.usage[workspace]
+	log := t.s.passes.usage[org]
 	i, ok := 0, false
 	if log != nil {
 		i, ok = log.find(requestID)
 	}
 	if !ok {
-		t.s.passes.missedRequest = missedKey{t, workspace, "", requestID}
+		t.s.passes.missedRequest = missedKey{t, org, "", requestID}
 		return passes.Usage{}, errRequestNotFound
 	}
-	return log.at(i).usage(workspace), nil
+	return log.at(i).usage(org), nil
 }
 
 // UsageList implements passes.Tx.
@@ -329,7 +352,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	log := t.s.passes.usage[p.Workspace]
+	log := t.s.passes.usage[p.Org]
 	if log == nil {
 		return nil, nil
 	}
@@ -344,7 +367,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 			(!p.From.IsZero() && r.at.time().Before(p.From)) || (!p.To.IsZero() && !r.at.time().Before(p.To)) {
 			continue
 		}
-		out = append(out, r.usage(p.Workspace))
+		out = append(out, r.usage(p.Org))
 		if p.Limit > 0 && len(out) == p.Limit {
 			break
 		}
@@ -440,11 +463,11 @@ func (sh *usageShared) matches(u *passes.Usage) bool {
 }
 
 // usage returns the row as a passes.Usage of the workspace.
-func (r *usageRow) usage(workspace string) passes.Usage {
+func (r *usageRow) usage(org string) passes.Usage {
 	sh := r.shared
 	return passes.Usage{
 		Seq:          r.seq,
-		Workspace:    workspace,
+		Org:          org,
 		RequestID:    r.requestID,
 		At:           r.at.time(),
 		Session:      sh.session,

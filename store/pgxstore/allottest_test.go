@@ -30,17 +30,17 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	// passes: a purchase whose answer is lost at commit, retried with its
 	// request ID, is bought once; a guest pays once per window.
 	h.Faults.Inject(1, allottest.FailAfterCommit)
-	if _, err := h.Passes.Buy(ctx, "ws/1", 10, "order"); !errors.Is(err, allottest.ErrInjected) {
+	if _, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "ws/1", Actor: allottest.Billing, Quantity: 10, RequestID: "order"}); !errors.Is(err, allottest.ErrInjected) {
 		t.Fatalf("Buy with a lost answer: %v", err)
 	}
-	_, err := h.Passes.Buy(ctx, "ws/1", 10, "order")
+	_, err := h.Passes.Purchase(ctx, passes.PurchaseParams{Org: "ws/1", Actor: allottest.Billing, Quantity: 10, RequestID: "order"})
 	must(err)
 	h.AssertBalance(t, "ws/1", 10)
-	_, err = h.Passes.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "ws/1", Name: "K", Owner: "o@x.test"})
+	_, err = h.Passes.CreateSession(ctx, passes.CreateSessionParams{Actor: allottest.WorkspaceAdmin, ID: "kickoff", Org: "ws/1", Name: "K", Owner: "o@x.test"})
 	must(err)
 	login := func(guest, request string) passes.Decision {
 		t.Helper()
-		d, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
+		d, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: guest, RequestID: request})
 		must(err)
 		return d
 	}
@@ -52,7 +52,7 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	h.AssertCharged(t, login("straße@x.test", "r4"), 1)
 	h.AssertBalance(t, "ws/1", 7)
 	h.AssertRefused(t, passes.ErrMalformedGuest, func() error {
-		_, err := h.Passes.Login(ctx, passes.LoginRequest{Workspace: "ws/1", Session: "kickoff", Guest: "not-an-address", RequestID: "r5"})
+		_, err := h.Passes.Login(ctx, passes.LoginParams{Org: "ws/1", Session: "kickoff", Guest: "not-an-address", RequestID: "r5"})
 		return err
 	})
 

@@ -74,21 +74,21 @@ func TestMigrate_EscapedLedgerIDs(t *testing.T) {
 	}
 	clk := clock.NewFake(at.Add(2 * time.Hour))
 
-	ps, err := passes.New(st.Passes(), &passes.Options{Clock: clk})
+	ps, err := passes.New(st.Passes(), &passes.Options{Clock: clk, Roles: passesRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bal, err := ps.Balance(ctx, "a/b%"); err != nil || bal != 4 {
+	if bal, err := ps.Balance(ctx, passes.BalanceParams{Org: "a/b%", Actor: passesAdmin}); err != nil || bal != 4 {
 		t.Errorf("Balance(a/b%%) after the migration = %d, %v; want 4", bal, err)
 	}
-	if bal, err := ps.Buy(ctx, "a/b%", 5, "o/1"); err != nil || bal != 5 {
-		t.Errorf("retried Buy(o/1) = %d, %v; want the first purchase's balance, 5, and nothing bought", bal, err)
+	if bal, err := ps.Purchase(ctx, passes.PurchaseParams{Org: "a/b%", Actor: passesVendor, Quantity: 5, RequestID: "o/1"}); err != nil || bal.Available != 5 || bal.Purchased != 5 {
+		t.Errorf("retried Buy(o/1) = %+v, %v; want the first purchase's balance, 5, and nothing bought", bal, err)
 	}
-	d, err := ps.Login(ctx, passes.LoginRequest{Workspace: "a/b%", Session: "kickoff", Guest: "ann@x.test", RequestID: "r%1"})
+	d, err := ps.Login(ctx, passes.LoginParams{Org: "a/b%", Session: "kickoff", Guest: "ann@x.test", RequestID: "r%1"})
 	if err != nil || d.Passes != 1 || d.Balance != 4 {
 		t.Errorf("retried login r%%1 = %v, %v; want its first decision", d, err)
 	}
-	if bal, err := ps.Balance(ctx, "a/b%"); err != nil || bal != 4 {
+	if bal, err := ps.Balance(ctx, passes.BalanceParams{Org: "a/b%", Actor: passesAdmin}); err != nil || bal != 4 {
 		t.Errorf("Balance(a/b%%) after the retries = %d, %v; want 4", bal, err)
 	}
 	if f, err := ps.Audit(ctx, "a/b%"); err != nil || len(f) != 0 {

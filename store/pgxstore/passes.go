@@ -32,6 +32,7 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 // passesQueries is the facet's SQL for one schema.
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
+	sessionList                              string
 	fieldInsert, fieldList, fieldsLock       string
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate, accessList   string
@@ -57,6 +58,8 @@ func (q *queries) passes() *passesQueries {
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
 		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
 	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2`),
+		sessionList: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
+	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id > $2 ORDER BY id LIMIT $3`),
 		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET name = $3, owner = $4, external = $5,
 	pass_type = $6, field_names = $7, field_values = $8, created_at = $9, first_login = $10 WHERE workspace = $2 AND id = $1`),
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
@@ -111,7 +114,7 @@ func joinFields(names, values []string) ([]passes.FieldValue, error) {
 
 func sessionArgs(s passes.Session) []any {
 	names, values := splitFields(s.Fields)
-	return []any{s.ID, s.Workspace, s.Name, s.Owner, s.External, string(s.PassType), names, values,
+	return []any{s.ID, s.Org, s.Name, s.Owner, s.External, string(s.PassType), names, values,
 		timestampNotNull(s.CreatedAt), timestamp(s.FirstLogin)}
 }
 
@@ -127,42 +130,77 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 		return storeErr(fmt.Sprintf("insert session %q", s.ID), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("pgxstore: session %q of workspace %q: %w", s.ID, s.Workspace, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: session %q of workspace %q: %w", s.ID, s.Org, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
 
 // SessionGet implements passes.Tx.
-func (t *Tx) SessionGet(ctx context.Context, workspace, id string) (passes.Session, error) {
+func (t *Tx) SessionGet(ctx context.Context, org, id string) (passes.Session, error) {
 	var b pgx.Batch
 	var s passes.Session
 	found := false
-	b.Queue(t.s.q.passes().sessionGet, workspace, id).Query(func(rows pgx.Rows) error {
+	b.Queue(t.s.q.passes().sessionGet, org, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			found = true
-			var (
-				pt            string
-				names, values []string
-				first         pgtype.Timestamptz
-			)
-			if err := rows.Scan(&s.ID, &s.Workspace, &s.Name, &s.Owner, &s.External, &pt, &names, &values, &s.CreatedAt, &first); err != nil {
-				return err
-			}
 			var err error
-			if s.Fields, err = joinFields(names, values); err != nil {
+			if s, err = scanSession(rows); err != nil {
 				return err
 			}
-			s.PassType, s.CreatedAt, s.FirstLogin = passes.PassType(pt), s.CreatedAt.UTC(), fromTimestamp(first)
 		}
 		return rows.Err()
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return passes.Session{}, storeErr(fmt.Sprintf("get session %q of workspace %q", id, workspace), err)
+		return passes.Session{}, storeErr(fmt.Sprintf("get session %q of workspace %q", id, org), err)
 	}
 	if !found {
-		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: workspace + " " + id}
+		return passes.Session{}, &ledger.NotFoundError{Kind: "session", ID: org + " " + id}
 	}
 	return s, nil
+}
+
+// scanSession reads a session from a row of the sessions' columns in the
+// order sessionGet and sessionList select them.
+func scanSession(rows pgx.Rows) (passes.Session, error) {
+	var (
+		s             passes.Session
+		pt            string
+		names, values []string
+		first         pgtype.Timestamptz
+	)
+	if err := rows.Scan(&s.ID, &s.Org, &s.Name, &s.Owner, &s.External, &pt, &names, &values, &s.CreatedAt, &first); err != nil {
+		return passes.Session{}, err
+	}
+	var err error
+	if s.Fields, err = joinFields(names, values); err != nil {
+		return passes.Session{}, err
+	}
+	s.PassType, s.CreatedAt, s.FirstLogin = passes.PassType(pt), s.CreatedAt.UTC(), fromTimestamp(first)
+	return s, nil
+}
+
+// SessionList implements passes.Tx.
+func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]passes.Session, error) {
+	var limit any // NULL: no limit
+	if p.Limit > 0 {
+		limit = int64(p.Limit)
+	}
+	var b pgx.Batch
+	var out []passes.Session
+	b.Queue(t.s.q.passes().sessionList, p.Org, p.AfterID, limit).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			s, err := scanSession(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr(fmt.Sprintf("list the sessions of workspace %q", p.Org), err)
+	}
+	return out, nil
 }
 
 // SessionUpdate implements passes.Tx.
@@ -177,7 +215,7 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 		return storeErr(fmt.Sprintf("update session %q", s.ID), err)
 	}
 	if n == 0 {
-		return &ledger.NotFoundError{Kind: "session", ID: s.Workspace + " " + s.ID}
+		return &ledger.NotFoundError{Kind: "session", ID: s.Org + " " + s.ID}
 	}
 	return nil
 }
@@ -186,22 +224,22 @@ func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 func (t *Tx) FieldInsert(ctx context.Context, f passes.FieldDef) error {
 	var b pgx.Batch
 	var n int64
-	b.Queue(t.s.q.passes().fieldInsert, f.Workspace, f.Name, f.Required, f.Position).Exec(func(ct pgconn.CommandTag) error {
+	b.Queue(t.s.q.passes().fieldInsert, f.Org, f.Name, f.Required, f.Position).Exec(func(ct pgconn.CommandTag) error {
 		n = ct.RowsAffected()
 		return nil
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr(fmt.Sprintf("insert custom field %q of workspace %q", f.Name, f.Workspace), err)
+		return storeErr(fmt.Sprintf("insert custom field %q of workspace %q", f.Name, f.Org), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("pgxstore: custom field %q (position %d) of workspace %q: %w", f.Name, f.Position, f.Workspace, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: custom field %q (position %d) of workspace %q: %w", f.Name, f.Position, f.Org, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
 
 // FieldList implements passes.Tx.
-func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
-	return t.fieldList(ctx, workspace, false)
+func (t *Tx) FieldList(ctx context.Context, org string) ([]passes.FieldDef, error) {
+	return t.fieldList(ctx, org, false)
 }
 
 // FieldsLock implements passes.Tx. It takes a transaction-scoped advisory
@@ -209,21 +247,21 @@ func (t *Tx) FieldList(ctx context.Context, workspace string) ([]passes.FieldDef
 // batch's first statement, so a transaction that starts with it begins at
 // READ COMMITTED, and the read, a statement of its own, sees every field
 // committed before the lock was granted.
-func (t *Tx) FieldsLock(ctx context.Context, workspace string) ([]passes.FieldDef, error) {
-	return t.fieldList(ctx, workspace, true)
+func (t *Tx) FieldsLock(ctx context.Context, org string) ([]passes.FieldDef, error) {
+	return t.fieldList(ctx, org, true)
 }
 
-func (t *Tx) fieldList(ctx context.Context, workspace string, lock bool) ([]passes.FieldDef, error) {
+func (t *Tx) fieldList(ctx context.Context, org string, lock bool) ([]passes.FieldDef, error) {
 	q := t.s.q.passes()
 	var b pgx.Batch
 	var out []passes.FieldDef
 	if lock {
-		b.Queue(q.fieldsLock, workspace)
+		b.Queue(q.fieldsLock, org)
 	}
-	b.Queue(q.fieldList, workspace).Query(func(rows pgx.Rows) error {
+	b.Queue(q.fieldList, org).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var f passes.FieldDef
-			if err := rows.Scan(&f.Workspace, &f.Name, &f.Required, &f.Position); err != nil {
+			if err := rows.Scan(&f.Org, &f.Name, &f.Required, &f.Position); err != nil {
 				return err
 			}
 			out = append(out, f)
@@ -231,7 +269,7 @@ func (t *Tx) fieldList(ctx context.Context, workspace string, lock bool) ([]pass
 		return rows.Err()
 	})
 	if err := t.run(ctx, &b, lock); err != nil {
-		return nil, storeErr(fmt.Sprintf("list custom fields of workspace %q", workspace), err)
+		return nil, storeErr(fmt.Sprintf("list custom fields of workspace %q", org), err)
 	}
 	return out, nil
 }
@@ -240,19 +278,19 @@ func (t *Tx) fieldList(ctx context.Context, workspace string, lock bool) ([]pass
 // inserts a placeholder row (NULL times, read as no window) so that there is
 // a row to lock: a concurrent login of the same guest to the same session
 // waits for this transaction, then sees what it wrote.
-func (t *Tx) AccessLock(ctx context.Context, workspace, session, guest string) (passes.Access, error) {
+func (t *Tx) AccessLock(ctx context.Context, org, session, guest string) (passes.Access, error) {
 	q := t.s.q.passes()
 	var b pgx.Batch
 	var start, until pgtype.Timestamptz
-	b.Queue(q.accessPlace, workspace, session, guest)
-	b.Queue(q.accessLock, workspace, session, guest).QueryRow(func(row pgx.Row) error { return row.Scan(&start, &until) })
+	b.Queue(q.accessPlace, org, session, guest)
+	b.Queue(q.accessLock, org, session, guest).QueryRow(func(row pgx.Row) error { return row.Scan(&start, &until) })
 	if err := t.run(ctx, &b, true); err != nil {
-		return passes.Access{}, storeErr(fmt.Sprintf("lock the access of %q to session %q of workspace %q", guest, session, workspace), err)
+		return passes.Access{}, storeErr(fmt.Sprintf("lock the access of %q to session %q of workspace %q", guest, session, org), err)
 	}
 	if !until.Valid {
-		return passes.Access{}, &ledger.NotFoundError{Kind: "access window", ID: workspace + " " + session + " " + guest}
+		return passes.Access{}, &ledger.NotFoundError{Kind: "access window", ID: org + " " + session + " " + guest}
 	}
-	return passes.Access{Workspace: workspace, Session: session, Guest: guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}, nil
+	return passes.Access{Org: org, Session: session, Guest: guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}, nil
 }
 
 // AccessList implements passes.Tx. Placeholders AccessLock inserted are not
@@ -264,9 +302,9 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 	}
 	var b pgx.Batch
 	var out []passes.Access
-	b.Queue(t.s.q.passes().accessList, p.Workspace, p.AfterSession, p.AfterGuest, limit).Query(func(rows pgx.Rows) error {
+	b.Queue(t.s.q.passes().accessList, p.Org, p.AfterSession, p.AfterGuest, limit).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			a := passes.Access{Workspace: p.Workspace}
+			a := passes.Access{Org: p.Org}
 			var start, until pgtype.Timestamptz
 			if err := rows.Scan(&a.Session, &a.Guest, &start, &until); err != nil {
 				return err
@@ -277,7 +315,7 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 		return rows.Err()
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return nil, storeErr(fmt.Sprintf("list the access windows of workspace %q", p.Workspace), err)
+		return nil, storeErr(fmt.Sprintf("list the access windows of workspace %q", p.Org), err)
 	}
 	return out, nil
 }
@@ -286,7 +324,7 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	var b pgx.Batch
 	var n int64
-	b.Queue(t.s.q.passes().accessInsert, a.Workspace, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+	b.Queue(t.s.q.passes().accessInsert, a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
 		n = ct.RowsAffected()
 		return nil
 	})
@@ -294,7 +332,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 		return storeErr(fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), err)
 	}
 	if n == 0 {
-		return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Workspace, ledger.ErrAlreadyExists)
+		return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Org, ledger.ErrAlreadyExists)
 	}
 	return nil
 }
@@ -303,7 +341,7 @@ func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	var b pgx.Batch
 	var n int64
-	b.Queue(t.s.q.passes().accessUpdate, a.Workspace, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
+	b.Queue(t.s.q.passes().accessUpdate, a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
 		n = ct.RowsAffected()
 		return nil
 	})
@@ -311,7 +349,7 @@ func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 		return storeErr(fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), err)
 	}
 	if n == 0 {
-		return &ledger.NotFoundError{Kind: "access window", ID: a.Workspace + " " + a.Session + " " + a.Guest}
+		return &ledger.NotFoundError{Kind: "access window", ID: a.Org + " " + a.Session + " " + a.Guest}
 	}
 	return nil
 }
@@ -327,8 +365,8 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	var b pgx.Batch
 	var seq int64
 	found := false
-	b.Queue(t.s.q.passes().usageLock, u.Workspace)
-	b.Queue(t.s.q.passes().usageInsert, u.Workspace, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
+	b.Queue(t.s.q.passes().usageLock, u.Org)
+	b.Queue(t.s.q.passes().usageInsert, u.Org, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
 		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
 		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt),
 	).Query(func(rows pgx.Rows) error {
@@ -344,16 +382,16 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		return 0, storeErr(fmt.Sprintf("insert the usage row of request %q", u.RequestID), err)
 	}
 	if !found {
-		return 0, fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Workspace, ledger.ErrAlreadyExists)
+		return 0, fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Org, ledger.ErrAlreadyExists)
 	}
 	return seq, nil
 }
 
 // UsageGetByRequest implements passes.Tx.
-func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string) (passes.Usage, error) {
+func (t *Tx) UsageGetByRequest(ctx context.Context, org, requestID string) (passes.Usage, error) {
 	var b pgx.Batch
 	var got []passes.Usage
-	b.Queue(t.s.q.passes().usageGet, workspace, requestID).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(t.s.q.passes().usageGet, org, requestID).Query(func(rows pgx.Rows) (err error) {
 		got, err = scanUsage(rows)
 		return err
 	})
@@ -361,7 +399,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 		return passes.Usage{}, storeErr(fmt.Sprintf("get the usage row of request %q", requestID), err)
 	}
 	if len(got) == 0 {
-		return passes.Usage{}, &ledger.NotFoundError{Kind: "login request", ID: workspace + " " + requestID}
+		return passes.Usage{}, &ledger.NotFoundError{Kind: "login request", ID: org + " " + requestID}
 	}
 	return got[0], nil
 }
@@ -369,7 +407,7 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, workspace, requestID string)
 // UsageList implements passes.Tx.
 func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.Usage, error) {
 	w := where{}
-	w.add("workspace = $%d", p.Workspace)
+	w.add("workspace = $%d", p.Org)
 	if p.Session != "" {
 		w.add("session_id = $%d", p.Session)
 	}
@@ -393,7 +431,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 		return err
 	})
 	if err := t.run(ctx, &b, false); err != nil {
-		return nil, storeErr(fmt.Sprintf("list the usage log of workspace %q", p.Workspace), err)
+		return nil, storeErr(fmt.Sprintf("list the usage log of workspace %q", p.Org), err)
 	}
 	return got, nil
 }
@@ -407,7 +445,7 @@ func scanUsage(rows pgx.Rows) ([]passes.Usage, error) {
 			names, values      []string
 			from, until, locks pgtype.Timestamptz
 		)
-		if err := rows.Scan(&u.Seq, &u.Workspace, &u.RequestID, &u.At, &u.Session, &u.SessionName, &u.External, &u.Location,
+		if err := rows.Scan(&u.Seq, &u.Org, &u.RequestID, &u.At, &u.Session, &u.SessionName, &u.External, &u.Location,
 			&u.User, &u.Owner, &pt, &u.Passes, &u.BalanceAfter, &u.Transfer, &names, &values, &u.InWindow,
 			&from, &until, &u.Demo, &locks); err != nil {
 			return nil, err

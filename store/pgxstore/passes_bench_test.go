@@ -13,15 +13,15 @@ import (
 func benchPasses(b *testing.B) *passes.Service {
 	b.Helper()
 	db := newTestDB(b)
-	svc, err := passes.New(db.store(b, 2, nil).Passes(), nil)
+	svc, err := passes.New(db.store(b, 2, nil).Passes(), &passes.Options{Roles: passesRoles})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 1<<40, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 1 << 40, RequestID: "o1"}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
 		b.Fatal(err)
 	}
 	return svc
@@ -36,7 +36,7 @@ func BenchmarkPasses_LoginCharge(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		id := prefix + "-" + strconv.Itoa(i)
-		d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: id + "@x.example", RequestID: id})
+		d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: id + "@x.example", RequestID: id})
 		if err != nil || d.Passes != 1 {
 			b.Fatalf("login: %v, %v", d, err)
 		}
@@ -49,7 +49,7 @@ func BenchmarkPasses_LoginCharge(b *testing.B) {
 func BenchmarkPasses_LoginInWindow(b *testing.B) {
 	svc := benchPasses(b)
 	ctx := context.Background()
-	r := passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "g@x.example", RequestID: "first"}
+	r := passes.LoginParams{Org: "acme", Session: "s", Guest: "g@x.example", RequestID: "first"}
 	if _, err := svc.Login(ctx, r); err != nil {
 		b.Fatal(err)
 	}

@@ -82,11 +82,11 @@ func TestMigratePassesTenantKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.Passes().InTx(ctx, func(tx passes.Tx) error {
-		ws, err := tx.AccessList(ctx, passes.AccessListParams{Workspace: "acme"})
+		ws, err := tx.AccessList(ctx, passes.AccessListParams{Org: "acme"})
 		if err != nil {
 			return err
 		}
-		want := passes.Access{Workspace: "acme", Session: "kickoff", Guest: "ann@x.example", Start: at.Add(time.Hour), Until: at.Add(25 * time.Hour)}
+		want := passes.Access{Org: "acme", Session: "kickoff", Guest: "ann@x.example", Start: at.Add(time.Hour), Until: at.Add(25 * time.Hour)}
 		if len(ws) != 1 || ws[0] != want {
 			t.Errorf("windows after the migration = %+v, want %+v", ws, want)
 		}
@@ -104,23 +104,23 @@ func TestMigratePassesTenantKeys(t *testing.T) {
 	}
 
 	clk := clock.NewFake(at.Add(2 * time.Hour))
-	svc, err := passes.New(st.Passes(), &passes.Options{Clock: clk})
+	svc, err := passes.New(st.Passes(), &passes.Options{Clock: clk, Roles: passesRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := svc.Session(ctx, "acme", "kickoff")
+	s, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: passesAdmin, ID: "kickoff"})
 	if err != nil || s.Name != "Kick-off" || !s.FirstLogin.Equal(at.Add(time.Hour)) || len(s.Fields) != 1 {
 		t.Errorf("Session(acme, kickoff) after the migration = %+v, %v", s, err)
 	}
-	if _, err := svc.Session(ctx, "globex", "kickoff"); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := svc.Session(ctx, passes.SessionParams{Org: "globex", Actor: passesAdmin, ID: "kickoff"}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("Session(globex, kickoff) = %v, want ErrUnknownSession", err)
 	}
-	if _, err := svc.Buy(ctx, "acme", 1, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 1, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
 	login := func(guest, req string) passes.Decision {
 		t.Helper()
-		d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "kickoff", Guest: guest, Location: "Bern", RequestID: req})
+		d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "kickoff", Guest: guest, Location: "Bern", RequestID: req})
 		if err != nil {
 			t.Fatalf("login of %s: %v", guest, err)
 		}
@@ -135,7 +135,7 @@ func TestMigratePassesTenantKeys(t *testing.T) {
 	if d := login("bob@x.example", "r3"); d.Passes != 1 || d.Balance != 0 {
 		t.Errorf("bob, who had only a placeholder = %v, want 1 pass spent", d)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "kickoff", Workspace: "globex", Name: "Theirs", Owner: "g@globex.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "kickoff", Org: "globex", Name: "Theirs", Owner: "g@globex.example"}); err != nil {
 		t.Errorf("another workspace creating session kickoff = %v, want it created", err)
 	}
 	findings, err := svc.Audit(ctx, "acme")

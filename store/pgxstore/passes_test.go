@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/store/memstore"
@@ -39,18 +40,18 @@ func TestModelPasses(t *testing.T) {
 	checkModel(t, func(t *rapid.T, pgs *pgxstore.Store) {
 		clk := clock.NewFake(start)
 		memS := memstore.New()
-		mem, _ := passes.New(memS.Passes(), &passes.Options{Clock: clk})
-		pg, _ := passes.New(pgs.Passes(), &passes.Options{Clock: clk})
+		mem, _ := passes.New(memS.Passes(), &passes.Options{Clock: clk, Roles: passesRoles})
+		pg, _ := passes.New(pgs.Passes(), &passes.Options{Clock: clk, Roles: passesRoles})
 		svcs := [2]*passes.Service{mem, pg}
 		t.Repeat(map[string]func(*rapid.T){
 			"buy": func(t *rapid.T) {
 				ws := rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace")
 				n := rapid.Int64Range(0, 4).Draw(t, "quantity")
 				req := rapid.SampledFrom(passesModelRequests).Draw(t, "request")
-				var got [2]int64
+				var got [2]allot.Purchase
 				var errs [2]error
 				for i, svc := range svcs {
-					got[i], errs[i] = svc.Buy(ctx, ws, n, req)
+					got[i], errs[i] = svc.Purchase(ctx, passes.PurchaseParams{Org: ws, Actor: passesVendor, Quantity: n, RequestID: req})
 				}
 				sameIn(t, passesSentinels, "Buy", got[0], errs[0], got[1], errs[1])
 			},
@@ -60,18 +61,19 @@ func TestModelPasses(t *testing.T) {
 				var got [2][]passes.FieldDef
 				var errs [2]error
 				for i, svc := range svcs {
-					got[i], errs[i] = svc.DefineFields(ctx, ws, []passes.FieldDef{f})
+					got[i], errs[i] = svc.DefineFields(ctx, passes.DefineFieldsParams{Org: ws, Actor: passesAdmin, Fields: []passes.FieldDef{f}})
 				}
 				sameIn(t, passesSentinels, "DefineFields", got[0], errs[0], got[1], errs[1])
 			},
 			"createSession": func(t *rapid.T) {
-				s := passes.Session{
-					ID:        rapid.SampledFrom(passesModelSessions[:4]).Draw(t, "id"),
-					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
-					Name:      "Session",
-					Owner:     "o@acme.example",
-					External:  rapid.Bool().Draw(t, "external"),
-					PassType:  rapid.SampledFrom(passesModelTypes).Draw(t, "type"),
+				s := passes.CreateSessionParams{
+					Actor:    passesAdmin,
+					ID:       rapid.SampledFrom(passesModelSessions[:4]).Draw(t, "id"),
+					Org:      rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+					Name:     "Session",
+					Owner:    "o@acme.example",
+					External: rapid.Bool().Draw(t, "external"),
+					PassType: rapid.SampledFrom(passesModelTypes).Draw(t, "type"),
 				}
 				if rapid.Bool().Draw(t, "withField") {
 					s.Fields = []passes.FieldValue{{Name: rapid.SampledFrom(passesModelFields).Draw(t, "field"), Value: "v"}}
@@ -84,8 +86,8 @@ func TestModelPasses(t *testing.T) {
 				sameIn(t, passesSentinels, "CreateSession", got[0], errs[0], got[1], errs[1])
 			},
 			"login": func(t *rapid.T) {
-				r := passes.LoginRequest{
-					Workspace: rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
+				r := passes.LoginParams{
+					Org:       rapid.SampledFrom(passesModelWorkspaces).Draw(t, "workspace"),
 					Session:   rapid.SampledFrom(passesModelSessions).Draw(t, "session"),
 					Guest:     rapid.SampledFrom(passesModelGuests).Draw(t, "guest"),
 					Location:  "Bern",
@@ -110,10 +112,10 @@ func TestModelPasses(t *testing.T) {
 					var rows [2][]passes.Usage
 					var errs [2]error
 					for i, svc := range svcs {
-						if bal[i], errs[i] = svc.Balance(ctx, ws); errs[i] != nil {
+						if bal[i], errs[i] = svc.Balance(ctx, passes.BalanceParams{Org: ws, Actor: passesAdmin}); errs[i] != nil {
 							t.Fatalf("Balance(%s): %v", ws, errs[i])
 						}
-						for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: ws, Limit: 3}) {
+						for u, err := range svc.Log(ctx, passes.LogParams{Actor: passesAdmin, Org: ws, Limit: 3}) {
 							if err != nil {
 								t.Fatalf("Usages(%s): %v", ws, err)
 							}
@@ -151,7 +153,7 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	row := func(req string) passes.Usage {
-		return passes.Usage{Workspace: "acme", RequestID: req, At: at, Session: "s1", User: "a@x.example", PassType: passes.DayPass}
+		return passes.Usage{Org: "acme", RequestID: req, At: at, Session: "s1", User: "a@x.example", PassType: passes.DayPass}
 	}
 	inserted, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
@@ -190,7 +192,7 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	}
 	var got []string
 	err = st.Passes().InTx(ctx, func(tx passes.Tx) error {
-		us, err := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		us, err := tx.UsageList(ctx, passes.UsageListParams{Org: "acme"})
 		got = nil
 		for _, u := range us {
 			got = append(got, u.RequestID)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/google/go-cmp/cmp"
@@ -28,6 +29,8 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("DefineFieldsConcurrently", func(t *testing.T) { testPassesDefineFieldsConcurrently(t, newStore) })
 	t.Run("DefineFieldsRetriedConcurrently", func(t *testing.T) { testPassesDefineFieldsRetriedConcurrently(t, newStore) })
 	t.Run("UpdateSession", func(t *testing.T) { testPassesUpdateSession(t, newStore) })
+	t.Run("SessionList", func(t *testing.T) { testPassesSessionList(t, newStore) })
+	t.Run("PurchaseRetry", func(t *testing.T) { testPassesPurchaseRetry(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
@@ -41,14 +44,14 @@ func ptx(t *testing.T, s passes.Store, fn func(ctx context.Context, tx passes.Tx
 
 func sampleSession(id string) passes.Session {
 	return passes.Session{
-		ID: id, Workspace: "acme", Name: "Session " + id, Owner: "o@acme.example", External: true,
+		ID: id, Org: "acme", Name: "Session " + id, Owner: "o@acme.example", External: true,
 		PassType: passes.MonthPass, Fields: []passes.FieldValue{{Name: "Note", Value: "n"}}, CreatedAt: start,
 	}
 }
 
 func sampleUsage(req string, at time.Time) passes.Usage {
 	return passes.Usage{
-		Workspace: "acme", RequestID: req, At: at, Session: "s1", SessionName: "One", External: true,
+		Org: "acme", RequestID: req, At: at, Session: "s1", SessionName: "One", External: true,
 		Location: "Bern", User: "a@x.example", Owner: "o@acme.example", PassType: passes.DayPass,
 		Passes: 1, BalanceAfter: 4, Transfer: "t-" + req,
 		Fields:   []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: ""}},
@@ -62,10 +65,10 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
 			return err
 		}
-		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: "Note"}); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(time.Hour)}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(time.Hour)}); err != nil {
 			return err
 		}
 		_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
@@ -81,7 +84,7 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 		if _, err := tx.AccessLock(ctx, "acme", "s1", "b@x.example"); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
 		}
-		if err := tx.AccessUpdate(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "b@x.example"}); !errors.Is(err, ledger.ErrNotFound) {
+		if err := tx.AccessUpdate(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "b@x.example"}); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("AccessUpdate(missing) = %v, want ErrNotFound", err)
 		}
 		if _, err := tx.UsageGetByRequest(ctx, "acme", "nope"); !errors.Is(err, ledger.ErrNotFound) {
@@ -103,13 +106,13 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 	}{
 		{"SessionInsert", func(ctx context.Context, tx passes.Tx) error { return tx.SessionInsert(ctx, sampleSession("s1")) }},
 		{"FieldInsertName", func(ctx context.Context, tx passes.Tx) error {
-			return tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note", Position: 1})
+			return tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: "Note", Position: 1})
 		}},
 		{"FieldInsertPosition", func(ctx context.Context, tx passes.Tx) error {
-			return tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Other", Position: 0})
+			return tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: "Other", Position: 0})
 		}},
 		{"AccessInsert", func(ctx context.Context, tx passes.Tx) error {
-			return tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example"})
+			return tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example"})
 		}},
 		{"AccessInsertAfterMiss", func(ctx context.Context, tx passes.Tx) error {
 			// Not there when looked up, as at a guest's first login, then
@@ -117,10 +120,10 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 			if _, err := tx.AccessLock(ctx, "acme", "s1", "c@x.example"); !errors.Is(err, ledger.ErrNotFound) {
 				return fmt.Errorf("AccessLock(missing) = %v, want ErrNotFound", err)
 			}
-			if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "c@x.example"}); err != nil {
+			if err := tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "c@x.example"}); err != nil {
 				return err
 			}
-			return tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "c@x.example"})
+			return tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "c@x.example"})
 		}},
 		{"UsageInsert", func(ctx context.Context, tx passes.Tx) error {
 			_, err := tx.UsageInsert(ctx, sampleUsage("r1", start))
@@ -146,11 +149,11 @@ func testPassesSentinels(t *testing.T, newStore Factory) {
 	}
 	// The same names in another workspace are free.
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "other", Name: "Note"}); err != nil {
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Org: "other", Name: "Note"}); err != nil {
 			return err
 		}
 		u := sampleUsage("r1", start)
-		u.Workspace = "other"
+		u.Org = "other"
 		_, err := tx.UsageInsert(ctx, u)
 		return err
 	})
@@ -160,7 +163,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 	s := newStore(t).Passes()
 	sess := sampleSession("s1")
 	sess.FirstLogin = start.Add(time.Hour)
-	acc := passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(720 * time.Hour)}
+	acc := passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(720 * time.Hour)}
 	u := sampleUsage("r1", start)
 	var seq int64
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
@@ -168,7 +171,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 			return err
 		}
 		for i, name := range []string{"Note", "Ref"} {
-			if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: name, Required: i == 1, Position: i}); err != nil {
+			if err := tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: name, Required: i == 1, Position: i}); err != nil {
 				return err
 			}
 		}
@@ -195,7 +198,7 @@ func testPassesRoundTrip(t *testing.T, newStore Factory) {
 		if err != nil {
 			return err
 		}
-		want := []passes.FieldDef{{Workspace: "acme", Name: "Note", Position: 0}, {Workspace: "acme", Name: "Ref", Required: true, Position: 1}}
+		want := []passes.FieldDef{{Org: "acme", Name: "Note", Position: 0}, {Org: "acme", Name: "Ref", Required: true, Position: 1}}
 		if diff := cmp.Diff(want, fs); diff != "" {
 			t.Errorf("FieldList mismatch (-want +got):\n%s", diff)
 		}
@@ -238,7 +241,7 @@ func testPassesTimePrecision(t *testing.T, newStore Factory) {
 	fine := start.Add(789 * time.Nanosecond).In(time.FixedZone("UTC+2", 2*60*60))
 	sess := sampleSession("s1")
 	sess.CreatedAt = fine
-	acc := passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
+	acc := passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example", Start: fine, Until: fine.Add(time.Hour)}
 	u := sampleUsage("r1", fine)
 	u.LocksAt = time.Time{}
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
@@ -295,7 +298,7 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sampleSession("s1")); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example", Until: start}); err != nil {
 			return err
 		}
 		_, err := tx.UsageInsert(ctx, sampleUsage("r0", start))
@@ -312,13 +315,13 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sampleSession("s2")); err != nil {
 			return err
 		}
-		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: "Note"}); err != nil {
 			return err
 		}
-		if err := tx.AccessUpdate(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "a@x.example", Until: start.Add(time.Hour)}); err != nil {
+		if err := tx.AccessUpdate(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "a@x.example", Until: start.Add(time.Hour)}); err != nil {
 			return err
 		}
-		if err := tx.AccessInsert(ctx, passes.Access{Workspace: "acme", Session: "s1", Guest: "b@x.example", Until: start}); err != nil {
+		if err := tx.AccessInsert(ctx, passes.Access{Org: "acme", Session: "s1", Guest: "b@x.example", Until: start}); err != nil {
 			return err
 		}
 		if _, err := tx.UsageInsert(ctx, sampleUsage("r1", start)); err != nil {
@@ -351,7 +354,7 @@ func testPassesRollback(t *testing.T, newStore Factory) {
 		if u, err := tx.UsageGetByRequest(ctx, "acme", "r0"); err != nil || u.RequestID != "r0" {
 			t.Errorf("the row committed before the rollback = %+v, %v; want it found", u, err)
 		}
-		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"}); len(us) != 1 {
+		if us, _ := tx.UsageList(ctx, passes.UsageListParams{Org: "acme"}); len(us) != 1 {
 			t.Error("UsageInsert survived a rollback in the listing")
 		}
 		// The request ID is free again, and Seqs keep increasing.
@@ -368,7 +371,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 		if err := tx.SessionInsert(ctx, sess); err != nil {
 			return err
 		}
-		if err := tx.FieldInsert(ctx, passes.FieldDef{Workspace: "acme", Name: "Note"}); err != nil {
+		if err := tx.FieldInsert(ctx, passes.FieldDef{Org: "acme", Name: "Note"}); err != nil {
 			return err
 		}
 		_, err := tx.UsageInsert(ctx, u)
@@ -384,7 +387,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 		}
 		got.Fields[0].Value = "changed"
 		gu.Fields[0].Value = "changed"
-		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		list, _ := tx.UsageList(ctx, passes.UsageListParams{Org: "acme"})
 		list[0].Fields[0].Value = "changed"
 		fs, _ := tx.FieldList(ctx, "acme")
 		fs[0].Name = "changed"
@@ -393,7 +396,7 @@ func testPassesCopySafety(t *testing.T, newStore Factory) {
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 		got, _ := tx.SessionGet(ctx, "acme", "s1")
 		gu, _ := tx.UsageGetByRequest(ctx, "acme", "r1")
-		list, _ := tx.UsageList(ctx, passes.UsageListParams{Workspace: "acme"})
+		list, _ := tx.UsageList(ctx, passes.UsageListParams{Org: "acme"})
 		fs, _ := tx.FieldList(ctx, "acme")
 		if got.Fields[0].Value != "n" || gu.Fields[0].Value != "n" || list[0].Fields[0].Value != "n" || fs[0].Name != "Note" {
 			t.Errorf("changing values handed out changed the store")
@@ -435,7 +438,7 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			u.Seq = seq
 			want = append(want, u)
 			o := u
-			o.Workspace = "other"
+			o.Org = "other"
 			if _, err := tx.UsageInsert(ctx, o); err != nil {
 				return err
 			}
@@ -467,7 +470,7 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.p.Workspace = "acme"
+			tc.p.Org = "acme"
 			ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 				got, err := tx.UsageList(ctx, tc.p)
 				if err != nil {
@@ -490,7 +493,7 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 			if diff := cmp.Diff(u, got); diff != "" {
 				t.Errorf("UsageGetByRequest(%q) mismatch (-want +got):\n%s", u.RequestID, diff)
 			}
-			if other, err := tx.UsageGetByRequest(ctx, "other", u.RequestID); err != nil || other.Workspace != "other" {
+			if other, err := tx.UsageGetByRequest(ctx, "other", u.RequestID); err != nil || other.Org != "other" {
 				t.Errorf("UsageGetByRequest(other, %q) = %+v, %v; want the other workspace's row", u.RequestID, other, err)
 			}
 		}
@@ -503,10 +506,26 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 	}
 }
 
+// The passes tests' actors: passesAdmin is a Workspace Administrator and
+// passesVendor the vendor, in every workspace (passesRoles).
+const (
+	passesAdmin   = "admin@acme.example"
+	passesVendor  = "billing"
+	passesVendor2 = "billing-2"
+)
+
+type passesActors struct{}
+
+func (passesActors) HasRole(_ context.Context, _, actor string, role allot.Role) (bool, error) {
+	return (actor == passesAdmin && role == passes.WorkspaceAdmin) || ((actor == passesVendor || actor == passesVendor2) && role == allot.Vendor), nil
+}
+
+var passesRoles allot.Roles = passesActors{}
+
 // passesFixture is a service over a fresh store with a fake clock.
 func passesFixture(t *testing.T, newStore Factory) (*passes.Service, Store) {
 	st := newStore(t)
-	svc, err := passes.New(st.Passes(), &passes.Options{Clock: fixedClock(start)})
+	svc, err := passes.New(st.Passes(), &passes.Options{Clock: fixedClock(start), Roles: passesRoles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,7 +549,7 @@ func testPassesOneGuestConcurrently(t *testing.T, newStore Factory) {
 		}
 		spent += ds[w].Passes
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); spent != 2 || bal != 8 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); spent != 2 || bal != 8 {
 		t.Errorf("%d concurrent logins of one guest spent %d (balance %d), want 2 (8)", workers, spent, bal)
 	}
 	verifyLedger(t, st)
@@ -543,10 +562,10 @@ func testPassesNoOversell(t *testing.T, newStore Factory) {
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
 	const funded, workers, each = 7, 4, 5
-	if _, err := svc.Buy(ctx, "acme", funded, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: funded, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -558,7 +577,7 @@ func testPassesNoOversell(t *testing.T, newStore Factory) {
 			defer wg.Done()
 			for i := range each {
 				g := fmt.Sprintf("g%d-%d@x.example", w, i)
-				_, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: g, RequestID: g})
+				_, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: g, RequestID: g})
 				mu.Lock()
 				switch {
 				case err == nil:
@@ -576,11 +595,11 @@ func testPassesNoOversell(t *testing.T, newStore Factory) {
 	if admitted != funded || refused != workers*each-funded {
 		t.Errorf("%d admitted and %d refused, want %d and %d", admitted, refused, funded, workers*each-funded)
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); bal != 0 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); bal != 0 {
 		t.Errorf("balance %d, want 0", bal)
 	}
 	n := 0
-	for u, err := range svc.Usages(ctx, passes.LogParams{Workspace: "acme"}) {
+	for u, err := range svc.Log(ctx, passes.LogParams{Actor: passesAdmin, Org: "acme"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -617,10 +636,10 @@ func loginsAtOnce(t *testing.T, newStore Factory, workers int, requestID func(w 
 	t.Helper()
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 10, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 10, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s", Workspace: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example", PassType: passes.MonthPass}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -630,7 +649,7 @@ func loginsAtOnce(t *testing.T, newStore Factory, workers int, requestID func(w 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ds[w], errs[w] = svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s", Guest: "a@x.example", RequestID: requestID(w)})
+			ds[w], errs[w] = svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "a@x.example", RequestID: requestID(w)})
 		}()
 	}
 	wg.Wait()
@@ -652,12 +671,12 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 			t.Errorf("copy %d decided otherwise (-copy 0 +copy %d):\n%s", w, w, diff)
 		}
 	}
-	if bal, _ := svc.Balance(ctx, "acme"); bal != 8 {
+	if bal, _ := svc.Balance(ctx, passes.BalanceParams{Org: "acme", Actor: passesAdmin}); bal != 8 {
 		t.Errorf("balance %d, want 8: one spend of 2", bal)
 	}
-	page, err := svc.Log(ctx, passes.LogParams{Workspace: "acme"})
-	if err != nil || len(page.Rows) != 1 {
-		t.Errorf("log = %d rows, %v; want 1", len(page.Rows), err)
+	page, err := svc.LogPage(ctx, passes.LogParams{Actor: passesAdmin, Org: "acme"})
+	if err != nil || len(page.Items) != 1 {
+		t.Errorf("log = %d rows, %v; want 1", len(page.Items), err)
 	}
 	verifyLedger(t, st)
 }
@@ -668,9 +687,9 @@ func testPassesSameRequestConcurrently(t *testing.T, newStore Factory) {
 func testPassesTenantKeys(t *testing.T, newStore Factory) {
 	s := newStore(t).Passes()
 	theirs := sampleSession("s1")
-	theirs.Workspace, theirs.Name = "other", "Theirs"
+	theirs.Org, theirs.Name = "other", "Theirs"
 	window := func(ws string, h time.Duration) passes.Access {
-		return passes.Access{Workspace: ws, Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(h * time.Hour)}
+		return passes.Access{Org: ws, Session: "s1", Guest: "a@x.example", Start: start, Until: start.Add(h * time.Hour)}
 	}
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 		for _, sess := range []passes.Session{sampleSession("s1"), theirs} {
@@ -706,10 +725,10 @@ func testPassesTenantKeys(t *testing.T, newStore Factory) {
 		if err != nil {
 			return err
 		}
-		if mine.Workspace != "acme" || mine.Name != "Session s1" || !mine.FirstLogin.IsZero() {
+		if mine.Org != "acme" || mine.Name != "Session s1" || !mine.FirstLogin.IsZero() {
 			t.Errorf("acme's session = %+v, changed by the other workspace's", mine)
 		}
-		if got.Workspace != "other" || got.Name != "Theirs" || !got.FirstLogin.Equal(start) {
+		if got.Org != "other" || got.Name != "Theirs" || !got.FirstLogin.Equal(start) {
 			t.Errorf("other's session = %+v", got)
 		}
 		if _, err := tx.SessionGet(ctx, "ghost", "s1"); !errors.Is(err, ledger.ErrNotFound) {
@@ -728,7 +747,7 @@ func testPassesTenantKeys(t *testing.T, newStore Factory) {
 			t.Errorf("AccessUpdate(ghost workspace) = %v, want ErrNotFound", err)
 		}
 		ghost := sampleSession("s1")
-		ghost.Workspace = "ghost"
+		ghost.Org = "ghost"
 		if err := tx.SessionUpdate(ctx, ghost); !errors.Is(err, ledger.ErrNotFound) {
 			t.Errorf("SessionUpdate(ghost workspace) = %v, want ErrNotFound", err)
 		}
@@ -744,12 +763,12 @@ func testPassesAccessList(t *testing.T, newStore Factory) {
 	var want []passes.Access
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
 		for i, k := range [][2]string{{"s2", "b@x.example"}, {"s1", "b@x.example"}, {"s10", "a@x.example"}, {"s1", "a@x.example"}, {"s2", "a@x.example"}} {
-			a := passes.Access{Workspace: "acme", Session: k[0], Guest: k[1], Start: start, Until: start.Add(time.Duration(i+1) * time.Hour)}
+			a := passes.Access{Org: "acme", Session: k[0], Guest: k[1], Start: start, Until: start.Add(time.Duration(i+1) * time.Hour)}
 			if err := tx.AccessInsert(ctx, a); err != nil {
 				return err
 			}
 			want = append(want, a)
-			a.Workspace = "other"
+			a.Org = "other"
 			if err := tx.AccessInsert(ctx, a); err != nil {
 				return err
 			}
@@ -766,7 +785,7 @@ func testPassesAccessList(t *testing.T, newStore Factory) {
 		sorted = append(sorted, want[i])
 	}
 	ptx(t, s, func(ctx context.Context, tx passes.Tx) error {
-		all, err := tx.AccessList(ctx, passes.AccessListParams{Workspace: "acme"})
+		all, err := tx.AccessList(ctx, passes.AccessListParams{Org: "acme"})
 		if err != nil {
 			return err
 		}
@@ -774,7 +793,7 @@ func testPassesAccessList(t *testing.T, newStore Factory) {
 			t.Errorf("AccessList mismatch (-want +got):\n%s", diff)
 		}
 		var paged []passes.Access
-		p := passes.AccessListParams{Workspace: "acme", Limit: 2}
+		p := passes.AccessListParams{Org: "acme", Limit: 2}
 		for {
 			page, err := tx.AccessList(ctx, p)
 			if err != nil {
@@ -789,7 +808,7 @@ func testPassesAccessList(t *testing.T, newStore Factory) {
 		if diff := cmp.Diff(sorted, paged); diff != "" {
 			t.Errorf("AccessList in pages of 2 mismatch (-want +got):\n%s", diff)
 		}
-		if none, err := tx.AccessList(ctx, passes.AccessListParams{Workspace: "ghost"}); err != nil || len(none) != 0 {
+		if none, err := tx.AccessList(ctx, passes.AccessListParams{Org: "ghost"}); err != nil || len(none) != 0 {
 			t.Errorf("AccessList(ghost) = %v, %v; want nothing", none, err)
 		}
 		return nil
@@ -816,17 +835,17 @@ func testPassesDefineFieldsConcurrently(t *testing.T, newStore Factory) {
 			// point, and one of its own: the sets overlap, and every worker
 			// has a position to take.
 			fs := []passes.FieldDef{{Name: names[w%len(names)]}, {Name: fmt.Sprint("W", w)}, {Name: names[(w+1)%len(names)]}}
-			got[w], errs[w] = svc.DefineFields(ctx, "acme", fs)
+			got[w], errs[w] = svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: fs})
 		}()
 	}
 	wg.Wait()
-	final, err := svc.Fields(ctx, "acme")
+	final, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: passesAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
 	for i, f := range final {
-		if f.Position != i || f.Workspace != "acme" || seen[f.Name] {
+		if f.Position != i || f.Org != "acme" || seen[f.Name] {
 			t.Errorf("field %d = %+v in %v: want position %d, each name once", i, f, final, i)
 		}
 		seen[f.Name] = true
@@ -860,11 +879,11 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[w], errs[w] = svc.DefineFields(ctx, "acme", defs)
+			got[w], errs[w] = svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: defs})
 		}()
 	}
 	wg.Wait()
-	want := []passes.FieldDef{{Workspace: "acme", Name: "Note"}, {Workspace: "acme", Name: "Ref", Required: true, Position: 1}}
+	want := []passes.FieldDef{{Org: "acme", Name: "Note"}, {Org: "acme", Name: "Ref", Required: true, Position: 1}}
 	for w := range workers {
 		if errs[w] != nil {
 			t.Errorf("DefineFields %d: %v", w, errs[w])
@@ -874,7 +893,7 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 			t.Errorf("DefineFields %d (-want +got):\n%s", w, diff)
 		}
 	}
-	if fs, err := svc.Fields(ctx, "acme"); err != nil || !cmp.Equal(fs, want) {
+	if fs, err := svc.Fields(ctx, passes.FieldsParams{Org: "acme", Actor: passesAdmin}); err != nil || !cmp.Equal(fs, want) {
 		t.Errorf("Fields = %v, %v; want %v", fs, err, want)
 	}
 }
@@ -885,31 +904,31 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	svc, st := passesFixture(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Buy(ctx, "acme", 5, "o1"); err != nil {
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 5, RequestID: "o1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.DefineFields(ctx, "acme", []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}); err != nil {
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateSession(ctx, passes.Session{ID: "s1", Workspace: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s1", Org: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s1", Guest: "a@x.example", RequestID: "r1"}); err != nil {
+	if _, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s1", Guest: "a@x.example", RequestID: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	name, owner, external, pt := "Paid", "Olga@Acme.example", true, passes.MonthPass
 	fields := []passes.FieldValue{{Name: "Ref", Value: "r"}, {Name: "Note", Value: "n"}}
-	change := passes.SessionChange{Workspace: "acme", ID: "s1", Name: &name, Owner: &owner, External: &external, PassType: &pt, Fields: &fields}
+	change := passes.UpdateSessionParams{Actor: passesAdmin, Org: "acme", ID: "s1", Name: &name, Owner: &owner, External: &external, PassType: &pt, Fields: &fields}
 	got, err := svc.UpdateSession(ctx, change)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := passes.Session{ID: "s1", Workspace: "acme", Name: "Paid", Owner: "olga@acme.example", External: true, PassType: passes.MonthPass,
+	want := passes.Session{ID: "s1", Org: "acme", Name: "Paid", Owner: "olga@acme.example", External: true, PassType: passes.MonthPass,
 		Fields: []passes.FieldValue{{Name: "Note", Value: "n"}, {Name: "Ref", Value: "r"}}, CreatedAt: start, FirstLogin: start}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("UpdateSession (-want +got):\n%s", diff)
 	}
-	stored, err := svc.Session(ctx, "acme", "s1")
+	stored, err := svc.Session(ctx, passes.SessionParams{Org: "acme", Actor: passesAdmin, ID: "s1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -931,7 +950,7 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
 		t.Errorf("the change applied again changed the ledger (-before +after):\n%s", diff)
 	}
-	d, err := svc.Login(ctx, passes.LoginRequest{Workspace: "acme", Session: "s1", Guest: "b@x.example", RequestID: "r2"})
+	d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s1", Guest: "b@x.example", RequestID: "r2"})
 	if err != nil || d.Passes != 2 || d.PassType != passes.MonthPass || d.Balance != 3 {
 		t.Errorf("login after the change = %v, %v; want 2 passes spent under %q, balance 3", d, err, passes.MonthPass)
 	}
@@ -948,7 +967,118 @@ func testPassesUpdateSession(t *testing.T, newStore Factory) {
 	if fs, err := svc.Audit(ctx, "acme"); err != nil || len(fs) != 0 {
 		t.Errorf("Audit = %v, %v; want no findings", fs, err)
 	}
-	if _, err := svc.UpdateSession(ctx, passes.SessionChange{Workspace: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
+	if _, err := svc.UpdateSession(ctx, passes.UpdateSessionParams{Actor: passesAdmin, Org: "globex", ID: "s1", Name: &name}); !errors.Is(err, passes.ErrUnknownSession) {
 		t.Errorf("UpdateSession of another workspace's session = %v, want ErrUnknownSession", err)
+	}
+}
+
+// testPassesSessionList: SessionList returns a workspace's sessions only,
+// ordered by ID bytewise, after AfterID, at most Limit, as copies.
+func testPassesSessionList(t *testing.T, newStore Factory) {
+	st := newStore(t)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ids := []string{"b", "a/b", "Z", "a", "é", "a%"}
+	err := st.Passes().InTx(ctx, func(tx passes.Tx) error {
+		for _, id := range ids {
+			if err := tx.SessionInsert(ctx, passes.Session{ID: id, Org: "acme", Name: id, Owner: "o@acme.example", PassType: passes.DayPass, CreatedAt: at,
+				Fields: []passes.FieldValue{{Name: "Note", Value: id}}}); err != nil {
+				return err
+			}
+		}
+		return tx.SessionInsert(ctx, passes.Session{ID: "c", Org: "globex", Name: "c", Owner: "o@globex.example", PassType: passes.DayPass, CreatedAt: at,
+			Fields: []passes.FieldValue{{Name: "Note", Value: "c"}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(p passes.SessionListParams) []string {
+		t.Helper()
+		var out []string
+		err := st.Passes().InTx(ctx, func(tx passes.Tx) error {
+			got, err := tx.SessionList(ctx, p)
+			if err != nil {
+				return err
+			}
+			for _, s := range got {
+				if s.Org != p.Org || s.Name != s.ID || !s.CreatedAt.Equal(at) || len(s.Fields) != 1 || s.Fields[0].Value != s.ID {
+					t.Errorf("SessionList returned %+v", s)
+				}
+				out = append(out, s.ID)
+			}
+			if len(got) > 0 {
+				got[0].Fields[0].Value = "changed" // a copy: the store keeps its own
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		p    passes.SessionListParams
+		want []string
+	}{
+		{passes.SessionListParams{Org: "acme"}, []string{"Z", "a", "a%", "a/b", "b", "é"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "a", Limit: 2}, []string{"a%", "a/b"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "b"}, []string{"é"}},
+		{passes.SessionListParams{Org: "acme", AfterID: "é"}, nil},
+		{passes.SessionListParams{Org: "globex"}, []string{"c"}},
+		{passes.SessionListParams{Org: "nobody"}, nil},
+		{passes.SessionListParams{Org: "acme", Limit: 1}, []string{"Z"}}, // unchanged by the change to the first list's copy
+	} {
+		if diff := cmp.Diff(tc.want, list(tc.p)); diff != "" {
+			t.Errorf("SessionList(%+v) (-want +got):\n%s", tc.p, diff)
+		}
+	}
+}
+
+// testPassesPurchaseRetry: a purchase's retry returns the very record the
+// first call returned (read back from its ledger transfer), after logins,
+// other purchases and time; another subscription or actor with its request
+// ID is request_reused and changes nothing.
+func testPassesPurchaseRetry(t *testing.T, newStore Factory) {
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	p := passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 4, Subscription: "sub-1", RequestID: "o/1"}
+	first, err := svc.Purchase(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Purchased != 4 || first.Available != 4 || first.Product != "pass" || first.Subscription != "sub-1" || first.Actor != passesVendor || !first.At.Equal(start) {
+		t.Fatalf("Purchase = %+v", first)
+	}
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Org: "acme", Actor: passesAdmin, ID: "s", Name: "S"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "ann@x.example", RequestID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 2, RequestID: "o/2"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Purchase(ctx, p)
+	if err != nil || !cmp.Equal(first, again) {
+		t.Errorf("retried Purchase = %+v, %v; want %+v", again, err, first)
+	}
+	for _, q := range []passes.PurchaseParams{
+		{Org: "acme", Actor: passesVendor, Quantity: 4, Subscription: "sub-2", RequestID: "o/1"},
+		{Org: "acme", Actor: passesVendor2, Quantity: 4, Subscription: "sub-1", RequestID: "o/1"},
+	} {
+		if _, err := svc.Purchase(ctx, q); !errors.Is(err, passes.ErrRequestConflict) {
+			t.Errorf("Purchase(%+v) = %v; want request_reused", q, err)
+		}
+	}
+	after, err := Snapshot(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before, after, cmpOpts); diff != "" {
+		t.Errorf("retries changed the store (-before +after):\n%s", diff)
 	}
 }
