@@ -304,13 +304,3 @@ func (r *Roles) GrantOrgAdmin(org, actor string) { r.Grant(org, actor, licenses.
 func (r *Roles) GrantTeamAdmin(org, team, actor string) {
 	r.Grant(org, actor, licenses.TeamAdmin(team))
 }
-
-// IsOrgAdmin implements licenses.Roles.
-func (r *Roles) IsOrgAdmin(ctx context.Context, org, actor string) (bool, error) {
-	return r.HasRole(ctx, org, actor, licenses.OrgAdmin)
-}
-
-// IsTeamAdmin implements licenses.Roles.
-func (r *Roles) IsTeamAdmin(ctx context.Context, org, team, actor string) (bool, error) {
-	return r.HasRole(ctx, org, actor, licenses.TeamAdmin(team))
-}
