@@ -45,20 +45,35 @@ ORDER BY seq LIMIT $4`),
 var _ events.Store = (*Store)(nil)
 
 // Emit writes events in the transaction: they are read after it commits,
-// numbered in commit order, and never if it rolls back.
+// numbered in commit order, and never if it rolls back. Once the
+// transaction has begun, the inserts travel with its next statement or with
+// COMMIT, so an act's events cost no round trip of their own; in a caller's
+// transaction, or when the function runs again after a deferred write
+// failed, they are sent at once.
 func (t *Tx) Emit(ctx context.Context, evs ...events.Event) error {
-	if len(evs) == 0 {
-		return t.check(ctx)
+	if err := t.check(ctx); err != nil || len(evs) == 0 {
+		return err
 	}
-	b := &pgx.Batch{}
-	for _, e := range evs {
+	qs := make([]*pgx.QueuedQuery, len(evs))
+	for i, e := range evs {
 		st, err := events.Encode(e)
 		if err != nil {
 			return err
 		}
-		b.Queue(t.s.q.events().insert, string(st.Type), st.Org, timestampNotNull(st.At), st.Actor, st.RequestID, string(st.Payload))
+		qs[i] = &pgx.QueuedQuery{SQL: t.s.q.events().insert,
+			Arguments: []any{string(st.Type), st.Org, timestampNotNull(st.At), st.Actor, st.RequestID, string(st.Payload)}}
 	}
-	if err := t.run(ctx, b, false); err != nil {
+	if t.begun && !t.eager {
+		for _, q := range qs {
+			q.Exec(func(pgconn.CommandTag) error {
+				t.flushed++
+				return nil
+			})
+		}
+		t.deferred = append(t.deferred, qs...)
+		return nil
+	}
+	if err := t.run(ctx, &pgx.Batch{QueuedQueries: qs}, false); err != nil {
 		return storeErr(fmt.Sprintf("write %d events", len(evs)), err)
 	}
 	return nil

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/jackc/pgx/v5"
@@ -226,4 +228,57 @@ func TestPost_RefusedAtCommit(t *testing.T) {
 		t.Errorf("DebitBalance = %s, want 7", tr.DebitBalance)
 	}
 	mustVerify(t, l)
+}
+
+// TestRoundTrips_EventsRideWithTheCommit checks that an act's events cost
+// no round trip of their own: a transaction that reads, then emits, takes as
+// many round trips as one that only reads; and the events commit with it.
+func TestRoundTrips_EventsRideWithTheCommit(t *testing.T) {
+	db := newTestDB(t)
+	var c tripCounter
+	s, err := pgxstore.New(c.countedPool(t, db), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"a": 0}, nil)
+	ctx := context.Background()
+	act := func(emit bool) error {
+		return s.InTx(ctx, func(tx ledger.Tx) error {
+			if _, err := tx.AccountGet(ctx, "a"); err != nil {
+				return err
+			}
+			if !emit {
+				return nil
+			}
+			return tx.(events.Emitter).Emit(ctx, events.Event{Type: events.SeatsEventCovered, Org: "acme",
+				At: time.Now(), Actor: "system", Payload: events.EventCovered{Event: "e1"}})
+		})
+	}
+	for range 2 { // warm up both
+		if err := act(false); err != nil {
+			t.Fatal(err)
+		}
+		if err := act(true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	without, _, err := c.count(func() error { return act(false) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, sqls, err := c.count(func() error { return act(true) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if with != without {
+		t.Errorf("reading and emitting took %d round trips, reading alone %d; statements:\n\t%s", with, without, strings.Join(sqls, "\n\t"))
+	}
+	got, err := events.NewReader(s).Read(ctx, events.Query{})
+	if err != nil || len(got) != 3 {
+		t.Errorf("read %d events (%v); want the 3 emitted", len(got), err)
+	}
 }
