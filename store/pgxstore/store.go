@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/allot-dev/allot/internal/errcode"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -32,6 +33,18 @@ type Options struct {
 	// with every further retry up to 64 times RetryBackoff. Default: 0 means
 	// 2ms.
 	RetryBackoff time.Duration
+
+	// Logger receives what the store does that a service may want to
+	// watch: each retry of a transaction and its cause at info, retries
+	// that ran out and writes re-run after the database refused a deferred
+	// one at warn. nil: silent. To see every statement and round trip (or
+	// attach tracing spans), set a pgx tracer on the pool's ConnConfig: the
+	// store sends everything through the pool.
+	Logger *slog.Logger
+	// OnRetry, if set, is called before each retry of a transaction with
+	// the attempt that failed (from 1) and its cause, a *pgconn.PgError:
+	// the hook for metrics.
+	OnRetry func(ctx context.Context, attempt int, cause error)
 }
 
 const (
@@ -46,6 +59,8 @@ type Store struct {
 	q       *queries
 	retries int
 	backoff time.Duration
+	log     *slog.Logger
+	onRetry func(ctx context.Context, attempt int, cause error)
 
 	// caller is the transaction the caller owns, for a Store made by WithTx.
 	caller pgx.Tx
@@ -69,7 +84,8 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	if o.RetryBackoff < 0 {
 		return nil, fmt.Errorf("pgxstore: Options.RetryBackoff is %v; use zero for the default or a positive duration", o.RetryBackoff)
 	}
-	s := &Store{pool: pool, q: newQueries(o.Schema), retries: o.MaxRetries, backoff: o.RetryBackoff}
+	s := &Store{pool: pool, q: newQueries(o.Schema), retries: o.MaxRetries, backoff: o.RetryBackoff,
+		log: o.Logger, onRetry: o.OnRetry}
 	switch {
 	case s.retries == 0:
 		s.retries = defaultMaxRetries
@@ -152,13 +168,28 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 			// so that the refusal reaches fn where it happened. The attempt
 			// wrote nothing and does not count.
 			eager = true
+			if s.log != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "pgxstore: the database refused a write sent with the commit; running the transaction again, writing at once",
+					slog.Any("cause", err))
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			continue
 		}
 		if attempt >= s.retries {
+			if s.log != nil {
+				s.log.LogAttrs(ctx, slog.LevelWarn, "pgxstore: transaction retries ran out",
+					slog.Int("attempts", attempt+1), slog.Any("cause", err))
+			}
 			return &ConflictsError{Attempts: attempt + 1, Last: err}
+		}
+		if s.log != nil {
+			s.log.LogAttrs(ctx, slog.LevelInfo, "pgxstore: retrying a transaction that conflicted",
+				slog.Int("attempt", attempt+1), slog.Any("cause", err))
+		}
+		if s.onRetry != nil {
+			s.onRetry(ctx, attempt+1, err)
 		}
 		// Writes are decided under locks, which READ COMMITTED waits for
 		// instead of failing.

@@ -1,8 +1,11 @@
 package pgxstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -194,6 +197,45 @@ func TestInTx_RetriesSerializationFailure(t *testing.T) {
 			t.Errorf("fn ran %d times, want 1", *attempts)
 		}
 	})
+}
+
+// TestInTx_RetriesAreObservable checks that a retry is logged at info with
+// its cause, and reported to OnRetry, and that running out of retries is
+// logged at warn.
+func TestInTx_RetriesAreObservable(t *testing.T) {
+	db := newTestDB(t)
+	var logs bytes.Buffer
+	var hooked []string
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts := &pgxstore.Options{Logger: logger, OnRetry: func(_ context.Context, attempt int, cause error) {
+		var pe *pgconn.PgError
+		errors.As(cause, &pe)
+		hooked = append(hooked, fmt.Sprint(attempt, " ", pe.Code))
+	}}
+	s := db.store(t, 2, opts)
+	l, _ := ledger.New(s, nil)
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, nil)
+	fn, _ := conflictOnce(t, db, func(err error) error { return err })
+	if err := s.InTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+	if len(hooked) != 1 || hooked[0] != "1 40001" {
+		t.Errorf("OnRetry saw %q; want one call for attempt 1 with a 40001 cause", hooked)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=INFO") || !strings.Contains(out, "retrying") || !strings.Contains(out, "40001") {
+		t.Errorf("log:\n%s\nwant an info record of the retry and its cause", out)
+	}
+
+	logs.Reset()
+	opts.MaxRetries = -1
+	s = db.store(t, 1, opts)
+	fn, _ = conflictOnce(t, db, func(err error) error { return err })
+	if err := s.InTx(context.Background(), fn); err == nil {
+		t.Fatal("InTx succeeded without retries")
+	}
+	if out := logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "ran out") {
+		t.Errorf("log:\n%s\nwant a warn record of the retries running out", out)
+	}
 }
 
 func TestInTx_ReadsOneSnapshot(t *testing.T) {
