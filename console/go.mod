@@ -1,0 +1,7 @@
+module github.com/allot-dev/allot/console
+
+go 1.26.0
+
+require github.com/allot-dev/allot v0.0.0
+
+replace github.com/allot-dev/allot => ..
