@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,10 @@ type Options struct {
 	// with their full path (mount it at Prefix+"/"), and its links, forms
 	// and OpenAPI document use it.
 	Prefix string
+	// Banner, if set, returns HTML shown at the top of every screen, such
+	// as the service's own account switcher or a link back to it. Default:
+	// none.
+	Banner func(r *http.Request) template.HTML
 	// Logger receives the requests that failed on the service's side
 	// (internal errors, a download that broke off). Default: nothing is
 	// logged.
