@@ -3,7 +3,6 @@ package console
 import (
 	"crypto/rand"
 	"embed"
-	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -172,9 +171,4 @@ func parseDate(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Parse("2006-01-02", s)
-}
-
-func isForbidden(err error) bool {
-	var p interface{ Code() string }
-	return errors.As(err, &p) && p.Code() == "forbidden"
 }
