@@ -3,6 +3,7 @@ package testdepth
 import (
 	"flag"
 	"os"
+	"strconv"
 	"testing"
 )
 
@@ -51,8 +52,8 @@ func TestApplyRapid(t *testing.T) {
 		if err := applyRapid(fs); err != nil {
 			t.Fatal(err)
 		}
-		if got := fs.Lookup("rapid.checks").Value.String(); got != "1000" {
-			t.Errorf("rapid.checks = %s, want 1000", got)
+		if got, want := fs.Lookup("rapid.checks").Value.String(), strconv.Itoa(DeepRapidChecks); got != want {
+			t.Errorf("rapid.checks = %s, want %s", got, want)
 		}
 	})
 	t.Run("CommandLineWins", func(t *testing.T) {
