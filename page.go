@@ -15,8 +15,10 @@ type Page[T any] struct {
 // Page sizes: a listing's Limit of zero reads DefaultLimit items; a Limit
 // below zero or above MaxLimit is refused as invalid.
 const (
+	// DefaultLimit is how many items a listing with a zero Limit reads.
 	DefaultLimit = 100
-	MaxLimit     = 1000
+	// MaxLimit is the largest Limit a listing accepts.
+	MaxLimit = 1000
 )
 
 // Purchase is what a vendor's purchase or reduction recorded, in every

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/internal/fastdecimal"
 	"github.com/shopspring/decimal"
 )
 
@@ -178,7 +179,7 @@ func (b *Book) Balance(ctx context.Context, id AccountID) (Balance, error) {
 			return Balance{}, fmt.Errorf("get balance of %q: %w", id, err)
 		}
 		for _, h := range expired {
-			st.Held = diff(st.Held, h.Amount)
+			st.Held = fastdecimal.Diff(st.Held, h.Amount)
 		}
 	}
 	return balanceOf(st), nil
@@ -547,7 +548,7 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if err := debit.cover(h.Amount); err != nil {
 		return Hold{}, err
 	}
-	debit.Held = sum(debit.Held, h.Amount)
+	debit.Held = fastdecimal.Sum(debit.Held, h.Amount)
 	locked.touch(debit)
 
 	h.Metadata = cloneMetadata(h.Metadata)
@@ -659,7 +660,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 		}
 	}
 	// Release the hold first, so its own reservation covers the posting.
-	debit.Held = diff(debit.Held, h.Amount)
+	debit.Held = fastdecimal.Diff(debit.Held, h.Amount)
 	locked.touch(debit)
 	h.Status = to
 	h.SettledAt = b.now
@@ -751,7 +752,7 @@ func (b *Book) lock(ctx context.Context, ids []AccountID, l *lockSet) error {
 			return err
 		}
 		for _, h := range expired {
-			a.Held = diff(a.Held, h.Amount)
+			a.Held = fastdecimal.Diff(a.Held, h.Amount)
 			h.Status = HoldExpired
 			h.SettledAt = h.ExpiresAt
 			l.expired = append(l.expired, h)
@@ -843,8 +844,8 @@ func (l *lockSet) move(t *Transfer, at time.Time) error {
 	if err := debit.cover(t.Amount); err != nil {
 		return err
 	}
-	debit.Posted = diff(debit.Posted, t.Amount)
-	credit.Posted = sum(credit.Posted, t.Amount)
+	debit.Posted = fastdecimal.Diff(debit.Posted, t.Amount)
+	credit.Posted = fastdecimal.Sum(credit.Posted, t.Amount)
 	debit.LastPostedAt, credit.LastPostedAt = at, at
 	l.setDirty(di)
 	l.setDirty(ci)
@@ -891,7 +892,7 @@ func (a *AccountState) cover(amount decimal.Decimal) error {
 	}
 	avail := a.Posted
 	if a.Held.Sign() != 0 {
-		avail = diff(avail, a.Held)
+		avail = fastdecimal.Diff(avail, a.Held)
 	}
 	if avail.Cmp(amount) < 0 {
 		return &InsufficientBalanceError{Account: a.ID, Available: avail, Requested: amount}
@@ -922,7 +923,7 @@ func balanceOf(st AccountState) Balance {
 		Unit:      st.Unit,
 		Posted:    st.Posted,
 		Held:      st.Held,
-		Available: diff(st.Posted, st.Held),
+		Available: fastdecimal.Diff(st.Posted, st.Held),
 	}
 }
 

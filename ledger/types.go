@@ -107,9 +107,17 @@ type Transfer struct {
 type HoldStatus string
 
 const (
+	// HoldPending is a live hold: until it expires it reduces the debit
+	// account's available balance, and PostHold or VoidHold may settle it.
 	HoldPending HoldStatus = "pending"
-	HoldPosted  HoldStatus = "posted"
-	HoldVoided  HoldStatus = "voided"
+	// HoldPosted is a hold PostHold settled: all or part of its amount was
+	// transferred and the rest released.
+	HoldPosted HoldStatus = "posted"
+	// HoldVoided is a hold VoidHold released without moving anything.
+	HoldVoided HoldStatus = "voided"
+	// HoldExpired is a pending hold whose expiry has passed: it reserves
+	// nothing from its expiry on and can no longer be posted. Reads report it
+	// from the expiry, with nothing running in the background.
 	HoldExpired HoldStatus = "expired"
 )
 

@@ -18,21 +18,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The crash helper is this test binary run again with crashSchemaEnv set:
-// it posts forever and prints the number of each group it committed.
-const crashSchemaEnv = "ALLOT_TEST_CRASH_SCHEMA"
-
-func TestMain(m *testing.M) {
-	if schema := os.Getenv(crashSchemaEnv); schema != "" {
-		if err := crashHelper(schema); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
 // crashGroup is the n-th group the helper posts: always the same contents
 // for the same n, so re-posting it is idempotent.
 func crashGroup(n int) []ledger.Transfer {

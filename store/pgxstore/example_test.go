@@ -14,9 +14,16 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// These examples need a database, so they have no Output comment: they are
-// compiled but not run. TestCallerTransaction runs the same steps.
+// These examples need a database. ExampleNew runs when
+// ALLOT_TEST_DATABASE_URL names one (TestMain passes it as DATABASE_URL and
+// drops the example's schema afterwards), as in CI, and is left out of the
+// run without one, which the run's notice says. ExampleStore_WithTx writes
+// to a table of the service's own, so it is compiled but not run;
+// TestCallerTransaction runs the same steps.
 
+// A service opens the store at start: connect, migrate (safe at every
+// start), and run the ledger on it. Defining units and accounts and posting
+// are idempotent, so a service restarted with the same data does the same.
 func ExampleNew() {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
@@ -35,11 +42,30 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	t, err := l.Post(ctx, ledger.Transfer{ID: "order-42", Debit: "org-7/passes", Credit: "world/passes", Amount: decimal.NewFromInt(2)})
+	if _, err := l.DefineUnit(ctx, ledger.Unit{Code: "pass"}); err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range []ledger.Account{
+		{ID: "world/passes", Unit: "pass"},
+		{ID: "org-7/passes", Unit: "pass", Flags: ledger.FlagNonNegative},
+	} {
+		if _, err := l.CreateAccount(ctx, a); err != nil {
+			log.Fatal(err)
+		}
+	}
+	t, err := l.Post(ctx, ledger.Transfer{ID: "order-42", Debit: "world/passes", Credit: "org-7/passes", Amount: decimal.NewFromInt(2)})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(t.Seq, t.DebitBalance)
+	fmt.Println(t.ID, t.CreditBalance, t.DebitBalance)
+	b, err := l.Balance(ctx, "org-7/passes")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("org-7 holds", b.Available, "passes")
+	// Output:
+	// order-42 2 -2
+	// org-7 holds 2 passes
 }
 
 // A service inserts its own row and posts the matching transfer in one

@@ -1,4 +1,4 @@
-package ledger
+package fastdecimal
 
 import (
 	"math/big"
@@ -28,11 +28,11 @@ func TestSumDiff(t *testing.T) {
 	})
 	rapid.Check(t, func(t *rapid.T) {
 		a, b := amount.Draw(t, "a"), amount.Draw(t, "b")
-		if got, want := sum(a, b), a.Add(b); !got.Equal(want) {
-			t.Fatalf("sum(%s, %s) = %s, want %s", a, b, got, want)
+		if got, want := Sum(a, b), a.Add(b); !got.Equal(want) {
+			t.Fatalf("Sum(%s, %s) = %s, want %s", a, b, got, want)
 		}
-		if got, want := diff(a, b), a.Sub(b); !got.Equal(want) {
-			t.Fatalf("diff(%s, %s) = %s, want %s", a, b, got, want)
+		if got, want := Diff(a, b), a.Sub(b); !got.Equal(want) {
+			t.Fatalf("Diff(%s, %s) = %s, want %s", a, b, got, want)
 		}
 	})
 }

@@ -1,4 +1,6 @@
-package ledger
+// Package fastdecimal adds and subtracts the ledger's balances: the same
+// results as decimal's Add and Sub, made faster for the common case.
+package fastdecimal
 
 import (
 	"sync"
@@ -8,20 +10,20 @@ import (
 
 // Balances change on every write, and each change makes a new decimal. The
 // amounts of one unit share an exponent and nearly always have fewer than
-// 19 digits, so sum and diff add their coefficients as int64s and make the
+// 19 digits, so Sum and Diff add their coefficients as int64s and make the
 // result directly, without big-number arithmetic; anything else goes the
 // general way. The result is the same either way.
 
-// sum returns a + b.
-func sum(a, b decimal.Decimal) decimal.Decimal {
+// Sum returns a + b.
+func Sum(a, b decimal.Decimal) decimal.Decimal {
 	if small(a, b) {
 		return newDecimal(a.CoefficientInt64()+b.CoefficientInt64(), a.Exponent())
 	}
 	return a.Add(b)
 }
 
-// diff returns a - b.
-func diff(a, b decimal.Decimal) decimal.Decimal {
+// Diff returns a - b.
+func Diff(a, b decimal.Decimal) decimal.Decimal {
 	if small(a, b) {
 		return newDecimal(a.CoefficientInt64()-b.CoefficientInt64(), a.Exponent())
 	}
