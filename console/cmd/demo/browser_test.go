@@ -98,14 +98,43 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	bin := chromium(t)
+	root := chromiumProcess(t)
 	h, err := handler(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	ctx, cancelTab := chromedp.NewContext(root)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab() })
+	b := &browser{t: t, ctx: ctx, base: srv.URL}
+	b.run(phone.emulate())
+	return b
+}
 
+// shared is the one Chromium process the tests open their tabs in; TestMain
+// ends it.
+var shared struct {
+	sync.Mutex
+	ctx  context.Context
+	stop func()
+}
+
+// chromiumProcess starts Chromium on first use, with a fresh profile and
+// nothing that reaches the network on its own, and returns its context.
+func chromiumProcess(t *testing.T) context.Context {
+	t.Helper()
+	bin := chromium(t)
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.ctx != nil {
+		return shared.ctx
+	}
+	dir, err := os.MkdirTemp("", "allot-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
 		chromedp.Headless,
@@ -118,15 +147,25 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-extensions", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
-	b := &browser{t: t, ctx: ctx, base: srv.URL}
-	b.run(phone.emulate())
-	return b
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	stop := func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		stop()
+		t.Fatalf("starting %s: %v", bin, err)
+	}
+	shared.ctx, shared.stop = ctx, stop
+	return ctx
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
+	}
+	os.Exit(code)
 }
 
 // run runs the actions, failing the test at the first error.
