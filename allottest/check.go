@@ -15,9 +15,9 @@ import (
 
 // The families, as Report and Finding name them.
 const (
-	FamilyPasses   = "passes"
-	FamilySeats    = "seats"
-	FamilyLicenses = "licenses"
+	FamilyPasses   = "passes"   // session passes: balances, windows, the usage log
+	FamilySeats    = "seats"    // pools of seats and modules, and events
+	FamilyLicenses = "licenses" // the license pool and members' states
 )
 
 // Finding is one disagreement a family's Audit found, with the family that
