@@ -73,7 +73,8 @@
 //	CreateSession, UpdateSession             WorkspaceAdmin
 //	Session, SessionsPage, Sessions          WorkspaceAdmin
 //	DefineFields, Fields                     WorkspaceAdmin
-//	LogPage, Log, ExportCSV                  WorkspaceAdmin
+//	LogPage, Log, LogTable, ExportCSV        WorkspaceAdmin
+//	Totals, TotalsTable                      WorkspaceAdmin
 //	Login                                    none: the guest's own act
 //	Audit                                    none: an operator's check
 //
@@ -142,8 +143,18 @@
 // the spend transfer's debit balance, so the column is the running balance.
 // Refused logins are not rows.
 //
-// LogPage reads a page, Log iterates, ExportCSV streams RFC 4180 CSV page by
-// page; all three filter by time range, session and user.
+// LogPage reads a page, Log iterates; LogTable is the log as a table.Table
+// with ThinkTank's headers (Timestamp, Session ID, Session Name,
+// Internal/External, Location, User, Session Owner, Passes, Balance, then
+// the custom fields), read 1000 rows a page, which ExportCSV writes with
+// table.WriteCSV and the xlsx module as a workbook. All of them filter by
+// time range, session, user and Billing: Internal or External, the column
+// ThinkTank says is "used for billing purposes".
+//
+// Totals sums the log per calendar period (Period: Day or Month, in UTC: a
+// day runs from 00:00 UTC, a month from the first at 00:00 UTC) and per
+// Internal/External: the logins and the passes they spent, for billing.
+// TotalsTable is the same as a table.
 //
 // # Listing
 //

@@ -26,7 +26,10 @@ var Unit = ledger.Unit{Code: "pass", Scale: 0}
 
 // Transfer codes the service writes on its ledger transfers.
 const (
-	CodeBuy   = "passes.buy"
+	// CodeBuy marks a purchase's transfer, from IssuerAccount to
+	// BalanceAccount.
+	CodeBuy = "passes.buy"
+	// CodeSpend marks a login's spend, from BalanceAccount to SpentAccount.
 	CodeSpend = "passes.spend"
 )
 

@@ -81,6 +81,7 @@ type UsageListParams struct {
 	User     string    // rows of this guest (normalised e-mail)
 	From     time.Time // At >= From
 	To       time.Time // At < To
+	Billing  Billing   // rows of sessions billed so (Usage.External); zero: both
 	AfterSeq int64     // Seq > AfterSeq
 	Limit    int       // at most this many; zero or negative means no limit
 }

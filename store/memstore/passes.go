@@ -364,6 +364,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	for i := start; i < log.n; i++ {
 		r := log.at(i)
 		if (p.Session != "" && r.shared.session != p.Session) || (p.User != "" && r.user != p.User) ||
+			(p.Billing != "" && r.shared.external != (p.Billing == passes.External)) ||
 			(!p.From.IsZero() && r.at.time().Before(p.From)) || (!p.To.IsZero() && !r.at.time().Before(p.To)) {
 			continue
 		}

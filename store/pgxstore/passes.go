@@ -414,6 +414,9 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	if p.User != "" {
 		w.add("user_email = $%d", p.User)
 	}
+	if p.Billing != "" {
+		w.add("external = $%d", p.Billing == passes.External)
+	}
 	if !p.From.IsZero() {
 		w.add("at >= $%d", p.From)
 	}
