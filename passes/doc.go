@@ -156,6 +156,38 @@
 // Internal/External: the logins and the passes they spent, for billing.
 // TotalsTable is the same as a table.
 //
+// # Events
+//
+// Every act writes its events (package events) to the store's outbox in
+// the act's own transaction, with the workspace as Org, the act's time as
+// At, its canonical actor (the vendor's, or the guest's e-mail address) and
+// its request ID; a retried request, and an act that fails or rolls back,
+// writes none:
+//
+//	Purchase                           events.PassesPurchased (the allot.Purchase it returns)
+//	Login, allowed                     events.PassesAdmitted (charged, or inside a window or a demo: Passes 0)
+//	Login, a demo session's first      events.PassesDemoOpened, after its PassesAdmitted
+//	Login, refused                     events.PassesLoginRefused, with the Reason
+//	Login, refused by a locked demo    also events.PassesDemoLocked (At: when it locked), once per lock
+//
+// A refusal's events are written in a transaction of their own that
+// changes nothing else; each refused attempt is one event, a retry
+// included, since a refusal changes nothing and its retry decides anew. A
+// malformed guest's refusal has actor allot.SystemActor and no Guest.
+// PassesDemoLocked is written by the first refusal that finds the session
+// locked: the refusal reads the outbox for the lock's event and writes it
+// if it is missing, which changes no state; two refusals at the same moment
+// on a store that runs transactions concurrently may both write it, so a
+// consumer takes (Org, Session, LockedAt) as its identity.
+//
+// The pool is the workspace's passes (product PoolProduct, "pass"): its
+// use is the passes spent of those purchased. A charging login or a
+// purchase that moves the use across one of Options.Thresholds (default 80
+// and 100 %) emits events.PoolThreshold, Up or down, in its transaction.
+// Options.Logger (nil: silent) logs refusals at debug, retried requests at
+// info and anything unexpected at warn, with the attributes org and
+// request_id.
+//
 // # Listing
 //
 // Every listing is read the same way: a page call returning an
