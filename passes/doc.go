@@ -73,7 +73,8 @@
 //	CreateSession, UpdateSession             WorkspaceAdmin
 //	Session, SessionsPage, Sessions          WorkspaceAdmin
 //	DefineFields, Fields                     WorkspaceAdmin
-//	LogPage, Log, ExportCSV                  WorkspaceAdmin
+//	LogPage, Log, LogTable, ExportCSV        WorkspaceAdmin
+//	Totals, TotalsTable                      WorkspaceAdmin
 //	Login                                    none: the guest's own act
 //	Audit                                    none: an operator's check
 //
@@ -142,8 +143,50 @@
 // the spend transfer's debit balance, so the column is the running balance.
 // Refused logins are not rows.
 //
-// LogPage reads a page, Log iterates, ExportCSV streams RFC 4180 CSV page by
-// page; all three filter by time range, session and user.
+// LogPage reads a page, Log iterates; LogTable is the log as a table.Table
+// with ThinkTank's headers (Timestamp, Session ID, Session Name,
+// Internal/External, Location, User, Session Owner, Passes, Balance, then
+// the custom fields), read 1000 rows a page, which ExportCSV writes with
+// table.WriteCSV and the xlsx module as a workbook. All of them filter by
+// time range, session, user and Billing: Internal or External, the column
+// ThinkTank says is "used for billing purposes".
+//
+// Totals sums the log per calendar period (Period: Day or Month, in UTC: a
+// day runs from 00:00 UTC, a month from the first at 00:00 UTC) and per
+// Internal/External: the logins and the passes they spent, for billing.
+// TotalsTable is the same as a table.
+//
+// # Events
+//
+// Every act writes its events (package events) to the store's outbox in
+// the act's own transaction, with the workspace as Org, the act's time as
+// At, its canonical actor (the vendor's, or the guest's e-mail address) and
+// its request ID; a retried request, and an act that fails or rolls back,
+// writes none:
+//
+//	Purchase                           events.PassesPurchased (the allot.Purchase it returns)
+//	Login, allowed                     events.PassesAdmitted (charged, or inside a window or a demo: Passes 0)
+//	Login, a demo session's first      events.PassesDemoOpened, after its PassesAdmitted
+//	Login, refused                     events.PassesLoginRefused, with the Reason
+//	Login, refused by a locked demo    also events.PassesDemoLocked (At: when it locked), once per lock
+//
+// A refusal's events are written in a transaction of their own that
+// changes nothing else; each refused attempt is one event, a retry
+// included, since a refusal changes nothing and its retry decides anew. A
+// malformed guest's refusal has actor allot.SystemActor and no Guest.
+// PassesDemoLocked is written by the first refusal that finds the session
+// locked: the refusal reads the outbox for the lock's event and writes it
+// if it is missing, which changes no state; two refusals at the same moment
+// on a store that runs transactions concurrently may both write it, so a
+// consumer takes (Org, Session, LockedAt) as its identity.
+//
+// The pool is the workspace's passes (product PoolProduct, "pass"): its
+// use is the passes spent of those purchased. A charging login or a
+// purchase that moves the use across one of Options.Thresholds (default 80
+// and 100 %) emits events.PoolThreshold, Up or down, in its transaction.
+// Options.Logger (nil: silent) logs refusals at debug, retried requests at
+// info and anything unexpected at warn, with the attributes org and
+// request_id.
 //
 // # Listing
 //

@@ -62,6 +62,7 @@ type InvalidError struct {
 	also error
 }
 
+// Error says which field was wrong and why.
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("passes: invalid %s: %s", e.Field, e.Reason)
 }
@@ -83,6 +84,7 @@ type RefusalError struct {
 	Decision Decision
 }
 
+// Error says the login was refused, and why.
 func (e *RefusalError) Error() string {
 	return "passes: login " + e.Decision.String()
 }
@@ -119,6 +121,7 @@ type FieldError struct {
 	Unknown bool
 }
 
+// Error names the custom field and what was wrong with it.
 func (e *FieldError) Error() string { return "passes: " + e.detail() }
 
 func (e *FieldError) detail() string {
@@ -154,7 +157,10 @@ type translated struct {
 	err, cause error
 }
 
-func (e *translated) Error() string   { return e.err.Error() }
+// Error returns the message in the tenant's words, without the cause's.
+func (e *translated) Error() string { return e.err.Error() }
+
+// Unwrap returns the error in the tenant's words and its cause.
 func (e *translated) Unwrap() []error { return []error{e.err, e.cause} }
 
 // translate returns err with cause behind it: err's message, err's code,

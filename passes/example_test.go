@@ -181,7 +181,7 @@ func ExampleService_ExportCSV() {
 	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n"))
 	// Output:
 	// allowed: 1 pass spent, access until 2026-03-03T09:00:00Z; balance 9
-	// Timestamp,Session ID,Session Name,Internal/External,Location,User,Session Owner,Passes Used,Balance After,Reference
+	// Timestamp,Session ID,Session Name,Internal/External,Location,User,Session Owner,Passes,Balance,Reference
 	// 2026-03-02T09:00:00Z,kickoff,Kick-off,External,Zurich,ann@guest.example,olga@acme.example,1,9,PO-7
 	// 2026-03-02T10:00:00Z,kickoff,Kick-off,External,"'=HYPERLINK(""x"")",ann@guest.example,olga@acme.example,0,9,PO-8
 }

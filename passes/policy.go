@@ -89,21 +89,36 @@ func (p Demo) Decide(now time.Time, st State) Decision {
 
 // The built-in policies.
 var (
-	DayPolicy   Policy = Window{Cost: 1, Duration: 24 * time.Hour}
+	// DayPolicy is DayPass's: 1 pass for 24 hours of access.
+	DayPolicy Policy = Window{Cost: 1, Duration: 24 * time.Hour}
+	// MonthPolicy is MonthPass's: 2 passes for 30 days (720 hours) of access.
 	MonthPolicy Policy = Window{Cost: 2, Duration: 720 * time.Hour}
-	DemoPolicy  Policy = Demo{Open: 4 * time.Hour}
+	// DemoPolicy is DemoPass's: free, open 4 hours from the first login.
+	DemoPolicy Policy = Demo{Open: 4 * time.Hour}
 )
 
 // Reason says why a login was refused.
 type Reason string
 
 const (
+	// ReasonInsufficientPasses: the login costs more passes than the
+	// workspace's balance holds (ErrInsufficientPasses).
 	ReasonInsufficientPasses Reason = "insufficient_passes"
-	ReasonDemoLocked         Reason = "demo_locked"
-	ReasonUnknownSession     Reason = "unknown_session"
-	ReasonMalformedGuest     Reason = "malformed_guest"
-	ReasonUnknownField       Reason = "unknown_field"
-	ReasonMissingField       Reason = "missing_field"
+	// ReasonDemoLocked: the demo session's open period is over
+	// (ErrDemoLocked).
+	ReasonDemoLocked Reason = "demo_locked"
+	// ReasonUnknownSession: the workspace has no session with that ID
+	// (ErrUnknownSession).
+	ReasonUnknownSession Reason = "unknown_session"
+	// ReasonMalformedGuest: the guest is not an e-mail address
+	// (ErrMalformedGuest).
+	ReasonMalformedGuest Reason = "malformed_guest"
+	// ReasonUnknownField: the login gives a value for a custom field the
+	// workspace does not have (ErrUnknownField).
+	ReasonUnknownField Reason = "unknown_field"
+	// ReasonMissingField: a required custom field has no value, from the
+	// session or the login (ErrMissingField).
+	ReasonMissingField Reason = "missing_field"
 )
 
 // Decision is the outcome of a login, and explains itself (String).

@@ -99,6 +99,18 @@ func restricted(svc *passes.Service, actor string) map[string]func(ctx context.C
 			}
 			return errors.New("Log yielded nothing")
 		},
+		"LogTable": func(ctx context.Context) error {
+			_, err := svc.LogTable(ctx, passes.LogParams{Org: "acme", Actor: actor})
+			return err
+		},
+		"Totals": func(ctx context.Context) error {
+			_, err := svc.Totals(ctx, passes.TotalsParams{Org: "acme", Actor: actor})
+			return err
+		},
+		"TotalsTable": func(ctx context.Context) error {
+			_, err := svc.TotalsTable(ctx, passes.TotalsParams{Org: "acme", Actor: actor})
+			return err
+		},
 		"ExportCSV": func(ctx context.Context) error {
 			var buf bytes.Buffer
 			err := svc.ExportCSV(ctx, &buf, passes.LogParams{Org: "acme", Actor: actor})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
@@ -26,7 +28,10 @@ var Unit = ledger.Unit{Code: "pass", Scale: 0}
 
 // Transfer codes the service writes on its ledger transfers.
 const (
-	CodeBuy   = "passes.buy"
+	// CodeBuy marks a purchase's transfer, from IssuerAccount to
+	// BalanceAccount.
+	CodeBuy = "passes.buy"
+	// CodeSpend marks a login's spend, from BalanceAccount to SpentAccount.
 	CodeSpend = "passes.spend"
 )
 
@@ -92,6 +97,9 @@ type Service struct {
 	clock    clock.Clock
 	roles    allot.Roles
 	policies map[PassType]Policy
+	logger   *slog.Logger
+
+	thresholdPcts []int
 }
 
 // Options configure a Service. A nil *Options means all defaults.
@@ -108,6 +116,15 @@ type Options struct {
 	// Default: nil, which grants nothing, so every call that checks a role
 	// is refused (Login and Audit check none).
 	Roles allot.Roles
+	// Thresholds are the percents of a workspace's purchased passes spent
+	// whose crossing, up or down, emits an events.PoolThreshold. Default:
+	// nil, which means {80, 100}; an empty slice means none. Each must be
+	// from 1 to 100.
+	Thresholds []int
+	// Logger receives refusals at debug, retried requests at info and
+	// anything unexpected at warn, with the attributes org and request_id.
+	// Default: nil, silent.
+	Logger *slog.Logger
 }
 
 // New returns a Service over store.
@@ -129,6 +146,15 @@ func New(store Store, opts *Options) (*Service, error) {
 			s.clock = opts.Clock
 		}
 		s.roles = opts.Roles
+		s.logger = opts.Logger
+		if opts.Thresholds != nil {
+			if err := checkThresholds(opts.Thresholds); err != nil {
+				return nil, err
+			}
+			s.thresholdPcts = slices.Clone(opts.Thresholds)
+		} else {
+			s.thresholdPcts = defaultThresholds
+		}
 		for name, p := range opts.Policies {
 			if name == "" {
 				return nil, invalid("Policies", "a pass type has an empty name")
@@ -138,6 +164,8 @@ func New(store Store, opts *Options) (*Service, error) {
 			}
 			s.policies[name] = p
 		}
+	} else {
+		s.thresholdPcts = defaultThresholds
 	}
 	return s, nil
 }
@@ -170,6 +198,7 @@ type PurchaseParams struct {
 // ErrRequestConflict (code request_reused).
 func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
 	out, err := s.purchase(ctx, p)
+	s.observe(ctx, "purchase", p.Org, p.RequestID, err)
 	if err != nil {
 		return allot.Purchase{}, errcode.Ensure(fmt.Errorf("buy %d passes for workspace %q: %w", p.Quantity, p.Org, err))
 	}
@@ -248,6 +277,12 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (allot.Purchas
 		if err := openAccounts(ctx, b, p.Org); err != nil {
 			return ledgerErr(err, "the ledger refused to open the accounts of workspace %q", p.Org)
 		}
+		// A retry posts nothing and emits nothing: the first call did.
+		prior, err := tx.TransfersGet(ctx, []ledger.TransferID{buyID(p.Org, p.RequestID)}, nil)
+		if err != nil {
+			return err
+		}
+		retry := len(prior) > 0
 		t, err := b.Post(ctx, ledger.Transfer{
 			ID:       buyID(p.Org, p.RequestID),
 			Debit:    IssuerAccount(p.Org),
@@ -288,7 +323,15 @@ func (s *Service) purchase(ctx context.Context, p PurchaseParams) (allot.Purchas
 			Purchased:    purchased,
 			Available:    available,
 		}
-		return nil
+		if retry {
+			s.retried(ctx, "purchase", p.Org, p.RequestID)
+			return nil
+		}
+		env := events.Event{Org: p.Org, At: t.PostedAt, Actor: p.Actor, RequestID: p.RequestID}
+		e := env
+		e.Type, e.Payload = events.PassesPurchased, out
+		used := purchased - available
+		return tx.Emit(ctx, s.thresholds([]events.Event{e}, env, used, purchased-p.Quantity, used, purchased)...)
 	})
 	return out, err
 }
@@ -1002,6 +1045,7 @@ type LoginParams struct {
 // decision again and spends nothing more.
 func (s *Service) Login(ctx context.Context, r LoginParams) (Decision, error) {
 	d, err := s.login(ctx, r)
+	s.observe(ctx, "login", r.Org, r.RequestID, err)
 	if err != nil {
 		return d, errcode.Ensure(fmt.Errorf("login of %q to session %q: %w", r.Guest, r.Session, err))
 	}
@@ -1045,19 +1089,21 @@ func (s *Service) login(ctx context.Context, r LoginParams) (Decision, error) {
 	if err := checkLogin(r); err != nil {
 		return Decision{}, err
 	}
-	guest, ok := normalizeGuest(r.Guest)
-	if !ok {
-		return refuse(ReasonMalformedGuest, "guest %q is not an e-mail address like name@example.com", r.Guest)
-	}
 	now := s.clock.Now()
 	if err := checkNow(now); err != nil {
 		return Decision{}, err
 	}
+	guest, ok := normalizeGuest(r.Guest)
+	if !ok {
+		d, err := refuse(ReasonMalformedGuest, "guest %q is not an e-mail address like name@example.com", r.Guest)
+		s.refused(ctx, r, "", d, ledger.Instant(now))
+		return d, err
+	}
 	c := loginCalls.Get().(*loginCall)
 	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, now
 	err := s.store.InTx(ctx, c.run)
-	d := c.d
-	*c = loginCall{run: c.run} // keep nothing of this login in the pool
+	d, retry := c.d, c.retry
+	*c = loginCall{run: c.run, evs: c.evs[:0]} // keep nothing of this login in the pool
 	loginCalls.Put(c)
 	if err != nil {
 		var re *RefusalError
@@ -1065,6 +1111,10 @@ func (s *Service) login(ctx context.Context, r LoginParams) (Decision, error) {
 			// Decided, perhaps, but not committed: nothing was granted.
 			return Decision{}, err
 		}
+		s.refused(ctx, r, guest, d, ledger.Instant(now))
+	}
+	if retry {
+		s.retried(ctx, "login", r.Org, r.RequestID)
 	}
 	return d, err
 }
@@ -1080,7 +1130,9 @@ type loginCall struct {
 	guest string
 	now   time.Time
 	d     Decision
+	retry bool           // the login was a retry: d is the first's
 	book  ledger.Book    // the Book a spending login posts with
+	evs   []events.Event // the login's events, reused
 	run   func(Tx) error // c.do
 }
 
@@ -1092,18 +1144,21 @@ var loginCalls = sync.Pool{New: func() any {
 
 func (c *loginCall) do(tx Tx) error {
 	var err error
-	c.d, err = c.s.loginTx(c.ctx, tx, &c.book, c.now, c.r, c.guest)
+	c.retry, c.evs = false, c.evs[:0]
+	c.d, err = c.s.loginTx(c, tx)
 	return err
 }
 
-func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.Time, r LoginParams, guest string) (Decision, error) {
+func (s *Service) loginTx(c *loginCall, tx Tx) (Decision, error) {
+	ctx, b, r, guest := c.ctx, &c.book, &c.r, c.guest
 	// The instant the Book will act at, if the login spends.
-	now = ledger.Instant(now)
+	now := ledger.Instant(c.now)
 	prior, err := tx.UsageGetByRequest(ctx, r.Org, r.RequestID)
 	if err == nil {
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {
 			return Decision{}, fmt.Errorf("%w: request %q was a login of %q to session %q; use a new request ID for a new login", ErrRequestConflict, r.RequestID, prior.User, prior.Session)
 		}
+		c.retry = true
 		return prior.Decision(), nil
 	}
 	if !errors.Is(err, ledger.ErrNotFound) {
@@ -1177,6 +1232,7 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		Demo:        d.Demo,
 		LocksAt:     d.LocksAt,
 	}
+	var spent int64 // the workspace's passes spent after a spending login
 	if d.Passes > 0 {
 		id, debit, credit := spendIDs(r.Org, r.RequestID)
 		b.Reset(tx, now)
@@ -1196,6 +1252,9 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 		if u.BalanceAfter, err = passCount(t.DebitBalance); err != nil {
 			return Decision{}, err
 		}
+		if spent, err = passCount(t.CreditBalance); err != nil {
+			return Decision{}, err
+		}
 	} else {
 		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Org); err != nil {
 			return Decision{}, err
@@ -1213,11 +1272,29 @@ func (s *Service) loginTx(ctx context.Context, tx Tx, b *ledger.Book, now time.T
 	if err != nil {
 		return Decision{}, err
 	}
+	env := events.Event{Org: r.Org, At: u.At, Actor: guest, RequestID: r.RequestID}
+	e := env
+	e.Type = events.PassesAdmitted
+	e.Payload = events.GuestAdmitted{Session: sess.ID, Guest: guest, PassType: string(sess.PassType), Passes: d.Passes,
+		InWindow: d.InWindow, Until: d.AccessUntil, Balance: d.Balance}
+	c.evs = append(c.evs, e)
 	if sess.FirstLogin.IsZero() {
 		sess.FirstLogin = now
 		if err := tx.SessionUpdate(ctx, sess); err != nil {
 			return Decision{}, err
 		}
+		if d.Demo {
+			e := env
+			e.Type, e.Payload = events.PassesDemoOpened, events.DemoOpened{Session: sess.ID, LocksAt: d.LocksAt}
+			c.evs = append(c.evs, e)
+		}
+	}
+	if d.Passes > 0 && len(s.thresholdPcts) > 0 {
+		purchased := spent + d.Balance
+		c.evs = s.thresholds(c.evs, env, spent-d.Passes, purchased, spent, purchased)
+	}
+	if err := tx.Emit(ctx, c.evs...); err != nil {
+		return Decision{}, err
 	}
 	if _, err := tx.UsageInsert(ctx, u); err != nil {
 		if errors.Is(err, ledger.ErrAlreadyExists) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -22,6 +23,9 @@ import (
 // Two workspaces may use the same IDs without seeing each other's records.
 type Tx interface {
 	ledger.Tx
+	// Emit writes events to the store's outbox in the transaction
+	// (events.Emitter).
+	events.Emitter
 
 	// SessionInsert stores a new session; (Workspace, ID) is unique.
 	SessionInsert(ctx context.Context, s Session) error
@@ -81,6 +85,7 @@ type UsageListParams struct {
 	User     string    // rows of this guest (normalised e-mail)
 	From     time.Time // At >= From
 	To       time.Time // At < To
+	Billing  Billing   // rows of sessions billed so (Usage.External); zero: both
 	AfterSeq int64     // Seq > AfterSeq
 	Limit    int       // at most this many; zero or negative means no limit
 }

@@ -154,25 +154,33 @@ func run(w io.Writer) error {
 
 	fmt.Fprintf(w, "\nUsage log\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(append(append([]string{}, passes.Columns...), "Reference", "Note"), "\t"))
-	for u, err := range svc.Log(ctx, passes.LogParams{Org: ws, Actor: olga}) {
+	log, err := svc.LogTable(ctx, passes.LogParams{Org: ws, Actor: olga})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(tw, strings.Join(log.Header(), "\t"))
+	for row, err := range log.Rows {
 		if err != nil {
 			return err
 		}
-		kind := "Internal"
-		if u.External {
-			kind = "External"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d", u.At.Format("2006-01-02 15:04"), u.Session, u.SessionName, kind,
-			u.Location, u.User, u.Owner, u.Passes, u.BalanceAfter)
-		for _, f := range u.Fields {
-			v := f.Value
-			if v == "" {
-				v = "-"
+		for i, c := range row {
+			if c == "" {
+				row[i] = "-"
 			}
-			fmt.Fprintf(tw, "\t%s", v)
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\nPasses by day, internal and external\n\n")
+	totals, err := svc.Totals(ctx, passes.TotalsParams{Org: ws, Actor: olga, Period: passes.Day})
+	if err != nil {
+		return err
+	}
+	for _, t := range totals {
+		fmt.Fprintf(tw, "%s\t%s\t%d logins\t%d passes\n", t.Period.Format("2006-01-02"), t.Billing, t.Logins, t.Passes)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 )
@@ -91,6 +92,12 @@ type passesStore struct{ s *Store }
 // InTx implements passes.Store.
 func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
 	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// ReadEvents reads the store's outbox (events.Store), for the service's
+// check that a demo's lock was noticed once.
+func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored, error) {
+	return p.s.ReadEvents(ctx, q)
 }
 
 func copySession(s passes.Session) passes.Session {
@@ -364,6 +371,7 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	for i := start; i < log.n; i++ {
 		r := log.at(i)
 		if (p.Session != "" && r.shared.session != p.Session) || (p.User != "" && r.user != p.User) ||
+			(p.Billing != "" && r.shared.external != (p.Billing == passes.External)) ||
 			(!p.From.IsZero() && r.at.time().Before(p.From)) || (!p.To.IsZero() && !r.at.time().Before(p.To)) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,12 @@ type passesStore struct{ s *Store }
 // InTx implements passes.Store; see Store.InTx.
 func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
 	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// ReadEvents reads the store's outbox (events.Store), for the service's
+// check that a demo's lock was noticed once.
+func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored, error) {
+	return p.s.ReadEvents(ctx, q)
 }
 
 // passesQueries is the facet's SQL for one schema.
@@ -413,6 +420,9 @@ func (t *Tx) UsageList(ctx context.Context, p passes.UsageListParams) ([]passes.
 	}
 	if p.User != "" {
 		w.add("user_email = $%d", p.User)
+	}
+	if p.Billing != "" {
+		w.add("external = $%d", p.Billing == passes.External)
 	}
 	if !p.From.IsZero() {
 		w.add("at >= $%d", p.From)

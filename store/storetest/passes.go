@@ -467,6 +467,9 @@ func testPassesUsageListing(t *testing.T, newStore Factory) {
 		{"AfterSeq", passes.UsageListParams{AfterSeq: want[7].Seq}, want[8:]},
 		{"Limit", passes.UsageListParams{AfterSeq: want[1].Seq, Limit: 4}, want[2:6]},
 		{"LimitFiltered", passes.UsageListParams{Session: "s1", Limit: 2}, []passes.Usage{want[0], want[2]}},
+		{"Internal", passes.UsageListParams{Billing: passes.Internal}, filter(func(u passes.Usage) bool { return !u.External })},
+		{"External", passes.UsageListParams{Billing: passes.External}, filter(func(u passes.Usage) bool { return u.External })},
+		{"ExternalSessionLimit", passes.UsageListParams{Billing: passes.External, Session: "s1", AfterSeq: want[2].Seq, Limit: 2}, []passes.Usage{want[4], want[8]}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
