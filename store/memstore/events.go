@@ -3,26 +3,51 @@ package memstore
 import (
 	"context"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/allot-dev/allot/events"
 )
 
-// outbox is the store's events, oldest first. Transactions run one at a
-// time, so the order they append in is the order they commit in.
+// outboxChunk is how many events one block of the outbox holds: appending
+// never copies earlier events, as a growing slice would.
+const outboxChunk = 1024
+
+// outbox is the store's events, oldest first, in fixed-size blocks.
+// Transactions run one at a time, so the order they append in is the order
+// they commit in, and Seq is dense: the event numbered s is at index
+// s-base, counting from the first block's first slot.
 type outbox struct {
-	rows     []events.Stored
-	seq      int64 // the last Seq given
-	start    int   // len(rows) when the running transaction began
-	startSeq int64 // seq then
+	blocks [][]events.Stored
+	base   int64 // the Seq of the first block's first slot
+	skip   int   // pruned slots at the front of the first block
+	n      int   // slots in use, pruned ones included
+	start  int   // n when the running transaction began
 }
 
-func (o *outbox) begin() { o.start, o.startSeq = len(o.rows), o.seq }
+func (o *outbox) begin() { o.start = o.n }
+
+// seq is the last Seq given.
+func (o *outbox) seq() int64 { return o.base + int64(o.n) - 1 }
+
+func (o *outbox) at(i int) *events.Stored { return &o.blocks[i/outboxChunk][i%outboxChunk] }
+
+func (o *outbox) push(st events.Stored) {
+	if o.base == 0 {
+		o.base = 1
+	}
+	if o.n == len(o.blocks)*outboxChunk {
+		o.blocks = append(o.blocks, make([]events.Stored, outboxChunk))
+	}
+	st.Seq = o.base + int64(o.n)
+	*o.at(o.n) = st
+	o.n++
+}
 
 func (o *outbox) rollback() {
-	clear(o.rows[o.start:])
-	o.rows, o.seq = o.rows[:o.start], o.startSeq
+	for i := o.start; i < o.n; i++ {
+		*o.at(i) = events.Stored{}
+	}
+	o.n = o.start
 }
 
 var _ events.Store = (*Store)(nil)
@@ -33,16 +58,13 @@ func (t *Tx) Emit(ctx context.Context, evs ...events.Event) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	o := &t.s.outbox
 	for _, e := range evs {
 		st, err := events.Encode(e)
 		if err != nil {
 			return err
 		}
-		o.seq++
-		st.Seq = o.seq
 		st.At = st.At.UTC().Truncate(time.Microsecond)
-		o.rows = append(o.rows, st)
+		t.s.outbox.push(st)
 	}
 	return nil
 }
@@ -52,11 +74,14 @@ func (s *Store) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored
 	var out []events.Stored
 	err := s.inTx(ctx, func(t *Tx) error {
 		// Only what committed: a running transaction holds the store, so
-		// every row here committed.
-		rows := s.outbox.rows
-		i := sort.Search(len(rows), func(i int) bool { return rows[i].Seq > q.After })
-		for ; i < len(rows) && len(out) < q.Limit; i++ {
-			r := rows[i]
+		// every slot here committed.
+		o := &s.outbox
+		i := o.skip
+		if q.After >= o.base {
+			i = max(i, int(min(q.After-o.base+1, int64(o.n))))
+		}
+		for ; i < o.n && len(out) < q.Limit; i++ {
+			r := *o.at(i)
 			if (q.Org == "" || r.Org == q.Org) && (len(q.Types) == 0 || slices.Contains(q.Types, r.Type)) {
 				r.Payload = slices.Clone(r.Payload)
 				out = append(out, r)
@@ -71,11 +96,25 @@ func (s *Store) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored
 func (s *Store) PruneEvents(ctx context.Context, before int64) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, func(t *Tx) error {
-		rows := s.outbox.rows
-		i := sort.Search(len(rows), func(i int) bool { return rows[i].Seq >= before })
-		n = int64(i)
-		s.outbox.rows = slices.Clone(rows[i:])
-		s.outbox.start = len(s.outbox.rows)
+		o := &s.outbox
+		upto := o.skip // the first slot kept
+		if before > o.base {
+			upto = max(upto, int(min(before-o.base, int64(o.n))))
+		}
+		n = int64(upto - o.skip)
+		for i := o.skip; i < upto; i++ {
+			*o.at(i) = events.Stored{}
+		}
+		// Drop the blocks wholly pruned, keeping the one being filled.
+		drop := min(upto/outboxChunk, len(o.blocks)-1)
+		if drop > 0 {
+			o.blocks = slices.Delete(o.blocks, 0, drop)
+			o.base += int64(drop * outboxChunk)
+			o.n -= drop * outboxChunk
+			upto -= drop * outboxChunk
+		}
+		o.skip = upto
+		o.start = o.n
 		return nil
 	})
 	return n, err
