@@ -158,4 +158,16 @@
 // (WithTx) a post is three round trips and the release of its savepoint.
 // BENCHMARKS.md has the figures, and TestRoundTrips_Ledger holds the
 // budgets.
+//
+// The facets' writes of a row the transaction has read (a seats pool or
+// event, a license organization, team or member, and the insert of a member
+// a locked read did not find) are sent with the next statement or the
+// commit, as a post's are; a refusal then runs the function again with
+// writes sent at once. TestRoundTrips_Passes, _Seats and _Licenses hold the
+// families' current budgets.
+//
+// With Options.GroupCommit, concurrent posts between the same two accounts
+// share one transaction and one COMMIT, each on a savepoint of its own (see
+// group.go); TestGroupCommit_SameAsOneByOne checks that each gets what
+// posting one by one gives.
 package pgxstore

@@ -1,5 +1,15 @@
 package pgxstore
 
+import "github.com/allot-dev/allot/ledger"
+
 // MigrateTo lets the external tests build a database of an earlier schema
 // version, to check that later migrations carry its rows over.
 var MigrateTo = migrateTo
+
+// SetGroupTurnHook makes a store with group commit call f as each member
+// of a group begins its turn, with its transfer: the order the group ran
+// its posts in.
+func SetGroupTurnHook(s *Store, f func(ledger.Transfer)) { s.gc.onTurn = f }
+
+// GroupsOpened reports how many groups the store opened.
+func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }

@@ -175,6 +175,9 @@ func (t *Tx) TransfersPrefetch(ts []ledger.Transfer) {
 	if t.done || len(ts) > maxPrefetch {
 		return
 	}
+	if t.groupable(ts) {
+		t.join(context.Background(), ts[0])
+	}
 	t.hint = make([]ledger.TransferID, len(ts))
 	for i := range ts {
 		t.hint[i] = ts[i].ID

@@ -145,6 +145,10 @@ func (t *Tx) licenseOrg(ctx context.Context, org string, lock bool) (licenses.Or
 	if len(got) == 0 {
 		return licenses.Org{}, &ledger.NotFoundError{Kind: "license organization", ID: org}
 	}
+	t.see("lorg\x00" + org)
+	if lock {
+		t.see("llock\x00" + org)
+	}
 	return got[0], nil
 }
 
@@ -176,17 +180,12 @@ func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 }
 
 // LicenseOrgUpdate implements licenses.Tx. The table's CHECK constraints
-// refuse negative counters.
+// refuse negative counters. It is sent with the next statement or the
+// commit (see execLater): writers lock the organization's row first.
 func (t *Tx) LicenseOrgUpdate(ctx context.Context, o licenses.Org) error {
-	n, err := t.exec(ctx, fmt.Sprintf("update license organization %q", o.ID), t.s.q.licenses().orgUpdate,
-		o.ID, o.Purchased, o.Active, o.Pending, o.Unassigned, o.Expired, timestampNotNull(o.CreatedAt), timestampNotNull(o.UpdatedAt))
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "license organization", ID: o.ID}
-	}
-	return nil
+	return t.execLater(ctx, "lorg\x00"+o.ID, fmt.Sprintf("update license organization %q", o.ID), t.s.q.licenses().orgUpdate,
+		[]any{o.ID, o.Purchased, o.Active, o.Pending, o.Unassigned, o.Expired, timestampNotNull(o.CreatedAt), timestampNotNull(o.UpdatedAt)},
+		func() error { return &ledger.NotFoundError{Kind: "license organization", ID: o.ID} })
 }
 
 func scanTeams(rows pgx.Rows) ([]licenses.Team, error) {
@@ -215,6 +214,7 @@ func (t *Tx) LicenseTeamGet(ctx context.Context, org, team string) (licenses.Tea
 	if len(got) == 0 {
 		return licenses.Team{}, &ledger.NotFoundError{Kind: "license team", ID: org + "/" + team}
 	}
+	t.see("lteam\x00" + org + "\x00" + team)
 	return got[0], nil
 }
 
@@ -231,17 +231,12 @@ func (t *Tx) LicenseTeamInsert(ctx context.Context, org string, tm licenses.Team
 	return nil
 }
 
-// LicenseTeamUpdate implements licenses.Tx.
+// LicenseTeamUpdate implements licenses.Tx. It is sent with the next
+// statement or the commit (see execLater).
 func (t *Tx) LicenseTeamUpdate(ctx context.Context, org string, tm licenses.Team) error {
-	n, err := t.exec(ctx, fmt.Sprintf("update license team %q of %q", tm.ID, org), t.s.q.licenses().teamUpdate,
-		org, tm.ID, tm.Active, tm.Pending)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "license team", ID: org + "/" + tm.ID}
-	}
-	return nil
+	return t.execLater(ctx, "lteam\x00"+org+"\x00"+tm.ID, fmt.Sprintf("update license team %q of %q", tm.ID, org), t.s.q.licenses().teamUpdate,
+		[]any{org, tm.ID, tm.Active, tm.Pending},
+		func() error { return &ledger.NotFoundError{Kind: "license team", ID: org + "/" + tm.ID} })
 }
 
 // LicenseTeamList implements licenses.Tx.
@@ -301,37 +296,36 @@ func (t *Tx) LicenseMemberGet(ctx context.Context, org, email string) (licenses.
 		return licenses.Member{}, storeErr(fmt.Sprintf("get license member %q of %q", email, org), err)
 	}
 	if len(got) == 0 {
+		if t.seen["llock\x00"+org] {
+			t.see("lnomember\x00" + org + "\x00" + email)
+		}
 		return licenses.Member{}, &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email}
 	}
+	t.see("lmember\x00" + org + "\x00" + email)
 	return got[0], nil
 }
 
-// LicenseMemberInsert implements licenses.Tx.
+// LicenseMemberInsert implements licenses.Tx. It is sent with the next
+// statement or the commit (see execLater): writers of an organization's
+// members hold its row's lock, so a member the service did not find is not
+// inserted by another.
 func (t *Tx) LicenseMemberInsert(ctx context.Context, m licenses.Member) error {
-	n, err := t.exec(ctx, fmt.Sprintf("insert license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberInsert, memberArgs(m)...)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("pgxstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrAlreadyExists)
-	}
-	return nil
+	return t.execLater(ctx, "lnomember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("insert license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberInsert, memberArgs(m),
+		func() error {
+			return fmt.Errorf("pgxstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrAlreadyExists)
+		})
 }
 
-// LicenseMemberUpdate implements licenses.Tx.
+// LicenseMemberUpdate implements licenses.Tx. It is sent with the next
+// statement or the commit (see execLater).
 func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
-	n, err := t.exec(ctx, fmt.Sprintf("update license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberUpdate, memberArgs(m)...)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email}
-	}
-	return nil
+	return t.execLater(ctx, "lmember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("update license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberUpdate, memberArgs(m),
+		func() error { return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email} })
 }
 
 // LicenseMemberDelete implements licenses.Tx.
 func (t *Tx) LicenseMemberDelete(ctx context.Context, org, email string) error {
+	delete(t.seen, "lmember\x00"+org+"\x00"+email)
 	n, err := t.exec(ctx, fmt.Sprintf("delete license member %q of %q", email, org), t.s.q.licenses().memberDelete, org, email)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package pgxstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/allot-dev/allot/ledger"
@@ -115,26 +116,17 @@ func (t *Tx) PoolLock(ctx context.Context, org string, product seats.Product) (s
 	if len(got) == 0 {
 		return seats.Pool{}, &ledger.NotFoundError{Kind: "seats pool", ID: poolName(org, product)}
 	}
+	t.see("pool\x00" + org + "\x00" + string(product))
 	return got[0], nil
 }
 
 // PoolUpdate implements seats.Tx. The table's CHECK constraints refuse
 // counters that oversell (assigned above purchased) or go negative.
+// It is sent with the next statement or the commit (see execLater).
 func (t *Tx) PoolUpdate(ctx context.Context, p seats.Pool) error {
-	var b pgx.Batch
-	var updated int64
-	b.Queue(t.s.q.seats.poolUpdate, p.Org, string(p.Product), p.Purchased, p.Assigned).
-		Exec(func(ct pgconn.CommandTag) error {
-			updated = ct.RowsAffected()
-			return nil
-		})
-	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr(fmt.Sprintf("update pool %s of %q", p.Product, p.Org), err)
-	}
-	if updated == 0 {
-		return &ledger.NotFoundError{Kind: "seats pool", ID: poolName(p.Org, p.Product)}
-	}
-	return nil
+	return t.execLater(ctx, "pool\x00"+p.Org+"\x00"+string(p.Product), fmt.Sprintf("update pool %s of %q", p.Product, p.Org), t.s.q.seats.poolUpdate,
+		[]any{p.Org, string(p.Product), p.Purchased, p.Assigned},
+		func() error { return &ledger.NotFoundError{Kind: "seats pool", ID: poolName(p.Org, p.Product)} })
 }
 
 // PoolList implements seats.Tx.
@@ -191,26 +183,17 @@ func (t *Tx) EventGet(ctx context.Context, org, id string) (seats.Event, error) 
 	if len(got) == 0 {
 		return seats.Event{}, &ledger.NotFoundError{Kind: "seats event", ID: poolName(org, id)}
 	}
+	t.see("event\x00" + org + "\x00" + id)
 	return got[0], nil
 }
 
-// EventUpdate implements seats.Tx.
+// EventUpdate implements seats.Tx. It is sent with the next statement or
+// the commit (see execLater).
 func (t *Tx) EventUpdate(ctx context.Context, e seats.Event) error {
-	var b pgx.Batch
-	var updated int64
-	b.Queue(t.s.q.seats.eventUpdate, e.Org, e.ID, e.Name, e.Participants, textArray(e.Modules),
-		e.SeatsAssigned, textArray(e.ModulesAssigned), timestampNotNull(e.UpdatedAt),
-	).Exec(func(ct pgconn.CommandTag) error {
-		updated = ct.RowsAffected()
-		return nil
-	})
-	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr(fmt.Sprintf("update event %q of %q", e.ID, e.Org), err)
-	}
-	if updated == 0 {
-		return &ledger.NotFoundError{Kind: "seats event", ID: poolName(e.Org, e.ID)}
-	}
-	return nil
+	return t.execLater(ctx, "event\x00"+e.Org+"\x00"+e.ID, fmt.Sprintf("update event %q of %q", e.ID, e.Org), t.s.q.seats.eventUpdate,
+		[]any{e.Org, e.ID, e.Name, e.Participants, textArray(e.Modules),
+			e.SeatsAssigned, textArray(e.ModulesAssigned), timestampNotNull(e.UpdatedAt)},
+		func() error { return &ledger.NotFoundError{Kind: "seats event", ID: poolName(e.Org, e.ID)} })
 }
 
 // EventList implements seats.Tx. At READ COMMITTED it locks the events it
@@ -232,6 +215,9 @@ func (t *Tx) EventList(ctx context.Context, p seats.EventListParams) ([]seats.Ev
 	})
 	if err := t.run(ctx, &b, false); err != nil {
 		return nil, storeErr(fmt.Sprintf("list events of %q", p.Org), err)
+	}
+	for _, e := range got {
+		t.see("event\x00" + e.Org + "\x00" + e.ID)
 	}
 	return got, nil
 }
@@ -271,7 +257,7 @@ func textArray(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
-	return s
+	return slices.Clone(s) // a write sent later must not see the caller's changes
 }
 
 // nilIfEmpty returns an empty list as nil, as memstore does.

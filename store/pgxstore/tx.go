@@ -9,6 +9,7 @@ import (
 	"github.com/allot-dev/allot/ledger"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // querier is what a Tx sends its statements through: a connection of the
@@ -70,6 +71,20 @@ type Tx struct {
 	// count, and InTx runs the function again with eager writes, which
 	// report the failure where it happened.
 	redo bool
+
+	// seen are the rows read, for execLater.
+	seen map[string]bool
+	// sends counts the batches sent.
+	sends int
+	// conn is the connection a transaction of a store with group commit
+	// took at its first statement, when it joined no group.
+	conn *pgxpool.Conn
+	// group is the shared transaction t runs in (group commit); leader says
+	// t commits it. groupMark is the index in deferred of t's SAVEPOINT,
+	// groupSends the batches sent before t's turn.
+	group                 *group
+	leader                bool
+	groupMark, groupSends int
 }
 
 var _ ledger.Tx = (*Tx)(nil)
@@ -93,6 +108,16 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
 	if err := t.check(ctx); err != nil {
 		return err
+	}
+	if t.q == nil {
+		if t.group != nil {
+			return fmt.Errorf("pgxstore: acquire a connection: %w", t.group.err)
+		}
+		conn, err := t.s.pool.Acquire(ctx)
+		if err != nil {
+			return fmt.Errorf("pgxstore: acquire a connection: %w", err)
+		}
+		t.conn, t.q = conn, conn.Conn()
 	}
 	var pre []string
 	if t.lazyBegin {
@@ -123,12 +148,19 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 // writes, and runs the callbacks.
 func (t *Tx) send(ctx context.Context, b *pgx.Batch, deferred int) error {
 	t.sent = true
+	t.sends++
 	t.deferred, t.flushed = nil, 0
+	if t.group != nil {
+		// A member's cancelled context must not break its neighbours'
+		// connection; its function sees the cancellation at its next call.
+		ctx = context.WithoutCancel(ctx)
+	}
 	err := t.q.SendBatch(ctx, b).Close()
 	if err != nil {
 		t.note(err)
 		var pe *pgconn.PgError
-		if t.flushed < deferred && errors.As(err, &pe) {
+		var re *deferredRowsError
+		if t.flushed < deferred && (errors.As(err, &pe) || errors.As(err, &re)) {
 			t.redo = true
 		}
 	}
@@ -178,6 +210,61 @@ func (t *Tx) note(err error) {
 	if t.transient == nil && isTransient(err) {
 		t.transient = err
 	}
+}
+
+// execLater runs a write that must change exactly one row, one the
+// transaction has read (key, see see): an UPDATE of a seats pool or event
+// after PoolLock or EventGet, of a license organization, team or member
+// after reading it, or the INSERT of a member a read under the
+// organization's lock did not find. When the store owns the transaction,
+// it has begun and the row was read, the write is sent ahead of the next
+// statement or with the commit instead of at once, which saves a round
+// trip; if the database then refuses it, or it changes no row, the attempt
+// does not count and InTx runs the function again with every write sent at
+// once (as with Apply), so the refusal reaches the function where it
+// happened. Otherwise the write runs at once; notFound explains a write that
+// changed no row.
+func (t *Tx) execLater(ctx context.Context, key, what, sql string, args []any, notFound func() error) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if t.eager || !t.begun || !t.seen[key] {
+		n, err := t.exec(ctx, what, sql, args...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound()
+		}
+		return nil
+	}
+	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
+	q := &pgx.QueuedQuery{SQL: sql, Arguments: args}
+	q.Exec(func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() == 0 {
+			return &deferredRowsError{what: what}
+		}
+		t.flushed++
+		return nil
+	})
+	t.deferred = append(t.deferred, q)
+	return nil
+}
+
+// see records that the transaction read the row named key (found, or for
+// keys of inserts, not found), so a write of it may wait (execLater).
+func (t *Tx) see(key string) {
+	if t.seen == nil {
+		t.seen = make(map[string]bool)
+	}
+	t.seen[key] = true
+}
+
+// deferredRowsError reports a write sent later that changed no row.
+type deferredRowsError struct{ what string }
+
+func (e *deferredRowsError) Error() string {
+	return "pgxstore: " + e.what + ": the write sent with a later statement changed no row"
 }
 
 // savepoint runs b on a savepoint: if it fails, what it wrote is rolled back

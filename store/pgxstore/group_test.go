@@ -1,0 +1,231 @@
+package pgxstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot/ledger"
+	"github.com/allot-dev/allot/store/memstore"
+	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+)
+
+// postOutcome is what a post returned, in terms that do not depend on the
+// store or the clock.
+type postOutcome struct {
+	Err                         string // "", or the sentinel it matched
+	ID                          ledger.TransferID
+	Debit, Credit               ledger.AccountID
+	Amount, DebitBal, CreditBal string
+}
+
+func outcomeOf(tr ledger.Transfer, err error) postOutcome {
+	if err != nil {
+		for _, s := range []error{ledger.ErrInsufficientBalance, ledger.ErrConflict, ledger.ErrInvalid} {
+			if errors.Is(err, s) {
+				return postOutcome{Err: s.Error()}
+			}
+		}
+		return postOutcome{Err: "other: " + err.Error()}
+	}
+	return postOutcome{ID: tr.ID, Debit: tr.Debit, Credit: tr.Credit, Amount: tr.Amount.String(),
+		DebitBal: tr.DebitBalance.String(), CreditBal: tr.CreditBalance.String()}
+}
+
+// TestGroupCommit_SameAsOneByOne posts random mixes of valid, refused
+// (overdrafts), replayed and conflicting transfers between one pair of
+// accounts at once, coalesced into one group, and checks that every post's
+// result is what posting them one by one, in the order the group ran
+// them, gives.
+func TestGroupCommit_SameAsOneByOne(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 4, &pgxstore.Options{GroupCommit: true, GroupCommitWait: 100 * time.Millisecond})
+	var mu sync.Mutex
+	var order []ledger.Transfer
+	pgxstore.SetGroupTurnHook(s, func(tr ledger.Transfer) {
+		mu.Lock()
+		order = append(order, tr)
+		mu.Unlock()
+	})
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.DefineUnit(ctx, ledger.Unit{Code: "credit", Scale: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "credit"}); err != nil {
+		t.Fatal(err)
+	}
+	round := 0
+	rapid.Check(t, func(rt *rapid.T) {
+		round++
+		a, b := ledger.AccountID(fmt.Sprint("a", round)), ledger.AccountID(fmt.Sprint("b", round))
+		n := rapid.IntRange(2, 12).Draw(rt, "n")
+		var ts []ledger.Transfer
+		for i := range n {
+			kind := "valid"
+			if i > 0 {
+				kind = rapid.SampledFrom([]string{"valid", "valid", "overdraft", "replay", "conflict"}).Draw(rt, "kind")
+			}
+			tr := ledger.Transfer{ID: ledger.TransferID(fmt.Sprint("t", round, "-", i)), Debit: a, Credit: b,
+				Amount: decimal.NewFromInt(int64(rapid.IntRange(1, 6).Draw(rt, "amount")))}
+			if rapid.Bool().Draw(rt, "reverse") {
+				tr.Debit, tr.Credit = b, a
+			}
+			switch kind {
+			case "overdraft":
+				tr.Amount = decimal.NewFromInt(1000)
+			case "replay":
+				tr = ts[rapid.IntRange(0, len(ts)-1).Draw(rt, "of")]
+			case "conflict":
+				tr.ID = ts[rapid.IntRange(0, len(ts)-1).Draw(rt, "of")].ID
+				tr.Amount = tr.Amount.Add(decimal.NewFromInt(100))
+			}
+			ts = append(ts, tr)
+		}
+
+		// The reference: a fresh ledger in memory, same accounts.
+		ref, err := ledger.New(memstore.New(), nil)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		for _, lg := range []*ledger.Ledger{l, ref} {
+			if lg == ref {
+				if _, err := ref.DefineUnit(ctx, ledger.Unit{Code: "credit", Scale: 2}); err != nil {
+					rt.Fatal(err)
+				}
+				if _, err := ref.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "credit"}); err != nil {
+					rt.Fatal(err)
+				}
+			}
+			for _, id := range []ledger.AccountID{a, b} {
+				if _, err := lg.CreateAccount(ctx, ledger.Account{ID: id, Unit: "credit", Flags: ledger.FlagNonNegative}); err != nil {
+					rt.Fatal(err)
+				}
+				if _, err := lg.Post(ctx, ledger.Transfer{ID: ledger.TransferID("fund-" + id), Debit: "issuer", Credit: id, Amount: decimal.NewFromInt(10)}); err != nil {
+					rt.Fatal(err)
+				}
+			}
+		}
+
+		mu.Lock()
+		order = order[:0]
+		mu.Unlock()
+		before := pgxstore.GroupsOpened(s)
+		got := make([]postOutcome, n)
+		var wg sync.WaitGroup
+		for i, tr := range ts {
+			wg.Go(func() {
+				r, err := l.Post(ctx, tr)
+				got[i] = outcomeOf(r, err)
+			})
+		}
+		wg.Wait()
+		if g := pgxstore.GroupsOpened(s) - before; g != 1 {
+			rt.Logf("the %d posts ran in %d groups", n, g)
+		}
+
+		// Post them one by one in the group's order; identical transfers
+		// are interchangeable.
+		mu.Lock()
+		ran := append([]ledger.Transfer(nil), order...)
+		mu.Unlock()
+		if len(ran) != n {
+			rt.Fatalf("%d posts took a turn, want %d", len(ran), n)
+		}
+		used := make([]bool, n)
+		want := make([]postOutcome, n)
+		for _, tr := range ran {
+			k := -1
+			for i := range ts {
+				if !used[i] && ts[i].ID == tr.ID && ts[i].Debit == tr.Debit && ts[i].Credit == tr.Credit && ts[i].Amount.Equal(tr.Amount) {
+					k = i
+					break
+				}
+			}
+			if k < 0 {
+				rt.Fatalf("the group ran %+v, which was not posted", tr)
+			}
+			used[k] = true
+			r, err := ref.Post(ctx, ts[k])
+			want[k] = outcomeOf(r, err)
+		}
+		// Identical posts are interchangeable: compare their outcomes as
+		// sets.
+		gotBy, wantBy := map[string][]string{}, map[string][]string{}
+		for i, tr := range ts {
+			k := fmt.Sprint(tr.ID, " ", tr.Debit, "->", tr.Credit, " ", tr.Amount)
+			gotBy[k] = append(gotBy[k], fmt.Sprintf("%+v", got[i]))
+			wantBy[k] = append(wantBy[k], fmt.Sprintf("%+v", want[i]))
+		}
+		for k := range gotBy {
+			slices.Sort(gotBy[k])
+			slices.Sort(wantBy[k])
+			if !slices.Equal(gotBy[k], wantBy[k]) {
+				rt.Errorf("posts of %s: got %v, one by one %v", k, gotBy[k], wantBy[k])
+			}
+		}
+		for _, id := range []ledger.AccountID{a, b} {
+			g, err1 := l.Balance(ctx, id)
+			w, err2 := ref.Balance(ctx, id)
+			if err1 != nil || err2 != nil || !g.Posted.Equal(w.Posted) {
+				rt.Errorf("balance of %s: %v (%v), one by one %v (%v)", id, g.Posted, err1, w.Posted, err2)
+			}
+		}
+	})
+	if r, err := l.Verify(ctx); err != nil || len(r.Discrepancies) > 0 {
+		t.Errorf("Verify: %v %v", r.Discrepancies, err)
+	}
+}
+
+// BenchmarkPgx_PostHotGroup16: 16 writers posting between one hot pair of
+// accounts, with group commit; compare with Pgx_PostHot (one writer).
+func BenchmarkPgx_PostHotGroup16(b *testing.B) {
+	benchHotWriters(b, 16, &pgxstore.Options{GroupCommit: true})
+}
+
+// BenchmarkPgx_PostHot16: the same 16 writers without group commit.
+func BenchmarkPgx_PostHot16(b *testing.B) {
+	benchHotWriters(b, 16, nil)
+}
+
+func benchHotWriters(b *testing.B, writers int, opts *pgxstore.Options) {
+	db := newTestDB(b)
+	l, err := ledger.New(db.store(b, int32(writers), opts), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.DefineUnit(ctx, ledger.Unit{Code: "credit", Scale: 2}); err != nil {
+		b.Fatal(err)
+	}
+	for _, a := range []ledger.Account{{ID: "issuer", Unit: "credit"}, {ID: "hot", Unit: "credit", Flags: ledger.FlagNonNegative}} {
+		if _, err := l.CreateAccount(ctx, a); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := l.Post(ctx, ledger.Transfer{ID: "fund", Debit: "issuer", Credit: "hot", Amount: decimal.New(1, 9)}); err != nil {
+		b.Fatal(err)
+	}
+	one := decimal.New(1, -2)
+	b.SetParallelism(max(1, writers/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Post(ctx, ledger.Transfer{ID: benchID("hot"), Debit: "hot", Credit: "issuer", Amount: one}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportRate(b, b.N)
+}

@@ -1,0 +1,165 @@
+package pgxstore_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot"
+	"github.com/allot-dev/allot/licenses"
+	"github.com/allot-dev/allot/passes"
+	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/store/pgxstore"
+)
+
+// countedStore returns a store over a pool of one counted connection.
+func countedStore(t *testing.T, c *tripCounter) *pgxstore.Store {
+	t.Helper()
+	s, err := pgxstore.New(c.countedPool(t, newTestDB(t)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRoundTrips_Passes(t *testing.T) {
+	var c tripCounter
+	svc, err := passes.New(countedStore(t, &c).Passes(), &passes.Options{Roles: passesRoles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 1 << 40, RequestID: "o1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+		t.Fatal(err)
+	}
+	checkTrips(t, &c, []tripBudget{
+		// Goal 3; the current budget is the measured figure.
+		{"LoginCharging", 8, func(ctx context.Context, i int) error {
+			id := fmt.Sprint("g", i)
+			d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: id + "@x.example", RequestID: id})
+			if err == nil && d.Passes != 1 {
+				err = fmt.Errorf("login spent %d passes, want 1", d.Passes)
+			}
+			return err
+		}},
+		// Goal 2.
+		{"LoginInWindow", 7, func(ctx context.Context, i int) error {
+			d, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "g0@x.example", RequestID: fmt.Sprint("w", i)})
+			if err == nil && !d.InWindow {
+				err = fmt.Errorf("login outside the window: %+v", d)
+			}
+			return err
+		}},
+	})
+}
+
+func TestRoundTrips_Seats(t *testing.T) {
+	var c tripCounter
+	roles := seatsRoles()
+	roles.Grant("acme", "ana", seats.EntitlementManager)
+	svc, err := seats.New(countedStore(t, &c).Seats(), &seats.Options{Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range []seats.Product{seats.Seats, seats.Module("polls")} {
+		if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: "acme", Actor: "billing", Product: p, Quantity: 1 << 40, RequestID: "p-" + string(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	event := func(org, id string, start time.Time, participants int64) {
+		t.Helper()
+		if _, err := svc.CreateEvent(ctx, seats.CreateEventParams{Org: org, Actor: seatsOrganizer, ID: id, Start: start, End: start.Add(time.Hour), Participants: participants}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		event("acme", fmt.Sprint("e", i), now.Add(24*time.Hour), 0)
+	}
+	checkTrips(t, &c, []tripBudget{
+		// Goal 3 for all three.
+		{"TransferSeatsFirst", 8, func(ctx context.Context, i int) error {
+			_, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: fmt.Sprint("e", i), Quantity: 1, RequestID: fmt.Sprint("first", i)})
+			return err
+		}},
+		{"TransferSeats", 5, func(ctx context.Context, i int) error {
+			_, err := svc.TransferSeats(ctx, seats.TransferSeatsParams{Org: "acme", Actor: "ana", Event: fmt.Sprint("e", i), Quantity: 1, RequestID: fmt.Sprint("later", i)})
+			return err
+		}},
+		{"TransferModule", 8, func(ctx context.Context, i int) error {
+			_, err := svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: fmt.Sprint("e", i), Module: "polls", RequestID: fmt.Sprint("module", i)})
+			return err
+		}},
+	})
+
+	// Goal: a consumption check takes as many round trips for 50 events
+	// that lack seats as for 5. Today each event whose seat account is new
+	// costs three (the ledger's CreateAccount reads the account and the unit,
+	// then inserts): the current budget is 5 + 3 per event.
+	check := func(org string, n int) (int, []string) {
+		t.Helper()
+		if _, err := svc.Purchase(ctx, seats.PurchaseParams{Org: org, Actor: "billing", Product: seats.Seats, Quantity: 1 << 40, RequestID: "p"}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			event(org, fmt.Sprint("e", i), now.Add(-time.Hour), 3)
+		}
+		trips, sqls, err := c.count(func() error {
+			res, err := svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: org, Actor: allot.SystemActor})
+			if err == nil && len(res.Assigned) != n {
+				err = fmt.Errorf("the check assigned seats to %d events, want %d", len(res.Assigned), n)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return trips, sqls
+	}
+	check("warm5", 5)
+	check("warm50", 50)
+	five, _ := check("five", 5)
+	fifty, sqls := check("fifty", 50)
+	budget := func(n int) int { return 5 + 3*n }
+	if five > budget(5) || fifty > budget(50) {
+		t.Errorf("a consumption check took %d round trips for 5 events, %d for 50, budgets %d and %d; statements for 50:\n\t%s", five, fifty, budget(5), budget(50), strings.Join(sqls, "\n\t"))
+	} else {
+		t.Logf("a consumption check: %d round trips for 5 events, %d for 50 (budgets %d and %d)", five, fifty, budget(5), budget(50))
+	}
+}
+
+func TestRoundTrips_Licenses(t *testing.T) {
+	var c tripCounter
+	roles := &allot.StaticRoles{}
+	roles.Grant("acme", "ada", licenses.OrgAdmin, allot.Vendor)
+	svc, err := licenses.New(countedStore(t, &c).Licenses(), &licenses.Options{Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: "acme", Actor: "ada", RequestID: "buy", Quantity: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: "acme", Team: "design", Actor: "ada"}); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(7 * 24 * time.Hour)
+	email := func(i int) string { return fmt.Sprintf("m%d@x.test", i) }
+	checkTrips(t, &c, []tripBudget{
+		// Goal 3 for both.
+		{"Invite", 13, func(ctx context.Context, i int) error {
+			_, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: email(i), Actor: "ada", RequestID: email(i), ExpiresAt: exp})
+			return err
+		}},
+		{"Accept", 9, func(ctx context.Context, i int) error {
+			_, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email(i), Actor: email(i)})
+			return err
+		}},
+	})
+}
