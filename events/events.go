@@ -199,8 +199,8 @@ func (q Query) check() error {
 // Encode returns e as a Store keeps it, its payload as JSON. It refuses a
 // payload that is not the payload type of e's Type.
 func Encode(e Event) (Stored, error) {
-	if want, ok := payloadTypes[e.Type]; ok && reflect.TypeOf(e.Payload) != want {
-		return Stored{}, errcode.Ensure(fmt.Errorf("events: a %s event carries a %T payload, not %s", e.Type, e.Payload, want))
+	if err := Check(e); err != nil {
+		return Stored{}, err
 	}
 	// A payload on a hot path appends its own JSON: no reflection, one
 	// allocation.
@@ -214,6 +214,16 @@ func Encode(e Event) (Stored, error) {
 		return Stored{}, errcode.Ensure(fmt.Errorf("events: encoding a %s event: %w", e.Type, err))
 	}
 	return Stored{Seq: e.Seq, Type: e.Type, Org: e.Org, At: e.At, Actor: e.Actor, RequestID: e.RequestID, Payload: b}, nil
+}
+
+// Check returns an error if e's payload is not the payload type its Type
+// names. A store that keeps events as Go values (memstore) checks them with
+// it when they are written, and encodes them when they are read.
+func Check(e Event) error {
+	if want, ok := payloadTypes[e.Type]; ok && reflect.TypeOf(e.Payload) != want {
+		return errcode.Ensure(fmt.Errorf("events: a %s event carries a %T payload, not %s", e.Type, e.Payload, want))
+	}
+	return nil
 }
 
 // Decode returns s with its payload decoded into its Type's payload type,

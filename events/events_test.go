@@ -152,3 +152,28 @@ func TestReader_RefusesBadQueries(t *testing.T) {
 		t.Errorf("Prune(-1) = %v", err)
 	}
 }
+
+// TestMemstore_KeepsWhatWasEmitted checks that an event read back is the
+// event as emitted, even when the slices it was made from change later.
+func TestMemstore_KeepsWhatWasEmitted(t *testing.T) {
+	s := memstore.New()
+	teams := []string{"design", "sales"}
+	lacks := []string{"polls"}
+	if err := emit(s, nil,
+		events.Event{Type: events.LicensesInvited, Org: "acme", At: at, Payload: events.Member{Email: "a@x.test", Teams: teams}},
+		events.Event{Type: events.SeatsEventLacking, Org: "acme", At: at, Payload: events.EventLacking{Event: "e1", Modules: lacks}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	teams[0], lacks[0] = "changed", "changed"
+	got, err := events.NewReader(s).Read(context.Background(), events.Query{})
+	if err != nil || len(got) != 2 {
+		t.Fatal(got, err)
+	}
+	if m := got[0].Payload.(events.Member); m.Teams[0] != "design" {
+		t.Errorf("the member's teams read %v", m.Teams)
+	}
+	if l := got[1].Payload.(events.EventLacking); l.Modules[0] != "polls" {
+		t.Errorf("the lacking modules read %v", l.Modules)
+	}
+}

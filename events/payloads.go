@@ -1,6 +1,7 @@
 package events
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strconv"
@@ -256,3 +257,25 @@ func Types() []Type {
 
 func reflectNew(v any) any  { return reflect.New(reflect.TypeOf(v)).Interface() }
 func reflectElem(p any) any { return reflect.ValueOf(p).Elem().Interface() }
+
+// Clone returns e with its payload's slices copied, so that the event no
+// longer shares memory with the records it was made from: a store that
+// keeps events as Go values keeps clones.
+func (e Event) Clone() Event {
+	switch p := e.Payload.(type) {
+	case EventLacking:
+		p.Modules = slices.Clone(p.Modules)
+		e.Payload = p
+	case Member:
+		p.Teams = slices.Clone(p.Teams)
+		e.Payload = p
+	case Reassigned:
+		p.From.Teams, p.To.Teams = slices.Clone(p.From.Teams), slices.Clone(p.To.Teams)
+		e.Payload = p
+	case json.RawMessage:
+		e.Payload = slices.Clone(p)
+	case []byte:
+		e.Payload = slices.Clone(p)
+	}
+	return e
+}

@@ -12,12 +12,14 @@ import (
 // never copies earlier events, as a growing slice would.
 const outboxChunk = 1024
 
-// outbox is the store's events, oldest first, in fixed-size blocks.
+// outbox is the store's events, oldest first, in fixed-size blocks. They
+// are kept as the Go values the families wrote, and encoded when read, so
+// writing one costs no encoding.
 // Transactions run one at a time, so the order they append in is the order
 // they commit in, and Seq is dense: the event numbered s is at index
 // s-base, counting from the first block's first slot.
 type outbox struct {
-	blocks [][]events.Stored
+	blocks [][]events.Event
 	base   int64 // the Seq of the first block's first slot
 	skip   int   // pruned slots at the front of the first block
 	n      int   // slots in use, pruned ones included
@@ -29,14 +31,14 @@ func (o *outbox) begin() { o.start = o.n }
 // seq is the last Seq given.
 func (o *outbox) seq() int64 { return o.base + int64(o.n) - 1 }
 
-func (o *outbox) at(i int) *events.Stored { return &o.blocks[i/outboxChunk][i%outboxChunk] }
+func (o *outbox) at(i int) *events.Event { return &o.blocks[i/outboxChunk][i%outboxChunk] }
 
-func (o *outbox) push(st events.Stored) {
+func (o *outbox) push(st events.Event) {
 	if o.base == 0 {
 		o.base = 1
 	}
 	if o.n == len(o.blocks)*outboxChunk {
-		o.blocks = append(o.blocks, make([]events.Stored, outboxChunk))
+		o.blocks = append(o.blocks, make([]events.Event, outboxChunk))
 	}
 	st.Seq = o.base + int64(o.n)
 	*o.at(o.n) = st
@@ -45,7 +47,7 @@ func (o *outbox) push(st events.Stored) {
 
 func (o *outbox) rollback() {
 	for i := o.start; i < o.n; i++ {
-		*o.at(i) = events.Stored{}
+		*o.at(i) = events.Event{}
 	}
 	o.n = o.start
 }
@@ -59,12 +61,11 @@ func (t *Tx) Emit(ctx context.Context, evs ...events.Event) error {
 		return err
 	}
 	for _, e := range evs {
-		st, err := events.Encode(e)
-		if err != nil {
+		if err := events.Check(e); err != nil {
 			return err
 		}
-		st.At = st.At.UTC().Truncate(time.Microsecond)
-		t.s.outbox.push(st)
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		t.s.outbox.push(e.Clone())
 	}
 	return nil
 }
@@ -81,10 +82,13 @@ func (s *Store) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored
 			i = max(i, int(min(q.After-o.base+1, int64(o.n))))
 		}
 		for ; i < o.n && len(out) < q.Limit; i++ {
-			r := *o.at(i)
-			if (q.Org == "" || r.Org == q.Org) && (len(q.Types) == 0 || slices.Contains(q.Types, r.Type)) {
-				r.Payload = slices.Clone(r.Payload)
-				out = append(out, r)
+			e := o.at(i)
+			if (q.Org == "" || e.Org == q.Org) && (len(q.Types) == 0 || slices.Contains(q.Types, e.Type)) {
+				st, err := events.Encode(*e)
+				if err != nil {
+					return err
+				}
+				out = append(out, st)
 			}
 		}
 		return nil
@@ -103,7 +107,7 @@ func (s *Store) PruneEvents(ctx context.Context, before int64) (int64, error) {
 		}
 		n = int64(upto - o.skip)
 		for i := o.skip; i < upto; i++ {
-			*o.at(i) = events.Stored{}
+			*o.at(i) = events.Event{}
 		}
 		// Drop the blocks wholly pruned, keeping the one being filled.
 		drop := min(upto/outboxChunk, len(o.blocks)-1)
