@@ -509,11 +509,19 @@ func (o *op) flush() error {
 // summary computes the consumption from the stored counters (flush first)
 // and the count of invitations that expired since they were last written.
 func (o *op) summary() (Summary, error) {
-	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
+	s, err := o.totals()
 	if err != nil {
 		return Summary{}, err
 	}
-	teams, err := o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now})
+	if s.Teams, err = o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now}); err != nil {
+		return Summary{}, err
+	}
+	return s, nil
+}
+
+// totals is summary without the teams.
+func (o *op) totals() (Summary, error) {
+	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -524,7 +532,6 @@ func (o *op) summary() (Summary, error) {
 		Pending:    o.org.Pending - exp,
 		Unassigned: o.org.Unassigned,
 		Expired:    o.org.Expired + exp,
-		Teams:      teams,
 	}
 	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
 	return s, nil
