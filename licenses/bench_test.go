@@ -68,6 +68,27 @@ var summaryFixture struct {
 // BenchmarkLicenses_Summary: the summary of an organization with 100,000
 // members in 10 teams, 10,000 of them with pending invitations that expire
 // at different times, half of which have expired without any write
+
+// BenchmarkLicenses_Invite: one new member invited to a team (a hold on the
+// pool, with an expiry), the hot act of the family.
+func BenchmarkLicenses_Invite(b *testing.B) {
+	ctx := context.Background()
+	svc, clk := benchService(b, int64(b.N)+1, 10)
+	emails := make([]string, b.N)
+	reqs := make([]string, b.N)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("m%08d@acme.test", i)
+		reqs[i] = fmt.Sprintf("inv-%d", i)
+	}
+	exp := clk.Now().Add(7 * 24 * time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "team03", Email: emails[i], Actor: admin, RequestID: reqs[i], ExpiresAt: exp}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
 // touching them.
 func BenchmarkLicenses_Summary(b *testing.B) {
 	ctx := context.Background()
