@@ -60,15 +60,6 @@ func BenchmarkLicenses_InviteAccept(b *testing.B) {
 	}
 }
 
-var summaryFixture struct {
-	once sync.Once
-	svc  *licenses.Service
-}
-
-// BenchmarkLicenses_Summary: the summary of an organization with 100,000
-// members in 10 teams, 10,000 of them with pending invitations that expire
-// at different times, half of which have expired without any write
-
 // BenchmarkLicenses_Invite: one new member invited to a team (a hold on the
 // pool, with an expiry), the hot act of the family.
 func BenchmarkLicenses_Invite(b *testing.B) {
@@ -89,6 +80,15 @@ func BenchmarkLicenses_Invite(b *testing.B) {
 		}
 	}
 }
+
+var summaryFixture struct {
+	once sync.Once
+	svc  *licenses.Service
+}
+
+// BenchmarkLicenses_Summary: the summary of an organization with 100,000
+// members in 10 teams, 10,000 of them with pending invitations that expire
+// at different times, half of which have expired without any write
 // touching them.
 func BenchmarkLicenses_Summary(b *testing.B) {
 	ctx := context.Background()
