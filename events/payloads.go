@@ -3,7 +3,9 @@ package events
 import (
 	"reflect"
 	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/allot-dev/allot"
 )
@@ -161,6 +163,85 @@ var payloads = map[Type]func() any{
 	LicensesReassigned:        func() any { return Reassigned{} },
 	LicensesRequested:         func() any { return LicenseRequest{} },
 	PoolThreshold:             func() any { return Threshold{} },
+}
+
+// payloadTypes gives each known type's payload type.
+var payloadTypes = func() map[Type]reflect.Type {
+	m := make(map[Type]reflect.Type, len(payloads))
+	for t, mk := range payloads {
+		m[t] = reflect.TypeOf(mk())
+	}
+	return m
+}()
+
+// jsonAppender is a payload that appends its own JSON, as json.Marshal
+// would write it, or reports false for a value it leaves to json.Marshal.
+type jsonAppender interface {
+	appendJSON(b []byte) ([]byte, bool)
+}
+
+// appendJSON appends g as json.Marshal writes it, for a login's event on
+// the hot path; false for a string that is not valid UTF-8 or a time
+// json.Marshal refuses, which json.Marshal handles.
+func (g GuestAdmitted) appendJSON(b []byte) ([]byte, bool) {
+	if g.Until.Year() < 0 || g.Until.Year() > 9999 {
+		return nil, false
+	}
+	b = append(b, `{"Session":`...)
+	b, ok1 := appendString(b, g.Session)
+	b = append(b, `,"Guest":`...)
+	b, ok2 := appendString(b, g.Guest)
+	b = append(b, `,"PassType":`...)
+	b, ok3 := appendString(b, g.PassType)
+	b = append(b, `,"Passes":`...)
+	b = strconv.AppendInt(b, g.Passes, 10)
+	b = append(b, `,"InWindow":`...)
+	b = strconv.AppendBool(b, g.InWindow)
+	b = append(b, `,"Until":"`...)
+	b = g.Until.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","Balance":`...)
+	b = strconv.AppendInt(b, g.Balance, 10)
+	b = append(b, '}')
+	return b, ok1 && ok2 && ok3
+}
+
+// appendString appends s as a JSON string; false if s is not valid UTF-8.
+func appendString(b []byte, s string) ([]byte, bool) {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return b, false
+			}
+			if r == '\u2028' || r == '\u2029' {
+				b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n - 1
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"'), true
 }
 
 // Types returns every event type this version knows, sorted.

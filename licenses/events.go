@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"math/bits"
-	"slices"
 
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/events"
@@ -68,7 +67,7 @@ func (o *op) payload(m Member, team string) (events.Member, error) {
 		return events.Member{}, err
 	}
 	p := events.Member{
-		Email: m.Email, State: string(m.State), Teams: slices.Clone(m.Teams), Team: team,
+		Email: m.Email, State: string(m.State), Teams: m.Teams, Team: team,
 		Purchased: o.org.Purchased, Active: o.org.Active, Pending: o.org.Pending - exp, Unassigned: o.org.Unassigned,
 	}
 	if m.State == StatePending {

@@ -167,3 +167,138 @@ func TestEvents_EveryActEmitsOnce(t *testing.T) {
 		}
 	}
 }
+
+// RequestLicenses is the Org Admin's alone; a retry returns the first
+// request and emits nothing; its request ID used for another act, or
+// another act's ID used for it, is request_reused; bad input is invalid.
+func TestRequestLicenses(t *testing.T) {
+	f := newFixture(t, 1)
+	f.roles.Grant(org, "sal@acme.test", licenses.TeamAdmin("sales"))
+	ask := licenses.RequestLicensesParams{Org: org, Actor: admin, Quantity: 3, Note: "=more, please", RequestID: "ask"}
+	for _, a := range []string{vendor, "sal@acme.test", "eve@acme.test"} {
+		before := f.snapshot()
+		p := ask
+		p.Actor = a
+		_, err := f.svc.RequestLicenses(f.ctx, p)
+		f.refused(before, err, allot.ErrForbidden)
+	}
+	first, err := f.svc.RequestLicenses(f.ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := licenses.LicenseRequest{Org: org, Quantity: 3, Note: "=more, please", Actor: admin, RequestID: "ask", At: t0}
+	if d := cmp.Diff(want, first); d != "" {
+		t.Errorf("request (-want +got):\n%s", d)
+	}
+	seq := f.outbox(0)
+	f.clock.Advance(time.Hour)
+	again, err := f.svc.RequestLicenses(f.ctx, ask)
+	if err != nil || again != first {
+		t.Errorf("retry = %+v, %v; want %+v", again, err, first)
+	}
+	if got := f.outbox(seq[len(seq)-1].Seq); len(got) != 0 {
+		t.Errorf("the retry emitted %v", got)
+	}
+	if e := seq[len(seq)-1]; e.Type != events.LicensesRequested || e.Payload != (events.LicenseRequest{Quantity: 3, Note: "=more, please"}) || e.Actor != admin || e.RequestID != "ask" {
+		t.Errorf("event %+v", e)
+	}
+	for name, call := range map[string]func() error{
+		"OtherQuantity": func() error {
+			p := ask
+			p.Quantity = 4
+			return errOf(f.svc.RequestLicenses(f.ctx, p))
+		},
+		"ByRemove": func() error {
+			return errOf(f.svc.Remove(f.ctx, licenses.RemoveParams{Org: org, Actor: admin, Team: "sales", Email: "bo@acme.test", RequestID: "ask"}))
+		},
+		"ByPurchase": func() error {
+			return errOf(f.svc.Purchase(f.ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: 3, RequestID: "ask"}))
+		},
+		"OfPurchase": func() error {
+			p := ask
+			p.RequestID = "r1" // the fixture's purchase
+			return errOf(f.svc.RequestLicenses(f.ctx, p))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := f.snapshot()
+			f.refused(before, call(), licenses.ErrRequestReused)
+		})
+	}
+	for field, p := range map[string]licenses.RequestLicensesParams{
+		"Quantity":  {Org: org, Actor: admin, RequestID: "x"},
+		"Note":      {Org: org, Actor: admin, Quantity: 1, Note: "\xff", RequestID: "x"},
+		"RequestID": {Org: org, Actor: admin, Quantity: 1},
+		"Actor":     {Org: org, Actor: "a@@b", Quantity: 1, RequestID: "x"},
+	} {
+		before := f.snapshot()
+		_, err := f.svc.RequestLicenses(f.ctx, p)
+		f.refused(before, err, licenses.ErrInvalid)
+		var ie *licenses.InvalidError
+		if !errors.As(err, &ie) || ie.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	long := ask
+	long.Note, long.RequestID = strings.Repeat("x", licenses.MaxNoteLen+1), "long"
+	if _, err := f.svc.RequestLicenses(f.ctx, long); !errors.Is(err, licenses.ErrInvalid) {
+		t.Errorf("a long note: %v", err)
+	}
+}
+
+// Options.Thresholds must be percents; an empty list emits no threshold
+// events.
+func TestEvents_Thresholds(t *testing.T) {
+	f := newFixture(t, 0)
+	for _, ts := range [][]int{{0}, {101}, {80, -1}} {
+		_, err := licenses.New(f.ms.Licenses(), &licenses.Options{Thresholds: ts})
+		var ie *licenses.InvalidError
+		if !errors.As(err, &ie) || ie.Field != "Thresholds" {
+			t.Errorf("Thresholds %v: %v", ts, err)
+		}
+	}
+	f.withOptions(licenses.Options{Thresholds: []int{}})
+	f.purchase(1)
+	f.invite("design", "ann@acme.test", time.Time{})
+	for _, e := range f.outbox(0) {
+		if e.Type == events.PoolThreshold {
+			t.Errorf("threshold event with no thresholds: %v", line(e))
+		}
+	}
+	// The defaults are 80 and 100.
+	f.withOptions(licenses.Options{})
+	f.purchase(4) // 1 of 5: down from 100 and 80
+	var got []string
+	for _, e := range f.outbox(0) {
+		if e.Type == events.PoolThreshold {
+			got = append(got, line(e))
+		}
+	}
+	want := []string{
+		"pool.threshold_crossed 0s billing r3 | license 80% up=false 1/5",
+		"pool.threshold_crossed 0s billing r3 | license 100% up=false 1/5",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("thresholds (-want +got):\n%s", d)
+	}
+}
+
+// A write that fails after its first changes (here the store's commit)
+// emits nothing: its events roll back with it.
+func TestEvents_RolledBackEmitsNothing(t *testing.T) {
+	f := newFixture(t, 1)
+	n := len(f.outbox(0))
+	f.withOptions(licenses.Options{})
+	// Reassigning to a team that does not exist fails after the deletion.
+	if _, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, Actor: admin, From: "ann@acme.test", To: "bo@acme.test", Team: "design", RequestID: "x"}); err == nil {
+		t.Fatal("reassigning an unknown member succeeded")
+	}
+	f.invite("design", "ann@acme.test", time.Time{})
+	before := len(f.outbox(0))
+	if _, err := f.svc.Reassign(f.ctx, licenses.ReassignParams{Org: org, Actor: admin, From: "ann@acme.test", To: "bo@acme.test", Team: "nope", RequestID: "y"}); !errors.Is(err, licenses.ErrUnknownTeam) {
+		t.Fatalf("reassign to an unknown team: %v", err)
+	}
+	if got := f.outbox(0); len(got) != before || before != n+3 {
+		t.Errorf("%d events after a rolled-back reassignment, want %d (%d before the invitation)", len(got), before, n)
+	}
+}
