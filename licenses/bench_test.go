@@ -60,6 +60,27 @@ func BenchmarkLicenses_InviteAccept(b *testing.B) {
 	}
 }
 
+// BenchmarkLicenses_Invite: one new member invited to a team (a hold on the
+// pool, with an expiry), the hot act of the family.
+func BenchmarkLicenses_Invite(b *testing.B) {
+	ctx := context.Background()
+	svc, clk := benchService(b, int64(b.N)+1, 10)
+	emails := make([]string, b.N)
+	reqs := make([]string, b.N)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("m%08d@acme.test", i)
+		reqs[i] = fmt.Sprintf("inv-%d", i)
+	}
+	exp := clk.Now().Add(7 * 24 * time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := svc.Invite(ctx, licenses.InviteParams{Org: org, Team: "team03", Email: emails[i], Actor: admin, RequestID: reqs[i], ExpiresAt: exp}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 var summaryFixture struct {
 	once sync.Once
 	svc  *licenses.Service

@@ -125,11 +125,15 @@
 //	call                       who may
 //	Purchase, Reduce           allot.Vendor only (see Purchases)
 //	CreateTeam                 OrgAdmin
+//	RequestLicenses            OrgAdmin
 //	Invite, Remove             OrgAdmin, or TeamAdmin(team) of the team named
 //	Accept                     the invitee only (Actor = Email)
 //	Delete, Reassign           OrgAdmin
-//	Summary, TeamsPage, Teams  OrgAdmin
-//	MembersPage, Members       OrgAdmin; or TeamAdmin(Team) when Team is set
+//	Summary, SummaryTable      OrgAdmin
+//	TeamsPage, Teams,          OrgAdmin
+//	TeamsTable
+//	MembersPage, Members,      OrgAdmin; or TeamAdmin(Team) when Team is set
+//	MembersTable
 //	Member                     OrgAdmin, TeamAdmin of one of the member's teams, or the member
 //	HistoryPage, History       OrgAdmin, or the member
 //	Audit                      no role: an operator's check, not a product act
@@ -140,7 +144,9 @@
 // allot family: Purchase and Reduce require allot.Vendor, and an Org Admin
 // is refused. In Powtoon an admin's "+ Add licenses" e-mails the vendor,
 // who adds them; a service grants allot.Vendor to its billing system's
-// actor. Both return an allot.Purchase (Product "license", Quantity
+// actor. That request is RequestLicenses: an Org Admin asks for Quantity
+// more licenses, with a note, and the service e-mails the vendor on its
+// events.LicensesRequested event. Both return an allot.Purchase (Product "license", Quantity
 // negative for a reduction, Purchased and Available right after it) read
 // back from the ledger transfer, whose metadata keep the Subscription and
 // the available count.
@@ -215,6 +221,56 @@
 // retry of a request must repeat it exactly: a RequestID the organization
 // already used for a different request (another act, member, membership,
 // quantity or actor) is refused rather than taken for a retry.
+//
+// # Exports
+//
+// The license page exports as tables (package table; CSV with
+// table.WriteCSV, XLSX with the xlsx module), each checking its view's
+// role when it is made and reading a page at a time: SummaryTable
+// (Purchased, Active, Pending, Unassigned, Available: one row), TeamsTable
+// (the distribution by team: Team, Active, Pending) and MembersTable
+// (Email, State, Teams, Invited by, Invited at, Accepted at, Expires at,
+// with the members page's filters).
+//
+// # Events
+//
+// Every act writes its events (package events) in its own transaction:
+// they commit with it and never without it, so a refused or rolled-back
+// act emits nothing, and a retry, which changes nothing, emits nothing
+// new. The envelope's Org, At (the act's time), Actor (canonical) and
+// RequestID are the act's; Accept has no request ID.
+//
+//	act              event type(s)                         payload
+//	Purchase         LicensesPurchased                     allot.Purchase, as returned
+//	Reduce           LicensesReduced                       allot.Purchase, as returned
+//	Invite           LicensesInvited                       events.Member, Team the team
+//	Accept           LicensesAccepted                      events.Member
+//	Remove           LicensesRemovedFromTeam, or           events.Member, Team the team; State deleted
+//	                 LicensesUnassigned (its last team)    when a pending member's invitation is withdrawn
+//	Delete           LicensesDeleted                       events.Member, State deleted
+//	Reassign         LicensesReassigned                    events.Reassigned: From deleted, To invited
+//	RequestLicenses  LicensesRequested                     events.LicenseRequest
+//
+// An events.Member carries the member as the act left it and the
+// organization's counts right after it, as Summary reads them. An
+// invitation expires without a write; the next write that reads the
+// member (an invitation, a removal, a deletion…) marks it expired and
+// emits LicensesInvitationExpired first, with the expiry's time as its At,
+// allot.SystemActor as its Actor and the noticing request's RequestID. It
+// is emitted even by a retry that notices it. CreateTeam and the reads
+// emit nothing; licenses has no refusal events.
+//
+// Pool thresholds: the pool's use is (active + pending + unassigned) /
+// purchased, as Summary reads them. Every act that changes the use or the
+// purchased count emits an events.PoolThreshold (Product "license") for
+// each of Options.Thresholds (default 80 and 100 %) it crosses, up or
+// down, comparing the use right before the act with the use right after
+// it, both at the act's time: an invitation that expires between two
+// writes lowers the use without an event of its own.
+//
+// Options.Logger (nil: silent) logs refusals at debug, retried requests at
+// info and anything unexpected (internal errors) at warn, with the
+// attributes org and request_id.
 //
 // # Concurrency
 //

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
 )
@@ -27,6 +28,20 @@ type op struct {
 	teams   []teamRec // the teams read, in teamBuf while they fit
 	teamBuf [2]teamRec
 	m       Member // the member the operation returns, if any
+
+	// The events of the run, written by runTx when fn succeeds, and what
+	// they are made of: the request's envelope, the organization's record
+	// as the run found it, how many expired invitations the run noticed,
+	// and, once read, how many were not noticed yet (exp, when expNoticed
+	// had been noticed).
+	env        events.Event
+	evs        []events.Event
+	orgStart   Org
+	noticed    int64
+	exp        int64
+	expNoticed int64
+	expKnown   bool
+	retry      bool // the request is a retry: it returns its first result
 
 	book ledger.Book    // reused by each run, so an operation allocates none
 	run  func(Tx) error // runTx, bound once: kept across operations
@@ -52,16 +67,23 @@ var ops = sync.Pool{New: func() any {
 
 // inOp runs fn in a transaction, reading the clock once, and returns the
 // member fn left in o.m. The store may run fn again after a transient
-// failure; each run starts from a fresh op.
-func (s *Service) inOp(ctx context.Context, fn func(o *op) error) (Member, error) {
+// failure; each run starts from a fresh op. The events fn adds are written
+// in the transaction, under the envelope of act's request (org, actor,
+// requestID), after the pool's threshold events; a retry (fn sets o.retry)
+// is logged.
+func (s *Service) inOp(ctx context.Context, act, org, actor, requestID string, fn func(o *op) error) (Member, error) {
 	o := ops.Get().(*op)
 	o.ctx, o.s, o.fn = ctx, s, fn
+	o.env = events.Event{Org: org, Actor: actor, RequestID: requestID}
 	err := s.store.InTx(ctx, o.run)
-	m := o.m
-	*o = op{run: o.run} // keep nothing of this operation in the pool
+	m, retry := o.m, o.retry
+	*o = op{run: o.run, evs: o.evs[:0]} // keep nothing of this operation in the pool
 	ops.Put(o)
 	if err != nil {
 		return Member{}, err
+	}
+	if retry {
+		s.retried(ctx, act, org, requestID)
 	}
 	return m, nil
 }
@@ -72,7 +94,10 @@ func (o *op) runTx(tx Tx) error {
 	o.b = &o.book
 	o.b.Reset(tx, o.s.clock.Now())
 	o.now = o.b.Now()
-	return o.fn(o)
+	if err := o.fn(o); err != nil {
+		return err
+	}
+	return o.commitEvents()
 }
 
 // clear forgets what a run read and wrote.
@@ -81,6 +106,9 @@ func (o *op) clear() {
 	o.org, o.orgOld, o.m = Org{}, Org{}, Member{}
 	o.teamBuf = [2]teamRec{}
 	o.teams = o.teamBuf[:0]
+	clear(o.evs)
+	o.evs = o.evs[:0]
+	o.orgStart, o.noticed, o.exp, o.expNoticed, o.expKnown, o.retry = Org{}, 0, 0, 0, false, false
 }
 
 // loadOrg reads and locks the organization's record: every write takes
@@ -90,7 +118,7 @@ func (o *op) loadOrg(org string) error {
 	if err != nil {
 		return notFound(err, "organization", org, org)
 	}
-	o.org, o.orgOld = got, got
+	o.org, o.orgOld, o.orgStart = got, got, got
 	return nil
 }
 
@@ -118,7 +146,7 @@ func (o *op) ensureOrg(org string) error {
 		}
 		return err
 	}
-	o.org, o.orgOld = rec, rec
+	o.org, o.orgOld, o.orgStart = rec, rec, rec
 	return nil
 }
 
@@ -169,6 +197,10 @@ func (o *op) findMember(email string) (m Member, found bool, err error) {
 	if at := m.At(o.now); at.State != m.State {
 		at.UpdatedAt = o.now
 		if err := o.save(m, at); err != nil {
+			return Member{}, false, err
+		}
+		o.noticed++
+		if err := o.emitExpired(at); err != nil {
 			return Member{}, false, err
 		}
 		m = at
@@ -418,35 +450,38 @@ func (o *op) drop(old Member, dp dropParams) (Member, error) {
 // invite is Invite inside the transaction; see Service.Invite. A new
 // reservation takes the hold ID holdID, which becomes the membership's
 // identity (Member.Hold); act is the request's act, for its errors.
-func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act string) (Member, error) {
+//
+// It reports whether it changed anything: inviting a member to a team it
+// is in changes nothing.
+func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act string) (Member, bool, error) {
 	if !p.ExpiresAt.IsZero() {
 		p.ExpiresAt = ledger.Instant(p.ExpiresAt)
 		if !p.ExpiresAt.After(o.now) {
-			return Member{}, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
+			return Member{}, false, invalid("ExpiresAt", "%s is not after now (%s)", p.ExpiresAt.Format(time.RFC3339Nano), o.now.Format(time.RFC3339Nano))
 		}
 	}
 	if _, err := o.team(p.Team); err != nil {
-		return Member{}, err
+		return Member{}, false, err
 	}
 	old, found, err := o.findMember(email)
 	if err != nil {
-		return Member{}, err
+		return Member{}, false, err
 	}
 	if !found {
 		old = Member{Org: o.org.ID, Email: email, State: StateNone}
 	}
 	if old.State != StateExpired && old.InTeam(p.Team) {
-		return old, nil // already invited to this team
+		return old, false, nil // already invited to this team
 	}
 	to, err := Transition(old.State, EventInvite)
 	if err != nil {
-		return Member{}, err
+		return Member{}, false, err
 	}
 	m := old
 	if !old.State.HoldsLicense() {
 		acct := MemberAccount(o.org.ID, email)
 		if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: acct, Unit: Unit.Code, Owner: o.org.ID, Flags: ledger.FlagNonNegative}); err != nil {
-			return Member{}, err
+			return Member{}, false, err
 		}
 		h, err := o.b.CreateHold(o.ctx, ledger.Hold{
 			ID: holdID, Debit: PoolAccount(o.org.ID), Credit: acct,
@@ -455,17 +490,17 @@ func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act 
 		if errors.Is(err, ledger.ErrInsufficientBalance) {
 			sum, serr := o.summary()
 			if serr != nil {
-				return Member{}, serr
+				return Member{}, false, serr
 			}
-			return Member{}, &NoLicenseError{Org: o.org.ID, Purchased: sum.Purchased, InUse: sum.InUse()}
+			return Member{}, false, &NoLicenseError{Org: o.org.ID, Purchased: sum.Purchased, InUse: sum.InUse()}
 		}
 		if err != nil {
-			return Member{}, reused(err, o.org.ID, p.RequestID, act)
+			return Member{}, false, reused(err, o.org.ID, p.RequestID, act)
 		}
 		if h.Status != ledger.HoldPending {
 			// The request's invitation was posted, voided or expired: this
 			// is another invitation under its ID.
-			return Member{}, &RequestReusedError{Org: o.org.ID, RequestID: p.RequestID, Act: act}
+			return Member{}, false, &RequestReusedError{Org: o.org.ID, RequestID: p.RequestID, Act: act}
 		}
 		m.Hold = h.ID
 		m.ExpiresAt = p.ExpiresAt
@@ -479,9 +514,9 @@ func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act 
 	}
 	m.UpdatedAt = o.now
 	if err := o.save(old, m); err != nil {
-		return Member{}, err
+		return Member{}, false, err
 	}
-	return m, nil
+	return m, true, nil
 }
 
 // flush writes the organization's and the touched teams' counters back if
@@ -509,11 +544,19 @@ func (o *op) flush() error {
 // summary computes the consumption from the stored counters (flush first)
 // and the count of invitations that expired since they were last written.
 func (o *op) summary() (Summary, error) {
-	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
+	s, err := o.totals()
 	if err != nil {
 		return Summary{}, err
 	}
-	teams, err := o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now})
+	if s.Teams, err = o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now}); err != nil {
+		return Summary{}, err
+	}
+	return s, nil
+}
+
+// totals is summary without the teams.
+func (o *op) totals() (Summary, error) {
+	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -524,7 +567,6 @@ func (o *op) summary() (Summary, error) {
 		Pending:    o.org.Pending - exp,
 		Unassigned: o.org.Unassigned,
 		Expired:    o.org.Expired + exp,
-		Teams:      teams,
 	}
 	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
 	return s, nil

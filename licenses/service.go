@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/input"
 	"github.com/allot-dev/allot/ledger"
@@ -34,6 +36,10 @@ const (
 	// hold issuer -> pool voided at once, under the request's ID, whose
 	// metadata name the member and the team.
 	CodeRemove = "licenses.remove"
+	// CodeRequest marks an admin's request for more licenses, which moves
+	// no license: a hold issuer -> pool of the licenses asked for, voided
+	// at once, under the request's ID, whose metadata keep the note.
+	CodeRequest = "licenses.request"
 )
 
 // IssuerAccount is the account purchases come from; it goes negative by the
@@ -66,6 +72,7 @@ const (
 	actRemove   = "remove"
 	actDelete   = "delete"
 	actReassign = "reassign"
+	actRequest  = "request licenses"
 )
 
 // requestTransfer derives the ID of a transfer or hold from the
@@ -101,9 +108,11 @@ var one = decimal.NewFromInt(1)
 //
 // A Service is safe for concurrent use; the store serializes transactions.
 type Service struct {
-	store Store
-	roles allot.Roles
-	clock clock.Clock
+	store      Store
+	roles      allot.Roles
+	clock      clock.Clock
+	thresholds []int
+	logger     *slog.Logger
 }
 
 // Options configure a Service. A nil *Options means all defaults.
@@ -116,6 +125,16 @@ type Options struct {
 	// role-checked call is refused (with an *allot.ForbiddenError) until
 	// roles are given; allot.StaticRoles is a ready implementation.
 	Roles allot.Roles
+	// Thresholds are the percents of the organization's purchased licenses
+	// in use (held by active, pending and unassigned members) whose
+	// crossing, up or down, emits an events.PoolThreshold. Default: nil,
+	// which means {80, 100}; an empty slice means none. Each must be from 1
+	// to 100.
+	Thresholds []int
+	// Logger receives refusals at debug, retried requests at info and
+	// anything unexpected at warn, with the attributes org and request_id.
+	// Default: nil, silent.
+	Logger *slog.Logger
 }
 
 // New returns a Service over store.
@@ -123,12 +142,19 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, &InvalidError{Field: "store", Reason: "missing; a service keeps its records in a store"}
 	}
-	s := &Service{store: store, clock: clock.Real{}}
+	s := &Service{store: store, clock: clock.Real{}, thresholds: defaultThresholds}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
 		s.roles = opts.Roles
+		s.logger = opts.Logger
+		if opts.Thresholds != nil {
+			if err := checkThresholds(opts.Thresholds); err != nil {
+				return nil, err
+			}
+			s.thresholds = slices.Clone(opts.Thresholds)
+		}
 	}
 	return s, nil
 }
@@ -191,6 +217,7 @@ type PurchaseParams struct {
 // else is ErrRequestReused.
 func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
 	pu, err := s.poolChange(ctx, p.Org, p.Actor, p.RequestID, p.Subscription, p.Quantity, actPurchase)
+	s.observe(ctx, actPurchase, p.Org, p.RequestID, err)
 	if err != nil {
 		return allot.Purchase{}, wrap(err, p.Org, "purchase %d licenses for %q", p.Quantity, p.Org)
 	}
@@ -215,10 +242,112 @@ type ReduceParams struct {
 // first.
 func (s *Service) Reduce(ctx context.Context, p ReduceParams) (allot.Purchase, error) {
 	pu, err := s.poolChange(ctx, p.Org, p.Actor, p.RequestID, p.Subscription, p.Quantity, actReduce)
+	s.observe(ctx, actReduce, p.Org, p.RequestID, err)
 	if err != nil {
 		return allot.Purchase{}, wrap(err, p.Org, "reduce %q by %d licenses", p.Org, p.Quantity)
 	}
 	return pu, nil
+}
+
+// MaxNoteLen is the longest note, in bytes, a request for licenses may
+// carry.
+const MaxNoteLen = 2000
+
+// RequestLicensesParams ask the vendor for more licenses.
+type RequestLicensesParams struct {
+	Org      string
+	Actor    string // must be an Org Admin
+	Quantity int64  // positive: how many more licenses
+	// Note is the admin's message to the vendor; optional, valid UTF-8,
+	// at most MaxNoteLen bytes.
+	Note string
+	// RequestID names the request: a retry asks nothing twice.
+	RequestID string
+}
+
+// LicenseRequest is an Org Admin's request for more licenses, as
+// RequestLicenses recorded it.
+type LicenseRequest struct {
+	Org       string
+	Quantity  int64
+	Note      string
+	Actor     string
+	RequestID string
+	At        time.Time // when it was first made
+}
+
+// RequestLicenses is Powtoon's "+ Add licenses": an Org Admin asks the
+// vendor for Quantity more licenses. It adds none (the vendor does, with
+// Purchase); it emits an events.LicensesRequested, which a service turns
+// into the e-mail to the vendor, and returns the request. It moves no
+// license, so it leaves a mark on the ledger under the RequestID (a hold
+// voided at once, code CodeRequest); a retry finds it, returns the first
+// result and emits nothing; the RequestID used for anything else is
+// ErrRequestReused.
+func (s *Service) RequestLicenses(ctx context.Context, p RequestLicensesParams) (LicenseRequest, error) {
+	r, err := s.requestLicenses(ctx, p)
+	s.observe(ctx, actRequest, p.Org, p.RequestID, err)
+	if err != nil {
+		return LicenseRequest{}, wrap(err, p.Org, "request %d more licenses for %q", p.Quantity, p.Org)
+	}
+	return r, nil
+}
+
+func (s *Service) requestLicenses(ctx context.Context, p RequestLicensesParams) (LicenseRequest, error) {
+	if err := validID("Org", p.Org); err != nil {
+		return LicenseRequest{}, err
+	}
+	if err := validRequestID(p.RequestID); err != nil {
+		return LicenseRequest{}, err
+	}
+	a, err := actor(p.Actor)
+	if err != nil {
+		return LicenseRequest{}, err
+	}
+	if p.Quantity <= 0 {
+		return LicenseRequest{}, invalid("Quantity", "%d is not positive", p.Quantity)
+	}
+	if r := input.Text(p.Note); r != "" {
+		return LicenseRequest{}, invalid("Note", "%s", r)
+	}
+	if len(p.Note) > MaxNoteLen {
+		return LicenseRequest{}, invalid("Note", "has %d bytes, more than %d", len(p.Note), MaxNoteLen)
+	}
+	if err := s.require(ctx, p.Org, a, "request licenses", OrgAdmin); err != nil {
+		return LicenseRequest{}, err
+	}
+	mark := ledger.Hold{
+		ID: requestTransfer(p.Org, p.RequestID), Debit: IssuerAccount(p.Org), Credit: PoolAccount(p.Org),
+		Amount: decimal.NewFromInt(p.Quantity), Code: CodeRequest, Actor: a,
+		Metadata: map[string]string{"act": actRequest, "note": p.Note},
+	}
+	r := LicenseRequest{Org: p.Org, Quantity: p.Quantity, Note: p.Note, Actor: a, RequestID: p.RequestID}
+	_, err = s.inOp(ctx, actRequest, p.Org, a, p.RequestID, func(o *op) error {
+		if err := o.ensureOrg(p.Org); err != nil {
+			return err
+		}
+		done, err := o.marked(mark, p.RequestID, actRequest)
+		if err != nil {
+			return err
+		}
+		if done {
+			h, err := o.b.Hold(o.ctx, mark.ID)
+			if err != nil {
+				return err
+			}
+			r.At, o.retry = h.SettledAt, true
+			return o.flush()
+		}
+		if r.At, err = o.mark(mark, p.RequestID, actRequest); err != nil {
+			return err
+		}
+		o.emit(events.LicensesRequested, events.LicenseRequest{Quantity: p.Quantity, Note: p.Note})
+		return o.flush()
+	})
+	if err != nil {
+		return LicenseRequest{}, err
+	}
+	return r, nil
 }
 
 // poolChange is Purchase (act actPurchase) or Reduce (actReduce).
@@ -265,7 +394,7 @@ func (s *Service) poolChange(ctx context.Context, org, act, requestID, subscript
 		md["subscription"] = subscription
 	}
 	var t ledger.Transfer
-	_, err = s.inOp(ctx, func(o *op) error {
+	_, err = s.inOp(ctx, kind, org, a, requestID, func(o *op) error {
 		var err error
 		if kind == actPurchase {
 			err = o.ensureOrg(org)
@@ -284,6 +413,7 @@ func (s *Service) poolChange(ctx context.Context, org, act, requestID, subscript
 				return &RequestReusedError{Org: org, RequestID: requestID, Act: kind}
 			}
 			t = prior
+			o.retry = true
 			return nil
 		case !errors.Is(err, ledger.ErrNotFound):
 			return err
@@ -319,6 +449,11 @@ func (s *Service) poolChange(ctx context.Context, org, act, requestID, subscript
 			return reused(err, org, requestID, kind)
 		}
 		o.org.Purchased = purchased
+		typ := events.LicensesPurchased
+		if kind == actReduce {
+			typ = events.LicensesReduced
+		}
+		o.emit(typ, purchaseOf(org, requestID, subscription, t))
 		return o.flush()
 	})
 	if err != nil {
@@ -388,7 +523,7 @@ func (s *Service) createTeam(ctx context.Context, p CreateTeamParams) (Team, err
 		return Team{}, err
 	}
 	var t Team
-	_, err = s.inOp(ctx, func(o *op) error {
+	_, err = s.inOp(ctx, "create team", p.Org, a, "", func(o *op) error {
 		if err := o.ensureOrg(p.Org); err != nil {
 			return err
 		}
@@ -436,6 +571,7 @@ type InviteParams struct {
 // it is already in changes nothing and returns it, so a retry is harmless.
 func (s *Service) Invite(ctx context.Context, p InviteParams) (Member, error) {
 	m, err := s.invite(ctx, p)
+	s.observe(ctx, actInvite, p.Org, p.RequestID, err)
 	if err != nil {
 		return Member{}, wrap(err, p.Org, "invite %q to team %q of %q", p.Email, p.Team, p.Org)
 	}
@@ -448,14 +584,22 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 		return Member{}, err
 	}
 	holdID := requestTransfer(p.Org, p.RequestID)
-	return s.inOp(ctx, func(o *op) (err error) {
+	return s.inOp(ctx, actInvite, p.Org, p.Actor, p.RequestID, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
-		if o.m, err = o.invite(p, email, holdID, actInvite); err != nil {
+		var changed bool
+		if o.m, changed, err = o.invite(p, email, holdID, actInvite); err != nil {
 			return err
 		}
-		return o.flush()
+		if !changed {
+			o.retry = true
+			return o.flush()
+		}
+		if err := o.flush(); err != nil {
+			return err
+		}
+		return o.emitMember(events.LicensesInvited, o.m, p.Team)
 	})
 }
 
@@ -508,6 +652,7 @@ type AcceptParams struct {
 // ErrInvitationExpired.
 func (s *Service) Accept(ctx context.Context, p AcceptParams) (Member, error) {
 	m, err := s.accept(ctx, p)
+	s.observe(ctx, "accept", p.Org, "", err)
 	if err != nil {
 		return Member{}, wrap(err, p.Org, "accept invitation of %q to %q", p.Email, p.Org)
 	}
@@ -529,7 +674,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 	if a != email {
 		return Member{}, &allot.ForbiddenError{Org: p.Org, Actor: a, Action: "accept the invitation of " + strconv.Quote(email) + " (only the invitee accepts its own)"}
 	}
-	return s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, "accept", p.Org, a, "", func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -544,7 +689,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 			return fmt.Errorf("%w at %s; ask an admin to invite %s again", ErrInvitationExpired, old.ExpiresAt.Format(time.RFC3339), email)
 		}
 		if !old.AcceptedAt.IsZero() && (old.State == StateActive || old.State == StateUnassigned) {
-			o.m = old // accepted already: a retry
+			o.m, o.retry = old, true // accepted already: a retry
 			return o.flush()
 		}
 		to, err := Transition(old.State, EventAccept)
@@ -567,7 +712,10 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 			return err
 		}
 		o.m = m
-		return o.flush()
+		if err := o.flush(); err != nil {
+			return err
+		}
+		return o.emitMember(events.LicensesAccepted, m, "")
 	})
 }
 
@@ -596,6 +744,7 @@ type RemoveParams struct {
 // the RequestID used for another act, member or team is ErrRequestReused.
 func (s *Service) Remove(ctx context.Context, p RemoveParams) (Member, error) {
 	m, err := s.remove(ctx, p)
+	s.observe(ctx, actRemove, p.Org, p.RequestID, err)
 	if err != nil {
 		return Member{}, wrap(err, p.Org, "remove %q from team %q of %q", p.Email, p.Team, p.Org)
 	}
@@ -628,7 +777,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		Amount: one, Code: CodeRemove, Actor: a,
 		Metadata: map[string]string{"act": actRemove, "member": email, "team": p.Team},
 	}
-	return s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, actRemove, p.Org, a, p.RequestID, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -636,6 +785,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 			if err != nil {
 				return err
 			}
+			o.retry = true
 			m, found, err := o.findMember(email)
 			if err != nil {
 				return err
@@ -672,7 +822,11 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 				return err
 			}
 			o.m = Member{Org: p.Org, Email: email, State: StateNone}
-			return o.flush()
+			if err := o.flush(); err != nil {
+				return err
+			}
+			// The invitation is withdrawn: the member is gone.
+			return o.emitMember(events.LicensesRemovedFromTeam, Member{Email: email, State: StateDeleted}, p.Team)
 		}
 		m := old
 		m.State = to
@@ -685,7 +839,14 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 			return err
 		}
 		o.m = m
-		return o.flush()
+		if err := o.flush(); err != nil {
+			return err
+		}
+		typ := events.LicensesRemovedFromTeam
+		if m.State == StateUnassigned {
+			typ = events.LicensesUnassigned
+		}
+		return o.emitMember(typ, m, p.Team)
 	})
 }
 
@@ -715,6 +876,7 @@ type DeleteParams struct {
 // for another act or member is ErrRequestReused and changes nothing.
 func (s *Service) Delete(ctx context.Context, p DeleteParams) (Member, error) {
 	m, err := s.delete(ctx, p)
+	s.observe(ctx, actDelete, p.Org, p.RequestID, err)
 	if err != nil {
 		return Member{}, wrap(err, p.Org, "delete member %q of %q", p.Email, p.Org)
 	}
@@ -740,12 +902,12 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) (Member, error) {
 		return Member{}, err
 	}
 	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actDelete, actor: a}
-	return s.inOp(ctx, func(o *op) error {
+	return s.inOp(ctx, actDelete, p.Org, a, p.RequestID, func(o *op) error {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
 		if m, done, err := o.dropped(email, dp); err != nil || done {
-			o.m = m
+			o.m, o.retry = m, done
 			return err
 		}
 		old, err := o.member(email)
@@ -755,7 +917,10 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) (Member, error) {
 		if o.m, err = o.drop(old, dp); err != nil {
 			return err
 		}
-		return o.flush()
+		if err := o.flush(); err != nil {
+			return err
+		}
+		return o.emitMember(events.LicensesDeleted, o.m, "")
 	})
 }
 
@@ -782,6 +947,7 @@ type ReassignParams struct {
 // ErrRequestReused.
 func (s *Service) Reassign(ctx context.Context, p ReassignParams) (Member, error) {
 	m, err := s.reassign(ctx, p)
+	s.observe(ctx, actReassign, p.Org, p.RequestID, err)
 	if err != nil {
 		return Member{}, wrap(err, p.Org, "reassign the license of %q to %q in %q", p.From, p.To, p.Org)
 	}
@@ -823,7 +989,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	}
 	p.Actor = a
 	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actReassign, actor: a, to: to}
-	return s.inOp(ctx, func(o *op) (err error) {
+	return s.inOp(ctx, actReassign, p.Org, a, p.RequestID, func(o *op) (err error) {
 		if err := o.loadOrg(p.Org); err != nil {
 			return err
 		}
@@ -831,6 +997,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 			if err != nil {
 				return err
 			}
+			o.retry = true
 			// A retry: From's license went to To; return To as it is now.
 			m, found, err := o.findMember(to)
 			if err != nil {
@@ -853,7 +1020,12 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if len(teams) == 0 {
 			return invalid("Team", "empty, and %s is in no team; name the team to invite %s to", from, to)
 		}
-		if _, err := o.drop(old, dp); err != nil {
+		gone, err := o.drop(old, dp)
+		if err != nil {
+			return err
+		}
+		fromP, err := o.payload(gone, "")
+		if err != nil {
 			return err
 		}
 		// The first team reserves the license (if To needs one); the others
@@ -861,11 +1033,19 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		holdID := requestTransfer(p.Org, p.RequestID, "invite")
 		for _, team := range teams {
 			ip := InviteParams{Org: p.Org, Team: team, Email: to, Actor: p.Actor, RequestID: p.RequestID, ExpiresAt: p.ExpiresAt}
-			if o.m, err = o.invite(ip, to, holdID, actReassign); err != nil {
+			if o.m, _, err = o.invite(ip, to, holdID, actReassign); err != nil {
 				return err
 			}
 		}
-		return o.flush()
+		if err := o.flush(); err != nil {
+			return err
+		}
+		toP, err := o.payload(o.m, p.Team)
+		if err != nil {
+			return err
+		}
+		o.emit(events.LicensesReassigned, events.Reassigned{From: fromP, To: toP})
+		return nil
 	})
 }
 

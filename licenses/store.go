@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -120,13 +121,15 @@ func (p MemberListParams) Match(m Member) bool {
 	return p.State == StateNone || m.At(p.At).State == p.State
 }
 
-// Tx is the storage licenses needs inside one transaction: the ledger's, and
-// the organization, team and member records. Every value passed in or
+// Tx is the storage licenses needs inside one transaction: the ledger's,
+// the outbox's, and the organization, team and member records. Every value passed in or
 // returned is a copy. Get, Update and Delete of a missing record return an
 // error matching ledger.ErrNotFound; Insert of a taken key returns one
 // matching ledger.ErrAlreadyExists.
 type Tx interface {
 	ledger.Tx
+	// Emit writes the act's events in the transaction (events.Emitter).
+	events.Emitter
 
 	// LicenseOrgGet returns the organization's record without locking it.
 	LicenseOrgGet(ctx context.Context, org string) (Org, error)

@@ -30,19 +30,24 @@ func (s *Service) Summary(ctx context.Context, p SummaryParams) (Summary, error)
 	return sum, nil
 }
 
-func (s *Service) summary(ctx context.Context, p SummaryParams) (Summary, error) {
+// checkSummary validates p and checks the actor's role.
+func (s *Service) checkSummary(ctx context.Context, p SummaryParams) error {
 	if err := validID("Org", p.Org); err != nil {
-		return Summary{}, err
+		return err
 	}
 	a, err := actor(p.Actor)
 	if err != nil {
-		return Summary{}, err
+		return err
 	}
-	if err := s.require(ctx, p.Org, a, "read the license page", OrgAdmin); err != nil {
+	return s.require(ctx, p.Org, a, "read the license page", OrgAdmin)
+}
+
+func (s *Service) summary(ctx context.Context, p SummaryParams) (Summary, error) {
+	if err := s.checkSummary(ctx, p); err != nil {
 		return Summary{}, err
 	}
 	var sum Summary
-	err = s.store.InTx(ctx, func(tx Tx) error {
+	err := s.store.InTx(ctx, func(tx Tx) error {
 		// Read only: no Book needed, the same instant a Book would use.
 		o := op{ctx: ctx, tx: tx, now: ledger.Instant(s.clock.Now())}
 		got, err := tx.LicenseOrgGet(ctx, p.Org)
@@ -154,33 +159,33 @@ func (s *Service) Members(ctx context.Context, p MembersParams) iter.Seq2[Member
 	})
 }
 
-func (s *Service) membersPage(ctx context.Context, p MembersParams) (allot.Page[Member], error) {
-	var pg allot.Page[Member]
+// checkMembers validates p and checks the actor's role, and returns the
+// listing's cursor scope, the position its cursor holds and its limit.
+func (s *Service) checkMembers(ctx context.Context, p MembersParams) (scope []string, after string, limit int, err error) {
 	if err := validID("Org", p.Org); err != nil {
-		return pg, err
+		return nil, "", 0, err
 	}
 	switch p.State {
 	case StateNone, StateActive, StatePending, StateUnassigned, StateExpired:
 	default:
-		return pg, invalid("State", "%q is not a member state; give active, pending, unassigned, expired, or none for every member", string(p.State))
+		return nil, "", 0, invalid("State", "%q is not a member state; give active, pending, unassigned, expired, or none for every member", string(p.State))
 	}
 	if p.Team != "" {
 		if err := validID("Team", p.Team); err != nil {
-			return pg, err
+			return nil, "", 0, err
 		}
 	}
 	limit, reason := paging.Limit(p.Limit)
 	if reason != "" {
-		return pg, invalid("Limit", "%s", reason)
+		return nil, "", 0, invalid("Limit", "%s", reason)
 	}
-	scope := []string{"members", p.Org, string(p.State), p.Team}
-	after, err := parseCursor(p.Cursor, scope...)
-	if err != nil {
-		return pg, err
+	scope = []string{"members", p.Org, string(p.State), p.Team}
+	if after, err = parseCursor(p.Cursor, scope...); err != nil {
+		return nil, "", 0, err
 	}
 	a, err := actor(p.Actor)
 	if err != nil {
-		return pg, err
+		return nil, "", 0, err
 	}
 	need := []allot.Role{OrgAdmin}
 	action := "list the members"
@@ -189,6 +194,15 @@ func (s *Service) membersPage(ctx context.Context, p MembersParams) (allot.Page[
 		action = "list the members of team " + strconv.Quote(p.Team)
 	}
 	if err := s.require(ctx, p.Org, a, action, need...); err != nil {
+		return nil, "", 0, err
+	}
+	return scope, after, limit, nil
+}
+
+func (s *Service) membersPage(ctx context.Context, p MembersParams) (allot.Page[Member], error) {
+	var pg allot.Page[Member]
+	scope, after, limit, err := s.checkMembers(ctx, p)
+	if err != nil {
 		return pg, err
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -250,25 +264,34 @@ func (s *Service) Teams(ctx context.Context, p TeamsParams) iter.Seq2[Team, erro
 	})
 }
 
-func (s *Service) teamsPage(ctx context.Context, p TeamsParams) (allot.Page[Team], error) {
-	var pg allot.Page[Team]
+// checkTeams validates p and checks the actor's role, and returns the
+// listing's cursor scope, the position its cursor holds and its limit.
+func (s *Service) checkTeams(ctx context.Context, p TeamsParams) (scope []string, after string, limit int, err error) {
 	if err := validID("Org", p.Org); err != nil {
-		return pg, err
+		return nil, "", 0, err
 	}
 	limit, reason := paging.Limit(p.Limit)
 	if reason != "" {
-		return pg, invalid("Limit", "%s", reason)
+		return nil, "", 0, invalid("Limit", "%s", reason)
 	}
-	scope := []string{"teams", p.Org}
-	after, err := parseCursor(p.Cursor, scope...)
-	if err != nil {
-		return pg, err
+	scope = []string{"teams", p.Org}
+	if after, err = parseCursor(p.Cursor, scope...); err != nil {
+		return nil, "", 0, err
 	}
 	a, err := actor(p.Actor)
 	if err != nil {
-		return pg, err
+		return nil, "", 0, err
 	}
 	if err := s.require(ctx, p.Org, a, "list the teams", OrgAdmin); err != nil {
+		return nil, "", 0, err
+	}
+	return scope, after, limit, nil
+}
+
+func (s *Service) teamsPage(ctx context.Context, p TeamsParams) (allot.Page[Team], error) {
+	var pg allot.Page[Team]
+	scope, after, limit, err := s.checkTeams(ctx, p)
+	if err != nil {
 		return pg, err
 	}
 	err = s.store.InTx(ctx, func(tx Tx) error {

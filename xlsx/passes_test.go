@@ -3,10 +3,6 @@ package xlsx_test
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,42 +12,7 @@ import (
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/table"
 	"github.com/allot-dev/allot/xlsx"
-	"github.com/google/go-cmp/cmp"
-	"github.com/xuri/excelize/v2"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata")
-
-// goldenCells compares the cells of a workbook, one line per row, each
-// cell as type:value, with testdata/name, or rewrites it under -update.
-func goldenCells(t *testing.T, name string, workbook []byte) {
-	t.Helper()
-	var b strings.Builder
-	got := cells(t, workbook)
-	for _, sheet := range sheets(t, workbook) {
-		b.WriteString("# " + sheet + "\n")
-		for _, row := range got[sheet] {
-			b.WriteString(strings.ReplaceAll(strings.Join(row, " | "), "\n", `\n`) + "\n")
-		}
-	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if d := cmp.Diff(string(want), b.String()); d != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
-	}
-}
 
 // TestPasses_Golden writes the usage log (ThinkTank's Session Passes) and
 // its daily internal/external totals as one workbook.
@@ -113,15 +74,4 @@ func TestPasses_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 	goldenCells(t, "passes.txt", b.Bytes())
-}
-
-// sheets returns a workbook's sheet names in their order.
-func sheets(t *testing.T, b []byte) []string {
-	t.Helper()
-	f, err := excelize.OpenReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	return f.GetSheetList()
 }

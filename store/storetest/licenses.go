@@ -30,6 +30,7 @@ func runLicenses(t *testing.T, newStore Factory) {
 	t.Run("TeamPages", func(t *testing.T) { testLicensesTeamPages(t, newStore) })
 	t.Run("Retries", func(t *testing.T) { testLicensesRetries(t, newStore) })
 	t.Run("MembersPage", func(t *testing.T) { testLicensesMembersPage(t, newStore) })
+	t.Run("EventReplay", func(t *testing.T) { testLicensesEventReplay(t, newStore) })
 }
 
 // testLicensesMemberFilter checks that LicenseMemberList filters by state

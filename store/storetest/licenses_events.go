@@ -1,0 +1,205 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/allot-dev/allot"
+	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/events"
+	"github.com/allot-dev/allot/licenses"
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+)
+
+// replayMember is a member as the events tell it.
+type replayMember struct {
+	state   string
+	teams   []string
+	expires time.Time
+}
+
+// licReplay is an organization's license page rebuilt from its events
+// alone.
+type licReplay struct {
+	purchased int64
+	members   map[string]replayMember
+}
+
+func (r *licReplay) apply(t *rapid.T, e events.Event) {
+	setMember := func(m events.Member) {
+		if m.State == "deleted" {
+			delete(r.members, m.Email)
+			return
+		}
+		r.members[m.Email] = replayMember{state: m.State, teams: m.Teams, expires: m.ExpiresAt}
+	}
+	switch p := e.Payload.(type) {
+	case allot.Purchase:
+		r.purchased = p.Purchased
+	case events.Member:
+		setMember(p)
+	case events.Reassigned:
+		setMember(p.From)
+		setMember(p.To)
+	case events.Threshold, events.LicenseRequest:
+	default:
+		t.Fatalf("event %d (%s) has a %T payload", e.Seq, e.Type, e.Payload)
+	}
+}
+
+// view is what the replay says the license page shows at now: the counts
+// and the distribution by team (teams with a member only), and each
+// member's state.
+func (r *licReplay) view(now time.Time) string {
+	var active, pending, unassigned, expired int64
+	teams := map[string][2]int64{}
+	var members []string
+	for email, m := range r.members {
+		st := m.state
+		if st == "pending" && !m.expires.IsZero() && !now.Before(m.expires) {
+			st = "expired"
+		}
+		switch st {
+		case "active":
+			active++
+		case "pending":
+			pending++
+		case "unassigned":
+			unassigned++
+		case "expired":
+			expired++
+		}
+		for _, tm := range m.teams {
+			c := teams[tm]
+			switch st {
+			case "active":
+				c[0]++
+			case "pending":
+				c[1]++
+			}
+			teams[tm] = c
+		}
+		members = append(members, email+" "+st)
+	}
+	sort.Strings(members)
+	return licView(r.purchased, active, pending, unassigned, r.purchased-active-pending-unassigned, expired, teams, members)
+}
+
+func licView(purchased, active, pending, unassigned, available, expired int64, teams map[string][2]int64, members []string) string {
+	var names []string
+	for tm, c := range teams {
+		if c != [2]int64{} {
+			names = append(names, fmt.Sprintf("%s:%d/%d", tm, c[0], c[1]))
+		}
+	}
+	sort.Strings(names)
+	return fmt.Sprintf("purchased=%d active=%d pending=%d unassigned=%d available=%d expired=%d\nteams %v\nmembers %v",
+		purchased, active, pending, unassigned, available, expired, names, members)
+}
+
+var replayOrgs atomic.Int64
+
+// testLicensesEventReplay is the replay property: after every step of a
+// random run of acts (retries, refusals and expiries included), the
+// license page rebuilt only from the organization's events read from
+// empty is the one the service shows: its counts, its teams and every
+// member's state.
+func testLicensesEventReplay(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	const admin, vendor = "ada@acme.test", "billing"
+	teams := []string{"design", "sales"}
+	emails := []string{"ann@x.test", "bo@x.test", "cy@x.test", "di@x.test"}
+	rapid.Check(t, func(t *rapid.T) {
+		org := fmt.Sprintf("replay%d", replayOrgs.Add(1))
+		clk := clock.NewFake(start)
+		roles := &allot.StaticRoles{}
+		roles.Grant(org, admin, licenses.OrgAdmin)
+		roles.Grant(org, vendor, allot.Vendor)
+		svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clk, Roles: roles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tm := range teams {
+			if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Actor: admin, Team: tm}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reader := events.NewReader(s)
+		var reqs []string
+		req := func() string {
+			if len(reqs) > 0 && rapid.IntRange(0, 4).Draw(t, "retry") == 0 {
+				return rapid.SampledFrom(reqs).Draw(t, "old request")
+			}
+			reqs = append(reqs, fmt.Sprint("r", len(reqs)))
+			return reqs[len(reqs)-1]
+		}
+		email := func(label string) string { return rapid.SampledFrom(emails).Draw(t, label) }
+		team := func() string { return rapid.SampledFrom(teams).Draw(t, "team") }
+		steps := rapid.IntRange(1, 25).Draw(t, "steps")
+		for range steps {
+			switch rapid.IntRange(0, 8).Draw(t, "act") {
+			case 0:
+				svc.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: rapid.Int64Range(1, 3).Draw(t, "n"), RequestID: req()})
+			case 1:
+				svc.Reduce(ctx, licenses.ReduceParams{Org: org, Actor: vendor, Quantity: 1, RequestID: req()})
+			case 2:
+				var exp time.Time
+				if rapid.Bool().Draw(t, "expires") {
+					exp = clk.Now().Add(time.Duration(rapid.IntRange(1, 3).Draw(t, "hours")) * time.Hour)
+				}
+				svc.Invite(ctx, licenses.InviteParams{Org: org, Actor: admin, Team: team(), Email: email("email"), RequestID: req(), ExpiresAt: exp})
+			case 3:
+				e := email("email")
+				svc.Accept(ctx, licenses.AcceptParams{Org: org, Actor: e, Email: e})
+			case 4:
+				svc.Remove(ctx, licenses.RemoveParams{Org: org, Actor: admin, Team: team(), Email: email("email"), RequestID: req()})
+			case 5:
+				svc.Delete(ctx, licenses.DeleteParams{Org: org, Actor: admin, Email: email("email"), RequestID: req()})
+			case 6:
+				svc.Reassign(ctx, licenses.ReassignParams{Org: org, Actor: admin, From: email("from"), To: email("to"), RequestID: req()})
+			case 7:
+				svc.RequestLicenses(ctx, licenses.RequestLicensesParams{Org: org, Actor: admin, Quantity: 2, RequestID: req()})
+			case 8:
+				clk.Advance(time.Duration(rapid.IntRange(1, 90).Draw(t, "minutes")) * time.Minute)
+			}
+			// The replay, from empty.
+			r := &licReplay{members: map[string]replayMember{}}
+			for e, err := range reader.All(ctx, events.Query{Org: org}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.apply(t, e)
+			}
+			got := r.view(clk.Now())
+			if d := cmp.Diff(licPage(t, ctx, svc, org, admin), got); d != "" {
+				t.Fatalf("the events replayed (+) differ from the views (-):\n%s", d)
+			}
+		}
+	})
+}
+
+// licPage is the license page as the service's views show it.
+func licPage(t *rapid.T, ctx context.Context, svc *licenses.Service, org, admin string) string {
+	sum, err := svc.Summary(ctx, licenses.SummaryParams{Org: org, Actor: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teams := map[string][2]int64{}
+	for _, tm := range sum.Teams {
+		teams[tm.ID] = [2]int64{tm.Active, tm.Pending}
+	}
+	var members []string
+	for m, err := range svc.Members(ctx, licenses.MembersParams{Org: org, Actor: admin}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m.Email+" "+string(m.State))
+	}
+	return licView(sum.Purchased, sum.Active, sum.Pending, sum.Unassigned, sum.Available, sum.Expired, teams, members)
+}
