@@ -163,8 +163,13 @@
 // as EventEntitlements: participants, seats and modules assigned, what they
 // lack and their status, and with OnlyMissing set is the
 // missing-entitlements query. OverviewTable, HistoryTable and EventsTable
-// export them as neutral rows that WriteCSV writes as CSV and the
-// seatsxlsx module as XLSX.
+// give them as table.Tables, the one export model of every family, with the
+// Entitlements tab's headers (Product, Purchased, Assigned, Available; Date,
+// Type, Product, Quantity, From, To, Event, By, Request ID, Subscription;
+// Event, Name, Start, End, Status, Participants, Seats assigned, Seats
+// missing, Modules assigned, Modules missing) and their rows read a page at
+// a time: table.WriteCSV writes them as CSV (RFC 4180, CRLF, formula-like
+// text made inert) and the xlsx module's Write as a workbook.
 //
 // # Listing
 //
@@ -179,7 +184,7 @@
 //
 // # Errors
 //
-// Every error an exported call returns (and every error a Table's Rows
+// Every error an exported call returns (and every error a table's Rows
 // yields) carries a code, read with allot.ErrorCode and mapped to an HTTP
 // status with allot.HTTPStatus; one situation has one code in every family.
 // Match the sentinels with errors.Is; the typed errors carry the details:

@@ -14,6 +14,7 @@ import (
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/table"
 	"github.com/shopspring/decimal"
 )
 
@@ -264,7 +265,7 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"WriteCSVWriterFails", nil, func(f *fixture) error {
 			tb, err := f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
 			f.must(err)
-			return seats.WriteCSV(failingWriter{}, tb)
+			return table.WriteCSV(failingWriter{}, tb)
 		}, allot.CodeInternal, nil},
 	}
 	statuses := map[string]int{
@@ -363,7 +364,7 @@ func calls(ctx context.Context, svc *seats.Service) map[string]error {
 	errs["TransferModule"] = second(svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "r9"}))
 	errs["CheckConsumption"] = second(svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor}))
 	errs["Overview"] = second(svc.Overview(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
-	errs["OverviewTable"] = second(svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
+	errs["OverviewTable.Rows"] = writeCSV(svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
 	errs["HistoryPage"] = second(svc.HistoryPage(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
 	errs["HistoryTable.Rows"] = writeCSV(svc.HistoryTable(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
 	errs["EventsPage"] = second(svc.EventsPage(ctx, seats.EventsParams{Org: "acme", Actor: "ana"}))
@@ -440,12 +441,12 @@ func events(f *fixture, q seats.EventsParams) error {
 
 // writeCSV writes the table made by a Table method, returning the error of
 // either.
-func writeCSV(tb seats.Table, err error) error {
+func writeCSV(tb table.Table, err error) error {
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	return seats.WriteCSV(&buf, tb)
+	return table.WriteCSV(&buf, tb)
 }
 
 // strayHuge posts to acme's seat pool, behind the service's back, an
