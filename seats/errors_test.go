@@ -138,12 +138,12 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"HistoryAmountBeyondCount", func(f *fixture) { strayHuge(f) }, func(f *fixture) error {
 			return history(f, seats.HistoryParams{})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsLimit", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsLimitTooLarge", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: allot.MaxLimit + 1}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsStatus", nil, func(f *fixture) error { return events(f, seats.EventsParams{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsCursor", nil, func(f *fixture) error { return events(f, seats.EventsParams{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsLimit", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsLimitTooLarge", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Limit: allot.MaxLimit + 1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsStatus", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsCursor", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"EventsCursorOfHistory", nil, func(f *fixture) error {
-			return events(f, seats.EventsParams{Cursor: "history/acme/seat/1"})
+			return eventsPage(f, seats.EventsParams{Cursor: "history/acme/seat/1"})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryTableOrg", nil, func(f *fixture) error { return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Actor: "ana"})) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryTableCursor", nil, func(f *fixture) error {
@@ -210,7 +210,7 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"HistoryTableNoRole", nil, func(f *fixture) error {
 			return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "gus"}))
 		}, allot.CodeForbidden, seats.ErrForbidden},
-		{"EventsNoRole", nil, func(f *fixture) error { return events(f, seats.EventsParams{Actor: organizer}) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"EventsNoRole", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Actor: organizer}) }, allot.CodeForbidden, seats.ErrForbidden},
 		{"EventsTableNoRole", nil, func(f *fixture) error {
 			return second(f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "gus"}))
 		}, allot.CodeForbidden, seats.ErrForbidden},
@@ -431,7 +431,7 @@ func history(f *fixture, q seats.HistoryParams) error {
 	return second(f.svc.HistoryPage(f.ctx, q))
 }
 
-func events(f *fixture, q seats.EventsParams) error {
+func eventsPage(f *fixture, q seats.EventsParams) error {
 	q.Org = "acme"
 	if q.Actor == "" {
 		q.Actor = "ana"
