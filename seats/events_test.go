@@ -105,7 +105,7 @@ func TestEvents_ModuleTransferAndThresholds(t *testing.T) {
 	f.buy("acme", seats.Module("polls"), 1, "p1")
 	f.event("acme", "e1", -1, 4, 0, "polls")
 	f.must(second(f.module("acme", "ana", "e1", "polls", "r1"))) // 100 %: up 80 and 100; e1 covered
-	f.buy("acme", seats.Module("polls"), 1, "p2")               // 50 %: down 100 and 80
+	f.buy("acme", seats.Module("polls"), 1, "p2")                // 50 %: down 100 and 80
 	var got []any
 	for _, e := range outbox(t, f) {
 		switch e.Type {
