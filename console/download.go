@@ -6,26 +6,24 @@ import (
 	"net/http"
 
 	"github.com/allot-dev/allot/passes"
-	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/table"
 )
 
 // download is a view leaving as a file: the seam every download route goes
-// through. Today the families export differently (passes streams its usage
-// log with passes.ExportCSV; seats builds a seats.Table and writes it with
-// seats.WriteCSV); when every view gives a neutral table, a download becomes
-// that table and the console writes it as CSV or, through the xlsx module,
-// as a spreadsheet, without touching the routes.
+// through. passes streams its usage log with passes.ExportCSV; seats gives
+// table.Tables that table.WriteCSV writes; a download may become a
+// spreadsheet, through the xlsx module, without touching the routes.
 type download struct {
 	name  string // the file's name, without extension
 	write func(ctx context.Context, w io.Writer) error
 }
 
-// csvTable is a seats table as a download.
-func csvTable(name string, t seats.Table, err error) (any, error) {
+// csvTable is a table as a CSV download.
+func csvTable(name string, t table.Table, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return download{name: name, write: func(_ context.Context, w io.Writer) error { return seats.WriteCSV(w, t) }}, nil
+	return download{name: name, write: func(_ context.Context, w io.Writer) error { return table.WriteCSV(w, t) }}, nil
 }
 
 // serveDownload streams f. An error before the first byte is answered as a

@@ -206,6 +206,24 @@ func (g GuestAdmitted) appendJSON(b []byte) ([]byte, bool) {
 	return b, ok1 && ok2 && ok3
 }
 
+// appendJSON appends t as json.Marshal writes it, for a seat transfer's
+// event on the hot path; false for a string that is not valid UTF-8, which
+// json.Marshal handles.
+func (t Transferred) appendJSON(b []byte) ([]byte, bool) {
+	b = append(b, `{"Event":`...)
+	b, ok1 := appendString(b, t.Event)
+	b = append(b, `,"Product":`...)
+	b, ok2 := appendString(b, t.Product)
+	b = append(b, `,"Quantity":`...)
+	b = strconv.AppendInt(b, t.Quantity, 10)
+	b = append(b, `,"Available":`...)
+	b = strconv.AppendInt(b, t.Available, 10)
+	b = append(b, `,"Assigned":`...)
+	b = strconv.AppendInt(b, t.Assigned, 10)
+	b = append(b, '}')
+	return b, ok1 && ok2
+}
+
 // appendString appends s as a JSON string; false if s is not valid UTF-8.
 func appendString(b []byte, s string) ([]byte, bool) {
 	const hex = "0123456789abcdef"

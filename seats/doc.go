@@ -163,8 +163,58 @@
 // as EventEntitlements: participants, seats and modules assigned, what they
 // lack and their status, and with OnlyMissing set is the
 // missing-entitlements query. OverviewTable, HistoryTable and EventsTable
-// export them as neutral rows that WriteCSV writes as CSV and the
-// seatsxlsx module as XLSX.
+// give them as table.Tables, the one export model of every family, with the
+// Entitlements tab's headers (Product, Purchased, Assigned, Available; Date,
+// Type, Product, Quantity, From, To, Event, By, Request ID, Subscription;
+// Event, Name, Start, End, Status, Participants, Seats assigned, Seats
+// missing, Modules assigned, Modules missing) and their rows read a page at
+// a time: table.WriteCSV writes them as CSV (RFC 4180, CRLF, formula-like
+// text made inert) and the xlsx module's Write as a workbook.
+//
+// # Events
+//
+// Every act writes its events (package events, the outbox) in the
+// transaction of its change, on every store; a retry, a refusal or a
+// rolled-back act writes none (seats has no refusal events). Each event's
+// Org is the organization, At the act's time, Actor the canonical actor
+// (allot.SystemActor's "system" for the periodic check) and RequestID the
+// request's (empty for CreateEvent, SetParticipants, SetModules and the
+// check):
+//
+//	act                          events, in this order
+//	Purchase                     SeatsPurchased (the allot.Purchase it returns), PoolThreshold
+//	TransferSeats,               SeatsTransferred (Transferred: the pool's available and the
+//	TransferModule               event's units of the product after it), SeatsEventCovered,
+//	                             PoolThreshold
+//	CheckConsumption             per assignment SeatsAssigned (Transferred) and SeatsEventCovered,
+//	                             then PoolThreshold
+//	CreateEvent,                 SeatsEventLacking or SeatsEventCovered, SeatsModuleMissing
+//	SetParticipants, SetModules
+//
+// Lacking is a property of an event's record, whatever its status: it
+// lacks when its participants exceed its seats or it uses a module it was
+// not given (Shortfall). SeatsEventLacking is written by the act that makes
+// a record go from lacking nothing to lacking something (CreateEvent of an
+// event that lacks, SetParticipants raising the participants beyond the
+// seats, SetModules adding a module it does not hold), with what it lacks
+// then; a change to what an event already lacking lacks writes none.
+// SeatsEventCovered is written by the act that makes it lack nothing: a
+// transfer, the consumption check's assignment (which covers live and past
+// events only, so an upcoming event is covered by a transfer or by
+// lowering its participants), SetParticipants or SetModules.
+// SeatsModuleMissing is written once per module an act makes missing
+// (CreateEvent, SetModules). The consumption check writes no lacking event
+// for an event still lacking after it: the act that made it lack wrote it.
+//
+// Pool thresholds: Options.Thresholds (percents from 1 to 100; nil means 80
+// and 100) of a product's purchased units assigned to events. Every act
+// that changes a pool's assigned or purchased units writes a PoolThreshold
+// for each threshold the pool's use crosses, up (a transfer, the check) or
+// down (a purchase), with Product the product's string ("seat",
+// "module:<name>"). A pool with nothing purchased is 0 % used.
+//
+// Options.Logger (nil: silent) logs refusals at debug, retried requests at
+// info and internal failures at warn, with attributes org and request_id.
 //
 // # Listing
 //
@@ -179,7 +229,7 @@
 //
 // # Errors
 //
-// Every error an exported call returns (and every error a Table's Rows
+// Every error an exported call returns (and every error a table's Rows
 // yields) carries a code, read with allot.ErrorCode and mapped to an HTTP
 // status with allot.HTTPStatus; one situation has one code in every family.
 // Match the sentinels with errors.Is; the typed errors carry the details:

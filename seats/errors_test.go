@@ -14,6 +14,7 @@ import (
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
+	"github.com/allot-dev/allot/table"
 	"github.com/shopspring/decimal"
 )
 
@@ -137,12 +138,12 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"HistoryAmountBeyondCount", func(f *fixture) { strayHuge(f) }, func(f *fixture) error {
 			return history(f, seats.HistoryParams{})
 		}, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsLimit", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsLimitTooLarge", nil, func(f *fixture) error { return events(f, seats.EventsParams{Limit: allot.MaxLimit + 1}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsStatus", nil, func(f *fixture) error { return events(f, seats.EventsParams{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
-		{"EventsCursor", nil, func(f *fixture) error { return events(f, seats.EventsParams{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsLimit", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Limit: -1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsLimitTooLarge", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Limit: allot.MaxLimit + 1}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsStatus", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Statuses: []seats.Status{"soon"}}) }, allot.CodeInvalid, seats.ErrInvalid},
+		{"EventsCursor", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Cursor: "yesterday"}) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"EventsCursorOfHistory", nil, func(f *fixture) error {
-			return events(f, seats.EventsParams{Cursor: "history/acme/seat/1"})
+			return eventsPage(f, seats.EventsParams{Cursor: "history/acme/seat/1"})
 		}, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryTableOrg", nil, func(f *fixture) error { return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Actor: "ana"})) }, allot.CodeInvalid, seats.ErrInvalid},
 		{"HistoryTableCursor", nil, func(f *fixture) error {
@@ -209,7 +210,7 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"HistoryTableNoRole", nil, func(f *fixture) error {
 			return second(f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "gus"}))
 		}, allot.CodeForbidden, seats.ErrForbidden},
-		{"EventsNoRole", nil, func(f *fixture) error { return events(f, seats.EventsParams{Actor: organizer}) }, allot.CodeForbidden, seats.ErrForbidden},
+		{"EventsNoRole", nil, func(f *fixture) error { return eventsPage(f, seats.EventsParams{Actor: organizer}) }, allot.CodeForbidden, seats.ErrForbidden},
 		{"EventsTableNoRole", nil, func(f *fixture) error {
 			return second(f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "gus"}))
 		}, allot.CodeForbidden, seats.ErrForbidden},
@@ -264,7 +265,7 @@ func TestSeats_ErrorCodes(t *testing.T) {
 		{"WriteCSVWriterFails", nil, func(f *fixture) error {
 			tb, err := f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
 			f.must(err)
-			return seats.WriteCSV(failingWriter{}, tb)
+			return table.WriteCSV(failingWriter{}, tb)
 		}, allot.CodeInternal, nil},
 	}
 	statuses := map[string]int{
@@ -363,7 +364,7 @@ func calls(ctx context.Context, svc *seats.Service) map[string]error {
 	errs["TransferModule"] = second(svc.TransferModule(ctx, seats.TransferModuleParams{Org: "acme", Actor: "ana", Event: "e1", Module: "polls", RequestID: "r9"}))
 	errs["CheckConsumption"] = second(svc.CheckConsumption(ctx, seats.CheckConsumptionParams{Org: "acme", Actor: allot.SystemActor}))
 	errs["Overview"] = second(svc.Overview(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
-	errs["OverviewTable"] = second(svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
+	errs["OverviewTable.Rows"] = writeCSV(svc.OverviewTable(ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}))
 	errs["HistoryPage"] = second(svc.HistoryPage(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
 	errs["HistoryTable.Rows"] = writeCSV(svc.HistoryTable(ctx, seats.HistoryParams{Org: "acme", Actor: "ana"}))
 	errs["EventsPage"] = second(svc.EventsPage(ctx, seats.EventsParams{Org: "acme", Actor: "ana"}))
@@ -430,7 +431,7 @@ func history(f *fixture, q seats.HistoryParams) error {
 	return second(f.svc.HistoryPage(f.ctx, q))
 }
 
-func events(f *fixture, q seats.EventsParams) error {
+func eventsPage(f *fixture, q seats.EventsParams) error {
 	q.Org = "acme"
 	if q.Actor == "" {
 		q.Actor = "ana"
@@ -440,12 +441,12 @@ func events(f *fixture, q seats.EventsParams) error {
 
 // writeCSV writes the table made by a Table method, returning the error of
 // either.
-func writeCSV(tb seats.Table, err error) error {
+func writeCSV(tb table.Table, err error) error {
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	return seats.WriteCSV(&buf, tb)
+	return table.WriteCSV(&buf, tb)
 }
 
 // strayHuge posts to acme's seat pool, behind the service's back, an

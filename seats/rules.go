@@ -1,8 +1,6 @@
 package seats
 
 import (
-	"github.com/allot-dev/allot/internal/csvsafe"
-
 	"slices"
 	"strconv"
 	"strings"
@@ -111,10 +109,5 @@ func normalizeModules(ms []string) []string {
 	slices.Sort(ms)
 	return slices.Compact(ms)
 }
-
-// Neutralize makes a spreadsheet cell inert: a cell that starts with = + - @,
-// a tab or a carriage return, which spreadsheet programs may run as a
-// formula, gets a leading apostrophe.
-func Neutralize(cell string) string { return csvsafe.Cell(cell) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -87,25 +87,6 @@ func TestPlanConsumption(t *testing.T) {
 	}
 }
 
-func TestNeutralize(t *testing.T) {
-	for in, want := range map[string]string{
-		"":         "",
-		"plain":    "plain",
-		"=1+1":     "'=1+1",
-		"+1":       "'+1",
-		"-1":       "'-1",
-		"@SUM(A1)": "'@SUM(A1)",
-		"\tx":      "'\tx",
-		"\rx":      "'\rx",
-		"a=b":      "a=b",
-		"'already": "'already",
-	} {
-		if got := Neutralize(in); got != want {
-			t.Errorf("Neutralize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestValidID(t *testing.T) {
 	for _, s := range []string{"", "a b", "a\x00", "a\xff", "a\tb", string(make([]byte, 201))} {
 		if err := validID("ID", s); !errors.Is(err, ErrInvalid) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/clock"
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/internal/access"
 	"github.com/allot-dev/allot/internal/errcode"
 	"github.com/allot-dev/allot/internal/input"
@@ -37,6 +39,9 @@ type Service struct {
 	store Store
 	clock clock.Clock
 	roles allot.Roles
+
+	thresholdPcts []int
+	logger        *slog.Logger
 }
 
 // Options configure a Service. A nil *Options means all defaults.
@@ -50,6 +55,15 @@ type Options struct {
 	// nothing, so every call that checks a role is refused until the
 	// service provides roles (allot.StaticRoles is a ready one).
 	Roles allot.Roles
+	// Thresholds are the percents of a pool's purchased units in use
+	// (assigned to events) whose crossing, up or down, emits an
+	// events.PoolThreshold event; each from 1 to 100. Default: nil, which
+	// means 80 and 100.
+	Thresholds []int
+	// Logger logs refusals at debug, retried requests at info and anything
+	// unexpected at warn, with attributes org and request_id. Default:
+	// nil, which logs nothing.
+	Logger *slog.Logger
 }
 
 // New returns a Service over store.
@@ -57,12 +71,19 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, invalid("store", "none given; the service keeps its pools and events in one")
 	}
-	s := &Service{store: store, clock: clock.Real{}}
+	s := &Service{store: store, clock: clock.Real{}, thresholdPcts: defaultThresholds}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
 		}
 		s.roles = opts.Roles
+		s.logger = opts.Logger
+		if opts.Thresholds != nil {
+			if err := checkThresholds(opts.Thresholds); err != nil {
+				return nil, err
+			}
+			s.thresholdPcts = slices.Clone(opts.Thresholds)
+		}
 	}
 	return s, nil
 }
@@ -115,21 +136,26 @@ type PurchaseParams struct {
 // take the pool's Purchased beyond what an int64 holds is refused with
 // ErrInvalid.
 func (s *Service) Purchase(ctx context.Context, p PurchaseParams) (allot.Purchase, error) {
-	out, err := s.purchase(ctx, p)
+	out, retry, err := s.purchase(ctx, p)
 	if err != nil {
-		return allot.Purchase{}, errcode.Ensure(fmt.Errorf("purchase %d %s for %q: %w", p.Quantity, p.Product, p.Org, err))
+		err = errcode.Ensure(fmt.Errorf("purchase %d %s for %q: %w", p.Quantity, p.Product, p.Org, err))
+		s.observe(ctx, "purchase", p.Org, p.RequestID, err)
+		return allot.Purchase{}, err
+	}
+	if retry {
+		s.retried(ctx, "purchase", p.Org, p.RequestID)
 	}
 	return out, nil
 }
 
-func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchase, error) {
+func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchase, bool, error) {
 	if err := firstErr(validID("Org", r.Org), r.Product.validate(), validRequest(r.RequestID), validQuantity(r.Quantity),
 		validText("Subscription", r.Subscription)); err != nil {
-		return allot.Purchase{}, err
+		return allot.Purchase{}, false, err
 	}
 	actor, err := s.authorize(ctx, r.Org, r.Actor, actPurchase, allot.Vendor)
 	if err != nil {
-		return allot.Purchase{}, err
+		return allot.Purchase{}, false, err
 	}
 	now := s.clock.Now()
 	want := ledger.Transfer{
@@ -144,7 +170,9 @@ func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchas
 		want.Metadata = map[string]string{metaSubscription: r.Subscription}
 	}
 	var out ledger.Transfer
+	var retry bool
 	err = s.store.InTx(ctx, func(tx Tx) error {
+		retry = false
 		b := ledger.NewBook(tx, now)
 		pool, err := tx.PoolLock(ctx, r.Org, r.Product)
 		switch {
@@ -156,7 +184,7 @@ func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchas
 			return err
 		}
 		if prior, done, err := priorTransfer(ctx, tx, want, r.Org, r.RequestID); done || err != nil {
-			out = prior
+			out, retry = prior, done
 			return err
 		}
 		purchased, ok := input.Add(pool.Purchased, r.Quantity)
@@ -166,13 +194,25 @@ func (s *Service) purchase(ctx context.Context, r PurchaseParams) (allot.Purchas
 		if out, err = b.Post(ctx, want); err != nil {
 			return mapLedgerErr(err, r.Org, r.Product, r.RequestID)
 		}
+		before := pool
 		pool.Purchased = purchased
-		return tx.PoolUpdate(ctx, pool)
+		if err := tx.PoolUpdate(ctx, pool); err != nil {
+			return err
+		}
+		rec, err := purchaseOf(out, r.Org, r.Product, r.RequestID)
+		if err != nil {
+			return err
+		}
+		env := envelope(r.Org, b.Now(), actor, r.RequestID)
+		e := env
+		e.Type, e.Payload = events.SeatsPurchased, rec
+		return tx.Emit(ctx, s.thresholds([]events.Event{e}, env, before, pool)...)
 	})
 	if err != nil {
-		return allot.Purchase{}, err
+		return allot.Purchase{}, false, err
 	}
-	return purchaseOf(out, r.Org, r.Product, r.RequestID)
+	rec, err := purchaseOf(out, r.Org, r.Product, r.RequestID)
+	return rec, retry, err
 }
 
 // purchaseOf reads a purchase's record from its ledger transfer, which
@@ -243,20 +283,25 @@ type CreateEventParams struct {
 // another organization's event of the same ID is another event, and neither
 // organization learns of the other's.
 func (s *Service) CreateEvent(ctx context.Context, p CreateEventParams) (Event, error) {
-	e, err := s.createEvent(ctx, p)
+	e, retry, err := s.createEvent(ctx, p)
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("create event %q: %w", p.ID, err))
+		err = errcode.Ensure(fmt.Errorf("create event %q: %w", p.ID, err))
+		s.observe(ctx, "create event", p.Org, "", err)
+		return Event{}, err
+	}
+	if retry {
+		s.retried(ctx, "create event", p.Org, "")
 	}
 	return e, nil
 }
 
-func (s *Service) createEvent(ctx context.Context, n CreateEventParams) (Event, error) {
+func (s *Service) createEvent(ctx context.Context, n CreateEventParams) (Event, bool, error) {
 	if err := firstErr(validID("Org", n.Org), validID("ID", n.ID), validText("Name", n.Name), validParticipants(n.Participants),
 		validModules(n.Modules), validTime("Start", n.Start), validTime("End", n.End)); err != nil {
-		return Event{}, err
+		return Event{}, false, err
 	}
 	if n.Start.IsZero() {
-		return Event{}, invalid("Start", "zero; give the time the event starts")
+		return Event{}, false, invalid("Start", "zero; give the time the event starts")
 	}
 	now := ledger.Instant(s.clock.Now())
 	e := Event{
@@ -268,13 +313,16 @@ func (s *Service) createEvent(ctx context.Context, n CreateEventParams) (Event, 
 		CreatedAt:    now, UpdatedAt: now,
 	}
 	if !e.End.After(e.Start) {
-		return Event{}, invalid("End", "%v is not after the start %v at microsecond precision; an event ends after it starts", n.End, n.Start)
+		return Event{}, false, invalid("End", "%v is not after the start %v at microsecond precision; an event ends after it starts", n.End, n.Start)
 	}
-	if _, err := s.authorize(ctx, n.Org, n.Actor, actCreateEvent, EntitlementManager, EventOrganizer); err != nil {
-		return Event{}, err
+	actor, err := s.authorize(ctx, n.Org, n.Actor, actCreateEvent, EntitlementManager, EventOrganizer)
+	if err != nil {
+		return Event{}, false, err
 	}
 	var out Event
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	var retry bool
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		retry = false
 		prior, err := tx.EventGet(ctx, e.Org, e.ID)
 		switch {
 		case err == nil:
@@ -282,15 +330,26 @@ func (s *Service) createEvent(ctx context.Context, n CreateEventParams) (Event, 
 				prior.Participants != e.Participants || !slices.Equal(prior.Modules, e.Modules) {
 				return fmt.Errorf("%w: organization %q has an event %q with other details; choose another ID or update it", ErrEventExists, e.Org, e.ID)
 			}
-			out = prior
+			out, retry = prior, true
 			return nil
 		case !errors.Is(err, ledger.ErrNotFound):
 			return err
 		}
 		out = e
-		return tx.EventInsert(ctx, e)
+		if err := tx.EventInsert(ctx, e); err != nil {
+			return err
+		}
+		return emit(ctx, tx, lacks(nil, envelope(e.Org, now, actor, ""), Event{}, e))
 	})
-	return out, err
+	return out, retry, err
+}
+
+// emit writes evs in the transaction, if there are any.
+func emit(ctx context.Context, tx Tx, evs []events.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return tx.Emit(ctx, evs...)
 }
 
 // EventParams name one event of an organization.
@@ -348,7 +407,9 @@ func (s *Service) SetParticipants(ctx context.Context, p SetParticipantsParams) 
 		return true
 	})
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("set participants of event %q to %d: %w", p.Event, p.Participants, err))
+		err = errcode.Ensure(fmt.Errorf("set participants of event %q to %d: %w", p.Event, p.Participants, err))
+		s.observe(ctx, "set participants", p.Org, "", err)
+		return Event{}, err
 	}
 	return e, nil
 }
@@ -376,7 +437,9 @@ func (s *Service) SetModules(ctx context.Context, p SetModulesParams) (Event, er
 		return true
 	})
 	if err != nil {
-		return Event{}, errcode.Ensure(fmt.Errorf("set modules of event %q: %w", p.Event, err))
+		err = errcode.Ensure(fmt.Errorf("set modules of event %q: %w", p.Event, err))
+		s.observe(ctx, "set modules", p.Org, "", err)
+		return Event{}, err
 	}
 	return e, nil
 }
@@ -387,23 +450,28 @@ func (s *Service) updateEvent(ctx context.Context, org, actor, event string, ver
 	if err := firstErr(validID("Org", org), validID("Event", event), verr); err != nil {
 		return Event{}, err
 	}
-	if _, err := s.authorize(ctx, org, actor, actUpdateEvent, EntitlementManager, EventOrganizer); err != nil {
+	actor, err := s.authorize(ctx, org, actor, actUpdateEvent, EntitlementManager, EventOrganizer)
+	if err != nil {
 		return Event{}, err
 	}
 	now := ledger.Instant(s.clock.Now())
 	var out Event
-	err := s.store.InTx(ctx, func(tx Tx) error {
+	err = s.store.InTx(ctx, func(tx Tx) error {
 		e, err := getEvent(ctx, tx, org, event)
 		if err != nil {
 			return err
 		}
+		before := e
 		if !change(&e) {
 			out = e
 			return nil
 		}
 		e.UpdatedAt = now
 		out = e
-		return tx.EventUpdate(ctx, e)
+		if err := tx.EventUpdate(ctx, e); err != nil {
+			return err
+		}
+		return emit(ctx, tx, lacks(nil, envelope(org, now, actor, ""), before, e))
 	})
 	return out, err
 }
@@ -424,9 +492,14 @@ type TransferSeatsParams struct {
 // returns the original transaction and changes nothing; with other contents
 // it is an error matching ErrRequestReused.
 func (s *Service) TransferSeats(ctx context.Context, p TransferSeatsParams) (Transaction, error) {
-	tr, err := s.transfer(ctx, p.Org, p.Actor, p.Event, Seats, p.Quantity, p.RequestID)
+	tr, retry, err := s.transfer(ctx, p.Org, p.Actor, p.Event, Seats, p.Quantity, p.RequestID)
 	if err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer %d seats to event %q: %w", p.Quantity, p.Event, err))
+		err = errcode.Ensure(fmt.Errorf("transfer %d seats to event %q: %w", p.Quantity, p.Event, err))
+		s.observe(ctx, "transfer", p.Org, p.RequestID, err)
+		return Transaction{}, err
+	}
+	if retry {
+		s.retried(ctx, "transfer", p.Org, p.RequestID)
 	}
 	return tr, nil
 }
@@ -447,23 +520,30 @@ type TransferModuleParams struct {
 // ErrModuleAlreadyAssigned, unless it is a retry of the same request ID,
 // which returns the original transaction. It is final.
 func (s *Service) TransferModule(ctx context.Context, p TransferModuleParams) (Transaction, error) {
-	if err := validID("Module", p.Module); err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", p.Module, p.Event, err))
+	err := validID("Module", p.Module)
+	var tr Transaction
+	var retry bool
+	if err == nil {
+		tr, retry, err = s.transfer(ctx, p.Org, p.Actor, p.Event, Module(p.Module), 1, p.RequestID)
 	}
-	tr, err := s.transfer(ctx, p.Org, p.Actor, p.Event, Module(p.Module), 1, p.RequestID)
 	if err != nil {
-		return Transaction{}, errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", p.Module, p.Event, err))
+		err = errcode.Ensure(fmt.Errorf("transfer module %q to event %q: %w", p.Module, p.Event, err))
+		s.observe(ctx, "transfer", p.Org, p.RequestID, err)
+		return Transaction{}, err
+	}
+	if retry {
+		s.retried(ctx, "transfer", p.Org, p.RequestID)
 	}
 	return tr, nil
 }
 
-func (s *Service) transfer(ctx context.Context, org, actor, event string, p Product, qty int64, requestID string) (Transaction, error) {
+func (s *Service) transfer(ctx context.Context, org, actor, event string, p Product, qty int64, requestID string) (Transaction, bool, error) {
 	if err := firstErr(validID("Org", org), validID("Event", event), validRequest(requestID), validQuantity(qty)); err != nil {
-		return Transaction{}, err
+		return Transaction{}, false, err
 	}
 	actor, err := s.authorize(ctx, org, actor, actTransfer, EntitlementManager)
 	if err != nil {
-		return Transaction{}, err
+		return Transaction{}, false, err
 	}
 	now := s.clock.Now()
 	want := ledger.Transfer{
@@ -475,7 +555,9 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		Actor:  actor,
 	}
 	var out ledger.Transfer
+	var retry bool
 	err = s.store.InTx(ctx, func(tx Tx) error {
+		retry = false
 		pool, err := tx.PoolLock(ctx, org, p)
 		if errors.Is(err, ledger.ErrNotFound) {
 			return &NoPoolError{Org: org, Product: p}
@@ -483,7 +565,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 			return err
 		}
 		if prior, done, err := priorTransfer(ctx, tx, want, org, requestID); done || err != nil {
-			out = prior
+			out, retry = prior, done
 			return err
 		}
 		e, err := getEvent(ctx, tx, org, event)
@@ -511,22 +593,39 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		if out, err = b.Post(ctx, want); err != nil {
 			return mapLedgerErr(err, org, p, requestID)
 		}
+		poolBefore, eventBefore := pool, e
 		pool.Assigned = assigned
 		if err := tx.PoolUpdate(ctx, pool); err != nil {
 			return err
 		}
+		units := int64(1) // an event holds a module once
 		if p.IsModule() {
 			e.ModulesAssigned = normalizeModules(append(e.ModulesAssigned, p.ModuleName()))
 		} else {
 			e.SeatsAssigned = seatsAssigned
+			units = seatsAssigned
 		}
 		e.UpdatedAt = b.Now()
-		return tx.EventUpdate(ctx, e)
+		if err := tx.EventUpdate(ctx, e); err != nil {
+			return err
+		}
+		env := envelope(org, b.Now(), actor, requestID)
+		moved := env
+		moved.Type = events.SeatsTransferred
+		moved.Payload = events.Transferred{Event: event, Product: string(p), Quantity: qty, Available: pool.Available(), Assigned: units}
+		// Most transfers emit one event: no slice to allocate for more.
+		evs := lacks(nil, env, eventBefore, e)
+		evs = s.thresholds(evs, env, poolBefore, pool)
+		if len(evs) == 0 {
+			return tx.Emit(ctx, moved)
+		}
+		return tx.Emit(ctx, append([]events.Event{moved}, evs...)...)
 	})
 	if err != nil {
-		return Transaction{}, err
+		return Transaction{}, false, err
 	}
-	return transactionOf(out)
+	tr, err := transactionOf(out)
+	return tr, retry, err
 }
 
 // CheckResult is what a consumption check did and found.
@@ -567,7 +666,9 @@ type CheckConsumptionParams struct {
 func (s *Service) CheckConsumption(ctx context.Context, p CheckConsumptionParams) (CheckResult, error) {
 	res, err := s.checkConsumption(ctx, p)
 	if err != nil {
-		return CheckResult{}, errcode.Ensure(fmt.Errorf("check consumption of %q: %w", p.Org, err))
+		err = errcode.Ensure(fmt.Errorf("check consumption of %q: %w", p.Org, err))
+		s.observe(ctx, "consumption check", p.Org, "", err)
+		return CheckResult{}, err
 	}
 	return res, nil
 }
@@ -614,6 +715,7 @@ func (s *Service) checkConsumption(ctx context.Context, p CheckConsumptionParams
 			if err := assign(ctx, b, tx, org, actor, events, plan); err != nil {
 				return err
 			}
+			before := pool
 			assigned := pool.Assigned
 			for _, a := range plan {
 				var ok bool
@@ -623,6 +725,9 @@ func (s *Service) checkConsumption(ctx context.Context, p CheckConsumptionParams
 			}
 			pool.Assigned = assigned
 			if err := tx.PoolUpdate(ctx, pool); err != nil {
+				return err
+			}
+			if err := s.emitAssigned(ctx, tx, envelope(org, res.At, actor, ""), events, plan, before, pool); err != nil {
 				return err
 			}
 		}
@@ -638,6 +743,32 @@ func (s *Service) checkConsumption(ctx context.Context, p CheckConsumptionParams
 		return CheckResult{}, err
 	}
 	return res, nil
+}
+
+// emitAssigned writes the events of a consumption check that assigned plan
+// (events are the events after it): a SeatsAssigned per assignment, with
+// the pool's available seats right after it, a SeatsEventCovered for each
+// event it left lacking nothing, and the seat pool's thresholds crossed
+// from before to after.
+func (s *Service) emitAssigned(ctx context.Context, tx Tx, env events.Event, evts []Event, plan []Assignment, before, after Pool) error {
+	byID := make(map[string]int, len(plan))
+	for i := range evts {
+		byID[evts[i].ID] = i
+	}
+	evs := make([]events.Event, 0, len(plan)+len(s.thresholdPcts))
+	available := before.Available()
+	for _, a := range plan {
+		available -= a.Seats
+		e := env
+		e.Type = events.SeatsAssigned
+		e.Payload = events.Transferred{Event: a.Event, Product: string(Seats), Quantity: a.Seats, Available: available, Assigned: a.Reached}
+		evs = append(evs, e)
+		now := evts[byID[a.Event]]
+		was := now
+		was.SeatsAssigned = a.Reached - a.Seats
+		evs = lacks(evs, env, was, now)
+	}
+	return tx.Emit(ctx, s.thresholds(evs, env, before, after)...)
 }
 
 // assign posts the plan's transfers, by actor, and updates the events (in

@@ -16,6 +16,7 @@ import (
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/storetest"
+	"github.com/allot-dev/allot/table"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
@@ -636,101 +637,6 @@ func TestSeats_EventsView(t *testing.T) {
 	}
 }
 
-func TestSeats_Exports(t *testing.T) {
-	f := newFixture(t)
-	f.buy("acme", seats.Seats, 10, "=HYPERLINK(\"x\")")
-	s := start.Add(-time.Hour)
-	_, err := f.svc.CreateEvent(f.ctx, seats.CreateEventParams{Actor: organizer, ID: "e1", Org: "acme", Name: "@evil", Start: s, End: s.Add(2 * time.Hour), Participants: 2})
-	f.must(err)
-	f.must(second(f.seats("acme", "ana", "e1", 2, "-1")))
-
-	var buf bytes.Buffer
-	table, err := f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana"})
-	f.must(err)
-	f.must(seats.WriteCSV(&buf, table))
-	table, err = f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana"})
-	f.must(err)
-	f.must(seats.WriteCSV(&buf, table))
-	table, err = f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "ana"})
-	f.must(err)
-	f.must(seats.WriteCSV(&buf, table))
-	want := `when,kind,product,quantity,from,to,event,who,request,subscription,transfer
-2026-05-04T09:00:00Z,purchase,seat,10,subscription:sub-acme,pool,,billing,"'=HYPERLINK(""x"")",sub-acme,"seats/acme/req/=HYPERLINK(""x"")"
-2026-05-04T09:00:00Z,transfer,seat,2,pool,event:e1,e1,ana,'-1,,seats/acme/req/-1
-event,name,status,start,end,participants,seats assigned,seats missing,modules used,modules assigned,modules missing
-e1,'@evil,live,2026-05-04T08:00:00Z,2026-05-04T10:00:00Z,2,2,0,,,
-product,purchased,assigned,available
-seat,10,2,8
-`
-	if diff := cmp.Diff(want, buf.String()); diff != "" {
-		t.Errorf("CSV mismatch (-want +got):\n%s", diff)
-	}
-	for name, mk := range map[string]func() (seats.Table, error){
-		"Overview": func() (seats.Table, error) {
-			return f.svc.OverviewTable(f.ctx, seats.OverviewParams{Org: "acme", Actor: "bob"})
-		},
-		"History": func() (seats.Table, error) {
-			return f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "bob"})
-		},
-		"Events": func() (seats.Table, error) {
-			return f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "bob"})
-		},
-		"HistoryOrg": func() (seats.Table, error) { return f.svc.HistoryTable(f.ctx, seats.HistoryParams{Actor: "ana"}) },
-		"EventsOrg":  func() (seats.Table, error) { return f.svc.EventsTable(f.ctx, seats.EventsParams{Actor: "ana"}) },
-	} {
-		if _, err := mk(); err == nil {
-			t.Errorf("%s: table for a non-manager or bad org succeeded", name)
-		}
-	}
-	t.Run("BadCursorRefusedUpFront", func(t *testing.T) {
-		if _, err := f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Cursor: "bad"}); !errors.Is(err, seats.ErrInvalid) {
-			t.Errorf("HistoryTable = %v, want ErrInvalid", err)
-		}
-		if _, err := f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana", Cursor: "bad"}); !errors.Is(err, seats.ErrInvalid) {
-			t.Errorf("EventsTable = %v, want ErrInvalid", err)
-		}
-	})
-	t.Run("RowErrorsReachTheWriter", func(t *testing.T) {
-		table, err := f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Event: "nope"})
-		f.must(err)
-		if err := seats.WriteCSV(&bytes.Buffer{}, table); !errors.Is(err, seats.ErrUnknownEvent) {
-			t.Errorf("WriteCSV = %v, want ErrUnknownEvent", err)
-		}
-		table, err = f.svc.EventsTable(f.ctx, seats.EventsParams{Org: "acme", Actor: "ana"})
-		f.must(err)
-		f.roles.Revoke("ana")
-		defer f.roles.Grant("acme", "ana", seats.EntitlementManager)
-		if err := seats.WriteCSV(&bytes.Buffer{}, table); !errors.Is(err, seats.ErrForbidden) {
-			t.Errorf("WriteCSV after the role was revoked = %v, want ErrForbidden", err)
-		}
-	})
-	t.Run("RevokedRole", func(t *testing.T) {
-		f.roles.Revoke("ana")
-		defer f.roles.Grant("acme", "ana", seats.EntitlementManager)
-		if _, err := f.svc.Overview(f.ctx, seats.OverviewParams{Org: "acme", Actor: "ana"}); !errors.Is(err, seats.ErrForbidden) {
-			t.Errorf("Overview after Revoke = %v", err)
-		}
-	})
-	if !strings.Contains(want, "'@evil") {
-		t.Fatal("unreachable")
-	}
-}
-
-// A hand-made table may have rows wider than its header: the extra cells
-// are text.
-func TestWriteCSV_WideRow(t *testing.T) {
-	table := seats.Table{Columns: []seats.Column{{Name: "n", Kind: seats.Integer}}, Rows: func(yield func([]string, error) bool) {
-		_ = yield([]string{"-1", "=x"}, nil) && yield([]string{"2"}, nil)
-	}}
-	var buf bytes.Buffer
-	if err := seats.WriteCSV(&buf, table); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := buf.String(), "n\n-1,'=x\n2\n"; got != want {
-		t.Errorf("WriteCSV = %q, want %q", got, want)
-	}
-}
-
 // failingRoles fails every role check.
 type failingRoles struct{}
 
@@ -777,11 +683,11 @@ func TestSeats_TableWrittenTwice(t *testing.T) {
 	for i := range 5 {
 		f.buy("acme", seats.Seats, 1, fmt.Sprint("buy-", i))
 	}
-	table, err := f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Limit: 2})
+	tb, err := f.svc.HistoryTable(f.ctx, seats.HistoryParams{Org: "acme", Actor: "ana", Limit: 2})
 	f.must(err)
 	var first, second bytes.Buffer
-	f.must(seats.WriteCSV(&first, table))
-	f.must(seats.WriteCSV(&second, table))
+	f.must(table.WriteCSV(&first, tb))
+	f.must(table.WriteCSV(&second, tb))
 	if n := strings.Count(first.String(), "\n"); n != 6 {
 		t.Errorf("first pass wrote %d lines, want a header and 5 rows:\n%s", n, first.String())
 	}

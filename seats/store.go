@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 )
 
@@ -56,6 +57,9 @@ type Event struct {
 // report a taken key with an error matching ledger.ErrAlreadyExists.
 type Tx interface {
 	ledger.Tx
+	// Emit writes the acts' events in the transaction (the outbox): they
+	// are read after it commits, and never if it rolls back.
+	events.Emitter
 
 	// PoolInsert stores a new pool; its key is (Org, Product).
 	PoolInsert(ctx context.Context, p Pool) error

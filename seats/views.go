@@ -350,7 +350,7 @@ func (s *Service) EventsPage(ctx context.Context, p EventsParams) (allot.Page[Ev
 	var page allot.Page[EventEntitlements]
 	err = s.read(ctx, p.Org, p.Actor, func(tx Tx) error {
 		var err error
-		page, err = events(ctx, tx, p, limit, now)
+		page, err = listEvents(ctx, tx, p, limit, now)
 		return err
 	})
 	if err != nil {
@@ -392,7 +392,7 @@ func validEventsParams(p EventsParams) (int, error) {
 	return limit, nil
 }
 
-func events(ctx context.Context, tx Tx, q EventsParams, limit int, now time.Time) (allot.Page[EventEntitlements], error) {
+func listEvents(ctx context.Context, tx Tx, q EventsParams, limit int, now time.Time) (allot.Page[EventEntitlements], error) {
 	p := EventListParams{Org: q.Org, Limit: max(limit+1, 100)}
 	if q.Cursor != "" {
 		var err error

@@ -2,7 +2,7 @@
 // buys seats and two advanced modules, its Entitlement manager transfers them
 // to a past and a live event, the live event grows beyond its seats and the
 // consumption check covers it, another event stays missing a module, and
-// both views are printed and exported as CSV (the seatsxlsx module writes the
+// both views are printed and exported as CSV (the xlsx module writes the
 // same tables as XLSX; see its example). It runs on an in-memory store
 // and a fake clock, so its output is the same on every run.
 package main
@@ -20,6 +20,7 @@ import (
 	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/seats"
 	"github.com/allot-dev/allot/store/memstore"
+	"github.com/allot-dev/allot/table"
 )
 
 func main() {
@@ -224,29 +225,29 @@ func run(w io.Writer) error {
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "\n-- Export: overview.csv")
-	if err := export(w, func() (seats.Table, error) {
+	if err := export(w, func() (table.Table, error) {
 		return svc.OverviewTable(ctx, seats.OverviewParams{Org: org, Actor: manager})
 	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\n-- Export: transactions.csv")
-	if err := export(w, func() (seats.Table, error) {
+	if err := export(w, func() (table.Table, error) {
 		return svc.HistoryTable(ctx, seats.HistoryParams{Org: org, Actor: manager})
 	}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\n-- Export: events.csv")
-	return export(w, func() (seats.Table, error) {
+	return export(w, func() (table.Table, error) {
 		return svc.EventsTable(ctx, seats.EventsParams{Org: org, Actor: manager})
 	})
 }
 
-func export(w io.Writer, table func() (seats.Table, error)) error {
-	t, err := table()
+func export(w io.Writer, mk func() (table.Table, error)) error {
+	t, err := mk()
 	if err != nil {
 		return err
 	}
-	return seats.WriteCSV(w, t)
+	return table.WriteCSV(w, t)
 }
 
 func orDash(s string) string {

@@ -22,6 +22,7 @@ func runSeats(t *testing.T, newStore Factory) {
 	t.Run("ListOrdering", func(t *testing.T) { testSeatsListOrdering(t, newStore) })
 	t.Run("ConcurrentNoOversell", func(t *testing.T) { testSeatsConcurrent(t, newStore) })
 	t.Run("Retries", func(t *testing.T) { testSeatsRetries(t, newStore) })
+	t.Run("EventsReplay", func(t *testing.T) { testSeatsReplay(t, newStore) })
 }
 
 // seatsService is a seats service over s in which "billing" is the vendor
