@@ -198,7 +198,7 @@ func orDefault(actors []string, def string) []string {
 }
 
 // services builds the ledger and the three services over s.
-func services(s Store, clk clock.Clock, roles *Roles, policies map[passes.PassType]passes.Policy) (*ledger.Ledger, *passes.Service, *seats.Service, *licenses.Service, error) {
+func services(s Store, clk clock.Clock, roles allot.Roles, policies map[passes.PassType]passes.Policy) (*ledger.Ledger, *passes.Service, *seats.Service, *licenses.Service, error) {
 	l, err := ledger.New(s, &ledger.Options{Clock: clk})
 	if err != nil {
 		return nil, nil, nil, nil, err

@@ -89,6 +89,9 @@ func TestAllottest_HarnessOnPostgreSQL(t *testing.T) {
 	h.AssertMemberState(t, "acme", "cy@x.test", licenses.StateExpired)
 	h.AssertSummary(t, "acme", licenses.Summary{Purchased: 2, Unassigned: 1, Available: 1, Expired: 1})
 	h.Check(t)
+	// Every family's events, replayed from the outbox in PostgreSQL, tell
+	// what the views show.
+	h.CheckEvents(t)
 
 	// A counter changed in the database behind the service's back.
 	must(h.Store.Licenses().InTx(ctx, func(tx licenses.Tx) error {
