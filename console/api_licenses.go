@@ -85,6 +85,27 @@ func (con *Console) licensesRoutes() []route {
 				return page(svc.MembersPage(c.ctx(), licenses.MembersParams{Org: c.id.Org, Actor: c.id.Actor,
 					State: licenses.State(c.str("state")), Team: c.str("team"), Cursor: cur, Limit: lim}))
 			}},
+		{Method: "GET", Path: "/api/licenses/summary.csv", Tag: "licenses", Summary: "The summary as CSV",
+			File: csvType,
+			serve: func(c *call) (any, error) {
+				t, err := svc.SummaryTable(c.ctx(), licenses.SummaryParams{Org: c.id.Org, Actor: c.id.Actor})
+				return tableDownload("licenses", t, err)
+			}},
+		{Method: "GET", Path: "/api/licenses/teams.csv", Tag: "licenses", Summary: "The distribution by team as CSV",
+			File: csvType,
+			serve: func(c *call) (any, error) {
+				t, err := svc.TeamsTable(c.ctx(), licenses.TeamsParams{Org: c.id.Org, Actor: c.id.Actor})
+				return tableDownload("teams", t, err)
+			}},
+		{Method: "GET", Path: "/api/licenses/members.csv", Tag: "licenses", Summary: "The members with their states as CSV",
+			Query: []queryParam{{"state", "string", "active, pending, unassigned or expired; empty: all"},
+				{"team", "string", "only this team's members"}},
+			File: csvType,
+			serve: func(c *call) (any, error) {
+				t, err := svc.MembersTable(c.ctx(), licenses.MembersParams{Org: c.id.Org, Actor: c.id.Actor,
+					State: licenses.State(c.str("state")), Team: c.str("team")})
+				return tableDownload("members", t, err)
+			}},
 		{Method: "GET", Path: "/api/licenses/members/{email}", Tag: "licenses", Summary: "One member",
 			Resp: typeOf[licenses.Member](),
 			serve: func(c *call) (any, error) {
@@ -144,5 +165,5 @@ func (c *Console) apiRoutes() []route {
 	rs = append(rs, c.passesRoutes()...)
 	rs = append(rs, c.seatsRoutes()...)
 	rs = append(rs, c.licensesRoutes()...)
-	return rs
+	return withSpreadsheets(rs)
 }

@@ -188,13 +188,15 @@ func (con *Console) passesRoutes() []route {
 				return page(svc.LogPage(c.ctx(), p))
 			}},
 		{Method: "GET", Path: "/api/passes/log.csv", Tag: "passes", Summary: "The usage log as CSV, with the workspace's custom fields",
-			Query: passesLogQuery, File: "text/csv; charset=utf-8",
+			Query: passesLogQuery, File: csvType,
 			serve: func(c *call) (any, error) {
 				p, err := c.logParams()
 				if err != nil {
 					return nil, err
 				}
-				return con.passesLogDownload(p), nil
+				p.Cursor, p.Limit = "", 0
+				t, err := svc.LogTable(c.ctx(), p)
+				return tableDownload("usage-log", t, err)
 			}},
 	}
 }

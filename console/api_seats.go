@@ -92,10 +92,10 @@ func (con *Console) seatsRoutes() []route {
 				return items(svc.Overview(c.ctx(), seats.OverviewParams{Org: c.id.Org, Actor: c.id.Actor}))
 			}},
 		{Method: "GET", Path: "/api/seats/overview.csv", Tag: "seats", Summary: "The overview as CSV",
-			File: "text/csv; charset=utf-8",
+			File: csvType,
 			serve: func(c *call) (any, error) {
 				t, err := svc.OverviewTable(c.ctx(), seats.OverviewParams{Org: c.id.Org, Actor: c.id.Actor})
-				return csvTable("overview", t, err)
+				return tableDownload("overview", t, err)
 			}},
 		{Method: "POST", Path: "/api/seats/purchases", Tag: "seats", Summary: "Record a purchase of seats or a module (the vendor's act)",
 			Body: typeOf[seatsPurchaseBody](), Resp: typeOf[allot.Purchase](), Key: true,
@@ -117,7 +117,7 @@ func (con *Console) seatsRoutes() []route {
 				return page(svc.HistoryPage(c.ctx(), p))
 			}},
 		{Method: "GET", Path: "/api/seats/history.csv", Tag: "seats", Summary: "The transactions as CSV",
-			Query: seatsHistoryQuery, File: "text/csv; charset=utf-8",
+			Query: seatsHistoryQuery, File: csvType,
 			serve: func(c *call) (any, error) {
 				p, err := c.seatsHistoryParams()
 				if err != nil {
@@ -125,7 +125,7 @@ func (con *Console) seatsRoutes() []route {
 				}
 				p.Cursor, p.Limit = "", 0
 				t, err := svc.HistoryTable(c.ctx(), p)
-				return csvTable("transactions", t, err)
+				return tableDownload("transactions", t, err)
 			}},
 		{Method: "GET", Path: "/api/seats/events", Tag: "seats", Summary: "Events (workspaces) with their entitlements and what they miss",
 			Query: append(seatsEventsQuery, qCursor, qLimit), Resp: typeOf[seats.EventEntitlements](), Page: true,
@@ -137,7 +137,7 @@ func (con *Console) seatsRoutes() []route {
 				return page(svc.EventsPage(c.ctx(), p))
 			}},
 		{Method: "GET", Path: "/api/seats/events.csv", Tag: "seats", Summary: "The events as CSV",
-			Query: seatsEventsQuery, File: "text/csv; charset=utf-8",
+			Query: seatsEventsQuery, File: csvType,
 			serve: func(c *call) (any, error) {
 				p, err := c.eventsParams()
 				if err != nil {
@@ -145,7 +145,7 @@ func (con *Console) seatsRoutes() []route {
 				}
 				p.Cursor, p.Limit = "", 0
 				t, err := svc.EventsTable(c.ctx(), p)
-				return csvTable("events", t, err)
+				return tableDownload("events", t, err)
 			}},
 		{Method: "POST", Path: "/api/seats/events", Tag: "seats", Summary: "Create an event (the same contents again return it)",
 			Body: typeOf[eventBody](), Resp: typeOf[seats.Event](),

@@ -159,18 +159,22 @@ var routeCases = map[string]routeCase{
 	"GET /api/passes/sessions/{id}": {path: "/api/passes/sessions/acme-kickoff", foreign: "/api/passes/sessions/globex-kickoff"},
 	"PATCH /api/passes/sessions/{id}": {path: "/api/passes/sessions/acme-kickoff", body: `{"name":"Kick-off 2026"}`,
 		foreign: "/api/passes/sessions/globex-kickoff"},
-	"GET /api/passes/fields":      {path: "/api/passes/fields"},
-	"PUT /api/passes/fields":      {path: "/api/passes/fields", body: `{"fields":[{"name":"Note"}]}`},
-	"POST /api/passes/logins":     {path: "/api/passes/logins", body: `{"session":"acme-kickoff","location":"Berlin"}`, actor: "gus@guest.test", refused: "-"},
-	"GET /api/passes/log":         {path: "/api/passes/log"},
-	"GET /api/passes/log.csv":     {path: "/api/passes/log.csv"},
-	"GET /api/seats/overview":     {path: "/api/seats/overview"},
-	"GET /api/seats/overview.csv": {path: "/api/seats/overview.csv"},
-	"POST /api/seats/purchases":   {path: "/api/seats/purchases", body: `{"product":"seat","quantity":10}`, actor: vendor, refused: admin},
-	"GET /api/seats/history":      {path: "/api/seats/history"},
-	"GET /api/seats/history.csv":  {path: "/api/seats/history.csv"},
-	"GET /api/seats/events":       {path: "/api/seats/events?status=live&only_missing=true"},
-	"GET /api/seats/events.csv":   {path: "/api/seats/events.csv?status=live,past"},
+	"GET /api/passes/fields":       {path: "/api/passes/fields"},
+	"PUT /api/passes/fields":       {path: "/api/passes/fields", body: `{"fields":[{"name":"Note"}]}`},
+	"POST /api/passes/logins":      {path: "/api/passes/logins", body: `{"session":"acme-kickoff","location":"Berlin"}`, actor: "gus@guest.test", refused: "-"},
+	"GET /api/passes/log":          {path: "/api/passes/log"},
+	"GET /api/passes/log.csv":      {path: "/api/passes/log.csv"},
+	"GET /api/passes/log.xlsx":     {path: "/api/passes/log.xlsx"},
+	"GET /api/seats/overview":      {path: "/api/seats/overview"},
+	"GET /api/seats/overview.csv":  {path: "/api/seats/overview.csv"},
+	"GET /api/seats/overview.xlsx": {path: "/api/seats/overview.xlsx"},
+	"POST /api/seats/purchases":    {path: "/api/seats/purchases", body: `{"product":"seat","quantity":10}`, actor: vendor, refused: admin},
+	"GET /api/seats/history":       {path: "/api/seats/history"},
+	"GET /api/seats/history.csv":   {path: "/api/seats/history.csv"},
+	"GET /api/seats/history.xlsx":  {path: "/api/seats/history.xlsx"},
+	"GET /api/seats/events":        {path: "/api/seats/events?status=live&only_missing=true"},
+	"GET /api/seats/events.csv":    {path: "/api/seats/events.csv?status=live,past"},
+	"GET /api/seats/events.xlsx":   {path: "/api/seats/events.xlsx?status=live,past"},
 	"POST /api/seats/events": {path: "/api/seats/events",
 		body: `{"id":"gala","name":"Gala","start":"2026-04-01T18:00:00Z","end":"2026-04-01T23:00:00Z","participants":12}`},
 	"GET /api/seats/events/{id}": {path: "/api/seats/events/acme-summit", foreign: "/api/seats/events/globex-summit"},
@@ -184,6 +188,12 @@ var routeCases = map[string]routeCase{
 		foreign: "/api/seats/events/globex-summit/module-transfers"},
 	"POST /api/seats/consumption-checks": {path: "/api/seats/consumption-checks"},
 	"GET /api/licenses/summary":          {path: "/api/licenses/summary"},
+	"GET /api/licenses/summary.csv":      {path: "/api/licenses/summary.csv"},
+	"GET /api/licenses/summary.xlsx":     {path: "/api/licenses/summary.xlsx"},
+	"GET /api/licenses/teams.csv":        {path: "/api/licenses/teams.csv"},
+	"GET /api/licenses/teams.xlsx":       {path: "/api/licenses/teams.xlsx"},
+	"GET /api/licenses/members.csv":      {path: "/api/licenses/members.csv?state=pending"},
+	"GET /api/licenses/members.xlsx":     {path: "/api/licenses/members.xlsx?team=design"},
 	"POST /api/licenses/purchases":       {path: "/api/licenses/purchases", body: `{"quantity":3}`, actor: vendor, refused: admin},
 	"POST /api/licenses/reductions":      {path: "/api/licenses/reductions", body: `{"quantity":1}`, actor: vendor, refused: admin},
 	"GET /api/licenses/teams":            {path: "/api/licenses/teams"},
@@ -316,12 +326,20 @@ func TestAPI_EveryRoute(t *testing.T) {
 			if got.status != 200 {
 				t.Fatalf("allowed: %d %s", got.status, got.body)
 			}
-			if strings.HasSuffix(strings.Split(rc.path, "?")[0], ".csv") {
-				if !strings.HasPrefix(got.ctype, "text/csv") || got.body == "" {
+			switch base := strings.Split(rc.path, "?")[0]; {
+			case strings.HasSuffix(base, ".csv"):
+				if !strings.HasPrefix(got.ctype, "text/csv") || !strings.Contains(got.body, "\r\n") {
 					t.Errorf("download: %q %q", got.ctype, got.body)
 				}
-			} else if got.ctype != "application/json" || !json.Valid([]byte(got.body)) {
-				t.Errorf("answer: %q %s", got.ctype, got.body)
+			case strings.HasSuffix(base, ".xlsx"):
+				// A workbook is a zip archive.
+				if !strings.Contains(got.ctype, "spreadsheetml") || !strings.HasPrefix(got.body, "PK\x03\x04") {
+					t.Errorf("download: %q, %d bytes", got.ctype, len(got.body))
+				}
+			default:
+				if got.ctype != "application/json" || !json.Valid([]byte(got.body)) {
+					t.Errorf("answer: %q %s", got.ctype, got.body)
+				}
 			}
 
 			if got := f.do(t, req{method: method, path: rc.path, body: rc.body, key: key}); got.status != 401 || problem(t, got).Code != "unauthenticated" {

@@ -1,29 +1,51 @@
 package console
 
 import (
-	"context"
 	"io"
 	"net/http"
+	"strings"
 
-	"github.com/allot-dev/allot/passes"
 	"github.com/allot-dev/allot/table"
+	"github.com/allot-dev/allot/xlsx"
 )
 
-// download is a view leaving as a file: the seam every download route goes
-// through. passes streams its usage log with passes.ExportCSV; seats gives
-// table.Tables that table.WriteCSV writes; a download may become a
-// spreadsheet, through the xlsx module, without touching the routes.
+// download is a view leaving as a file: every download route serves a
+// table.Table, written as CSV by table.WriteCSV or as a workbook by the
+// xlsx module, by the route's content type.
 type download struct {
 	name  string // the file's name, without extension
-	write func(ctx context.Context, w io.Writer) error
+	table table.Table
 }
 
-// csvTable is a table as a CSV download.
-func csvTable(name string, t table.Table, err error) (any, error) {
+// Content types of the downloads.
+const (
+	csvType  = "text/csv; charset=utf-8"
+	xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
+
+// tableDownload is a table as a download.
+func tableDownload(name string, t table.Table, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return download{name: name, write: func(_ context.Context, w io.Writer) error { return table.WriteCSV(w, t) }}, nil
+	return download{name: name, table: t}, nil
+}
+
+// withSpreadsheets adds, for every CSV download route, the same download as
+// an XLSX workbook, at the same path ending in .xlsx.
+func withSpreadsheets(rs []route) []route {
+	out := make([]route, 0, len(rs))
+	for _, rt := range rs {
+		out = append(out, rt)
+		if rt.File == csvType && strings.HasSuffix(rt.Path, ".csv") {
+			x := rt
+			x.Path = strings.TrimSuffix(rt.Path, ".csv") + ".xlsx"
+			x.File = xlsxType
+			x.Summary = strings.Replace(rt.Summary, "as CSV", "as an XLSX workbook", 1)
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // serveDownload streams f. An error before the first byte is answered as a
@@ -32,10 +54,18 @@ func csvTable(name string, t table.Table, err error) (any, error) {
 func (c *Console) serveDownload(w http.ResponseWriter, r *http.Request, contentType string, f download) {
 	sw := &startWriter{w: w, start: func() {
 		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Content-Disposition", `attachment; filename="`+f.name+`.csv"`)
+		ext := ".csv"
+		if contentType == xlsxType {
+			ext = ".xlsx"
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="`+f.name+ext+`"`)
 		w.Header().Set("Cache-Control", "no-store")
 	}}
-	if err := f.write(r.Context(), sw); err != nil {
+	write := table.WriteCSV
+	if contentType == xlsxType {
+		write = writeXLSX
+	}
+	if err := write(sw, f.table); err != nil {
 		if !sw.started {
 			c.fail(w, r, err)
 			return
@@ -63,11 +93,6 @@ func (s *startWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
-// passesLogDownload is the usage log as CSV, with the workspace's custom
-// fields, read page by page.
-func (c *Console) passesLogDownload(p passes.LogParams) download {
-	p.Cursor, p.Limit = "", 0
-	return download{name: "usage-log", write: func(ctx context.Context, w io.Writer) error {
-		return c.opts.Passes.ExportCSV(ctx, w, p)
-	}}
-}
+
+// writeXLSX writes one table as a workbook of one sheet.
+func writeXLSX(w io.Writer, t table.Table) error { return xlsx.Write(w, t) }

@@ -71,7 +71,7 @@ func (c *Console) showSeats(w http.ResponseWriter, r *http.Request, failed *Prob
 			return
 		}
 		d.History, d.Next = pg.Items, pg.Next
-		d.Export = c.opts.Prefix + "/api/seats/overview.csv"
+		d.Export = c.opts.Prefix + "/api/seats/overview.xlsx"
 		if d.Next != "" {
 			d.NextURL = c.opts.Prefix + "/seats?" + url.Values{"tab": {"overview"}, "cursor": {d.Next}}.Encode()
 		}
@@ -94,7 +94,7 @@ func (c *Console) showSeats(w http.ResponseWriter, r *http.Request, failed *Prob
 		_ = ev
 		d.MissingCount++
 	}
-	d.Export = c.opts.Prefix + "/api/seats/events.csv?" + url.Values{"status": {d.Tab}}.Encode()
+	d.Export = c.opts.Prefix + "/api/seats/events.xlsx?" + url.Values{"status": {d.Tab}}.Encode()
 	if d.Next != "" {
 		nq := url.Values{"tab": {d.Tab}, "cursor": {d.Next}}
 		if d.OnlyMissing {
