@@ -93,6 +93,5 @@ func (s *startWriter) Write(b []byte) (int, error) {
 	return s.w.Write(b)
 }
 
-
 // writeXLSX writes one table as a workbook of one sheet.
 func writeXLSX(w io.Writer, t table.Table) error { return xlsx.Write(w, t) }
