@@ -28,9 +28,6 @@ type outbox struct {
 
 func (o *outbox) begin() { o.start = o.n }
 
-// seq is the last Seq given.
-func (o *outbox) seq() int64 { return o.base + int64(o.n) - 1 }
-
 func (o *outbox) at(i int) *events.Event { return &o.blocks[i/outboxChunk][i%outboxChunk] }
 
 func (o *outbox) push(st events.Event) {
