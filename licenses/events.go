@@ -3,7 +3,6 @@ package licenses
 import (
 	"context"
 	"log/slog"
-	"math/bits"
 
 	"github.com/allot-dev/allot"
 	"github.com/allot-dev/allot/events"
@@ -15,29 +14,12 @@ import (
 // pending and unassigned) of those purchased.
 const PoolProduct = "license"
 
-// defaultThresholds are the thresholds of Options.Thresholds nil.
-var defaultThresholds = []int{80, 100}
-
 // checkThresholds refuses thresholds outside 1..100.
 func checkThresholds(ts []int) error {
-	for _, t := range ts {
-		if t < 1 || t > 100 {
-			return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
-		}
+	if t, bad := events.BadThreshold(ts); bad {
+		return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
 	}
 	return nil
-}
-
-// over reports whether used is at least percent % of purchased; nothing
-// purchased is 0 % used.
-func over(used, purchased int64, percent int) bool {
-	if purchased <= 0 || used < 0 {
-		return false
-	}
-	// used*100 >= percent*purchased, in 128 bits.
-	uh, ul := bits.Mul64(uint64(used), 100)
-	ph, pl := bits.Mul64(uint64(purchased), uint64(percent))
-	return uh > ph || uh == ph && ul >= pl
 }
 
 // unnoticed returns how many of the organization's invitations stored as
@@ -126,12 +108,8 @@ func (o *op) commitEvents() error {
 		b, a := o.orgStart, o.org
 		usedBefore := b.Active + b.Pending + b.Unassigned - (exp + o.noticed)
 		usedAfter := a.Active + a.Pending + a.Unassigned - exp
-		for _, pc := range ts {
-			was, is := over(usedBefore, b.Purchased, pc), over(usedAfter, a.Purchased, pc)
-			if was == is {
-				continue
-			}
-			o.emit(events.PoolThreshold, events.Threshold{Product: PoolProduct, Percent: pc, Up: is, Used: usedAfter, Purchased: a.Purchased})
+		for th := range events.Crossed(ts, PoolProduct, usedBefore, b.Purchased, usedAfter, a.Purchased) {
+			o.emit(events.PoolThreshold, th)
 		}
 	}
 	return o.tx.Emit(o.ctx, o.evs...)

@@ -142,7 +142,7 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, &InvalidError{Field: "store", Reason: "missing; a service keeps its records in a store"}
 	}
-	s := &Service{store: store, clock: clock.Real{}, thresholds: defaultThresholds}
+	s := &Service{store: store, clock: clock.Real{}, thresholds: events.DefaultThresholds()}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock

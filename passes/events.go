@@ -3,7 +3,6 @@ package passes
 import (
 	"context"
 	"log/slog"
-	"math/bits"
 	"time"
 
 	"github.com/allot-dev/allot"
@@ -15,32 +14,12 @@ import (
 // workspace's passes, whose use is the passes spent of those purchased.
 const PoolProduct = "pass"
 
-// defaultThresholds are the thresholds of Options.Thresholds nil.
-var defaultThresholds = []int{80, 100}
-
-// over reports whether used is at least percent % of purchased; nothing
-// purchased is 0 % used.
-func over(used, purchased int64, percent int) bool {
-	if purchased <= 0 || used < 0 {
-		return false
-	}
-	// used*100 >= percent*purchased, in 128 bits.
-	uh, ul := bits.Mul64(uint64(used), 100)
-	ph, pl := bits.Mul64(uint64(purchased), uint64(percent))
-	return uh > ph || uh == ph && ul >= pl
-}
-
 // thresholds returns the threshold events of a pool whose use went from
 // (usedBefore of purchasedBefore) to (used of purchased), appended to evs.
 func (s *Service) thresholds(evs []events.Event, env events.Event, usedBefore, purchasedBefore, used, purchased int64) []events.Event {
-	for _, pc := range s.thresholdPcts {
-		was, is := over(usedBefore, purchasedBefore, pc), over(used, purchased, pc)
-		if was == is {
-			continue
-		}
+	for th := range events.Crossed(s.thresholdPcts, PoolProduct, usedBefore, purchasedBefore, used, purchased) {
 		e := env
-		e.Type = events.PoolThreshold
-		e.Payload = events.Threshold{Product: PoolProduct, Percent: pc, Up: is, Used: used, Purchased: purchased}
+		e.Type, e.Payload = events.PoolThreshold, th
 		evs = append(evs, e)
 	}
 	return evs
@@ -48,10 +27,8 @@ func (s *Service) thresholds(evs []events.Event, env events.Event, usedBefore, p
 
 // checkThresholds refuses thresholds outside 1..100.
 func checkThresholds(ts []int) error {
-	for _, t := range ts {
-		if t < 1 || t > 100 {
-			return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
-		}
+	if t, bad := events.BadThreshold(ts); bad {
+		return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func New(store Store, opts *Options) (*Service, error) {
 			}
 			s.thresholdPcts = slices.Clone(opts.Thresholds)
 		} else {
-			s.thresholdPcts = defaultThresholds
+			s.thresholdPcts = events.DefaultThresholds()
 		}
 		for name, p := range opts.Policies {
 			if name == "" {
@@ -165,7 +165,7 @@ func New(store Store, opts *Options) (*Service, error) {
 			s.policies[name] = p
 		}
 	} else {
-		s.thresholdPcts = defaultThresholds
+		s.thresholdPcts = events.DefaultThresholds()
 	}
 	return s, nil
 }

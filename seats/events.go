@@ -3,7 +3,6 @@ package seats
 import (
 	"context"
 	"log/slog"
-	"math/bits"
 	"slices"
 	"time"
 
@@ -11,42 +10,20 @@ import (
 	"github.com/allot-dev/allot/internal/errcode"
 )
 
-// defaultThresholds are the thresholds of Options.Thresholds nil.
-var defaultThresholds = []int{80, 100}
-
 // checkThresholds refuses thresholds outside 1..100.
 func checkThresholds(ts []int) error {
-	for _, t := range ts {
-		if t < 1 || t > 100 {
-			return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
-		}
+	if t, bad := events.BadThreshold(ts); bad {
+		return invalid("Thresholds", "%d is not a percent from 1 to 100", t)
 	}
 	return nil
-}
-
-// over reports whether used is at least percent % of purchased; nothing
-// purchased is 0 % used.
-func over(used, purchased int64, percent int) bool {
-	if purchased <= 0 || used < 0 {
-		return false
-	}
-	// used*100 >= percent*purchased, in 128 bits.
-	uh, ul := bits.Mul64(uint64(used), 100)
-	ph, pl := bits.Mul64(uint64(purchased), uint64(percent))
-	return uh > ph || uh == ph && ul >= pl
 }
 
 // thresholds appends to evs the PoolThreshold events of a pool whose use
 // (assigned of purchased) went from before to after.
 func (s *Service) thresholds(evs []events.Event, env events.Event, before, after Pool) []events.Event {
-	for _, pc := range s.thresholdPcts {
-		was, is := over(before.Assigned, before.Purchased, pc), over(after.Assigned, after.Purchased, pc)
-		if was == is {
-			continue
-		}
+	for th := range events.Crossed(s.thresholdPcts, string(after.Product), before.Assigned, before.Purchased, after.Assigned, after.Purchased) {
 		e := env
-		e.Type = events.PoolThreshold
-		e.Payload = events.Threshold{Product: string(after.Product), Percent: pc, Up: is, Used: after.Assigned, Purchased: after.Purchased}
+		e.Type, e.Payload = events.PoolThreshold, th
 		evs = append(evs, e)
 	}
 	return evs

@@ -71,7 +71,7 @@ func New(store Store, opts *Options) (*Service, error) {
 	if store == nil {
 		return nil, invalid("store", "none given; the service keeps its pools and events in one")
 	}
-	s := &Service{store: store, clock: clock.Real{}, thresholdPcts: defaultThresholds}
+	s := &Service{store: store, clock: clock.Real{}, thresholdPcts: events.DefaultThresholds()}
 	if opts != nil {
 		if opts.Clock != nil {
 			s.clock = opts.Clock
