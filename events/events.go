@@ -38,7 +38,6 @@
 package events
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -47,6 +46,7 @@ import (
 	"time"
 
 	"github.com/allot-dev/allot/internal/errcode"
+	"github.com/allot-dev/allot/internal/paging"
 )
 
 // Type names what happened, as "<family>.<act>".
@@ -130,11 +130,9 @@ func NewReader(store Store) *Reader { return &Reader{store: store} }
 
 // Read returns the events q selects, oldest first.
 func (r *Reader) Read(ctx context.Context, q Query) ([]Event, error) {
-	if err := q.check(); err != nil {
+	var err error
+	if q.Limit, err = q.check(); err != nil {
 		return nil, err
-	}
-	if q.Limit == 0 {
-		q.Limit = 100
 	}
 	stored, err := r.store.ReadEvents(ctx, q)
 	if err != nil {
@@ -154,6 +152,12 @@ func (r *Reader) Read(ctx context.Context, q Query) ([]Event, error) {
 // more. It yields the first error with the zero Event, and stops.
 func (r *Reader) All(ctx context.Context, q Query) iter.Seq2[Event, error] {
 	return func(yield func(Event, error) bool) {
+		limit, err := q.check()
+		if err != nil {
+			yield(Event{}, err)
+			return
+		}
+		q.Limit = limit
 		for {
 			evs, err := r.Read(ctx, q)
 			if err != nil {
@@ -166,7 +170,7 @@ func (r *Reader) All(ctx context.Context, q Query) iter.Seq2[Event, error] {
 				}
 				q.After = e.Seq
 			}
-			if len(evs) < cmp.Or(q.Limit, 100) {
+			if len(evs) < q.Limit {
 				return
 			}
 		}
@@ -186,14 +190,17 @@ func (r *Reader) Prune(ctx context.Context, before int64) (int64, error) {
 	return n, nil
 }
 
-func (q Query) check() error {
-	switch {
-	case q.After < 0:
-		return &InvalidError{Field: "After", Reason: fmt.Sprintf("is %d; give 0 or the Seq of the last event read", q.After)}
-	case q.Limit < 0 || q.Limit > 1000:
-		return &InvalidError{Field: "Limit", Reason: fmt.Sprintf("is %d; give 0 for 100, or 1 to 1000", q.Limit)}
+// check refuses a malformed query and returns its page size, by the
+// library's one Limit rule (internal/paging).
+func (q Query) check() (int, error) {
+	if q.After < 0 {
+		return 0, &InvalidError{Field: "After", Reason: fmt.Sprintf("is %d; give 0 or the Seq of the last event read", q.After)}
 	}
-	return nil
+	limit, reason := paging.Limit(q.Limit)
+	if reason != "" {
+		return 0, &InvalidError{Field: "Limit", Reason: reason}
+	}
+	return limit, nil
 }
 
 // Encode returns e as a Store keeps it, its payload as JSON. It refuses a

@@ -148,6 +148,11 @@ func TestReader_RefusesBadQueries(t *testing.T) {
 			t.Errorf("Read(%+v) = %v", q, err)
 		}
 	}
+	for _, err := range r.All(context.Background(), events.Query{Limit: 1001}) {
+		if !errors.Is(err, events.ErrInvalid) {
+			t.Errorf("All with a limit of 1001 yields %v", err)
+		}
+	}
 	if _, err := r.Prune(context.Background(), -1); !errors.Is(err, events.ErrInvalid) {
 		t.Errorf("Prune(-1) = %v", err)
 	}
