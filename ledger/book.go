@@ -151,6 +151,92 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	return a, nil
 }
 
+// EnsureAccount makes sure an account exists with exactly this definition
+// (unit, owner, flags and metadata): it opens it with a zero balance if its
+// ID is free, and leaves an identical account as it is. An account stored
+// with another definition is an error matching ErrConflict (the
+// *ConflictError CreateAccount returns); an unknown unit matches
+// ErrNotFound. It is CreateAccount for callers that need only the account to
+// exist: a store may defer its write to the transaction's next statement or
+// its commit, so that it costs no round trip of its own, and still reports
+// its failure here.
+func (b *Book) EnsureAccount(ctx context.Context, a Account) error {
+	var one [1]Account
+	one[0] = a
+	if err := b.ensure(ctx, one[:]); err != nil {
+		return fmt.Errorf("ensure account %q: %w", a.ID, err)
+	}
+	return nil
+}
+
+// EnsureAccounts is EnsureAccount for several accounts, all or none: if one
+// is refused, none is opened. An ID may appear more than once with the same
+// definition; with another, it is an error matching ErrConflict. Opening any
+// number of accounts costs a store no more statements than one.
+func (b *Book) EnsureAccounts(ctx context.Context, as []Account) error {
+	if err := b.ensure(ctx, as); err != nil {
+		return fmt.Errorf("ensure %d accounts: %w", len(as), err)
+	}
+	return nil
+}
+
+func (b *Book) ensure(ctx context.Context, as []Account) error {
+	if len(as) == 0 {
+		return nil
+	}
+	if err := b.checkNow(); err != nil {
+		return err
+	}
+	for i := range as {
+		if err := validateAccount(as[i]); err != nil {
+			if len(as) > 1 {
+				return fmt.Errorf("account %d (%q): %w", i, as[i].ID, err)
+			}
+			return err
+		}
+	}
+	var one [1]AccountState
+	var sts []AccountState
+	if len(as) == 1 {
+		sts = one[:0]
+	} else {
+		sts = make([]AccountState, 0, len(as))
+	}
+	var seen map[AccountID]int // index in sts, for more than a few accounts
+	for i := range as {
+		a := &as[i]
+		k := -1
+		if len(as) > idIndexLinear {
+			if seen == nil {
+				seen = make(map[AccountID]int, len(as))
+			}
+			if j, ok := seen[a.ID]; ok {
+				k = j
+			} else {
+				seen[a.ID] = len(sts)
+			}
+		} else {
+			for j := range sts {
+				if sts[j].ID == a.ID {
+					k = j
+					break
+				}
+			}
+		}
+		if k >= 0 {
+			if field := accountDiff(sts[k].Account, *a); field != "" {
+				return &ConflictError{Kind: "account", ID: string(a.ID), Field: field}
+			}
+			continue
+		}
+		st := AccountState{Account: *a}
+		st.Metadata = cloneMetadata(a.Metadata)
+		st.CreatedAt = b.now
+		sts = append(sts, st)
+	}
+	return b.tx.AccountsEnsure(ctx, sts)
+}
+
 // Account returns the account with the given ID.
 func (b *Book) Account(ctx context.Context, id AccountID) (Account, error) {
 	if err := checkID("ID", string(id)); err != nil {
@@ -328,6 +414,7 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 
 	// Lock first, then look for earlier posts: a concurrent post of the same
 	// transfer locks the same accounts, so it is seen here once it commits.
+	b.prefetch(LockHint{Now: b.now})
 	if p, ok := b.tx.(TransfersPrefetcher); ok && len(ix.ids) > 0 {
 		if len(ix.ids) == len(ts) {
 			p.TransfersPrefetch(ts)
@@ -510,16 +597,19 @@ func (b *Book) createHold(ctx context.Context, h Hold) (Hold, error) {
 	if !h.ExpiresAt.IsZero() {
 		h.ExpiresAt = Instant(h.ExpiresAt)
 	}
-	credit, err := b.tx.AccountGet(ctx, h.Credit)
-	if err != nil {
-		return Hold{}, notFound(err, "account", string(h.Credit))
-	}
+	// Lock the debit account, then read the credit account (whose unit and
+	// scale never change, so it needs no lock) and any earlier use of the ID.
+	b.one.ids[0] = h.ID
+	b.prefetch(LockHint{Now: b.now, Account: h.Credit, IDs: b.one.ids[:]})
 	locked := new(lockSet)
 	b.one.accounts[0] = h.Debit
 	if err := b.lock(ctx, b.one.accounts[:1], locked); err != nil {
 		return Hold{}, err
 	}
-	b.one.ids[0] = h.ID
+	credit, err := b.tx.AccountGet(ctx, h.Credit)
+	if err != nil {
+		return Hold{}, notFound(err, "account", string(h.Credit))
+	}
 	prior, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
 		return Hold{}, err
@@ -624,6 +714,7 @@ func (b *Book) settle(ctx context.Context, id TransferID, amount decimal.Decimal
 	}
 	// Every change to a hold happens under its debit account's lock: read the
 	// hold to learn its accounts, lock them, then read it again.
+	b.prefetch(LockHint{Settle: id, Post: to == HoldPosted, Amount: amount, Now: b.now})
 	b.one.ids[0] = id
 	got, err := b.tx.HoldsGet(ctx, b.one.ids[:], b.one.holds[:0])
 	if err != nil {
@@ -715,6 +806,13 @@ func (b *Book) postedAt(l *lockSet) time.Time {
 		}
 	}
 	return t
+}
+
+// prefetch tells a store that reads ahead what the write will read next.
+func (b *Book) prefetch(h LockHint) {
+	if p, ok := b.tx.(LockPrefetcher); ok {
+		p.LockPrefetch(h)
+	}
 }
 
 // expiredHolds returns the holds debiting id that are pending in the store but

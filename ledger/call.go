@@ -63,9 +63,15 @@ func (c *bookCall[In, Out]) runTx(tx Tx) error {
 var (
 	defineUnitCalls    = calls[Unit, Unit]{method: (*Book).DefineUnit}
 	createAccountCalls = calls[Account, Account]{method: (*Book).CreateAccount}
-	accountCalls       = calls[AccountID, Account]{method: (*Book).Account}
-	balanceCalls       = calls[AccountID, Balance]{method: (*Book).Balance}
-	balanceAtCalls     = calls[atArgs, decimal.Decimal]{method: func(b *Book, ctx context.Context, a atArgs) (decimal.Decimal, error) {
+	ensureAccountCalls = calls[Account, struct{}]{method: func(b *Book, ctx context.Context, a Account) (struct{}, error) {
+		return struct{}{}, b.EnsureAccount(ctx, a)
+	}}
+	ensureAccountsCalls = calls[[]Account, struct{}]{method: func(b *Book, ctx context.Context, as []Account) (struct{}, error) {
+		return struct{}{}, b.EnsureAccounts(ctx, as)
+	}}
+	accountCalls   = calls[AccountID, Account]{method: (*Book).Account}
+	balanceCalls   = calls[AccountID, Balance]{method: (*Book).Balance}
+	balanceAtCalls = calls[atArgs, decimal.Decimal]{method: func(b *Book, ctx context.Context, a atArgs) (decimal.Decimal, error) {
 		return b.BalanceAt(ctx, a.id, a.t)
 	}}
 	transferCalls   = calls[TransferID, Transfer]{method: (*Book).Transfer}

@@ -58,6 +58,20 @@ func (l *Ledger) CreateAccount(ctx context.Context, a Account) (Account, error) 
 	return createAccountCalls.do(ctx, l, a)
 }
 
+// EnsureAccount makes sure an account exists with this definition; see
+// Book.EnsureAccount.
+func (l *Ledger) EnsureAccount(ctx context.Context, a Account) error {
+	_, err := ensureAccountCalls.do(ctx, l, a)
+	return err
+}
+
+// EnsureAccounts makes sure accounts exist with these definitions, all or
+// none; see Book.EnsureAccounts.
+func (l *Ledger) EnsureAccounts(ctx context.Context, as []Account) error {
+	_, err := ensureAccountsCalls.do(ctx, l, as)
+	return err
+}
+
 // Account returns the account with the given ID.
 func (l *Ledger) Account(ctx context.Context, id AccountID) (Account, error) {
 	return accountCalls.do(ctx, l, id)

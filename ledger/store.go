@@ -41,6 +41,23 @@ type Tx interface {
 	// AccountInsert stores a new account, or returns an error matching
 	// ErrAlreadyExists if its ID is taken.
 	AccountInsert(ctx context.Context, a AccountState) error
+	// AccountsEnsure makes sure each account exists with the given
+	// definition: an account whose ID is free is stored as given, with a
+	// zero balance and its unit's scale (Scale and the totals of the
+	// argument are ignored); an account already stored with the same unit,
+	// owner, flags and metadata (nil and empty alike) is left as it is,
+	// CreatedAt included. The ledger passes each ID once. If any account is
+	// stored with another definition, the error is a *ConflictError (Kind
+	// "account", Field the first of "unit", "owner", "flags" and "metadata"
+	// that differs); if any account's unit does not exist, it matches
+	// ErrNotFound; the first such account in the order given is reported,
+	// and nothing is written.
+	//
+	// A store may defer the writes to the transaction's next statement or
+	// its commit. If they then fail, the store must run the function again
+	// so that this call reports the failure, as it would have at once; a
+	// later call in the same transaction sees the accounts either way.
+	AccountsEnsure(ctx context.Context, as []AccountState) error
 	// AccountGet returns an account without locking it.
 	AccountGet(ctx context.Context, id AccountID) (AccountState, error)
 	// AccountsLock locks the accounts with the given IDs for the rest of the
@@ -90,6 +107,46 @@ type Tx interface {
 // only during the call.
 type TransfersPrefetcher interface {
 	TransfersPrefetch(ts []Transfer)
+}
+
+// LockPrefetcher is an optional interface of a Tx, for stores that pay a
+// round trip per statement. Before a write (a post, the creation or the
+// settlement of a hold) reads and locks, the ledger calls LockPrefetch to
+// name what it will read next, so that a store may read it all in one round
+// trip, under the lock, and keep it for the calls that ask for it; it may
+// also number, under the lock, the transfer a settlement posts.
+//
+// A store that implements it must still answer every call as if it did not:
+// the hint changes when a store reads, never what it returns. The hint is
+// valid only during the call; a statement the write did not announce ends
+// it.
+type LockPrefetcher interface {
+	LockPrefetch(h LockHint)
+}
+
+// LockHint is what a write reads around its AccountsLock, in this order.
+type LockHint struct {
+	// Settle, when set, is the ID of the hold the write settles: the ledger
+	// first reads the hold with HoldsGet, then locks its debit account (and
+	// its credit account when Post is set), then reads the hold again with
+	// HoldsGet.
+	Settle TransferID
+	// Post says the settlement posts Amount of the hold, as a transfer that
+	// takes the hold's ID.
+	Post   bool
+	Amount decimal.Decimal
+
+	// Now is the write's instant: after AccountsLock, the ledger lists the
+	// holds that expired by Now of each locked account that holds something,
+	// with HoldList and HoldListParams{Debit: id, Status: HoldPending,
+	// ExpiresBy: Now}.
+	Now time.Time
+	// Account, when set, is an account the write then reads with AccountGet
+	// (the credit account of a new hold).
+	Account AccountID
+	// IDs are the transfers and holds the write then reads with HoldsGet and
+	// TransfersGet (the ID of a new hold).
+	IDs []TransferID
 }
 
 // AccountState is an account as a store keeps it: the definition, its unit's

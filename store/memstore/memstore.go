@@ -188,6 +188,63 @@ func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
 	return nil
 }
 
+// AccountsEnsure implements ledger.Tx. It checks every account before it
+// writes any.
+func (t *Tx) AccountsEnsure(ctx context.Context, as []ledger.AccountState) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	fresh := 0
+	for i := range as {
+		a := &as[i]
+		if cur := t.s.accounts.get(a.ID); cur != nil {
+			if field := definitionDiff(&cur.Account, &a.Account); field != "" {
+				return &ledger.ConflictError{Kind: "account", ID: string(a.ID), Field: field}
+			}
+			continue
+		}
+		if _, ok := t.s.units[a.Unit]; !ok {
+			return &ledger.NotFoundError{Kind: "unit", ID: a.Unit}
+		}
+		fresh++
+	}
+	if fresh == 0 {
+		return nil
+	}
+	for i := range as {
+		a := &as[i]
+		if t.s.accounts.get(a.ID) != nil {
+			continue
+		}
+		st := ledger.AccountState{Account: a.Account, Scale: t.s.units[a.Unit].Scale}
+		if err := t.AccountInsert(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// definitionDiff names the first of an account's unit, owner, flags and
+// metadata that differs between stored and want, or returns "".
+func definitionDiff(stored, want *ledger.Account) string {
+	switch {
+	case stored.Unit != want.Unit:
+		return "unit"
+	case stored.Owner != want.Owner:
+		return "owner"
+	case stored.Flags != want.Flags:
+		return "flags"
+	case len(stored.Metadata) != len(want.Metadata):
+		return "metadata"
+	}
+	for k, v := range stored.Metadata {
+		if w, ok := want.Metadata[k]; !ok || w != v {
+			return "metadata"
+		}
+	}
+	return ""
+}
+
 // AccountGet implements ledger.Tx.
 func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.AccountState, error) {
 	if err := t.check(ctx); err != nil {

@@ -83,8 +83,173 @@ func (t *Tx) AccountInsert(ctx context.Context, a ledger.AccountState) error {
 	return nil
 }
 
-// AccountGet implements ledger.Tx.
+// AccountsEnsure implements ledger.Tx with two statements, whatever the
+// number of accounts: an INSERT ... SELECT from arrays, joined with the
+// units for their scale, ON CONFLICT DO NOTHING, and a check that fails the
+// transaction unless every account then exists with the definition asked.
+// When the store owns the transaction, both are sent with the next
+// statement or the commit; if the check fails there, InTx runs the function
+// again with writes sent at once. Those run on a savepoint, so a refusal
+// leaves the transaction usable: it is rolled back and explained by reading
+// the accounts and units.
+func (t *Tx) AccountsEnsure(ctx context.Context, as []ledger.AccountState) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if len(as) == 0 {
+		return nil
+	}
+	args, err := ensureArgs(as)
+	if err != nil {
+		return err
+	}
+	insert := &pgx.QueuedQuery{SQL: t.s.q.accountsEnsure, Arguments: args[:6]}
+	check := &pgx.QueuedQuery{SQL: t.s.q.accountsEnsureCheck, Arguments: args}
+	if !t.eager {
+		t.forget()
+		for _, q := range []*pgx.QueuedQuery{insert, check} {
+			q.Exec(func(pgconn.CommandTag) error {
+				t.flushed++
+				return nil
+			})
+			t.deferred = append(t.deferred, q)
+		}
+		return nil
+	}
+	// At once: on a savepoint, the insert and a count of the accounts that
+	// then exist as asked. If some do not, the savepoint is rolled back
+	// ahead of the reads that explain why. At READ COMMITTED, an account a
+	// concurrent transaction inserted after the statement began is skipped
+	// by the insert yet unseen by the count: the explanation then finds
+	// nothing wrong, and the statements run again, seeing it.
+	for range 3 {
+		var b pgx.Batch
+		b.Queue("SAVEPOINT allot_apply")
+		b.QueuedQueries = append(b.QueuedQueries, insert)
+		var ok int64
+		b.Queue(t.s.q.accountsEnsureCount, args[:6]...).QueryRow(func(row pgx.Row) error { return row.Scan(&ok) })
+		if err := t.run(ctx, &b, false); err != nil {
+			if rerr := t.rollbackTo(ctx); rerr != nil {
+				return storeErr("ensure accounts", fmt.Errorf("%w (and rolling back its savepoint failed: %v)", err, rerr))
+			}
+			return storeErr("ensure accounts", err)
+		}
+		t.prefix = append(t.prefix, "ROLLBACK TO SAVEPOINT allot_apply", "RELEASE SAVEPOINT allot_apply")
+		if ok == int64(len(as)) {
+			t.prefix = t.prefix[:len(t.prefix)-2]
+			t.release()
+			return nil
+		}
+		if why, err := t.ensureErr(ctx, as); err != nil || why != nil {
+			if err != nil {
+				return err
+			}
+			return why
+		}
+	}
+	return fmt.Errorf("pgxstore: ensure accounts: concurrent transactions kept changing them; try again")
+}
+
+// ensureArgs are the parameters of the ensure statements: six arrays, and
+// their length.
+func ensureArgs(as []ledger.AccountState) ([]any, error) {
+	n := len(as)
+	var (
+		id, unit, owner = make([]string, n), make([]string, n), make([]string, n)
+		flags           = make([]int64, n)
+		meta            = make([]pgtype.Text, n)
+		created         = make([]pgtype.Timestamptz, n)
+	)
+	for i := range as {
+		a := &as[i]
+		m, err := encodeMetadata(a.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		id[i], unit[i], owner[i], flags[i], meta[i], created[i] = string(a.ID), a.Unit, a.Owner, int64(a.Flags), m, timestampNotNull(a.CreatedAt)
+	}
+	return []any{id, unit, owner, flags, meta, created, int64(n)}, nil
+}
+
+// ensureErr explains a refused AccountsEnsure: the first account stored
+// with another definition, or whose unit does not exist. It returns nil,
+// nil if it finds neither.
+func (t *Tx) ensureErr(ctx context.Context, as []ledger.AccountState) (why, err error) {
+	ids, units := make([]string, len(as)), make([]string, len(as))
+	for i := range as {
+		ids[i], units[i] = string(as[i].ID), as[i].Unit
+	}
+	var stored []ledger.AccountState
+	known := make(map[string]bool)
+	var b pgx.Batch
+	b.Queue(t.s.q.accountsGet, ids).Query(func(rows pgx.Rows) (err error) {
+		stored, err = scanAccounts(rows)
+		return err
+	})
+	b.Queue(t.s.q.unitsExisting, units).Query(func(rows pgx.Rows) error {
+		var code string
+		_, err := pgx.ForEachRow(rows, []any{&code}, func() error {
+			known[code] = true
+			return nil
+		})
+		return err
+	})
+	if err := t.run(ctx, &b, false); err != nil {
+		return nil, storeErr("ensure accounts", err)
+	}
+	byID := make(map[ledger.AccountID]*ledger.AccountState, len(stored))
+	for i := range stored {
+		byID[stored[i].ID] = &stored[i]
+	}
+	for i := range as {
+		a := &as[i]
+		if cur, ok := byID[a.ID]; ok {
+			if field := definitionDiff(&cur.Account, &a.Account); field != "" {
+				return &ledger.ConflictError{Kind: "account", ID: string(a.ID), Field: field}, nil
+			}
+			continue
+		}
+		if !known[a.Unit] {
+			return &ledger.NotFoundError{Kind: "unit", ID: a.Unit}, nil
+		}
+	}
+	return nil, nil
+}
+
+// definitionDiff names the first of an account's unit, owner, flags and
+// metadata that differs between stored and want, or returns "".
+func definitionDiff(stored, want *ledger.Account) string {
+	switch {
+	case stored.Unit != want.Unit:
+		return "unit"
+	case stored.Owner != want.Owner:
+		return "owner"
+	case stored.Flags != want.Flags:
+		return "flags"
+	case len(stored.Metadata) != len(want.Metadata):
+		return "metadata"
+	}
+	for k, v := range stored.Metadata {
+		if w, ok := want.Metadata[k]; !ok || w != v {
+			return "metadata"
+		}
+	}
+	return ""
+}
+
+// AccountGet implements ledger.Tx. After a LockPrefetch that named the
+// account, it returns what the lock's round trip read.
 func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.AccountState, error) {
+	if a := t.ahead; a != nil && a.account != "" && a.account == id {
+		a.account = ""
+		if err := t.check(ctx); err != nil {
+			return ledger.AccountState{}, err
+		}
+		if len(a.accountGot) == 0 {
+			return ledger.AccountState{}, &ledger.NotFoundError{Kind: "account", ID: string(id)}
+		}
+		return copyAccount(a.accountGot[0]), nil
+	}
 	var b pgx.Batch
 	var got []ledger.AccountState
 	b.Queue(t.s.q.accountGet, string(id)).Query(func(rows pgx.Rows) (err error) {
@@ -116,8 +281,21 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // ledger refuses, so that sequence numbers stay dense.
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
-	t.hint, t.seqs, t.locked = nil, nil, t.locked[:0]
+	lh, hasLH := t.lockHint, t.hasLockHint
+	t.hint, t.seqs, t.locked, t.hasLockHint = nil, nil, t.locked[:0], false
 	defer func() { t.next = ledger.Transfer{} }()
+	if a := t.ahead; a != nil && a.lockReady && slices.Equal(a.lockIDs, ids) {
+		// A settlement's lock, taken with its first read.
+		a.lockReady = false
+		if err := t.check(ctx); err != nil {
+			return dst, err
+		}
+		for _, st := range a.locked {
+			t.locked = append(t.locked, copyAccount(st))
+		}
+		t.seqs = a.seqs
+		return appendInOrder(dst, ids, a.locked, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+	}
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
 	}
@@ -136,8 +314,15 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	} else {
 		b.Queue(t.s.q.accountsLock, idStrings(ids)).Query(scan)
 	}
+	if hasLH && lh.Settle == "" && len(hint) == 0 && len(lh.IDs) > 0 && len(lh.IDs) <= maxPrefetch {
+		hint = slices.Clone(lh.IDs)
+	}
 	var p *prefetch
 	var seqs []int64
+	var a *ahead
+	if hasLH && lh.Settle == "" {
+		a = t.queueAhead(&b, ids, lh)
+	}
 	if len(hint) > 0 {
 		p = &prefetch{ids: hint, hasTransfers: true, hasHolds: true}
 		p.queue(&b, t.s.q)
@@ -160,10 +345,123 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		p.order()
 		t.prefetched, t.seqs = p, seqs
 	}
+	t.ahead = a
 	for _, a := range got {
 		t.locked = append(t.locked, copyAccount(a))
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+}
+
+// LockPrefetch implements ledger.LockPrefetcher. The AccountsLock that
+// follows also reads, in its round trip, the expired holds of the accounts
+// it locks and the account and the transfers and holds the hint names. A
+// settlement's first HoldsGet also locks the hold's accounts, reads the
+// hold again and their expired holds and, for a posting the ledger will
+// make, takes the transfer's sequence number.
+func (t *Tx) LockPrefetch(h ledger.LockHint) {
+	if t.done {
+		return
+	}
+	t.lockHint, t.hasLockHint = h, true
+	t.lockHint.IDs = slices.Clone(h.IDs)
+}
+
+// ahead is what a write's round trip read after a LockPrefetch, for the
+// calls that follow it; any statement or write drops it.
+type ahead struct {
+	// The expired pending holds of the swept accounts, by ID, for HoldList.
+	now     time.Time
+	swept   []ledger.AccountID
+	expired []ledger.Hold
+	// The account read for AccountGet, and what was found.
+	account    ledger.AccountID
+	accountGot []ledger.AccountState
+	// A settlement's: its hold's accounts locked for the AccountsLock that
+	// follows (with the sequence number taken), and the hold read again
+	// under the lock for the HoldsGet after it.
+	lockReady bool
+	lockIDs   []ledger.AccountID
+	locked    []ledger.AccountState
+	seqs      []int64
+	holdReady bool
+	hold      ledger.TransferID
+	holdGot   []ledger.Hold
+}
+
+// queueAhead adds to b the reads h announces around a lock of ids.
+func (t *Tx) queueAhead(b *pgx.Batch, ids []ledger.AccountID, h ledger.LockHint) *ahead {
+	a := &ahead{now: h.Now}
+	if !h.Now.IsZero() {
+		a.swept = slices.Clone(ids)
+		b.Queue(t.s.q.holdsExpired, idStrings(ids), h.Now).Query(func(rows pgx.Rows) (err error) {
+			a.expired, err = scanHolds(rows)
+			return err
+		})
+	}
+	if h.Account != "" {
+		a.account = h.Account
+		b.Queue(t.s.q.accountGet, string(h.Account)).Query(func(rows pgx.Rows) (err error) {
+			a.accountGot, err = scanAccounts(rows)
+			return err
+		})
+	}
+	return a
+}
+
+// settleAhead reads the hold a settlement announced (its first HoldsGet),
+// and in the same round trip locks its accounts, reads it again and the
+// expired holds of those accounts, and takes the sequence number of the
+// transfer a posting will insert.
+func (t *Tx) settleAhead(ctx context.Context, h ledger.LockHint, dst []ledger.Hold) ([]ledger.Hold, error) {
+	id := string(h.Settle)
+	a := &ahead{now: h.Now, hold: h.Settle}
+	var first []ledger.Hold
+	var b pgx.Batch
+	b.Queue(t.s.q.holdGet, id).Query(func(rows pgx.Rows) (err error) {
+		first, err = scanHolds(rows)
+		return err
+	})
+	b.Queue(t.s.q.accountsLockByHold, id, h.Post).Query(func(rows pgx.Rows) (err error) {
+		a.locked, err = scanAccounts(rows)
+		return err
+	})
+	b.Queue(t.s.q.holdGet, id).Query(func(rows pgx.Rows) (err error) {
+		a.holdGot, err = scanHolds(rows)
+		return err
+	})
+	if !h.Now.IsZero() {
+		b.Queue(t.s.q.holdsExpiredByHold, id, h.Post, h.Now).Query(func(rows pgx.Rows) (err error) {
+			a.expired, err = scanHolds(rows)
+			return err
+		})
+	}
+	if h.Post && !t.eager {
+		b.Queue(t.s.q.seqSettle, id, h.Amount.String(), h.Now).Query(func(rows pgx.Rows) error {
+			var n int64
+			_, err := pgx.ForEachRow(rows, []any{&n}, func() error {
+				a.seqs = append(a.seqs, n)
+				return nil
+			})
+			return err
+		})
+	}
+	if err := t.run(ctx, &b, true); err != nil {
+		return dst, storeErr("get holds", err)
+	}
+	if len(first) == 0 {
+		return dst, nil
+	}
+	a.lockIDs = append(a.lockIDs, first[0].Debit)
+	if h.Post && first[0].Credit != first[0].Debit {
+		a.lockIDs = append(a.lockIDs, first[0].Credit)
+	}
+	slices.Sort(a.lockIDs)
+	if !h.Now.IsZero() {
+		a.swept = a.lockIDs
+	}
+	a.lockReady, a.holdReady = true, true
+	t.ahead = a
+	return append(dst, first[0]), nil
 }
 
 // TransfersPrefetch implements ledger.TransfersPrefetcher: the next
@@ -175,7 +473,7 @@ func (t *Tx) TransfersPrefetch(ts []ledger.Transfer) {
 	if t.done || len(ts) > maxPrefetch {
 		return
 	}
-	if t.groupable(ts) {
+	if t.groupable(ts) && len(t.deferred) == 0 {
 		t.join(context.Background(), ts[0])
 	}
 	t.hint = make([]ledger.TransferID, len(ts))
@@ -288,6 +586,16 @@ func (t *Tx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]l
 // transfers with the same IDs in the same round trip and keeps them for a
 // TransfersGet of those IDs that comes next.
 func (t *Tx) HoldsGet(ctx context.Context, ids []ledger.TransferID, dst []ledger.Hold) ([]ledger.Hold, error) {
+	if h := t.lockHint; t.hasLockHint && h.Settle != "" && len(ids) == 1 && ids[0] == h.Settle {
+		return t.settleAhead(ctx, h, dst)
+	}
+	if a := t.ahead; a != nil && a.holdReady && len(ids) == 1 && ids[0] == a.hold {
+		a.holdReady = false
+		if err := t.check(ctx); err != nil {
+			return dst, err
+		}
+		return appendInOrder(dst, ids, a.holdGot, func(h ledger.Hold) ledger.TransferID { return h.ID }, copyHold), nil
+	}
 	if p := t.takePrefetch(ids, true); p != nil {
 		out := append(dst, p.holds...)
 		p.holds = nil
@@ -386,6 +694,20 @@ func (t *Tx) takePrefetch(ids []ledger.TransferID, holds bool) *prefetch {
 // HoldList implements ledger.Tx. The pending holds of one account come from
 // a partial index on (debit, expires_at).
 func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Hold, error) {
+	if a := t.ahead; a != nil && p.Debit != "" && p.Status == ledger.HoldPending && p.ExpiresBy.Equal(a.now) &&
+		p.After == "" && p.Limit <= 0 && slices.Contains(a.swept, p.Debit) {
+		// The expired holds of an account just locked, read with the lock.
+		if err := t.check(ctx); err != nil {
+			return nil, err
+		}
+		var out []ledger.Hold
+		for _, h := range a.expired {
+			if h.Debit == p.Debit {
+				out = append(out, copyHold(h))
+			}
+		}
+		return out, nil
+	}
 	w := where{}
 	if p.Debit != "" {
 		w.add("debit = $%d", string(p.Debit))
@@ -429,6 +751,7 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	if err := precheck(c); err != nil {
 		return err
 	}
+	t.ahead = nil
 	taken := t.seqs
 	t.seqs = nil
 	if t.deferrable(c, taken) {
@@ -516,8 +839,7 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 // refuses what the locks made certain; if one does, InTx runs the function
 // again with eager writes.
 func (t *Tx) deferrable(c ledger.Changes, seqs []int64) bool {
-	if t.eager || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) > 0 ||
-		len(c.Accounts) == 0 || len(c.Accounts) > maxDeferredAccounts || len(c.Transfers) > len(seqs) {
+	if t.eager || len(c.Accounts) == 0 || len(c.Accounts) > maxDeferredAccounts || len(c.Transfers) > len(seqs) {
 		return false
 	}
 	for i := range c.Accounts {
@@ -555,7 +877,21 @@ func (t *Tx) deferApply(c ledger.Changes, seqs []int64) error {
 			tr.Unit, tr.Code, tr.Actor, m, timestampNotNull(tr.PostedAt),
 			tr.DebitBalance.String(), tr.CreditBalance.String(), string(tr.Hold))
 	}
-	q := &pgx.QueuedQuery{SQL: t.s.q.applyTotals(len(c.Accounts), len(c.Transfers)), Arguments: args}
+	if len(c.HoldsInsert) > 0 {
+		hs, err := holdArgs(c.HoldsInsert)
+		if err != nil {
+			return err
+		}
+		args = append(args, hs...)
+	}
+	if len(c.HoldsUpdate) > 0 {
+		hs, err := holdArgs(c.HoldsUpdate)
+		if err != nil {
+			return err
+		}
+		args = append(append(args, hs...), int64(len(c.HoldsUpdate)))
+	}
+	q := &pgx.QueuedQuery{SQL: t.s.q.applyTotals(len(c.Accounts), len(c.Transfers), len(c.HoldsInsert) > 0, len(c.HoldsUpdate) > 0), Arguments: args}
 	q.Exec(func(pgconn.CommandTag) error {
 		t.flushed++
 		return nil

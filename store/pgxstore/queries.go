@@ -27,8 +27,19 @@ type queries struct {
 	accountsLockN                 [4]string // of 1 to 4 IDs
 	transferGet, holdGet, seqNext string
 
+	// AccountsEnsure: the insert, and the check that follows it deferred
+	// or the count that follows it at once.
+	accountsEnsure, accountsEnsureCheck, accountsEnsureCount string
+	accountsGet, unitsExisting                               string
+	// What a write reads around its lock (LockPrefetch): the expired holds
+	// of the locked accounts, and a settlement's lock of its hold's
+	// accounts, their expired holds and the sequence number of the transfer
+	// it posts.
+	holdsExpired                                      string
+	accountsLockByHold, holdsExpiredByHold, seqSettle string
+
 	mu     sync.Mutex
-	totals map[[2]int]string // applyTotals by (accounts, transfers)
+	totals map[[4]int]string // applyTotals by (accounts, transfers, hold inserts, hold updates)
 
 	seats seatsQueries
 }
@@ -108,12 +119,56 @@ WHERE h.id = u.id`)
 	// AccountsLock): $1 debit, $2 credit, $3 amount, $4 ID.
 	q.seqNext = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
 FROM {s}allot_accounts AS d, {s}allot_accounts AS c
-WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit AND d.held = 0 AND c.held = 0
+WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	AND $3::text::numeric = trunc($3::text::numeric, d.scale)
 	AND (d.flags & 1 = 0 OR d.posted - d.held >= $3::text::numeric)
 	AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $4)
 	AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $4)`)
-	q.totals = make(map[[2]int]string)
+	q.totals = make(map[[4]int]string)
+	q.accountsEnsure = sql(`INSERT INTO {s}allot_accounts (id, unit, owner, flags, metadata, created_at, scale)
+SELECT u.id, u.unit, u.owner, u.flags, u.metadata::jsonb, u.created_at, n.scale
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[])
+	AS u(id, unit, owner, flags, metadata, created_at)
+JOIN {s}allot_units AS n ON n.code = u.unit
+ORDER BY u.id COLLATE "C"
+ON CONFLICT (id) DO NOTHING`)
+	// It fails, so the transaction does, unless every account exists with
+	// the definition asked: $7 is their number.
+	q.accountsEnsureCheck = sql(`SELECT CASE count(*) WHEN $7::bigint THEN 0
+	ELSE ('pgxstore: ' || $7::bigint - count(*) || ' of ' || $7::bigint || ' accounts to ensure are missing or defined otherwise')::integer END
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[])
+	AS u(id, unit, owner, flags, metadata, created_at)
+JOIN {s}allot_accounts AS a ON a.id = u.id
+WHERE a.unit = u.unit AND a.owner = u.owner AND a.flags = u.flags AND a.metadata IS NOT DISTINCT FROM u.metadata::jsonb`)
+	q.accountsEnsureCount = sql(`SELECT count(*)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[])
+	AS u(id, unit, owner, flags, metadata, created_at)
+JOIN {s}allot_accounts AS a ON a.id = u.id
+WHERE a.unit = u.unit AND a.owner = u.owner AND a.flags = u.flags AND a.metadata IS NOT DISTINCT FROM u.metadata::jsonb`)
+	q.accountsGet = sql(`SELECT ` + accountCols + ` FROM {s}allot_accounts WHERE id = ANY($1::text[])`)
+	q.unitsExisting = sql(`SELECT code FROM {s}allot_units WHERE code = ANY($1::text[])`)
+	q.holdsExpired = sql(`SELECT ` + holdCols + ` FROM {s}allot_holds
+WHERE debit = ANY($1::text[]) AND status = 'pending' AND expires_at <= $2 ORDER BY id`)
+	// The accounts of hold $1: its debit account, and its credit account
+	// if $2.
+	const ofHold = `(SELECT debit FROM {s}allot_holds WHERE id = $1
+	UNION ALL SELECT credit FROM {s}allot_holds WHERE id = $1 AND $2::boolean)`
+	q.accountsLockByHold = sql(`SELECT ` + accountCols + ` FROM {s}allot_accounts AS a
+WHERE a.id IN ` + ofHold + ` ORDER BY a.id FOR NO KEY UPDATE OF a`)
+	q.holdsExpiredByHold = sql(`SELECT ` + holdCols + ` FROM {s}allot_holds
+WHERE debit IN ` + ofHold + ` AND status = 'pending' AND expires_at <= $3 ORDER BY id`)
+	// The sequence number of the transfer that posts $2 of hold $1 at $3,
+	// if the ledger will post it: the hold is pending and not expired, the
+	// amount is at most the hold's and fits the scale, and a non-negative
+	// debit account has it once the hold is released (expired holds it
+	// releases too only add to that).
+	q.seqSettle = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+FROM {s}allot_holds AS h, {s}allot_accounts AS d, {s}allot_accounts AS c
+WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
+	AND h.status = 'pending' AND (h.expires_at IS NULL OR h.expires_at > $3)
+	AND $2::text::numeric <= h.amount AND $2::text::numeric = trunc($2::text::numeric, d.scale)
+	AND (d.flags & 1 = 0 OR d.posted - d.held + h.amount >= $2::text::numeric)
+	AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $1)`)
 	q.accountVersions = sql(`SELECT id, version FROM {s}allot_accounts WHERE id = ANY($1::text[])`)
 	q.holdsExisting = sql(`SELECT id FROM {s}allot_holds WHERE id = ANY($1::text[])`)
 	q.seats = newSeatsQueries(sql)
@@ -121,14 +176,17 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit AND d.held = 0 AND c.held = 0
 }
 
 // applyTotals returns the statement of a deferred Apply that updates the
-// totals of m accounts and inserts n transfers with their sequence numbers:
-// 5 parameters per account (id, posted, held, version, last_posted_at), 13
-// per transfer (seq, then the journal's columns). It fails, so the
-// transaction does, unless all m accounts were one version behind.
-func (q *queries) applyTotals(m, n int) string {
+// totals of m accounts, inserts n transfers with their sequence numbers,
+// inserts holds if hi is set and updates holds if hu is set: 5 parameters
+// per account (id, posted, held, version, last_posted_at), 13 per transfer
+// (seq, then the journal's columns), then 13 arrays for the holds inserted
+// and 13 for the holds updated (the columns of holdArgs) and their number.
+// It fails, so the transaction does, unless all m accounts were one version
+// behind and every hold to update was found.
+func (q *queries) applyTotals(m, n int, hi, hu bool) string {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	key := [2]int{m, n}
+	key := [4]int{m, n, b2i(hi), b2i(hu)}
 	if s, ok := q.totals[key]; ok {
 		return s
 	}
@@ -164,10 +222,41 @@ func (q *queries) applyTotals(m, n int) string {
 		}
 		b.WriteString(")")
 	}
+	holds := func() string {
+		return "unnest(" + param("::text[]") + ", " + param("::text[]") + ", " + param("::text[]") + ", " + param("::text[]") + ", " +
+			param("::text[]") + ", " + param("::text[]") + ", " + param("::text[]") + ", " + param("::text[]") + ", " +
+			param("::timestamptz[]") + ", " + param("::text[]") + ", " + param("::timestamptz[]") + ", " +
+			param("::timestamptz[]") + ", " + param("::text[]") + ")\n" +
+			"\tAS u(id, debit, credit, amount, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted)"
+	}
+	if hi {
+		b.WriteString(",\nhi AS (INSERT INTO " + q.prefix + "allot_holds\n" +
+			"\t(id, debit, credit, amount, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted)\n" +
+			"SELECT id, debit, credit, amount::numeric, unit, code, actor, metadata::jsonb, expires_at, status,\n" +
+			"\tcreated_at, settled_at, posted::numeric\nFROM " + holds() + ")")
+	}
 	ms := strconv.Itoa(m)
-	b.WriteString("\nSELECT CASE count(*) WHEN " + ms + " THEN 0 ELSE ('pgxstore: ' || count(*) || ' of " + ms +
-		" accounts were one version behind')::integer END FROM a")
+	cond := "(SELECT count(*) FROM a) = " + ms
+	msg := "'pgxstore: ' || (SELECT count(*) FROM a) || ' of " + ms + " accounts were one version behind'"
+	if hu {
+		b.WriteString(",\nhu AS (UPDATE " + q.prefix + "allot_holds AS h SET\n" +
+			"\tdebit = u.debit, credit = u.credit, amount = u.amount::numeric, unit = u.unit, code = u.code,\n" +
+			"\tactor = u.actor, metadata = u.metadata::jsonb, expires_at = u.expires_at, status = u.status,\n" +
+			"\tcreated_at = u.created_at, settled_at = u.settled_at, posted = u.posted::numeric\nFROM " + holds() +
+			"\nWHERE h.id = u.id\nRETURNING 1)")
+		k := param("::bigint")
+		cond += " AND (SELECT count(*) FROM hu) = " + k
+		msg += " || ', ' || (SELECT count(*) FROM hu) || ' of ' || " + k + " || ' holds to update were found'"
+	}
+	b.WriteString("\nSELECT CASE WHEN " + cond + " THEN 0 ELSE (" + msg + ")::integer END")
 	s := b.String()
 	q.totals[key] = s
 	return s
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -330,7 +330,7 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 // finish commits the transaction of an attempt whose function succeeded,
 // and says what InTx does next.
 func (t *Tx) finish(ctx context.Context) (next, error) {
-	if !t.begun {
+	if !t.begun && len(t.deferred) == 0 {
 		return done, nil
 	}
 	ct, err := t.commit(ctx)

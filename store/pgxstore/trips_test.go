@@ -3,6 +3,7 @@ package pgxstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -156,6 +157,12 @@ func TestRoundTrips_Ledger(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 1000})
+	// unseen reads what the counted operations did, on connections of its
+	// own.
+	unseen, err := ledger.New(db.store(t, 1, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	one := decimal.NewFromInt(1)
 	post := func(ctx context.Context, tr ledger.Transfer) error {
 		_, err := l.Post(ctx, tr)
@@ -185,6 +192,115 @@ func TestRoundTrips_Ledger(t *testing.T) {
 			}
 			return nil
 		}},
+		// Accounts ensured in a transaction cost it no round trip: they
+		// travel with the post's lock.
+		{"EnsureAccount+Post", 2, func(ctx context.Context, i int) error {
+			return ensureAndPost(ctx, s, fmt.Sprint("e1-", i), 1)
+		}},
+		{"EnsureAccounts50+Post", 2, func(ctx context.Context, i int) error {
+			return ensureAndPost(ctx, s, fmt.Sprint("e50-", i), 50)
+		}},
+		{"EnsureAccountsExisting+Post", 2, func(ctx context.Context, i int) error {
+			return ensureAndPost(ctx, s, "e50-0", 50)
+		}},
+		// A lone EnsureAccount is one round trip: BEGIN, the writes and
+		// COMMIT.
+		{"EnsureAccount", 1, func(ctx context.Context, i int) error {
+			return l.EnsureAccount(ctx, ledger.Account{ID: ledger.AccountID(fmt.Sprint("lone-", i)), Unit: "credit"})
+		}},
+		// A conflicting ensure is found at the commit; the function runs
+		// again with writes sent at once, which reports it.
+		// Five batches; pgx prepares again the statements of a batch that
+		// failed, which adds the rest.
+		{"EnsureAccountConflict", 8, func(ctx context.Context, i int) error {
+			err := s.InTx(ctx, func(tx ledger.Tx) error {
+				b := ledger.NewBook(tx, time.Now())
+				if err := b.EnsureAccounts(ctx, []ledger.Account{
+					{ID: ledger.AccountID(fmt.Sprint("fresh-", i)), Unit: "credit"},
+					{ID: "a", Unit: "credit", Owner: "someone else"},
+				}); err != nil {
+					return err
+				}
+				_, err := b.Post(ctx, ledger.Transfer{ID: ledger.TransferID(fmt.Sprint("after-conflict-", i)), Debit: "issuer", Credit: "b", Amount: one})
+				return err
+			})
+			var ce *ledger.ConflictError
+			if !errors.As(err, &ce) || ce.ID != "a" || ce.Field != "owner" {
+				return errors.New("the conflicting ensure was not refused as a conflict on a's owner: " + errorString(err))
+			}
+			if _, err := unseen.Account(ctx, ledger.AccountID(fmt.Sprint("fresh-", i))); !errors.Is(err, ledger.ErrNotFound) {
+				return errors.New("the refused ensure opened an account: " + errorString(err))
+			}
+			if _, err := unseen.Transfer(ctx, ledger.TransferID(fmt.Sprint("after-conflict-", i))); !errors.Is(err, ledger.ErrNotFound) {
+				return errors.New("the transaction of the refused ensure posted: " + errorString(err))
+			}
+			return nil
+		}},
+		{"CreateHold", 2, func(ctx context.Context, i int) error {
+			_, err := l.CreateHold(ctx, ledger.Hold{ID: id("hold", i), Debit: "a", Credit: "b", Amount: one, ExpiresAt: time.Now().Add(time.Hour)})
+			return err
+		}},
+		{"CreateHoldReplayed", 2, func(ctx context.Context, i int) error {
+			_, err := l.CreateHold(ctx, ledger.Hold{ID: "replayed", Debit: "a", Credit: "b", Amount: one})
+			return err
+		}},
+		{"PostHold", 2, func(ctx context.Context, i int) error {
+			if i == 0 { // the warm-up also makes the hold the counted run settles
+				for k := range 2 {
+					if _, err := l.CreateHold(ctx, ledger.Hold{ID: id("topost", k), Debit: "a", Credit: "b", Amount: decimal.NewFromInt(2)}); err != nil {
+						return err
+					}
+				}
+			}
+			_, err := l.PostHold(ctx, id("topost", i), one)
+			return err
+		}},
+		{"VoidHold", 2, func(ctx context.Context, i int) error {
+			if i == 0 { // the warm-up also makes the hold the counted run settles
+				for k := range 2 {
+					if _, err := l.CreateHold(ctx, ledger.Hold{ID: id("tovoid", k), Debit: "a", Credit: "b", Amount: one}); err != nil {
+						return err
+					}
+				}
+			}
+			_, err := l.VoidHold(ctx, id("tovoid", i))
+			return err
+		}},
+		{"PostHoldNotPending", 2, func(ctx context.Context, i int) error {
+			_, err := l.PostHold(ctx, id("topost", 0), one)
+			if !errors.Is(err, ledger.ErrHoldNotPending) {
+				return errors.New("posting a posted hold was not refused: " + errorString(err))
+			}
+			return nil
+		}},
+		// Posting from an account with pending holds: the expired-holds
+		// sweep travels with the lock.
+		{"PostWithHolds", 2, func(ctx context.Context, i int) error {
+			return post(ctx, ledger.Transfer{ID: id("withholds", i), Debit: "a", Credit: "b", Amount: one})
+		}},
+	})
+}
+
+// ensureAndPost ensures n accounts, then posts to the first, in one
+// transaction.
+func ensureAndPost(ctx context.Context, s *pgxstore.Store, prefix string, n int) error {
+	return s.InTx(ctx, func(tx ledger.Tx) error {
+		b := ledger.NewBook(tx, time.Now())
+		as := make([]ledger.Account, n)
+		for k := range as {
+			as[k] = ledger.Account{ID: ledger.AccountID(fmt.Sprint(prefix, "-", k)), Unit: "credit", Owner: "org", Metadata: map[string]string{"k": fmt.Sprint(k)}}
+		}
+		var err error
+		if n == 1 {
+			err = b.EnsureAccount(ctx, as[0])
+		} else {
+			err = b.EnsureAccounts(ctx, as)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = b.Post(ctx, ledger.Transfer{ID: ledger.TransferID("to-" + prefix), Debit: "issuer", Credit: as[0].ID, Amount: decimal.NewFromInt(1)})
+		return err
 	})
 }
 

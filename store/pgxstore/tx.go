@@ -54,6 +54,13 @@ type Tx struct {
 	// next its transfer when it named one.
 	hint []ledger.TransferID
 	next ledger.Transfer
+	// lockHint is the last LockPrefetch, for the AccountsLock (or, for a
+	// settlement, the HoldsGet) that follows it; any other statement drops
+	// it. ahead is what that round trip read for the calls after it, until
+	// the next statement or write.
+	lockHint    ledger.LockHint
+	hasLockHint bool
+	ahead       *ahead
 	// seqs are journal sequence numbers taken under the last AccountsLock,
 	// for the transfers of the Apply that follows it.
 	seqs []int64
@@ -105,29 +112,16 @@ func (t *Tx) check(ctx context.Context) error {
 // first statement, the transaction begins at READ COMMITTED, else at
 // REPEATABLE READ.
 func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
-	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
+	t.forget()
 	if err := t.check(ctx); err != nil {
 		return err
 	}
-	if t.q == nil {
-		if t.group != nil {
-			return fmt.Errorf("pgxstore: acquire a connection: %w", t.group.err)
-		}
-		conn, err := t.s.pool.Acquire(ctx)
-		if err != nil {
-			return fmt.Errorf("pgxstore: acquire a connection: %w", err)
-		}
-		t.conn, t.q = conn, conn.Conn()
+	if err := t.connect(ctx); err != nil {
+		return err
 	}
 	var pre []string
 	if t.lazyBegin {
-		if locks || t.readCommitted {
-			pre = append(pre, "BEGIN ISOLATION LEVEL READ COMMITTED")
-		} else {
-			pre = append(pre, "BEGIN ISOLATION LEVEL REPEATABLE READ")
-			t.snapshot = true
-		}
-		t.lazyBegin, t.begun = false, true
+		pre = append(pre, t.begin(locks))
 	}
 	pre = append(pre, t.prefix...)
 	t.prefix = t.prefix[:0]
@@ -142,6 +136,40 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 		b = all
 	}
 	return t.send(ctx, b, deferred)
+}
+
+// forget drops what was read ahead and the hints for the next statement:
+// a statement or a write comes between them and the calls they were for.
+func (t *Tx) forget() {
+	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
+	t.hasLockHint, t.ahead = false, nil
+}
+
+// connect takes a connection for t if it has none yet.
+func (t *Tx) connect(ctx context.Context) error {
+	if t.q != nil {
+		return nil
+	}
+	if t.group != nil {
+		return fmt.Errorf("pgxstore: acquire a connection: %w", t.group.err)
+	}
+	conn, err := t.s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgxstore: acquire a connection: %w", err)
+	}
+	t.conn, t.q = conn, conn.Conn()
+	return nil
+}
+
+// begin returns the BEGIN that starts the transaction ahead of its first
+// statement, which locks rows if locks is set.
+func (t *Tx) begin(locks bool) string {
+	t.lazyBegin, t.begun = false, true
+	if locks || t.readCommitted {
+		return "BEGIN ISOLATION LEVEL READ COMMITTED"
+	}
+	t.snapshot = true
+	return "BEGIN ISOLATION LEVEL REPEATABLE READ"
 }
 
 // send sends b, whose first statements after the prefix are the deferred
@@ -167,11 +195,18 @@ func (t *Tx) send(ctx context.Context, b *pgx.Batch, deferred int) error {
 	return err
 }
 
-// commit sends the deferred writes and COMMIT in one round trip. It returns
+// commit sends the deferred writes and COMMIT in one round trip, after
+// BEGIN if the deferred writes are all the transaction did. It returns
 // COMMIT's command tag: "ROLLBACK" if a statement had failed before.
 func (t *Tx) commit(ctx context.Context) (pgconn.CommandTag, error) {
+	if err := t.connect(ctx); err != nil {
+		return pgconn.CommandTag{}, err
+	}
 	deferred := len(t.deferred)
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, deferred+1)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, deferred+2)}
+	if t.lazyBegin {
+		b.Queue(t.begin(false))
+	}
 	b.QueuedQueries = append(b.QueuedQueries, t.deferred...)
 	var tag pgconn.CommandTag
 	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
@@ -238,7 +273,7 @@ func (t *Tx) execLater(ctx context.Context, key, what, sql string, args []any, n
 		}
 		return nil
 	}
-	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
+	t.forget()
 	q := &pgx.QueuedQuery{SQL: sql, Arguments: args}
 	q.Exec(func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() == 0 {
