@@ -23,6 +23,8 @@ import (
 type modelAccount struct {
 	unit    string
 	nonNeg  bool
+	owner   string
+	meta    string // the one metadata value, "" for none
 	posted  int64
 	created bool
 }
@@ -43,8 +45,9 @@ type modelHold struct {
 
 var scales = map[string]int32{"pass": 0, "credit": 2}
 
-// accountIDs are the accounts the machine may name; "ghost" is never created.
-var accountIDs = []ledger.AccountID{"issuer", "a", "b", "c", "credits", "ghost"}
+// accountIDs are the accounts the machine may name; "d" and "e" exist once
+// ensured, "ghost" never.
+var accountIDs = []ledger.AccountID{"issuer", "a", "b", "c", "credits", "d", "e", "ghost"}
 
 type ledgerMachine struct {
 	ctx      context.Context
@@ -425,6 +428,104 @@ func (m *ledgerMachine) settle(t *rapid.T, post bool) {
 func (m *ledgerMachine) PostHold(t *rapid.T) { m.settle(t, true) }
 func (m *ledgerMachine) VoidHold(t *rapid.T) { m.settle(t, false) }
 
+// EnsureAccounts ensures one to three drawn accounts, existing or new, in
+// a units that may not exist, repeated or not.
+func (m *ledgerMachine) EnsureAccounts(t *rapid.T) {
+	n := rapid.IntRange(1, 3).Draw(t, "n")
+	type drawn struct {
+		id                ledger.AccountID
+		unit, owner, meta string
+		nonNeg            bool
+	}
+	ds := make([]drawn, n)
+	as := make([]ledger.Account, n)
+	for i := range ds {
+		d := drawn{
+			id:     ledger.AccountID(rapid.SampledFrom([]string{"", "a", "c", "credits", "d", "e"}).Draw(t, fmt.Sprint("id", i))),
+			unit:   rapid.SampledFrom([]string{"pass", "pass", "credit", "nope"}).Draw(t, fmt.Sprint("unit", i)),
+			owner:  rapid.SampledFrom([]string{"", "", "acme"}).Draw(t, fmt.Sprint("owner", i)),
+			meta:   rapid.SampledFrom([]string{"", "", "blue"}).Draw(t, fmt.Sprint("meta", i)),
+			nonNeg: rapid.Bool().Draw(t, fmt.Sprint("nonNeg", i)),
+		}
+		if a := m.accounts[d.id]; a != nil && rapid.IntRange(0, 2).Draw(t, fmt.Sprint("same", i)) > 0 {
+			d.unit, d.owner, d.meta, d.nonNeg = a.unit, a.owner, a.meta, a.nonNeg // mostly as it is
+		}
+		ds[i] = d
+		as[i] = ledger.Account{ID: d.id, Unit: d.unit, Owner: d.owner}
+		if d.nonNeg {
+			as[i].Flags = ledger.FlagNonNegative
+		}
+		if d.meta != "" {
+			as[i].Metadata = map[string]string{"team": d.meta}
+		} else if rapid.Bool().Draw(t, fmt.Sprint("emptyMeta", i)) {
+			as[i].Metadata = map[string]string{} // the same as none
+		}
+	}
+	// The order the ledger checks in: every account's input, repeated IDs,
+	// then each distinct account against the store, in order.
+	var want error
+	for _, d := range ds {
+		if d.id == "" {
+			want = ledger.ErrInvalid
+		}
+	}
+	differ := func(d drawn, a *modelAccount) bool {
+		return a.unit != d.unit || a.owner != d.owner || a.meta != d.meta || a.nonNeg != d.nonNeg
+	}
+	first := map[ledger.AccountID]drawn{}
+	var distinct []drawn
+	for _, d := range ds {
+		if want != nil {
+			break
+		}
+		if f, ok := first[d.id]; ok {
+			if differ(d, &modelAccount{unit: f.unit, owner: f.owner, meta: f.meta, nonNeg: f.nonNeg}) {
+				want = ledger.ErrConflict
+			}
+			continue
+		}
+		first[d.id] = d
+		distinct = append(distinct, d)
+	}
+	for _, d := range distinct {
+		if want != nil {
+			break
+		}
+		if a := m.accounts[d.id]; a != nil {
+			if differ(d, a) {
+				want = ledger.ErrConflict
+			}
+		} else if _, ok := scales[d.unit]; !ok {
+			want = ledger.ErrNotFound
+		}
+	}
+	before := m.snapshot(t)
+	var err error
+	if n == 1 && rapid.Bool().Draw(t, "one") {
+		err = m.l.EnsureAccount(m.ctx, as[0])
+	} else {
+		err = m.l.EnsureAccounts(m.ctx, as)
+	}
+	m.refused(t, "EnsureAccounts", err, want, before)
+	if err != nil {
+		return
+	}
+	for _, d := range distinct {
+		if m.accounts[d.id] == nil {
+			m.accounts[d.id] = &modelAccount{unit: d.unit, nonNeg: d.nonNeg, owner: d.owner, meta: d.meta, created: true}
+		}
+	}
+	for _, d := range distinct {
+		got, err := m.l.Account(m.ctx, d.id)
+		if err != nil {
+			t.Fatalf("Account(%s) after ensuring it: %v", d.id, err)
+		}
+		if a := m.accounts[d.id]; got.Unit != a.unit || got.Owner != a.owner || got.Metadata["team"] != a.meta || got.Flags.Has(ledger.FlagNonNegative) != a.nonNeg {
+			t.Fatalf("Account(%s) = %+v, model %+v", d.id, got, *a)
+		}
+	}
+}
+
 func (m *ledgerMachine) Advance(t *rapid.T) {
 	m.clock.Advance(time.Duration(rapid.IntRange(1, 120).Draw(t, "minutes")) * time.Minute)
 }
@@ -478,6 +579,7 @@ func TestLedger_StateMachine(t *testing.T) {
 			"PostHold":   m.PostHold,
 			"VoidHold":   m.VoidHold,
 			"Advance":    m.Advance,
+			"Ensure":     m.EnsureAccounts,
 		})
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 func runLedger(t *testing.T, newStore Factory) {
 	t.Run("TxSentinels", func(t *testing.T) { testTxSentinels(t, newStore) })
+	t.Run("AccountsEnsure", func(t *testing.T) { testAccountsEnsure(t, newStore) })
 	t.Run("BatchReadersAppend", func(t *testing.T) { testBatchReadersAppend(t, newStore) })
 	t.Run("ApplyAllOrNothing", func(t *testing.T) { testApplyAllOrNothing(t, newStore) })
 	t.Run("RollbackOnError", func(t *testing.T) { testRollbackOnError(t, newStore) })
