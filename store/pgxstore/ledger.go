@@ -274,11 +274,16 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // lock, the transfers and holds with the hinted IDs (kept for the
 // TransfersGet and HoldsGet that follow). For a single transfer it also
 // takes a journal sequence number, kept for the Apply that follows, if the
-// transfer is new and the ledger will post it: both accounts exist, count
-// one unit and hold nothing (so no expired hold is released), the amount
-// fits its scale, and a non-negative debit account has the amount. The ledger's rules decide; this guess only saves a
-// round trip when it is right and never takes a number for a transfer the
-// ledger refuses, so that sequence numbers stay dense.
+// transfer is new and the ledger will post it: both accounts exist and
+// count one unit, the amount fits its scale, and a non-negative debit
+// account has the amount beside what it holds. The ledger's rules decide;
+// this guess only saves a round trip when it is right and never takes a
+// number for a transfer the ledger refuses, so that sequence numbers stay
+// dense.
+//
+// After a LockPrefetch, the same round trip reads what the hint names (see
+// LockPrefetch); after a settlement's HoldsGet, which took these locks,
+// AccountsLock returns what that round trip read.
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
 	lh, hasLH := t.lockHint, t.hasLockHint
@@ -734,7 +739,12 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 	return got, nil
 }
 
-// Apply implements ledger.Tx in one round trip: on a savepoint, one UPDATE
+// Apply implements ledger.Tx. When the store owns the transaction and the
+// change updates only accounts the last AccountsLock locked, each one
+// version up, with no more transfers than sequence numbers that lock took,
+// it is one statement sent with the next statement or the commit, holds
+// included (see deferrable). Otherwise it is one round trip: on a
+// savepoint, one UPDATE
 // of all the accounts from arrays (each row only if its stored version is
 // one less than the new one), one INSERT of all the transfers from arrays,
 // numbered by the journal's identity sequence in order, and one statement
@@ -835,9 +845,12 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 // statement or the commit instead of at once: the store owns the
 // transaction, c updates only the totals of accounts the last AccountsLock
 // locked, each one version up, and inserts no more transfers than that lock
-// took sequence numbers for. Such writes can only fail if the database
-// refuses what the locks made certain; if one does, InTx runs the function
-// again with eager writes.
+// took sequence numbers for; the holds it inserts and updates go with them.
+// Such writes can only fail if the database refuses what the locks made
+// certain (a hold ID a concurrent transaction on another account took, a
+// constraint added by hand); if one does, InTx runs the function again with
+// eager writes, on a savepoint, which report the refusal where it happened
+// and keep a caller's transaction usable.
 func (t *Tx) deferrable(c ledger.Changes, seqs []int64) bool {
 	if t.eager || len(c.Accounts) == 0 || len(c.Accounts) > maxDeferredAccounts || len(c.Transfers) > len(seqs) {
 		return false

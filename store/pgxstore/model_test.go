@@ -89,7 +89,7 @@ func same[V any](t *rapid.T, op string, mv V, merr error, pv V, perr error) {
 // every way to fail.
 var (
 	modelAccounts = []ledger.AccountID{"issuer", "a", "b", "c"}
-	modelDraw     = []ledger.AccountID{"issuer", "issuer", "a", "a", "a", "b", "b", "c", "nobody"}
+	modelDraw     = []ledger.AccountID{"issuer", "issuer", "a", "a", "a", "b", "b", "c", "d", "nobody"}
 	modelIDs      = []ledger.TransferID{"x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"}
 	modelAmounts  = []string{"1", "1", "2", "0.5", "0.25", "3", "7", "0.001", "0"}
 )
@@ -204,6 +204,24 @@ func TestModel(t *testing.T) {
 				mv, merr := m.mem.VoidHold(ctx, id)
 				pv, perr := m.pg.VoidHold(ctx, id)
 				same(t, "VoidHold", mv, merr, pv, perr)
+			},
+			"ensure": func(t *rapid.T) {
+				n := rapid.IntRange(1, 3).Draw(t, "n")
+				as := make([]ledger.Account, n)
+				for i := range as {
+					as[i] = ledger.Account{
+						ID:    rapid.SampledFrom([]ledger.AccountID{"a", "issuer", "d", "e", ""}).Draw(t, fmt.Sprint("id", i)),
+						Unit:  rapid.SampledFrom([]string{"credit", "credit", "nope"}).Draw(t, fmt.Sprint("unit", i)),
+						Owner: rapid.SampledFrom([]string{"org", "org", ""}).Draw(t, fmt.Sprint("owner", i)),
+						Flags: ledger.Flags(rapid.IntRange(0, 1).Draw(t, fmt.Sprint("flags", i))),
+					}
+					if rapid.Bool().Draw(t, fmt.Sprint("meta", i)) {
+						as[i].Metadata = map[string]string{"k": "v"}
+					}
+				}
+				merr := m.mem.EnsureAccounts(ctx, as)
+				perr := m.pg.EnsureAccounts(ctx, as)
+				same(t, "EnsureAccounts", merr == nil, merr, perr == nil, perr)
 			},
 			"advance": func(t *rapid.T) {
 				m.clock.Advance(time.Duration(rapid.IntRange(0, 4).Draw(t, "steps")) * 30 * time.Second)

@@ -398,3 +398,115 @@ func TestRoundTrips_EventsRideWithTheCommit(t *testing.T) {
 		t.Errorf("read %d events (%v); want the 3 emitted", len(got), err)
 	}
 }
+
+// TestCallerTransaction_EnsureAndHolds runs ensures and holds in a
+// transaction the caller owns, where every write is sent at once: a
+// refused ensure is reported by EnsureAccounts, leaves the transaction
+// usable and writes nothing; holds are created, posted and voided; and all
+// of it commits with the caller's own row.
+func TestCallerTransaction_EnsureAndHolds(t *testing.T) {
+	db := newTestDB(t)
+	pool := db.pool(t, 2)
+	s, err := pgxstore.New(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := ledger.New(s, nil)
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 10})
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "CREATE TABLE orders (id text PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	two := decimal.NewFromInt(2)
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO orders (id) VALUES ('o1')"); err != nil {
+			return err
+		}
+		return s.WithTx(tx).InTx(ctx, func(ltx ledger.Tx) error {
+			b := ledger.NewBook(ltx, time.Now())
+			err := b.EnsureAccounts(ctx, []ledger.Account{{ID: "m1", Unit: "credit"}, {ID: "a", Unit: "credit", Owner: "other"}})
+			var ce *ledger.ConflictError
+			if !errors.As(err, &ce) || ce.ID != "a" || ce.Field != "owner" {
+				t.Errorf("EnsureAccounts(m1, a owned by other) = %v, want a conflict on a's owner", err)
+			}
+			if err := b.EnsureAccounts(ctx, []ledger.Account{{ID: "m2", Unit: "credit"}, {ID: "a", Unit: "credit", Flags: ledger.FlagNonNegative}}); err != nil {
+				return err
+			}
+			for _, id := range []ledger.TransferID{"h1", "h2"} {
+				if _, err := b.CreateHold(ctx, ledger.Hold{ID: id, Debit: "a", Credit: "m2", Amount: two}); err != nil {
+					return err
+				}
+			}
+			if _, err := b.PostHold(ctx, "h1", decimal.NewFromInt(1)); err != nil {
+				return err
+			}
+			if _, err := b.PostHold(ctx, "h1", decimal.NewFromInt(1)); !errors.Is(err, ledger.ErrHoldNotPending) {
+				t.Errorf("posting h1 twice = %v, want ErrHoldNotPending", err)
+			}
+			_, err = b.VoidHold(ctx, "h2")
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Account(ctx, "m1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Account(m1) = %v, want ErrNotFound: the refused ensure wrote it", err)
+	}
+	if b := balance(t, l, "m2"); !b.Posted.Equal(decimal.NewFromInt(1)) {
+		t.Errorf("m2 = %s, want 1", b.Posted)
+	}
+	if b := balance(t, l, "a"); !b.Posted.Equal(decimal.NewFromInt(9)) || !b.Held.IsZero() {
+		t.Errorf("a = %s posted %s held, want 9 and 0", b.Posted, b.Held)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM orders").Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d order rows (%v), want 1", n, err)
+	}
+	mustVerify(t, l)
+}
+
+// TestHolds_RefusedAtCommit makes the database refuse a hold's writes,
+// sent with the commit: the hold is refused with the database's error, as
+// when the writes are sent at once, and nothing changes; then the same for
+// a settlement.
+func TestHolds_RefusedAtCommit(t *testing.T) {
+	db := newTestDB(t)
+	pool := db.pool(t, 2)
+	l, err := ledger.New(db.store(t, 2, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": 0}, map[ledger.AccountID]int64{"a": 10})
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "ALTER TABLE allot_holds ADD CONSTRAINT test_no_bad CHECK (code <> 'bad' AND status <> 'voided')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.CreateHold(ctx, ledger.Hold{ID: "h1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
+	if err == nil || !strings.Contains(err.Error(), "test_no_bad") || !strings.Contains(err.Error(), `create hold "h1"`) {
+		t.Fatalf("CreateHold = %v, want the CHECK constraint's refusal, reported by CreateHold", err)
+	}
+	if got := balance(t, l, "a"); !got.Held.IsZero() {
+		t.Errorf("a holds %s after the refused hold, want 0", got.Held)
+	}
+	if _, err := l.Hold(ctx, "h1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Hold(h1) = %v, want ErrNotFound", err)
+	}
+	if _, err := l.CreateHold(ctx, ledger.Hold{ID: "h1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.VoidHold(ctx, "h1")
+	if err == nil || !strings.Contains(err.Error(), "test_no_bad") || !strings.Contains(err.Error(), `void hold "h1"`) {
+		t.Fatalf("VoidHold = %v, want the CHECK constraint's refusal, reported by VoidHold", err)
+	}
+	if h, err := l.Hold(ctx, "h1"); err != nil || h.Status != ledger.HoldPending {
+		t.Errorf("Hold(h1) = %+v, %v after the refused void, want it pending", h, err)
+	}
+	if _, err := l.PostHold(ctx, "h1", decimal.NewFromInt(2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, l, "a"); !got.Posted.Equal(decimal.NewFromInt(8)) || !got.Held.IsZero() {
+		t.Errorf("a = %s posted, %s held after posting 2 of the hold, want 8 and 0", got.Posted, got.Held)
+	}
+	mustVerify(t, l)
+}
