@@ -1,6 +1,10 @@
 package pgxstore
 
-import "github.com/allot-dev/allot/ledger"
+import (
+	"context"
+
+	"github.com/allot-dev/allot/ledger"
+)
 
 // MigrateTo lets the external tests build a database of an earlier schema
 // version, to check that later migrations carry its rows over.
@@ -13,3 +17,11 @@ func SetGroupTurnHook(s *Store, f func(ledger.Transfer)) { s.gc.onTurn = f }
 
 // GroupsOpened reports how many groups the store opened.
 func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }
+
+// ExecLater sends sql as a write of tx that may wait for a later statement,
+// as the store's own updates of rows it read do; notFound explains a write
+// that changed no row.
+func ExecLater(ctx context.Context, tx *Tx, sql string, notFound error, args ...any) error {
+	tx.see(sql)
+	return tx.execLater(ctx, sql, "test write", sql, args, func() error { return notFound })
+}

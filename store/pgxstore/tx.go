@@ -274,7 +274,10 @@ func (t *Tx) execLater(ctx context.Context, key, what, sql string, args []any, n
 		return nil
 	}
 	t.forget()
-	q := &pgx.QueuedQuery{SQL: sql, Arguments: args}
+	// The write may travel with the COMMIT, which the server runs before
+	// the client reads the write's outcome: a write that changed no row must
+	// fail on the server, so that the COMMIT rolls back.
+	q := &pgx.QueuedQuery{SQL: "WITH w AS (" + sql + " RETURNING 1) SELECT 1 / count(*) FROM w", Arguments: args}
 	q.Exec(func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() == 0 {
 			return &deferredRowsError{what: what}

@@ -482,3 +482,43 @@ func TestApply_NamesTheStaleAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestExecLater_NoRowRollsBackTheCommit sends, with the commit, a write that
+// changes no row: the server must refuse it before the COMMIT it travels
+// with, so the attempt commits nothing, and the function runs again with its
+// writes sent at once, where the write reports that it changed nothing.
+func TestExecLater_NoRowRollsBackTheCommit(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 1, nil)
+	ctx := context.Background()
+	if _, err := db.pool(t, 1).Exec(ctx, "CREATE TABLE marks (id text PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	errGone := errors.New("the row is gone")
+	runs := 0
+	err := s.InTx(ctx, func(tx ledger.Tx) error {
+		runs++
+		// A read begins the transaction, so the writes below may wait.
+		if _, err := tx.AccountGet(ctx, "none"); !errors.Is(err, ledger.ErrNotFound) {
+			return fmt.Errorf("AccountGet = %v, want ErrNotFound", err)
+		}
+		ptx := tx.(*pgxstore.Tx)
+		if err := pgxstore.ExecLater(ctx, ptx, "INSERT INTO marks (id) VALUES ($1)", errGone, "m"); err != nil {
+			return err
+		}
+		return pgxstore.ExecLater(ctx, ptx, "UPDATE marks SET id = id WHERE id = $1", errGone, "absent")
+	})
+	if !errors.Is(err, errGone) {
+		t.Fatalf("InTx = %v, want the write's own error", err)
+	}
+	if runs != 2 {
+		t.Errorf("the function ran %d times, want 2 (deferred, then at once)", runs)
+	}
+	var n int
+	if err := db.pool(t, 1).QueryRow(ctx, "SELECT count(*) FROM marks").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d rows committed by a transaction whose write changed no row, want 0", n)
+	}
+}
