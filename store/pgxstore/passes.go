@@ -95,7 +95,7 @@ func (q *queries) passes() *passesQueries {
 		demoLockMark: sql(`UPDATE {s}allot_pass_sessions SET demo_lock_noticed = $3
 	WHERE workspace = $1 AND id = $2 AND demo_lock_noticed IS DISTINCT FROM $3`),
 		sessionExists: sql(`SELECT EXISTS (SELECT FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2)`),
-		usageTable: sql(`{s}allot_pass_usage`),
+		usageTable:    sql(`{s}allot_pass_usage`),
 	}
 	got, _ := passesSQL.LoadOrStore(q.prefix, p)
 	return got.(*passesQueries)
