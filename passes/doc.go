@@ -132,10 +132,10 @@
 //
 // # Logins and the usage log
 //
-// Login reads the clock once and, in one transaction, looks up the request
-// ID (a retry returns the first decision and spends nothing more), the
-// session and the workspace's fields, locks the guest's access window,
-// decides with the session's policy, posts the spend (transfer ID
+// Login reads the clock once and, in one transaction, loads at once
+// (Tx.LoginLoad) the request ID (a retry returns the first decision and
+// spends nothing more), the session, the workspace's fields, the guest's
+// access window, locked, and the workspace's balance, decides with the session's policy, posts the spend (transfer ID
 // "passes/<workspace>/login/<request ID>"), writes the window and appends a
 // Usage row. Every allowed login is a row, including logins inside a window
 // and demo logins, which show 0 passes used and the balance at that moment:
@@ -175,10 +175,11 @@
 // included, since a refusal changes nothing and its retry decides anew. A
 // malformed guest's refusal has actor allot.SystemActor and no Guest.
 // PassesDemoLocked is written by the first refusal that finds the session
-// locked: the refusal reads the outbox for the lock's event and writes it
-// if it is missing, which changes no state; two refusals at the same moment
-// on a store that runs transactions concurrently may both write it, so a
-// consumer takes (Org, Session, LockedAt) as its identity.
+// locked: the refusal's transaction marks the session with the lock's
+// instant (Tx.SessionDemoLockMark) and writes the event only if the mark
+// is new, so each lock is announced once, however many refusals meet it at
+// the same moment. A consumer may take (Org, Session, LockedAt) as its
+// identity.
 //
 // The pool is the workspace's passes (product PoolProduct, "pass"): its
 // use is the passes spent of those purchased. A charging login or a

@@ -83,6 +83,12 @@ func (hideTx) UsageGetByRequest(context.Context, string, string) (passes.Usage, 
 	return passes.Usage{}, ledger.ErrNotFound
 }
 
+func (t hideTx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes.LoginState) error {
+	err := t.Tx.LoginLoad(ctx, p, st)
+	st.Prior, st.PriorFound = passes.Usage{}, false
+	return err
+}
+
 // Every refusal the service can return, provoked through its methods on
 // memstore, has the code of its situation, the HTTP status of that code,
 // still matches its sentinels, and names no internal ledger ID and no Go

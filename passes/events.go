@@ -35,8 +35,10 @@ func checkThresholds(ts []int) error {
 
 // refused writes the refusal event of a login in a transaction of its own,
 // which changes nothing else, and for the first refusal that finds a demo
-// session locked the session's PassesDemoLocked event. A failure to write
-// them is logged, not returned: the login's answer is the refusal.
+// session locked the session's PassesDemoLocked event: the transaction marks
+// the session's lock (SessionDemoLockMark) and writes the event only if it
+// is the first to. A failure to write them is logged, not returned: the
+// login's answer is the refusal.
 func (s *Service) refused(ctx context.Context, r LoginParams, guest string, d Decision, now time.Time) {
 	env := events.Event{Org: r.Org, At: now, Actor: guest, RequestID: r.RequestID}
 	if guest == "" {
@@ -45,52 +47,31 @@ func (s *Service) refused(ctx context.Context, r LoginParams, guest string, d De
 	e := env
 	e.Type = events.PassesLoginRefused
 	e.Payload = events.LoginRefused{Session: r.Session, Guest: guest, Reason: string(d.Reason), Balance: d.Balance}
-	evs := []events.Event{e}
-	if d.Reason == ReasonDemoLocked && !d.LocksAt.IsZero() && !s.demoLockNoticed(ctx, r.Org, r.Session, d.LocksAt) {
+	evs := []events.Event{e, {}}
+	locked := d.Reason == ReasonDemoLocked && !d.LocksAt.IsZero()
+	if locked {
 		l := env
 		l.Type, l.At = events.PassesDemoLocked, d.LocksAt
 		l.Payload = events.DemoLocked{Session: r.Session, LockedAt: d.LocksAt}
-		evs = append(evs, l)
+		evs[1] = l
 	}
-	err := s.store.InTx(ctx, func(tx Tx) error { return tx.Emit(ctx, evs...) })
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		n := 1
+		if locked {
+			first, err := tx.SessionDemoLockMark(ctx, r.Org, r.Session, d.LocksAt)
+			if err != nil {
+				return err
+			}
+			if first {
+				n = 2
+			}
+		}
+		return tx.Emit(ctx, evs[:n]...)
+	})
 	if err != nil {
 		s.warn(ctx, "passes: writing a login's refusal event failed", r.Org, r.RequestID, err)
 	}
 }
-
-// outbox is a store that reads its events: memstore's and pgxstore's
-// passes stores are.
-type outbox interface {
-	ReadEvents(ctx context.Context, q events.Query) ([]events.Stored, error)
-}
-
-// demoLockNoticed reports whether the outbox holds the PassesDemoLocked
-// event of the session's lock at locksAt. It reads the workspace's
-// PassesDemoLocked events, a refusal's path, never an allowed login's. A
-// store that cannot read its events notices nothing: every refusal of a
-// locked demo then writes the event again.
-func (s *Service) demoLockNoticed(ctx context.Context, org, session string, locksAt time.Time) bool {
-	ob, ok := s.store.(outbox)
-	if !ok {
-		return false
-	}
-	r := events.NewReader(readerOf{ob})
-	for e, err := range r.All(ctx, events.Query{Org: org, Types: []events.Type{events.PassesDemoLocked}, Limit: 1000}) {
-		if err != nil {
-			s.warn(ctx, "passes: reading the outbox for a demo's lock failed", org, "", err)
-			return false
-		}
-		if p, ok := e.Payload.(events.DemoLocked); ok && p.Session == session && p.LockedAt.Equal(locksAt.UTC().Truncate(time.Microsecond)) {
-			return true
-		}
-	}
-	return false
-}
-
-// readerOf makes an outbox an events.Store for a Reader; it prunes nothing.
-type readerOf struct{ outbox }
-
-func (r readerOf) PruneEvents(context.Context, int64) (int64, error) { return 0, nil }
 
 // observe logs the outcome of a call: a refusal at debug, anything
 // unexpected (an internal error) at warn.

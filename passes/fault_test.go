@@ -138,6 +138,20 @@ func (t faultTx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error)
 	return t.Tx.UsageInsert(ctx, u)
 }
 
+func (t faultTx) UsageAppend(ctx context.Context, u passes.Usage) error {
+	if err := t.err("UsageAppend"); err != nil {
+		return err
+	}
+	return t.Tx.UsageAppend(ctx, u)
+}
+
+func (t faultTx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes.LoginState) error {
+	if err := t.err("LoginLoad"); err != nil {
+		return err
+	}
+	return t.Tx.LoginLoad(ctx, p, st)
+}
+
 func (t faultTx) UsageGetByRequest(ctx context.Context, ws, req string) (passes.Usage, error) {
 	if err := t.err("UsageGetByRequest"); err != nil {
 		return passes.Usage{}, err
@@ -157,7 +171,7 @@ func (t faultTx) UsageList(ctx context.Context, p passes.UsageListParams) ([]pas
 // success) and changes nothing.
 func TestService_StorageFailures(t *testing.T) {
 	methods := []string{"UnitGet", "AccountGet", "Apply", "SessionInsert", "SessionGet", "SessionUpdate", "FieldInsert", "FieldList",
-		"FieldsLock", "AccessLock", "AccessInsert", "AccessUpdate", "AccessList", "UsageInsert", "UsageGetByRequest", "UsageList"}
+		"FieldsLock", "LoginLoad", "AccessInsert", "AccessUpdate", "AccessList", "UsageAppend", "UsageList"}
 	ops := []struct {
 		name string
 		run  func(ctx context.Context, svc *passes.Service) error

@@ -408,6 +408,11 @@ func balanceOf(ctx context.Context, tx Tx, org string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	return available(a)
+}
+
+// available is the passes of a balance account not held.
+func available(a ledger.AccountState) (int64, error) {
 	if a.Held.Sign() == 0 {
 		return passCount(a.Posted)
 	}
@@ -1103,7 +1108,9 @@ func (s *Service) login(ctx context.Context, r LoginParams) (Decision, error) {
 	c.s, c.ctx, c.r, c.guest, c.now = s, ctx, r, guest, now
 	err := s.store.InTx(ctx, c.run)
 	d, retry := c.d, c.retry
-	*c = loginCall{run: c.run, evs: c.evs[:0]} // keep nothing of this login in the pool
+	// Keep nothing of this login in the pool but the room of its buffers.
+	*c = loginCall{run: c.run, evs: c.evs[:0], balanceOrg: c.balanceOrg, balance: c.balance,
+		state: LoginState{Fields: c.state.Fields[:0], Session: Session{Fields: c.state.Session.Fields[:0]}}}
 	loginCalls.Put(c)
 	if err != nil {
 		var re *RefusalError
@@ -1133,7 +1140,13 @@ type loginCall struct {
 	retry bool           // the login was a retry: d is the first's
 	book  ledger.Book    // the Book a spending login posts with
 	evs   []events.Event // the login's events, reused
+	state LoginState     // what the login loaded, its slices reused
 	run   func(Tx) error // c.do
+
+	// balance is BalanceAccount(balanceOrg), kept from one login to the
+	// next: logins of one workspace build it once.
+	balanceOrg string
+	balance    ledger.AccountID
 }
 
 var loginCalls = sync.Pool{New: func() any {
@@ -1153,30 +1166,26 @@ func (s *Service) loginTx(c *loginCall, tx Tx) (Decision, error) {
 	ctx, b, r, guest := c.ctx, &c.book, &c.r, c.guest
 	// The instant the Book will act at, if the login spends.
 	now := ledger.Instant(c.now)
-	prior, err := tx.UsageGetByRequest(ctx, r.Org, r.RequestID)
-	if err == nil {
+	if c.balanceOrg != r.Org || c.balance == "" {
+		c.balanceOrg, c.balance = r.Org, BalanceAccount(r.Org)
+	}
+	st := &c.state
+	if err := tx.LoginLoad(ctx, LoginLoadParams{Org: r.Org, Session: r.Session, Guest: guest, RequestID: r.RequestID, Balance: c.balance}, st); err != nil {
+		return Decision{}, err
+	}
+	if st.PriorFound {
+		prior := &st.Prior
 		if prior.Session != r.Session || prior.User != guest || prior.Location != r.Location || !fieldsAgree(prior.Fields, r.Fields) {
 			return Decision{}, fmt.Errorf("%w: request %q was a login of %q to session %q; use a new request ID for a new login", ErrRequestConflict, r.RequestID, prior.User, prior.Session)
 		}
 		c.retry = true
 		return prior.Decision(), nil
 	}
-	if !errors.Is(err, ledger.ErrNotFound) {
-		return Decision{}, err
-	}
-
-	sess, err := tx.SessionGet(ctx, r.Org, r.Session)
-	if errors.Is(err, ledger.ErrNotFound) {
+	if !st.SessionFound {
 		return refuse(ReasonUnknownSession, "workspace %q has no session %q; check the session ID", r.Org, r.Session)
 	}
-	if err != nil {
-		return Decision{}, err
-	}
-	defs, err := tx.FieldList(ctx, r.Org)
-	if err != nil {
-		return Decision{}, err
-	}
-	fields, err := mergeFields(defs, sess.Fields, r.Fields)
+	sess := st.Session
+	fields, err := mergeFields(st.Fields, sess.Fields, r.Fields)
 	if err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
@@ -1189,13 +1198,9 @@ func (s *Service) loginTx(c *loginCall, tx Tx) (Decision, error) {
 		return Decision{}, invalid("PassType", "session %q has pass type %q, which this service does not know; the service must add a policy for it", sess.ID, sess.PassType)
 	}
 
-	// The guest's access record orders concurrent logins of one guest to
-	// one session: lock it before deciding.
-	acc, err := tx.AccessLock(ctx, r.Org, sess.ID, guest)
-	hasAccess := err == nil
-	if err != nil && !errors.Is(err, ledger.ErrNotFound) {
-		return Decision{}, err
-	}
+	// The guest's access record, locked by the load, orders concurrent
+	// logins of one guest to one session.
+	acc, hasAccess := st.Access, st.AccessFound
 	d, err := check(now, sess.PassType, policy.Decide(now, State{Session: sess, Guest: guest, Access: acc, FirstLogin: sess.FirstLogin}))
 	if err != nil {
 		return Decision{}, err
@@ -1255,8 +1260,8 @@ func (s *Service) loginTx(c *loginCall, tx Tx) (Decision, error) {
 		if spent, err = passCount(t.CreditBalance); err != nil {
 			return Decision{}, err
 		}
-	} else {
-		if u.BalanceAfter, err = balanceOf(ctx, tx, r.Org); err != nil {
+	} else if st.BalanceFound {
+		if u.BalanceAfter, err = available(st.Balance); err != nil {
 			return Decision{}, err
 		}
 	}
@@ -1296,7 +1301,7 @@ func (s *Service) loginTx(c *loginCall, tx Tx) (Decision, error) {
 	if err := tx.Emit(ctx, c.evs...); err != nil {
 		return Decision{}, err
 	}
-	if _, err := tx.UsageInsert(ctx, u); err != nil {
+	if err := tx.UsageAppend(ctx, u); err != nil {
 		if errors.Is(err, ledger.ErrAlreadyExists) {
 			// Not there when this transaction looked: a concurrent login
 			// with the same request ID committed first.

@@ -71,10 +71,68 @@ type Tx interface {
 	// another of its workspace is uncommitted waits for it), so a reader
 	// paging the log by Seq never passes a row that commits later.
 	UsageInsert(ctx context.Context, u Usage) (int64, error)
+	// UsageAppend is UsageInsert for a caller that needs no Seq: the store
+	// may send the row with the transaction's next statement or its commit
+	// when the transaction looked the request up (LoginLoad) and did not
+	// find it. A taken (Workspace, RequestID) is then refused when the row is
+	// sent, and the store runs the function again writing at once, so that
+	// UsageAppend reports it (matching ledger.ErrAlreadyExists) as
+	// UsageInsert does.
+	UsageAppend(ctx context.Context, u Usage) error
 	// UsageGetByRequest returns the row of a workspace's login request.
 	UsageGetByRequest(ctx context.Context, org, requestID string) (Usage, error)
 	// UsageList returns a workspace's rows ordered by Seq.
 	UsageList(ctx context.Context, p UsageListParams) ([]Usage, error)
+
+	// LoginLoad reads everything a login decides on, at once, into st: the
+	// usage row of the request (as UsageGetByRequest), the session (as
+	// SessionGet), the workspace's custom fields (as FieldList), the guest's
+	// access window, locked as AccessLock locks it, and the state of the
+	// account p.Balance names, unlocked (as AccountGet). What is missing is
+	// reported by st's Found fields, not by an error. st's slices are reused:
+	// what they held is overwritten. The service calls it first in a login's
+	// transaction.
+	LoginLoad(ctx context.Context, p LoginLoadParams, st *LoginState) error
+
+	// SessionDemoLockMark records that the PassesDemoLocked event of the
+	// workspace's session locking at lockedAt is written in the
+	// transaction, and reports whether this is the first time for that
+	// instant: false if the lock was marked before (its event written). A
+	// session keeps one mark, the last instant marked. A session the
+	// workspace does not have is an error matching ledger.ErrNotFound.
+	SessionDemoLockMark(ctx context.Context, org, session string, lockedAt time.Time) (bool, error)
+}
+
+// LoginLoadParams name what LoginLoad reads.
+type LoginLoadParams struct {
+	Org       string // required
+	Session   string // the session's ID
+	Guest     string // the guest, normalised e-mail
+	RequestID string // the login's request ID
+	// Balance is the account whose state is read too, without locking it;
+	// empty for none.
+	Balance ledger.AccountID
+}
+
+// LoginState is what LoginLoad read. Each record is valid if its Found
+// field is set, and zero otherwise.
+type LoginState struct {
+	// Prior is the usage row of the request: the login was made before.
+	Prior      Usage
+	PriorFound bool
+	// Session is the session.
+	Session      Session
+	SessionFound bool
+	// Fields are the workspace's custom fields ordered by Position.
+	Fields []FieldDef
+	// Access is the guest's window to the session, locked for the rest of
+	// the transaction; when the guest has none (AccessFound false), the
+	// place it would take is locked, as AccessLock locks it.
+	Access      Access
+	AccessFound bool
+	// Balance is the account LoginLoadParams.Balance names.
+	Balance      ledger.AccountState
+	BalanceFound bool
 }
 
 // UsageListParams filter UsageList. Zero fields other than Workspace do not

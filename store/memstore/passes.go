@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 )
@@ -21,6 +20,10 @@ type passesTables struct {
 	usage    map[string]*usageLog             // by workspace, ordered by Seq
 
 	seq int64 // the last Seq given
+
+	// demoLocks are the sessions' demo lock marks (SessionDemoLockMark):
+	// the last lock instant marked, by workspace and session.
+	demoLocks map[sessionKey]micros
 
 	// hot is the undo log of the running transaction's writes to access
 	// windows and usage rows, the records every login writes: typed entries
@@ -71,6 +74,8 @@ func newPassesTables() passesTables {
 		fields:   make(map[string][]passes.FieldDef),
 		access:   make(map[sessionKey]map[string]window),
 		usage:    make(map[string]*usageLog),
+
+		demoLocks: make(map[sessionKey]micros),
 	}
 }
 
@@ -92,12 +97,6 @@ type passesStore struct{ s *Store }
 // InTx implements passes.Store.
 func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
 	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
-}
-
-// ReadEvents reads the store's outbox (events.Store), for the service's
-// check that a demo's lock was noticed once.
-func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored, error) {
-	return p.s.ReadEvents(ctx, q)
 }
 
 func copySession(s passes.Session) passes.Session {
@@ -337,6 +336,12 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	return tb.seq, nil
 }
 
+// UsageAppend implements passes.Tx: UsageInsert, the Seq dropped.
+func (t *Tx) UsageAppend(ctx context.Context, u passes.Usage) error {
+	_, err := t.UsageInsert(ctx, u)
+	return err
+}
+
 // UsageGetByRequest implements passes.Tx.
 func (t *Tx) UsageGetByRequest(ctx context.Context, org, requestID string) (passes.Usage, error) {
 	if err := t.check(ctx); err != nil {
@@ -551,3 +556,68 @@ func (l *usageLog) find(req string) (int, bool) {
 }
 
 func (l *usageLog) requestAt(i int) string { return l.at(i).requestID }
+
+// LoginLoad implements passes.Tx with the lookups of UsageGetByRequest,
+// SessionGet, FieldList, AccessLock and AccountGet, copying into st's
+// buffers. The store's single lock already excludes every other
+// transaction.
+func (t *Tx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes.LoginState) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	tb := &t.s.passes
+	fields, sessionFields := st.Fields[:0], st.Session.Fields[:0]
+	*st = passes.LoginState{}
+
+	if log := tb.usage[p.Org]; log != nil {
+		if i, ok := log.find(p.RequestID); ok {
+			st.Prior, st.PriorFound = log.at(i).usage(p.Org), true
+		}
+	}
+	if !st.PriorFound {
+		tb.missedRequest = missedKey{t, p.Org, "", p.RequestID}
+	}
+	if s, ok := tb.sessions[sessionKey{p.Org, p.Session}]; ok {
+		st.Session, st.SessionFound = *s, true
+		st.Session.Fields = append(sessionFields, s.Fields...)
+	}
+	st.Fields = append(fields, tb.fields[p.Org]...)
+	if w, ok := tb.access[sessionKey{p.Org, p.Session}][p.Guest]; ok {
+		st.Access = passes.Access{Org: p.Org, Session: p.Session, Guest: p.Guest, Start: w.start.time(), Until: w.until.time()}
+		st.AccessFound = true
+	} else {
+		tb.missedWindow = missedKey{t, p.Org, p.Session, p.Guest}
+	}
+	if p.Balance != "" {
+		if a := t.s.accounts.get(p.Balance); a != nil {
+			st.Balance, st.BalanceFound = copyAccount(a.AccountState), true
+		}
+	}
+	return nil
+}
+
+// SessionDemoLockMark implements passes.Tx.
+func (t *Tx) SessionDemoLockMark(ctx context.Context, org, session string, lockedAt time.Time) (bool, error) {
+	if err := t.check(ctx); err != nil {
+		return false, err
+	}
+	tb := &t.s.passes
+	k := sessionKey{org, session}
+	if _, ok := tb.sessions[k]; !ok {
+		return false, &ledger.NotFoundError{Kind: "session", ID: session}
+	}
+	at := toMicros(lockedAt)
+	old, had := tb.demoLocks[k]
+	if had && old == at {
+		return false, nil
+	}
+	tb.demoLocks[k] = at
+	t.undo = append(t.undo, func() {
+		if had {
+			tb.demoLocks[k] = old
+		} else {
+			delete(tb.demoLocks, k)
+		}
+	})
+	return true, nil
+}

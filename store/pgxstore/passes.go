@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/passes"
 	"github.com/jackc/pgx/v5"
@@ -16,7 +16,8 @@ import (
 
 // This file is the passes facet: the passes.Tx methods over the tables of
 // migrations/0003_passes.sql, keyed by workspace since
-// migrations/0005_passes_tenant_keys.sql.
+// migrations/0005_passes_tenant_keys.sql, with the sessions' demo lock marks
+// of migrations/0009_passes_demo_lock.sql.
 
 var _ passes.Tx = (*Tx)(nil)
 
@@ -30,12 +31,6 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
 }
 
-// ReadEvents reads the store's outbox (events.Store), for the service's
-// check that a demo's lock was noticed once.
-func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored, error) {
-	return p.s.ReadEvents(ctx, q)
-}
-
 // passesQueries is the facet's SQL for one schema.
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
@@ -44,7 +39,23 @@ type passesQueries struct {
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate, accessList   string
 	usageLock, usageInsert, usageGet         string
-	usageTable                               string
+	usageAppend, usageTable                  string
+	demoLockMark, sessionExists              string
+
+	// The writes writeLater sends later, each failing on the server when
+	// it changes no row.
+	sessionUpdateLater, accessInsertLater, accessUpdateLater, usageAppendLater string
+}
+
+// oneRowLater returns sql, an INSERT or UPDATE without RETURNING, made to
+// fail when it changes no row: a write sent ahead of COMMIT in one pipeline
+// must abort the transaction itself, since the COMMIT runs before the
+// client reads the write's result.
+func oneRowLater(sql, what string) string {
+	// The message depends on count(*), so that the server cannot fold the
+	// failing cast into a constant and refuse the statement as it plans it.
+	return `WITH w AS (` + sql + ` RETURNING 1) SELECT CASE count(*) WHEN 1 THEN 0 ELSE ('pgxstore: ` + what +
+		` sent with a later statement changed ' || count(*) || ' rows, not 1')::integer END FROM w`
 }
 
 const usageCols = `seq, workspace, request_id, at, session_id, session_name, external, location, user_email, owner,
@@ -90,9 +101,21 @@ func (q *queries) passes() *passesQueries {
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nullif($13, ''), $14, $15, $16, $17, $18, $19, $20)
 	ON CONFLICT (workspace, request_id) DO NOTHING RETURNING seq`),
-		usageGet:   sql(`SELECT ` + usageCols + ` FROM {s}allot_pass_usage WHERE workspace = $1 AND request_id = $2`),
-		usageTable: sql(`{s}allot_pass_usage`),
+		usageAppend: sql(`INSERT INTO {s}allot_pass_usage
+	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
+	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, nullif($13, ''), $14, $15, $16, $17, $18, $19, $20)
+	ON CONFLICT (workspace, request_id) DO NOTHING`),
+		usageGet: sql(`SELECT ` + usageCols + ` FROM {s}allot_pass_usage WHERE workspace = $1 AND request_id = $2`),
+		demoLockMark: sql(`UPDATE {s}allot_pass_sessions SET demo_lock_noticed = $3
+	WHERE workspace = $1 AND id = $2 AND demo_lock_noticed IS DISTINCT FROM $3`),
+		sessionExists: sql(`SELECT EXISTS (SELECT FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2)`),
+		usageTable:    sql(`{s}allot_pass_usage`),
 	}
+	p.sessionUpdateLater = oneRowLater(p.sessionUpdate, "the update of a session")
+	p.accessInsertLater = oneRowLater(p.accessInsert, "the insert of an access window")
+	p.accessUpdateLater = oneRowLater(p.accessUpdate, "the update of an access window")
+	p.usageAppendLater = oneRowLater(p.usageAppend, "the insert of a usage row")
 	got, _ := passesSQL.LoadOrStore(q.prefix, p)
 	return got.(*passesQueries)
 }
@@ -210,21 +233,14 @@ func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]pas
 	return out, nil
 }
 
-// SessionUpdate implements passes.Tx.
+// SessionUpdate implements passes.Tx. After LoginLoad found the session,
+// it is sent with the next statement or the commit (see writeLater).
 func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
-	var b pgx.Batch
-	var n int64
-	b.Queue(t.s.q.passes().sessionUpdate, sessionArgs(s)...).Exec(func(ct pgconn.CommandTag) error {
-		n = ct.RowsAffected()
-		return nil
-	})
-	if err := t.run(ctx, &b, true); err != nil {
-		return storeErr(fmt.Sprintf("update session %q", s.ID), err)
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "session", ID: s.Org + " " + s.ID}
-	}
-	return nil
+	q := t.s.q.passes()
+	return t.writeLater(ctx, sessionKey(s.Org, s.ID), fmt.Sprintf("update session %q", s.ID), true, nil,
+		q.sessionUpdate, q.sessionUpdateLater, sessionArgs(s), func() error {
+			return &ledger.NotFoundError{Kind: "session", ID: s.Org + " " + s.ID}
+		})
 }
 
 // FieldInsert implements passes.Tx.
@@ -327,38 +343,25 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 	return out, nil
 }
 
-// AccessInsert implements passes.Tx; it fills a placeholder AccessLock left.
+// AccessInsert implements passes.Tx; it fills a placeholder AccessLock or
+// LoginLoad left. After LoginLoad it is sent with the next statement or the
+// commit (see writeLater): the load locked the row.
 func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
-	var b pgx.Batch
-	var n int64
-	b.Queue(t.s.q.passes().accessInsert, a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
-		n = ct.RowsAffected()
-		return nil
-	})
-	if err := t.run(ctx, &b, true); err != nil {
-		return storeErr(fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), err)
-	}
-	if n == 0 {
-		return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Org, ledger.ErrAlreadyExists)
-	}
-	return nil
+	q := t.s.q.passes()
+	return t.writeLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), true, nil,
+		q.accessInsert, q.accessInsertLater, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
+			return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Org, ledger.ErrAlreadyExists)
+		})
 }
 
-// AccessUpdate implements passes.Tx.
+// AccessUpdate implements passes.Tx. After LoginLoad it is sent with the
+// next statement or the commit (see writeLater).
 func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
-	var b pgx.Batch
-	var n int64
-	b.Queue(t.s.q.passes().accessUpdate, a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)).Exec(func(ct pgconn.CommandTag) error {
-		n = ct.RowsAffected()
-		return nil
-	})
-	if err := t.run(ctx, &b, true); err != nil {
-		return storeErr(fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), err)
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "access window", ID: a.Org + " " + a.Session + " " + a.Guest}
-	}
-	return nil
+	q := t.s.q.passes()
+	return t.writeLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), true, nil,
+		q.accessUpdate, q.accessUpdateLater, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
+			return &ledger.NotFoundError{Kind: "access window", ID: a.Org + " " + a.Session + " " + a.Guest}
+		})
 }
 
 // UsageInsert implements passes.Tx. Seq comes from an identity column: it
@@ -392,6 +395,23 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 		return 0, fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Org, ledger.ErrAlreadyExists)
 	}
 	return seq, nil
+}
+
+// UsageAppend implements passes.Tx. It takes the workspace's log lock and
+// inserts, as UsageInsert does; after a LoginLoad that did not find the
+// request, both are sent with the next statement or the commit (see
+// writeLater), which also holds the lock for the shortest time.
+func (t *Tx) UsageAppend(ctx context.Context, u passes.Usage) error {
+	names, values := splitFields(u.Fields)
+	q := t.s.q.passes()
+	lock := &pgx.QueuedQuery{SQL: q.usageLock, Arguments: []any{u.Org}}
+	args := []any{u.Org, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
+		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
+		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt)}
+	return t.writeLater(ctx, noUsageKey(u.Org, u.RequestID), fmt.Sprintf("insert the usage row of request %q", u.RequestID), false, lock,
+		q.usageAppend, q.usageAppendLater, args, func() error {
+			return fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Org, ledger.ErrAlreadyExists)
+		})
 }
 
 // UsageGetByRequest implements passes.Tx.
@@ -469,4 +489,162 @@ func scanUsage(rows pgx.Rows) ([]passes.Usage, error) {
 		out = append(out, u)
 	}
 	return out, rows.Err()
+}
+
+// Keys of the rows a transaction read, for writeLater.
+func sessionKey(org, id string) string { return "psession\x00" + org + "\x00" + id }
+func accessKey(org, session, guest string) string {
+	return "paccess\x00" + org + "\x00" + session + "\x00" + guest
+}
+func noUsageKey(org, requestID string) string { return "pnousage\x00" + org + "\x00" + requestID }
+
+// writeLater is execLater for the passes facet's writes, whose check that
+// a write sent later changed one row runs on the server. The write is sql
+// with args, after pre (a lock, or nil) in the same round trip. It is sent
+// ahead of the next statement or with the commit, as later (sql made to
+// fail when it changes no row, see oneRowLater), when the store owns the
+// transaction, it has begun and the transaction read the row named key;
+// if it then fails, the transaction rolls back and InTx runs the function
+// again with every write sent at once. Otherwise it is sent at once, with
+// locks telling run whether the first statement locks rows, and none
+// explains a write that changed no row.
+func (t *Tx) writeLater(ctx context.Context, key, what string, locks bool, pre *pgx.QueuedQuery, sql, later string, args []any, none func() error) error {
+	if err := t.check(ctx); err != nil {
+		return err
+	}
+	if t.eager || !t.begun || !t.seen[key] {
+		var b pgx.Batch
+		if pre != nil {
+			b.QueuedQueries = append(b.QueuedQueries, pre)
+		}
+		var n int64
+		b.Queue(sql, args...).Exec(func(ct pgconn.CommandTag) error {
+			n = ct.RowsAffected()
+			return nil
+		})
+		if err := t.run(ctx, &b, locks); err != nil {
+			return storeErr(what, err)
+		}
+		if n == 0 {
+			return none()
+		}
+		return nil
+	}
+	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
+	flushed := func(pgconn.CommandTag) error {
+		t.flushed++
+		return nil
+	}
+	if pre != nil {
+		pre.Exec(flushed)
+		t.deferred = append(t.deferred, pre)
+	}
+	q := &pgx.QueuedQuery{SQL: later, Arguments: args}
+	q.Exec(flushed)
+	t.deferred = append(t.deferred, q)
+	return nil
+}
+
+// LoginLoad implements passes.Tx in one round trip: the request's usage
+// row, the session, the workspace's custom fields, the placeholder and lock
+// of the guest's access window (as AccessLock), and the balance account,
+// in that order, in one pipelined batch. A transaction that starts with it
+// begins at REPEATABLE READ, as one that starts with UsageGetByRequest did:
+// the writes that follow (SessionUpdate, AccessInsert or AccessUpdate,
+// UsageAppend) rely on what it read, and a row that changed after the
+// snapshot makes them fail with a serialization failure, which InTx retries.
+// Those writes are then sent with the next statement or the commit.
+func (t *Tx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes.LoginState) error {
+	q := t.s.q.passes()
+	fields := st.Fields[:0]
+	*st = passes.LoginState{}
+	var b pgx.Batch
+	b.Queue(q.usageGet, p.Org, p.RequestID).Query(func(rows pgx.Rows) error {
+		got, err := scanUsage(rows)
+		if len(got) > 0 {
+			st.Prior, st.PriorFound = got[0], true
+		}
+		return err
+	})
+	b.Queue(q.sessionGet, p.Org, p.Session).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var err error
+			if st.Session, err = scanSession(rows); err != nil {
+				return err
+			}
+			st.SessionFound = true
+		}
+		return rows.Err()
+	})
+	b.Queue(q.fieldList, p.Org).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var f passes.FieldDef
+			if err := rows.Scan(&f.Org, &f.Name, &f.Required, &f.Position); err != nil {
+				return err
+			}
+			fields = append(fields, f)
+		}
+		return rows.Err()
+	})
+	b.Queue(q.accessPlace, p.Org, p.Session, p.Guest)
+	b.Queue(q.accessLock, p.Org, p.Session, p.Guest).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var start, until pgtype.Timestamptz
+			if err := rows.Scan(&start, &until); err != nil {
+				return err
+			}
+			if until.Valid {
+				st.Access = passes.Access{Org: p.Org, Session: p.Session, Guest: p.Guest, Start: fromTimestamp(start), Until: fromTimestamp(until)}
+				st.AccessFound = true
+			}
+		}
+		return rows.Err()
+	})
+	if p.Balance != "" {
+		b.Queue(t.s.q.accountGet, string(p.Balance)).Query(func(rows pgx.Rows) error {
+			got, err := scanAccounts(rows)
+			if len(got) > 0 {
+				st.Balance, st.BalanceFound = got[0], true
+			}
+			return err
+		})
+	}
+	if err := t.run(ctx, &b, false); err != nil {
+		*st = passes.LoginState{Fields: fields[:0]}
+		return storeErr(fmt.Sprintf("load the login of %q to session %q of workspace %q", p.Guest, p.Session, p.Org), err)
+	}
+	st.Fields = fields
+	if !st.PriorFound {
+		t.see(noUsageKey(p.Org, p.RequestID))
+	}
+	if st.SessionFound {
+		t.see(sessionKey(p.Org, p.Session))
+	}
+	t.see(accessKey(p.Org, p.Session, p.Guest))
+	return nil
+}
+
+// SessionDemoLockMark implements passes.Tx: an UPDATE of the session's
+// mark where it differs, and a read that tells a missing session from one
+// already marked, in one round trip. The UPDATE locks the session's row: of
+// two transactions marking one lock, the second waits for the first and
+// then, at READ COMMITTED, finds the mark and changes nothing (at REPEATABLE
+// READ it meets a serialization failure, and InTx runs it again).
+func (t *Tx) SessionDemoLockMark(ctx context.Context, org, session string, lockedAt time.Time) (bool, error) {
+	q := t.s.q.passes()
+	var b pgx.Batch
+	var marked int64
+	exists := false
+	b.Queue(q.demoLockMark, org, session, timestampNotNull(lockedAt)).Exec(func(ct pgconn.CommandTag) error {
+		marked = ct.RowsAffected()
+		return nil
+	})
+	b.Queue(q.sessionExists, org, session).QueryRow(func(row pgx.Row) error { return row.Scan(&exists) })
+	if err := t.run(ctx, &b, true); err != nil {
+		return false, storeErr(fmt.Sprintf("mark the demo lock of session %q of workspace %q", session, org), err)
+	}
+	if !exists {
+		return false, &ledger.NotFoundError{Kind: "session", ID: org + " " + session}
+	}
+	return marked == 1, nil
 }

@@ -31,6 +31,10 @@ func runPasses(t *testing.T, newStore Factory) {
 	t.Run("UpdateSession", func(t *testing.T) { testPassesUpdateSession(t, newStore) })
 	t.Run("SessionList", func(t *testing.T) { testPassesSessionList(t, newStore) })
 	t.Run("PurchaseRetry", func(t *testing.T) { testPassesPurchaseRetry(t, newStore) })
+	t.Run("LoginLoad", func(t *testing.T) { testPassesLoginLoad(t, newStore) })
+	t.Run("LoginWrites", func(t *testing.T) { testPassesLoginWrites(t, newStore) })
+	t.Run("DemoLockMark", func(t *testing.T) { testPassesDemoLockMark(t, newStore) })
+	t.Run("DemoLockedOnce", func(t *testing.T) { testPassesDemoLockedOnce(t, newStore) })
 }
 
 // ptx runs fn in a passes transaction and fails the test on error.
