@@ -156,11 +156,11 @@ func TestRoundTrips_Licenses(t *testing.T) {
 		// invitations once (LicenseExpiredCount), so that its events carry
 		// exact counts: one round trip that returning the count with the
 		// organization's lock would save.
-		{"Invite", 15, func(ctx context.Context, i int) error {
+		{"Invite", 11, func(ctx context.Context, i int) error {
 			_, err := svc.Invite(ctx, licenses.InviteParams{Org: "acme", Team: "design", Email: email(i), Actor: "ada", RequestID: email(i), ExpiresAt: exp})
 			return err
 		}},
-		{"Accept", 10, func(ctx context.Context, i int) error {
+		{"Accept", 7, func(ctx context.Context, i int) error {
 			_, err := svc.Accept(ctx, licenses.AcceptParams{Org: "acme", Email: email(i), Actor: email(i)})
 			return err
 		}},
