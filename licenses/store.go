@@ -23,7 +23,9 @@ type Org struct {
 	Unassigned int64 // members in state unassigned
 	Expired    int64 // members stored as expired: they hold no license
 	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// UpdatedAt is when a write last changed the record or emitted events:
+	// the instant the events last told the organization's counts.
+	UpdatedAt time.Time
 }
 
 // Team is a team of an organization with its counters: how many of its
