@@ -265,8 +265,17 @@
 // purchased count emits an events.PoolThreshold (Product "license") for
 // each of Options.Thresholds (default 80 and 100 %) it crosses, up or
 // down, comparing the use right before the act with the use right after
-// it, both at the act's time: an invitation that expires between two
-// writes lowers the use without an event of its own.
+// it, both at the act's time. An invitation that expires between two
+// writes lowers the use without a write: the next write that emits events
+// also emits the crossings those expiries caused, from the use the last
+// write told to the use right before the act, placed right after the first
+// LicensesInvitationExpired it emits (with that event's At and Actor), or
+// first if it notices none (at its own time, by allot.SystemActor). So the
+// crossings of each threshold alternate, up then down, and after each write
+// the last of them tells where the use stood then. A write stamps the
+// organization's UpdatedAt with its time; with clocks that disagree, a
+// write whose clock is behind the last one's counts the expiries as of its
+// own time.
 //
 // Options.Logger (nil: silent) logs refusals at debug, retried requests at
 // info and anything unexpected (internal errors) at warn, with the

@@ -135,6 +135,7 @@ func TestEvents_EveryActEmitsOnce(t *testing.T) {
 		"licenses.removed_from_team 0s ada@acme.test r6 | bo@acme.test active [design] team=sales p/a/pe/u/av=2/1/1/0/0",
 		"licenses.unassigned 0s ada@acme.test r7 | bo@acme.test unassigned [] team=design p/a/pe/u/av=2/0/1/1/0",
 		"licenses.invitation_expired 1h0m0s system r8 | ann@acme.test expired [design] team= p/a/pe/u/av=2/0/0/1/1 expires=1h0m0s",
+		"pool.threshold_crossed 1h0m0s system r8 | license 100% up=false 1/2",
 		"licenses.invited 2h0m0s ada@acme.test r8 | ann@acme.test pending [design ops] team=ops p/a/pe/u/av=2/0/1/1/0",
 		"pool.threshold_crossed 2h0m0s ada@acme.test r8 | license 100% up=true 2/2",
 		"licenses.reassigned 2h0m0s ada@acme.test r9 | bo@acme.test deleted [] team= p/a/pe/u/av=2/0/1/0/1 -> dan@acme.test pending [ops] team=ops p/a/pe/u/av=2/0/2/0/0",

@@ -29,19 +29,27 @@ type op struct {
 	teamBuf [2]teamRec
 	m       Member // the member the operation returns, if any
 
+	// The member LicenseLoad read (if preEmail is set), until findMember
+	// takes it; the buffers LicenseLoad reads teams into and names a team
+	// from, kept across operations.
+	pre      Member
+	preFound bool
+	preEmail string
+	loadBuf  []Team
+	teamArg  [1]string
+
 	// The events of the run, written by runTx when fn succeeds, and what
 	// they are made of: the request's envelope, the organization's record
-	// as the run found it, how many expired invitations the run noticed,
-	// and, once read, how many were not noticed yet (exp, when expNoticed
-	// had been noticed).
-	env        events.Event
-	evs        []events.Event
-	orgStart   Org
-	noticed    int64
-	exp        int64
-	expNoticed int64
-	expKnown   bool
-	retry      bool // the request is a retry: it returns its first result
+	// as the run found it, how many of its invitations stored as pending
+	// had expired by now (exp) and by the last write that told the events
+	// its counts (told), and how many expired invitations the run noticed.
+	env      events.Event
+	evs      []events.Event
+	orgStart Org
+	exp      int64
+	told     int64
+	noticed  int64
+	retry    bool // the request is a retry: it returns its first result
 
 	book ledger.Book    // reused by each run, so an operation allocates none
 	run  func(Tx) error // runTx, bound once: kept across operations
@@ -77,7 +85,8 @@ func (s *Service) inOp(ctx context.Context, act, org, actor, requestID string, f
 	o.env = events.Event{Org: org, Actor: actor, RequestID: requestID}
 	err := s.store.InTx(ctx, o.run)
 	m, retry := o.m, o.retry
-	*o = op{run: o.run, evs: o.evs[:0]} // keep nothing of this operation in the pool
+	clear(o.loadBuf)
+	*o = op{run: o.run, evs: o.evs[:0], loadBuf: o.loadBuf[:0]} // keep nothing of this operation in the pool
 	ops.Put(o)
 	if err != nil {
 		return Member{}, err
@@ -106,19 +115,50 @@ func (o *op) clear() {
 	o.org, o.orgOld, o.m = Org{}, Org{}, Member{}
 	o.teamBuf = [2]teamRec{}
 	o.teams = o.teamBuf[:0]
+	o.pre, o.preFound, o.preEmail = Member{}, false, ""
 	clear(o.evs)
 	o.evs = o.evs[:0]
-	o.orgStart, o.noticed, o.exp, o.expNoticed, o.expKnown, o.retry = Org{}, 0, 0, 0, false, false
+	o.orgStart, o.exp, o.told, o.noticed, o.retry = Org{}, 0, 0, 0, false
 }
 
 // loadOrg reads and locks the organization's record: every write takes
 // it first.
 func (o *op) loadOrg(org string) error {
-	got, err := o.tx.LicenseOrgLock(o.ctx, org)
+	return o.load(org, "", "")
+}
+
+// readOrg reads the organization's record without locking it, and counts
+// its expired invitations, for a view.
+func (o *op) readOrg(org string) error {
+	got, err := o.tx.LicenseOrgGet(o.ctx, org)
 	if err != nil {
 		return notFound(err, "organization", org, org)
 	}
-	o.org, o.orgOld, o.orgStart = got, got, got
+	o.org = got
+	o.exp, err = o.tx.LicenseExpiredCount(o.ctx, org, o.now)
+	return err
+}
+
+// load is loadOrg that also reads, in the same call to the store, the
+// member email (if set) and the teams it is in, and team (if set).
+func (o *op) load(org, email, team string) error {
+	var teams []string
+	if team != "" {
+		o.teamArg[0] = team
+		teams = o.teamArg[:]
+	}
+	l, err := o.tx.LicenseLoad(o.ctx, LoadParams{Org: org, At: o.now, Email: email, Teams: teams}, o.loadBuf[:0])
+	if err != nil {
+		return notFound(err, "organization", org, org)
+	}
+	o.loadBuf = l.Teams
+	o.org, o.orgOld, o.orgStart = l.Org, l.Org, l.Org
+	// A write whose clock was ahead of this one's counts as written now.
+	o.exp, o.told = l.Expired, min(l.ExpiredByUpdate, l.Expired)
+	for _, t := range l.Teams {
+		o.teams = append(o.teams, teamRec{t: t, old: t})
+	}
+	o.pre, o.preFound, o.preEmail = l.Member, l.Found, email
 	return nil
 }
 
@@ -147,6 +187,7 @@ func (o *op) ensureOrg(org string) error {
 		return err
 	}
 	o.org, o.orgOld, o.orgStart = rec, rec, rec
+	o.exp, o.told = 0, 0
 	return nil
 }
 
@@ -186,13 +227,24 @@ func (o *op) member(email string) (Member, error) {
 // findMember reads a member, if there is one, and marks an expired
 // invitation as expired: the lazy write the summary's expiry index stands
 // in for until then.
+//
+// The member load read is taken from it, once: a later read of the same
+// member, which the run may have written since, goes to the store.
 func (o *op) findMember(email string) (m Member, found bool, err error) {
-	m, err = o.tx.LicenseMemberGet(o.ctx, o.org.ID, email)
-	switch {
-	case errors.Is(err, ledger.ErrNotFound):
-		return Member{}, false, nil
-	case err != nil:
-		return Member{}, false, err
+	if o.preEmail != "" && o.preEmail == email {
+		m, found = o.pre, o.preFound
+		o.pre, o.preFound, o.preEmail = Member{}, false, ""
+		if !found {
+			return Member{}, false, nil
+		}
+	} else {
+		m, err = o.tx.LicenseMemberGet(o.ctx, o.org.ID, email)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			return Member{}, false, nil
+		case err != nil:
+			return Member{}, false, err
+		}
 	}
 	if at := m.At(o.now); at.State != m.State {
 		at.UpdatedAt = o.now
@@ -200,9 +252,7 @@ func (o *op) findMember(email string) (m Member, found bool, err error) {
 			return Member{}, false, err
 		}
 		o.noticed++
-		if err := o.emitExpired(at); err != nil {
-			return Member{}, false, err
-		}
+		o.emitExpired(at)
 		m = at
 	}
 	return m, true, nil
@@ -544,10 +594,8 @@ func (o *op) flush() error {
 // summary computes the consumption from the stored counters (flush first)
 // and the count of invitations that expired since they were last written.
 func (o *op) summary() (Summary, error) {
-	s, err := o.totals()
-	if err != nil {
-		return Summary{}, err
-	}
+	s := o.totals()
+	var err error
 	if s.Teams, err = o.tx.LicenseTeamList(o.ctx, TeamListParams{Org: o.org.ID, PendingAt: o.now}); err != nil {
 		return Summary{}, err
 	}
@@ -555,11 +603,8 @@ func (o *op) summary() (Summary, error) {
 }
 
 // totals is summary without the teams.
-func (o *op) totals() (Summary, error) {
-	exp, err := o.tx.LicenseExpiredCount(o.ctx, o.org.ID, o.now)
-	if err != nil {
-		return Summary{}, err
-	}
+func (o *op) totals() Summary {
+	exp := o.unnoticed()
 	s := Summary{
 		Org:        o.org.ID,
 		Purchased:  o.org.Purchased,
@@ -569,5 +614,5 @@ func (o *op) totals() (Summary, error) {
 		Expired:    o.org.Expired + exp,
 	}
 	s.Available = available(s.Purchased, s.Active, s.Pending, s.Unassigned)
-	return s, nil
+	return s
 }

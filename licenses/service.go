@@ -585,7 +585,7 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 	}
 	holdID := requestTransfer(p.Org, p.RequestID)
 	return s.inOp(ctx, actInvite, p.Org, p.Actor, p.RequestID, func(o *op) (err error) {
-		if err := o.loadOrg(p.Org); err != nil {
+		if err := o.load(p.Org, email, p.Team); err != nil {
 			return err
 		}
 		var changed bool
@@ -599,7 +599,8 @@ func (s *Service) invite(ctx context.Context, p InviteParams) (Member, error) {
 		if err := o.flush(); err != nil {
 			return err
 		}
-		return o.emitMember(events.LicensesInvited, o.m, p.Team)
+		o.emitMember(events.LicensesInvited, o.m, p.Team)
+		return nil
 	})
 }
 
@@ -675,7 +676,7 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		return Member{}, &allot.ForbiddenError{Org: p.Org, Actor: a, Action: "accept the invitation of " + strconv.Quote(email) + " (only the invitee accepts its own)"}
 	}
 	return s.inOp(ctx, "accept", p.Org, a, "", func(o *op) error {
-		if err := o.loadOrg(p.Org); err != nil {
+		if err := o.load(p.Org, email, ""); err != nil {
 			return err
 		}
 		old, err := o.member(email)
@@ -715,7 +716,8 @@ func (s *Service) accept(ctx context.Context, p AcceptParams) (Member, error) {
 		if err := o.flush(); err != nil {
 			return err
 		}
-		return o.emitMember(events.LicensesAccepted, m, "")
+		o.emitMember(events.LicensesAccepted, m, "")
+		return nil
 	})
 }
 
@@ -778,7 +780,7 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		Metadata: map[string]string{"act": actRemove, "member": email, "team": p.Team},
 	}
 	return s.inOp(ctx, actRemove, p.Org, a, p.RequestID, func(o *op) error {
-		if err := o.loadOrg(p.Org); err != nil {
+		if err := o.load(p.Org, email, p.Team); err != nil {
 			return err
 		}
 		if done, err := o.marked(mark, p.RequestID, actRemove); err != nil || done {
@@ -826,7 +828,8 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 				return err
 			}
 			// The invitation is withdrawn: the member is gone.
-			return o.emitMember(events.LicensesRemovedFromTeam, Member{Email: email, State: StateDeleted}, p.Team)
+			o.emitMember(events.LicensesRemovedFromTeam, Member{Email: email, State: StateDeleted}, p.Team)
+			return nil
 		}
 		m := old
 		m.State = to
@@ -846,7 +849,8 @@ func (s *Service) remove(ctx context.Context, p RemoveParams) (Member, error) {
 		if m.State == StateUnassigned {
 			typ = events.LicensesUnassigned
 		}
-		return o.emitMember(typ, m, p.Team)
+		o.emitMember(typ, m, p.Team)
+		return nil
 	})
 }
 
@@ -903,7 +907,7 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) (Member, error) {
 	}
 	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actDelete, actor: a}
 	return s.inOp(ctx, actDelete, p.Org, a, p.RequestID, func(o *op) error {
-		if err := o.loadOrg(p.Org); err != nil {
+		if err := o.load(p.Org, email, ""); err != nil {
 			return err
 		}
 		if m, done, err := o.dropped(email, dp); err != nil || done {
@@ -920,7 +924,8 @@ func (s *Service) delete(ctx context.Context, p DeleteParams) (Member, error) {
 		if err := o.flush(); err != nil {
 			return err
 		}
-		return o.emitMember(events.LicensesDeleted, o.m, "")
+		o.emitMember(events.LicensesDeleted, o.m, "")
+		return nil
 	})
 }
 
@@ -990,7 +995,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 	p.Actor = a
 	dp := dropParams{id: requestTransfer(p.Org, p.RequestID), request: p.RequestID, act: actReassign, actor: a, to: to}
 	return s.inOp(ctx, actReassign, p.Org, a, p.RequestID, func(o *op) (err error) {
-		if err := o.loadOrg(p.Org); err != nil {
+		if err := o.load(p.Org, from, p.Team); err != nil {
 			return err
 		}
 		if _, done, err := o.dropped(from, dp); err != nil || done {
@@ -1024,10 +1029,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if err != nil {
 			return err
 		}
-		fromP, err := o.payload(gone, "")
-		if err != nil {
-			return err
-		}
+		fromP := o.payload(gone, "")
 		// The first team reserves the license (if To needs one); the others
 		// reserve nothing, so one hold ID serves them all.
 		holdID := requestTransfer(p.Org, p.RequestID, "invite")
@@ -1040,10 +1042,7 @@ func (s *Service) reassign(ctx context.Context, p ReassignParams) (Member, error
 		if err := o.flush(); err != nil {
 			return err
 		}
-		toP, err := o.payload(o.m, p.Team)
-		if err != nil {
-			return err
-		}
+		toP := o.payload(o.m, p.Team)
 		o.emit(events.LicensesReassigned, events.Reassigned{From: fromP, To: toP})
 		return nil
 	})

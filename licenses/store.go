@@ -23,7 +23,9 @@ type Org struct {
 	Unassigned int64 // members in state unassigned
 	Expired    int64 // members stored as expired: they hold no license
 	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// UpdatedAt is when a write last changed the record or emitted events:
+	// the instant the events last told the organization's counts.
+	UpdatedAt time.Time
 }
 
 // Team is a team of an organization with its counters: how many of its
@@ -121,6 +123,36 @@ func (p MemberListParams) Match(m Member) bool {
 	return p.State == StateNone || m.At(p.At).State == p.State
 }
 
+// LoadParams name what an act reads before it writes (Tx.LicenseLoad): the
+// organization, locked, its expired invitations, and a member and teams.
+type LoadParams struct {
+	Org string
+	// At is the instant the expired invitations are counted at.
+	At time.Time
+	// Email, if set, is the normalised e-mail of the member to read.
+	Email string
+	// Teams are the IDs of teams to read, besides those of the member.
+	Teams []string
+}
+
+// Loaded is what Tx.LicenseLoad read.
+type Loaded struct {
+	// Org is the organization's record, locked as by LicenseOrgLock.
+	Org Org
+	// Expired counts the organization's members stored as pending whose
+	// ExpiresAt is set and at or before LoadParams.At, as
+	// LicenseExpiredCount does; ExpiredByUpdate counts those whose ExpiresAt
+	// is set and at or before Org.UpdatedAt.
+	Expired, ExpiredByUpdate int64
+	// Teams are the teams named in LoadParams.Teams and those Member is in
+	// that exist, each once, ordered by ID; a team named that does not
+	// exist is left out.
+	Teams []Team
+	// Member is the member LoadParams.Email names, if Found.
+	Member Member
+	Found  bool
+}
+
 // Tx is the storage licenses needs inside one transaction: the ledger's,
 // the outbox's, and the organization, team and member records. Every value passed in or
 // returned is a copy. Get, Update and Delete of a missing record return an
@@ -139,6 +171,14 @@ type Tx interface {
 	// one organization run one after the other and none works from a stale
 	// read.
 	LicenseOrgLock(ctx context.Context, org string) (Org, error)
+	// LicenseLoad reads, in this order, what an act needs before it
+	// writes: it locks the organization's record as LicenseOrgLock does,
+	// then counts its expired invitations and reads the teams and the
+	// member p names. The teams are appended to dst, which may be nil, and
+	// returned in Loaded.Teams. A missing organization is an error
+	// matching ledger.ErrNotFound; a missing member is not an error
+	// (Loaded.Found is false), and a missing team is left out.
+	LicenseLoad(ctx context.Context, p LoadParams, dst []Team) (Loaded, error)
 	// LicenseOrgInsert stores a new organization.
 	LicenseOrgInsert(ctx context.Context, o Org) error
 	// LicenseOrgUpdate replaces an organization's record.

@@ -31,13 +31,11 @@ func (s *Service) SummaryTable(ctx context.Context, p SummaryParams) (table.Tabl
 			var sum Summary
 			err := s.store.InTx(ctx, func(tx Tx) error {
 				o := op{ctx: ctx, tx: tx, now: ledger.Instant(s.clock.Now())}
-				got, err := tx.LicenseOrgGet(ctx, p.Org)
-				if err != nil {
-					return notFound(err, "organization", p.Org, p.Org)
+				if err := o.readOrg(p.Org); err != nil {
+					return err
 				}
-				o.org = got
-				sum, err = o.totals()
-				return err
+				sum = o.totals()
+				return nil
 			})
 			if err != nil {
 				yield(nil, wrap(err, p.Org, "summary of %q", p.Org))

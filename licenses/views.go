@@ -50,11 +50,10 @@ func (s *Service) summary(ctx context.Context, p SummaryParams) (Summary, error)
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		// Read only: no Book needed, the same instant a Book would use.
 		o := op{ctx: ctx, tx: tx, now: ledger.Instant(s.clock.Now())}
-		got, err := tx.LicenseOrgGet(ctx, p.Org)
-		if err != nil {
-			return notFound(err, "organization", p.Org, p.Org)
+		if err := o.readOrg(p.Org); err != nil {
+			return err
 		}
-		o.org = got
+		var err error
 		sum, err = o.summary()
 		return err
 	})

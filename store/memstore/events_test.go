@@ -3,6 +3,8 @@ package memstore
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/allot-dev/allot/events"
@@ -83,4 +85,51 @@ func TestOutbox_AgainstAModel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOutbox_MemberPayloadIsACopy: a licenses member's payload, kept
+// unboxed with its teams in the outbox's own strings, shares no memory
+// with the event written, and two events' teams do not overlap, across
+// the strings' chunks.
+func TestOutbox_MemberPayloadIsACopy(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	var teams [][]string
+	for i := range outboxChunk + 2 {
+		teams = append(teams, []string{"t" + strconv.Itoa(i), "u" + strconv.Itoa(i)})
+	}
+	err := s.InTx(ctx, func(tx ledger.Tx) error {
+		for i, ts := range teams {
+			e := events.Event{Type: events.LicensesInvited, Org: "acme", Payload: events.Member{Email: strconv.Itoa(i), Teams: ts}}
+			if err := tx.(*Tx).Emit(ctx, e); err != nil {
+				return err
+			}
+			ts[0] = "CHANGED"
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range teams {
+		ts[1] = "CHANGED"
+	}
+	got, err := events.NewReader(s).Read(ctx, events.Query{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := events.NewReader(s).Read(ctx, events.Query{After: got[len(got)-1].Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, more...)
+	if len(got) != len(teams) {
+		t.Fatalf("%d events, want %d", len(got), len(teams))
+	}
+	for i, e := range got {
+		m := e.Payload.(events.Member)
+		if want := []string{"t" + strconv.Itoa(i), "u" + strconv.Itoa(i)}; m.Email != strconv.Itoa(i) || !slices.Equal(m.Teams, want) {
+			t.Fatalf("event %d: %+v, want teams %v", i, m, want)
+		}
+	}
 }

@@ -221,6 +221,44 @@ func (t *Tx) LicenseOrgLock(ctx context.Context, org string) (licenses.Org, erro
 	return t.LicenseOrgGet(ctx, org)
 }
 
+// LicenseLoad implements licenses.Tx: the organization's record, two
+// binary searches in its expiry index, and the member and teams, as the
+// single methods read them.
+func (t *Tx) LicenseLoad(ctx context.Context, p licenses.LoadParams, dst []licenses.Team) (licenses.Loaded, error) {
+	var l licenses.Loaded
+	var err error
+	if l.Org, err = t.LicenseOrgLock(ctx, p.Org); err != nil {
+		return licenses.Loaded{}, err
+	}
+	o := t.s.licenses.org(p.Org, false)
+	l.Expired = o.expiry.count(p.At.UnixMicro())
+	l.ExpiredByUpdate = o.expiry.count(l.Org.UpdatedAt.UnixMicro())
+	var teams []string
+	if p.Email != "" {
+		if m := o.members.get(p.Email); m != nil {
+			l.Member, l.Found = copyMember(*m), true
+			teams = m.Teams
+		}
+	}
+	start := len(dst)
+	add := func(id string) {
+		tm := o.teams[id]
+		if tm == nil || slices.ContainsFunc(dst[start:], func(x licenses.Team) bool { return x.ID == id }) {
+			return
+		}
+		dst = append(dst, tm.rec)
+	}
+	for _, id := range p.Teams {
+		add(id)
+	}
+	for _, id := range teams {
+		add(id)
+	}
+	slices.SortFunc(dst[start:], func(a, b licenses.Team) int { return cmp.Compare(a.ID, b.ID) })
+	l.Teams = dst
+	return l, nil
+}
+
 // LicenseOrgInsert implements licenses.Tx.
 func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 	if err := t.check(ctx); err != nil {

@@ -47,6 +47,7 @@ type licensesQueries struct {
 	teamListAt                                   string
 	memberGet, memberInsert, memberUpdate        string
 	memberDelete, memberList, memberExpiredCount string
+	loadExpired, loadTeams                       string
 }
 
 const (
@@ -103,6 +104,19 @@ func (q *queries) licenses() *licensesQueries {
 	ORDER BY email LIMIT $3`),
 		memberExpiredCount: sql(`SELECT count(*) FROM {s}allot_license_members
 	WHERE org = $1 AND state = 'pending' AND expires_at IS NOT NULL AND expires_at <= $2`),
+		// LicenseLoad's counts, after the organization's lock: $2 the
+		// instant, and the organization's updated_at, read under the lock.
+		loadExpired: sql(`SELECT count(*) FILTER (WHERE m.expires_at <= $2),
+		count(*) FILTER (WHERE m.expires_at <= o.updated_at)
+	FROM {s}allot_license_orgs o
+	JOIN {s}allot_license_members m ON m.org = o.id AND m.state = 'pending' AND m.expires_at IS NOT NULL
+		AND m.expires_at <= greatest($2, o.updated_at)
+	WHERE o.id = $1`),
+		// LicenseLoad's teams: those named ($2) and the member's ($3).
+		loadTeams: sql(`SELECT id, active, pending FROM {s}allot_license_teams
+	WHERE org = $1 AND (id = ANY ($2::text[]) OR id IN (
+		SELECT unnest(teams) FROM {s}allot_license_members WHERE org = $1 AND email = $3))
+	ORDER BY id`),
 	}
 	got, _ := licensesSQL.LoadOrStore(q.prefix, l)
 	return got.(*licensesQueries)
@@ -150,6 +164,64 @@ func (t *Tx) licenseOrg(ctx context.Context, org string, lock bool) (licenses.Or
 		t.see("llock\x00" + org)
 	}
 	return got[0], nil
+}
+
+// LicenseLoad implements licenses.Tx in one round trip: the organization's
+// lock, then, each statement seeing what committed before the lock was
+// granted, the counts, the teams and the member. As the first statement it
+// begins the transaction at READ COMMITTED, as LicenseOrgLock does.
+func (t *Tx) LicenseLoad(ctx context.Context, p licenses.LoadParams, dst []licenses.Team) (licenses.Loaded, error) {
+	q := t.s.q.licenses()
+	var l licenses.Loaded
+	var b pgx.Batch
+	found, start := false, len(dst)
+	b.Queue(q.orgLock, p.Org).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			o := &l.Org
+			if err := rows.Scan(&o.ID, &o.Purchased, &o.Active, &o.Pending, &o.Unassigned, &o.Expired, &o.CreatedAt, &o.UpdatedAt); err != nil {
+				return err
+			}
+			o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+			found = true
+		}
+		return rows.Err()
+	})
+	b.Queue(q.loadExpired, p.Org, timestampNotNull(p.At)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&l.Expired, &l.ExpiredByUpdate)
+	})
+	b.Queue(q.loadTeams, p.Org, textArray(p.Teams), p.Email).Query(func(rows pgx.Rows) error {
+		got, err := scanTeams(rows)
+		dst = append(dst, got...)
+		return err
+	})
+	var members []licenses.Member
+	if p.Email != "" {
+		b.Queue(q.memberGet, p.Org, p.Email).Query(func(rows pgx.Rows) (err error) {
+			members, err = scanMembers(rows)
+			return err
+		})
+	}
+	if err := t.run(ctx, &b, true); err != nil {
+		return licenses.Loaded{}, storeErr(fmt.Sprintf("load license organization %q", p.Org), err)
+	}
+	if !found {
+		return licenses.Loaded{}, &ledger.NotFoundError{Kind: "license organization", ID: p.Org}
+	}
+	t.see("lorg\x00" + p.Org)
+	t.see("llock\x00" + p.Org)
+	for _, tm := range dst[start:] {
+		t.see("lteam\x00" + p.Org + "\x00" + tm.ID)
+	}
+	if p.Email != "" {
+		if len(members) > 0 {
+			l.Member, l.Found = members[0], true
+			t.see("lmember\x00" + p.Org + "\x00" + p.Email)
+		} else {
+			t.see("lnomember\x00" + p.Org + "\x00" + p.Email)
+		}
+	}
+	l.Teams = dst
+	return l, nil
 }
 
 // exec runs one statement and returns the rows it affected.
@@ -323,17 +395,14 @@ func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
 		func() error { return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email} })
 }
 
-// LicenseMemberDelete implements licenses.Tx.
+// LicenseMemberDelete implements licenses.Tx. It is sent with the next
+// statement or the commit (see execLater).
 func (t *Tx) LicenseMemberDelete(ctx context.Context, org, email string) error {
-	delete(t.seen, "lmember\x00"+org+"\x00"+email)
-	n, err := t.exec(ctx, fmt.Sprintf("delete license member %q of %q", email, org), t.s.q.licenses().memberDelete, org, email)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email}
-	}
-	return nil
+	key := "lmember\x00" + org + "\x00" + email
+	err := t.execLater(ctx, key, fmt.Sprintf("delete license member %q of %q", email, org), t.s.q.licenses().memberDelete, []any{org, email},
+		func() error { return &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email} })
+	delete(t.seen, key)
+	return err
 }
 
 // LicenseMemberList implements licenses.Tx.

@@ -23,6 +23,7 @@ func runLicenses(t *testing.T, newStore Factory) {
 	t.Run("RoundTrip", func(t *testing.T) { testLicensesRoundTrip(t, newStore) })
 	t.Run("ListOrdering", func(t *testing.T) { testLicensesListOrdering(t, newStore) })
 	t.Run("ExpiredCount", func(t *testing.T) { testLicensesExpiredCount(t, newStore) })
+	t.Run("Load", func(t *testing.T) { testLicensesLoad(t, newStore) })
 	t.Run("ConcurrentInvites", func(t *testing.T) { testLicensesConcurrentInvites(t, newStore) })
 	t.Run("ConcurrentAcceptDelete", func(t *testing.T) { testLicensesConcurrentAcceptDelete(t, newStore) })
 	t.Run("EdgeInputs", func(t *testing.T) { testLicensesEdgeInputs(t, newStore) })
@@ -31,6 +32,7 @@ func runLicenses(t *testing.T, newStore Factory) {
 	t.Run("Retries", func(t *testing.T) { testLicensesRetries(t, newStore) })
 	t.Run("MembersPage", func(t *testing.T) { testLicensesMembersPage(t, newStore) })
 	t.Run("EventReplay", func(t *testing.T) { testLicensesEventReplay(t, newStore) })
+	t.Run("ExpiryThresholds", func(t *testing.T) { testLicensesExpiryThresholds(t, newStore) })
 }
 
 // testLicensesMemberFilter checks that LicenseMemberList filters by state

@@ -28,6 +28,10 @@ type replayMember struct {
 type licReplay struct {
 	purchased int64
 	members   map[string]replayMember
+	// over is, by percent, whether the last threshold event said the
+	// pool's use is at or above it; n counts the events replayed.
+	over map[int]bool
+	n    int
 }
 
 func (r *licReplay) apply(t *rapid.T, e events.Event) {
@@ -38,6 +42,7 @@ func (r *licReplay) apply(t *rapid.T, e events.Event) {
 		}
 		r.members[m.Email] = replayMember{state: m.State, teams: m.Teams, expires: m.ExpiresAt}
 	}
+	r.n++
 	switch p := e.Payload.(type) {
 	case allot.Purchase:
 		r.purchased = p.Purchased
@@ -46,10 +51,32 @@ func (r *licReplay) apply(t *rapid.T, e events.Event) {
 	case events.Reassigned:
 		setMember(p.From)
 		setMember(p.To)
-	case events.Threshold, events.LicenseRequest:
+	case events.Threshold:
+		if r.over[p.Percent] == p.Up {
+			t.Fatalf("event %d: the pool crossed %d%% %s, as the last crossing of it said (up=%v)", e.Seq, p.Percent, map[bool]string{true: "up", false: "down"}[p.Up], p.Up)
+		}
+		r.over[p.Percent] = p.Up
+	case events.LicenseRequest:
 	default:
 		t.Fatalf("event %d (%s) has a %T payload", e.Seq, e.Type, e.Payload)
 	}
+}
+
+// used is the pool's use the replay says at an instant: the members
+// holding a license then.
+func (r *licReplay) used(at time.Time) int64 {
+	var n int64
+	for _, m := range r.members {
+		switch m.state {
+		case "active", "unassigned":
+			n++
+		case "pending":
+			if m.expires.IsZero() || at.Before(m.expires) {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // view is what the replay says the license page shows at now: the counts
@@ -108,7 +135,10 @@ var replayOrgs atomic.Int64
 // random run of acts (retries, refusals and expiries included), the
 // license page rebuilt only from the organization's events read from
 // empty is the one the service shows: its counts, its teams and every
-// member's state.
+// member's state. And the threshold events tell the pool's use: each
+// crossing of a threshold goes the other way from the last one, and after
+// each write the last crossings say where the use stood then, expiries
+// since the write before it included.
 func testLicensesEventReplay(t *testing.T, newStore Factory) {
 	s := newStore(t)
 	ctx := context.Background()
@@ -142,6 +172,8 @@ func testLicensesEventReplay(t *testing.T, newStore Factory) {
 		email := func(label string) string { return rapid.SampledFrom(emails).Draw(t, label) }
 		team := func() string { return rapid.SampledFrom(teams).Draw(t, "team") }
 		steps := rapid.IntRange(1, 25).Draw(t, "steps")
+		var seen int            // events replayed after the last step
+		var lastWrite time.Time // when the last step that wrote events ran
 		for range steps {
 			switch rapid.IntRange(0, 8).Draw(t, "act") {
 			case 0:
@@ -169,12 +201,21 @@ func testLicensesEventReplay(t *testing.T, newStore Factory) {
 				clk.Advance(time.Duration(rapid.IntRange(1, 90).Draw(t, "minutes")) * time.Minute)
 			}
 			// The replay, from empty.
-			r := &licReplay{members: map[string]replayMember{}}
+			r := &licReplay{members: map[string]replayMember{}, over: map[int]bool{}}
 			for e, err := range reader.All(ctx, events.Query{Org: org}) {
 				if err != nil {
 					t.Fatal(err)
 				}
 				r.apply(t, e)
+			}
+			if r.n > seen {
+				seen, lastWrite = r.n, clk.Now()
+			}
+			for _, pc := range events.DefaultThresholds() {
+				used := r.used(lastWrite)
+				if want := r.purchased > 0 && used*100 >= int64(pc)*r.purchased; r.over[pc] != want {
+					t.Fatalf("after the last write the events say the pool is over %d%%: %v; its use then was %d of %d", pc, r.over[pc], used, r.purchased)
+				}
 			}
 			got := r.view(clk.Now())
 			if d := cmp.Diff(licPage(t, ctx, svc, org, admin), got); d != "" {
@@ -202,4 +243,95 @@ func licPage(t *rapid.T, ctx context.Context, svc *licenses.Service, org, admin 
 		members = append(members, m.Email+" "+string(m.State))
 	}
 	return licView(sum.Purchased, sum.Active, sum.Pending, sum.Unassigned, sum.Available, sum.Expired, teams, members)
+}
+
+// testLicensesExpiryThresholds checks the threshold crossings invitations
+// that expire between writes cause: the next write that emits events tells
+// them, right after the first expiry it notices (with that event's time and
+// actor), or first if it notices none (at its own time, by the library);
+// a later write that notices the expiry tells no crossing again.
+func testLicensesExpiryThresholds(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	ctx := context.Background()
+	const admin, vendor = "ada@acme.test", "billing"
+	for _, c := range []struct {
+		org  string
+		acts func(svc *licenses.Service) error
+		want []string
+	}{
+		{"noticed", func(svc *licenses.Service) error {
+			_, err := svc.Delete(ctx, licenses.DeleteParams{Org: "noticed", Actor: admin, Email: "ann@x.test", RequestID: "r4"})
+			return err
+		}, []string{
+			"licenses.invitation_expired 1h0m0s system r4 | ann@x.test expired 0/2",
+			"pool.threshold_crossed 1h0m0s system r4 | 50% up=false 0/2",
+			"pool.threshold_crossed 1h0m0s system r4 | 100% up=false 0/2",
+			"licenses.deleted 2h0m0s ada@acme.test r4 | ann@x.test deleted 0/2",
+		}},
+		{"unnoticed", func(svc *licenses.Service) error {
+			if _, err := svc.RequestLicenses(ctx, licenses.RequestLicensesParams{Org: "unnoticed", Actor: admin, Quantity: 1, RequestID: "r4"}); err != nil {
+				return err
+			}
+			_, err := svc.Delete(ctx, licenses.DeleteParams{Org: "unnoticed", Actor: admin, Email: "ann@x.test", RequestID: "r5"})
+			return err
+		}, []string{
+			"pool.threshold_crossed 2h0m0s system r4 | 50% up=false 0/2",
+			"pool.threshold_crossed 2h0m0s system r4 | 100% up=false 0/2",
+			"licenses.requested 2h0m0s ada@acme.test r4 | ",
+			"licenses.invitation_expired 1h0m0s system r5 | ann@x.test expired 0/2",
+			"licenses.deleted 2h0m0s ada@acme.test r5 | ann@x.test deleted 0/2",
+		}},
+	} {
+		t.Run(c.org, func(t *testing.T) {
+			clk := clock.NewFake(start)
+			roles := &allot.StaticRoles{}
+			roles.Grant(c.org, admin, licenses.OrgAdmin)
+			roles.Grant(c.org, vendor, allot.Vendor)
+			svc, err := licenses.New(s.Licenses(), &licenses.Options{Clock: clk, Roles: roles, Thresholds: []int{50, 100}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Purchase(ctx, licenses.PurchaseParams{Org: c.org, Actor: vendor, Quantity: 2, RequestID: "r1"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.CreateTeam(ctx, licenses.CreateTeamParams{Org: c.org, Actor: admin, Team: "design"}); err != nil {
+				t.Fatal(err)
+			}
+			for i, email := range []string{"ann@x.test", "bo@x.test"} {
+				p := licenses.InviteParams{Org: c.org, Actor: admin, Team: "design", Email: email, RequestID: fmt.Sprint("r", i+2), ExpiresAt: start.Add(time.Hour)}
+				if _, err := svc.Invite(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reader := events.NewReader(s)
+			var after int64
+			for e, err := range reader.All(ctx, events.Query{Org: c.org}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				after = e.Seq
+			}
+			clk.Advance(2 * time.Hour) // both invitations expire
+			if err := c.acts(svc); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for e, err := range reader.All(ctx, events.Query{Org: c.org, After: after}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				gist := ""
+				switch p := e.Payload.(type) {
+				case events.Member:
+					gist = fmt.Sprintf("%s %s %d/%d", p.Email, p.State, p.Purchased-p.Available, p.Purchased)
+				case events.Threshold:
+					gist = fmt.Sprintf("%d%% up=%v %d/%d", p.Percent, p.Up, p.Used, p.Purchased)
+				}
+				got = append(got, fmt.Sprintf("%s %s %s %s | %s", e.Type, e.At.Sub(start), e.Actor, e.RequestID, gist))
+			}
+			if d := cmp.Diff(c.want, got); d != "" {
+				t.Errorf("events after the expiries (-want +got):\n%s", d)
+			}
+		})
+	}
 }
