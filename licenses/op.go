@@ -172,10 +172,10 @@ func (o *op) ensureOrg(org string) error {
 	if _, err := o.b.DefineUnit(o.ctx, Unit); err != nil {
 		return err
 	}
-	if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: IssuerAccount(org), Unit: Unit.Code, Owner: org}); err != nil {
-		return err
-	}
-	if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: PoolAccount(org), Unit: Unit.Code, Owner: org, Flags: ledger.FlagNonNegative}); err != nil {
+	if err := o.b.EnsureAccounts(o.ctx, []ledger.Account{
+		{ID: IssuerAccount(org), Unit: Unit.Code, Owner: org},
+		{ID: PoolAccount(org), Unit: Unit.Code, Owner: org, Flags: ledger.FlagNonNegative},
+	}); err != nil {
 		return err
 	}
 	rec := Org{ID: org, CreatedAt: o.now, UpdatedAt: o.now}
@@ -530,7 +530,7 @@ func (o *op) invite(p InviteParams, email string, holdID ledger.TransferID, act 
 	m := old
 	if !old.State.HoldsLicense() {
 		acct := MemberAccount(o.org.ID, email)
-		if _, err := o.b.CreateAccount(o.ctx, ledger.Account{ID: acct, Unit: Unit.Code, Owner: o.org.ID, Flags: ledger.FlagNonNegative}); err != nil {
+		if err := o.b.EnsureAccount(o.ctx, ledger.Account{ID: acct, Unit: Unit.Code, Owner: o.org.ID, Flags: ledger.FlagNonNegative}); err != nil {
 			return Member{}, false, err
 		}
 		h, err := o.b.CreateHold(o.ctx, ledger.Hold{
