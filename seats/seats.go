@@ -558,20 +558,28 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 	var retry bool
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		retry = false
-		pool, err := tx.PoolLock(ctx, org, p)
-		if errors.Is(err, ledger.ErrNotFound) {
-			return &NoPoolError{Org: org, Product: p}
-		} else if err != nil {
-			return err
-		}
-		if prior, done, err := priorTransfer(ctx, tx, want, org, requestID); done || err != nil {
-			out, retry = prior, done
-			return err
-		}
-		e, err := getEvent(ctx, tx, org, event)
+		// One read for the pool (locked first, as every writer of its
+		// units does), an earlier post of the request, and the event.
+		got, err := tx.PoolTransferLoad(ctx, TransferLoadParams{Org: org, Product: p, Event: event, Transfer: want.ID})
 		if err != nil {
 			return err
 		}
+		if !got.PoolFound {
+			return &NoPoolError{Org: org, Product: p}
+		}
+		if got.PriorFound {
+			// The request ran before: its first result, whatever happened
+			// since, and no other check.
+			if !ledger.SameRequest(got.Prior, want) {
+				return &RequestReusedError{Org: org, RequestID: requestID}
+			}
+			out, retry = got.Prior, true
+			return nil
+		}
+		if !got.EventFound {
+			return &UnknownEventError{Org: org, Event: event}
+		}
+		pool, e := got.Pool, got.Event
 		if p.IsModule() && slices.Contains(e.ModulesAssigned, p.ModuleName()) {
 			return &ModuleAlreadyAssignedError{Event: event, Module: p.ModuleName()}
 		}
@@ -586,7 +594,7 @@ func (s *Service) transfer(ctx context.Context, org, actor, event string, p Prod
 		b := ledger.NewBook(tx, now)
 		// An event that holds seats has its seat account: seats never leave.
 		if p.IsModule() || e.SeatsAssigned == 0 {
-			if _, err := b.CreateAccount(ctx, ledger.Account{ID: want.Credit, Unit: string(p), Owner: org}); err != nil {
+			if err := ensureAccount(ctx, b, ledger.Account{ID: want.Credit, Unit: string(p), Owner: org}); err != nil {
 				return err
 			}
 		}
@@ -698,17 +706,16 @@ func (s *Service) checkConsumption(ctx context.Context, p CheckConsumptionParams
 		res = CheckResult{}
 		b := ledger.NewBook(tx, now)
 		res.At = b.Now()
-		pool, err := tx.PoolLock(ctx, org, Seats)
-		hasPool := err == nil
-		if err != nil && !errors.Is(err, ledger.ErrNotFound) {
-			return err
-		}
-		events, err := tx.EventList(ctx, EventListParams{Org: org, StartedBy: res.At})
+		// One read for the seat pool (locked first) and the started
+		// events that lack something: the others are neither changed nor
+		// reported.
+		got, err := tx.PoolCheckLoad(ctx, CheckLoadParams{Org: org, StartedBy: res.At})
 		if err != nil {
 			return err
 		}
+		pool, events := got.Pool, got.Events
 		var plan []Assignment
-		if hasPool {
+		if got.PoolFound {
 			plan = PlanConsumption(res.At, events, pool.Available())
 		}
 		if len(plan) > 0 {
@@ -778,23 +785,27 @@ func assign(ctx context.Context, b *ledger.Book, tx Tx, org, actor string, event
 	for i := range events {
 		byID[events[i].ID] = i
 	}
+	// An event that holds seats has its account (seats never leave): the
+	// others' are opened first, all in one call.
+	var open []ledger.Account
+	for _, a := range plan {
+		if a.Reached == a.Seats {
+			open = append(open, ledger.Account{ID: eventAccount(org, a.Event, Seats), Unit: string(Seats), Owner: org})
+		}
+	}
+	if err := ensureAccounts(ctx, b, open); err != nil {
+		return err
+	}
 	pool := poolAccount(org, Seats)
 	ts := make([]ledger.Transfer, 0, min(len(plan), checkChunk))
 	for start := 0; start < len(plan); start += checkChunk {
 		chunk := plan[start:min(start+checkChunk, len(plan))]
 		ts = ts[:0]
 		for _, a := range chunk {
-			credit := eventAccount(org, a.Event, Seats)
-			// An event that holds seats has its account: seats never leave.
-			if a.Reached == a.Seats {
-				if _, err := b.CreateAccount(ctx, ledger.Account{ID: credit, Unit: string(Seats), Owner: org}); err != nil {
-					return err
-				}
-			}
 			ts = append(ts, ledger.Transfer{
 				ID:     autoTransferID(org, a.Event, a.Reached),
 				Debit:  pool,
-				Credit: credit,
+				Credit: eventAccount(org, a.Event, Seats),
 				Amount: decimal.NewFromInt(a.Seats),
 				Code:   codeAuto,
 				Actor:  actor,
@@ -810,6 +821,25 @@ func assign(ctx context.Context, b *ledger.Book, tx Tx, org, actor string, event
 			if err := tx.EventUpdate(ctx, *e); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// ensureAccount makes sure an event's account exists, as the ledger's
+// CreateAccount does. It is the one place a transfer opens an account.
+func ensureAccount(ctx context.Context, b *ledger.Book, a ledger.Account) error {
+	_, err := b.CreateAccount(ctx, a)
+	return err
+}
+
+// ensureAccounts makes sure the events' accounts exist, as the ledger's
+// CreateAccount does for each. It is the one place a consumption check
+// opens accounts.
+func ensureAccounts(ctx context.Context, b *ledger.Book, as []ledger.Account) error {
+	for _, a := range as {
+		if _, err := b.CreateAccount(ctx, a); err != nil {
+			return err
 		}
 	}
 	return nil
