@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -281,11 +282,13 @@ func (t *Tx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.
 	if ix == nil {
 		return out, nil
 	}
-	for _, k := range ix.after(eventKey{}) {
-		if k.start.After(p.StartedBy) {
-			break
-		}
+	keys := ix.after(eventKey{})
+	keys = keys[:sort.Search(len(keys), func(i int) bool { return keys[i].start.After(p.StartedBy) })]
+	for _, k := range keys {
 		if e := tb.events[seatsEventKey{p.Org, k.id}]; lacksEntitlements(e) {
+			if out.Events == nil {
+				out.Events = make([]seats.Event, 0, len(keys))
+			}
 			out.Events = append(out.Events, copyEvent(*e))
 		}
 	}
