@@ -154,6 +154,9 @@ type EventListParams struct {
 
 // Store runs functions in serializable transactions. Implementations must
 // pass storetest.Run.
+//
+// InTx calls fn, once or again after a transient conflict, only before it
+// returns, and never twice at once: the service reuses what fn works in.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
