@@ -796,7 +796,9 @@ func (s *Service) emitAssigned(ctx context.Context, tx Tx, env events.Event, evt
 	for i := range evts {
 		byID[evts[i].ID] = i
 	}
-	evs := make([]events.Event, 0, len(plan)+len(s.thresholdPcts))
+	// Per assignment a SeatsAssigned and at most one more: an assignment
+	// only adds seats, so the event can only come to lack nothing.
+	evs := make([]events.Event, 0, 2*len(plan)+len(s.thresholdPcts))
 	available := before.Available()
 	for _, a := range plan {
 		available -= a.Seats
