@@ -260,7 +260,9 @@
 // # Concurrency
 //
 // A Service is safe for concurrent use. Every write locks the pool it moves
-// units from (Tx.PoolLock) before anything else, then the ledger accounts in
+// units from before anything else (Tx.PoolLock, or the loads a transfer and
+// a consumption check read everything with: Tx.PoolTransferLoad,
+// Tx.PoolCheckLoad), then the event it changes, then the ledger accounts in
 // sorted order, so writers of one pool run one after the other and never
 // deadlock.
 //

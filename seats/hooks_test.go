@@ -32,6 +32,14 @@ func (t uncommittedTx) TransfersGet(ctx context.Context, ids []ledger.TransferID
 	return slices.DeleteFunc(got, func(tr ledger.Transfer) bool { return slices.Contains(t.hidden, tr.ID) }), err
 }
 
+func (t uncommittedTx) PoolTransferLoad(ctx context.Context, p seats.TransferLoadParams) (seats.TransferLoad, error) {
+	got, err := t.Tx.PoolTransferLoad(ctx, p)
+	if got.PriorFound && slices.Contains(t.hidden, got.Prior.ID) {
+		got.Prior, got.PriorFound = ledger.Transfer{}, false
+	}
+	return got, err
+}
+
 func (t uncommittedTx) TransferList(ctx context.Context, p ledger.TransferListParams) ([]ledger.Transfer, error) {
 	got, err := t.Tx.TransferList(ctx, p)
 	return slices.DeleteFunc(got, func(tr ledger.Transfer) bool { return slices.Contains(t.hidden, tr.ID) }), err
@@ -48,6 +56,18 @@ func (t driftedTx) PoolLock(ctx context.Context, org string, p seats.Product) (s
 	pool, err := t.Tx.PoolLock(ctx, org, p)
 	pool.Purchased += t.extra
 	return pool, err
+}
+
+func (t driftedTx) PoolTransferLoad(ctx context.Context, p seats.TransferLoadParams) (seats.TransferLoad, error) {
+	got, err := t.Tx.PoolTransferLoad(ctx, p)
+	got.Pool.Purchased += t.extra
+	return got, err
+}
+
+func (t driftedTx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.CheckLoad, error) {
+	got, err := t.Tx.PoolCheckLoad(ctx, p)
+	got.Pool.Purchased += t.extra
+	return got, err
 }
 
 // openedConcurrentlyTx finds no pool on its first PoolLock, as when another

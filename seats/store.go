@@ -83,6 +83,61 @@ type Tx interface {
 	EventUpdate(ctx context.Context, e Event) error
 	// EventList returns the organization's events ordered by (Start, ID).
 	EventList(ctx context.Context, p EventListParams) ([]Event, error)
+
+	// PoolTransferLoad reads at once what a transfer to an event needs:
+	// it locks the pool as PoolLock does, then reads the transfer already
+	// posted with the transfer's ID, if any, and the event as EventGet does,
+	// in that order. A missing record is reported by the result's Found
+	// fields, not by an error, so the caller decides which absence counts.
+	PoolTransferLoad(ctx context.Context, p TransferLoadParams) (TransferLoad, error)
+	// PoolCheckLoad reads at once what a consumption check needs: it locks
+	// the organization's seat pool as PoolLock does, then lists, as
+	// EventList does, the organization's events that have started by
+	// p.StartedBy and lack something (see CheckLoadParams).
+	PoolCheckLoad(ctx context.Context, p CheckLoadParams) (CheckLoad, error)
+}
+
+// TransferLoadParams name what PoolTransferLoad reads. All fields are
+// required.
+type TransferLoadParams struct {
+	Org      string
+	Product  Product           // the pool's product
+	Event    string            // the event's ID in Org
+	Transfer ledger.TransferID // the ID of the transfer the request posts
+}
+
+// TransferLoad is what PoolTransferLoad read. Each record is found or
+// not on its own; one not found is the zero value.
+type TransferLoad struct {
+	Pool      Pool // locked until the transaction ends
+	PoolFound bool
+	// Prior is the ledger transfer already posted with the params'
+	// Transfer ID: the request ran before, or its ID was used for another.
+	Prior      ledger.Transfer
+	PriorFound bool
+	// Event is the organization's event; another organization's event of
+	// that ID is not found.
+	Event      Event
+	EventFound bool
+}
+
+// CheckLoadParams name what PoolCheckLoad reads. Both fields are
+// required.
+type CheckLoadParams struct {
+	Org string
+	// StartedBy keeps the events with Start <= StartedBy.
+	StartedBy time.Time
+}
+
+// CheckLoad is what PoolCheckLoad read.
+type CheckLoad struct {
+	Pool      Pool // the organization's seat pool, locked until the transaction ends
+	PoolFound bool
+	// Events are the organization's events started by StartedBy that lack
+	// seats (Participants > SeatsAssigned) or modules (one of Modules is
+	// not in ModulesAssigned), ordered by (Start, ID). Events that lack
+	// nothing are left out: the check neither changes nor reports them.
+	Events []Event
 }
 
 // EventListParams filter EventList. Zero fields do not filter, except Org,
@@ -99,6 +154,9 @@ type EventListParams struct {
 
 // Store runs functions in serializable transactions. Implementations must
 // pass storetest.Run.
+//
+// InTx calls fn, once or again after a transient conflict, only before it
+// returns, and never twice at once: the service reuses what fn works in.
 type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -249,6 +250,63 @@ func (t *Tx) EventList(ctx context.Context, p seats.EventListParams) ([]seats.Ev
 		}
 	}
 	return out, nil
+}
+
+// PoolTransferLoad implements seats.Tx. The store's single lock already
+// excludes every other transaction.
+func (t *Tx) PoolTransferLoad(ctx context.Context, p seats.TransferLoadParams) (seats.TransferLoad, error) {
+	var out seats.TransferLoad
+	if err := t.check(ctx); err != nil {
+		return out, err
+	}
+	tb := &t.s.seats
+	out.Pool, out.PoolFound = tb.pools[seatsPoolKey{p.Org, p.Product}]
+	if i, ok := t.s.transfers.find(string(p.Transfer), t.s.journal.idAt); ok {
+		out.Prior, out.PriorFound = t.s.journal.transfer(i), true
+	}
+	if e, ok := tb.events[seatsEventKey{p.Org, p.Event}]; ok {
+		out.Event, out.EventFound = copyEvent(*e), true
+	}
+	return out, nil
+}
+
+// PoolCheckLoad implements seats.Tx.
+func (t *Tx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.CheckLoad, error) {
+	var out seats.CheckLoad
+	if err := t.check(ctx); err != nil {
+		return out, err
+	}
+	tb := &t.s.seats
+	out.Pool, out.PoolFound = tb.pools[seatsPoolKey{p.Org, seats.Seats}]
+	ix := tb.byOrg[p.Org]
+	if ix == nil {
+		return out, nil
+	}
+	keys := ix.after(eventKey{})
+	keys = keys[:sort.Search(len(keys), func(i int) bool { return keys[i].start.After(p.StartedBy) })]
+	for _, k := range keys {
+		if e := tb.events[seatsEventKey{p.Org, k.id}]; lacksEntitlements(e) {
+			if out.Events == nil {
+				out.Events = make([]seats.Event, 0, len(keys))
+			}
+			out.Events = append(out.Events, copyEvent(*e))
+		}
+	}
+	return out, nil
+}
+
+// lacksEntitlements reports whether the event lacks seats or a module, as
+// seats.Shortfall would find, without allocating.
+func lacksEntitlements(e *seats.Event) bool {
+	if e.Participants > e.SeatsAssigned {
+		return true
+	}
+	for _, m := range e.Modules {
+		if !slices.Contains(e.ModulesAssigned, m) {
+			return true
+		}
+	}
+	return false
 }
 
 func copyEvent(e seats.Event) seats.Event {

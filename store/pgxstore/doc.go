@@ -83,7 +83,10 @@
 // locks the pool's row (PoolLock, SELECT ... FOR UPDATE), so writers of one
 // pool queue, and at READ COMMITTED the events a writer reads are locked too
 // (FOR NO KEY UPDATE), since a seat transfer and a module transfer to one
-// event hold different pools.
+// event hold different pools. A transfer reads the pool, an earlier post of
+// its request and the event in one round trip (PoolTransferLoad), a
+// consumption check the pool and the events that lack something in one
+// (PoolCheckLoad), both in that lock order.
 //
 // Store.InTx begins the transaction lazily with its first statement. If that
 // statement locks accounts (every post, group and batch) or a seats pool

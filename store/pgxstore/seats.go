@@ -48,6 +48,7 @@ type seatsQueries struct {
 	poolInsert, poolLock, poolUpdate, poolList string
 	eventInsert, eventGet, eventGetLock        string
 	eventUpdate, eventList                     string
+	eventsLacking                              string
 }
 
 const (
@@ -72,6 +73,11 @@ func newSeatsQueries(sql func(string) string) seatsQueries {
 		// key is before every event a service creates.
 		eventList: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events
 	WHERE org = $1 AND (start_at, id) > ($2, $3) AND ($4::timestamptz IS NULL OR start_at <= $4)
+	ORDER BY start_at, id`),
+		// The consumption check's events: started by $2 and lacking seats
+		// or a module; the lock clause is added where the rows are locked.
+		eventsLacking: sql(`SELECT ` + eventCols + ` FROM {s}allot_seat_events
+	WHERE org = $1 AND start_at <= $2 AND (participants > seats_assigned OR NOT (modules <@ modules_assigned))
 	ORDER BY start_at, id`),
 	}
 }
@@ -220,6 +226,90 @@ func (t *Tx) EventList(ctx context.Context, p seats.EventListParams) ([]seats.Ev
 		t.see("event\x00" + e.Org + "\x00" + e.ID)
 	}
 	return got, nil
+}
+
+// PoolTransferLoad implements seats.Tx in one round trip: the pool's lock
+// (as PoolLock), the transfer with the request's ID (as TransfersGet) and
+// the event (as EventGet, locked unless the transaction reads a snapshot),
+// in that order, the order in which a transfer took them one by one.
+func (t *Tx) PoolTransferLoad(ctx context.Context, p seats.TransferLoadParams) (seats.TransferLoad, error) {
+	var out seats.TransferLoad
+	sql := t.s.q.seats.eventGet
+	if t.locksReads() {
+		sql = t.s.q.seats.eventGetLock
+	}
+	var b pgx.Batch
+	var pools []seats.Pool
+	var prior []ledger.Transfer
+	var events []seats.Event
+	b.Queue(t.s.q.seats.poolLock, p.Org, string(p.Product)).Query(func(rows pgx.Rows) (err error) {
+		pools, err = scanPools(rows)
+		return err
+	})
+	b.Queue(t.s.q.transferGet, string(p.Transfer)).Query(func(rows pgx.Rows) (err error) {
+		prior, err = scanTransfers(rows)
+		return err
+	})
+	b.Queue(sql, p.Org, p.Event).Query(func(rows pgx.Rows) (err error) {
+		events, err = scanEvents(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return out, storeErr(fmt.Sprintf("load pool %s of %q and event %q", p.Product, p.Org, p.Event), err)
+	}
+	if len(pools) > 0 {
+		out.Pool, out.PoolFound = pools[0], true
+		t.see("pool\x00" + p.Org + "\x00" + string(p.Product))
+	}
+	if len(prior) > 0 {
+		out.Prior, out.PriorFound = prior[0], true
+	}
+	if len(events) > 0 {
+		out.Event, out.EventFound = events[0], true
+		t.see("event\x00" + p.Org + "\x00" + p.Event)
+	}
+	return out, nil
+}
+
+// PoolCheckLoad implements seats.Tx in one round trip: the seat pool's lock
+// (as PoolLock), then the events started by p.StartedBy that lack seats or
+// modules, locked in (Start, ID) order unless the transaction reads a
+// snapshot (as EventList).
+func (t *Tx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.CheckLoad, error) {
+	var out seats.CheckLoad
+	sql := t.s.q.seats.eventsLacking
+	if t.locksReads() {
+		sql += " FOR NO KEY UPDATE"
+	}
+	var b pgx.Batch
+	var pools []seats.Pool
+	b.Queue(t.s.q.seats.poolLock, p.Org, string(seats.Seats)).Query(func(rows pgx.Rows) (err error) {
+		pools, err = scanPools(rows)
+		return err
+	})
+	b.Queue(sql, p.Org, timestampNotNull(p.StartedBy)).Query(func(rows pgx.Rows) (err error) {
+		out.Events, err = scanEvents(rows)
+		return err
+	})
+	if err := t.run(ctx, &b, true); err != nil {
+		return seats.CheckLoad{}, storeErr(fmt.Sprintf("load the seat pool and events of %q", p.Org), err)
+	}
+	if len(pools) > 0 {
+		out.Pool, out.PoolFound = pools[0], true
+		t.see("pool\x00" + p.Org + "\x00" + string(seats.Seats))
+	}
+	for _, e := range out.Events {
+		t.see("event\x00" + e.Org + "\x00" + e.ID)
+	}
+	return out, nil
+}
+
+// locksReads reports whether a read that an update will rely on must lock
+// its rows (see snapshotReads), when it is sent in a batch that begins
+// with a lock: such a batch, as a transaction's first, begins it at READ
+// COMMITTED.
+func (t *Tx) locksReads() bool {
+	return t.lazyBegin || !t.snapshotReads()
 }
 
 func scanPools(rows pgx.Rows) ([]seats.Pool, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 )
 
 func runSeats(t *testing.T, newStore Factory) {
@@ -20,6 +21,7 @@ func runSeats(t *testing.T, newStore Factory) {
 	t.Run("RoundTripAndCopies", func(t *testing.T) { testSeatsRoundTrip(t, newStore) })
 	t.Run("Rollback", func(t *testing.T) { testSeatsRollback(t, newStore) })
 	t.Run("ListOrdering", func(t *testing.T) { testSeatsListOrdering(t, newStore) })
+	t.Run("Loads", func(t *testing.T) { testSeatsLoads(t, newStore) })
 	t.Run("ConcurrentNoOversell", func(t *testing.T) { testSeatsConcurrent(t, newStore) })
 	t.Run("Retries", func(t *testing.T) { testSeatsRetries(t, newStore) })
 	t.Run("EventsReplay", func(t *testing.T) { testSeatsReplay(t, newStore) })
@@ -454,6 +456,186 @@ func testSeatsListOrdering(t *testing.T, newStore Factory) {
 		}
 		if diff := cmp.Diff([]seats.Product{seats.Module("polls"), seats.Module("qna"), seats.Seats}, got); diff != "" {
 			t.Errorf("PoolList order (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+}
+
+// testSeatsLoads: PoolTransferLoad and PoolCheckLoad read what PoolLock,
+// TransfersGet, EventGet and EventList read, report what is missing by
+// their Found fields, keep organizations apart, return copies and see the
+// transaction's own writes; PoolCheckLoad keeps only the started events
+// that lack seats or modules.
+func testSeatsLoads(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	seatPool := seats.Pool{Org: "acme", Product: seats.Seats, Purchased: 10, Assigned: 2, CreatedAt: start}
+	pollsPool := seats.Pool{Org: "acme", Product: seats.Module("polls"), Purchased: 1, CreatedAt: start}
+	ev := func(org, id string, at time.Duration, participants, assigned int64, modules, modulesAssigned []string) seats.Event {
+		e := seatsEvent(org, id, start.Add(at))
+		e.Participants, e.SeatsAssigned, e.Modules, e.ModulesAssigned = participants, assigned, modules, modulesAssigned
+		return e
+	}
+	polls := []string{"polls"}
+	evs := []seats.Event{
+		ev("acme", "e", time.Hour, 5, 0, nil, nil),                            // not started
+		ev("acme", "d", 0, 1, 0, nil, nil),                                    // starts at the check: started
+		ev("acme", "c", -time.Hour, 0, 0, []string{"polls", "qna"}, polls),    // lacks a module only
+		ev("acme", "b", -time.Hour, 2, 2, polls, polls),                       // lacks nothing
+		ev("acme", "f", -time.Hour, 1, 4, nil, nil),                           // more seats than it needs
+		ev("acme", "a", -2*time.Hour, 3, 1, polls, nil),                       // lacks seats and a module
+		ev("globex", "a", -3*time.Hour, 9, 0, nil, nil),                       // acme's ID, globex's event
+		ev("globex", "g", -time.Hour, 0, 0, []string{"qna"}, []string{"qna"}), // lacks nothing
+	}
+	var posted ledger.Transfer
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		for _, p := range []seats.Pool{seatPool, pollsPool, {Org: "globex", Product: seats.Seats, Purchased: 3, CreatedAt: start}} {
+			if err := tx.PoolInsert(ctx, p); err != nil {
+				return err
+			}
+		}
+		for _, e := range evs {
+			if err := tx.EventInsert(ctx, e); err != nil {
+				return err
+			}
+		}
+		b := ledger.NewBook(tx, start)
+		if _, err := b.DefineUnit(ctx, ledger.Unit{Code: "seat"}); err != nil {
+			return err
+		}
+		for _, id := range []ledger.AccountID{"load-x", "load-y"} {
+			if _, err := b.CreateAccount(ctx, ledger.Account{ID: id, Unit: "seat"}); err != nil {
+				return err
+			}
+		}
+		var err error
+		posted, err = b.Post(ctx, ledger.Transfer{ID: "load-t1", Debit: "load-x", Credit: "load-y", Amount: decimal.NewFromInt(2), Code: "c"})
+		return err
+	})
+	byID := func(org, id string) seats.Event {
+		for _, e := range evs {
+			if e.Org == org && e.ID == id {
+				return e
+			}
+		}
+		t.Fatalf("no event %s/%s", org, id)
+		return seats.Event{}
+	}
+	ids := func(es []seats.Event) []string {
+		out := []string{}
+		for _, e := range es {
+			out = append(out, e.Org+"/"+e.ID)
+		}
+		return out
+	}
+
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		for _, tc := range []struct {
+			name string
+			p    seats.TransferLoadParams
+			want seats.TransferLoad
+		}{
+			{"AllFound", seats.TransferLoadParams{Org: "acme", Product: seats.Seats, Event: "a", Transfer: "load-t1"},
+				seats.TransferLoad{Pool: seatPool, PoolFound: true, Prior: posted, PriorFound: true, Event: byID("acme", "a"), EventFound: true}},
+			{"ModulePool", seats.TransferLoadParams{Org: "acme", Product: seats.Module("polls"), Event: "c", Transfer: "load-none"},
+				seats.TransferLoad{Pool: pollsPool, PoolFound: true, Event: byID("acme", "c"), EventFound: true}},
+			{"NoPool", seats.TransferLoadParams{Org: "acme", Product: seats.Module("qna"), Event: "a", Transfer: "load-t1"},
+				seats.TransferLoad{Prior: posted, PriorFound: true, Event: byID("acme", "a"), EventFound: true}},
+			{"NoEvent", seats.TransferLoadParams{Org: "acme", Product: seats.Seats, Event: "g", Transfer: "load-none"},
+				seats.TransferLoad{Pool: seatPool, PoolFound: true}},
+			{"OtherOrgsEvent", seats.TransferLoadParams{Org: "globex", Product: seats.Seats, Event: "b", Transfer: "load-none"},
+				seats.TransferLoad{Pool: seats.Pool{Org: "globex", Product: seats.Seats, Purchased: 3, CreatedAt: start}, PoolFound: true}},
+			{"SameIDOtherOrg", seats.TransferLoadParams{Org: "globex", Product: seats.Seats, Event: "a", Transfer: "load-none"},
+				seats.TransferLoad{Pool: seats.Pool{Org: "globex", Product: seats.Seats, Purchased: 3, CreatedAt: start}, PoolFound: true, Event: byID("globex", "a"), EventFound: true}},
+			{"NoOrg", seats.TransferLoadParams{Org: "initech", Product: seats.Seats, Event: "a", Transfer: "load-none"},
+				seats.TransferLoad{}},
+		} {
+			got, err := tx.PoolTransferLoad(ctx, tc.p)
+			if err != nil {
+				return fmt.Errorf("PoolTransferLoad %s: %w", tc.name, err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmpOpts); diff != "" {
+				t.Errorf("PoolTransferLoad %s (-want +got):\n%s", tc.name, diff)
+			}
+		}
+		for _, tc := range []struct {
+			name     string
+			p        seats.CheckLoadParams
+			pool     seats.Pool
+			poolSeen bool
+			want     []string
+		}{
+			{"Started", seats.CheckLoadParams{Org: "acme", StartedBy: start}, seatPool, true, []string{"acme/a", "acme/c", "acme/d"}},
+			{"StartedEarlier", seats.CheckLoadParams{Org: "acme", StartedBy: start.Add(-time.Microsecond)}, seatPool, true, []string{"acme/a", "acme/c"}},
+			{"All", seats.CheckLoadParams{Org: "acme", StartedBy: start.Add(24 * time.Hour)}, seatPool, true, []string{"acme/a", "acme/c", "acme/d", "acme/e"}},
+			{"OtherOrg", seats.CheckLoadParams{Org: "globex", StartedBy: start}, seats.Pool{Org: "globex", Product: seats.Seats, Purchased: 3, CreatedAt: start}, true, []string{"globex/a"}},
+			{"NoOrg", seats.CheckLoadParams{Org: "initech", StartedBy: start}, seats.Pool{}, false, []string{}},
+		} {
+			got, err := tx.PoolCheckLoad(ctx, tc.p)
+			if err != nil {
+				return fmt.Errorf("PoolCheckLoad %s: %w", tc.name, err)
+			}
+			if diff := cmp.Diff(tc.pool, got.Pool); diff != "" || got.PoolFound != tc.poolSeen {
+				t.Errorf("PoolCheckLoad %s: pool found %v, want %v (-want +got):\n%s", tc.name, got.PoolFound, tc.poolSeen, diff)
+			}
+			if diff := cmp.Diff(tc.want, ids(got.Events)); diff != "" {
+				t.Errorf("PoolCheckLoad %s events (-want +got):\n%s", tc.name, diff)
+			}
+			for _, e := range got.Events {
+				if diff := cmp.Diff(byID(e.Org, e.ID), e); diff != "" {
+					t.Errorf("PoolCheckLoad %s: event %s/%s (-want +got):\n%s", tc.name, e.Org, e.ID, diff)
+				}
+			}
+		}
+		return nil
+	})
+
+	// The loads return copies and see the transaction's own writes.
+	seatsTx(t, s, func(ctx context.Context, tx seats.Tx) error {
+		p := seats.TransferLoadParams{Org: "acme", Product: seats.Seats, Event: "a", Transfer: "load-t1"}
+		got, err := tx.PoolTransferLoad(ctx, p)
+		if err != nil {
+			return err
+		}
+		got.Event.Modules[0] = "changed"
+		got.Prior.Metadata = map[string]string{"changed": "yes"}
+		check, err := tx.PoolCheckLoad(ctx, seats.CheckLoadParams{Org: "acme", StartedBy: start})
+		if err != nil {
+			return err
+		}
+		check.Events[0].Modules[0] = "changed"
+		again, err := tx.PoolTransferLoad(ctx, p)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(byID("acme", "a"), again.Event); diff != "" {
+			t.Errorf("changing a loaded event changed the store (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(posted, again.Prior, cmpOpts); diff != "" {
+			t.Errorf("changing a loaded transfer changed the store (-want +got):\n%s", diff)
+		}
+		pool := again.Pool
+		pool.Assigned = 5
+		if err := tx.PoolUpdate(ctx, pool); err != nil {
+			return err
+		}
+		e := again.Event
+		e.SeatsAssigned, e.ModulesAssigned = 3, []string{"polls"}
+		if err := tx.EventUpdate(ctx, e); err != nil {
+			return err
+		}
+		after, err := tx.PoolTransferLoad(ctx, p)
+		if err != nil {
+			return err
+		}
+		if after.Pool.Assigned != 5 || after.Event.SeatsAssigned != 3 {
+			t.Errorf("PoolTransferLoad after updates = pool %+v, event %+v; want 5 assigned and 3 seats", after.Pool, after.Event)
+		}
+		checked, err := tx.PoolCheckLoad(ctx, seats.CheckLoadParams{Org: "acme", StartedBy: start})
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]string{"acme/c", "acme/d"}, ids(checked.Events)); diff != "" || checked.Pool.Assigned != 5 {
+			t.Errorf("PoolCheckLoad after acme/a got all it lacked: pool %+v (-want +got events):\n%s", checked.Pool, diff)
 		}
 		return nil
 	})
