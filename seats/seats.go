@@ -634,7 +634,7 @@ func (c *transferCall) do(tx Tx) error {
 	b.Reset(tx, c.now)
 	// An event that holds seats has its seat account: seats never leave.
 	if p.IsModule() || e.SeatsAssigned == 0 {
-		if err := ensureAccount(ctx, b, ledger.Account{ID: c.want.Credit, Unit: string(p), Owner: org}); err != nil {
+		if err := b.EnsureAccount(ctx, ledger.Account{ID: c.want.Credit, Unit: string(p), Owner: org}); err != nil {
 			return err
 		}
 	}
@@ -829,7 +829,7 @@ func assign(ctx context.Context, b *ledger.Book, tx Tx, org, actor string, event
 			open = append(open, ledger.Account{ID: eventAccount(org, a.Event, Seats), Unit: string(Seats), Owner: org})
 		}
 	}
-	if err := ensureAccounts(ctx, b, open); err != nil {
+	if err := b.EnsureAccounts(ctx, open); err != nil {
 		return err
 	}
 	pool := poolAccount(org, Seats)
@@ -857,25 +857,6 @@ func assign(ctx context.Context, b *ledger.Book, tx Tx, org, actor string, event
 			if err := tx.EventUpdate(ctx, *e); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-// ensureAccount makes sure an event's account exists, as the ledger's
-// CreateAccount does. It is the one place a transfer opens an account.
-func ensureAccount(ctx context.Context, b *ledger.Book, a ledger.Account) error {
-	_, err := b.CreateAccount(ctx, a)
-	return err
-}
-
-// ensureAccounts makes sure the events' accounts exist, as the ledger's
-// CreateAccount does for each. It is the one place a consumption check
-// opens accounts.
-func ensureAccounts(ctx context.Context, b *ledger.Book, as []ledger.Account) error {
-	for _, a := range as {
-		if _, err := b.CreateAccount(ctx, a); err != nil {
-			return err
 		}
 	}
 	return nil
