@@ -173,6 +173,9 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 				t.deferLater("RELEASE SAVEPOINT allot_group")
 			}
 			t.failure = nil
+		case t.write != nil:
+			// A post written with its lock that no Apply confirmed.
+			g.doom(redo, t.unconfirmed())
 		default:
 			t.deferLater("RELEASE SAVEPOINT allot_group")
 		}

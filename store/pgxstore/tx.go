@@ -67,6 +67,10 @@ type Tx struct {
 	// locked is what the last AccountsLock read, to tell which columns an
 	// Apply changes.
 	locked []ledger.AccountState
+	// write is a post written with its lock (see AccountsLock), until the
+	// Apply that confirms it. Any other statement, or the commit, before
+	// that Apply makes the function run again without such writes.
+	write *written
 
 	// eager makes Apply write at once, on a savepoint: never deferred.
 	eager bool
@@ -116,6 +120,9 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
+	if err := t.unconfirmed(); err != nil {
+		return err
+	}
 	if err := t.connect(ctx); err != nil {
 		return err
 	}
@@ -143,6 +150,17 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 func (t *Tx) forget() {
 	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
 	t.hasLockHint, t.ahead = false, nil
+}
+
+// unconfirmed fails, and makes the function run again writing at once, if
+// a post written with its lock was not confirmed by an Apply: the ledger
+// goes another way than the write guessed.
+func (t *Tx) unconfirmed() error {
+	if t.write == nil {
+		return nil
+	}
+	t.write, t.redo = nil, true
+	return errors.New("pgxstore: a statement came between a post written with its lock and the Apply of its changes; the transaction runs again")
 }
 
 // connect takes a connection for t if it has none yet.
