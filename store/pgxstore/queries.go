@@ -120,7 +120,7 @@ WHERE h.id = u.id`)
 	q.holdGet = sql(`SELECT ` + holdCols + ` FROM {s}allot_holds WHERE id = $1`)
 	// The sequence number of a transfer the ledger will post (see
 	// AccountsLock): $1 debit, $2 credit, $3 amount, $4 ID.
-	q.seqNext = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+	q.seqNext = sql(`SELECT ` + q.journalSeq() + `
 FROM {s}allot_accounts AS d, {s}allot_accounts AS c
 WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	AND $3::text::numeric = trunc($3::text::numeric, d.scale)
@@ -138,7 +138,7 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	// returns the sequence number of the transfer written, or of one the
 	// ledger will post after releasing expired holds. Totals are stored as
 	// the ledger writes them, without trailing zeros.
-	seqOf := `nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))`
+	seqOf := q.journalSeq()
 	const jTransfer = `json_build_array(seq, id, debit, credit, amount::text, unit, code, actor, metadata, posted_at, debit_balance::text, credit_balance::text, coalesce(hold_id, ''))`
 	const jHold = `json_build_array(id, debit, credit, amount::text, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted::text)`
 	q.postWrite = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
@@ -206,7 +206,7 @@ WHERE debit IN ` + ofHold + ` AND status = 'pending' AND expires_at <= $3 ORDER 
 	// amount is at most the hold's and fits the scale, and a non-negative
 	// debit account has it once the hold is released (expired holds it
 	// releases too only add to that).
-	q.seqSettle = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+	q.seqSettle = sql(`SELECT ` + q.journalSeq() + `
 FROM {s}allot_holds AS h, {s}allot_accounts AS d, {s}allot_accounts AS c
 WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
 	AND h.status = 'pending' AND (h.expires_at IS NULL OR h.expires_at > $3)
@@ -217,6 +217,12 @@ WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
 	q.holdsExisting = sql(`SELECT id FROM {s}allot_holds WHERE id = ANY($1::text[])`)
 	q.seats = newSeatsQueries(sql)
 	return q
+}
+
+// journalSeq is the expression that takes the journal's next sequence
+// number (see migrations/0012_ledger_journal_sequence.sql).
+func (q *queries) journalSeq() string {
+	return `nextval('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers_seq_seq'::regclass)`
 }
 
 // applyTotals returns the statement of a deferred Apply that updates the
