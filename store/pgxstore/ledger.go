@@ -304,6 +304,23 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
 	}
+	if m := t.member; m != nil && m.sent && !m.used && t.writable(ids, hint, lh, hasLH) && m.tr.ID == t.next.ID && m.now.Equal(lh.Now) &&
+		m.tr.Debit == t.next.Debit && m.tr.Credit == t.next.Credit && m.tr.Amount.Equal(t.next.Amount) && m.tr.Code == t.next.Code &&
+		m.tr.Actor == t.next.Actor && maps.Equal(m.tr.Metadata, t.next.Metadata) && m.wr != nil {
+		// A group's member whose statements the member before it sent.
+		m.used = true
+		if err := t.check(ctx); err != nil {
+			return dst, err
+		}
+		t.forget()
+		for _, a := range m.got {
+			t.locked = append(t.locked, copyAccount(a))
+		}
+		if err := t.wrote(&written{tr: m.tr, now: m.now}, m.wr, ids); err != nil {
+			return dst, err
+		}
+		return appendInOrder(dst, ids, m.got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+	}
 	var b pgx.Batch
 	var got []ledger.AccountState
 	scan := func(rows pgx.Rows) (err error) {
@@ -333,6 +350,10 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		// queueAhead and the prefetch would.
 		w, wr = t.queueWrite(&b, lh.Now)
 		hint = nil
+		if t.member != nil {
+			t.member.used = true
+			t.sendAhead(&b)
+		}
 	case hasLH && lh.Settle == "":
 		a = t.queueAhead(&b, ids, lh)
 	}
@@ -793,6 +814,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			return fmt.Errorf("pgxstore: apply: the changes differ from the post written with the lock; the transaction runs again")
 		}
 		c.Transfers[0].Seq = w.seq
+		if t.member != nil {
+			t.member.wrote = true
+		}
 		return nil
 	}
 	if t.deferrable(c, taken) {

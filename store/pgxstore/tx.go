@@ -94,6 +94,7 @@ type Tx struct {
 	// t commits it. groupMark is the index in deferred of t's SAVEPOINT,
 	// groupSends the batches sent before t's turn.
 	group                 *group
+	member                *member
 	leader                bool
 	groupMark, groupSends int
 }
@@ -122,6 +123,9 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	}
 	if err := t.unconfirmed(); err != nil {
 		return err
+	}
+	if m := t.member; m != nil && m.sent && !m.used {
+		t.dropOwnAhead()
 	}
 	if err := t.connect(ctx); err != nil {
 		return err
@@ -221,10 +225,14 @@ func (t *Tx) commit(ctx context.Context) (pgconn.CommandTag, error) {
 		return pgconn.CommandTag{}, err
 	}
 	deferred := len(t.deferred)
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, deferred+2)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.prefix)+deferred+2)}
 	if t.lazyBegin {
 		b.Queue(t.begin(false))
 	}
+	for _, sql := range t.prefix {
+		b.Queue(sql)
+	}
+	t.prefix = t.prefix[:0]
 	b.QueuedQueries = append(b.QueuedQueries, t.deferred...)
 	var tag pgconn.CommandTag
 	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
