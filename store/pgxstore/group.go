@@ -180,9 +180,12 @@ type member struct {
 	used, wrote bool
 }
 
-// sendAhead adds to b, after t's own statements, the savepoint, lock and
-// write of the members that follow t in turn and have joined, and
-// returns them.
+// sendAhead adds to b, after t's own statements, the savepoint and write
+// of the members that follow t in turn and have joined, and returns them.
+// Their accounts need no lock of their own: the group holds it, and
+// nothing but the group writes them until the commit, so the accounts as
+// each member finds them are those t locked with the writes of the members
+// before it applied (see passAhead).
 func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 	g, gc := t.group, t.s.gc
 	gc.mu.Lock()
@@ -194,15 +197,7 @@ func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 			break
 		}
 		m.sent = true
-		lo, hi := m.tr.Debit, m.tr.Credit
-		if hi < lo {
-			lo, hi = hi, lo
-		}
 		b.Queue("SAVEPOINT " + m.sp)
-		b.Queue(t.s.q.accountsLockN[1], string(lo), string(hi)).Query(func(rows pgx.Rows) (err error) {
-			m.got, err = scanAccounts(rows)
-			return err
-		})
 		meta, err := encodeMetadata(m.tr.Metadata)
 		if err != nil {
 			meta = pgtype.Text{}
@@ -219,6 +214,53 @@ func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 		out = append(out, m)
 	}
 	return out
+}
+
+// passAhead sets, once the round trip that sent them ahead returned, the
+// accounts each of ms finds: locked, as t's lock read them, with the
+// writes before it applied (w, t's own, then each member's, if made).
+func passAhead(locked []ledger.AccountState, w *written, ms []*member) {
+	state := make([]ledger.AccountState, len(locked))
+	for i := range locked {
+		state[i] = copyAccount(locked[i])
+	}
+	if w != nil {
+		applyPost(state, w.tr, w.now)
+	}
+	for _, m := range ms {
+		m.got = make([]ledger.AccountState, len(state))
+		for i := range state {
+			m.got[i] = copyAccount(state[i])
+		}
+		if m.wr != nil && m.wr.seq.Valid {
+			applyPost(state, m.tr, m.now)
+		}
+	}
+}
+
+// applyPost applies to the accounts of state the write of a post of tr at
+// now, as the database made it (see queries.postWrite).
+func applyPost(state []ledger.AccountState, tr ledger.Transfer, now time.Time) {
+	at := now
+	for i := range state {
+		if state[i].LastPostedAt.After(at) {
+			at = state[i].LastPostedAt
+		}
+	}
+	at = at.Truncate(time.Microsecond).UTC()
+	for i := range state {
+		a := &state[i]
+		switch a.ID {
+		case tr.Debit:
+			a.Posted = a.Posted.Sub(tr.Amount)
+		case tr.Credit:
+			a.Posted = a.Posted.Add(tr.Amount)
+		default:
+			continue
+		}
+		a.Version++
+		a.LastPostedAt = at
+	}
 }
 
 // maxAhead bounds the members whose statements one round trip sends

@@ -344,6 +344,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	var a *ahead
 	var w *written
 	var wr *writeRead
+	var ms []*member // sent ahead
 	switch {
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
@@ -352,7 +353,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		hint = nil
 		if t.member != nil {
 			t.member.used = true
-			t.sendAhead(&b)
+			ms = t.sendAhead(&b)
 		}
 	case hasLH && lh.Settle == "":
 		a = t.queueAhead(&b, ids, lh)
@@ -393,6 +394,12 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	if w != nil {
 		if err := t.wrote(w, wr, ids); err != nil {
 			return dst, err
+		}
+		if len(ms) > 0 {
+			if t.write == nil {
+				w = nil
+			}
+			passAhead(got, w, ms)
 		}
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
