@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/seats"
-	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
@@ -34,14 +32,9 @@ func benchID(prefix string) ledger.TransferID {
 // negative-allowed issuer and a non-negative "hot" account funded with a
 // billion.
 func benchLedger(b *testing.B, conns int32) (*testDB, *ledger.Ledger) {
-	return benchLedgerWith(b, conns, nil)
-}
-
-// benchLedgerWith is benchLedger over a store with the given options.
-func benchLedgerWith(b *testing.B, conns int32, opts *pgxstore.Options) (*testDB, *ledger.Ledger) {
 	b.Helper()
 	db := newTestDB(b)
-	l, err := ledger.New(db.store(b, conns, opts), nil)
+	l, err := ledger.New(db.store(b, conns, nil), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,25 +90,6 @@ func BenchmarkPgx_PostHot(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportRate(b, b.N)
-}
-
-// BenchmarkPgx_GroupCommitHot16 is PostHot with 16 concurrent writers
-// and Options.GroupCommit: the posts share transactions and commits.
-func BenchmarkPgx_GroupCommitHot16(b *testing.B) {
-	_, l := benchLedgerWith(b, 16, &pgxstore.Options{GroupCommit: true})
-	ctx := context.Background()
-	one := decimal.New(1, -2)
-	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := l.Post(ctx, ledger.Transfer{ID: benchID("group"), Debit: "hot", Credit: "issuer", Amount: one}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
 	reportRate(b, b.N)
 }
 

@@ -24,12 +24,15 @@ import (
 // a Ledger.Post (one transfer), the transaction joins the open group of the
 // transfer's two accounts, or opens one: the group's first member, its
 // leader, takes a connection for all. Members take turns on that
-// connection, each running its whole function on a savepoint of the shared
-// transaction, so each one sees the writes of those before it, exactly as if
-// they had posted one after the other; a member whose function fails is
-// rolled back to its savepoint and gets its own error, and its neighbours
-// are not touched. The savepoint statements travel with the members'
-// statements, so they cost no round trip. The group closes to new members
+// connection, in the order they joined, each running its whole function on
+// a savepoint of its own in the shared transaction, so each one sees the
+// writes of those before it, exactly as if they had posted one after the
+// other; a member whose function fails is rolled back to its savepoint and
+// gets its own error, and its neighbours are not touched. The savepoint
+// statements travel with the members' statements, so they cost no round
+// trip. A member whose turn comes sends, with its own lock and write, the
+// savepoints and writes of the members that joined after it (see member),
+// so that those post without a round trip of their own. The group closes to new members
 // when its leader's function has returned and Options.GroupCommitWait has
 // passed; then, once every member has had its turn, the leader sends COMMIT
 // (with the last member's writes) and every member gets the outcome: its own

@@ -284,6 +284,18 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // After a LockPrefetch, the same round trip reads what the hint names (see
 // LockPrefetch); after a settlement's HoldsGet, which took these locks,
 // AccountsLock returns what that round trip read.
+//
+// A Ledger.Post of one transfer (a LockPrefetch of its instant alone, then
+// a TransfersPrefetch of the transfer, then the lock of its two accounts)
+// goes further when the store owns the transaction: after the lock, the
+// same round trip sends one statement that reads, in a snapshot taken
+// after the lock, the transfer and the hold with its ID and the accounts'
+// expired holds, and that writes the post (both totals, the journal row)
+// if the ledger will make it, by the same guess as above with no expired
+// hold to release. The Apply that follows then only checks that the
+// ledger's changes are exactly that write. If they are not, or if any
+// other statement or the commit comes first, the attempt does not count
+// and InTx runs the function again with every write sent at once.
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
 	lh, hasLH := t.lockHint, t.hasLockHint
@@ -787,7 +799,9 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 	return got, nil
 }
 
-// Apply implements ledger.Tx. When the store owns the transaction and the
+// Apply implements ledger.Tx. After a post written with its lock (see
+// AccountsLock), it checks that c is exactly that write and sends nothing.
+// Otherwise, when the store owns the transaction and the
 // change updates only accounts the last AccountsLock locked, each one
 // version up, with no more transfers than sequence numbers that lock took,
 // it is one statement sent with the next statement or the commit, holds
