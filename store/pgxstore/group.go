@@ -3,6 +3,7 @@ package pgxstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/allot-dev/allot/ledger"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -22,12 +24,15 @@ import (
 // a Ledger.Post (one transfer), the transaction joins the open group of the
 // transfer's two accounts, or opens one: the group's first member, its
 // leader, takes a connection for all. Members take turns on that
-// connection, each running its whole function on a savepoint of the shared
-// transaction, so each one sees the writes of those before it, exactly as if
-// they had posted one after the other; a member whose function fails is
-// rolled back to its savepoint and gets its own error, and its neighbours
-// are not touched. The savepoint statements travel with the members'
-// statements, so they cost no round trip. The group closes to new members
+// connection, in the order they joined, each running its whole function on
+// a savepoint of its own in the shared transaction, so each one sees the
+// writes of those before it, exactly as if they had posted one after the
+// other; a member whose function fails is rolled back to its savepoint and
+// gets its own error, and its neighbours are not touched. The savepoint
+// statements travel with the members' statements, so they cost no round
+// trip. A member whose turn comes sends, with its own lock and write, the
+// savepoints and writes of the members that joined after it (see member),
+// so that those post without a round trip of their own. The group closes to new members
 // when its leader's function has returned and Options.GroupCommitWait has
 // passed; then, once every member has had its turn, the leader sends COMMIT
 // (with the last member's writes) and every member gets the outcome: its own
@@ -45,13 +50,17 @@ const maxGroup = 256
 // group is one shared transaction.
 type group struct {
 	key  string
-	turn chan struct{} // holds the token while no member runs
 	conn *pgxpool.Conn
 	err  error // acquiring the connection failed
 
 	// Guarded by the store's gmu.
 	members, running int
 	closed           bool
+	// queue is the members in the order of their turns; cur is the index
+	// of the member whose turn it is, or len(queue) while the turn waits
+	// for the next member to join.
+	queue []*member
+	cur   int
 
 	// The transaction's state between turns.
 	st txState
@@ -101,21 +110,30 @@ func groupKey(tr ledger.Transfer) string {
 }
 
 // join makes t a member of the open group of tr's accounts, or the leader
-// of a new one, and waits for its turn.
+// of a new one, and waits for its turn. Turns follow the order of joining.
 func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 	s := t.s
 	key := groupKey(tr)
+	m := &member{tr: tr, turn: make(chan struct{}, 1)}
+	if h := t.lockHint; t.hasLockHint && h.Settle == "" && h.Account == "" && len(h.IDs) == 0 && !h.Now.IsZero() && tr.Debit != tr.Credit {
+		m.now, m.ahead = h.Now, true
+	}
 	s.gc.mu.Lock()
 	g := s.gc.groups[key]
 	leader := false
 	if g == nil || g.closed || g.members >= maxGroup {
-		g = &group{key: key, turn: make(chan struct{}, 1), done: make(chan struct{}), doomed: done}
+		g = &group{key: key, done: make(chan struct{}), doomed: done}
 		if s.gc.groups == nil {
 			s.gc.groups = make(map[string]*group)
 		}
 		s.gc.groups[key] = g
 		s.gc.opened.Add(1)
 		leader = true
+	}
+	m.sp = "allot_group_" + strconv.Itoa(len(g.queue))
+	g.queue = append(g.queue, m)
+	if g.cur == len(g.queue)-1 {
+		m.turn <- struct{}{}
 	}
 	g.members++
 	g.running++
@@ -125,10 +143,9 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 		if g.err == nil {
 			g.st = txState{q: g.conn.Conn(), lazyBegin: true, readCommitted: true}
 		}
-	} else {
-		<-g.turn
 	}
-	t.group, t.leader = g, leader
+	<-m.turn
+	t.group, t.leader, t.member = g, leader, m
 	g.memberSeen++
 	if s.gc.onTurn != nil {
 		s.gc.onTurn(tr)
@@ -137,8 +154,155 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 		return
 	}
 	t.loadState(g.st)
-	t.deferLater("SAVEPOINT allot_group")
-	t.groupMark, t.groupSends = len(t.deferred)-1, t.sends
+	t.groupMark, t.groupSends = len(t.deferred), t.sends
+	if !m.sent {
+		t.deferLater("SAVEPOINT " + m.sp)
+	}
+}
+
+// member is one post of a group. A member whose turn has not come may have
+// its statements sent ahead, by the member before it, in that member's
+// round trip: its savepoint, its lock and its write (see AccountsLock),
+// presuming that the members before it end as their statements say (with
+// no other write). When one does not, it undoes what was sent for the
+// members after it, which then send their own statements in their turn.
+type member struct {
+	tr    ledger.Transfer
+	now   time.Time // the post's instant, from its LockPrefetch
+	ahead bool      // its statements can be sent ahead (a plain post)
+	sp    string    // its savepoint
+	turn  chan struct{}
+
+	// What the statements sent ahead read; sent says they were sent and
+	// still stand.
+	sent bool
+	got  []ledger.AccountState
+	wr   *writeRead
+	// used says its function took what was sent ahead; wrote that the
+	// function confirmed the write sent ahead.
+	used, wrote bool
+}
+
+// sendAhead adds to b, after t's own statements, the savepoint and write
+// of the members that follow t in turn and have joined, and returns them.
+// Their accounts need no lock of their own: the group holds it, and
+// nothing but the group writes them until the commit, so the accounts as
+// each member finds them are those t locked with the writes of the members
+// before it applied (see passAhead).
+func (t *Tx) sendAhead(b *pgx.Batch) []*member {
+	g, gc := t.group, t.s.gc
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	var out []*member
+	for i := g.cur + 1; i < len(g.queue) && len(out) < maxAhead; i++ {
+		m := g.queue[i]
+		if !m.ahead || m.sent {
+			break
+		}
+		m.sent = true
+		b.Queue("SAVEPOINT " + m.sp)
+		meta, err := encodeMetadata(m.tr.Metadata)
+		if err != nil {
+			meta = pgtype.Text{}
+		}
+		r := &writeRead{}
+		b.Queue(t.s.q.postWrite, string(m.tr.Debit), string(m.tr.Credit), string(m.tr.ID), m.tr.Amount.String(), m.now,
+			m.tr.Code, m.tr.Actor, meta).QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp); err != nil {
+				return err
+			}
+			m.wr = r
+			return nil
+		})
+		out = append(out, m)
+	}
+	return out
+}
+
+// passAhead sets, once the round trip that sent them ahead returned, the
+// accounts each of ms finds: locked, as t's lock read them, with the
+// writes before it applied (w, t's own, then each member's, if made).
+func passAhead(locked []ledger.AccountState, w *written, ms []*member) {
+	state := make([]ledger.AccountState, len(locked))
+	for i := range locked {
+		state[i] = copyAccount(locked[i])
+	}
+	if w != nil {
+		applyPost(state, w.tr, w.now)
+	}
+	for _, m := range ms {
+		m.got = make([]ledger.AccountState, len(state))
+		for i := range state {
+			m.got[i] = copyAccount(state[i])
+		}
+		if m.wr != nil && m.wr.seq.Valid {
+			applyPost(state, m.tr, m.now)
+		}
+	}
+}
+
+// applyPost applies to the accounts of state the write of a post of tr at
+// now, as the database made it (see queries.postWrite).
+func applyPost(state []ledger.AccountState, tr ledger.Transfer, now time.Time) {
+	at := now
+	for i := range state {
+		if state[i].LastPostedAt.After(at) {
+			at = state[i].LastPostedAt
+		}
+	}
+	at = at.Truncate(time.Microsecond).UTC()
+	for i := range state {
+		a := &state[i]
+		switch a.ID {
+		case tr.Debit:
+			a.Posted = a.Posted.Sub(tr.Amount)
+		case tr.Credit:
+			a.Posted = a.Posted.Add(tr.Amount)
+		default:
+			continue
+		}
+		a.Version++
+		a.LastPostedAt = at
+	}
+}
+
+// maxAhead bounds the members whose statements one round trip sends
+// ahead.
+const maxAhead = 64
+
+// dropAhead undoes what was sent ahead for the members after t, ahead of
+// t's next statement, and makes them send their own.
+func (t *Tx) dropAhead() {
+	g, gc := t.group, t.s.gc
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	i := g.cur + 1
+	if i >= len(g.queue) || !g.queue[i].sent {
+		return
+	}
+	t.dropFrom(i)
+}
+
+// dropOwnAhead undoes what was sent ahead for t and the members after it,
+// ahead of t's next statement: t's function goes another way than its
+// statements sent ahead presumed.
+func (t *Tx) dropOwnAhead() {
+	g, gc := t.group, t.s.gc
+	gc.mu.Lock()
+	defer gc.mu.Unlock()
+	if g.cur < len(g.queue) && g.queue[g.cur].sent {
+		t.dropFrom(g.cur)
+	}
+}
+
+// dropFrom undoes, ahead of t's next statement, what was sent ahead for the
+// members from the i-th of the queue on; the store's gmu is held.
+func (t *Tx) dropFrom(i int) {
+	g := t.group
+	t.prefix = append([]string{"ROLLBACK TO SAVEPOINT " + g.queue[i].sp}, t.prefix...)
+	for ; i < len(g.queue) && g.queue[i].sent; i++ {
+		g.queue[i].sent, g.queue[i].got, g.queue[i].wr = false, nil, nil
+	}
 }
 
 // deferLater queues a statement to be sent ahead of the next one or with
@@ -158,32 +322,50 @@ func (t *Tx) deferLater(sql string) {
 func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) {
 	g, s := t.group, t.s
 	if g.err == nil {
+		m := t.member
+		if m.sent && !m.used {
+			// The function sent no statement and did not take what was
+			// sent ahead for it.
+			t.dropOwnAhead()
+		}
+		own := t.sends > t.groupSends
 		switch {
 		case t.transient != nil:
 			g.doom(retry, t.transient)
 		case t.redo:
 			g.doom(redo, err)
+		case t.write != nil:
+			// A post written with its lock that no Apply confirmed.
+			g.doom(redo, t.unconfirmed())
 		case err != nil || panicked:
-			if t.sends == t.groupSends {
+			switch {
+			case !m.sent && !own:
 				// Nothing of this member reached the server.
 				t.deferred = t.deferred[:t.groupMark]
-			} else {
+			case !m.wrote && !own && len(t.deferred) == t.groupMark:
+				// Its statements sent ahead read and wrote nothing.
+			default:
+				t.dropAhead()
 				t.deferred, t.prefix = nil, nil
-				t.deferLater("ROLLBACK TO SAVEPOINT allot_group")
-				t.deferLater("RELEASE SAVEPOINT allot_group")
+				t.deferLater("ROLLBACK TO SAVEPOINT " + m.sp)
 			}
 			t.failure = nil
-		default:
-			t.deferLater("RELEASE SAVEPOINT allot_group")
+		case len(t.deferred) > t.groupMark || len(t.prefix) > 0:
+			// Writes still to send: they go before the statements of the
+			// members after t.
+			t.dropAhead()
 		}
 		g.st = t.saveState()
 	}
 	t.q = nil
 	s.gc.mu.Lock()
 	g.running--
+	g.cur++
+	if g.cur < len(g.queue) {
+		g.queue[g.cur].turn <- struct{}{}
+	}
 	s.gc.cond.Broadcast()
 	s.gc.mu.Unlock()
-	g.turn <- struct{}{}
 	if t.leader {
 		g.finish(ctx, t)
 	} else {

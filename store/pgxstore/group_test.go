@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -228,4 +229,51 @@ func benchHotWriters(b *testing.B, writers int, opts *pgxstore.Options) {
 		}
 	})
 	reportRate(b, b.N)
+}
+
+// TestGroupCommit_MembersSentAhead: the members of a group post without a
+// round trip of their own; the member whose turn it is sends their
+// statements with its own.
+func TestGroupCommit_MembersSentAhead(t *testing.T) {
+	db := newTestDB(t)
+	var c tripCounter
+	s, err := pgxstore.New(c.countedPool(t, db), &pgxstore.Options{GroupCommit: true, GroupCommitWait: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 100})
+	ctx := context.Background()
+	const n = 8
+	round := func(r int) {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				if _, err := l.Post(ctx, ledger.Transfer{ID: ledger.TransferID(fmt.Sprint("ahead-", r, "-", i)), Debit: "a", Credit: "issuer", Amount: decimal.NewFromInt(1)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	round(0) // the connection prepares the statements
+	before := pgxstore.GroupsOpened(s)
+	trips, sqls, _ := c.count(func() error {
+		round(1)
+		return nil
+	})
+	if g := pgxstore.GroupsOpened(s) - before; g != 1 {
+		t.Skipf("the %d posts ran in %d groups", n, g)
+	}
+	// The leader's lock and write (with those of the members that had
+	// joined), one member's for the others, COMMIT.
+	if trips > 3 {
+		t.Errorf("%d posts in one group took %d round trips, want at most 3; statements:\n\t%s", n, trips, strings.Join(sqls, "\n\t"))
+	}
+	if b, err := l.Balance(ctx, "a"); err != nil || !b.Posted.Equal(decimal.NewFromInt(100-2*n)) {
+		t.Errorf("a = %v (%v), want %d", b.Posted, err, 100-2*n)
+	}
 }

@@ -284,6 +284,18 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // After a LockPrefetch, the same round trip reads what the hint names (see
 // LockPrefetch); after a settlement's HoldsGet, which took these locks,
 // AccountsLock returns what that round trip read.
+//
+// A Ledger.Post of one transfer (a LockPrefetch of its instant alone, then
+// a TransfersPrefetch of the transfer, then the lock of its two accounts)
+// goes further when the store owns the transaction: after the lock, the
+// same round trip sends one statement that reads, in a snapshot taken
+// after the lock, the transfer and the hold with its ID and the accounts'
+// expired holds, and that writes the post (both totals, the journal row)
+// if the ledger will make it, by the same guess as above with no expired
+// hold to release. The Apply that follows then only checks that the
+// ledger's changes are exactly that write. If they are not, or if any
+// other statement or the commit comes first, the attempt does not count
+// and InTx runs the function again with every write sent at once.
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
 	lh, hasLH := t.lockHint, t.hasLockHint
@@ -303,6 +315,23 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	}
 	if len(ids) == 0 {
 		return dst, t.check(ctx)
+	}
+	if m := t.member; m != nil && m.sent && !m.used && t.writable(ids, hint, lh, hasLH) && m.tr.ID == t.next.ID && m.now.Equal(lh.Now) &&
+		m.tr.Debit == t.next.Debit && m.tr.Credit == t.next.Credit && m.tr.Amount.Equal(t.next.Amount) && m.tr.Code == t.next.Code &&
+		m.tr.Actor == t.next.Actor && maps.Equal(m.tr.Metadata, t.next.Metadata) && m.wr != nil {
+		// A group's member whose statements the member before it sent.
+		m.used = true
+		if err := t.check(ctx); err != nil {
+			return dst, err
+		}
+		t.forget()
+		for _, a := range m.got {
+			t.locked = append(t.locked, copyAccount(a))
+		}
+		if err := t.wrote(&written{tr: m.tr, now: m.now}, m.wr, ids); err != nil {
+			return dst, err
+		}
+		return appendInOrder(dst, ids, m.got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
 	}
 	var b pgx.Batch
 	var got []ledger.AccountState
@@ -325,7 +354,20 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	var p *prefetch
 	var seqs []int64
 	var a *ahead
-	if hasLH && lh.Settle == "" {
+	var w *written
+	var wr *writeRead
+	var ms []*member // sent ahead
+	switch {
+	case t.writable(ids, hint, lh, hasLH):
+		// The post's write, in this round trip. It reads what
+		// queueAhead and the prefetch would.
+		w, wr = t.queueWrite(&b, lh.Now)
+		hint = nil
+		if t.member != nil {
+			t.member.used = true
+			ms = t.sendAhead(&b)
+		}
+	case hasLH && lh.Settle == "":
 		a = t.queueAhead(&b, ids, lh)
 	}
 	if len(hint) > 0 {
@@ -344,6 +386,13 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		}
 	}
 	if err := t.run(ctx, &b, true); err != nil {
+		if w != nil && !t.redo && t.transient == nil {
+			// The write was refused (a transfer with its ID committed
+			// between the lock's snapshot and the write's, a constraint
+			// added by hand): run the function again without it, which
+			// reports the refusal where it happens.
+			t.redo = true
+		}
 		return dst, storeErr("lock accounts", err)
 	}
 	if p != nil {
@@ -353,6 +402,17 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	t.ahead = a
 	for _, a := range got {
 		t.locked = append(t.locked, copyAccount(a))
+	}
+	if w != nil {
+		if err := t.wrote(w, wr, ids); err != nil {
+			return dst, err
+		}
+		if len(ms) > 0 {
+			if t.write == nil {
+				w = nil
+			}
+			passAhead(got, w, ms)
+		}
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
 }
@@ -739,7 +799,9 @@ func (t *Tx) HoldList(ctx context.Context, p ledger.HoldListParams) ([]ledger.Ho
 	return got, nil
 }
 
-// Apply implements ledger.Tx. When the store owns the transaction and the
+// Apply implements ledger.Tx. After a post written with its lock (see
+// AccountsLock), it checks that c is exactly that write and sends nothing.
+// Otherwise, when the store owns the transaction and the
 // change updates only accounts the last AccountsLock locked, each one
 // version up, with no more transfers than sequence numbers that lock took,
 // it is one statement sent with the next statement or the commit, holds
@@ -764,6 +826,20 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	t.ahead = nil
 	taken := t.seqs
 	t.seqs = nil
+	if w := t.write; w != nil {
+		t.write = nil
+		if !w.matches(c) {
+			// The ledger decided otherwise than the write made with the
+			// lock: run the function again without it.
+			t.redo = true
+			return fmt.Errorf("pgxstore: apply: the changes differ from the post written with the lock; the transaction runs again")
+		}
+		c.Transfers[0].Seq = w.seq
+		if t.member != nil {
+			t.member.wrote = true
+		}
+		return nil
+	}
 	if t.deferrable(c, taken) {
 		return t.deferApply(c, taken)
 	}
@@ -1296,4 +1372,235 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// written is a post's write made in its lock's round trip, until the Apply
+// that confirms it.
+type written struct {
+	tr  ledger.Transfer // the transfer, as TransfersPrefetch named it
+	now time.Time       // the post's instant
+	seq int64
+	pre []ledger.AccountState // the accounts as locked, before the write
+}
+
+// writable reports whether AccountsLock of ids also writes the post that
+// TransfersPrefetch announced: the store owns the transaction and writes
+// later, the lock is of the transfer's two accounts, and LockPrefetch
+// announced the post's instant and nothing else to read.
+func (t *Tx) writable(ids []ledger.AccountID, hint []ledger.TransferID, lh ledger.LockHint, hasLH bool) bool {
+	next := t.next
+	if t.eager || t.write != nil || next.ID == "" || !hasLH || lh.Settle != "" || lh.Account != "" || len(lh.IDs) > 0 || lh.Now.IsZero() ||
+		len(hint) != 1 || hint[0] != next.ID || len(ids) != 2 || next.Debit == next.Credit {
+		return false
+	}
+	lo, hi := next.Debit, next.Credit
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	return ids[0] == lo && ids[1] == hi
+}
+
+// writeRead is what the post's write statement returns.
+type writeRead struct {
+	seq, seqOnly        pgtype.Int8
+	updated             int64
+	transfer, hold, exp pgtype.Text
+}
+
+// queueWrite adds to b, after the lock, the statement that writes the post
+// TransfersPrefetch announced if the ledger will make it (see
+// queries.postWrite).
+func (t *Tx) queueWrite(b *pgx.Batch, now time.Time) (*written, *writeRead) {
+	next := t.next
+	meta, err := encodeMetadata(next.Metadata)
+	if err != nil {
+		return nil, nil // the ledger refuses such metadata before
+	}
+	w := &written{tr: next, now: now}
+	r := &writeRead{}
+	b.Queue(t.s.q.postWrite, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
+		next.Code, next.Actor, meta).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)
+	})
+	return w, r
+}
+
+// wrote keeps what the write's statement read for the calls that follow
+// the lock of ids, as a prefetch and a LockPrefetch would have, and the
+// write itself for the Apply that confirms it.
+func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
+	p := &prefetch{ids: []ledger.TransferID{w.tr.ID}, hasTransfers: true, hasHolds: true}
+	a := &ahead{now: w.now, swept: slices.Clone(ids)}
+	var err error
+	if r.transfer.Valid {
+		if p.transfersGot, err = transfersFromJSON("[" + r.transfer.String + "]"); err != nil {
+			return err
+		}
+	}
+	if r.hold.Valid {
+		if p.holdsGot, err = holdsFromJSON("[" + r.hold.String + "]"); err != nil {
+			return err
+		}
+	}
+	if r.exp.Valid {
+		if a.expired, err = holdsFromJSON(r.exp.String); err != nil {
+			return err
+		}
+	}
+	p.order()
+	t.prefetched, t.ahead = p, a
+	if r.seqOnly.Valid {
+		t.seqs = []int64{r.seqOnly.Int64}
+	}
+	if !r.seq.Valid {
+		return nil
+	}
+	if r.updated != 2 || len(t.locked) != 2 {
+		t.redo = true
+		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock updated %d accounts of 2; the transaction runs again", r.updated)
+	}
+	w.seq = r.seq.Int64
+	for _, st := range t.locked {
+		w.pre = append(w.pre, copyAccount(st))
+	}
+	t.write = w
+	return nil
+}
+
+// matches reports whether c is exactly the change w wrote: the ledger
+// posted the transfer from the accounts as locked, and nothing else.
+func (w *written) matches(c ledger.Changes) bool {
+	if len(c.Accounts) != 2 || len(c.Transfers) != 1 || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) > 0 || len(w.pre) != 2 {
+		return false
+	}
+	at := w.now
+	var d, cr *ledger.AccountState
+	for i := range w.pre {
+		st := &w.pre[i]
+		if st.LastPostedAt.After(at) {
+			at = st.LastPostedAt
+		}
+		switch st.ID {
+		case w.tr.Debit:
+			d = st
+		case w.tr.Credit:
+			cr = st
+		}
+	}
+	if d == nil || cr == nil {
+		return false
+	}
+	amt := w.tr.Amount
+	dp, cp := d.Posted.Sub(amt), cr.Posted.Add(amt)
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		pre, posted := d, dp
+		if a.ID == cr.ID {
+			pre, posted = cr, cp
+		} else if a.ID != d.ID {
+			return false
+		}
+		if a.Unit != pre.Unit || a.Owner != pre.Owner || a.Flags != pre.Flags || a.Scale != pre.Scale ||
+			!a.CreatedAt.Equal(pre.CreatedAt) || !maps.Equal(a.Metadata, pre.Metadata) || !a.Held.Equal(pre.Held) ||
+			a.Version != pre.Version+1 || !a.LastPostedAt.Equal(at) || !a.Posted.Equal(posted) {
+			return false
+		}
+	}
+	if c.Accounts[0].ID == c.Accounts[1].ID {
+		return false
+	}
+	tr := &c.Transfers[0]
+	return tr.ID == w.tr.ID && tr.Debit == w.tr.Debit && tr.Credit == w.tr.Credit && tr.Amount.Equal(amt) &&
+		tr.Unit == d.Unit && tr.Code == w.tr.Code && tr.Actor == w.tr.Actor && maps.Equal(tr.Metadata, w.tr.Metadata) &&
+		tr.PostedAt.Equal(at) && tr.DebitBalance.Equal(dp) && tr.CreditBalance.Equal(cp) && tr.Hold == ""
+}
+
+// transfersFromJSON decodes a JSON array of arrays of transferCols.
+func transfersFromJSON(s string) ([]ledger.Transfer, error) {
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &rows); err != nil {
+		return nil, fmt.Errorf("pgxstore: decode transfers: %w", err)
+	}
+	out := make([]ledger.Transfer, 0, len(rows))
+	for _, r := range rows {
+		var (
+			t                                           ledger.Transfer
+			id, debit, credit, amount, dBal, cBal, hold string
+			meta                                        map[string]string
+		)
+		if len(r) != 13 {
+			return nil, fmt.Errorf("pgxstore: decode transfers: %d columns", len(r))
+		}
+		if err := unmarshalAll(r, &t.Seq, &id, &debit, &credit, &amount, &t.Unit, &t.Code, &t.Actor, &meta, &t.PostedAt, &dBal, &cBal, &hold); err != nil {
+			return nil, fmt.Errorf("pgxstore: decode transfers: %w", err)
+		}
+		t.ID, t.Debit, t.Credit, t.Hold, t.PostedAt = ledger.TransferID(id), ledger.AccountID(debit), ledger.AccountID(credit), ledger.TransferID(hold), t.PostedAt.UTC()
+		if len(meta) > 0 {
+			t.Metadata = meta
+		}
+		var err error
+		if t.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, err
+		}
+		if t.DebitBalance, err = decimal.NewFromString(dBal); err != nil {
+			return nil, err
+		}
+		if t.CreditBalance, err = decimal.NewFromString(cBal); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// holdsFromJSON decodes a JSON array of arrays of holdCols.
+func holdsFromJSON(s string) ([]ledger.Hold, error) {
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &rows); err != nil {
+		return nil, fmt.Errorf("pgxstore: decode holds: %w", err)
+	}
+	out := make([]ledger.Hold, 0, len(rows))
+	for _, r := range rows {
+		var (
+			h                                 ledger.Hold
+			id, debit, credit, status, amount string
+			posted                            string
+			meta                              map[string]string
+			expires, settled                  *time.Time
+		)
+		if len(r) != 13 {
+			return nil, fmt.Errorf("pgxstore: decode holds: %d columns", len(r))
+		}
+		if err := unmarshalAll(r, &id, &debit, &credit, &amount, &h.Unit, &h.Code, &h.Actor, &meta, &expires, &status, &h.CreatedAt, &settled, &posted); err != nil {
+			return nil, fmt.Errorf("pgxstore: decode holds: %w", err)
+		}
+		h.ID, h.Debit, h.Credit, h.Status, h.CreatedAt = ledger.TransferID(id), ledger.AccountID(debit), ledger.AccountID(credit), ledger.HoldStatus(status), h.CreatedAt.UTC()
+		if expires != nil {
+			h.ExpiresAt = expires.UTC()
+		}
+		if settled != nil {
+			h.SettledAt = settled.UTC()
+		}
+		if len(meta) > 0 {
+			h.Metadata = meta
+		}
+		var err error
+		if h.Amount, err = decimal.NewFromString(amount); err != nil {
+			return nil, err
+		}
+		if h.Posted, err = decimal.NewFromString(posted); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func unmarshalAll(r []json.RawMessage, dst ...any) error {
+	for i, d := range dst {
+		if err := json.Unmarshal(r[i], d); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -26,6 +26,9 @@ type queries struct {
 	// keeps one generic plan for each.
 	accountsLockN                 [4]string // of 1 to 4 IDs
 	transferGet, holdGet, seqNext string
+	// postWrite is a post's write made in its lock's round trip (see
+	// AccountsLock).
+	postWrite string
 
 	// AccountsEnsure: the insert, and the check that follows it deferred
 	// or the count that follows it at once.
@@ -117,13 +120,54 @@ WHERE h.id = u.id`)
 	q.holdGet = sql(`SELECT ` + holdCols + ` FROM {s}allot_holds WHERE id = $1`)
 	// The sequence number of a transfer the ledger will post (see
 	// AccountsLock): $1 debit, $2 credit, $3 amount, $4 ID.
-	q.seqNext = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+	q.seqNext = sql(`SELECT ` + q.journalSeq() + `
 FROM {s}allot_accounts AS d, {s}allot_accounts AS c
 WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	AND $3::text::numeric = trunc($3::text::numeric, d.scale)
 	AND (d.flags & 1 = 0 OR d.posted - d.held >= $3::text::numeric)
 	AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $4)
 	AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $4)`)
+	// A post's write, made under the lock taken by the statement before
+	// it, if the ledger will make it: $1 debit, $2 credit, $3 the
+	// transfer's ID, $4 amount, $5 the post's instant, $6 code, $7 actor,
+	// $8 metadata. The condition is seqNext's, and no expired pending hold
+	// of either account (which the ledger would release first). It reads
+	// again, in a snapshot taken after the lock, the transfer and the hold
+	// with the ID and those expired holds, for the calls that follow (as
+	// JSON arrays of holdCols and transferCols, sent only when found), and
+	// returns the sequence number of the transfer written, or of one the
+	// ledger will post after releasing expired holds. Totals are stored as
+	// the ledger writes them, without trailing zeros.
+	seqOf := q.journalSeq()
+	const jTransfer = `json_build_array(seq, id, debit, credit, amount::text, unit, code, actor, metadata, posted_at, debit_balance::text, credit_balance::text, coalesce(hold_id, ''))`
+	const jHold = `json_build_array(id, debit, credit, amount::text, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted::text)`
+	q.postWrite = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
+c AS (SELECT posted, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
+tr AS (SELECT ` + jTransfer + ` AS j FROM {s}allot_transfers WHERE id = $3),
+ho AS (SELECT ` + jHold + ` AS j FROM {s}allot_holds WHERE id = $3),
+x AS (SELECT id, ` + jHold + ` AS j FROM {s}allot_holds
+	WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= $5),
+can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at
+	FROM d, c
+	WHERE d.unit = c.unit AND $4::text::numeric = trunc($4::text::numeric, d.scale)
+		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
+		AND NOT EXISTS (SELECT FROM tr) AND NOT EXISTS (SELECT FROM ho)),
+ok AS (SELECT * FROM can WHERE NOT EXISTS (SELECT FROM x)),
+u AS (UPDATE {s}allot_accounts AS a SET
+	posted = CASE WHEN a.id = $1 THEN trim_scale(ok.dp - $4::text::numeric) ELSE trim_scale(ok.cp + $4::text::numeric) END,
+	version = a.version + 1, last_posted_at = ok.at
+	FROM ok WHERE a.id IN ($1, $2)
+	RETURNING 1),
+i AS (INSERT INTO {s}allot_transfers
+	(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance)
+	OVERRIDING SYSTEM VALUE
+	SELECT ` + seqOf + `, $3, $1, $2, $4::text::numeric, ok.unit, $6, $7, $8::text::jsonb, ok.at,
+		trim_scale(ok.dp - $4::text::numeric), trim_scale(ok.cp + $4::text::numeric)
+	FROM ok
+	RETURNING seq)
+SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
+	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x)),
+	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
 	q.totals = make(map[[4]int]string)
 	q.accountsEnsure = sql(`INSERT INTO {s}allot_accounts (id, unit, owner, flags, metadata, created_at, scale)
 SELECT u.id, u.unit, u.owner, u.flags, u.metadata::jsonb, u.created_at, n.scale
@@ -162,7 +206,7 @@ WHERE debit IN ` + ofHold + ` AND status = 'pending' AND expires_at <= $3 ORDER 
 	// amount is at most the hold's and fits the scale, and a non-negative
 	// debit account has it once the hold is released (expired holds it
 	// releases too only add to that).
-	q.seqSettle = sql(`SELECT nextval(pg_get_serial_sequence('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers', 'seq'))
+	q.seqSettle = sql(`SELECT ` + q.journalSeq() + `
 FROM {s}allot_holds AS h, {s}allot_accounts AS d, {s}allot_accounts AS c
 WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
 	AND h.status = 'pending' AND (h.expires_at IS NULL OR h.expires_at > $3)
@@ -173,6 +217,12 @@ WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
 	q.holdsExisting = sql(`SELECT id FROM {s}allot_holds WHERE id = ANY($1::text[])`)
 	q.seats = newSeatsQueries(sql)
 	return q
+}
+
+// journalSeq is the expression that takes the journal's next sequence
+// number (see migrations/0012_ledger_journal_sequence.sql).
+func (q *queries) journalSeq() string {
+	return `nextval('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers_seq_seq'::regclass)`
 }
 
 // applyTotals returns the statement of a deferred Apply that updates the

@@ -333,6 +333,10 @@ func (t *Tx) finish(ctx context.Context) (next, error) {
 	if !t.begun && len(t.deferred) == 0 {
 		return done, nil
 	}
+	if err := t.unconfirmed(); err != nil {
+		t.rollback(ctx)
+		return redo, err
+	}
 	ct, err := t.commit(ctx)
 	switch {
 	case err != nil:

@@ -510,3 +510,38 @@ func TestHolds_RefusedAtCommit(t *testing.T) {
 	}
 	mustVerify(t, l)
 }
+
+// TestMigrate_JournalSequenceName: a post takes its journal number from
+// the sequence named allot_transfers_seq_seq; a schema whose identity
+// sequence PostgreSQL named otherwise gets it renamed by the migration.
+func TestMigrate_JournalSequenceName(t *testing.T) {
+	db := newTestDBAt(t, 8)
+	pool := db.pool(t, 2)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, "ALTER SEQUENCE allot_transfers_seq_seq RENAME TO allot_transfers_seq_seq1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgxstore.Migrate(ctx, pool, db.schema); err != nil {
+		t.Fatal(err)
+	}
+	s, err := pgxstore.New(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": 0}, nil)
+	tr, err := l.Post(ctx, ledger.Transfer{ID: "t1", Debit: "issuer", Credit: "a", Amount: decimal.NewFromInt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq string
+	if err := pool.QueryRow(ctx, "SELECT pg_get_serial_sequence('allot_transfers', 'seq')").Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(seq, ".allot_transfers_seq_seq") || tr.Seq <= 0 {
+		t.Errorf("sequence %s, transfer number %d; want allot_transfers_seq_seq and a number", seq, tr.Seq)
+	}
+}

@@ -67,6 +67,10 @@ type Tx struct {
 	// locked is what the last AccountsLock read, to tell which columns an
 	// Apply changes.
 	locked []ledger.AccountState
+	// write is a post written with its lock (see AccountsLock), until the
+	// Apply that confirms it. Any other statement, or the commit, before
+	// that Apply makes the function run again without such writes.
+	write *written
 
 	// eager makes Apply write at once, on a savepoint: never deferred.
 	eager bool
@@ -90,6 +94,7 @@ type Tx struct {
 	// t commits it. groupMark is the index in deferred of t's SAVEPOINT,
 	// groupSends the batches sent before t's turn.
 	group                 *group
+	member                *member
 	leader                bool
 	groupMark, groupSends int
 }
@@ -115,6 +120,12 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	t.forget()
 	if err := t.check(ctx); err != nil {
 		return err
+	}
+	if err := t.unconfirmed(); err != nil {
+		return err
+	}
+	if m := t.member; m != nil && m.sent && !m.used {
+		t.dropOwnAhead()
 	}
 	if err := t.connect(ctx); err != nil {
 		return err
@@ -143,6 +154,17 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 func (t *Tx) forget() {
 	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
 	t.hasLockHint, t.ahead = false, nil
+}
+
+// unconfirmed fails, and makes the function run again writing at once, if
+// a post written with its lock was not confirmed by an Apply: the ledger
+// goes another way than the write guessed.
+func (t *Tx) unconfirmed() error {
+	if t.write == nil {
+		return nil
+	}
+	t.write, t.redo = nil, true
+	return errors.New("pgxstore: a statement came between a post written with its lock and the Apply of its changes; the transaction runs again")
 }
 
 // connect takes a connection for t if it has none yet.
@@ -203,10 +225,14 @@ func (t *Tx) commit(ctx context.Context) (pgconn.CommandTag, error) {
 		return pgconn.CommandTag{}, err
 	}
 	deferred := len(t.deferred)
-	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, deferred+2)}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.prefix)+deferred+2)}
 	if t.lazyBegin {
 		b.Queue(t.begin(false))
 	}
+	for _, sql := range t.prefix {
+		b.Queue(sql)
+	}
+	t.prefix = t.prefix[:0]
 	b.QueuedQueries = append(b.QueuedQueries, t.deferred...)
 	var tag pgconn.CommandTag
 	b.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
