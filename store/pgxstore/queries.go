@@ -220,7 +220,7 @@ WHERE h.id = $1 AND d.id = h.debit AND c.id = h.credit AND d.unit = c.unit
 }
 
 // journalSeq is the expression that takes the journal's next sequence
-// number (see migrations/0012_ledger_journal_sequence.sql).
+// number (see migrations/0011_ledger_journal_sequence.sql).
 func (q *queries) journalSeq() string {
 	return `nextval('` + strings.ReplaceAll(q.prefix, "'", "''") + `allot_transfers_seq_seq'::regclass)`
 }
