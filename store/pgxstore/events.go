@@ -13,7 +13,7 @@ import (
 
 // eventsQueries is the outbox's SQL for one schema.
 type eventsQueries struct {
-	insert, lock, number, read, prune string
+	insert, number, read, prune string
 }
 
 var eventsSQL sync.Map // schema prefix -> *eventsQueries
@@ -26,7 +26,6 @@ func (q *queries) events() *eventsQueries {
 	sql := func(s string) string { return r.Replace(s) }
 	e := &eventsQueries{
 		insert: sql(`INSERT INTO {s}allot_events (type, org, at, actor, request_id, payload) VALUES ($1, $2, $3, $4, $5, $6)`),
-		lock:   sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_events', 0))`),
 		// Number the committed events that have none, in the order they
 		// were written, above every number given before.
 		number: sql(`UPDATE {s}allot_events AS e SET seq = n.seq
@@ -91,7 +90,7 @@ func (s *Store) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored
 		}
 		eq := t.s.q.events()
 		b := &pgx.Batch{}
-		b.Queue(eq.lock)
+		b.Queue(t.s.lockSQL, lockEvents)
 		b.Queue(eq.number)
 		b.Queue(eq.read, q.After, q.Org, types, q.Limit).Query(func(rows pgx.Rows) error {
 			for rows.Next() {

@@ -1,6 +1,11 @@
 package pgxstore
 
-import "github.com/allot-dev/allot/ledger"
+import (
+	"context"
+	"os"
+
+	"github.com/allot-dev/allot/ledger"
+)
 
 // MigrateTo lets the external tests build a database of an earlier schema
 // version, to check that later migrations carry its rows over.
@@ -13,3 +18,15 @@ func SetGroupTurnHook(s *Store, f func(ledger.Transfer)) { s.gc.onTurn = f }
 
 // GroupsOpened reports how many groups the store opened.
 func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }
+
+// PortableEnv names the environment variable that runs the whole suite with
+// Options.Portable on every store and Migrate: ALLOT_TEST_PORTABLE=1.
+const PortableEnv = "ALLOT_TEST_PORTABLE"
+
+func init() { testPortable = os.Getenv(PortableEnv) != "" }
+
+// MigratePortableTo is MigrateTo in the form Options.Portable gives
+// Store.Migrate.
+func MigratePortableTo(ctx context.Context, db Beginner, schema string, upTo int) error {
+	return migrate(ctx, db, schema, upTo, true)
+}

@@ -40,10 +40,10 @@ func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.S
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
 	sessionList                              string
-	fieldInsert, fieldList, fieldsLock       string
+	fieldInsert, fieldList                   string
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate, accessList   string
-	usageLock, usageInsert, usageGet         string
+	usageInsert, usageGet                    string
 	usageTable                               string
 }
 
@@ -72,7 +72,6 @@ func (q *queries) passes() *passesQueries {
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
 	ON CONFLICT DO NOTHING`),
 		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}allot_pass_fields WHERE workspace = $1 ORDER BY position`),
-		fieldsLock:  sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_fields/' || $1, 0))`),
 		accessPlace: sql(`INSERT INTO {s}allot_pass_access (workspace, session_id, guest) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`),
 		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE workspace = $1 AND session_id = $2 AND guest = $3
 	FOR NO KEY UPDATE`),
@@ -84,7 +83,6 @@ func (q *queries) passes() *passesQueries {
 		accessList: sql(`SELECT session_id, guest, start_at, until_at FROM {s}allot_pass_access
 	WHERE workspace = $1 AND until_at IS NOT NULL AND (session_id, guest) > ($2, $3)
 	ORDER BY session_id, guest LIMIT $4`),
-		usageLock: sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_usage/' || $1, 0))`),
 		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
@@ -249,8 +247,9 @@ func (t *Tx) FieldList(ctx context.Context, org string) ([]passes.FieldDef, erro
 	return t.fieldList(ctx, org, false)
 }
 
-// FieldsLock implements passes.Tx. It takes a transaction-scoped advisory
-// lock named after the workspace's fields, then reads them. The lock is the
+// FieldsLock implements passes.Tx. It takes a transaction-scoped lock named
+// after the workspace's fields (an advisory lock, or with Options.Portable a
+// row of allot_locks), then reads them. The lock is the
 // batch's first statement, so a transaction that starts with it begins at
 // READ COMMITTED, and the read, a statement of its own, sees every field
 // committed before the lock was granted.
@@ -263,7 +262,7 @@ func (t *Tx) fieldList(ctx context.Context, org string, lock bool) ([]passes.Fie
 	var b pgx.Batch
 	var out []passes.FieldDef
 	if lock {
-		b.Queue(q.fieldsLock, org)
+		b.Queue(t.s.lockSQL, lockPassFields+org)
 	}
 	b.Queue(q.fieldList, org).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -372,7 +371,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	var b pgx.Batch
 	var seq int64
 	found := false
-	b.Queue(t.s.q.passes().usageLock, u.Org)
+	b.Queue(t.s.lockSQL, lockPassUsage+u.Org)
 	b.Queue(t.s.q.passes().usageInsert, u.Org, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
 		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
 		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt),
