@@ -116,7 +116,7 @@ func migrate(ctx context.Context, db Beginner, schema string, upTo int, portable
 		return err
 	}
 	if portable {
-		if _, err := tx.Exec(ctx, lockStatement("", true), lockMigrate); err != nil {
+		if _, err := tx.Exec(ctx, (&queries{portable: true}).lockSQL(lockMigrate, false)); err != nil {
 			return fmt.Errorf("pgxstore: migrate: lock: %w", err)
 		}
 	}

@@ -40,10 +40,10 @@ func (p passesStore) ReadEvents(ctx context.Context, q events.Query) ([]events.S
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
 	sessionList                              string
-	fieldInsert, fieldList                   string
+	fieldInsert, fieldList, fieldsLock       string
 	accessPlace, accessLock                  string
 	accessInsert, accessUpdate, accessList   string
-	usageInsert, usageGet                    string
+	usageLock, usageInsert, usageGet         string
 	usageTable                               string
 }
 
@@ -51,10 +51,10 @@ const usageCols = `seq, workspace, request_id, at, session_id, session_name, ext
 	pass_type, passes, balance_after, coalesce(transfer_id, ''), field_names, field_values, in_window,
 	access_from, access_until, demo, locks_at`
 
-var passesSQL sync.Map // schema prefix -> *passesQueries
+var passesSQL sync.Map // queries.cacheKey -> *passesQueries
 
 func (q *queries) passes() *passesQueries {
-	if got, ok := passesSQL.Load(q.prefix); ok {
+	if got, ok := passesSQL.Load(q.cacheKey()); ok {
 		return got.(*passesQueries)
 	}
 	r := strings.NewReplacer("{s}", q.prefix)
@@ -72,6 +72,7 @@ func (q *queries) passes() *passesQueries {
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
 	ON CONFLICT DO NOTHING`),
 		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}allot_pass_fields WHERE workspace = $1 ORDER BY position`),
+		fieldsLock:  q.lockSQL(lockPassFields, true),
 		accessPlace: sql(`INSERT INTO {s}allot_pass_access (workspace, session_id, guest) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`),
 		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE workspace = $1 AND session_id = $2 AND guest = $3
 	FOR NO KEY UPDATE`),
@@ -83,6 +84,7 @@ func (q *queries) passes() *passesQueries {
 		accessList: sql(`SELECT session_id, guest, start_at, until_at FROM {s}allot_pass_access
 	WHERE workspace = $1 AND until_at IS NOT NULL AND (session_id, guest) > ($2, $3)
 	ORDER BY session_id, guest LIMIT $4`),
+		usageLock: q.lockSQL(lockPassUsage, true),
 		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
@@ -91,7 +93,7 @@ func (q *queries) passes() *passesQueries {
 		usageGet:   sql(`SELECT ` + usageCols + ` FROM {s}allot_pass_usage WHERE workspace = $1 AND request_id = $2`),
 		usageTable: sql(`{s}allot_pass_usage`),
 	}
-	got, _ := passesSQL.LoadOrStore(q.prefix, p)
+	got, _ := passesSQL.LoadOrStore(q.cacheKey(), p)
 	return got.(*passesQueries)
 }
 
@@ -247,9 +249,8 @@ func (t *Tx) FieldList(ctx context.Context, org string) ([]passes.FieldDef, erro
 	return t.fieldList(ctx, org, false)
 }
 
-// FieldsLock implements passes.Tx. It takes a transaction-scoped lock named
-// after the workspace's fields (an advisory lock, or with Options.Portable a
-// row of allot_locks), then reads them. The lock is the
+// FieldsLock implements passes.Tx. It takes a transaction-scoped advisory
+// lock named after the workspace's fields, then reads them. The lock is the
 // batch's first statement, so a transaction that starts with it begins at
 // READ COMMITTED, and the read, a statement of its own, sees every field
 // committed before the lock was granted.
@@ -262,7 +263,7 @@ func (t *Tx) fieldList(ctx context.Context, org string, lock bool) ([]passes.Fie
 	var b pgx.Batch
 	var out []passes.FieldDef
 	if lock {
-		b.Queue(t.s.lockSQL, lockPassFields+org)
+		b.Queue(q.fieldsLock, org)
 	}
 	b.Queue(q.fieldList, org).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
@@ -371,7 +372,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 	var b pgx.Batch
 	var seq int64
 	found := false
-	b.Queue(t.s.lockSQL, lockPassUsage+u.Org)
+	b.Queue(t.s.q.passes().usageLock, u.Org)
 	b.Queue(t.s.q.passes().usageInsert, u.Org, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
 		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
 		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt),

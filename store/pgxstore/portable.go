@@ -22,26 +22,41 @@ import (
 // run the whole suite over the lock table.
 var testPortable bool
 
-// lockStatement returns the statement that takes the lock named $1 until
-// the transaction ends, for the store whose tables are qualified by prefix.
+// lockSQL returns the statement that takes the lock called name until the
+// transaction ends, for the store whose tables q qualifies. If keyed, the
+// lock is the one called name followed by the statement's parameter $1 (a
+// workspace, for instance); otherwise the statement has no parameter.
 //
-// The advisory form hashes the prefix and the name together, as the
-// statements it replaces did, so that replicas of an earlier release and of
+// The advisory form hashes the schema prefix and the name together, as the
+// statements it replaced did, so that replicas of an earlier release and of
 // this one exclude each other while they run side by side.
 //
 // The portable form inserts the lock's row, or updates it if it exists:
 // either way the transaction writes the row, so a second transaction that
 // takes the same lock waits for the first to end (at READ COMMITTED), or
 // one of the two fails with a serialization failure that InTx retries. A
-// write conflicts on every engine, and on CockroachDB it holds where a
-// SELECT ... FOR UPDATE lock, which may be dropped under SERIALIZABLE, does
-// not. The row keeps the time it was last taken, for whoever looks.
-func lockStatement(prefix string, portable bool) string {
-	if portable {
-		return `INSERT INTO ` + prefix + `allot_locks (name, taken_at) VALUES ($1, now())
+// write conflicts on every engine; on CockroachDB it holds where a SELECT
+// ... FOR UPDATE lock, which SERIALIZABLE may drop, does not. The row keeps
+// the time it was last taken, for whoever looks.
+func (q *queries) lockSQL(name string, keyed bool) string {
+	lit := "'" + strings.ReplaceAll(name, "'", "''") + "'"
+	if keyed {
+		lit += " || $1"
+	}
+	if q.portable {
+		return `INSERT INTO ` + q.prefix + `allot_locks (name, taken_at) VALUES (` + lit + `, now())
 	ON CONFLICT (name) DO UPDATE SET taken_at = excluded.taken_at`
 	}
-	return `SELECT pg_advisory_xact_lock(hashtextextended('` + strings.ReplaceAll(prefix, "'", "''") + `' || $1, 0))`
+	return `SELECT pg_advisory_xact_lock(hashtextextended('` + strings.ReplaceAll(q.prefix, "'", "''") + `' || ` + lit + `, 0))`
+}
+
+// cacheKey is the key of the facets' statements for q in their caches
+// (passesSQL, eventsSQL): the schema prefix, and the form of the locks.
+func (q *queries) cacheKey() string {
+	if q.portable {
+		return q.prefix + "\x00portable"
+	}
+	return q.prefix
 }
 
 // Lock names. Each names what the lock orders.
@@ -55,7 +70,7 @@ const (
 // locksMigration is the migration that creates allot_locks, which the
 // portable Migrate also runs before anything else (it is written with IF NOT
 // EXISTS for that).
-const locksMigration = "migrations/0009_locks.sql"
+const locksMigration = "migrations/0010_locks.sql"
 
 // migrateBootstrap creates, in its own transaction, what the portable
 // Migrate locks before it reads the versions applied: the schema, if one is
@@ -110,7 +125,9 @@ func setMigrateSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 	if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident); err != nil {
 		return fmt.Errorf("pgxstore: migrate: create schema %s: %w", ident, err)
 	}
-	if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", ident); err != nil {
+	// SET LOCAL rather than set_config: the same on PostgreSQL, and the
+	// form CockroachDB documents.
+	if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+ident); err != nil {
 		return fmt.Errorf("pgxstore: migrate: %w", err)
 	}
 	return nil

@@ -162,17 +162,21 @@ func TestPortable_LockWaits(t *testing.T) {
 			return err
 		})
 	}()
+	early := false
 	select {
 	case err := <-second:
-		t.Fatalf("the second transaction took the lock the first holds (err %v)", err)
+		t.Errorf("the second transaction took the lock the first holds (err %v)", err)
+		early = true
 	case <-time.After(150 * time.Millisecond):
 	}
 	close(release)
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if err := <-second; err != nil {
-		t.Fatal(err)
+	if !early {
+		if err := <-second; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -185,6 +189,14 @@ func TestPortable_Migrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := len(files)
+	var versions []int
+	for _, f := range files {
+		v, err := strconv.Atoi(f.Name()[:4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
 	db := newTestDB(t)
 	ctx := context.Background()
 	count := func(t *testing.T, pool *pgxpool.Pool) int {
@@ -221,7 +233,7 @@ func TestPortable_Migrate(t *testing.T) {
 		}
 	})
 	t.Run("FromEveryVersion", func(t *testing.T) {
-		for v := 1; v <= last; v++ {
+		for _, v := range versions {
 			pool, schema := portableSchema(t, db, "v"+strconv.Itoa(v), nil)
 			if err := pgxstore.MigrateTo(ctx, pool, schema, v); err != nil {
 				t.Fatalf("migrate to %d without the switch: %v", v, err)

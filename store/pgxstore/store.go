@@ -107,10 +107,8 @@ type Store struct {
 	// gc keeps the open groups when Options.GroupCommit is set.
 	gc *committer
 
-	// portable is Options.Portable; lockSQL takes the lock named $1 (see
-	// portable.go).
+	// portable is Options.Portable (see portable.go).
 	portable bool
-	lockSQL  string
 
 	// caller is the transaction the caller owns, for a Store made by WithTx.
 	caller pgx.Tx
@@ -139,7 +137,7 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, q: newQueries(o.Schema), retries: o.MaxRetries, backoff: o.RetryBackoff,
 		log: o.Logger, onRetry: o.OnRetry, portable: o.Portable || testPortable}
-	s.lockSQL = lockStatement(s.q.prefix, s.portable)
+	s.q.portable = s.portable
 	if o.GroupCommit {
 		s.gc = &committer{wait: o.GroupCommitWait}
 		s.gc.cond = sync.NewCond(&s.gc.mu)
