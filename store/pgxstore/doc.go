@@ -46,6 +46,9 @@
 // and expiry), with a partial index on pending invitations' expiry for the
 // summary's counts. Writers lock the organization's row first.
 //
+// allot_locks (migration 0010: name, taken_at) holds the named locks of
+// Options.Portable, one row per lock; without the switch it stays empty.
+//
 // IDs use the "C" collation, so listings order them as Go compares strings.
 // Amounts are numeric, stored exactly as the ledger computed them;
 // timestamps are timestamptz in microseconds, and a zero time.Time (a hold
@@ -57,8 +60,9 @@
 // The SQL files of migrations/ are embedded in the binary and applied by an
 // explicit Migrate (or Store.Migrate) call, which is safe at every start:
 // the allot_schema_migrations table records the versions applied, and a
-// transaction-scoped advisory lock makes replicas that start together apply
-// each migration once. Each domain facet (passes, seats, licenses) adds a
+// transaction-scoped advisory lock (with Options.Portable, Store.Migrate
+// locks a row of allot_locks instead) makes replicas that start together
+// apply each migration once. Each domain facet (passes, seats, licenses) adds a
 // migration file and a Go file of Tx methods.
 //
 // A migration carries existing rows over when the library changes how it
@@ -66,6 +70,129 @@
 // seats' events by their tenant, and 0006 and 0007 rewrite the ledger IDs
 // the families derive, which now escape '%' and '/' in each part, so that
 // balances, history and retries of earlier requests find them.
+//
+// # Other engines
+//
+// Only PostgreSQL is tested, with Options.Portable off and on (the suite
+// runs with it on every store when ALLOT_TEST_PORTABLE=1 is set, and
+// TestPortable_* run it in every run). The table says what the official
+// documentation of CockroachDB (v26.2, its stable release) and of
+// YugabyteDB (stable) states about each feature pgxstore uses, and what
+// pgxstore does there with the switch off and on; "not checked" means the
+// documentation read does not say. The sources are listed below it.
+//
+//	feature                 PostgreSQL  CockroachDB                         YugabyteDB (YSQL)
+//	READ COMMITTED          yes         yes; SERIALIZABLE is the default,   only with the tserver flag
+//	(lock-first writes)                 RC on unless sql.txn.read_          yb_enable_read_committed_isolation
+//	                                    committed_isolation.enabled is      (off by default; on for new
+//	                                    false, then RC runs as SERIALIZABLE universes of v2025.2+ deployed
+//	                                    [C4][C6]                            by yugabyted/YBA/Aeon); else RC
+//	                                                                        runs as Snapshot [Y1]
+//	REPEATABLE READ         yes         only with sql.txn.repeatable_read_  yes, as Snapshot isolation [Y1]
+//	(reads)                             isolation.enabled (default false);
+//	                                    the documented levels are
+//	                                    SERIALIZABLE and RC [C5][C6]
+//	SELECT FOR UPDATE /     yes         yes; NO KEY UPDATE is an alias of   yes, all four strengths [Y2]
+//	FOR NO KEY UPDATE                   UPDATE; under SERIALIZABLE the
+//	                                    locks are best-effort (dropped on a
+//	                                    lease transfer) unless enable_
+//	                                    durable_locking_for_serializable;
+//	                                    RC locks are not [C7]
+//	pg_advisory_xact_lock   yes         no ("Advisory Lock Functions"       from 2.25.1.0, with the advisory
+//	                                    unsupported; some defined as        lock flags (ysql_yb_enable_
+//	                                    no-ops) [C1]                        advisory_locks, default true in
+//	                                                                        the current reference) [Y2][Y3]
+//	COLLATE "C" columns     yes         no: columns take Unicode locale     yes; a database's collation must
+//	                                    collations; "C" is accepted in      be "C" [Y5]
+//	                                    expressions only (v23.1) [C2][C3]
+//	transactional DDL       yes         no: no schema changes in explicit   only with ysql_yb_ddl_transaction_
+//	(Migrate: one tx)                   transactions with full atomicity;   block_enabled (off by default,
+//	                                    one change per transaction [C8]     early access) [Y4]
+//	temporary tables ON     yes         off by default; ON COMMIT DROP      not checked
+//	COMMIT DROP (0007)                  unsupported [C12]
+//	pipelining, extended    yes         wire protocol 3.0 [C1]; pipelining  not checked
+//	protocol (pgx.Batch)                not checked
+//	numeric                 exact       DECIMAL exact, NUMERIC an alias     not checked (YSQL reuses a fork
+//	                                    [C13]                               of PostgreSQL's query layer [Y8])
+//	nextval order across    yes         sequences uncached by default       values come from a per-session
+//	connections (journal,               (CACHE 1); increments are not       cache of at least
+//	events, usage seq)                  rolled back [C9]; SERIAL is         ysql_sequence_cache_minval (100)
+//	                                    unique_rowid(), not ordered [C11]   by default [Y3][Y6]
+//	identity with           yes         no OVERRIDING SYSTEM VALUE [C10]    not checked
+//	OVERRIDING SYSTEM VALUE
+//	partial indexes         yes         yes [C14]                           yes [Y8]; ON CONFLICT DO UPDATE
+//	                                                                        on a table with one could break
+//	                                                                        it before 2024.2.7.3, 2025.1.3.1,
+//	                                                                        2025.2.1 [Y7]
+//	INSERT ON CONFLICT      yes         yes; CHECK constraints are checked  yes [Y7]
+//	                                    on the result rows only [C15][C1]
+//	unnest ... WITH         yes         WITH ORDINALITY yes [C16];          not checked
+//	ORDINALITY                          multi-array unnest not checked
+//	SET LOCAL search_path   yes         SET LOCAL yes [C17]                 not checked
+//
+// What pgxstore does, by engine:
+//
+//   - PostgreSQL: everything above; tested. Options.Portable off takes
+//     advisory locks; on, it writes rows of allot_locks and costs one row
+//     write per lock. Both are tested.
+//   - CockroachDB: does not run, switch off or on. The migrations create
+//     COLLATE "C" columns, apply many schema changes in one transaction and
+//     use a temporary table ON COMMIT DROP (0007), and a post's deferred
+//     write inserts the journal's seq with OVERRIDING SYSTEM VALUE; none of
+//     these is supported. Migrations are recorded by version and never
+//     rewritten, so a CockroachDB schema would need migrations of its own.
+//     With the switch off the advisory locks fail too; with it on they are
+//     row writes, which CockroachDB supports.
+//   - YugabyteDB: not tested. With the switch off, it needs its advisory
+//     lock flags on; with it on, it does not. In either case Migrate relies on
+//     transactional DDL (ysql_yb_ddl_transaction_block_enabled) to apply
+//     its migrations all or none, as on PostgreSQL; writes
+//     that lock first need yb_enable_read_committed_isolation to run at
+//     READ COMMITTED as InTx expects (otherwise they run at Snapshot and
+//     meet more serialization failures, which InTx retries), and the
+//     journal's, the outbox's and the usage log's order relies on nextval
+//     increasing across connections, which the per-session sequence cache
+//     breaks unless ysql_sequence_cache_minval is 0 (the sequences are
+//     created with CACHE 1).
+//
+// Sources (titles and addresses of the pages read):
+//
+//	[C1]  CockroachDB, "PostgreSQL Compatibility" (Unsupported Features; CHECK with INSERT ON CONFLICT),
+//	      https://www.cockroachlabs.com/docs/v26.2/postgresql-compatibility
+//	[C2]  CockroachDB, "COLLATE" (Supported collations), https://www.cockroachlabs.com/docs/v26.2/collate
+//	[C3]  CockroachDB, release notes v23.1.0-alpha.3 ("Creating a column with the "C" or "POSIX"
+//	      collations is still not supported"), https://www.cockroachlabs.com/docs/releases/v23.1
+//	[C4]  CockroachDB, "Read Committed Transactions", https://www.cockroachlabs.com/docs/v26.2/read-committed
+//	[C5]  CockroachDB, "Cluster Settings" (sql.txn.repeatable_read_isolation.enabled),
+//	      https://www.cockroachlabs.com/docs/v26.2/cluster-settings
+//	[C6]  CockroachDB, "Transactions" (Isolation levels), https://www.cockroachlabs.com/docs/v26.2/transactions
+//	[C7]  CockroachDB, "FOR UPDATE and FOR SHARE" (Aliases; Lock behavior under SERIALIZABLE isolation),
+//	      https://www.cockroachlabs.com/docs/v26.2/select-for-update
+//	[C8]  CockroachDB, "Online Schema Changes", https://www.cockroachlabs.com/docs/v26.2/online-schema-changes
+//	[C9]  CockroachDB, "CREATE SEQUENCE", https://www.cockroachlabs.com/docs/v26.2/create-sequence
+//	[C10] CockroachDB, "CREATE TABLE" (Identity columns), https://www.cockroachlabs.com/docs/v26.2/create-table
+//	[C11] CockroachDB, "SERIAL", https://www.cockroachlabs.com/docs/v26.2/serial
+//	[C12] CockroachDB, "Temporary Tables", https://www.cockroachlabs.com/docs/v26.2/temporary-tables
+//	[C13] CockroachDB, "DECIMAL", https://www.cockroachlabs.com/docs/v26.2/decimal
+//	[C14] CockroachDB, "Index a Subset of Rows with Partial Indexes",
+//	      https://www.cockroachlabs.com/docs/v26.2/partial-indexes
+//	[C15] CockroachDB, "INSERT" (ON CONFLICT clause), https://www.cockroachlabs.com/docs/v26.2/insert
+//	[C16] CockroachDB, "Table Expressions" (Ordinality annotation),
+//	      https://www.cockroachlabs.com/docs/v26.2/table-expressions
+//	[C17] CockroachDB, "SET {session variable}" (SET LOCAL), https://www.cockroachlabs.com/docs/v26.2/set-vars
+//	[Y1]  YugabyteDB, "Isolation levels", https://docs.yugabyte.com/stable/explore/transactions/isolation-levels/
+//	[Y2]  YugabyteDB, "Explicit locking" (Row-level locks; Advisory locks),
+//	      https://docs.yugabyte.com/stable/explore/transactions/explicit-locking/
+//	[Y3]  YugabyteDB, "yb-master configuration reference" (Advisory lock flags;
+//	      --ysql_sequence_cache_minval), https://docs.yugabyte.com/stable/reference/configuration/yb-master/
+//	[Y4]  YugabyteDB, "Transactional DDL", https://docs.yugabyte.com/stable/explore/transactions/transactional-ddl/
+//	[Y5]  YugabyteDB, "Collations" (YSQL collation limitations),
+//	      https://docs.yugabyte.com/stable/explore/ysql-language-features/advanced-features/collations/
+//	[Y6]  YugabyteDB, "nextval()", https://docs.yugabyte.com/stable/api/ysql/exprs/sequence_functions/func_nextval/
+//	[Y7]  YugabyteDB, "Index inconsistency with Insert On Conflict with partial or expression index"
+//	      (TA-30104), https://docs.yugabyte.com/stable/releases/techadvisories/ta-30104/
+//	[Y8]  YugabyteDB, "SQL features" and "Indexes and constraints",
+//	      https://docs.yugabyte.com/stable/explore/ysql-language-features/
 //
 // # Isolation, locking and retries
 //

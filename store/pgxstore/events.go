@@ -16,17 +16,17 @@ type eventsQueries struct {
 	insert, lock, number, read, prune string
 }
 
-var eventsSQL sync.Map // schema prefix -> *eventsQueries
+var eventsSQL sync.Map // queries.cacheKey -> *eventsQueries
 
 func (q *queries) events() *eventsQueries {
-	if got, ok := eventsSQL.Load(q.prefix); ok {
+	if got, ok := eventsSQL.Load(q.cacheKey()); ok {
 		return got.(*eventsQueries)
 	}
 	r := strings.NewReplacer("{s}", q.prefix)
 	sql := func(s string) string { return r.Replace(s) }
 	e := &eventsQueries{
 		insert: sql(`INSERT INTO {s}allot_events (type, org, at, actor, request_id, payload) VALUES ($1, $2, $3, $4, $5, $6)`),
-		lock:   sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_events', 0))`),
+		lock:   q.lockSQL(lockEvents, false),
 		// Number the committed events that have none, in the order they
 		// were written, above every number given before.
 		number: sql(`UPDATE {s}allot_events AS e SET seq = n.seq
@@ -38,7 +38,7 @@ WHERE seq > $1 AND ($2 = '' OR org = $2) AND (cardinality($3::text[]) = 0 OR typ
 ORDER BY seq LIMIT $4`),
 		prune: sql(`DELETE FROM {s}allot_events WHERE seq < $1`),
 	}
-	got, _ := eventsSQL.LoadOrStore(q.prefix, e)
+	got, _ := eventsSQL.LoadOrStore(q.cacheKey(), e)
 	return got.(*eventsQueries)
 }
 

@@ -2,6 +2,7 @@ package pgxstore
 
 import (
 	"context"
+	"os"
 
 	"github.com/allot-dev/allot/ledger"
 )
@@ -24,4 +25,16 @@ func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }
 func ExecLater(ctx context.Context, tx *Tx, sql string, notFound error, args ...any) error {
 	tx.see(sql)
 	return tx.execLater(ctx, sql, "test write", sql, args, func() error { return notFound })
+}
+
+// PortableEnv names the environment variable that runs the whole suite with
+// Options.Portable on every store and Migrate: ALLOT_TEST_PORTABLE=1.
+const PortableEnv = "ALLOT_TEST_PORTABLE"
+
+func init() { testPortable = os.Getenv(PortableEnv) != "" }
+
+// MigratePortableTo is MigrateTo in the form Options.Portable gives
+// Store.Migrate.
+func MigratePortableTo(ctx context.Context, db Beginner, schema string, upTo int) error {
+	return migrate(ctx, db, schema, upTo, true)
 }

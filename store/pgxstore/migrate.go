@@ -70,17 +70,33 @@ type Beginner interface {
 // advisory lock named after the schema: replicas that start at the same
 // moment apply each migration exactly once, the others wait and then find
 // nothing to do. Either every missing migration is applied or none is.
+//
+// Migrate is PostgreSQL's form. Store.Migrate of a store with
+// Options.Portable creates the schema and the allot_locks table first, in a
+// transaction of their own, and then locks a row of allot_locks instead of
+// taking the advisory lock; see Options.Portable.
 func Migrate(ctx context.Context, db Beginner, schema string) error {
-	return migrateTo(ctx, db, schema, 0)
+	return migrate(ctx, db, schema, 0, false)
 }
 
 // migrateTo is Migrate, applying only the migrations up to version upTo;
 // zero means all. Tests use it to build a database of an earlier version and
 // check that the later migrations carry its rows over.
-func migrateTo(ctx context.Context, db Beginner, schema string, upTo int) (err error) {
+func migrateTo(ctx context.Context, db Beginner, schema string, upTo int) error {
+	return migrate(ctx, db, schema, upTo, false)
+}
+
+// migrate is migrateTo, in the portable form if portable is set.
+func migrate(ctx context.Context, db Beginner, schema string, upTo int, portable bool) (err error) {
+	portable = portable || testPortable
 	ms, err := migrations()
 	if err != nil {
 		return err
+	}
+	if portable {
+		if err := migrateBootstrap(ctx, db, schema); err != nil {
+			return err
+		}
 	}
 	tx, err := db.Begin(ctx)
 	if err != nil {
@@ -91,16 +107,17 @@ func migrateTo(ctx context.Context, db Beginner, schema string, upTo int) (err e
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('allot.migrate:' || coalesce(nullif($1, ''), current_schema(), ''), 0))`, schema); err != nil {
-		return fmt.Errorf("pgxstore: migrate: lock: %w", err)
-	}
-	if schema != "" {
-		ident := pgx.Identifier{schema}.Sanitize()
-		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+ident); err != nil {
-			return fmt.Errorf("pgxstore: migrate: create schema %s: %w", ident, err)
+	if !portable {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('allot.migrate:' || coalesce(nullif($1, ''), current_schema(), ''), 0))`, schema); err != nil {
+			return fmt.Errorf("pgxstore: migrate: lock: %w", err)
 		}
-		if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", ident); err != nil {
-			return fmt.Errorf("pgxstore: migrate: %w", err)
+	}
+	if err := setMigrateSchema(ctx, tx, schema); err != nil {
+		return err
+	}
+	if portable {
+		if _, err := tx.Exec(ctx, (&queries{portable: true}).lockSQL(lockMigrate, false)); err != nil {
+			return fmt.Errorf("pgxstore: migrate: lock: %w", err)
 		}
 	}
 	var current string

@@ -62,10 +62,10 @@ const usageCols = `seq, workspace, request_id, at, session_id, session_name, ext
 	pass_type, passes, balance_after, coalesce(transfer_id, ''), field_names, field_values, in_window,
 	access_from, access_until, demo, locks_at`
 
-var passesSQL sync.Map // schema prefix -> *passesQueries
+var passesSQL sync.Map // queries.cacheKey -> *passesQueries
 
 func (q *queries) passes() *passesQueries {
-	if got, ok := passesSQL.Load(q.prefix); ok {
+	if got, ok := passesSQL.Load(q.cacheKey()); ok {
 		return got.(*passesQueries)
 	}
 	r := strings.NewReplacer("{s}", q.prefix)
@@ -83,7 +83,7 @@ func (q *queries) passes() *passesQueries {
 		fieldInsert: sql(`INSERT INTO {s}allot_pass_fields (workspace, name, required, position) VALUES ($1, $2, $3, $4)
 	ON CONFLICT DO NOTHING`),
 		fieldList:   sql(`SELECT workspace, name, required, position FROM {s}allot_pass_fields WHERE workspace = $1 ORDER BY position`),
-		fieldsLock:  sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_fields/' || $1, 0))`),
+		fieldsLock:  q.lockSQL(lockPassFields, true),
 		accessPlace: sql(`INSERT INTO {s}allot_pass_access (workspace, session_id, guest) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`),
 		accessLock: sql(`SELECT start_at, until_at FROM {s}allot_pass_access WHERE workspace = $1 AND session_id = $2 AND guest = $3
 	FOR NO KEY UPDATE`),
@@ -95,7 +95,7 @@ func (q *queries) passes() *passesQueries {
 		accessList: sql(`SELECT session_id, guest, start_at, until_at FROM {s}allot_pass_access
 	WHERE workspace = $1 AND until_at IS NOT NULL AND (session_id, guest) > ($2, $3)
 	ORDER BY session_id, guest LIMIT $4`),
-		usageLock: sql(`SELECT pg_advisory_xact_lock(hashtextextended('{s}allot_pass_usage/' || $1, 0))`),
+		usageLock: q.lockSQL(lockPassUsage, true),
 		usageInsert: sql(`INSERT INTO {s}allot_pass_usage
 	(workspace, request_id, at, session_id, session_name, external, location, user_email, owner, pass_type,
 	passes, balance_after, transfer_id, field_names, field_values, in_window, access_from, access_until, demo, locks_at)
@@ -116,7 +116,7 @@ func (q *queries) passes() *passesQueries {
 	p.accessInsertLater = oneRowLater(p.accessInsert, "the insert of an access window")
 	p.accessUpdateLater = oneRowLater(p.accessUpdate, "the update of an access window")
 	p.usageAppendLater = oneRowLater(p.usageAppend, "the insert of a usage row")
-	got, _ := passesSQL.LoadOrStore(q.prefix, p)
+	got, _ := passesSQL.LoadOrStore(q.cacheKey(), p)
 	return got.(*passesQueries)
 }
 

@@ -13,6 +13,8 @@ import (
 type queries struct {
 	schema string
 	prefix string // `"schema".` or empty
+	// portable is Options.Portable: the named locks are rows (lockSQL).
+	portable bool
 
 	unitInsert, unitGet                          string
 	accountInsert, accountGet, accountsLock      string

@@ -65,6 +65,28 @@ type Options struct {
 	// gathers only the posts that arrived while that one ran (under load,
 	// while the group before it committed). Negative is an error.
 	GroupCommitWait time.Duration
+
+	// Portable makes the store avoid PostgreSQL's advisory locks, which
+	// CockroachDB does not implement and YugabyteDB implements only when
+	// its advisory lock flag is on. Default: false, the advisory locks.
+	//
+	// It changes the named locks, and nothing else: the lock a workspace's
+	// usage log is written under (so that its rows commit in Seq order),
+	// the lock of a workspace's custom fields (FieldsLock), the lock under
+	// which a reader numbers the outbox's events, and the lock Store.Migrate
+	// applies migrations under. Without Portable each is
+	// pg_advisory_xact_lock of a hash of its name; with it, each is a write
+	// of the lock's row in the allot_locks table (INSERT ... ON CONFLICT DO
+	// UPDATE), which the next taker waits for until the transaction ends.
+	// Statements, round trips and isolation levels stay the same; a lock
+	// costs one row write on PostgreSQL. Store.Migrate then first creates
+	// the schema and allot_locks in a transaction of their own, and the
+	// package-level Migrate keeps the advisory lock.
+	//
+	// Portable alone does not make another engine run the store: the
+	// package documentation has a table of what each engine supports.
+	// Only PostgreSQL is tested, with and without Portable.
+	Portable bool
 }
 
 const (
@@ -84,6 +106,9 @@ type Store struct {
 
 	// gc keeps the open groups when Options.GroupCommit is set.
 	gc *committer
+
+	// portable is Options.Portable (see portable.go).
+	portable bool
 
 	// caller is the transaction the caller owns, for a Store made by WithTx.
 	caller pgx.Tx
@@ -111,7 +136,8 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("pgxstore: Options.GroupCommitWait is %v; use zero or a positive duration", o.GroupCommitWait)
 	}
 	s := &Store{pool: pool, q: newQueries(o.Schema), retries: o.MaxRetries, backoff: o.RetryBackoff,
-		log: o.Logger, onRetry: o.OnRetry}
+		log: o.Logger, onRetry: o.OnRetry, portable: o.Portable || testPortable}
+	s.q.portable = s.portable
 	if o.GroupCommit {
 		s.gc = &committer{wait: o.GroupCommitWait}
 		s.gc.cond = sync.NewCond(&s.gc.mu)
@@ -129,9 +155,10 @@ func New(pool *pgxpool.Pool, opts *Options) (*Store, error) {
 }
 
 // Migrate creates or updates the store's tables in its schema; see the
-// package-level Migrate.
+// package-level Migrate. With Options.Portable it locks a row of
+// allot_locks instead of taking an advisory lock.
 func (s *Store) Migrate(ctx context.Context) error {
-	return Migrate(ctx, s.pool, s.q.schema)
+	return migrate(ctx, s.pool, s.q.schema, 0, s.portable)
 }
 
 // WithTx returns a Store whose InTx runs inside tx, a transaction the caller
