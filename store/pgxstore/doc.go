@@ -264,40 +264,40 @@
 //
 // # Performance
 //
-// A Ledger.Post is two round trips in the common case. The first carries
-// BEGIN, the account lock, the reads of earlier transfers and holds with the
-// same ID (the ledger names them beforehand through
-// ledger.TransfersPrefetcher) and, if the transfer is new and its accounts
-// can make it, its journal sequence number, taken under the lock. The
-// second carries the writes, one statement with scalar parameters that
-// updates the accounts' totals and inserts the journal row, and COMMIT:
-// there is no savepoint when the store owns the transaction. A replayed or
-// refused post is the same two round trips (the second is COMMIT or
-// ROLLBACK). The reads and the lock of a post take scalar parameters, so
-// PostgreSQL keeps one generic plan for each.
+// A Ledger.Post is two round trips. The first carries BEGIN, the account
+// lock and, when the store owns the transaction and the ledger names the
+// transfer beforehand (ledger.TransfersPrefetcher, ledger.LockPrefetcher),
+// one statement that re-reads the transfer's ID and the accounts' expired
+// holds after the lock and, if the ledger will post, updates the accounts'
+// totals and inserts the journal row; the Apply that follows checks that
+// the ledger's changes are that write and sends nothing. The second is
+// COMMIT. A replayed, conflicting or refused post is the same two round
+// trips. The statement needs PostgreSQL 13 or later (trim_scale).
 //
 // Writes sent with the commit can only fail if the database refuses what
 // the locks made certain (an ID a concurrent transaction on other accounts
-// took, a constraint added by hand); then InTx rolls back and runs its
-// function again with eager writes, on a savepoint, so the refusal reaches
-// the ledger where it happened and is reported as it always was. Every
-// other Tx method is one pipelined round trip; Apply of anything else
-// (holds, groups, batches) writes at once, with one UPDATE of the accounts
-// and one INSERT of the journal rows from arrays, so Ledger.PostBatch of
-// 1,000 transfers writes them in one round trip. In a caller's transaction
-// (WithTx) a post is three round trips and the release of its savepoint.
-// BENCHMARKS.md has the figures, and TestRoundTrips_Ledger holds the
-// budgets.
+// took, a constraint added by hand); such a write fails on the server, so
+// the COMMIT it travels with rolls back, and InTx runs its function again
+// with writes sent at once, on a savepoint, so the refusal reaches the
+// ledger where it happened. Holds are created and settled like posts (the
+// lock, the reads by ID and the expired-holds sweep in one batch, the
+// writes with the commit), and Ledger.EnsureAccount(s) costs no round trip
+// of its own: its insert and check go with the next statement. In a
+// caller's transaction (WithTx) writes are sent at once, on a savepoint.
 //
-// The facets' writes of a row the transaction has read (a seats pool or
-// event, a license organization, team or member, and the insert of a member
-// a locked read did not find) are sent with the next statement or the
-// commit, as a post's are; a refusal then runs the function again with
-// writes sent at once. TestRoundTrips_Passes, _Seats and _Licenses hold the
-// families' current budgets.
+// Each family act reads what it needs in one batch (passes.Tx.LoginLoad,
+// seats.Tx.PoolTransferLoad and PoolCheckLoad, licenses.Tx.LicenseLoad),
+// and its writes of rows it read go with the commit: a charging login is
+// three round trips, a login inside a window two, a seat or module
+// transfer three, an invitation or an acceptance three, a consumption
+// check four whatever the number of events. TestRoundTrips_Ledger,
+// _Passes, _Seats and _Licenses fail above these budgets; BENCHMARKS.md
+// has the figures.
 //
 // With Options.GroupCommit, concurrent posts between the same two accounts
-// share one transaction and one COMMIT, each on a savepoint of its own (see
-// group.go); TestGroupCommit_SameAsOneByOne checks that each gets what
-// posting one by one gives.
+// share one transaction and one COMMIT, each on a savepoint of its own,
+// taking turns in the order they joined; each member sends the statements
+// of those that joined after it, so a group of 16 is about three round
+// trips (see group.go). TestGroupCommit_SameAsOneByOne checks that each
+// gets what posting one by one gives.
 package pgxstore
