@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -121,7 +122,7 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	got, err := b.tx.AccountGet(ctx, a.ID)
 	switch {
 	case err == nil:
-		if field := accountDiff(got.Account, a); field != "" {
+		if field := got.Account.DefinitionDiff(a); field != "" {
 			return Account{}, fmt.Errorf("create account %q: %w", a.ID, &ConflictError{Kind: "account", ID: string(a.ID), Field: field})
 		}
 		return got.Account, nil
@@ -140,7 +141,7 @@ func (b *Book) CreateAccount(ctx context.Context, a Account) (Account, error) {
 			// A concurrent transaction created it first: the same outcome as
 			// finding it above.
 			if got, gerr := b.tx.AccountGet(ctx, a.ID); gerr == nil {
-				if field := accountDiff(got.Account, a); field != "" {
+				if field := got.Account.DefinitionDiff(a); field != "" {
 					return Account{}, fmt.Errorf("create account %q: %w", a.ID, &ConflictError{Kind: "account", ID: string(a.ID), Field: field})
 				}
 				return got.Account, nil
@@ -224,7 +225,7 @@ func (b *Book) ensure(ctx context.Context, as []Account) error {
 			}
 		}
 		if k >= 0 {
-			if field := accountDiff(sts[k].Account, *a); field != "" {
+			if field := sts[k].Account.DefinitionDiff(*a); field != "" {
 				return &ConflictError{Kind: "account", ID: string(a.ID), Field: field}
 			}
 			continue
@@ -1094,20 +1095,6 @@ func validateTransfer(t *Transfer) error {
 	return checkMetadata(t.Metadata)
 }
 
-func accountDiff(got, want Account) string {
-	switch {
-	case got.Unit != want.Unit:
-		return "unit"
-	case got.Owner != want.Owner:
-		return "owner"
-	case got.Flags != want.Flags:
-		return "flags"
-	case !sameMetadata(got.Metadata, want.Metadata):
-		return "metadata"
-	}
-	return ""
-}
-
 // SameRequest reports whether posted, a transfer read back, is what request
 // asks to post: every field the caller sets is equal (amounts by value,
 // nil and empty metadata alike) and posted did not settle a hold. It is the
@@ -1126,7 +1113,7 @@ func transferDiff(got, want Transfer) string {
 		return "code"
 	case got.Actor != want.Actor:
 		return "actor"
-	case !sameMetadata(got.Metadata, want.Metadata):
+	case !maps.Equal(got.Metadata, want.Metadata):
 		return "metadata"
 	case got.Hold != "":
 		return "kind (the ID belongs to a hold)"

@@ -188,6 +188,21 @@ func cloneMetadata(m map[string]string) map[string]string {
 	return maps.Clone(m)
 }
 
-func sameMetadata(a, b map[string]string) bool {
-	return maps.Equal(a, b)
+// DefinitionDiff names the first of unit, owner, flags and metadata in
+// which a differs from want, or returns "": the Field of the
+// *ConflictError that creating or ensuring want reports while a exists.
+// Stores that check an ensured account themselves (Tx.AccountsEnsure) use
+// it to name the same field.
+func (a Account) DefinitionDiff(want Account) string {
+	switch {
+	case a.Unit != want.Unit:
+		return "unit"
+	case a.Owner != want.Owner:
+		return "owner"
+	case a.Flags != want.Flags:
+		return "flags"
+	case !maps.Equal(a.Metadata, want.Metadata):
+		return "metadata"
+	}
+	return ""
 }

@@ -204,7 +204,7 @@ func (t *Tx) ensureErr(ctx context.Context, as []ledger.AccountState) (why, err 
 	for i := range as {
 		a := &as[i]
 		if cur, ok := byID[a.ID]; ok {
-			if field := definitionDiff(&cur.Account, &a.Account); field != "" {
+			if field := cur.Account.DefinitionDiff(a.Account); field != "" {
 				return &ledger.ConflictError{Kind: "account", ID: string(a.ID), Field: field}, nil
 			}
 			continue
@@ -214,27 +214,6 @@ func (t *Tx) ensureErr(ctx context.Context, as []ledger.AccountState) (why, err 
 		}
 	}
 	return nil, nil
-}
-
-// definitionDiff names the first of an account's unit, owner, flags and
-// metadata that differs between stored and want, or returns "".
-func definitionDiff(stored, want *ledger.Account) string {
-	switch {
-	case stored.Unit != want.Unit:
-		return "unit"
-	case stored.Owner != want.Owner:
-		return "owner"
-	case stored.Flags != want.Flags:
-		return "flags"
-	case len(stored.Metadata) != len(want.Metadata):
-		return "metadata"
-	}
-	for k, v := range stored.Metadata {
-		if w, ok := want.Metadata[k]; !ok || w != v {
-			return "metadata"
-		}
-	}
-	return ""
 }
 
 // AccountGet implements ledger.Tx. After a LockPrefetch that named the
