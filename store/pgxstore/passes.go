@@ -2,6 +2,7 @@ package pgxstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) erro
 // passesQueries is the facet's SQL for one schema.
 type passesQueries struct {
 	sessionInsert, sessionGet, sessionUpdate string
+	sessionLock                              string // sessionGet, locking the row
 	sessionList                              string
 	fieldInsert, fieldList, fieldsLock       string
 	accessPlace, accessLock                  string
@@ -76,6 +78,8 @@ func (q *queries) passes() *passesQueries {
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`),
 		sessionGet: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
 	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2`),
+		sessionLock: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
+	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2 FOR NO KEY UPDATE`),
 		sessionList: sql(`SELECT id, workspace, name, owner, external, pass_type, field_names, field_values, created_at, first_login
 	FROM {s}allot_pass_sessions WHERE workspace = $1 AND id > $2 ORDER BY id LIMIT $3`),
 		sessionUpdate: sql(`UPDATE {s}allot_pass_sessions SET name = $3, owner = $4, external = $5,
@@ -165,12 +169,28 @@ func (t *Tx) SessionInsert(ctx context.Context, s passes.Session) error {
 	return nil
 }
 
+// sessionRead is the statement that reads a session. A session is read
+// before it is written (a first login sets FirstLogin, UpdateSession its
+// settings), and its update writes every column: at REPEATABLE READ a
+// concurrent change makes that update fail and the transaction run again,
+// but at READ COMMITTED (a run again) and in a caller's transaction the
+// read locks the row, so that neither write undoes the other.
+//
+// A login reads the session unlocked in its load, and again locked only
+// when it is the session's first (LoginLoad).
+func (t *Tx) sessionRead() string {
+	if t.snapshotReads() {
+		return t.s.q.passes().sessionGet
+	}
+	return t.s.q.passes().sessionLock
+}
+
 // SessionGet implements passes.Tx.
 func (t *Tx) SessionGet(ctx context.Context, org, id string) (passes.Session, error) {
 	var b pgx.Batch
 	var s passes.Session
 	found := false
-	b.Queue(t.s.q.passes().sessionGet, org, id).Query(func(rows pgx.Rows) error {
+	b.Queue(t.sessionRead(), org, id).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			found = true
 			var err error
@@ -616,6 +636,22 @@ func (t *Tx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes
 	st.Fields = fields
 	if !st.PriorFound {
 		t.see(noUsageKey(p.Org, p.RequestID))
+	}
+	if st.SessionFound && st.Session.FirstLogin.IsZero() && !t.snapshotReads() {
+		// The login will write the session (its first login), and no
+		// snapshot guards the read: read it again, locked (see
+		// sessionRead). Only a session's first login, run again at READ
+		// COMMITTED or in a caller's transaction, pays this round trip.
+		sess, err := t.SessionGet(ctx, p.Org, p.Session)
+		switch {
+		case errors.Is(err, ledger.ErrNotFound):
+			st.Session, st.SessionFound = passes.Session{}, false
+		case err != nil:
+			*st = passes.LoginState{Fields: fields[:0]}
+			return err
+		default:
+			st.Session = sess
+		}
 	}
 	if st.SessionFound {
 		t.see(sessionKey(p.Org, p.Session))

@@ -2,6 +2,7 @@ package pgxstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/allot-dev/allot/store/storetest"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"pgregory.net/rapid"
 )
 
@@ -201,5 +204,82 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	})
 	if err != nil || len(got) != 2 || got[0] != "first" || got[1] != "second" {
 		t.Errorf("log in Seq order = %v, %v; want first, second", got, err)
+	}
+}
+
+// sessionLockedElsewhere reports whether another session holds a lock on
+// the passes session's row.
+func sessionLockedElsewhere(t *testing.T, db *testDB, org, id string) bool {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "SELECT 1 FROM "+pgx.Identifier{db.schema, "allot_pass_sessions"}.Sanitize()+
+		" WHERE workspace = $1 AND id = $2 FOR UPDATE NOWAIT", org, id)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "55P03" {
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
+// TestPasses_FirstLoginLocksTheSession checks that a session's first login
+// in a transaction without a snapshot (here the caller's) reads the
+// session locked, as it will write it: a concurrent UpdateSession can then
+// neither be undone by the login's write nor undo its first login. A later
+// login, which writes nothing to the session, leaves it unlocked.
+func TestPasses_FirstLoginLocksTheSession(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 2, nil)
+	ctx := context.Background()
+	svc, err := passes.New(s.Passes(), &passes.Options{Roles: passesRoles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 10, RequestID: "buy"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s", Org: "acme", Name: "S", Owner: "o@acme.example"}); err != nil {
+		t.Fatal(err)
+	}
+	// load runs a login's load in a caller's transaction and reports
+	// whether the session's row is locked right after it, before any write.
+	load := func(guest string) (locked bool) {
+		t.Helper()
+		tx, err := db.pool(t, 1).Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		err = s.WithTx(tx).Passes().InTx(ctx, func(ptx passes.Tx) error {
+			var st passes.LoginState
+			if err := ptx.LoginLoad(ctx, passes.LoginLoadParams{Org: "acme", Session: "s", Guest: guest, RequestID: guest}, &st); err != nil {
+				return err
+			}
+			if !st.SessionFound {
+				return errors.New("the load did not find the session")
+			}
+			locked = sessionLockedElsewhere(t, db, "acme", "s")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return locked
+	}
+	if !load("g1@x.example") {
+		t.Error("the load of the session's first login in a caller's transaction did not lock the session")
+	}
+	if _, err := svc.Login(ctx, passes.LoginParams{Org: "acme", Session: "s", Guest: "g1@x.example", RequestID: "g1"}); err != nil {
+		t.Fatal(err)
+	}
+	if load("g2@x.example") {
+		t.Error("the load of a later login locked the session it does not write")
 	}
 }
