@@ -129,6 +129,10 @@
 //	unnest ... WITH         yes         WITH ORDINALITY yes [C16];          not checked
 //	ORDINALITY                          multi-array unnest not checked
 //	SET LOCAL search_path   yes         SET LOCAL yes [C17]                 not checked
+//	trim_scale (a post's    13 and      not checked                         not checked
+//	one statement)          later
+//	DO blocks (migration    yes         not checked                         not checked
+//	0011)
 //
 // What pgxstore does, by engine:
 //
