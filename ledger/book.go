@@ -25,6 +25,9 @@ type Book struct {
 	tx  Tx
 	now time.Time
 	one scratch
+	// alone says the transaction is this Book's one post (Ledger.Post):
+	// the store may commit with its lock (see LockHint.Alone).
+	alone bool
 }
 
 // scratch is a Book's working space for writes of one transfer or hold, the
@@ -55,7 +58,7 @@ func NewBook(tx Tx, now time.Time) *Book {
 // keeps the last write's records until the next write overwrites them; a
 // Book kept in a pool is best zeroed before it goes back.
 func (b *Book) Reset(tx Tx, now time.Time) {
-	b.tx, b.now = tx, Instant(now)
+	b.tx, b.now, b.alone = tx, Instant(now), false
 }
 
 // Now returns the instant the Book acts at.
@@ -415,7 +418,7 @@ func (b *Book) post(ctx context.Context, ts []Transfer, atomic bool, res []Batch
 
 	// Lock first, then look for earlier posts: a concurrent post of the same
 	// transfer locks the same accounts, so it is seen here once it commits.
-	b.prefetch(LockHint{Now: b.now})
+	b.prefetch(LockHint{Now: b.now, Alone: b.alone && len(ts) == 1})
 	if p, ok := b.tx.(TransfersPrefetcher); ok && len(ix.ids) > 0 {
 		if len(ix.ids) == len(ts) {
 			p.TransfersPrefetch(ts)

@@ -74,8 +74,11 @@ var (
 	balanceAtCalls = calls[atArgs, decimal.Decimal]{method: func(b *Book, ctx context.Context, a atArgs) (decimal.Decimal, error) {
 		return b.BalanceAt(ctx, a.id, a.t)
 	}}
-	transferCalls   = calls[TransferID, Transfer]{method: (*Book).Transfer}
-	postCalls       = calls[Transfer, Transfer]{method: (*Book).Post}
+	transferCalls = calls[TransferID, Transfer]{method: (*Book).Transfer}
+	postCalls     = calls[Transfer, Transfer]{method: func(b *Book, ctx context.Context, t Transfer) (Transfer, error) {
+		b.alone = true // the transaction is this post and nothing else
+		return b.Post(ctx, t)
+	}}
 	postGroupCalls  = calls[[]Transfer, []Transfer]{method: (*Book).PostGroup}
 	postBatchCalls  = calls[[]Transfer, []BatchResult]{method: (*Book).PostBatch}
 	createHoldCalls = calls[Hold, Hold]{method: (*Book).CreateHold}

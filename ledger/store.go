@@ -147,6 +147,13 @@ type LockHint struct {
 	// IDs are the transfers and holds the write then reads with HoldsGet and
 	// TransfersGet (the ID of a new hold).
 	IDs []TransferID
+
+	// Alone says the transaction ends after this write: the function InTx
+	// runs does nothing else in it (a Ledger.Post). A store may then send
+	// the commit in the lock's round trip; if the write then needs a change
+	// the store did not make in that round trip, the store runs the
+	// function again without committing early.
+	Alone bool
 }
 
 // AccountState is an account as a store keeps it: the definition, its unit's

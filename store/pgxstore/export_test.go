@@ -38,3 +38,7 @@ func init() { testPortable = os.Getenv(PortableEnv) != "" }
 func MigratePortableTo(ctx context.Context, db Beginner, schema string, upTo int) error {
 	return migrate(ctx, db, schema, upTo, true)
 }
+
+// ForceCommittedMismatch makes s find that the ledger's changes differ from
+// every post committed with its lock.
+func ForceCommittedMismatch(s *Store) { s.testMismatch = true }

@@ -3,7 +3,9 @@ package pgxstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -336,6 +338,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	var w *written
 	var wr *writeRead
 	var ms []*member // sent ahead
+	commit := false  // COMMIT ends b
 	switch {
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
@@ -345,6 +348,10 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		if t.member != nil {
 			t.member.used = true
 			ms = t.sendAhead(&b)
+		}
+		if w != nil && t.commitsWithLock(lh) {
+			b.Queue("COMMIT")
+			commit = true
 		}
 	case hasLH && lh.Settle == "":
 		a = t.queueAhead(&b, ids, lh)
@@ -364,7 +371,11 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 			})
 		}
 	}
-	if err := t.run(ctx, &b, true); err != nil {
+	err := t.run(ctx, &b, true)
+	if commit {
+		t.endedWithLock()
+	}
+	if err != nil {
 		if w != nil && !t.redo && t.transient == nil {
 			// The write was refused (a transfer with its ID committed
 			// between the lock's snapshot and the write's, a constraint
@@ -807,6 +818,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 	t.seqs = nil
 	if w := t.write; w != nil {
 		t.write = nil
+		if t.ended && (!w.matches(c) || t.s.testMismatch) {
+			return t.mismatch(ctx, w)
+		}
 		if !w.matches(c) {
 			// The ledger decided otherwise than the write made with the
 			// lock: run the function again without it.
@@ -818,6 +832,13 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			t.member.wrote = true
 		}
 		return nil
+	}
+	if t.ended {
+		// The post committed with its lock wrote nothing, and the ledger
+		// writes (it releases expired holds first): run the function
+		// again, committing at the end.
+		t.again = true
+		return errors.New("pgxstore: apply: the post committed with its lock needs a write of its own; the transaction runs again")
 	}
 	if t.deferrable(c, taken) {
 		return t.deferApply(c, taken)
@@ -1582,4 +1603,44 @@ func unmarshalAll(r []json.RawMessage, dst ...any) error {
 		}
 	}
 	return nil
+}
+
+// commitsWithLock reports whether the lock of a post written with it also
+// commits, in the same round trip: the post is the whole transaction (a
+// Ledger.Post: LockHint.Alone), the store owns it and commits it alone (no
+// group commit, writes deferred rather than eager), and nothing else was
+// sent or is waiting to be.
+func (t *Tx) commitsWithLock(lh ledger.LockHint) bool {
+	if !lh.Alone || !t.early || t.eager || t.s.caller != nil || t.s.gc != nil || t.group != nil || t.member != nil ||
+		!t.lazyBegin || t.sent || len(t.prefix) > 0 || len(t.deferred) > 0 {
+		return false
+	}
+	_, ok := t.q.(*pgx.Conn)
+	return ok
+}
+
+// endedWithLock records, after the round trip of a lock that sent COMMIT,
+// whether the transaction is over: the server ran the COMMIT (which also
+// rolls back a transaction a failed statement aborted, but a failure skips
+// the statements after it up to the end of the batch, COMMIT included).
+// What the server tells of the connection decides, not the batch's
+// callbacks, which stop at the first error.
+func (t *Tx) endedWithLock() {
+	conn, ok := t.q.(*pgx.Conn)
+	if !ok || conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
+		return // still in the transaction, or unknown: rollback ends it
+	}
+	t.ended, t.begun = true, false
+}
+
+// mismatch reports a post committed with its lock that the ledger then
+// computed otherwise than the database did: a bug, since both apply the
+// same rules to the same rows. The database's version stands; a retry of
+// the post with the same ID returns it.
+func (t *Tx) mismatch(ctx context.Context, w *written) error {
+	if t.s.log != nil {
+		t.s.log.LogAttrs(ctx, slog.LevelWarn, "pgxstore: the ledger's changes differ from the post committed with its lock; the database's stands",
+			slog.String("transfer", string(w.tr.ID)), slog.Int64("seq", w.seq))
+	}
+	return fmt.Errorf("pgxstore: apply: internal error: the ledger's changes differ from the post of transfer %q the database wrote with the lock; the transfer was committed as the database computed it (seq %d), and a retry with the same ID returns it", w.tr.ID, w.seq)
 }

@@ -112,6 +112,10 @@ type Store struct {
 
 	// caller is the transaction the caller owns, for a Store made by WithTx.
 	caller pgx.Tx
+
+	// testMismatch makes the check of a post committed with its lock fail,
+	// for the tests.
+	testMismatch bool
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -214,12 +218,22 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
 	if s.caller != nil {
 		return s.inCallerTx(ctx, fn)
 	}
-	readCommitted, eager := false, false
+	readCommitted, eager, early := false, false, true
 	for attempt := 0; ; {
-		then, err := s.attempt(ctx, fn, readCommitted, eager)
+		then, err := s.attempt(ctx, fn, readCommitted, eager, early)
 		switch then {
 		case done:
 			return err
+		case again:
+			// A lone post committed with its lock, and then needed a write
+			// of its own (the release of expired holds): run fn again,
+			// committing at the end. The attempt does not count; what its
+			// commit wrote, if anything, fn finds again.
+			early = false
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
 		case redo:
 			// A deferred write was refused: run fn again, writing at once,
 			// so that the refusal reaches fn where it happened. The attempt
@@ -265,6 +279,7 @@ const (
 	done  next = iota // return the attempt's result
 	retry             // a serialization failure or deadlock: wait and run fn again
 	redo              // a deferred write failed: run fn again with eager writes
+	again             // a lone post committed with its lock needs more: run fn again, committing at the end
 )
 
 // ConflictsError is what InTx returns when its transaction met a
@@ -303,9 +318,11 @@ func (s *Store) sleep(ctx context.Context, attempt int) error {
 // attempt runs fn once in a transaction of its own, and says what InTx
 // does next: retry reports a transient failure (the transaction met a
 // serialization failure or a deadlock, whatever fn made of it), redo a
-// deferred write that failed. With eager set, Apply writes at once.
-func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager bool) (next, error) {
-	t := &Tx{s: s, lazyBegin: true, readCommitted: readCommitted, eager: eager}
+// deferred write that failed, again a lone post committed with its lock
+// that needs more. With eager set, Apply writes at once; with early set, a
+// lone post may commit with its lock (see Tx.commitsWithLock).
+func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager, early bool) (next, error) {
+	t := &Tx{s: s, lazyBegin: true, readCommitted: readCommitted, eager: eager, early: early && !eager && s.gc == nil}
 	if s.gc == nil || eager {
 		conn, err := s.pool.Acquire(ctx)
 		if err != nil {
@@ -331,14 +348,16 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 	}()
 	err := fn(t)
 	finished = true
-	if err == nil {
+	if err == nil && !t.ended {
+		// A transaction that committed with its lock committed before
+		// ctx was done: its outcome stands.
 		err = ctx.Err()
 	}
 	if t.group != nil {
 		t.done = true
 		return t.leave(ctx, err, false)
 	}
-	if err != nil || t.redo {
+	if err != nil || t.redo || t.again {
 		t.rollback(ctx)
 		switch {
 		case t.transient != nil:
@@ -348,6 +367,8 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 			return retry, err
 		case t.redo:
 			return redo, err
+		case t.again:
+			return again, err
 		}
 		return done, err
 	}
@@ -357,6 +378,9 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 // finish commits the transaction of an attempt whose function succeeded,
 // and says what InTx does next.
 func (t *Tx) finish(ctx context.Context) (next, error) {
+	if t.ended {
+		return done, nil // committed with the lock
+	}
 	if !t.begun && len(t.deferred) == 0 {
 		return done, nil
 	}

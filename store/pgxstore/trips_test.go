@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/pgxstore"
@@ -163,6 +164,12 @@ func TestRoundTrips_Ledger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// past creates holds that have expired by now, on connections of its
+	// own.
+	past, err := ledger.New(db.store(t, 1, nil), &ledger.Options{Clock: clock.NewFake(time.Now().Add(-2 * time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	one := decimal.NewFromInt(1)
 	post := func(ctx context.Context, tr ledger.Transfer) error {
 		_, err := l.Post(ctx, tr)
@@ -172,20 +179,22 @@ func TestRoundTrips_Ledger(t *testing.T) {
 		return ledger.TransferID(prefix + "-" + string(rune('0'+i)))
 	}
 	checkTrips(t, &c, []tripBudget{
-		{"Post", 2, func(ctx context.Context, i int) error {
+		// A Ledger.Post is its transaction alone: BEGIN, the lock, the
+		// write and COMMIT travel together.
+		{"Post", 1, func(ctx context.Context, i int) error {
 			return post(ctx, ledger.Transfer{ID: id("new", i), Debit: "a", Credit: "b", Amount: one})
 		}},
-		{"PostReplayed", 2, func(ctx context.Context, i int) error {
+		{"PostReplayed", 1, func(ctx context.Context, i int) error {
 			return post(ctx, ledger.Transfer{ID: "new-0", Debit: "a", Credit: "b", Amount: one})
 		}},
-		{"PostOverdraft", 2, func(ctx context.Context, i int) error {
+		{"PostOverdraft", 1, func(ctx context.Context, i int) error {
 			err := post(ctx, ledger.Transfer{ID: id("over", i), Debit: "b", Credit: "a", Amount: decimal.NewFromInt(1e6)})
 			if !errors.Is(err, ledger.ErrInsufficientBalance) {
 				return errors.New("the overdraft was not refused: " + errorString(err))
 			}
 			return nil
 		}},
-		{"PostConflict", 2, func(ctx context.Context, i int) error {
+		{"PostConflict", 1, func(ctx context.Context, i int) error {
 			err := post(ctx, ledger.Transfer{ID: "new-0", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(2)})
 			if !errors.Is(err, ledger.ErrConflict) {
 				return errors.New("the conflicting post was not refused: " + errorString(err))
@@ -275,8 +284,28 @@ func TestRoundTrips_Ledger(t *testing.T) {
 		}},
 		// Posting from an account with pending holds: the expired-holds
 		// sweep travels with the lock.
-		{"PostWithHolds", 2, func(ctx context.Context, i int) error {
+		{"PostWithHolds", 1, func(ctx context.Context, i int) error {
 			return post(ctx, ledger.Transfer{ID: id("withholds", i), Debit: "a", Credit: "b", Amount: one})
+		}},
+		// Posting from an account with an expired hold: the round trip
+		// that commits with the lock writes nothing, and the post runs
+		// again, sweeping with its lock and writing with the commit.
+		{"PostExpiredHold", 3, func(ctx context.Context, i int) error {
+			hid := id("expired", i)
+			if _, err := past.CreateHold(ctx, ledger.Hold{ID: hid, Debit: "a", Credit: "b", Amount: one, ExpiresAt: time.Now().Add(-time.Hour)}); err != nil {
+				return err
+			}
+			if err := post(ctx, ledger.Transfer{ID: id("afterexpired", i), Debit: "a", Credit: "b", Amount: one}); err != nil {
+				return err
+			}
+			h, err := unseen.Hold(ctx, hid)
+			if err != nil {
+				return err
+			}
+			if h.Status != ledger.HoldExpired {
+				return fmt.Errorf("hold %s is %s after the post, want expired", hid, h.Status)
+			}
+			return nil
 		}},
 	})
 }

@@ -83,6 +83,12 @@ type Tx struct {
 	// report the failure where it happened.
 	redo bool
 
+	// early lets a lone post commit with its lock (see commitsWithLock);
+	// ended records that it did: the transaction is over, and again that
+	// the function needs a write or a statement after that commit, so InTx
+	// runs it again without committing early.
+	early, ended, again bool
+
 	// seen are the rows read, for execLater.
 	seen map[string]bool
 	// sends counts the batches sent.
@@ -121,6 +127,9 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
+	if err := t.over(); err != nil {
+		return err
+	}
 	if err := t.unconfirmed(); err != nil {
 		return err
 	}
@@ -154,6 +163,18 @@ func (t *Tx) run(ctx context.Context, b *pgx.Batch, locks bool) error {
 func (t *Tx) forget() {
 	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
 	t.hasLockHint, t.ahead = false, nil
+}
+
+// over fails, and makes the function run again without committing early,
+// if the transaction already committed with its lock: a lone post that
+// needs a statement after its lock's round trip. What that commit made
+// durable, if anything, the function finds again (a post is idempotent).
+func (t *Tx) over() error {
+	if !t.ended {
+		return nil
+	}
+	t.write, t.again = nil, true
+	return errors.New("pgxstore: a statement came after the post committed with its lock; the transaction runs again")
 }
 
 // unconfirmed fails, and makes the function run again writing at once, if
