@@ -18,6 +18,9 @@ import (
 type calls[In, Out any] struct {
 	method func(*Book, context.Context, In) (Out, error)
 	pool   sync.Pool // of *bookCall[In, Out]
+	// alone says the method is one write and nothing else, which an
+	// AloneStore may commit with its lock (see LockHint.Alone).
+	alone bool
 }
 
 // bookCall is the state of one call.
@@ -40,7 +43,12 @@ func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error)
 		c.run = c.runTx
 	}
 	c.ctx, c.clock, c.in = ctx, l.clock, in
-	err := l.store.InTx(ctx, c.run)
+	var err error
+	if a, ok := l.store.(AloneStore); ok && cs.alone {
+		err = a.InTxAlone(ctx, c.run)
+	} else {
+		err = l.store.InTx(ctx, c.run)
+	}
 	out := c.out
 	// Drop every reference the call took before the next one reuses it.
 	*c = bookCall[In, Out]{method: c.method, run: c.run}
@@ -78,7 +86,7 @@ var (
 	postCalls     = calls[Transfer, Transfer]{method: func(b *Book, ctx context.Context, t Transfer) (Transfer, error) {
 		b.alone = true // the transaction is this post and nothing else
 		return b.Post(ctx, t)
-	}}
+	}, alone: true}
 	postGroupCalls  = calls[[]Transfer, []Transfer]{method: (*Book).PostGroup}
 	postBatchCalls  = calls[[]Transfer, []BatchResult]{method: (*Book).PostBatch}
 	createHoldCalls = calls[Hold, Hold]{method: (*Book).CreateHold}

@@ -21,6 +21,19 @@ type Store interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
 
+// AloneStore is an optional interface of a Store, for stores that pay a
+// round trip per statement. Ledger.Post calls InTxAlone instead of InTx: fn
+// is one post (announced with LockHint.Alone) and nothing else, so the store
+// may send the commit in the same round trip as the post's lock and write,
+// before fn returns. InTxAlone otherwise keeps InTx's contract, except that
+// a commit made before fn returned stands: an error fn returns after it must
+// say so. A Store that wraps another and changes InTx (to add writes or
+// failures around fn) must not offer the inner store's InTxAlone: calling
+// InTx is always correct.
+type AloneStore interface {
+	InTxAlone(ctx context.Context, fn func(tx Tx) error) error
+}
+
 // Tx is the ledger's storage inside one transaction. Domain packages embed it
 // in their own Tx so their records and their transfers commit together.
 //
@@ -148,11 +161,11 @@ type LockHint struct {
 	// TransfersGet (the ID of a new hold).
 	IDs []TransferID
 
-	// Alone says the transaction ends after this write: the function InTx
-	// runs does nothing else in it (a Ledger.Post). A store may then send
-	// the commit in the lock's round trip; if the write then needs a change
-	// the store did not make in that round trip, the store runs the
-	// function again without committing early.
+	// Alone says the transaction ends after this write: the function
+	// AloneStore.InTxAlone runs does nothing else in it (a Ledger.Post). A
+	// store may then send the commit in the lock's round trip; if the write
+	// then needs a change the store did not make in that round trip, the
+	// store runs the function again without committing early.
 	Alone bool
 }
 

@@ -126,3 +126,37 @@ CREATE TRIGGER fail_once BEFORE INSERT ON `+schema+`.allot_transfers FOR EACH RO
 		t.Errorf("Verify = %+v, %v", rep, err)
 	}
 }
+
+// failingCommit is a store that wraps another and fails every transaction
+// after its function succeeded, as a commit that fails would: it offers
+// only InTx, so a Ledger.Post through it may not commit with its lock.
+type failingCommit struct{ ledger.Store }
+
+var errFailedCommit = errors.New("the commit failed")
+
+func (f failingCommit) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
+	return f.Store.InTx(ctx, func(tx ledger.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errFailedCommit
+	})
+}
+
+// TestPost_WrappedStoreRollsBack checks that a Ledger.Post over a store
+// that wraps a Store's InTx keeps InTx's contract: the wrapper's failure
+// after the post rolls the post back.
+func TestPost_WrappedStoreRollsBack(t *testing.T) {
+	db := newTestDB(t)
+	ctx := context.Background()
+	s := db.store(t, 1, nil)
+	l, _ := ledger.New(s, nil)
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": 0}, map[ledger.AccountID]int64{"a": 10})
+	wrapped, _ := ledger.New(failingCommit{s}, nil)
+	if _, err := wrapped.Post(ctx, ledger.Transfer{ID: "t1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3)}); !errors.Is(err, errFailedCommit) {
+		t.Fatalf("Post = %v, want the wrapper's failure", err)
+	}
+	if _, err := l.Transfer(ctx, "t1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("Transfer after the failed commit = %v, want not found: the post was kept", err)
+	}
+}

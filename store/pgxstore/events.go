@@ -106,7 +106,7 @@ func (s *Store) ReadEvents(ctx context.Context, q events.Query) ([]events.Stored
 			return rows.Err()
 		})
 		return t.run(ctx, b, true)
-	})
+	}, false)
 	if err != nil {
 		return nil, storeErr("read events", err)
 	}
@@ -123,7 +123,7 @@ func (s *Store) PruneEvents(ctx context.Context, before int64) (int64, error) {
 			return nil
 		})
 		return t.run(ctx, b, true)
-	})
+	}, false)
 	if err != nil {
 		return 0, storeErr("prune events", err)
 	}

@@ -37,7 +37,7 @@ type licensesStore struct{ s *Store }
 
 // InTx implements licenses.Store; see Store.InTx.
 func (a licensesStore) InTx(ctx context.Context, fn func(tx licenses.Tx) error) error {
-	return a.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+	return a.s.inTx(ctx, func(t *Tx) error { return fn(t) }, false)
 }
 
 // licensesQueries is the facet's SQL for one schema.

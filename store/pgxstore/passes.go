@@ -29,7 +29,7 @@ type passesStore struct{ s *Store }
 
 // InTx implements passes.Store; see Store.InTx.
 func (p passesStore) InTx(ctx context.Context, fn func(tx passes.Tx) error) error {
-	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+	return p.s.inTx(ctx, func(t *Tx) error { return fn(t) }, false)
 }
 
 // passesQueries is the facet's SQL for one schema.

@@ -35,7 +35,7 @@ type seatsStore struct{ s *Store }
 
 // InTx implements seats.Store.
 func (a seatsStore) InTx(ctx context.Context, fn func(tx seats.Tx) error) error {
-	return a.s.inTx(ctx, func(t *Tx) error { return fn(t) })
+	return a.s.inTx(ctx, func(t *Tx) error { return fn(t) }, false)
 }
 
 var (

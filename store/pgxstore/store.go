@@ -208,17 +208,35 @@ func (s *Store) WithTx(tx pgx.Tx) *Store {
 // On a Store made by WithTx, InTx runs fn on a savepoint of the caller's
 // transaction instead; see WithTx.
 func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
-	return s.inTx(ctx, func(t *Tx) error { return fn(t) })
+	return s.inTx(ctx, func(t *Tx) error { return fn(t) }, false)
 }
 
-func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error) error {
+// InTxAlone implements ledger.AloneStore: it runs fn as InTx does, fn being
+// one Ledger.Post and nothing else. When the post is new and the ledger will
+// make it, the store writes it with its lock, as in any transaction (see
+// Tx.AccountsLock), and sends COMMIT in the same round trip: one round trip
+// in all, and the post is committed before fn returns. A post that wrote
+// nothing there (a replay, a conflict, a refusal) committed nothing. One
+// that must first release expired holds runs again, committing at the end.
+// If ctx is cancelled while that round trip is under way, the post may have
+// committed, as with any cancelled commit; a retry with the same transfer ID
+// is safe. Without group commit only: with it, and on a Store made by
+// WithTx, InTxAlone is InTx.
+//
+// A type that embeds *Store and changes its InTx must also override
+// InTxAlone to call that InTx.
+func (s *Store) InTxAlone(ctx context.Context, fn func(tx ledger.Tx) error) error {
+	return s.inTx(ctx, func(t *Tx) error { return fn(t) }, true)
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if s.caller != nil {
 		return s.inCallerTx(ctx, fn)
 	}
-	readCommitted, eager, early := false, false, true
+	readCommitted, eager, early := false, false, alone
 	for attempt := 0; ; {
 		then, err := s.attempt(ctx, fn, readCommitted, eager, early)
 		switch then {
