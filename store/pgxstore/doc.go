@@ -268,15 +268,18 @@
 //
 // # Performance
 //
-// A Ledger.Post is two round trips. The first carries BEGIN, the account
-// lock and, when the store owns the transaction and the ledger names the
-// transfer beforehand (ledger.TransfersPrefetcher, ledger.LockPrefetcher),
-// one statement that re-reads the transfer's ID and the accounts' expired
-// holds after the lock and, if the ledger will post, updates the accounts'
-// totals and inserts the journal row; the Apply that follows checks that
-// the ledger's changes are that write and sends nothing. The second is
-// COMMIT. A replayed, conflicting or refused post is the same two round
-// trips. The statement needs PostgreSQL 13 or later (trim_scale).
+// A post in a transaction of the store's own is two round trips. The first
+// carries BEGIN, the account lock and, when the ledger names the transfer
+// beforehand (ledger.TransfersPrefetcher, ledger.LockPrefetcher), one
+// statement that re-reads the transfer's ID and the accounts' expired holds
+// after the lock and, if the ledger will post, updates the accounts' totals
+// and inserts the journal row; the Apply that follows checks that the
+// ledger's changes are that write and sends nothing. The second is COMMIT.
+// A Ledger.Post, whose transaction is that post alone (InTxAlone), sends
+// COMMIT with the first: one round trip, for a new post as for a replayed,
+// conflicting or refused one. One that must first release expired holds
+// runs again, committing at the end (three round trips). The statement
+// needs PostgreSQL 13 or later (trim_scale).
 //
 // Writes sent with the commit can only fail if the database refuses what
 // the locks made certain (an ID a concurrent transaction on other accounts
