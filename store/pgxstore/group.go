@@ -207,7 +207,7 @@ func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 		}
 		r := &writeRead{}
 		b.Queue(t.s.q.postWrite, string(m.tr.Debit), string(m.tr.Credit), string(m.tr.ID), m.tr.Amount.String(), m.now,
-			m.tr.Code, m.tr.Actor, meta).QueryRow(func(row pgx.Row) error {
+			m.tr.Code, m.tr.Actor, meta, true).QueryRow(func(row pgx.Row) error {
 			if err := row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp); err != nil {
 				return err
 			}

@@ -343,15 +343,18 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
 		// queueAhead and the prefetch would.
-		w, wr = t.queueWrite(&b, lh.Now)
+		// A post that commits with its lock runs again if it must
+		// release expired holds first: it takes no sequence number for
+		// that, which would leave a gap.
+		commit = t.commitsWithLock(lh)
+		w, wr = t.queueWrite(&b, lh.Now, !commit)
 		hint = nil
 		if t.member != nil {
 			t.member.used = true
 			ms = t.sendAhead(&b)
 		}
-		if w != nil && t.commitsWithLock(lh) {
+		if commit = commit && w != nil; commit {
 			b.Queue("COMMIT")
-			commit = true
 		}
 	case hasLH && lh.Settle == "":
 		a = t.queueAhead(&b, ids, lh)
@@ -1410,7 +1413,7 @@ type writeRead struct {
 // queueWrite adds to b, after the lock, the statement that writes the post
 // TransfersPrefetch announced if the ledger will make it (see
 // queries.postWrite).
-func (t *Tx) queueWrite(b *pgx.Batch, now time.Time) (*written, *writeRead) {
+func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number bool) (*written, *writeRead) {
 	next := t.next
 	meta, err := encodeMetadata(next.Metadata)
 	if err != nil {
@@ -1419,7 +1422,7 @@ func (t *Tx) queueWrite(b *pgx.Batch, now time.Time) (*written, *writeRead) {
 	w := &written{tr: next, now: now}
 	r := &writeRead{}
 	b.Queue(t.s.q.postWrite, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
-		next.Code, next.Actor, meta).QueryRow(func(row pgx.Row) error {
+		next.Code, next.Actor, meta, number).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)
 	})
 	return w, r

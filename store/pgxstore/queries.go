@@ -132,13 +132,14 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	// A post's write, made under the lock taken by the statement before
 	// it, if the ledger will make it: $1 debit, $2 credit, $3 the
 	// transfer's ID, $4 amount, $5 the post's instant, $6 code, $7 actor,
-	// $8 metadata. The condition is seqNext's, and no expired pending hold
+	// $8 metadata, $9 whether to number a post that must wait for expired
+	// holds to be released. The condition is seqNext's, and no expired pending hold
 	// of either account (which the ledger would release first). It reads
 	// again, in a snapshot taken after the lock, the transfer and the hold
 	// with the ID and those expired holds, for the calls that follow (as
 	// JSON arrays of holdCols and transferCols, sent only when found), and
-	// returns the sequence number of the transfer written, or of one the
-	// ledger will post after releasing expired holds. Totals are stored as
+	// returns the sequence number of the transfer written, or (with $9) of
+	// one the ledger will post after releasing expired holds. Totals are stored as
 	// the ledger writes them, without trailing zeros.
 	seqOf := q.journalSeq()
 	const jTransfer = `json_build_array(seq, id, debit, credit, amount::text, unit, code, actor, metadata, posted_at, debit_balance::text, credit_balance::text, coalesce(hold_id, ''))`
@@ -168,7 +169,7 @@ i AS (INSERT INTO {s}allot_transfers
 	FROM ok
 	RETURNING seq)
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
-	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x)),
+	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x) AND $9::boolean),
 	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
 	q.totals = make(map[[4]int]string)
 	q.accountsEnsure = sql(`INSERT INTO {s}allot_accounts (id, unit, owner, flags, metadata, created_at, scale)
