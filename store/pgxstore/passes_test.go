@@ -13,8 +13,6 @@ import (
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/allot-dev/allot/store/storetest"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"pgregory.net/rapid"
 )
 
@@ -207,28 +205,6 @@ func TestUsageCommitsInSeqOrder(t *testing.T) {
 	}
 }
 
-// sessionLockedElsewhere reports whether another session holds a lock on
-// the passes session's row.
-func sessionLockedElsewhere(t *testing.T, db *testDB, org, id string) bool {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, db.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "SELECT 1 FROM "+pgx.Identifier{db.schema, "allot_pass_sessions"}.Sanitize()+
-		" WHERE workspace = $1 AND id = $2 FOR UPDATE NOWAIT", org, id)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "55P03" {
-		return true
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return false
-}
-
 // TestPasses_FirstLoginLocksTheSession checks that a session's first login
 // in a transaction without a snapshot (here the caller's) reads the
 // session locked, as it will write it: a concurrent UpdateSession can then
@@ -265,7 +241,7 @@ func TestPasses_FirstLoginLocksTheSession(t *testing.T) {
 			if !st.SessionFound {
 				return errors.New("the load did not find the session")
 			}
-			locked = sessionLockedElsewhere(t, db, "acme", "s")
+			locked = rowLockedElsewhere(t, db, "allot_pass_sessions", "workspace = $1 AND id = $2", "acme", "s")
 			return nil
 		})
 		if err != nil {

@@ -24,6 +24,13 @@ import (
 // account's row, by trying to take it without waiting.
 func lockedElsewhere(t *testing.T, db *testDB, id string) bool {
 	t.Helper()
+	return rowLockedElsewhere(t, db, "allot_accounts", "id = $1", id)
+}
+
+// rowLockedElsewhere reports whether another session holds a lock on the
+// rows of table that match where, by trying to take them without waiting.
+func rowLockedElsewhere(t *testing.T, db *testDB, table, where string, args ...any) bool {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, db.url)
 	if err != nil {
@@ -35,7 +42,7 @@ func lockedElsewhere(t *testing.T, db *testDB, id string) bool {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	_, err = tx.Exec(ctx, "SELECT 1 FROM "+pgx.Identifier{db.schema, "allot_accounts"}.Sanitize()+" WHERE id = $1 FOR UPDATE NOWAIT", id)
+	_, err = tx.Exec(ctx, "SELECT 1 FROM "+pgx.Identifier{db.schema, table}.Sanitize()+" WHERE "+where+" FOR UPDATE NOWAIT", args...)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "55P03" {
 		return true
