@@ -24,7 +24,7 @@ func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }
 // that changed no row.
 func ExecLater(ctx context.Context, tx *Tx, sql string, notFound error, args ...any) error {
 	tx.see(sql)
-	return tx.execLater(ctx, sql, "test write", sql, args, func() error { return notFound })
+	return tx.execLater(ctx, sql, "test write", false, nil, sql, args, func() error { return notFound })
 }
 
 // PortableEnv names the environment variable that runs the whole suite with

@@ -255,7 +255,7 @@ func (t *Tx) LicenseOrgInsert(ctx context.Context, o licenses.Org) error {
 // refuse negative counters. It is sent with the next statement or the
 // commit (see execLater): writers lock the organization's row first.
 func (t *Tx) LicenseOrgUpdate(ctx context.Context, o licenses.Org) error {
-	return t.execLater(ctx, "lorg\x00"+o.ID, fmt.Sprintf("update license organization %q", o.ID), t.s.q.licenses().orgUpdate,
+	return t.execLater(ctx, "lorg\x00"+o.ID, fmt.Sprintf("update license organization %q", o.ID), false, nil, t.s.q.licenses().orgUpdate,
 		[]any{o.ID, o.Purchased, o.Active, o.Pending, o.Unassigned, o.Expired, timestampNotNull(o.CreatedAt), timestampNotNull(o.UpdatedAt)},
 		func() error { return &ledger.NotFoundError{Kind: "license organization", ID: o.ID} })
 }
@@ -306,7 +306,7 @@ func (t *Tx) LicenseTeamInsert(ctx context.Context, org string, tm licenses.Team
 // LicenseTeamUpdate implements licenses.Tx. It is sent with the next
 // statement or the commit (see execLater).
 func (t *Tx) LicenseTeamUpdate(ctx context.Context, org string, tm licenses.Team) error {
-	return t.execLater(ctx, "lteam\x00"+org+"\x00"+tm.ID, fmt.Sprintf("update license team %q of %q", tm.ID, org), t.s.q.licenses().teamUpdate,
+	return t.execLater(ctx, "lteam\x00"+org+"\x00"+tm.ID, fmt.Sprintf("update license team %q of %q", tm.ID, org), false, nil, t.s.q.licenses().teamUpdate,
 		[]any{org, tm.ID, tm.Active, tm.Pending},
 		func() error { return &ledger.NotFoundError{Kind: "license team", ID: org + "/" + tm.ID} })
 }
@@ -382,7 +382,7 @@ func (t *Tx) LicenseMemberGet(ctx context.Context, org, email string) (licenses.
 // members hold its row's lock, so a member the service did not find is not
 // inserted by another.
 func (t *Tx) LicenseMemberInsert(ctx context.Context, m licenses.Member) error {
-	return t.execLater(ctx, "lnomember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("insert license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberInsert, memberArgs(m),
+	return t.execLater(ctx, "lnomember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("insert license member %q of %q", m.Email, m.Org), false, nil, t.s.q.licenses().memberInsert, memberArgs(m),
 		func() error {
 			return fmt.Errorf("pgxstore: license member %q of %q: %w", m.Email, m.Org, ledger.ErrAlreadyExists)
 		})
@@ -391,7 +391,7 @@ func (t *Tx) LicenseMemberInsert(ctx context.Context, m licenses.Member) error {
 // LicenseMemberUpdate implements licenses.Tx. It is sent with the next
 // statement or the commit (see execLater).
 func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
-	return t.execLater(ctx, "lmember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("update license member %q of %q", m.Email, m.Org), t.s.q.licenses().memberUpdate, memberArgs(m),
+	return t.execLater(ctx, "lmember\x00"+m.Org+"\x00"+m.Email, fmt.Sprintf("update license member %q of %q", m.Email, m.Org), false, nil, t.s.q.licenses().memberUpdate, memberArgs(m),
 		func() error { return &ledger.NotFoundError{Kind: "license member", ID: m.Org + "/" + m.Email} })
 }
 
@@ -399,7 +399,7 @@ func (t *Tx) LicenseMemberUpdate(ctx context.Context, m licenses.Member) error {
 // statement or the commit (see execLater).
 func (t *Tx) LicenseMemberDelete(ctx context.Context, org, email string) error {
 	key := "lmember\x00" + org + "\x00" + email
-	err := t.execLater(ctx, key, fmt.Sprintf("delete license member %q of %q", email, org), t.s.q.licenses().memberDelete, []any{org, email},
+	err := t.execLater(ctx, key, fmt.Sprintf("delete license member %q of %q", email, org), false, nil, t.s.q.licenses().memberDelete, []any{org, email},
 		func() error { return &ledger.NotFoundError{Kind: "license member", ID: org + "/" + email} })
 	delete(t.seen, key)
 	return err

@@ -43,21 +43,6 @@ type passesQueries struct {
 	usageLock, usageInsert, usageGet         string
 	usageAppend, usageTable                  string
 	demoLockMark, sessionExists              string
-
-	// The writes writeLater sends later, each failing on the server when
-	// it changes no row.
-	sessionUpdateLater, accessInsertLater, accessUpdateLater, usageAppendLater string
-}
-
-// oneRowLater returns sql, an INSERT or UPDATE without RETURNING, made to
-// fail when it changes no row: a write sent ahead of COMMIT in one pipeline
-// must abort the transaction itself, since the COMMIT runs before the
-// client reads the write's result.
-func oneRowLater(sql, what string) string {
-	// The message depends on count(*), so that the server cannot fold the
-	// failing cast into a constant and refuse the statement as it plans it.
-	return `WITH w AS (` + sql + ` RETURNING 1) SELECT CASE count(*) WHEN 1 THEN 0 ELSE ('pgxstore: ` + what +
-		` sent with a later statement changed ' || count(*) || ' rows, not 1')::integer END FROM w`
 }
 
 const usageCols = `seq, workspace, request_id, at, session_id, session_name, external, location, user_email, owner,
@@ -116,10 +101,6 @@ func (q *queries) passes() *passesQueries {
 		sessionExists: sql(`SELECT EXISTS (SELECT FROM {s}allot_pass_sessions WHERE workspace = $1 AND id = $2)`),
 		usageTable:    sql(`{s}allot_pass_usage`),
 	}
-	p.sessionUpdateLater = oneRowLater(p.sessionUpdate, "the update of a session")
-	p.accessInsertLater = oneRowLater(p.accessInsert, "the insert of an access window")
-	p.accessUpdateLater = oneRowLater(p.accessUpdate, "the update of an access window")
-	p.usageAppendLater = oneRowLater(p.usageAppend, "the insert of a usage row")
 	got, _ := passesSQL.LoadOrStore(q.cacheKey(), p)
 	return got.(*passesQueries)
 }
@@ -254,11 +235,11 @@ func (t *Tx) SessionList(ctx context.Context, p passes.SessionListParams) ([]pas
 }
 
 // SessionUpdate implements passes.Tx. After LoginLoad found the session,
-// it is sent with the next statement or the commit (see writeLater).
+// it is sent with the next statement or the commit (see execLater).
 func (t *Tx) SessionUpdate(ctx context.Context, s passes.Session) error {
 	q := t.s.q.passes()
-	return t.writeLater(ctx, sessionKey(s.Org, s.ID), fmt.Sprintf("update session %q", s.ID), true, nil,
-		q.sessionUpdate, q.sessionUpdateLater, sessionArgs(s), func() error {
+	return t.execLater(ctx, sessionKey(s.Org, s.ID), fmt.Sprintf("update session %q", s.ID), true, nil,
+		q.sessionUpdate, sessionArgs(s), func() error {
 			return &ledger.NotFoundError{Kind: "session", ID: s.Org + " " + s.ID}
 		})
 }
@@ -365,21 +346,21 @@ func (t *Tx) AccessList(ctx context.Context, p passes.AccessListParams) ([]passe
 
 // AccessInsert implements passes.Tx; it fills a placeholder AccessLock or
 // LoginLoad left. After LoginLoad it is sent with the next statement or the
-// commit (see writeLater): the load locked the row.
+// commit (see execLater): the load locked the row.
 func (t *Tx) AccessInsert(ctx context.Context, a passes.Access) error {
 	q := t.s.q.passes()
-	return t.writeLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), true, nil,
-		q.accessInsert, q.accessInsertLater, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
+	return t.execLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("insert the access of %q to session %q", a.Guest, a.Session), true, nil,
+		q.accessInsert, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
 			return fmt.Errorf("pgxstore: access of %q to session %q of workspace %q: %w", a.Guest, a.Session, a.Org, ledger.ErrAlreadyExists)
 		})
 }
 
 // AccessUpdate implements passes.Tx. After LoginLoad it is sent with the
-// next statement or the commit (see writeLater).
+// next statement or the commit (see execLater).
 func (t *Tx) AccessUpdate(ctx context.Context, a passes.Access) error {
 	q := t.s.q.passes()
-	return t.writeLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), true, nil,
-		q.accessUpdate, q.accessUpdateLater, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
+	return t.execLater(ctx, accessKey(a.Org, a.Session, a.Guest), fmt.Sprintf("update the access of %q to session %q", a.Guest, a.Session), true, nil,
+		q.accessUpdate, []any{a.Org, a.Session, a.Guest, timestampNotNull(a.Start), timestampNotNull(a.Until)}, func() error {
 			return &ledger.NotFoundError{Kind: "access window", ID: a.Org + " " + a.Session + " " + a.Guest}
 		})
 }
@@ -420,7 +401,7 @@ func (t *Tx) UsageInsert(ctx context.Context, u passes.Usage) (int64, error) {
 // UsageAppend implements passes.Tx. It takes the workspace's log lock and
 // inserts, as UsageInsert does; after a LoginLoad that did not find the
 // request, both are sent with the next statement or the commit (see
-// writeLater), which also holds the lock for the shortest time.
+// execLater), which also holds the lock for the shortest time.
 func (t *Tx) UsageAppend(ctx context.Context, u passes.Usage) error {
 	names, values := splitFields(u.Fields)
 	q := t.s.q.passes()
@@ -428,8 +409,8 @@ func (t *Tx) UsageAppend(ctx context.Context, u passes.Usage) error {
 	args := []any{u.Org, u.RequestID, timestampNotNull(u.At), u.Session, u.SessionName, u.External,
 		u.Location, u.User, u.Owner, string(u.PassType), u.Passes, u.BalanceAfter, u.Transfer, names, values,
 		u.InWindow, timestamp(u.AccessFrom), timestamp(u.AccessUntil), u.Demo, timestamp(u.LocksAt)}
-	return t.writeLater(ctx, noUsageKey(u.Org, u.RequestID), fmt.Sprintf("insert the usage row of request %q", u.RequestID), false, lock,
-		q.usageAppend, q.usageAppendLater, args, func() error {
+	return t.execLater(ctx, noUsageKey(u.Org, u.RequestID), fmt.Sprintf("insert the usage row of request %q", u.RequestID), false, lock,
+		q.usageAppend, args, func() error {
 			return fmt.Errorf("pgxstore: usage row of request %q in workspace %q: %w", u.RequestID, u.Org, ledger.ErrAlreadyExists)
 		})
 }
@@ -511,59 +492,12 @@ func scanUsage(rows pgx.Rows) ([]passes.Usage, error) {
 	return out, rows.Err()
 }
 
-// Keys of the rows a transaction read, for writeLater.
+// Keys of the rows a transaction read, for execLater.
 func sessionKey(org, id string) string { return "psession\x00" + org + "\x00" + id }
 func accessKey(org, session, guest string) string {
 	return "paccess\x00" + org + "\x00" + session + "\x00" + guest
 }
 func noUsageKey(org, requestID string) string { return "pnousage\x00" + org + "\x00" + requestID }
-
-// writeLater is execLater for the passes facet's writes, whose check that
-// a write sent later changed one row runs on the server. The write is sql
-// with args, after pre (a lock, or nil) in the same round trip. It is sent
-// ahead of the next statement or with the commit, as later (sql made to
-// fail when it changes no row, see oneRowLater), when the store owns the
-// transaction, it has begun and the transaction read the row named key;
-// if it then fails, the transaction rolls back and InTx runs the function
-// again with every write sent at once. Otherwise it is sent at once, with
-// locks telling run whether the first statement locks rows, and none
-// explains a write that changed no row.
-func (t *Tx) writeLater(ctx context.Context, key, what string, locks bool, pre *pgx.QueuedQuery, sql, later string, args []any, none func() error) error {
-	if err := t.check(ctx); err != nil {
-		return err
-	}
-	if t.eager || !t.begun || !t.seen[key] {
-		var b pgx.Batch
-		if pre != nil {
-			b.QueuedQueries = append(b.QueuedQueries, pre)
-		}
-		var n int64
-		b.Queue(sql, args...).Exec(func(ct pgconn.CommandTag) error {
-			n = ct.RowsAffected()
-			return nil
-		})
-		if err := t.run(ctx, &b, locks); err != nil {
-			return storeErr(what, err)
-		}
-		if n == 0 {
-			return none()
-		}
-		return nil
-	}
-	t.prefetched, t.hint, t.next = nil, nil, ledger.Transfer{}
-	flushed := func(pgconn.CommandTag) error {
-		t.flushed++
-		return nil
-	}
-	if pre != nil {
-		pre.Exec(flushed)
-		t.deferred = append(t.deferred, pre)
-	}
-	q := &pgx.QueuedQuery{SQL: later, Arguments: args}
-	q.Exec(flushed)
-	t.deferred = append(t.deferred, q)
-	return nil
-}
 
 // LoginLoad implements passes.Tx in one round trip: the request's usage
 // row, the session, the workspace's custom fields, the placeholder and lock

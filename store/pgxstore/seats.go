@@ -130,7 +130,7 @@ func (t *Tx) PoolLock(ctx context.Context, org string, product seats.Product) (s
 // counters that oversell (assigned above purchased) or go negative.
 // It is sent with the next statement or the commit (see execLater).
 func (t *Tx) PoolUpdate(ctx context.Context, p seats.Pool) error {
-	return t.execLater(ctx, "pool\x00"+p.Org+"\x00"+string(p.Product), fmt.Sprintf("update pool %s of %q", p.Product, p.Org), t.s.q.seats.poolUpdate,
+	return t.execLater(ctx, "pool\x00"+p.Org+"\x00"+string(p.Product), fmt.Sprintf("update pool %s of %q", p.Product, p.Org), false, nil, t.s.q.seats.poolUpdate,
 		[]any{p.Org, string(p.Product), p.Purchased, p.Assigned},
 		func() error { return &ledger.NotFoundError{Kind: "seats pool", ID: poolName(p.Org, p.Product)} })
 }
@@ -196,7 +196,7 @@ func (t *Tx) EventGet(ctx context.Context, org, id string) (seats.Event, error) 
 // EventUpdate implements seats.Tx. It is sent with the next statement or
 // the commit (see execLater).
 func (t *Tx) EventUpdate(ctx context.Context, e seats.Event) error {
-	return t.execLater(ctx, "event\x00"+e.Org+"\x00"+e.ID, fmt.Sprintf("update event %q of %q", e.ID, e.Org), t.s.q.seats.eventUpdate,
+	return t.execLater(ctx, "event\x00"+e.Org+"\x00"+e.ID, fmt.Sprintf("update event %q of %q", e.ID, e.Org), false, nil, t.s.q.seats.eventUpdate,
 		[]any{e.Org, e.ID, e.Name, e.Participants, textArray(e.Modules),
 			e.SeatsAssigned, textArray(e.ModulesAssigned), timestampNotNull(e.UpdatedAt)},
 		func() error { return &ledger.NotFoundError{Kind: "seats event", ID: poolName(e.Org, e.ID)} })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/allot-dev/allot/ledger"
@@ -230,8 +231,7 @@ func (t *Tx) send(ctx context.Context, b *pgx.Batch, deferred int) error {
 	if err != nil {
 		t.note(err)
 		var pe *pgconn.PgError
-		var re *deferredRowsError
-		if t.flushed < deferred && (errors.As(err, &pe) || errors.As(err, &re)) {
+		if t.flushed < deferred && errors.As(err, &pe) {
 			t.redo = true
 		}
 	}
@@ -295,25 +295,35 @@ func (t *Tx) note(err error) {
 }
 
 // execLater runs a write that must change exactly one row, one the
-// transaction has read (key, see see): an UPDATE of a seats pool or event
-// after PoolLock or EventGet, of a license organization, team or member
-// after reading it, or the INSERT of a member a read under the
-// organization's lock did not find. When the store owns the transaction,
-// it has begun and the row was read, the write is sent ahead of the next
-// statement or with the commit instead of at once, which saves a round
-// trip; if the database then refuses it, or it changes no row, the attempt
-// does not count and InTx runs the function again with every write sent at
-// once (as with Apply), so the refusal reaches the function where it
-// happened. Otherwise the write runs at once; notFound explains a write that
-// changed no row.
-func (t *Tx) execLater(ctx context.Context, key, what, sql string, args []any, notFound func() error) error {
+// transaction has read (key, see see): an UPDATE of a seats pool or event,
+// of a license organization, team or member, of a passes session or access
+// window after reading it, or the INSERT of a row a read under a lock did
+// not find. The write is sql with args, after pre (a lock, or nil) in the
+// same round trip. When the store owns the transaction, it has begun and
+// the row was read, the write is sent ahead of the next statement or with
+// the commit instead of at once, which saves a round trip, as
+// oneRowLater(sql): if it then changes no row, or the database refuses it,
+// the transaction rolls back and InTx runs the function again with every
+// write sent at once (as with Apply), so the refusal reaches the function
+// where it happened. Otherwise the write runs at once, with locks telling
+// run whether its first statement locks rows, and notFound explains a write
+// that changed no row.
+func (t *Tx) execLater(ctx context.Context, key, what string, locks bool, pre *pgx.QueuedQuery, sql string, args []any, notFound func() error) error {
 	if err := t.check(ctx); err != nil {
 		return err
 	}
 	if t.eager || !t.begun || !t.seen[key] {
-		n, err := t.exec(ctx, what, sql, args...)
-		if err != nil {
-			return err
+		var b pgx.Batch
+		if pre != nil {
+			b.QueuedQueries = append(b.QueuedQueries, pre)
+		}
+		var n int64
+		b.Queue(sql, args...).Exec(func(ct pgconn.CommandTag) error {
+			n = ct.RowsAffected()
+			return nil
+		})
+		if err := t.run(ctx, &b, locks); err != nil {
+			return storeErr(what, err)
 		}
 		if n == 0 {
 			return notFound()
@@ -321,19 +331,33 @@ func (t *Tx) execLater(ctx context.Context, key, what, sql string, args []any, n
 		return nil
 	}
 	t.forget()
-	// The write may travel with the COMMIT, which the server runs before
-	// the client reads the write's outcome: a write that changed no row must
-	// fail on the server, so that the COMMIT rolls back.
-	q := &pgx.QueuedQuery{SQL: "WITH w AS (" + sql + " RETURNING 1) SELECT 1 / count(*) FROM w", Arguments: args}
-	q.Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() == 0 {
-			return &deferredRowsError{what: what}
-		}
+	flushed := func(pgconn.CommandTag) error {
 		t.flushed++
 		return nil
-	})
+	}
+	if pre != nil {
+		pre.Exec(flushed)
+		t.deferred = append(t.deferred, pre)
+	}
+	q := &pgx.QueuedQuery{SQL: oneRowLater(sql), Arguments: args}
+	q.Exec(flushed)
 	t.deferred = append(t.deferred, q)
 	return nil
+}
+
+// laterSQL caches oneRowLater's statements by the write they wrap.
+var laterSQL sync.Map // string -> string
+
+// oneRowLater returns sql, an INSERT, UPDATE or DELETE without RETURNING,
+// made to fail on the server (division by zero) when it changes no row. A
+// write sent with the COMMIT must abort the transaction itself: the server
+// runs the COMMIT before the client reads the write's outcome.
+func oneRowLater(sql string) string {
+	if got, ok := laterSQL.Load(sql); ok {
+		return got.(string)
+	}
+	got, _ := laterSQL.LoadOrStore(sql, "WITH w AS ("+sql+" RETURNING 1) SELECT 1 / count(*) FROM w")
+	return got.(string)
 }
 
 // see records that the transaction read the row named key (found, or for
@@ -343,13 +367,6 @@ func (t *Tx) see(key string) {
 		t.seen = make(map[string]bool)
 	}
 	t.seen[key] = true
-}
-
-// deferredRowsError reports a write sent later that changed no row.
-type deferredRowsError struct{ what string }
-
-func (e *deferredRowsError) Error() string {
-	return "pgxstore: " + e.what + ": the write sent with a later statement changed no row"
 }
 
 // savepoint runs b on a savepoint: if it fails, what it wrote is rolled back
