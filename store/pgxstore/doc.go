@@ -1,9 +1,10 @@
 // Package pgxstore keeps allot's ledger and its domain records in
 // PostgreSQL, through pgx.
 //
-// It implements ledger.Store and ledger.Tx, and the seats facet
-// (Store.Seats, for seats.New), over real tables that services may query
-// with SQL, and passes the storetest conformance suite. It is a Go module of
+// It implements ledger.Store and ledger.Tx, the families' facets
+// (Store.Passes, Store.Seats and Store.Licenses, for passes.New, seats.New
+// and licenses.New) and the events outbox, over real tables that services
+// may query with SQL, and passes the storetest conformance suite. It is a Go module of
 // its own, so the core module never requires pgx.
 //
 // # Tables
