@@ -339,6 +339,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	var wr *writeRead
 	var ms []*member // sent ahead
 	commit := false  // COMMIT ends b
+	lean := false    // the write is postWriteLean
 	switch {
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
@@ -347,7 +348,8 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		// release expired holds first: it takes no sequence number for
 		// that, which would leave a gap.
 		commit = t.commitsWithLock(lh)
-		w, wr = t.queueWrite(&b, lh.Now, !commit)
+		lean = commit && t.lean
+		w, wr = t.queueWrite(&b, lh.Now, !commit, lean)
 		hint = nil
 		if t.member != nil {
 			t.member.used = true
@@ -397,6 +399,9 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		t.locked = append(t.locked, copyAccount(a))
 	}
 	if w != nil {
+		if lean && !wr.seq.Valid {
+			return dst, t.unexplained(wr.expired)
+		}
 		if err := t.wrote(w, wr, ids); err != nil {
 			return dst, err
 		}
@@ -1403,17 +1408,19 @@ func (t *Tx) writable(ids []ledger.AccountID, hint []ledger.TransferID, lh ledge
 	return ids[0] == lo && ids[1] == hi
 }
 
-// writeRead is what the post's write statement returns.
+// writeRead is what the post's write statement returns; the lean one
+// returns seq, updated and expired.
 type writeRead struct {
 	seq, seqOnly        pgtype.Int8
 	updated             int64
 	transfer, hold, exp pgtype.Text
+	expired             bool
 }
 
 // queueWrite adds to b, after the lock, the statement that writes the post
 // TransfersPrefetch announced if the ledger will make it (see
-// queries.postWrite).
-func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number bool) (*written, *writeRead) {
+// queries.postWrite, and postWriteLean if lean).
+func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number, lean bool) (*written, *writeRead) {
 	next := t.next
 	meta, err := encodeMetadata(next.Metadata)
 	if err != nil {
@@ -1421,6 +1428,13 @@ func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number bool) (*written, *wr
 	}
 	w := &written{tr: next, now: now}
 	r := &writeRead{}
+	if lean {
+		b.Queue(t.s.q.postWriteLean, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
+			next.Code, next.Actor, meta).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&r.seq, &r.updated, &r.expired)
+		})
+		return w, r
+	}
 	b.Queue(t.s.q.postWrite, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
 		next.Code, next.Actor, meta, number).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)

@@ -215,8 +215,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // one Ledger.Post and nothing else. When the post is new and the ledger will
 // make it, the store writes it with its lock, as in any transaction (see
 // Tx.AccountsLock), and sends COMMIT in the same round trip: one round trip
-// in all, and the post is committed before fn returns. A post that wrote
-// nothing there (a replay, a conflict, a refusal) committed nothing. One
+// in all, and the post is committed before fn returns. That first write
+// reads nothing back (queries.postWriteLean), so a post that wrote nothing
+// there (a replay, a conflict, a refusal) committed nothing and runs again,
+// with the write that reads back why, committing with the lock again. One
 // that must first release expired holds runs again, committing at the end.
 // If ctx is cancelled while that round trip is under way, the post may have
 // committed, as with any cancelled commit; a retry with the same transfer ID
@@ -236,12 +238,21 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 	if s.caller != nil {
 		return s.inCallerTx(ctx, fn)
 	}
-	readCommitted, eager, early := false, false, alone
+	readCommitted, eager, early, lean := false, false, alone, alone
 	for attempt := 0; ; {
-		then, err := s.attempt(ctx, fn, readCommitted, eager, early)
+		then, err := s.attempt(ctx, fn, readCommitted, eager, early, lean)
 		switch then {
 		case done:
 			return err
+		case explain:
+			// A lone post committed with its lock by the lean write wrote
+			// nothing: run fn again with the write that reads back why.
+			// The attempt wrote nothing and does not count.
+			lean = false
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
 		case again:
 			// A lone post committed with its lock, and then needed a write
 			// of its own (the release of expired holds): run fn again,
@@ -298,6 +309,7 @@ const (
 	retry             // a serialization failure or deadlock: wait and run fn again
 	redo              // a deferred write failed: run fn again with eager writes
 	again             // a lone post committed with its lock needs more: run fn again, committing at the end
+	explain           // a lone post's lean write wrote nothing: run fn again with the write that tells why
 )
 
 // ConflictsError is what InTx returns when its transaction met a
@@ -337,10 +349,13 @@ func (s *Store) sleep(ctx context.Context, attempt int) error {
 // does next: retry reports a transient failure (the transaction met a
 // serialization failure or a deadlock, whatever fn made of it), redo a
 // deferred write that failed, again a lone post committed with its lock
-// that needs more. With eager set, Apply writes at once; with early set, a
-// lone post may commit with its lock (see Tx.commitsWithLock).
-func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager, early bool) (next, error) {
-	t := &Tx{s: s, lazyBegin: true, readCommitted: readCommitted, eager: eager, early: early && !eager && s.gc == nil}
+// that needs more, explain a lone post whose lean write wrote nothing.
+// With eager set, Apply writes at once; with early set, a lone post may
+// commit with its lock (see Tx.commitsWithLock), and with lean set too, by
+// a write that reads nothing back.
+func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted, eager, early, lean bool) (next, error) {
+	early = early && !eager && s.gc == nil
+	t := &Tx{s: s, lazyBegin: true, readCommitted: readCommitted, eager: eager, early: early, lean: early && lean}
 	if s.gc == nil || eager {
 		conn, err := s.pool.Acquire(ctx)
 		if err != nil {
@@ -375,7 +390,7 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 		t.done = true
 		return t.leave(ctx, err, false)
 	}
-	if err != nil || t.redo || t.again {
+	if err != nil || t.redo || t.again || t.explain {
 		t.rollback(ctx)
 		switch {
 		case t.transient != nil:
@@ -387,6 +402,8 @@ func (s *Store) attempt(ctx context.Context, fn func(t *Tx) error, readCommitted
 			return redo, err
 		case t.again:
 			return again, err
+		case t.explain:
+			return explain, err
 		}
 		return done, err
 	}

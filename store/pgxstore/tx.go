@@ -89,6 +89,10 @@ type Tx struct {
 	// the function needs a write or a statement after that commit, so InTx
 	// runs it again without committing early.
 	early, ended, again bool
+	// lean makes such a post's write read nothing back (queries.
+	// postWriteLean); explain records that it wrote nothing, so InTx runs
+	// the function again with the write that tells why.
+	lean, explain bool
 
 	// seen are the rows read, for execLater.
 	seen map[string]bool
@@ -176,6 +180,22 @@ func (t *Tx) over() error {
 	}
 	t.write, t.again = nil, true
 	return errors.New("pgxstore: a statement came after the post committed with its lock; the transaction runs again")
+}
+
+// unexplained fails, and makes the function run again, if a lone post
+// committed with its lock by the lean write wrote nothing: that write does
+// not tell why (a replay, a refusal), and the ledger must know. The next
+// attempt writes with the statement that reads the reasons back, in one
+// round trip again, or, if the accounts have expired holds to release
+// first, commits at the end.
+func (t *Tx) unexplained(expired bool) error {
+	t.write = nil
+	if expired {
+		t.again = true
+	} else {
+		t.explain = true
+	}
+	return errors.New("pgxstore: lock accounts: the post committed with its lock wrote nothing; the transaction runs again to tell why")
 }
 
 // unconfirmed fails, and makes the function run again writing at once, if
