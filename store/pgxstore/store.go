@@ -305,11 +305,11 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 type next int
 
 const (
-	done  next = iota // return the attempt's result
-	retry             // a serialization failure or deadlock: wait and run fn again
-	redo              // a deferred write failed: run fn again with eager writes
-	again             // a lone post committed with its lock needs more: run fn again, committing at the end
-	explain           // a lone post's lean write wrote nothing: run fn again with the write that tells why
+	done    next = iota // return the attempt's result
+	retry               // a serialization failure or deadlock: wait and run fn again
+	redo                // a deferred write failed: run fn again with eager writes
+	again               // a lone post committed with its lock needs more: run fn again, committing at the end
+	explain             // a lone post's lean write wrote nothing: run fn again with the write that tells why
 )
 
 // ConflictsError is what InTx returns when its transaction met a
