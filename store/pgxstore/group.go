@@ -2,6 +2,7 @@ package pgxstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -174,55 +175,77 @@ type member struct {
 	turn  chan struct{}
 
 	// What the statements sent ahead read; sent says they were sent and
-	// still stand.
-	sent bool
-	got  []ledger.AccountState
-	wr   *writeRead
+	// still stand, shared that they were sent on the savepoint of a member
+	// before it (see sendAhead), which undoing them would undo too.
+	sent, shared bool
+	got          []ledger.AccountState
+	wr           *writeRead
 	// used says its function took what was sent ahead; wrote that the
 	// function confirmed the write sent ahead.
 	used, wrote bool
 }
 
-// sendAhead adds to b, after t's own statements, the savepoint and write
-// of the members that follow t in turn and have joined, and returns them.
-// Their accounts need no lock of their own: the group holds it, and
-// nothing but the group writes them until the commit, so the accounts as
-// each member finds them are those t locked with the writes of the members
-// before it applied (see passAhead).
+// sendAhead adds to b, after t's own statements, the writes of the members
+// that follow t in turn and have joined, and returns them. Their accounts
+// need no lock of their own: the group holds it, and nothing but the group
+// writes them until the commit, so the accounts as each member finds them
+// are those t locked with the writes of the members before it applied (see
+// passAhead). The run's writes are one statement (queries.postRun) on one
+// savepoint, that of its first member: the members after it share it (see
+// member.shared). The statement writes the longest first part of the run
+// that the ledger will post; the members after that part send their own
+// statements in their turn (see passAhead).
 func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 	g, gc := t.group, t.s.gc
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	var out []*member
+	var ids, debits, credits, amounts, codes, actors []string
+	var metas []pgtype.Text
+	var nows []time.Time
 	for i := g.cur + 1; i < len(g.queue) && len(out) < maxAhead; i++ {
 		m := g.queue[i]
 		if !m.ahead || m.sent {
 			break
 		}
-		m.sent = true
-		b.Queue("SAVEPOINT " + m.sp)
 		meta, err := encodeMetadata(m.tr.Metadata)
 		if err != nil {
-			meta = pgtype.Text{}
+			break // the ledger refuses such metadata before
 		}
-		r := &writeRead{}
-		b.Queue(t.s.q.postWrite, string(m.tr.Debit), string(m.tr.Credit), string(m.tr.ID), m.tr.Amount.String(), m.now,
-			m.tr.Code, m.tr.Actor, meta, true).QueryRow(func(row pgx.Row) error {
-			if err := row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp); err != nil {
-				return err
+		m.sent, m.shared = true, len(out) > 0
+		out = append(out, m)
+		ids, debits, credits = append(ids, string(m.tr.ID)), append(debits, string(m.tr.Debit)), append(credits, string(m.tr.Credit))
+		amounts, nows = append(amounts, m.tr.Amount.String()), append(nows, m.now)
+		codes, actors, metas = append(codes, m.tr.Code), append(actors, m.tr.Actor), append(metas, meta)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	lo, hi := out[0].tr.Debit, out[0].tr.Credit
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	b.Queue("SAVEPOINT " + out[0].sp)
+	b.Queue(t.s.q.postRun, string(lo), string(hi), ids, debits, credits, amounts, nows, codes, actors, metas).Query(func(rows pgx.Rows) error {
+		var n, seq, updated int64
+		_, err := pgx.ForEachRow(rows, []any{&n, &seq, &updated}, func() error {
+			if n < 1 || n > int64(len(out)) || out[n-1].wr != nil {
+				return fmt.Errorf("pgxstore: group commit: the run's write returned post %d of %d", n, len(out))
 			}
-			m.wr = r
+			out[n-1].wr = &writeRead{seq: pgtype.Int8{Int64: seq, Valid: true}, updated: updated}
 			return nil
 		})
-		out = append(out, m)
-	}
+		return err
+	})
 	return out
 }
 
 // passAhead sets, once the round trip that sent them ahead returned, the
 // accounts each of ms finds: locked, as t's lock read them, with the
-// writes before it applied (w, t's own, then each member's, if made).
-func passAhead(locked []ledger.AccountState, w *written, ms []*member) {
+// writes before it applied (w, t's own, then each member's). The members
+// from the first the run did not write on are no longer sent: they send
+// their own statements in their turn.
+func (t *Tx) passAhead(locked []ledger.AccountState, w *written, ms []*member) {
 	state := make([]ledger.AccountState, len(locked))
 	for i := range locked {
 		state[i] = copyAccount(locked[i])
@@ -230,14 +253,21 @@ func passAhead(locked []ledger.AccountState, w *written, ms []*member) {
 	if w != nil {
 		applyPost(state, w.tr, w.now)
 	}
-	for _, m := range ms {
+	for i, m := range ms {
+		if m.wr == nil {
+			gc := t.s.gc
+			gc.mu.Lock()
+			for _, m := range ms[i:] {
+				m.sent, m.shared, m.wr = false, false, nil
+			}
+			gc.mu.Unlock()
+			return
+		}
 		m.got = make([]ledger.AccountState, len(state))
 		for i := range state {
 			m.got[i] = copyAccount(state[i])
 		}
-		if m.wr != nil && m.wr.seq.Valid {
-			applyPost(state, m.tr, m.now)
-		}
+		applyPost(state, m.tr, m.now)
 	}
 }
 
@@ -296,9 +326,16 @@ func (t *Tx) dropOwnAhead() {
 }
 
 // dropFrom undoes, ahead of t's next statement, what was sent ahead for the
-// members from the i-th of the queue on; the store's gmu is held.
+// members from the i-th of the queue on; the store's gmu is held. If the
+// i-th shares its savepoint with members before it, whose turns are over,
+// nothing can undo its write alone: the group rolls back, and every member
+// runs again.
 func (t *Tx) dropFrom(i int) {
 	g := t.group
+	if g.queue[i].shared {
+		g.doom(redo, errors.New("pgxstore: group commit: a member's write sent ahead must be undone alone; the group runs again"))
+		return
+	}
 	t.prefix = append([]string{"ROLLBACK TO SAVEPOINT " + g.queue[i].sp}, t.prefix...)
 	for ; i < len(g.queue) && g.queue[i].sent; i++ {
 		g.queue[i].sent, g.queue[i].got, g.queue[i].wr = false, nil, nil
@@ -344,6 +381,12 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 				t.deferred = t.deferred[:t.groupMark]
 			case !m.wrote && !own && len(t.deferred) == t.groupMark:
 				// Its statements sent ahead read and wrote nothing.
+			case m.shared && m.sent:
+				// Its write shares a savepoint with members before it.
+				if err == nil {
+					err = errors.New("pgxstore: group commit: a member panicked after its write")
+				}
+				g.doom(redo, err)
 			default:
 				t.dropAhead()
 				t.deferred, t.prefix = nil, nil

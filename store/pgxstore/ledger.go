@@ -409,7 +409,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 			if t.write == nil {
 				w = nil
 			}
-			passAhead(got, w, ms)
+			t.passAhead(got, w, ms)
 		}
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil

@@ -29,8 +29,9 @@ type queries struct {
 	accountsLockN                 [4]string // of 1 to 4 IDs
 	transferGet, holdGet, seqNext string
 	// postWrite is a post's write made in its lock's round trip (see
-	// AccountsLock); postWriteLean the same write that reads nothing back.
-	postWrite, postWriteLean string
+	// AccountsLock); postWriteLean the same write that reads nothing back;
+	// postRun the writes of a run of a group's members (see sendAhead).
+	postWrite, postWriteLean, postRun string
 
 	// AccountsEnsure: the insert, and the check that follows it deferred
 	// or the count that follows it at once.
@@ -201,6 +202,54 @@ i AS (INSERT INTO {s}allot_transfers
 	FROM ok WHERE NOT ok.expired
 	RETURNING seq)
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), coalesce((SELECT expired FROM ok), false)`)
+	// The posts of a run of group members between accounts $1 and $2 ($1 <
+	// $2), in the order of the arrays: $3 IDs, $4 debits, $5 credits, $6
+	// amounts, $7 instants, $8 codes, $9 actors, $10 metadata. It writes
+	// the longest first part of the run that postWrite would write one by
+	// one, each post seeing the accounts as the posts before it left them
+	// (running totals, and the latest instant so far as the time of the
+	// post), and returns, for each post written, its place in the run, its
+	// sequence number and the number of accounts updated. A post that
+	// postWrite would not write (a refusal, a replay, an ID taken earlier
+	// in the run, expired holds to release first) ends the part written.
+	// The IDs are looked up one by one, through their keys: an EXISTS there
+	// may be planned as one scan of the whole journal.
+	q.postRun = sql(`WITH m AS (SELECT n, id, debit, credit, amount::numeric AS amount, t, code, actor, meta
+	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
+		WITH ORDINALITY AS m(id, debit, credit, amount, t, code, actor, meta, n)),
+a AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
+b AS (SELECT posted, held, flags, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
+r AS (SELECT m.*, a.unit, a.scale, a.unit = b.unit AS same, a.posted AS ap, b.posted AS bp,
+		sum(CASE WHEN m.debit = $1 THEN -m.amount ELSE m.amount END) OVER w AS da,
+		greatest(max(m.t) OVER w, a.last_posted_at, b.last_posted_at) AS at,
+		row_number() OVER (PARTITION BY m.id ORDER BY m.n) AS k,
+		CASE WHEN m.debit = $1 THEN a.flags & 1 = 0 ELSE b.flags & 1 = 0 END AS neg,
+		CASE WHEN m.debit = $1 THEN a.held ELSE b.held END AS held
+	FROM m, a, b
+	WINDOW w AS (ORDER BY m.n)),
+v AS (SELECT r.*, bool_and(r.same AND r.k = 1 AND r.amount = trunc(r.amount, r.scale)
+		AND (r.neg OR CASE WHEN r.debit = $1 THEN r.ap + r.da ELSE r.bp - r.da END - r.held >= 0)
+		AND (SELECT 1 FROM {s}allot_transfers WHERE id = r.id) IS NULL
+		AND (SELECT 1 FROM {s}allot_holds WHERE id = r.id) IS NULL
+		AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= r.t))
+		OVER (ORDER BY r.n) AS ok
+	FROM r),
+w AS (SELECT * FROM v WHERE ok),
+l AS (SELECT n, da, at FROM w ORDER BY n DESC LIMIT 1),
+u AS (UPDATE {s}allot_accounts AS x SET
+	posted = trim_scale(CASE WHEN x.id = $1 THEN x.posted + l.da ELSE x.posted - l.da END),
+	version = x.version + l.n, last_posted_at = l.at
+	FROM l WHERE x.id IN ($1, $2)
+	RETURNING 1),
+i AS (INSERT INTO {s}allot_transfers
+	(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance)
+	OVERRIDING SYSTEM VALUE
+	SELECT ` + seqOf + `, o.id, o.debit, o.credit, o.amount, o.unit, o.code, o.actor, o.meta::jsonb, o.at,
+		trim_scale(CASE WHEN o.debit = $1 THEN o.ap + o.da ELSE o.bp - o.da END),
+		trim_scale(CASE WHEN o.credit = $1 THEN o.ap + o.da ELSE o.bp - o.da END)
+	FROM (SELECT * FROM w ORDER BY n) AS o
+	RETURNING id, seq)
+SELECT w.n, i.seq, (SELECT count(*) FROM u) FROM w JOIN i ON i.id = w.id ORDER BY w.n`)
 	q.totals = make(map[[4]int]string)
 	q.accountsEnsure = sql(`INSERT INTO {s}allot_accounts (id, unit, owner, flags, metadata, created_at, scale)
 SELECT u.id, u.unit, u.owner, u.flags, u.metadata::jsonb, u.created_at, n.scale
