@@ -19,6 +19,12 @@ func SetGroupTurnHook(s *Store, f func(ledger.Transfer)) { s.gc.onTurn = f }
 // GroupsOpened reports how many groups the store opened.
 func GroupsOpened(s *Store) int64 { return s.gc.opened.Load() }
 
+// GroupRunWrites reports how many members of the store's groups were
+// written by a run of members sent ahead, and GroupsDoomed how many groups
+// rolled back for every member to run again.
+func GroupRunWrites(s *Store) int64 { return s.gc.ranAhead.Load() }
+func GroupsDoomed(s *Store) int64   { return s.gc.doomed.Load() }
+
 // ExecLater sends sql as a write of tx that may wait for a later statement,
 // as the store's own updates of rows it read do; notFound explains a write
 // that changed no row.

@@ -51,6 +51,7 @@ const maxGroup = 256
 // group is one shared transaction.
 type group struct {
 	key  string
+	gc   *committer
 	conn *pgxpool.Conn
 	err  error // acquiring the connection failed
 
@@ -123,7 +124,7 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 	g := s.gc.groups[key]
 	leader := false
 	if g == nil || g.closed || g.members >= maxGroup {
-		g = &group{key: key, done: make(chan struct{}), doomed: done}
+		g = &group{key: key, gc: s.gc, done: make(chan struct{}), doomed: done}
 		if s.gc.groups == nil {
 			s.gc.groups = make(map[string]*group)
 		}
@@ -268,6 +269,7 @@ func (t *Tx) passAhead(locked []ledger.AccountState, w *written, ms []*member) {
 			m.got[i] = copyAccount(state[i])
 		}
 		applyPost(state, m.tr, m.now)
+		t.s.gc.ranAhead.Add(1)
 	}
 }
 
@@ -379,7 +381,7 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 			case !m.sent && !own:
 				// Nothing of this member reached the server.
 				t.deferred = t.deferred[:t.groupMark]
-			case !m.wrote && !own && len(t.deferred) == t.groupMark:
+			case !m.wrote && !own && len(t.deferred) == t.groupMark && (!m.sent || m.wr == nil || !m.wr.seq.Valid):
 				// Its statements sent ahead read and wrote nothing.
 			case m.shared && m.sent:
 				// Its write shares a savepoint with members before it.
@@ -426,6 +428,7 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 // doom makes the group roll back, and every member run again.
 func (g *group) doom(then next, err error) {
 	if g.doomed == done {
+		g.gc.doomed.Add(1)
 		g.doomed, g.doomedErr = then, err
 	}
 }
@@ -477,4 +480,7 @@ type committer struct {
 	wait   time.Duration
 	onTurn func(ledger.Transfer) // for tests: a member's turn begins
 	opened atomic.Int64          // groups opened, for tests
+	// ranAhead counts the members written by a run sent ahead, doomed the
+	// groups rolled back for all to run again; for tests.
+	ranAhead, doomed atomic.Int64
 }

@@ -186,6 +186,86 @@ func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 	if r, err := l.Verify(ctx); err != nil || len(r.Discrepancies) > 0 {
 		t.Errorf("Verify: %v %v", r.Discrepancies, err)
 	}
+	if pgxstore.GroupRunWrites(s) == 0 {
+		t.Error("no member was written by a run sent ahead: the property did not cover runs")
+	}
+}
+
+// TestGroupCommit_CancelledMemberUndone: a member whose context is
+// cancelled as its turn begins, after a member before it wrote its post in
+// a run sent ahead, gets the cancellation and its post is undone; the
+// group runs again and its neighbours post.
+func TestGroupCommit_CancelledMemberUndone(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 4, &pgxstore.Options{GroupCommit: true, GroupCommitWait: 100 * time.Millisecond})
+	var mu sync.Mutex
+	cancels := map[ledger.TransferID]context.CancelFunc{}
+	turns := 0
+	var victim ledger.TransferID
+	pgxstore.SetGroupTurnHook(s, func(tr ledger.Transfer) {
+		mu.Lock()
+		defer mu.Unlock()
+		if turns++; turns == 4 {
+			victim = tr.ID
+			cancels[tr.ID]()
+		}
+	})
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 1000})
+	unseen, err := ledger.New(db.store(t, 1, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const n = 6
+	want := decimal.NewFromInt(1000)
+	for round := range 5 {
+		mu.Lock()
+		turns, victim = 0, ""
+		ctxs := make([]context.Context, n)
+		for i := range n {
+			var cancel context.CancelFunc
+			ctxs[i], cancel = context.WithCancel(ctx)
+			defer cancel()
+			cancels[ledger.TransferID(fmt.Sprint("c", round, "-", i))] = cancel
+		}
+		mu.Unlock()
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				_, errs[i] = l.Post(ctxs[i], ledger.Transfer{ID: ledger.TransferID(fmt.Sprint("c", round, "-", i)), Debit: "a", Credit: "issuer", Amount: decimal.NewFromInt(int64(i + 1))})
+			})
+		}
+		wg.Wait()
+		for i := range n {
+			id := ledger.TransferID(fmt.Sprint("c", round, "-", i))
+			_, found := unseen.Transfer(ctx, id)
+			switch {
+			case id == victim:
+				if !errors.Is(errs[i], context.Canceled) {
+					t.Errorf("round %d: the cancelled post %s returned %v", round, id, errs[i])
+				}
+				if !errors.Is(found, ledger.ErrNotFound) {
+					t.Errorf("round %d: the cancelled post %s was committed (%v)", round, id, found)
+				}
+			case errs[i] != nil || found != nil:
+				t.Errorf("round %d: post %s: %v, then reading it: %v", round, id, errs[i], found)
+			default:
+				want = want.Sub(decimal.NewFromInt(int64(i + 1)))
+			}
+		}
+		if victim == "" {
+			t.Fatalf("round %d: the posts ran in groups too small for a fourth turn", round)
+		}
+	}
+	if b, err := unseen.Balance(ctx, "a"); err != nil || !b.Posted.Equal(want) {
+		t.Errorf("a = %v (%v), want %v", b.Posted, err, want)
+	}
+	t.Logf("%d groups rolled back for their members to run again", pgxstore.GroupsDoomed(s))
 }
 
 // BenchmarkPgx_PostHotGroup16: 16 writers posting between one hot pair of
