@@ -306,9 +306,11 @@
 // has the figures.
 //
 // With Options.GroupCommit, concurrent posts between the same two accounts
-// share one transaction and one COMMIT, each on a savepoint of its own,
-// taking turns in the order they joined; each member sends the statements
-// of those that joined after it, so a group of 16 is about three round
-// trips (see group.go). TestGroupCommit_SameAsOneByOne checks that each
-// gets what posting one by one gives.
+// share one transaction and one COMMIT, taking turns in the order they
+// joined; each member sends, with its own statements, the writes of those
+// that joined after it as one statement on one savepoint, which writes them
+// with running totals up to the first the ledger would not post, so a group
+// of 16 is about three round trips and two statements of the server's (see
+// group.go). TestGroupCommit_SameAsOneByOne checks that each gets what
+// posting one by one gives.
 package pgxstore

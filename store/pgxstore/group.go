@@ -32,8 +32,12 @@ import (
 // gets its own error, and its neighbours are not touched. The savepoint
 // statements travel with the members' statements, so they cost no round
 // trip. A member whose turn comes sends, with its own lock and write, the
-// savepoints and writes of the members that joined after it (see member),
-// so that those post without a round trip of their own. The group closes to new members
+// writes of the members that joined after it, as one statement on one
+// savepoint (see sendAhead), so that those post without a round trip or a
+// statement of their own; a member that statement did not write (the
+// ledger refuses or replays it) sends its own in its turn, and a member
+// whose write must be undone alone while it shares that savepoint rolls
+// the group back, every member running again. The group closes to new members
 // when its leader's function has returned and Options.GroupCommitWait has
 // passed; then, once every member has had its turn, the leader sends COMMIT
 // (with the last member's writes) and every member gets the outcome: its own

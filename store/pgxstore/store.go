@@ -48,8 +48,8 @@ type Options struct {
 	OnRetry func(ctx context.Context, attempt int, cause error)
 
 	// GroupCommit makes concurrent Ledger.Post calls of transfers between
-	// the same two accounts share one transaction and one COMMIT, in turns,
-	// each on a savepoint of its own: each post gets its own result or
+	// the same two accounts share one transaction and one COMMIT, in turns:
+	// each post gets its own result or
 	// error, as if it had posted alone after those before it, and a refused
 	// post never fails its neighbours. A commit that fails (a serialization
 	// failure or a deadlock: every member runs again; anything else: every
