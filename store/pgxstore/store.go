@@ -49,9 +49,9 @@ type Options struct {
 
 	// GroupCommit makes concurrent Ledger.Post calls of transfers between
 	// the same two accounts share one transaction and one COMMIT, in turns:
-	// each post gets its own result or
-	// error, as if it had posted alone after those before it, and a refused
-	// post never fails its neighbours. A commit that fails (a serialization
+	// each post gets its own result or error, as if it had posted alone
+	// after those before it, and a refused post never fails its
+	// neighbours. A commit that fails (a serialization
 	// failure or a deadlock: every member runs again; anything else: every
 	// member gets the error) is the one thing members share. It raises the
 	// throughput of hot accounts; a lone post pays nothing but
