@@ -143,6 +143,23 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	// one the ledger will post after releasing expired holds. Totals are stored as
 	// the ledger writes them, without trailing zeros.
 	seqOf := q.journalSeq()
+	// writeOK is a post's write from the row of CTE ok (dp and cp the
+	// debit's and the credit's totals, unit, at the post's time) where cond
+	// holds: u updates both accounts, i inserts the journal row.
+	writeOK := func(cond string) string {
+		return `u AS (UPDATE {s}allot_accounts AS a SET
+	posted = CASE WHEN a.id = $1 THEN trim_scale(ok.dp - $4::text::numeric) ELSE trim_scale(ok.cp + $4::text::numeric) END,
+	version = a.version + 1, last_posted_at = ok.at
+	FROM ok WHERE ` + cond + ` AND a.id IN ($1, $2)
+	RETURNING 1),
+i AS (INSERT INTO {s}allot_transfers
+	(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance)
+	OVERRIDING SYSTEM VALUE
+	SELECT ` + seqOf + `, $3, $1, $2, $4::text::numeric, ok.unit, $6, $7, $8::text::jsonb, ok.at,
+		trim_scale(ok.dp - $4::text::numeric), trim_scale(ok.cp + $4::text::numeric)
+	FROM ok WHERE ` + cond + `
+	RETURNING seq)`
+	}
 	const jTransfer = `json_build_array(seq, id, debit, credit, amount::text, unit, code, actor, metadata, posted_at, debit_balance::text, credit_balance::text, coalesce(hold_id, ''))`
 	const jHold = `json_build_array(id, debit, credit, amount::text, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted::text)`
 	q.postWrite = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
@@ -157,18 +174,7 @@ can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz,
 		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
 		AND NOT EXISTS (SELECT FROM tr) AND NOT EXISTS (SELECT FROM ho)),
 ok AS (SELECT * FROM can WHERE NOT EXISTS (SELECT FROM x)),
-u AS (UPDATE {s}allot_accounts AS a SET
-	posted = CASE WHEN a.id = $1 THEN trim_scale(ok.dp - $4::text::numeric) ELSE trim_scale(ok.cp + $4::text::numeric) END,
-	version = a.version + 1, last_posted_at = ok.at
-	FROM ok WHERE a.id IN ($1, $2)
-	RETURNING 1),
-i AS (INSERT INTO {s}allot_transfers
-	(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance)
-	OVERRIDING SYSTEM VALUE
-	SELECT ` + seqOf + `, $3, $1, $2, $4::text::numeric, ok.unit, $6, $7, $8::text::jsonb, ok.at,
-		trim_scale(ok.dp - $4::text::numeric), trim_scale(ok.cp + $4::text::numeric)
-	FROM ok
-	RETURNING seq)
+` + writeOK("true") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x) AND $9::boolean),
 	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
@@ -189,18 +195,7 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
 		AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $3)
 		AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $3)),
-u AS (UPDATE {s}allot_accounts AS a SET
-	posted = CASE WHEN a.id = $1 THEN trim_scale(ok.dp - $4::text::numeric) ELSE trim_scale(ok.cp + $4::text::numeric) END,
-	version = a.version + 1, last_posted_at = ok.at
-	FROM ok WHERE NOT ok.expired AND a.id IN ($1, $2)
-	RETURNING 1),
-i AS (INSERT INTO {s}allot_transfers
-	(seq, id, debit, credit, amount, unit, code, actor, metadata, posted_at, debit_balance, credit_balance)
-	OVERRIDING SYSTEM VALUE
-	SELECT ` + seqOf + `, $3, $1, $2, $4::text::numeric, ok.unit, $6, $7, $8::text::jsonb, ok.at,
-		trim_scale(ok.dp - $4::text::numeric), trim_scale(ok.cp + $4::text::numeric)
-	FROM ok WHERE NOT ok.expired
-	RETURNING seq)
+` + writeOK("NOT ok.expired") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), coalesce((SELECT expired FROM ok), false)`)
 	// The posts of a run of group members between accounts $1 and $2 ($1 <
 	// $2), in the order of the arrays: $3 IDs, $4 debits, $5 credits, $6
