@@ -385,7 +385,7 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 			case !m.sent && !own:
 				// Nothing of this member reached the server.
 				t.deferred = t.deferred[:t.groupMark]
-			case !m.wrote && !own && len(t.deferred) == t.groupMark && (!m.sent || m.wr == nil || !m.wr.seq.Valid):
+			case !m.wrote && !own && len(t.deferred) == t.groupMark && (m.wr == nil || !m.wr.seq.Valid):
 				// Its statements sent ahead read and wrote nothing.
 			case m.shared && m.sent:
 				// Its write shares a savepoint with members before it.

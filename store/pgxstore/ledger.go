@@ -277,6 +277,13 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // ledger's changes are exactly that write. If they are not, or if any
 // other statement or the commit comes first, the attempt does not count
 // and InTx runs the function again with every write sent at once.
+//
+// When that post is its transaction alone (InTxAlone, LockHint.Alone),
+// the round trip also carries COMMIT (see commitsWithLock), and on the
+// first attempt the statement reads nothing back (queries.postWriteLean):
+// a post it did not write runs again with the statement that reads (see
+// unexplained). A group member's round trip also carries the writes of
+// the members after it (see sendAhead).
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
 	lh, hasLH := t.lockHint, t.hasLockHint

@@ -343,22 +343,30 @@ func errorString(err error) string {
 	return err.Error()
 }
 
-// TestPost_RefusedAtCommit makes the database refuse a post's writes, sent
-// with the commit: the post is refused with the database's error, as when
-// the writes are sent at once, and nothing changes.
-func TestPost_RefusedAtCommit(t *testing.T) {
+// refusingFixture is a ledger with "issuer", a non-negative "a" holding 10
+// and "b", on a database changed by ddl (a constraint the ledger does not
+// know, which refuses some of its writes).
+func refusingFixture(t *testing.T, ddl string) *ledger.Ledger {
+	t.Helper()
 	db := newTestDB(t)
-	pool := db.pool(t, 2)
 	l, err := ledger.New(db.store(t, 2, nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": 0}, map[ledger.AccountID]int64{"a": 10})
-	ctx := context.Background()
-	if _, err := pool.Exec(ctx, "ALTER TABLE allot_transfers ADD CONSTRAINT test_no_bad CHECK (code <> 'bad')"); err != nil {
+	if _, err := db.pool(t, 1).Exec(context.Background(), ddl); err != nil {
 		t.Fatal(err)
 	}
-	_, err = l.Post(ctx, ledger.Transfer{ID: "t1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
+	return l
+}
+
+// TestPost_RefusedAtCommit makes the database refuse a post's writes, sent
+// with the commit: the post is refused with the database's error, as when
+// the writes are sent at once, and nothing changes.
+func TestPost_RefusedAtCommit(t *testing.T) {
+	l := refusingFixture(t, "ALTER TABLE allot_transfers ADD CONSTRAINT test_no_bad CHECK (code <> 'bad')")
+	ctx := context.Background()
+	_, err := l.Post(ctx, ledger.Transfer{ID: "t1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
 	if err == nil || !strings.Contains(err.Error(), "test_no_bad") {
 		t.Fatalf("Post = %v, want the CHECK constraint's refusal", err)
 	}
@@ -437,20 +445,10 @@ func TestRoundTrips_EventsRideWithTheCommit(t *testing.T) {
 // usable and writes nothing; holds are created, posted and voided; and all
 // of it commits with the caller's own row.
 func TestCallerTransaction_EnsureAndHolds(t *testing.T) {
-	db := newTestDB(t)
-	pool := db.pool(t, 2)
-	s, err := pgxstore.New(pool, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _ := ledger.New(s, nil)
-	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 10})
+	pool, s, l := callerFixture(t)
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, "CREATE TABLE orders (id text PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
 	two := decimal.NewFromInt(2)
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "INSERT INTO orders (id) VALUES ('o1')"); err != nil {
 			return err
 		}
@@ -503,18 +501,9 @@ func TestCallerTransaction_EnsureAndHolds(t *testing.T) {
 // when the writes are sent at once, and nothing changes; then the same for
 // a settlement.
 func TestHolds_RefusedAtCommit(t *testing.T) {
-	db := newTestDB(t)
-	pool := db.pool(t, 2)
-	l, err := ledger.New(db.store(t, 2, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": 0}, map[ledger.AccountID]int64{"a": 10})
+	l := refusingFixture(t, "ALTER TABLE allot_holds ADD CONSTRAINT test_no_bad CHECK (code <> 'bad' AND status <> 'voided')")
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, "ALTER TABLE allot_holds ADD CONSTRAINT test_no_bad CHECK (code <> 'bad' AND status <> 'voided')"); err != nil {
-		t.Fatal(err)
-	}
-	_, err = l.CreateHold(ctx, ledger.Hold{ID: "h1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
+	_, err := l.CreateHold(ctx, ledger.Hold{ID: "h1", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(3), Code: "bad"})
 	if err == nil || !strings.Contains(err.Error(), "test_no_bad") || !strings.Contains(err.Error(), `create hold "h1"`) {
 		t.Fatalf("CreateHold = %v, want the CHECK constraint's refusal, reported by CreateHold", err)
 	}

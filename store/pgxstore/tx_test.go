@@ -17,6 +17,7 @@ import (
 	"github.com/allot-dev/allot/store/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 )
 
@@ -303,19 +304,32 @@ func TestApply_SeqFollowsOrder(t *testing.T) {
 	mustVerify(t, l)
 }
 
-func TestCallerTransaction(t *testing.T) {
+// callerFixture is a ledger with "issuer" and a non-negative "a" holding
+// 10, its store and its pool, whose database has a table of the caller's own,
+// orders (id text PRIMARY KEY), for writes beside the ledger's in a
+// transaction the caller owns.
+func callerFixture(t *testing.T) (*pgxpool.Pool, *pgxstore.Store, *ledger.Ledger) {
+	t.Helper()
 	db := newTestDB(t)
 	pool := db.pool(t, 2)
 	s, err := pgxstore.New(pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _ := ledger.New(s, nil)
-	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 10})
-	ctx := context.Background()
-	if _, err := pool.Exec(ctx, "CREATE TABLE orders (id text PRIMARY KEY)"); err != nil {
+	l, err := ledger.New(s, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 10})
+	if _, err := pool.Exec(context.Background(), "CREATE TABLE orders (id text PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	return pool, s, l
+}
+
+func TestCallerTransaction(t *testing.T) {
+	pool, s, l := callerFixture(t)
+	ctx := context.Background()
 	order := func(tx pgx.Tx, id string, amount int64, fail bool) error {
 		if _, err := tx.Exec(ctx, "INSERT INTO orders (id) VALUES ($1)", id); err != nil {
 			return err
