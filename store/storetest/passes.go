@@ -539,6 +539,21 @@ func passesFixture(t *testing.T, newStore Factory) (*passes.Service, Store) {
 	return svc, st
 }
 
+// passesFixtureFields is passesFixture with 5 passes bought by "acme" and
+// its custom fields Note and Ref defined.
+func passesFixtureFields(t *testing.T, newStore Factory) (*passes.Service, Store) {
+	t.Helper()
+	svc, st := passesFixture(t, newStore)
+	ctx := context.Background()
+	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 5, RequestID: "o1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, st
+}
+
 type fixedClock time.Time
 
 func (c fixedClock) Now() time.Time { return time.Time(c) }
@@ -909,14 +924,8 @@ func testPassesDefineFieldsRetriedConcurrently(t *testing.T, newStore Factory) {
 // column the store keeps), applying it again writes nothing, and a demo made
 // a paid session charges the next login under its new type.
 func testPassesUpdateSession(t *testing.T, newStore Factory) {
-	svc, st := passesFixture(t, newStore)
+	svc, st := passesFixtureFields(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 5, RequestID: "o1"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.CreateSession(ctx, passes.CreateSessionParams{Actor: passesAdmin, ID: "s1", Org: "acme", Name: "Demo", Owner: "o@acme.example", PassType: passes.DemoPass}); err != nil {
 		t.Fatal(err)
 	}

@@ -52,14 +52,8 @@ func loginState(t *testing.T, s passes.Store, p passes.LoginLoadParams) passes.L
 // each record reported missing by its Found field, the workspace's own
 // records only; the state it fills is overwritten whole, whatever it held.
 func testPassesLoginLoad(t *testing.T, newStore Factory) {
-	svc, st := passesFixture(t, newStore)
+	svc, st := passesFixtureFields(t, newStore)
 	ctx := context.Background()
-	if _, err := svc.Purchase(ctx, passes.PurchaseParams{Org: "acme", Actor: passesVendor, Quantity: 5, RequestID: "o1"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.DefineFields(ctx, passes.DefineFieldsParams{Org: "acme", Actor: passesAdmin, Fields: []passes.FieldDef{{Name: "Note"}, {Name: "Ref"}}}); err != nil {
-		t.Fatal(err)
-	}
 	for _, org := range []string{"acme", "other"} {
 		p := passes.CreateSessionParams{Org: org, Actor: passesAdmin, ID: "s1", Name: "One " + org, Owner: "o@acme.example"}
 		if org == "acme" {
