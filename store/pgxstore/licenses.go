@@ -142,16 +142,9 @@ func (t *Tx) licenseOrg(ctx context.Context, org string, lock bool) (licenses.Or
 	}
 	var b pgx.Batch
 	var got []licenses.Org
-	b.Queue(sql, org).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var o licenses.Org
-			if err := rows.Scan(&o.ID, &o.Purchased, &o.Active, &o.Pending, &o.Unassigned, &o.Expired, &o.CreatedAt, &o.UpdatedAt); err != nil {
-				return err
-			}
-			o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-			got = append(got, o)
-		}
-		return rows.Err()
+	b.Queue(sql, org).Query(func(rows pgx.Rows) (err error) {
+		got, err = scanOrgs(rows)
+		return err
 	})
 	if err := t.run(ctx, &b, lock); err != nil {
 		return licenses.Org{}, storeErr(fmt.Sprintf("get license organization %q", org), err)
@@ -174,17 +167,11 @@ func (t *Tx) LicenseLoad(ctx context.Context, p licenses.LoadParams, dst []licen
 	q := t.s.q.licenses()
 	var l licenses.Loaded
 	var b pgx.Batch
-	found, start := false, len(dst)
-	b.Queue(q.orgLock, p.Org).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			o := &l.Org
-			if err := rows.Scan(&o.ID, &o.Purchased, &o.Active, &o.Pending, &o.Unassigned, &o.Expired, &o.CreatedAt, &o.UpdatedAt); err != nil {
-				return err
-			}
-			o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
-			found = true
-		}
-		return rows.Err()
+	var orgs []licenses.Org
+	start := len(dst)
+	b.Queue(q.orgLock, p.Org).Query(func(rows pgx.Rows) (err error) {
+		orgs, err = scanOrgs(rows)
+		return err
 	})
 	b.Queue(q.loadExpired, p.Org, timestampNotNull(p.At)).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&l.Expired, &l.ExpiredByUpdate)
@@ -204,9 +191,10 @@ func (t *Tx) LicenseLoad(ctx context.Context, p licenses.LoadParams, dst []licen
 	if err := t.run(ctx, &b, true); err != nil {
 		return licenses.Loaded{}, storeErr(fmt.Sprintf("load license organization %q", p.Org), err)
 	}
-	if !found {
+	if len(orgs) == 0 {
 		return licenses.Loaded{}, &ledger.NotFoundError{Kind: "license organization", ID: p.Org}
 	}
+	l.Org = orgs[0]
 	t.see("lorg\x00" + p.Org)
 	t.see("llock\x00" + p.Org)
 	for _, tm := range dst[start:] {
@@ -258,6 +246,19 @@ func (t *Tx) LicenseOrgUpdate(ctx context.Context, o licenses.Org) error {
 	return t.execLater(ctx, "lorg\x00"+o.ID, fmt.Sprintf("update license organization %q", o.ID), false, nil, t.s.q.licenses().orgUpdate,
 		[]any{o.ID, o.Purchased, o.Active, o.Pending, o.Unassigned, o.Expired, timestampNotNull(o.CreatedAt), timestampNotNull(o.UpdatedAt)},
 		func() error { return &ledger.NotFoundError{Kind: "license organization", ID: o.ID} })
+}
+
+func scanOrgs(rows pgx.Rows) ([]licenses.Org, error) {
+	var out []licenses.Org
+	for rows.Next() {
+		var o licenses.Org
+		if err := rows.Scan(&o.ID, &o.Purchased, &o.Active, &o.Pending, &o.Unassigned, &o.Expired, &o.CreatedAt, &o.UpdatedAt); err != nil {
+			return nil, err
+		}
+		o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
+		out = append(out, o)
+	}
+	return out, rows.Err()
 }
 
 func scanTeams(rows pgx.Rows) ([]licenses.Team, error) {
