@@ -124,11 +124,19 @@ func testAccountsEnsure(t *testing.T, newStore Factory) {
 		if !errors.As(cerr, &c1) || !errors.As(eerr, &c2) || *c1 != *c2 {
 			t.Errorf("EnsureAccount(alice owned by globex) = %v; want CreateAccount's %v", eerr, cerr)
 		}
+		// An ID repeated with another definition among more accounts than
+		// the ledger compares one by one.
+		many := make([]ledger.Account, 0, 20)
+		for i := range 19 {
+			many = append(many, ledger.Account{ID: ledger.AccountID(fmt.Sprint("many-", i)), Unit: "pass"})
+		}
+		many = append(many, ledger.Account{ID: "many-3", Unit: "credit"})
 		for _, tc := range []struct {
 			name string
 			as   []ledger.Account
 			want error
 		}{
+			{"RepeatedDifferentlyAmongMany", many, ledger.ErrConflict},
 			{"NoID", []ledger.Account{{Unit: "pass"}}, ledger.ErrInvalid},
 			{"BadFlags", []ledger.Account{{ID: "x", Unit: "pass", Flags: 8}}, ledger.ErrInvalid},
 			{"BadSecond", []ledger.Account{{ID: "x", Unit: "pass"}, {ID: "y"}}, ledger.ErrInvalid},
