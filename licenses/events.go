@@ -83,11 +83,10 @@ func (o *op) commitEvents() error {
 		return nil
 	}
 	if o.org.UpdatedAt.Before(o.now) {
-		o.org.UpdatedAt = o.now
-		if err := o.tx.LicenseOrgUpdate(o.ctx, o.org); err != nil {
+		o.org.UpdatedAt = o.now // flush then writes it
+		if err := o.flush(); err != nil {
 			return err
 		}
-		o.orgOld = o.org
 	}
 	if ts := o.s.thresholds; len(ts) > 0 {
 		b, a := o.orgStart, o.org

@@ -187,7 +187,6 @@ func (o *op) ensureOrg(org string) error {
 		return err
 	}
 	o.org, o.orgOld, o.orgStart = rec, rec, rec
-	o.exp, o.told = 0, 0
 	return nil
 }
 
