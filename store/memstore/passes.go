@@ -235,12 +235,22 @@ func (t *Tx) AccessLock(ctx context.Context, org, session, guest string) (passes
 	if err := t.check(ctx); err != nil {
 		return passes.Access{}, err
 	}
+	a, ok := t.accessWindow(org, session, guest)
+	if !ok {
+		return passes.Access{}, errAccessNotFound
+	}
+	return a, nil
+}
+
+// accessWindow finds a guest's window, recording a miss for the
+// AccessInsert that may follow.
+func (t *Tx) accessWindow(org, session, guest string) (passes.Access, bool) {
 	w, ok := t.s.passes.access[sessionKey{org, session}][guest]
 	if !ok {
 		t.s.passes.missedWindow = missedKey{t, org, session, guest}
-		return passes.Access{}, errAccessNotFound
+		return passes.Access{}, false
 	}
-	return passes.Access{Org: org, Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, nil
+	return passes.Access{Org: org, Session: session, Guest: guest, Start: w.start.time(), Until: w.until.time()}, true
 }
 
 // AccessList implements passes.Tx. It sorts the workspace's windows on every
@@ -347,16 +357,23 @@ func (t *Tx) UsageGetByRequest(ctx context.Context, org, requestID string) (pass
 	if err := t.check(ctx); err != nil {
 		return passes.Usage{}, err
 	}
-	log := t.s.passes.usage[org]
-	i, ok := 0, false
-	if log != nil {
-		i, ok = log.find(requestID)
-	}
+	u, ok := t.usageByRequest(org, requestID)
 	if !ok {
-		t.s.passes.missedRequest = missedKey{t, org, "", requestID}
 		return passes.Usage{}, errRequestNotFound
 	}
-	return log.at(i).usage(org), nil
+	return u, nil
+}
+
+// usageByRequest finds the usage row of a request, recording a miss for
+// the UsageInsert that may follow.
+func (t *Tx) usageByRequest(org, requestID string) (passes.Usage, bool) {
+	if log := t.s.passes.usage[org]; log != nil {
+		if i, ok := log.find(requestID); ok {
+			return log.at(i).usage(org), true
+		}
+	}
+	t.s.passes.missedRequest = missedKey{t, org, "", requestID}
+	return passes.Usage{}, false
 }
 
 // UsageList implements passes.Tx.
@@ -558,9 +575,9 @@ func (l *usageLog) find(req string) (int, bool) {
 func (l *usageLog) requestAt(i int) string { return l.at(i).requestID }
 
 // LoginLoad implements passes.Tx with the lookups of UsageGetByRequest,
-// SessionGet, FieldList, AccessLock and AccountGet, copying into st's
-// buffers. The store's single lock already excludes every other
-// transaction.
+// SessionGet, FieldList, AccessLock and AccountGet (usageByRequest and
+// accessWindow are theirs), copying into st's buffers. The store's single
+// lock already excludes every other transaction.
 func (t *Tx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes.LoginState) error {
 	if err := t.check(ctx); err != nil {
 		return err
@@ -569,25 +586,13 @@ func (t *Tx) LoginLoad(ctx context.Context, p passes.LoginLoadParams, st *passes
 	fields, sessionFields := st.Fields[:0], st.Session.Fields[:0]
 	*st = passes.LoginState{}
 
-	if log := tb.usage[p.Org]; log != nil {
-		if i, ok := log.find(p.RequestID); ok {
-			st.Prior, st.PriorFound = log.at(i).usage(p.Org), true
-		}
-	}
-	if !st.PriorFound {
-		tb.missedRequest = missedKey{t, p.Org, "", p.RequestID}
-	}
+	st.Prior, st.PriorFound = t.usageByRequest(p.Org, p.RequestID)
 	if s, ok := tb.sessions[sessionKey{p.Org, p.Session}]; ok {
 		st.Session, st.SessionFound = *s, true
 		st.Session.Fields = append(sessionFields, s.Fields...)
 	}
 	st.Fields = append(fields, tb.fields[p.Org]...)
-	if w, ok := tb.access[sessionKey{p.Org, p.Session}][p.Guest]; ok {
-		st.Access = passes.Access{Org: p.Org, Session: p.Session, Guest: p.Guest, Start: w.start.time(), Until: w.until.time()}
-		st.AccessFound = true
-	} else {
-		tb.missedWindow = missedKey{t, p.Org, p.Session, p.Guest}
-	}
+	st.Access, st.AccessFound = t.accessWindow(p.Org, p.Session, p.Guest)
 	if p.Balance != "" {
 		if a := t.s.accounts.get(p.Balance); a != nil {
 			st.Balance, st.BalanceFound = copyAccount(a.AccountState), true
