@@ -285,7 +285,8 @@ func (t *Tx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.
 	keys := ix.after(eventKey{})
 	keys = keys[:sort.Search(len(keys), func(i int) bool { return keys[i].start.After(p.StartedBy) })]
 	for _, k := range keys {
-		if e := tb.events[seatsEventKey{p.Org, k.id}]; lacksEntitlements(e) {
+		e := tb.events[seatsEventKey{p.Org, k.id}]
+		if n, ms := seats.Shortfall(*e); n > 0 || len(ms) > 0 {
 			if out.Events == nil {
 				out.Events = make([]seats.Event, 0, len(keys))
 			}
@@ -293,20 +294,6 @@ func (t *Tx) PoolCheckLoad(ctx context.Context, p seats.CheckLoadParams) (seats.
 		}
 	}
 	return out, nil
-}
-
-// lacksEntitlements reports whether the event lacks seats or a module, as
-// seats.Shortfall would find, without allocating.
-func lacksEntitlements(e *seats.Event) bool {
-	if e.Participants > e.SeatsAssigned {
-		return true
-	}
-	for _, m := range e.Modules {
-		if !slices.Contains(e.ModulesAssigned, m) {
-			return true
-		}
-	}
-	return false
 }
 
 func copyEvent(e seats.Event) seats.Event {
