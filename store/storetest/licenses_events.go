@@ -303,35 +303,103 @@ func testLicensesExpiryThresholds(t *testing.T, newStore Factory) {
 					t.Fatal(err)
 				}
 			}
-			reader := events.NewReader(s)
-			var after int64
-			for e, err := range reader.All(ctx, events.Query{Org: c.org}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				after = e.Seq
-			}
+			after := lastEventSeq(t, s, c.org)
 			clk.Advance(2 * time.Hour) // both invitations expire
 			if err := c.acts(svc); err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for e, err := range reader.All(ctx, events.Query{Org: c.org, After: after}) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				gist := ""
-				switch p := e.Payload.(type) {
-				case events.Member:
-					gist = fmt.Sprintf("%s %s %d/%d", p.Email, p.State, p.Purchased-p.Available, p.Purchased)
-				case events.Threshold:
-					gist = fmt.Sprintf("%d%% up=%v %d/%d", p.Percent, p.Up, p.Used, p.Purchased)
-				}
-				got = append(got, fmt.Sprintf("%s %s %s %s | %s", e.Type, e.At.Sub(start), e.Actor, e.RequestID, gist))
-			}
-			if d := cmp.Diff(c.want, got); d != "" {
+			if d := cmp.Diff(c.want, thresholdGists(t, s, c.org, after)); d != "" {
 				t.Errorf("events after the expiries (-want +got):\n%s", d)
 			}
 		})
 	}
+
+	// Two services whose clocks disagree: the one behind counts the
+	// expiries as of its own time, so it tells no crossing the other
+	// already told, or one the other would then tell again; and it leaves
+	// the organization stamped with the later time.
+	t.Run("ClocksApart", func(t *testing.T) {
+		const org = "skew"
+		roles := &allot.StaticRoles{}
+		roles.Grant(org, admin, licenses.OrgAdmin)
+		roles.Grant(org, vendor, allot.Vendor)
+		ahead, behind := clock.NewFake(start), clock.NewFake(start.Add(30*time.Minute))
+		svcAhead, err := licenses.New(s.Licenses(), &licenses.Options{Clock: ahead, Roles: roles, Thresholds: []int{50, 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svcBehind, err := licenses.New(s.Licenses(), &licenses.Options{Clock: behind, Roles: roles, Thresholds: []int{50, 100}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svcAhead.Purchase(ctx, licenses.PurchaseParams{Org: org, Actor: vendor, Quantity: 2, RequestID: "r1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svcAhead.CreateTeam(ctx, licenses.CreateTeamParams{Org: org, Actor: admin, Team: "design"}); err != nil {
+			t.Fatal(err)
+		}
+		for i, email := range []string{"ann@x.test", "bo@x.test"} {
+			p := licenses.InviteParams{Org: org, Actor: admin, Team: "design", Email: email, RequestID: fmt.Sprint("r", i+2), ExpiresAt: start.Add(time.Hour)}
+			if _, err := svcAhead.Invite(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := lastEventSeq(t, s, org)
+		request := func(svc *licenses.Service, id string) {
+			t.Helper()
+			if _, err := svc.RequestLicenses(ctx, licenses.RequestLicensesParams{Org: org, Actor: admin, Quantity: 1, RequestID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ahead.Advance(2 * time.Hour) // both invitations expire, by this clock
+		request(svcAhead, "r4")
+		request(svcBehind, "r5") // 30 minutes in: by its clock, nothing expired
+		ahead.Advance(30 * time.Minute)
+		request(svcAhead, "r6")
+		want := []string{
+			"pool.threshold_crossed 2h0m0s system r4 | 50% up=false 0/2",
+			"pool.threshold_crossed 2h0m0s system r4 | 100% up=false 0/2",
+			"licenses.requested 2h0m0s ada@acme.test r4 | ",
+			"licenses.requested 30m0s ada@acme.test r5 | ",
+			"licenses.requested 2h30m0s ada@acme.test r6 | ",
+		}
+		if d := cmp.Diff(want, thresholdGists(t, s, org, after)); d != "" {
+			t.Errorf("events after the expiries (-want +got):\n%s", d)
+		}
+	})
+}
+
+// lastEventSeq returns the Seq of org's last event in s's outbox.
+func lastEventSeq(t *testing.T, s Store, org string) int64 {
+	t.Helper()
+	var last int64
+	for e, err := range events.NewReader(s).All(context.Background(), events.Query{Org: org}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = e.Seq
+	}
+	return last
+}
+
+// thresholdGists describes org's events after Seq after: type, time since
+// start, actor, request, and the member's state or the crossing with the
+// pool's use.
+func thresholdGists(t *testing.T, s Store, org string, after int64) []string {
+	t.Helper()
+	var got []string
+	for e, err := range events.NewReader(s).All(context.Background(), events.Query{Org: org, After: after}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		gist := ""
+		switch p := e.Payload.(type) {
+		case events.Member:
+			gist = fmt.Sprintf("%s %s %d/%d", p.Email, p.State, p.Purchased-p.Available, p.Purchased)
+		case events.Threshold:
+			gist = fmt.Sprintf("%d%% up=%v %d/%d", p.Percent, p.Up, p.Used, p.Purchased)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s | %s", e.Type, e.At.Sub(start), e.Actor, e.RequestID, gist))
+	}
+	return got
 }
