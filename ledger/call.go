@@ -34,12 +34,13 @@ type bookCall[In, Out any] struct {
 	// Set once, when the bookCall is made.
 	method func(*Book, context.Context, In) (Out, error)
 	run    func(Tx) error // runTx, bound once, as the func the store calls
+	alone  bool           // the calls' alone, which the Book announces
 }
 
 func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error) {
 	c, _ := cs.pool.Get().(*bookCall[In, Out])
 	if c == nil {
-		c = &bookCall[In, Out]{method: cs.method}
+		c = &bookCall[In, Out]{method: cs.method, alone: cs.alone}
 		c.run = c.runTx
 	}
 	c.ctx, c.clock, c.in = ctx, l.clock, in
@@ -51,7 +52,7 @@ func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error)
 	}
 	out := c.out
 	// Drop every reference the call took before the next one reuses it.
-	*c = bookCall[In, Out]{method: c.method, run: c.run}
+	*c = bookCall[In, Out]{method: c.method, run: c.run, alone: c.alone}
 	cs.pool.Put(c)
 	if err != nil {
 		var zero Out
@@ -62,6 +63,7 @@ func (cs *calls[In, Out]) do(ctx context.Context, l *Ledger, in In) (Out, error)
 
 func (c *bookCall[In, Out]) runTx(tx Tx) error {
 	c.book.Reset(tx, c.clock.Now())
+	c.book.alone = c.alone
 	var err error
 	c.out, err = c.method(&c.book, c.ctx, c.in)
 	return err
@@ -82,11 +84,8 @@ var (
 	balanceAtCalls = calls[atArgs, decimal.Decimal]{method: func(b *Book, ctx context.Context, a atArgs) (decimal.Decimal, error) {
 		return b.BalanceAt(ctx, a.id, a.t)
 	}}
-	transferCalls = calls[TransferID, Transfer]{method: (*Book).Transfer}
-	postCalls     = calls[Transfer, Transfer]{method: func(b *Book, ctx context.Context, t Transfer) (Transfer, error) {
-		b.alone = true // the transaction is this post and nothing else
-		return b.Post(ctx, t)
-	}, alone: true}
+	transferCalls   = calls[TransferID, Transfer]{method: (*Book).Transfer}
+	postCalls       = calls[Transfer, Transfer]{method: (*Book).Post, alone: true}
 	postGroupCalls  = calls[[]Transfer, []Transfer]{method: (*Book).PostGroup}
 	postBatchCalls  = calls[[]Transfer, []BatchResult]{method: (*Book).PostBatch}
 	createHoldCalls = calls[Hold, Hold]{method: (*Book).CreateHold}
