@@ -3,6 +3,7 @@ package pgxstore
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/allot-dev/allot/ledger"
 )
@@ -48,3 +49,7 @@ func MigratePortableTo(ctx context.Context, db Beginner, schema string, upTo int
 // ForceCommittedMismatch makes s find that the ledger's changes differ from
 // every post committed with its lock.
 func ForceCommittedMismatch(s *Store) { s.testMismatch = true }
+
+// SetGroupGather sets how long a group's leader waits, at most, for as
+// many members as the last group of its accounts had.
+func SetGroupGather(s *Store, d time.Duration) { s.gc.gatherMax = d }

@@ -47,7 +47,12 @@ import (
 //
 // Under load, members gather while the group before them commits: the next
 // group's leader waits for the accounts' locks, and the posts that arrive
-// meanwhile join it, so one COMMIT (one WAL flush) serves them all.
+// meanwhile join it, so one COMMIT (one WAL flush) serves them all. When
+// the writers are as many as the group holds, they all wait for its commit
+// and come back together after it: a leader then waits, before its first
+// statement and for at most about a round trip, until as many members have
+// joined as the last group of its accounts had (see gather), so that its
+// round trip carries them all.
 
 // maxGroup bounds the members of one group.
 const maxGroup = 256
@@ -70,6 +75,8 @@ type group struct {
 
 	// The transaction's state between turns.
 	st txState
+	// joined is signalled when a member joins, for the gathering leader.
+	joined chan struct{}
 
 	// The outcome, set before done is closed.
 	done chan struct{}
@@ -128,7 +135,7 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 	g := s.gc.groups[key]
 	leader := false
 	if g == nil || g.closed || g.members >= maxGroup {
-		g = &group{key: key, gc: s.gc, done: make(chan struct{}), doomed: done}
+		g = &group{key: key, gc: s.gc, done: make(chan struct{}), doomed: done, joined: make(chan struct{}, 1)}
 		if s.gc.groups == nil {
 			s.gc.groups = make(map[string]*group)
 		}
@@ -143,12 +150,19 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 	}
 	g.members++
 	g.running++
+	if !leader {
+		select {
+		case g.joined <- struct{}{}:
+		default:
+		}
+	}
 	s.gc.mu.Unlock()
 	if leader {
 		g.conn, g.err = s.pool.Acquire(context.WithoutCancel(ctx))
 		if g.err == nil {
 			g.st = txState{q: g.conn.Conn(), lazyBegin: true, readCommitted: true}
 		}
+		s.gc.gather(g)
 	}
 	<-m.turn
 	t.group, t.leader, t.member = g, leader, m
@@ -450,6 +464,7 @@ func (g *group) finish(ctx context.Context, t *Tx) {
 	if s.gc.groups[g.key] == g {
 		delete(s.gc.groups, g.key)
 	}
+	s.gc.remember(g)
 	for g.running > 0 {
 		s.gc.cond.Wait()
 	}
@@ -484,7 +499,64 @@ type committer struct {
 	wait   time.Duration
 	onTurn func(ledger.Transfer) // for tests: a member's turn begins
 	opened atomic.Int64          // groups opened, for tests
+	// last is the size of the last group of each pair of accounts, when
+	// more than one (see remember); gatherMax bounds a leader's wait for
+	// as many (see gather).
+	last      map[string]int
+	gatherMax time.Duration
 	// ranAhead counts the members written by a run sent ahead, doomed the
 	// groups rolled back for all to run again; for tests.
 	ranAhead, doomed atomic.Int64
+}
+
+// gatherMax bounds a leader's wait for the members it expects: about one
+// round trip, which is what a member that comes later costs the group.
+const gatherMax = 500 * time.Microsecond
+
+// maxRemembered bounds the pairs of accounts whose last group's size the
+// committer keeps.
+const maxRemembered = 4096
+
+// remember keeps the size of g, which closes, for the next group of its
+// accounts to gather; gc.mu is held. A group of one is forgotten:
+// the next one does not wait.
+func (gc *committer) remember(g *group) {
+	if len(g.queue) <= 1 {
+		delete(gc.last, g.key)
+		return
+	}
+	if gc.last == nil || len(gc.last) >= maxRemembered {
+		gc.last = make(map[string]int)
+	}
+	gc.last[g.key] = len(g.queue)
+}
+
+// gather makes g's leader wait, before its first statement, until as many
+// members have joined as the last group of its accounts had, or
+// gc.gatherMax has passed. Under steady load the posts of one group come
+// back together once it commits; the leader's first round trip then
+// carries all of them, instead of the leader's alone with the rest in a
+// round trip after it.
+func (gc *committer) gather(g *group) {
+	gc.mu.Lock()
+	want := gc.last[g.key]
+	gc.mu.Unlock()
+	if want <= 1 {
+		return
+	}
+	timer := time.NewTimer(gc.gatherMax)
+	defer timer.Stop()
+	for {
+		gc.mu.Lock()
+		n := len(g.queue)
+		gc.mu.Unlock()
+		if n >= want {
+			return
+		}
+		select {
+		case <-g.joined:
+		case <-timer.C:
+			return
+		}
+	}
 }

@@ -316,8 +316,64 @@ func benchHotWriters(b *testing.B, writers int, opts *pgxstore.Options) {
 // round trip of their own; the member whose turn it is sends their
 // statements with its own.
 func TestGroupCommit_MembersSentAhead(t *testing.T) {
+	const n = 8
+	c, s, l, round := groupRounds(t, n)
+	// The leader waits for no one: the round before ran in a group as
+	// large, but the wait is too short for anyone to join.
+	pgxstore.SetGroupGather(s, 0)
+	before := pgxstore.GroupsOpened(s)
+	trips, sqls, _ := c.count(func() error {
+		round(1)
+		return nil
+	})
+	if g := pgxstore.GroupsOpened(s) - before; g != 1 {
+		t.Skipf("the %d posts ran in %d groups", n, g)
+	}
+	// The leader's lock and write (with those of the members that had
+	// joined), one member's for the others, COMMIT.
+	if trips > 3 {
+		t.Errorf("%d posts in one group took %d round trips, want at most 3; statements:\n\t%s", n, trips, strings.Join(sqls, "\n\t"))
+	}
+	if b, err := l.Balance(context.Background(), "a"); err != nil || !b.Posted.Equal(decimal.NewFromInt(100-2*n)) {
+		t.Errorf("a = %v (%v), want %d", b.Posted, err, 100-2*n)
+	}
+}
+
+// TestGroupCommit_LeaderGathers: once a group of n posts has committed, the
+// next group's leader waits for as many before its first round trip, which
+// then carries them all: the group takes that round trip and its COMMIT.
+func TestGroupCommit_LeaderGathers(t *testing.T) {
+	const n = 8
+	c, s, l, round := groupRounds(t, n)
+	// Long enough for every post of the round to join, however slow the
+	// machine.
+	pgxstore.SetGroupGather(s, time.Minute)
+	before := pgxstore.GroupsOpened(s)
+	trips, sqls, _ := c.count(func() error {
+		round(1)
+		return nil
+	})
+	if g := pgxstore.GroupsOpened(s) - before; g != 1 {
+		t.Fatalf("the %d posts ran in %d groups, want 1", n, g)
+	}
+	if trips != 2 {
+		t.Errorf("%d posts in one group took %d round trips, want 2; statements:\n\t%s", n, trips, strings.Join(sqls, "\n\t"))
+	}
+	if b, err := l.Balance(context.Background(), "a"); err != nil || !b.Posted.Equal(decimal.NewFromInt(100-2*n)) {
+		t.Errorf("a = %v (%v), want %d", b.Posted, err, 100-2*n)
+	}
+}
+
+// groupRounds returns a store with group commit over a pool whose round
+// trips c counts, a ledger over it with a non-negative account "a" of 100
+// and an issuer, and round, which posts 1 from "a" n times at once. The
+// connections have prepared every statement a group of n uses, and round 0
+// has run in one group (the test is skipped otherwise), so the last group
+// of "a" and the issuer had n posts.
+func groupRounds(t *testing.T, n int) (*tripCounter, *pgxstore.Store, *ledger.Ledger, func(r int)) {
+	t.Helper()
 	db := newTestDB(t)
-	var c tripCounter
+	c := &tripCounter{}
 	pool := c.countedPool(t, db)
 	s, err := pgxstore.New(pool, &pgxstore.Options{GroupCommit: true, GroupCommitWait: 200 * time.Millisecond})
 	if err != nil {
@@ -329,7 +385,6 @@ func TestGroupCommit_MembersSentAhead(t *testing.T) {
 	}
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 100})
 	ctx := context.Background()
-	const n = 8
 	// pgx prepares each statement text once per connection (a round trip),
 	// savepoints too, whose names differ by the member's place in its
 	// group: prepare every name a group of n can use.
@@ -356,21 +411,10 @@ func TestGroupCommit_MembersSentAhead(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	round(0) // the connection prepares the statements
 	before := pgxstore.GroupsOpened(s)
-	trips, sqls, _ := c.count(func() error {
-		round(1)
-		return nil
-	})
+	round(0) // the connection prepares the statements
 	if g := pgxstore.GroupsOpened(s) - before; g != 1 {
-		t.Skipf("the %d posts ran in %d groups", n, g)
+		t.Skipf("the %d posts of the first round ran in %d groups", n, g)
 	}
-	// The leader's lock and write (with those of the members that had
-	// joined), one member's for the others, COMMIT.
-	if trips > 3 {
-		t.Errorf("%d posts in one group took %d round trips, want at most 3; statements:\n\t%s", n, trips, strings.Join(sqls, "\n\t"))
-	}
-	if b, err := l.Balance(ctx, "a"); err != nil || !b.Posted.Equal(decimal.NewFromInt(100-2*n)) {
-		t.Errorf("a = %v (%v), want %d", b.Posted, err, 100-2*n)
-	}
+	return c, s, l, round
 }
