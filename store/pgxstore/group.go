@@ -31,13 +31,15 @@ import (
 // other; a member whose function fails is rolled back to its savepoint and
 // gets its own error, and its neighbours are not touched. The savepoint
 // statements travel with the members' statements, so they cost no round
-// trip. A member whose turn comes sends, with its own lock and write, the
-// writes of the members that joined after it, as one statement on one
+// trip. A member whose turn comes sends, with its lock, its own write and
+// the writes of the members that joined after it as one statement on its
 // savepoint (see sendAhead), so that those post without a round trip or a
-// statement of their own; a member that statement did not write (the
-// ledger refuses or replays it) sends its own in its turn, and a member
-// whose write must be undone alone while it shares that savepoint rolls
-// the group back, every member running again. The group closes to new members
+// statement of their own. That statement writes the posts in turn up to
+// the first the ledger would not post (a refusal, a replay): if that is
+// the sender's own, one more round trip reads why; the members it did not
+// write send their own statements in their turn; and a member whose write
+// must be undone alone while it shares that savepoint rolls the group
+// back, every member running again. The group closes to new members
 // when its leader's function has returned and Options.GroupCommitWait has
 // passed; then, once every member has had its turn, the leader sends COMMIT
 // (with the last member's writes) and every member gets the outcome: its own
@@ -181,11 +183,10 @@ func (t *Tx) join(ctx context.Context, tr ledger.Transfer) {
 }
 
 // member is one post of a group. A member whose turn has not come may have
-// its statements sent ahead, by the member before it, in that member's
-// round trip: its savepoint, its lock and its write (see AccountsLock),
-// presuming that the members before it end as their statements say (with
-// no other write). When one does not, it undoes what was sent for the
-// members after it, which then send their own statements in their turn.
+// its write sent ahead, by the member before it, in that member's round
+// trip (see sendAhead), presuming that the members before it end as their
+// statements say (with no other write). When one does not, the group rolls
+// back and every member runs again (see dropSent).
 type member struct {
 	tr    ledger.Transfer
 	now   time.Time // the post's instant, from its LockPrefetch
@@ -193,35 +194,42 @@ type member struct {
 	sp    string    // its savepoint
 	turn  chan struct{}
 
-	// What the statements sent ahead read; sent says they were sent and
-	// still stand, shared that they were sent on the savepoint of a member
-	// before it (see sendAhead), which undoing them would undo too.
-	sent, shared bool
-	got          []ledger.AccountState
-	wr           *writeRead
+	// What the statements sent ahead read; sent says they were sent, on
+	// the savepoint of the member before it that sent them (see sendAhead),
+	// and still stand.
+	sent bool
+	got  []ledger.AccountState
+	wr   *writeRead
 	// used says its function took what was sent ahead; wrote that the
 	// function confirmed the write sent ahead.
 	used, wrote bool
 }
 
-// sendAhead adds to b, after t's own statements, the writes of the members
-// that follow t in turn and have joined, and returns them. Their accounts
-// need no lock of their own: the group holds it, and nothing but the group
-// writes them until the commit, so the accounts as each member finds them
-// are those t locked with the writes of the members before it applied (see
-// passAhead). The run's writes are one statement (queries.postRun) on one
-// savepoint, that of its first member: the members after it share it (see
-// member.shared). The statement writes the longest first part of the run
-// that the ledger will post; the members after that part send their own
-// statements in their turn (see passAhead).
-func (t *Tx) sendAhead(b *pgx.Batch) []*member {
+// sendAhead adds to b, after t's lock, t's own write and the writes of the
+// members that follow t in turn and have joined, and returns those members
+// and what the statement will read of t's write. Their accounts need no
+// lock of their own: the group holds it, and nothing but the group writes
+// them until the commit, so the accounts as each member finds them are
+// those t locked with the writes of the posts before it applied (see
+// passAhead). The writes are one statement (queries.postRun) on t's
+// savepoint, which the members share (see member.sent). The statement
+// writes the longest first part of the run that the ledger will post; the
+// members after that part send their own statements in their turn (see
+// passAhead). When no member follows t, or t's own write cannot head the
+// run, sendAhead adds nothing and returns nil.
+func (t *Tx) sendAhead(b *pgx.Batch, now time.Time) ([]*member, *writeRead) {
 	g, gc := t.group, t.s.gc
+	own := t.next
+	ownMeta, err := encodeMetadata(own.Metadata)
+	if err != nil {
+		return nil, nil // the ledger refuses such metadata before
+	}
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
+	ids, debits, credits := []string{string(own.ID)}, []string{string(own.Debit)}, []string{string(own.Credit)}
+	amounts, nows := []string{own.Amount.String()}, []time.Time{now}
+	codes, actors, metas := []string{own.Code}, []string{own.Actor}, []pgtype.Text{ownMeta}
 	var out []*member
-	var ids, debits, credits, amounts, codes, actors []string
-	var metas []pgtype.Text
-	var nows []time.Time
 	for i := g.cur + 1; i < len(g.queue) && len(out) < maxAhead; i++ {
 		m := g.queue[i]
 		if !m.ahead || m.sent {
@@ -231,32 +239,40 @@ func (t *Tx) sendAhead(b *pgx.Batch) []*member {
 		if err != nil {
 			break // the ledger refuses such metadata before
 		}
-		m.sent, m.shared = true, len(out) > 0
+		m.sent = true
 		out = append(out, m)
 		ids, debits, credits = append(ids, string(m.tr.ID)), append(debits, string(m.tr.Debit)), append(credits, string(m.tr.Credit))
 		amounts, nows = append(amounts, m.tr.Amount.String()), append(nows, m.now)
 		codes, actors, metas = append(codes, m.tr.Code), append(actors, m.tr.Actor), append(metas, meta)
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, nil
 	}
-	lo, hi := out[0].tr.Debit, out[0].tr.Credit
+	lo, hi := own.Debit, own.Credit
 	if hi < lo {
 		lo, hi = hi, lo
 	}
-	b.Queue("SAVEPOINT " + out[0].sp)
+	ownRead := &writeRead{}
 	b.Queue(t.s.q.postRun, string(lo), string(hi), ids, debits, credits, amounts, nows, codes, actors, metas).Query(func(rows pgx.Rows) error {
 		var n, seq, updated int64
 		_, err := pgx.ForEachRow(rows, []any{&n, &seq, &updated}, func() error {
-			if n < 1 || n > int64(len(out)) || out[n-1].wr != nil {
-				return fmt.Errorf("pgxstore: group commit: the run's write returned post %d of %d", n, len(out))
+			r := ownRead
+			if n > 1 && n <= int64(len(out))+1 {
+				r = out[n-2].wr
+				if r != nil {
+					return fmt.Errorf("pgxstore: group commit: the run's write returned post %d twice", n)
+				}
+				r = &writeRead{}
+				out[n-2].wr = r
+			} else if n != 1 || ownRead.seq.Valid {
+				return fmt.Errorf("pgxstore: group commit: the run's write returned post %d of %d", n, len(out)+1)
 			}
-			out[n-1].wr = &writeRead{seq: pgtype.Int8{Int64: seq, Valid: true}, updated: updated}
+			r.seq, r.updated = pgtype.Int8{Int64: seq, Valid: true}, updated
 			return nil
 		})
 		return err
 	})
-	return out
+	return out, ownRead
 }
 
 // passAhead sets, once the round trip that sent them ahead returned, the
@@ -277,7 +293,7 @@ func (t *Tx) passAhead(locked []ledger.AccountState, w *written, ms []*member) {
 			gc := t.s.gc
 			gc.mu.Lock()
 			for _, m := range ms[i:] {
-				m.sent, m.shared, m.wr = false, false, nil
+				m.sent, m.wr = false, nil
 			}
 			gc.mu.Unlock()
 			return
@@ -321,16 +337,14 @@ func applyPost(state []ledger.AccountState, tr ledger.Transfer, now time.Time) {
 const maxAhead = 64
 
 // dropAhead undoes what was sent ahead for the members after t, ahead of
-// t's next statement, and makes them send their own.
+// t's next statement.
 func (t *Tx) dropAhead() {
 	g, gc := t.group, t.s.gc
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
-	i := g.cur + 1
-	if i >= len(g.queue) || !g.queue[i].sent {
-		return
+	if i := g.cur + 1; i < len(g.queue) && g.queue[i].sent {
+		t.dropSent()
 	}
-	t.dropFrom(i)
 }
 
 // dropOwnAhead undoes what was sent ahead for t and the members after it,
@@ -341,25 +355,16 @@ func (t *Tx) dropOwnAhead() {
 	gc.mu.Lock()
 	defer gc.mu.Unlock()
 	if g.cur < len(g.queue) && g.queue[g.cur].sent {
-		t.dropFrom(g.cur)
+		t.dropSent()
 	}
 }
 
-// dropFrom undoes, ahead of t's next statement, what was sent ahead for the
-// members from the i-th of the queue on; the store's gmu is held. If the
-// i-th shares its savepoint with members before it, whose turns are over,
-// nothing can undo its write alone: the group rolls back, and every member
-// runs again.
-func (t *Tx) dropFrom(i int) {
-	g := t.group
-	if g.queue[i].shared {
-		g.doom(redo, errors.New("pgxstore: group commit: a member's write sent ahead must be undone alone; the group runs again"))
-		return
-	}
-	t.prefix = append([]string{"ROLLBACK TO SAVEPOINT " + g.queue[i].sp}, t.prefix...)
-	for ; i < len(g.queue) && g.queue[i].sent; i++ {
-		g.queue[i].sent, g.queue[i].got, g.queue[i].wr = false, nil, nil
-	}
+// dropSent undoes writes sent ahead; gc.mu is held. They share the
+// savepoint of the member that sent them, whose turn is over or under
+// way, so nothing can undo them alone: the group rolls back, and every
+// member runs again.
+func (t *Tx) dropSent() {
+	t.group.doom(redo, errors.New("pgxstore: group commit: a member's write sent ahead must be undone alone; the group runs again"))
 }
 
 // deferLater queues a statement to be sent ahead of the next one or with
@@ -401,7 +406,7 @@ func (t *Tx) leave(ctx context.Context, err error, panicked bool) (next, error) 
 				t.deferred = t.deferred[:t.groupMark]
 			case !m.wrote && !own && len(t.deferred) == t.groupMark && (m.wr == nil || !m.wr.seq.Valid):
 				// Its statements sent ahead read and wrote nothing.
-			case m.shared && m.sent:
+			case m.sent:
 				// Its write shares a savepoint with members before it.
 				if err == nil {
 					err = errors.New("pgxstore: group commit: a member panicked after its write")

@@ -282,8 +282,8 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // the round trip also carries COMMIT (see commitsWithLock), and on the
 // first attempt the statement reads nothing back (queries.postWriteLean):
 // a post it did not write runs again with the statement that reads (see
-// unexplained). A group member's round trip also carries the writes of
-// the members after it (see sendAhead).
+// unexplained). A group member's write, when members follow it, heads
+// one statement with theirs (see sendAhead).
 func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []ledger.AccountState) ([]ledger.AccountState, error) {
 	hint := t.hint
 	lh, hasLH := t.lockHint, t.hasLockHint
@@ -347,6 +347,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	var ms []*member // sent ahead
 	commit := false  // COMMIT ends b
 	lean := false    // the write is postWriteLean
+	headed := false  // the write heads a group's run (see sendAhead)
 	switch {
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
@@ -356,11 +357,17 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		// that, which would leave a gap.
 		commit = t.commitsWithLock(lh)
 		lean = commit && t.lean
-		w, wr = t.queueWrite(&b, lh.Now, !commit, lean)
 		hint = nil
 		if t.member != nil {
+			// A group's member writes its post at the head of the run of
+			// those that follow it, if any do.
 			t.member.used = true
-			ms = t.sendAhead(&b)
+			if ms, wr = t.sendAhead(&b, lh.Now); wr != nil {
+				w, headed = &written{tr: t.next, now: lh.Now}, true
+			}
+		}
+		if w == nil {
+			w, wr = t.queueWrite(&b, lh.Now, !commit, lean)
 		}
 		if commit = commit && w != nil; commit {
 			b.Queue("COMMIT")
@@ -409,6 +416,16 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		if lean && !wr.seq.Valid {
 			return dst, t.unexplained(wr.expired)
 		}
+		if headed && !wr.seq.Valid {
+			// The run wrote nothing, and read nothing back: the members
+			// send their own statements in their turn, and one more
+			// round trip reads what the ledger needs to know why.
+			t.passAhead(got, nil, ms)
+			if err := t.explainRun(ctx, w.tr.ID, ids, lh); err != nil {
+				return dst, err
+			}
+			return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+		}
 		if err := t.wrote(w, wr, ids); err != nil {
 			return dst, err
 		}
@@ -420,6 +437,23 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		}
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+}
+
+// explainRun reads, under the lock of ids that a group's run took without
+// writing t's post (id), what a post's write would have read back: the
+// transfer and the hold with its ID, and the accounts' expired holds at
+// the post's instant, kept for the calls that follow.
+func (t *Tx) explainRun(ctx context.Context, id ledger.TransferID, ids []ledger.AccountID, lh ledger.LockHint) error {
+	var b pgx.Batch
+	p := &prefetch{ids: []ledger.TransferID{id}, hasTransfers: true, hasHolds: true}
+	p.queue(&b, t.s.q)
+	a := t.queueAhead(&b, ids, lh)
+	if err := t.run(ctx, &b, false); err != nil {
+		return storeErr("lock accounts", err)
+	}
+	p.order()
+	t.prefetched, t.ahead = p, a
+	return nil
 }
 
 // LockPrefetch implements ledger.LockPrefetcher. The AccountsLock that
