@@ -278,12 +278,13 @@
 // ledger's changes are that write and sends nothing. The second is COMMIT.
 // A Ledger.Post, whose transaction is that post alone (InTxAlone), sends
 // COMMIT with the first, and its statement reads nothing back: one round
-// trip for a new post. A replayed, conflicting or refused one wrote
-// nothing there and runs again with the statement that reads back why (two
-// round trips); one that must first release expired holds runs again,
-// committing at the end (three). Reading back costs the server about as
-// much as the rest of the post, so only the posts that need it pay for it. The statement
-// needs PostgreSQL 13 or later (trim_scale).
+// trip for a new post. A replayed, conflicting or refused one, or one
+// whose accounts have expired holds to release first, wrote nothing there
+// and runs again, committing with its lock again, with the statement that
+// reads back why and releases those holds first, as the ledger does before
+// it posts: two round trips. Reading back costs the server about as much
+// as the rest of the post, so only the posts that need it pay for it. The
+// statements need PostgreSQL 13 or later (trim_scale).
 //
 // Writes sent with the commit can only fail if the database refuses what
 // the locks made certain (an ID a concurrent transaction on other accounts

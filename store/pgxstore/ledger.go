@@ -367,7 +367,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 			}
 		}
 		if w == nil {
-			w, wr = t.queueWrite(&b, lh.Now, !commit, lean)
+			w, wr = t.queueWrite(&b, lh.Now, commit, lean)
 		}
 		if commit = commit && w != nil; commit {
 			b.Queue("COMMIT")
@@ -414,7 +414,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	}
 	if w != nil {
 		if lean && !wr.seq.Valid {
-			return dst, t.unexplained(wr.expired)
+			return dst, t.unexplained()
 		}
 		if headed && !wr.seq.Valid {
 			// The run wrote nothing, and read nothing back: the members
@@ -1430,6 +1430,8 @@ type written struct {
 	now time.Time       // the post's instant
 	seq int64
 	pre []ledger.AccountState // the accounts as locked, before the write
+	// The expired holds it released first (postRelease), as they were.
+	released []ledger.Hold
 }
 
 // writable reports whether AccountsLock of ids also writes the post that
@@ -1450,18 +1452,20 @@ func (t *Tx) writable(ids []ledger.AccountID, hint []ledger.TransferID, lh ledge
 }
 
 // writeRead is what the post's write statement returns; the lean one
-// returns seq, updated and expired.
+// returns seq, updated and expired, the releasing one released instead of
+// seqOnly.
 type writeRead struct {
 	seq, seqOnly        pgtype.Int8
-	updated             int64
+	updated, released   int64
 	transfer, hold, exp pgtype.Text
 	expired             bool
 }
 
 // queueWrite adds to b, after the lock, the statement that writes the post
-// TransfersPrefetch announced if the ledger will make it (see
-// queries.postWrite, and postWriteLean if lean).
-func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number, lean bool) (*written, *writeRead) {
+// TransfersPrefetch announced if the ledger will make it: queries.postWrite,
+// or, when the post commits with its lock, postWriteLean if lean, else
+// postRelease.
+func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, commit, lean bool) (*written, *writeRead) {
 	next := t.next
 	meta, err := encodeMetadata(next.Metadata)
 	if err != nil {
@@ -1469,17 +1473,21 @@ func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, number, lean bool) (*writte
 	}
 	w := &written{tr: next, now: now}
 	r := &writeRead{}
-	if lean {
-		b.Queue(t.s.q.postWriteLean, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
-			next.Code, next.Actor, meta).QueryRow(func(row pgx.Row) error {
+	args := []any{string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now, next.Code, next.Actor, meta}
+	switch {
+	case lean:
+		b.Queue(t.s.q.postWriteLean, args...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.seq, &r.updated, &r.expired)
 		})
-		return w, r
+	case commit:
+		b.Queue(t.s.q.postRelease, args...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&r.seq, &r.updated, &r.released, &r.transfer, &r.hold, &r.exp)
+		})
+	default:
+		b.Queue(t.s.q.postWrite, append(args, true)...).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)
+		})
 	}
-	b.Queue(t.s.q.postWrite, string(next.Debit), string(next.Credit), string(next.ID), next.Amount.String(), now,
-		next.Code, next.Actor, meta, number).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)
-	})
 	return w, r
 }
 
@@ -1517,9 +1525,16 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 		t.redo = true
 		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock updated %d accounts of 2; the transaction runs again", r.updated)
 	}
+	if r.released != int64(len(a.expired)) {
+		t.redo = true
+		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock released %d expired holds of %d; the transaction runs again", r.released, len(a.expired))
+	}
 	w.seq = r.seq.Int64
 	for _, st := range t.locked {
 		w.pre = append(w.pre, copyAccount(st))
+	}
+	for _, h := range a.expired {
+		w.released = append(w.released, copyHold(h))
 	}
 	t.write = w
 	return nil
@@ -1528,8 +1543,19 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 // matches reports whether c is exactly the change w wrote: the ledger
 // posted the transfer from the accounts as locked, and nothing else.
 func (w *written) matches(c ledger.Changes) bool {
-	if len(c.Accounts) != 2 || len(c.Transfers) != 1 || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) > 0 || len(w.pre) != 2 {
+	if len(c.Accounts) != 2 || len(c.Transfers) != 1 || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) != len(w.released) || len(w.pre) != 2 {
 		return false
+	}
+	for _, h := range c.HoldsUpdate {
+		i := slices.IndexFunc(w.released, func(r ledger.Hold) bool { return r.ID == h.ID })
+		if i < 0 {
+			return false
+		}
+		r := &w.released[i]
+		if h.Status != ledger.HoldExpired || !h.SettledAt.Equal(r.ExpiresAt) || h.Debit != r.Debit || h.Credit != r.Credit ||
+			!h.Amount.Equal(r.Amount) || !h.ExpiresAt.Equal(r.ExpiresAt) || !h.Posted.Equal(r.Posted) || !h.CreatedAt.Equal(r.CreatedAt) {
+			return false
+		}
 	}
 	at := w.now
 	var d, cr *ledger.AccountState
@@ -1558,8 +1584,14 @@ func (w *written) matches(c ledger.Changes) bool {
 		} else if a.ID != d.ID {
 			return false
 		}
+		held := pre.Held
+		for _, h := range w.released {
+			if h.Debit == a.ID {
+				held = held.Sub(h.Amount)
+			}
+		}
 		if a.Unit != pre.Unit || a.Owner != pre.Owner || a.Flags != pre.Flags || a.Scale != pre.Scale ||
-			!a.CreatedAt.Equal(pre.CreatedAt) || !maps.Equal(a.Metadata, pre.Metadata) || !a.Held.Equal(pre.Held) ||
+			!a.CreatedAt.Equal(pre.CreatedAt) || !maps.Equal(a.Metadata, pre.Metadata) || !a.Held.Equal(held) ||
 			a.Version != pre.Version+1 || !a.LastPostedAt.Equal(at) || !a.Posted.Equal(posted) {
 			return false
 		}

@@ -30,8 +30,9 @@ type queries struct {
 	transferGet, holdGet, seqNext string
 	// postWrite is a post's write made in its lock's round trip (see
 	// AccountsLock); postWriteLean the same write that reads nothing back;
+	// postRelease the same write that first releases expired holds;
 	// postRun the writes of a run of a group's members (see sendAhead).
-	postWrite, postWriteLean, postRun string
+	postWrite, postWriteLean, postRelease, postRun string
 
 	// AccountsEnsure: the insert, and the check that follows it deferred
 	// or the count that follows it at once.
@@ -145,11 +146,12 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	seqOf := q.journalSeq()
 	// writeOK is a post's write from the row of CTE ok (dp and cp the
 	// debit's and the credit's totals, unit, at the post's time) where cond
-	// holds: u updates both accounts, i inserts the journal row.
-	writeOK := func(cond string) string {
+	// holds: u updates both accounts (set adds to what it sets), i inserts
+	// the journal row.
+	writeOK := func(cond, set string) string {
 		return `u AS (UPDATE {s}allot_accounts AS a SET
 	posted = CASE WHEN a.id = $1 THEN trim_scale(ok.dp - $4::text::numeric) ELSE trim_scale(ok.cp + $4::text::numeric) END,
-	version = a.version + 1, last_posted_at = ok.at
+	version = a.version + 1, last_posted_at = ok.at` + set + `
 	FROM ok WHERE ` + cond + ` AND a.id IN ($1, $2)
 	RETURNING 1),
 i AS (INSERT INTO {s}allot_transfers
@@ -174,7 +176,7 @@ can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz,
 		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
 		AND NOT EXISTS (SELECT FROM tr) AND NOT EXISTS (SELECT FROM ho)),
 ok AS (SELECT * FROM can WHERE NOT EXISTS (SELECT FROM x)),
-` + writeOK("true") + `
+` + writeOK("true", "") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x) AND $9::boolean),
 	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
@@ -186,7 +188,7 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 	// back costs the server as much as the rest of the post, and a new post
 	// needs none of them: its write proves that no transfer or hold has its
 	// ID and that no expired hold waits. When it writes nothing, the post
-	// runs again with postWrite, which explains why (see AccountsLock).
+	// runs again with postRelease, which explains why (see AccountsLock).
 	q.postWriteLean = sql(`WITH ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit,
 		greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at,
 		EXISTS (SELECT FROM {s}allot_holds WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= $5) AS expired
@@ -195,8 +197,37 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
 		AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $3)
 		AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $3)),
-` + writeOK("NOT ok.expired") + `
+` + writeOK("NOT ok.expired", "") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), coalesce((SELECT expired FROM ok), false)`)
+	// The write of a lone post that commits with its lock after the lean
+	// write wrote nothing: postWrite's parameters but $9, its reads back,
+	// and the release, first, of the accounts' expired holds, as the ledger
+	// makes it when it posts (each hold expired at its expiry, its amount
+	// no longer held by its debit account; the holds read back are those
+	// released, as they were). The post's checks see the accounts with
+	// those holds released. It returns postWrite's columns but the third,
+	// which is the number of holds released.
+	q.postRelease = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
+c AS (SELECT posted, held, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
+tr AS (SELECT ` + jTransfer + ` AS j FROM {s}allot_transfers WHERE id = $3),
+ho AS (SELECT ` + jHold + ` AS j FROM {s}allot_holds WHERE id = $3),
+x AS (SELECT id, debit, amount, ` + jHold + ` AS j FROM {s}allot_holds
+	WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= $5),
+rel AS (SELECT coalesce(sum(amount) FILTER (WHERE debit = $1), 0) AS rd,
+	coalesce(sum(amount) FILTER (WHERE debit = $2), 0) AS rc FROM x),
+ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at,
+		CASE WHEN rel.rd = 0 THEN d.held ELSE trim_scale(d.held - rel.rd) END AS dh,
+		CASE WHEN rel.rc = 0 THEN c.held ELSE trim_scale(c.held - rel.rc) END AS ch
+	FROM d, c, rel
+	WHERE d.unit = c.unit AND $4::text::numeric = trunc($4::text::numeric, d.scale)
+		AND (d.flags & 1 = 0 OR d.posted - (d.held - rel.rd) >= $4::text::numeric)
+		AND NOT EXISTS (SELECT FROM tr) AND NOT EXISTS (SELECT FROM ho)),
+r AS (UPDATE {s}allot_holds AS h SET status = 'expired', settled_at = h.expires_at
+	FROM ok WHERE h.id IN (SELECT id FROM x)
+	RETURNING 1),
+` + writeOK("true", `, held = CASE WHEN a.id = $1 THEN ok.dh ELSE ok.ch END`) + `
+SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), (SELECT count(*) FROM r),
+	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
 	// The posts of a run of group members between accounts $1 and $2 ($1 <
 	// $2), in the order of the arrays: $3 IDs, $4 debits, $5 credits, $6
 	// amounts, $7 instants, $8 codes, $9 actors, $10 metadata. It writes

@@ -219,10 +219,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // Tx.AccountsLock), and sends COMMIT in the same round trip: one round trip
 // in all, and the post is committed before fn returns. That first write
 // reads nothing back (queries.postWriteLean), so a post that wrote nothing
-// there (a replay, a conflict, a refusal) committed nothing and runs again,
-// with the write that reads back why, committing with the lock again. One
-// that must first release expired holds runs again, committing at the end.
-// If ctx is cancelled while that round trip is under way, the post may have
+// there (a replay, a conflict, a refusal, expired holds of its accounts to
+// release first) committed nothing and runs again, with the write that
+// reads back why and releases those holds first (queries.postRelease),
+// committing with the lock again: two round trips. If ctx is cancelled while that round trip is under way, the post may have
 // committed, as with any cancelled commit; a retry with the same transfer ID
 // is safe. Without group commit only: with it, and on a Store made by
 // WithTx, InTxAlone is InTx.
@@ -257,8 +257,8 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 			continue
 		case again:
 			// A lone post committed with its lock, and then needed a write
-			// of its own (the release of expired holds): run fn again,
-			// committing at the end. The attempt does not count; what its
+			// of its own (the ledger went another way than the statement
+			// that wrote with the lock): run fn again, committing at the end. The attempt does not count; what its
 			// commit wrote, if anything, fn finds again.
 			early = false
 			if err := ctx.Err(); err != nil {

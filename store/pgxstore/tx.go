@@ -184,17 +184,12 @@ func (t *Tx) over() error {
 
 // unexplained fails, and makes the function run again, if a lone post
 // committed with its lock by the lean write wrote nothing: that write does
-// not tell why (a replay, a refusal), and the ledger must know. The next
-// attempt writes with the statement that reads the reasons back, in one
-// round trip again, or, if the accounts have expired holds to release
-// first, commits at the end.
-func (t *Tx) unexplained(expired bool) error {
-	t.write = nil
-	if expired {
-		t.again = true
-	} else {
-		t.explain = true
-	}
+// not tell why (a replay, a refusal, expired holds to release first), and
+// the ledger must know. The next attempt writes with the statement that
+// reads the reasons back and releases expired holds first
+// (queries.postRelease), in one round trip again.
+func (t *Tx) unexplained() error {
+	t.write, t.explain = nil, true
 	return errors.New("pgxstore: lock accounts: the post committed with its lock wrote nothing; the transaction runs again to tell why")
 }
 
