@@ -308,10 +308,12 @@
 //
 // With Options.GroupCommit, concurrent posts between the same two accounts
 // share one transaction and one COMMIT, taking turns in the order they
-// joined; each member sends, with its own statements, the writes of those
-// that joined after it as one statement on one savepoint, which writes them
-// with running totals up to the first the ledger would not post, so a group
-// of 16 is about three round trips and two statements of the server's (see
-// group.go). TestGroupCommit_SameAsOneByOne checks that each gets what
-// posting one by one gives.
+// joined; a member whose turn comes sends, with its lock, its own write and
+// those of the members that joined after it as one statement on its
+// savepoint, which writes them with running totals up to the first the
+// ledger would not post. A group's leader first waits, for at most half a
+// millisecond, for as many posts as the last group of its accounts had, so
+// under steady load a group of 16 is two round trips: the leader's, with
+// every write, and COMMIT (see group.go). TestGroupCommit_SameAsOneByOne
+// checks that each gets what posting one by one gives.
 package pgxstore
