@@ -146,9 +146,11 @@ func checkTrips(t *testing.T, c *tripCounter, cases []tripBudget) {
 	}
 }
 
-func TestRoundTrips_Ledger(t *testing.T) {
-	db := newTestDB(t)
-	var c tripCounter
+// countedLedger returns a store over a pool of db's schema whose round
+// trips c counts, and a ledger over it.
+func countedLedger(t *testing.T, db *testDB) (*tripCounter, *pgxstore.Store, *ledger.Ledger) {
+	t.Helper()
+	c := &tripCounter{}
 	s, err := pgxstore.New(c.countedPool(t, db), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +159,12 @@ func TestRoundTrips_Ledger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, s, l
+}
+
+func TestRoundTrips_Ledger(t *testing.T) {
+	db := newTestDB(t)
+	c, s, l := countedLedger(t, db)
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": ledger.FlagNonNegative, "b": ledger.FlagNonNegative}, map[ledger.AccountID]int64{"a": 1000})
 	// unseen reads what the counted operations did, on connections of its
 	// own.
@@ -178,7 +186,7 @@ func TestRoundTrips_Ledger(t *testing.T) {
 	id := func(prefix string, i int) ledger.TransferID {
 		return ledger.TransferID(prefix + "-" + string(rune('0'+i)))
 	}
-	checkTrips(t, &c, []tripBudget{
+	checkTrips(t, c, []tripBudget{
 		// A Ledger.Post is its transaction alone: BEGIN, the lock, the
 		// write and COMMIT travel together.
 		{"Post", 1, func(ctx context.Context, i int) error {
@@ -321,15 +329,7 @@ func TestRoundTrips_Ledger(t *testing.T) {
 // still counted.
 func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 	db := newTestDB(t)
-	var c tripCounter
-	s, err := pgxstore.New(c.countedPool(t, db), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _, l := countedLedger(t, db)
 	const nn = ledger.FlagNonNegative
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a0": nn, "b0": nn, "a1": nn, "b1": nn},
 		map[ledger.AccountID]int64{"a0": 100, "b0": 50, "a1": 100, "b1": 50})
@@ -470,15 +470,7 @@ func TestPost_RefusedAtCommit(t *testing.T) {
 // many round trips as one that only reads; and the events commit with it.
 func TestRoundTrips_EventsRideWithTheCommit(t *testing.T) {
 	db := newTestDB(t)
-	var c tripCounter
-	s, err := pgxstore.New(c.countedPool(t, db), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.New(s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, s, l := countedLedger(t, db)
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"a": 0}, nil)
 	ctx := context.Background()
 	act := func(emit bool) error {
