@@ -36,7 +36,8 @@ import (
 // savepoint (see sendAhead), so that those post without a round trip or a
 // statement of their own. That statement writes the posts in turn up to
 // the first the ledger would not post (a refusal, a replay): if that is
-// the sender's own, one more round trip reads why; the members it did not
+// the sender's own, one more round trip sends the sender's write alone,
+// which reads back why; the members it did not
 // write send their own statements in their turn; and a member whose write
 // must be undone alone while it shares that savepoint rolls the group
 // back, every member running again. The group closes to new members
@@ -216,10 +217,14 @@ type member struct {
 // writes the longest first part of the run that the ledger will post; the
 // members after that part send their own statements in their turn (see
 // passAhead). When no member follows t, or t's own write cannot head the
-// run, sendAhead adds nothing and returns nil.
+// run (it is not the post t joined the group with), sendAhead adds nothing
+// and returns nil.
 func (t *Tx) sendAhead(b *pgx.Batch, now time.Time) ([]*member, *writeRead) {
 	g, gc := t.group, t.s.gc
 	own := t.next
+	if own.ID != t.member.tr.ID || groupKey(own) != g.key {
+		return nil, nil // a later post of a function that posts more
+	}
 	ownMeta, err := encodeMetadata(own.Metadata)
 	if err != nil {
 		return nil, nil // the ledger refuses such metadata before
@@ -337,7 +342,7 @@ func applyPost(state []ledger.AccountState, tr ledger.Transfer, now time.Time) {
 const maxAhead = 64
 
 // dropAhead undoes what was sent ahead for the members after t, ahead of
-// t's next statement.
+// t's next statement (see dropSent).
 func (t *Tx) dropAhead() {
 	g, gc := t.group, t.s.gc
 	gc.mu.Lock()
@@ -348,8 +353,8 @@ func (t *Tx) dropAhead() {
 }
 
 // dropOwnAhead undoes what was sent ahead for t and the members after it,
-// ahead of t's next statement: t's function goes another way than its
-// statements sent ahead presumed.
+// ahead of t's next statement (see dropSent): t's function goes another
+// way than its statements sent ahead presumed.
 func (t *Tx) dropOwnAhead() {
 	g, gc := t.group, t.s.gc
 	gc.mu.Lock()

@@ -273,7 +273,9 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // after the lock, the transfer and the hold with its ID and the accounts'
 // expired holds, and that writes the post (both totals, the journal row)
 // if the ledger will make it, by the same guess as above with no expired
-// hold to release. The Apply that follows then only checks that the
+// hold to release (postRelease, the write of a lone post's second attempt,
+// releases them first, as the ledger does). The Apply that follows then
+// only checks that the
 // ledger's changes are exactly that write. If they are not, or if any
 // other statement or the commit comes first, the attempt does not count
 // and InTx runs the function again with every write sent at once.
@@ -351,10 +353,9 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 	switch {
 	case t.writable(ids, hint, lh, hasLH):
 		// The post's write, in this round trip. It reads what
-		// queueAhead and the prefetch would.
-		// A post that commits with its lock runs again if it must
-		// release expired holds first: it takes no sequence number for
-		// that, which would leave a gap.
+		// queueAhead and the prefetch would. A post that commits with
+		// its lock takes no sequence number for a post it does not
+		// write, which would leave a gap.
 		commit = t.commitsWithLock(lh)
 		lean = commit && t.lean
 		hint = nil
@@ -367,7 +368,7 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 			}
 		}
 		if w == nil {
-			w, wr = t.queueWrite(&b, lh.Now, commit, lean)
+			w, wr = t.queueWrite(&b, t.next, lh.Now, commit, lean)
 		}
 		if commit = commit && w != nil; commit {
 			b.Queue("COMMIT")
@@ -419,12 +420,19 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		if headed && !wr.seq.Valid {
 			// The run wrote nothing, and read nothing back: the members
 			// send their own statements in their turn, and one more
-			// round trip reads what the ledger needs to know why.
+			// round trip sends t's own write, which reads back why.
 			t.passAhead(got, nil, ms)
-			if err := t.explainRun(ctx, w.tr.ID, ids, lh); err != nil {
-				return dst, err
+			ms = nil
+			var b pgx.Batch
+			if w, wr = t.queueWrite(&b, w.tr, w.now, false, false); w == nil {
+				return dst, errors.New("pgxstore: lock accounts: a group's run wrote nothing, and its first post cannot be written alone")
 			}
-			return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
+			if err := t.run(ctx, &b, false); err != nil {
+				if !t.redo && t.transient == nil {
+					t.redo = true // as for the write with the lock below
+				}
+				return dst, storeErr("lock accounts", err)
+			}
 		}
 		if err := t.wrote(w, wr, ids); err != nil {
 			return dst, err
@@ -437,23 +445,6 @@ func (t *Tx) AccountsLock(ctx context.Context, ids []ledger.AccountID, dst []led
 		}
 	}
 	return appendInOrder(dst, ids, got, func(a ledger.AccountState) ledger.AccountID { return a.ID }, copyAccount), nil
-}
-
-// explainRun reads, under the lock of ids that a group's run took without
-// writing t's post (id), what a post's write would have read back: the
-// transfer and the hold with its ID, and the accounts' expired holds at
-// the post's instant, kept for the calls that follow.
-func (t *Tx) explainRun(ctx context.Context, id ledger.TransferID, ids []ledger.AccountID, lh ledger.LockHint) error {
-	var b pgx.Batch
-	p := &prefetch{ids: []ledger.TransferID{id}, hasTransfers: true, hasHolds: true}
-	p.queue(&b, t.s.q)
-	a := t.queueAhead(&b, ids, lh)
-	if err := t.run(ctx, &b, false); err != nil {
-		return storeErr("lock accounts", err)
-	}
-	p.order()
-	t.prefetched, t.ahead = p, a
-	return nil
 }
 
 // LockPrefetch implements ledger.LockPrefetcher. The AccountsLock that
@@ -1461,12 +1452,11 @@ type writeRead struct {
 	expired             bool
 }
 
-// queueWrite adds to b, after the lock, the statement that writes the post
-// TransfersPrefetch announced if the ledger will make it: queries.postWrite,
+// queueWrite adds to b, after the lock, the statement that writes next,
+// the post TransfersPrefetch announced, if the ledger will make it: queries.postWrite,
 // or, when the post commits with its lock, postWriteLean if lean, else
 // postRelease.
-func (t *Tx) queueWrite(b *pgx.Batch, now time.Time, commit, lean bool) (*written, *writeRead) {
-	next := t.next
+func (t *Tx) queueWrite(b *pgx.Batch, next ledger.Transfer, now time.Time, commit, lean bool) (*written, *writeRead) {
 	meta, err := encodeMetadata(next.Metadata)
 	if err != nil {
 		return nil, nil // the ledger refuses such metadata before
