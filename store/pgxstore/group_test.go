@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot-dev/allot/clock"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/memstore"
 	"github.com/allot-dev/allot/store/pgxstore"
@@ -44,9 +45,9 @@ func outcomeOf(tr ledger.Transfer, err error) postOutcome {
 
 // TestGroupCommit_SameAsOneByOne posts random mixes of valid, refused
 // (overdrafts), replayed and conflicting transfers between one pair of
-// accounts at once, coalesced into one group, and checks that every post's
-// result is what posting them one by one, in the order the group ran
-// them, gives.
+// accounts at once, coalesced into one group, with random holds on the
+// accounts, expired or live, and checks that every post's result is what
+// posting them one by one, in the order the group ran them, gives.
 func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 	db := newTestDB(t)
 	s := db.store(t, 4, &pgxstore.Options{GroupCommit: true, GroupCommitWait: 100 * time.Millisecond})
@@ -66,6 +67,12 @@ func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := l.CreateAccount(ctx, ledger.Account{ID: "issuer", Unit: "credit"}); err != nil {
+		t.Fatal(err)
+	}
+	// past creates holds two hours ago, so that some have expired by now.
+	pastClock := clock.NewFake(time.Now().Add(-2 * time.Hour))
+	past, err := ledger.New(s, &ledger.Options{Clock: pastClock})
+	if err != nil {
 		t.Fatal(err)
 	}
 	round := 0
@@ -96,8 +103,26 @@ func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 			ts = append(ts, tr)
 		}
 
+		// Holds on the accounts, some expired (which a post releases
+		// first, as the ledger does) and some live.
+		type holdDraw struct {
+			debit   ledger.AccountID
+			amount  int64
+			expired bool
+		}
+		holds := make([]holdDraw, rapid.IntRange(0, 2).Draw(rt, "holds"))
+		for i := range holds {
+			holds[i] = holdDraw{debit: rapid.SampledFrom([]ledger.AccountID{a, b}).Draw(rt, "hold debit"),
+				amount: int64(rapid.IntRange(1, 4).Draw(rt, "hold amount")), expired: rapid.Bool().Draw(rt, "expired")}
+		}
+
 		// The reference: a fresh ledger in memory, same accounts.
-		ref, err := ledger.New(memstore.New(), nil)
+		refStore := memstore.New()
+		ref, err := ledger.New(refStore, nil)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		refPast, err := ledger.New(refStore, &ledger.Options{Clock: pastClock})
 		if err != nil {
 			rt.Fatal(err)
 		}
@@ -115,6 +140,23 @@ func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 					rt.Fatal(err)
 				}
 				if _, err := lg.Post(ctx, ledger.Transfer{ID: ledger.TransferID("fund-" + id), Debit: "issuer", Credit: id, Amount: decimal.NewFromInt(10)}); err != nil {
+					rt.Fatal(err)
+				}
+			}
+		}
+		for i, h := range holds {
+			expires := time.Now().Add(time.Hour)
+			if h.expired {
+				expires = time.Now().Add(-time.Hour)
+			}
+			other := a
+			if h.debit == a {
+				other = b
+			}
+			hold := ledger.Hold{ID: ledger.TransferID(fmt.Sprint("h", round, "-", i)), Debit: h.debit, Credit: other,
+				Amount: decimal.NewFromInt(h.amount), ExpiresAt: expires}
+			for _, lg := range []*ledger.Ledger{past, refPast} {
+				if _, err := lg.CreateHold(ctx, hold); err != nil {
 					rt.Fatal(err)
 				}
 			}
@@ -180,8 +222,16 @@ func TestGroupCommit_SameAsOneByOne(t *testing.T) {
 		for _, id := range []ledger.AccountID{a, b} {
 			g, err1 := l.Balance(ctx, id)
 			w, err2 := ref.Balance(ctx, id)
-			if err1 != nil || err2 != nil || !g.Posted.Equal(w.Posted) {
-				rt.Errorf("balance of %s: %v (%v), one by one %v (%v)", id, g.Posted, err1, w.Posted, err2)
+			if err1 != nil || err2 != nil || !g.Posted.Equal(w.Posted) || !g.Held.Equal(w.Held) {
+				rt.Errorf("balance of %s: %v held %v (%v), one by one %v held %v (%v)", id, g.Posted, g.Held, err1, w.Posted, w.Held, err2)
+			}
+		}
+		for i := range holds {
+			id := ledger.TransferID(fmt.Sprint("h", round, "-", i))
+			g, err1 := l.Hold(ctx, id)
+			w, err2 := ref.Hold(ctx, id)
+			if err1 != nil || err2 != nil || g.Status != w.Status {
+				rt.Errorf("hold %s: %s (%v), one by one %s (%v)", id, g.Status, err1, w.Status, err2)
 			}
 		}
 	})
