@@ -282,9 +282,12 @@
 // whose accounts have expired holds to release first, wrote nothing there
 // and runs again, committing with its lock again, with the statement that
 // reads back why and releases those holds first, as the ledger does before
-// it posts: two round trips. Reading back costs the server about as much
-// as the rest of the post, so only the posts that need it pay for it. The
-// statements need PostgreSQL 13 or later (trim_scale).
+// it posts: two round trips. A replay whose accounts have expired holds
+// takes four: the ledger releases them even though it posts nothing, a
+// write that runs the post a third time, committing at the end. Reading
+// back costs the server about as much as the rest of the post, so only
+// the posts that need it pay for it. The statements need PostgreSQL 13 or
+// later (trim_scale).
 //
 // Writes sent with the commit can only fail if the database refuses what
 // the locks made certain (an ID a concurrent transaction on other accounts

@@ -222,7 +222,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // there (a replay, a conflict, a refusal, expired holds of its accounts to
 // release first) committed nothing and runs again, with the write that
 // reads back why and releases those holds first (queries.postRelease),
-// committing with the lock again: two round trips. If ctx is cancelled while that round trip is under way, the post may have
+// committing with the lock again: two round trips. (A replay whose accounts
+// have expired holds runs a third time, committing at the end: the ledger
+// releases them, a write of its own.) If ctx is cancelled while that round trip is under way, the post may have
 // committed, as with any cancelled commit; a retry with the same transfer ID
 // is safe. Without group commit only: with it, and on a Store made by
 // WithTx, InTxAlone is InTx.
