@@ -1443,13 +1443,12 @@ func (t *Tx) writable(ids []ledger.AccountID, hint []ledger.TransferID, lh ledge
 }
 
 // writeRead is what the post's write statement returns; the lean one
-// returns seq, updated and expired, the releasing one released instead of
+// returns seq and updated only, the releasing one released instead of
 // seqOnly.
 type writeRead struct {
 	seq, seqOnly        pgtype.Int8
 	updated, released   int64
 	transfer, hold, exp pgtype.Text
-	expired             bool
 }
 
 // queueWrite adds to b, after the lock, the statement that writes next,
@@ -1467,14 +1466,14 @@ func (t *Tx) queueWrite(b *pgx.Batch, next ledger.Transfer, now time.Time, commi
 	switch {
 	case lean:
 		b.Queue(t.s.q.postWriteLean, args...).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&r.seq, &r.updated, &r.expired)
+			return row.Scan(&r.seq, &r.updated)
 		})
 	case commit:
 		b.Queue(t.s.q.postRelease, args...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.seq, &r.updated, &r.released, &r.transfer, &r.hold, &r.exp)
 		})
 	default:
-		b.Queue(t.s.q.postWrite, append(args, true)...).QueryRow(func(row pgx.Row) error {
+		b.Queue(t.s.q.postWrite, args...).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&r.seq, &r.updated, &r.seqOnly, &r.transfer, &r.hold, &r.exp)
 		})
 	}

@@ -134,14 +134,13 @@ WHERE d.id = $1 AND c.id = $2 AND d.unit = c.unit
 	// A post's write, made under the lock taken by the statement before
 	// it, if the ledger will make it: $1 debit, $2 credit, $3 the
 	// transfer's ID, $4 amount, $5 the post's instant, $6 code, $7 actor,
-	// $8 metadata, $9 whether to number a post that must wait for expired
-	// holds to be released. The condition is seqNext's, and no expired pending hold
+	// $8 metadata. The condition is seqNext's, and no expired pending hold
 	// of either account (which the ledger would release first). It reads
 	// again, in a snapshot taken after the lock, the transfer and the hold
 	// with the ID and those expired holds, for the calls that follow (as
 	// JSON arrays of holdCols and transferCols, sent only when found), and
-	// returns the sequence number of the transfer written, or (with $9) of
-	// one the ledger will post after releasing expired holds. Totals are stored as
+	// returns the sequence number of the transfer written, or of one the
+	// ledger will post after releasing expired holds. Totals are stored as
 	// the ledger writes them, without trailing zeros.
 	seqOf := q.journalSeq()
 	// writeOK is a post's write from the row of CTE ok (dp and cp the
@@ -178,13 +177,12 @@ can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz,
 ok AS (SELECT * FROM can WHERE NOT EXISTS (SELECT FROM x)),
 ` + writeOK("true", "") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
-	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x) AND $9::boolean),
+	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x)),
 	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
 	// The write of a lone post that commits with its lock, on its first
-	// attempt: postWrite's write, with the same parameters but $9, and
-	// nothing read back but the sequence number, the accounts updated and
-	// whether the accounts have expired holds (known only when the
-	// transfer is new and its accounts can make it). Building the reads
+	// attempt: postWrite's write, with the same parameters, and nothing
+	// read back but the sequence number and the accounts updated. Building
+	// the reads
 	// back costs the server as much as the rest of the post, and a new post
 	// needs none of them: its write proves that no transfer or hold has its
 	// ID and that no expired hold waits. When it writes nothing, the post
@@ -198,9 +196,9 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 		AND NOT EXISTS (SELECT FROM {s}allot_transfers WHERE id = $3)
 		AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE id = $3)),
 ` + writeOK("NOT ok.expired", "") + `
-SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), coalesce((SELECT expired FROM ok), false)`)
+SELECT (SELECT seq FROM i), (SELECT count(*) FROM u)`)
 	// The write of a lone post that commits with its lock after the lean
-	// write wrote nothing: postWrite's parameters but $9, its reads back,
+	// write wrote nothing: postWrite's parameters, its reads back,
 	// and the release, first, of the accounts' expired holds, as the ledger
 	// makes it when it posts (each hold expired at its expiry, its amount
 	// no longer held by its debit account; the holds read back are those

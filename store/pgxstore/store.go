@@ -222,11 +222,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // there (a replay, a conflict, a refusal, expired holds of its accounts to
 // release first) committed nothing and runs again, with the write that
 // reads back why and releases those holds first (queries.postRelease),
-// committing with the lock again: two round trips. (A replay whose accounts
-// have expired holds runs a third time, committing at the end: the ledger
-// releases them, a write of its own.) If ctx is cancelled while that round trip is under way, the post may have
-// committed, as with any cancelled commit; a retry with the same transfer ID
-// is safe. Without group commit only: with it, and on a Store made by
+// committing with the lock again: two round trips. (A replay whose
+// accounts have expired holds runs a third time, committing at the end:
+// the ledger releases them, a write of its own.) If ctx is cancelled while
+// that round trip is under way, the post may have committed, as with any
+// cancelled commit; a retry with the same transfer ID is safe. Without group commit only: with it, and on a Store made by
 // WithTx, InTxAlone is InTx.
 //
 // A type that embeds *Store and changes its InTx must also override
@@ -258,10 +258,11 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 			}
 			continue
 		case again:
-			// A lone post committed with its lock, and then needed a write
-			// of its own (the ledger went another way than the statement
-			// that wrote with the lock): run fn again, committing at the end. The attempt does not count; what its
-			// commit wrote, if anything, fn finds again.
+			// A lone post committed with its lock, and then needed a
+			// statement or a write of its own (a replay releases expired
+			// holds, for one): run fn again, committing at the end. The
+			// attempt does not count; what its commit wrote, if anything,
+			// fn finds again.
 			early = false
 			if err := ctx.Err(); err != nil {
 				return err
