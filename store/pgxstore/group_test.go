@@ -478,3 +478,54 @@ func groupRounds(t *testing.T, n int) (*pgxstore.Store, func() (int, []string, i
 		return trips, sqls, pgxstore.GroupsOpened(s) - before
 	}
 }
+
+// TestGroupCommit_SecondPostAlone: a transaction of a store with group
+// commit that posts between two accounts, then between two others, joins
+// the group of the first pair; its second post is written alone, and the
+// posts that joined meanwhile are not sent with it into a run on the other
+// pair, so the group commits without running again.
+func TestGroupCommit_SecondPostAlone(t *testing.T) {
+	db := newTestDB(t)
+	s := db.store(t, 4, &pgxstore.Options{GroupCommit: true, GroupCommitWait: 100 * time.Millisecond})
+	l, err := ledger.New(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const nn = ledger.FlagNonNegative
+	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a": nn, "b": nn, "x": nn, "y": nn},
+		map[ledger.AccountID]int64{"a": 100, "x": 100})
+	ctx := context.Background()
+	const n = 3
+	var wg sync.WaitGroup
+	err = s.InTx(ctx, func(tx ledger.Tx) error {
+		book := ledger.NewBook(tx, time.Now())
+		if _, err := book.Post(ctx, ledger.Transfer{ID: "first", Debit: "a", Credit: "b", Amount: decimal.NewFromInt(1)}); err != nil {
+			return err
+		}
+		// Posts on the first pair join the group while this transaction
+		// is still under way.
+		for i := range n {
+			wg.Go(func() {
+				if _, err := l.Post(ctx, ledger.Transfer{ID: ledger.TransferID(fmt.Sprint("joined-", i)), Debit: "a", Credit: "b", Amount: decimal.NewFromInt(1)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		time.Sleep(50 * time.Millisecond)
+		_, err := book.Post(ctx, ledger.Transfer{ID: "second", Debit: "x", Credit: "y", Amount: decimal.NewFromInt(1)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if d := pgxstore.GroupsDoomed(s); d != 0 {
+		t.Errorf("%d groups rolled back for their members to run again, want 0", d)
+	}
+	for id, want := range map[ledger.AccountID]int64{"a": 100 - 1 - n, "b": 1 + n, "x": 99, "y": 1} {
+		if b, err := l.Balance(ctx, id); err != nil || !b.Posted.Equal(decimal.NewFromInt(want)) {
+			t.Errorf("%s = %v (%v), want %d", id, b.Posted, err, want)
+		}
+	}
+	mustVerify(t, l)
+}
