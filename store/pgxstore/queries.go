@@ -163,13 +163,19 @@ i AS (INSERT INTO {s}allot_transfers
 	}
 	const jTransfer = `json_build_array(seq, id, debit, credit, amount::text, unit, code, actor, metadata, posted_at, debit_balance::text, credit_balance::text, coalesce(hold_id, ''))`
 	const jHold = `json_build_array(id, debit, credit, amount::text, unit, code, actor, metadata, expires_at, status, created_at, settled_at, posted::text)`
-	q.postWrite = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
-c AS (SELECT posted, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
+	// reads are the CTEs postWrite and postRelease start with: the two
+	// accounts (d, c), the transfer and the hold with the ID (tr, ho) and
+	// the accounts' expired pending holds (x), which readBack returns as
+	// JSON.
+	const reads = `WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
+c AS (SELECT posted, held, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
 tr AS (SELECT ` + jTransfer + ` AS j FROM {s}allot_transfers WHERE id = $3),
 ho AS (SELECT ` + jHold + ` AS j FROM {s}allot_holds WHERE id = $3),
-x AS (SELECT id, ` + jHold + ` AS j FROM {s}allot_holds
+x AS (SELECT id, debit, amount, ` + jHold + ` AS j FROM {s}allot_holds
 	WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= $5),
-can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at
+`
+	const readBack = `(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`
+	q.postWrite = sql(reads + `can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at
 	FROM d, c
 	WHERE d.unit = c.unit AND $4::text::numeric = trunc($4::text::numeric, d.scale)
 		AND (d.flags & 1 = 0 OR d.posted - d.held >= $4::text::numeric)
@@ -177,8 +183,7 @@ can AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz,
 ok AS (SELECT * FROM can WHERE NOT EXISTS (SELECT FROM x)),
 ` + writeOK("true", "") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
-	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x)),
-	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
+	(SELECT ` + seqOf + ` FROM can WHERE EXISTS (SELECT FROM x)), ` + readBack)
 	// The write of a lone post that commits with its lock, on its first
 	// attempt: postWrite's write, with the same parameters, and nothing
 	// read back but the sequence number and the accounts updated. Building
@@ -205,13 +210,7 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u)`)
 	// released, as they were). The post's checks see the accounts with
 	// those holds released. It returns postWrite's columns but the third,
 	// which is the number of holds released.
-	q.postRelease = sql(`WITH d AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
-c AS (SELECT posted, held, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
-tr AS (SELECT ` + jTransfer + ` AS j FROM {s}allot_transfers WHERE id = $3),
-ho AS (SELECT ` + jHold + ` AS j FROM {s}allot_holds WHERE id = $3),
-x AS (SELECT id, debit, amount, ` + jHold + ` AS j FROM {s}allot_holds
-	WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= $5),
-rel AS (SELECT coalesce(sum(amount) FILTER (WHERE debit = $1), 0) AS rd,
+	q.postRelease = sql(reads + `rel AS (SELECT coalesce(sum(amount) FILTER (WHERE debit = $1), 0) AS rd,
 	coalesce(sum(amount) FILTER (WHERE debit = $2), 0) AS rc FROM x),
 ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at,
 		CASE WHEN rel.rd = 0 THEN d.held ELSE trim_scale(d.held - rel.rd) END AS dh,
@@ -224,8 +223,7 @@ r AS (UPDATE {s}allot_holds AS h SET status = 'expired', settled_at = h.expires_
 	FROM ok WHERE h.id IN (SELECT id FROM x)
 	RETURNING 1),
 ` + writeOK("true", `, held = CASE WHEN a.id = $1 THEN ok.dh ELSE ok.ch END`) + `
-SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), (SELECT count(*) FROM r),
-	(SELECT j::text FROM tr), (SELECT j::text FROM ho), (SELECT json_agg(j ORDER BY id)::text FROM x)`)
+SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), (SELECT count(*) FROM r), ` + readBack)
 	// The posts of a run of group members between accounts $1 and $2 ($1 <
 	// $2), in the order of the arrays: $3 IDs, $4 debits, $5 credits, $6
 	// amounts, $7 instants, $8 codes, $9 actors, $10 metadata. It writes
