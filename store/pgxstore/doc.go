@@ -282,9 +282,8 @@
 // whose accounts have expired holds to release first, wrote nothing there
 // and runs again, committing with its lock again, with the statement that
 // reads back why and releases those holds first, as the ledger does before
-// it posts: two round trips. A replay whose accounts have expired holds
-// takes four: the ledger releases them even though it posts nothing, a
-// write that runs the post a third time, committing at the end. Reading
+// it posts (a replay releases them too, as the ledger does before it finds
+// the post was made): two round trips. Reading
 // back costs the server about as much as the rest of the post, so only
 // the posts that need it pay for it. The statements need PostgreSQL 13 or
 // later (trim_scale).

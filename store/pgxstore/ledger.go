@@ -867,7 +867,9 @@ func (t *Tx) Apply(ctx context.Context, c ledger.Changes) error {
 			t.redo = true
 			return fmt.Errorf("pgxstore: apply: the changes differ from the post written with the lock; the transaction runs again")
 		}
-		c.Transfers[0].Seq = w.seq
+		if !w.replay {
+			c.Transfers[0].Seq = w.seq
+		}
 		if t.member != nil {
 			t.member.wrote = true
 		}
@@ -1423,6 +1425,9 @@ type written struct {
 	pre []ledger.AccountState // the accounts as locked, before the write
 	// The expired holds it released first (postRelease), as they were.
 	released []ledger.Hold
+	// replay: the transfer was posted before, so the write released the
+	// expired holds and posted nothing (see queries.postRelease).
+	replay bool
 }
 
 // writable reports whether AccountsLock of ids also writes the post that
@@ -1507,10 +1512,23 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 	if r.seqOnly.Valid {
 		t.seqs = []int64{r.seqOnly.Int64}
 	}
-	if !r.seq.Valid {
+	if !r.seq.Valid && r.released == 0 {
 		return nil
 	}
-	if r.updated != 2 || len(t.locked) != 2 {
+	if w.replay = !r.seq.Valid; w.replay {
+		// A replay that released the accounts' expired holds: it updated
+		// the accounts they debit.
+		want := 0
+		for _, st := range t.locked {
+			if slices.ContainsFunc(a.expired, func(h ledger.Hold) bool { return h.Debit == st.ID }) {
+				want++
+			}
+		}
+		if r.updated != int64(want) || len(t.locked) != 2 {
+			t.redo = true
+			return fmt.Errorf("pgxstore: lock accounts: the replay written with the lock updated %d accounts of %d; the transaction runs again", r.updated, want)
+		}
+	} else if r.updated != 2 || len(t.locked) != 2 {
 		t.redo = true
 		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock updated %d accounts of 2; the transaction runs again", r.updated)
 	}
@@ -1518,7 +1536,7 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 		t.redo = true
 		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock released %d expired holds of %d; the transaction runs again", r.released, len(a.expired))
 	}
-	w.seq = r.seq.Int64
+	w.seq = r.seq.Int64 // 0 for a replay
 	for _, st := range t.locked {
 		w.pre = append(w.pre, copyAccount(st))
 	}
@@ -1530,9 +1548,11 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 }
 
 // matches reports whether c is exactly the change w wrote: the ledger
-// posted the transfer from the accounts as locked, and nothing else.
+// released the expired holds w released and posted the transfer from the
+// accounts as locked, or for a replay posted nothing, and made no other
+// change.
 func (w *written) matches(c ledger.Changes) bool {
-	if len(c.Accounts) != 2 || len(c.Transfers) != 1 || len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) != len(w.released) || len(w.pre) != 2 {
+	if len(c.HoldsInsert) > 0 || len(c.HoldsUpdate) != len(w.released) || len(w.pre) != 2 {
 		return false
 	}
 	for _, h := range c.HoldsUpdate {
@@ -1545,6 +1565,12 @@ func (w *written) matches(c ledger.Changes) bool {
 			!h.Amount.Equal(r.Amount) || !h.ExpiresAt.Equal(r.ExpiresAt) || !h.Posted.Equal(r.Posted) || !h.CreatedAt.Equal(r.CreatedAt) {
 			return false
 		}
+	}
+	if w.replay {
+		return w.releaseMatches(c)
+	}
+	if len(c.Accounts) != 2 || len(c.Transfers) != 1 {
+		return false
 	}
 	at := w.now
 	var d, cr *ledger.AccountState
@@ -1573,15 +1599,8 @@ func (w *written) matches(c ledger.Changes) bool {
 		} else if a.ID != d.ID {
 			return false
 		}
-		held := pre.Held
-		for _, h := range w.released {
-			if h.Debit == a.ID {
-				held = held.Sub(h.Amount)
-			}
-		}
-		if a.Unit != pre.Unit || a.Owner != pre.Owner || a.Flags != pre.Flags || a.Scale != pre.Scale ||
-			!a.CreatedAt.Equal(pre.CreatedAt) || !maps.Equal(a.Metadata, pre.Metadata) || !a.Held.Equal(held) ||
-			a.Version != pre.Version+1 || !a.LastPostedAt.Equal(at) || !a.Posted.Equal(posted) {
+		held, _ := w.heldAfter(pre)
+		if !updatedFrom(a, pre, posted, held, at) {
 			return false
 		}
 	}
@@ -1592,6 +1611,49 @@ func (w *written) matches(c ledger.Changes) bool {
 	return tr.ID == w.tr.ID && tr.Debit == w.tr.Debit && tr.Credit == w.tr.Credit && tr.Amount.Equal(amt) &&
 		tr.Unit == d.Unit && tr.Code == w.tr.Code && tr.Actor == w.tr.Actor && maps.Equal(tr.Metadata, w.tr.Metadata) &&
 		tr.PostedAt.Equal(at) && tr.DebitBalance.Equal(dp) && tr.CreditBalance.Equal(cp) && tr.Hold == ""
+}
+
+// releaseMatches reports whether c, for a replay, is exactly the release
+// of w's expired holds: each account they debit, and no other, one version
+// up with those holds' amounts no longer held, and no transfer.
+func (w *written) releaseMatches(c ledger.Changes) bool {
+	if len(c.Transfers) > 0 {
+		return false
+	}
+	n := 0
+	for i := range w.pre {
+		pre := &w.pre[i]
+		held, ok := w.heldAfter(pre)
+		if !ok {
+			continue
+		}
+		n++
+		j := slices.IndexFunc(c.Accounts, func(a ledger.AccountState) bool { return a.ID == pre.ID })
+		if j < 0 || !updatedFrom(&c.Accounts[j], pre, pre.Posted, held, pre.LastPostedAt) {
+			return false
+		}
+	}
+	return n == len(c.Accounts)
+}
+
+// heldAfter returns what pre holds once w's released holds no longer count,
+// and whether any of them is pre's.
+func (w *written) heldAfter(pre *ledger.AccountState) (decimal.Decimal, bool) {
+	held, ok := pre.Held, false
+	for _, h := range w.released {
+		if h.Debit == pre.ID {
+			held, ok = held.Sub(h.Amount), true
+		}
+	}
+	return held, ok
+}
+
+// updatedFrom reports whether a is pre one version up with the given
+// totals and time of its last post, and nothing else changed.
+func updatedFrom(a, pre *ledger.AccountState, posted, held decimal.Decimal, at time.Time) bool {
+	return a.ID == pre.ID && a.Unit == pre.Unit && a.Owner == pre.Owner && a.Flags == pre.Flags && a.Scale == pre.Scale &&
+		a.CreatedAt.Equal(pre.CreatedAt) && maps.Equal(a.Metadata, pre.Metadata) && a.Held.Equal(held) &&
+		a.Version == pre.Version+1 && a.LastPostedAt.Equal(at) && a.Posted.Equal(posted)
 }
 
 // transfersFromJSON decodes a JSON array of arrays of transferCols.

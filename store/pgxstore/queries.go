@@ -208,10 +208,17 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u)`)
 	// makes it when it posts (each hold expired at its expiry, its amount
 	// no longer held by its debit account; the holds read back are those
 	// released, as they were). The post's checks see the accounts with
-	// those holds released. It returns postWrite's columns but the third,
-	// which is the number of holds released.
+	// those holds released. A replay (rp: the transfer with the ID is the
+	// one asked for, as ledger.SameRequest compares them) releases them
+	// too, as the ledger does before it finds that the post was made: v
+	// takes each released amount off its debit account. It returns
+	// postWrite's columns but the third, which is the number of holds
+	// released; the second counts the accounts either write updated.
 	q.postRelease = sql(reads + `rel AS (SELECT coalesce(sum(amount) FILTER (WHERE debit = $1), 0) AS rd,
 	coalesce(sum(amount) FILTER (WHERE debit = $2), 0) AS rc FROM x),
+rp AS (SELECT FROM {s}allot_transfers AS t
+	WHERE t.id = $3 AND t.debit = $1 AND t.credit = $2 AND t.amount = $4::text::numeric AND t.code = $6 AND t.actor = $7
+		AND coalesce(t.metadata, '{}') = coalesce($8::text::jsonb, '{}') AND t.hold_id IS NULL),
 ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at,
 		CASE WHEN rel.rd = 0 THEN d.held ELSE trim_scale(d.held - rel.rd) END AS dh,
 		CASE WHEN rel.rc = 0 THEN c.held ELSE trim_scale(c.held - rel.rc) END AS ch
@@ -220,10 +227,14 @@ ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit, greatest($5::timestamptz, 
 		AND (d.flags & 1 = 0 OR d.posted - (d.held - rel.rd) >= $4::text::numeric)
 		AND NOT EXISTS (SELECT FROM tr) AND NOT EXISTS (SELECT FROM ho)),
 r AS (UPDATE {s}allot_holds AS h SET status = 'expired', settled_at = h.expires_at
-	FROM ok WHERE h.id IN (SELECT id FROM x)
+	WHERE h.id IN (SELECT id FROM x) AND (EXISTS (SELECT FROM ok) OR EXISTS (SELECT FROM rp))
+	RETURNING 1),
+v AS (UPDATE {s}allot_accounts AS a SET
+	held = trim_scale(a.held - CASE WHEN a.id = $1 THEN rel.rd ELSE rel.rc END), version = a.version + 1
+	FROM rel WHERE a.id IN ($1, $2) AND CASE WHEN a.id = $1 THEN rel.rd ELSE rel.rc END > 0 AND EXISTS (SELECT FROM rp)
 	RETURNING 1),
 ` + writeOK("true", `, held = CASE WHEN a.id = $1 THEN ok.dh ELSE ok.ch END`) + `
-SELECT (SELECT seq FROM i), (SELECT count(*) FROM u), (SELECT count(*) FROM r), ` + readBack)
+SELECT (SELECT seq FROM i), (SELECT count(*) FROM u) + (SELECT count(*) FROM v), (SELECT count(*) FROM r), ` + readBack)
 	// The posts of a run of group members between accounts $1 and $2 ($1 <
 	// $2), in the order of the arrays: $3 IDs, $4 debits, $5 credits, $6
 	// amounts, $7 instants, $8 codes, $9 actors, $10 metadata. It writes

@@ -221,10 +221,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // reads nothing back (queries.postWriteLean), so a post that wrote nothing
 // there (a replay, a conflict, a refusal, expired holds of its accounts to
 // release first) committed nothing and runs again, with the write that
-// reads back why and releases those holds first (queries.postRelease),
-// committing with the lock again: two round trips. (A replay whose
-// accounts have expired holds runs a third time, committing at the end:
-// the ledger releases them, a write of its own.) If ctx is cancelled while
+// reads back why and releases those holds first (queries.postRelease; a
+// replay releases them too, as the ledger does), committing with the lock
+// again: two round trips. If ctx is cancelled while
 // that round trip is under way, the post may have committed, as with any
 // cancelled commit; a retry with the same transfer ID is safe. Without group commit only: with it, and on a Store made by
 // WithTx, InTxAlone is InTx.
@@ -259,8 +258,9 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 			continue
 		case again:
 			// A lone post committed with its lock, and then needed a
-			// statement or a write of its own (a replay releases expired
-			// holds, for one): run fn again, committing at the end. The
+			// statement or a write of its own (the ledger decided
+			// otherwise than the write guessed): run fn again,
+			// committing at the end. The
 			// attempt does not count; what its commit wrote, if anything,
 			// fn finds again.
 			early = false

@@ -14,6 +14,7 @@ import (
 	"github.com/allot-dev/allot/events"
 	"github.com/allot-dev/allot/ledger"
 	"github.com/allot-dev/allot/store/pgxstore"
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
@@ -330,6 +331,7 @@ func TestRoundTrips_Ledger(t *testing.T) {
 func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 	db := newTestDB(t)
 	c, _, l := countedLedger(t, db)
+	pool := db.pool(t, 1)
 	const nn = ledger.FlagNonNegative
 	mustDefine(t, l, map[ledger.AccountID]ledger.Flags{"issuer": 0, "a0": nn, "b0": nn, "a1": nn, "b1": nn},
 		map[ledger.AccountID]int64{"a0": 100, "b0": 50, "a1": 100, "b1": 50})
@@ -384,6 +386,56 @@ func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 			h, err := unseen.Hold(ctx, id)
 			if err != nil || h.Status != want || (want == ledger.HoldExpired && !h.SettledAt.Equal(expires)) {
 				t.Errorf("hold %s = %s settled %v (%v); want %s, settled at its expiry", id, h.Status, h.SettledAt, err, want)
+			}
+		}
+
+		// Two more holds expire: a conflicting post (the same ID, another
+		// amount) is refused and releases nothing; a replay releases them,
+		// as the ledger does before it finds the post was made, in two
+		// round trips too.
+		for _, h := range []ledger.Hold{
+			{ID: hold("ha2"), Debit: a, Credit: b, Amount: decimal.NewFromInt(5), ExpiresAt: expires},
+			{ID: hold("hb2"), Debit: b, Credit: a, Amount: decimal.NewFromFloat(1.25), ExpiresAt: expires},
+		} {
+			if _, err := past.CreateHold(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stored := func(when string, want string, held ...string) {
+			t.Helper()
+			var statuses string
+			var aHeld, bHeld decimal.Decimal
+			if err := pool.QueryRow(ctx, `SELECT string_agg(status, ',' ORDER BY id), (SELECT held FROM allot_accounts WHERE id = $1), (SELECT held FROM allot_accounts WHERE id = $2)
+				FROM allot_holds WHERE id IN ($3, $4)`, string(a), string(b), string(hold("ha2")), string(hold("hb2"))).Scan(&statuses, &aHeld, &bHeld); err != nil {
+				t.Fatal(err)
+			}
+			if statuses != want || !aHeld.Equal(decimal.RequireFromString(held[0])) || !bHeld.Equal(decimal.RequireFromString(held[1])) {
+				t.Errorf("%s: holds stored %s, held %v and %v; want %s, %s and %s", when, statuses, aHeld, bHeld, want, held[0], held[1])
+			}
+		}
+		conflict := ledger.Transfer{ID: hold("spend"), Debit: a, Credit: b, Amount: decimal.NewFromInt(64)}
+		if _, err := l.Post(ctx, conflict); !errors.Is(err, ledger.ErrConflict) {
+			t.Errorf("a post reusing the ID with another amount: %v, want ErrConflict", err)
+		}
+		stored("after the conflict", "pending,pending", "15", "1.25")
+		var again ledger.Transfer
+		trips, sqls, err = c.count(func() (err error) {
+			again, err = l.Post(ctx, ledger.Transfer{ID: hold("spend"), Debit: a, Credit: b, Amount: decimal.RequireFromString("65.00")})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trips > 2 {
+			t.Errorf("the replay took %d round trips, want 2; statements:\n\t%s", trips, strings.Join(sqls, "\n\t"))
+		}
+		if diff := cmp.Diff(got, again); diff != "" {
+			t.Errorf("the replay returned another transfer (-first +replay):\n%s", diff)
+		}
+		stored("after the replay", "expired,expired", "10", "0")
+		for id, want := range map[ledger.AccountID][2]int64{a: {35, 10}, b: {115, 0}} {
+			if b, err := unseen.Balance(ctx, id); err != nil || !b.Posted.Equal(decimal.NewFromInt(want[0])) || !b.Held.Equal(decimal.NewFromInt(want[1])) {
+				t.Errorf("after the replay, %s = %v posted, %v held (%v); want %d, %d", id, b.Posted, b.Held, err, want[0], want[1])
 			}
 		}
 	}
