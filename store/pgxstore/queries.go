@@ -246,12 +246,15 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u) + (SELECT count(*) FROM v),
 	// postWrite would not write (a refusal, a replay, an ID taken earlier
 	// in the run, expired holds to release first) ends the part written.
 	// The IDs are looked up one by one, through their keys: an EXISTS there
-	// may be planned as one scan of the whole journal.
+	// may be planned as one scan of the whole journal. The expired holds
+	// are not: a post waits for them if the accounts' first pending expiry
+	// (e) is not after its instant.
 	q.postRun = sql(`WITH m AS (SELECT n, id, debit, credit, amount::numeric AS amount, t, code, actor, meta
 	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
 		WITH ORDINALITY AS m(id, debit, credit, amount, t, code, actor, meta, n)),
 a AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
 b AS (SELECT posted, held, flags, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
+e AS (SELECT min(expires_at) AS first FROM {s}allot_holds WHERE debit IN ($1, $2) AND status = 'pending'),
 r AS (SELECT m.*, a.unit, a.scale, a.unit = b.unit AS same, a.posted AS ap, b.posted AS bp,
 		sum(CASE WHEN m.debit = $1 THEN -m.amount ELSE m.amount END) OVER w AS da,
 		greatest(max(m.t) OVER w, a.last_posted_at, b.last_posted_at) AS at,
@@ -264,7 +267,7 @@ v AS (SELECT r.*, bool_and(r.same AND r.k = 1 AND r.amount = trunc(r.amount, r.s
 		AND (r.neg OR CASE WHEN r.debit = $1 THEN r.ap + r.da ELSE r.bp - r.da END - r.held >= 0)
 		AND (SELECT 1 FROM {s}allot_transfers WHERE id = r.id) IS NULL
 		AND (SELECT 1 FROM {s}allot_holds WHERE id = r.id) IS NULL
-		AND NOT EXISTS (SELECT FROM {s}allot_holds WHERE debit IN ($1, $2) AND status = 'pending' AND expires_at <= r.t))
+		AND r.t < coalesce((SELECT first FROM e), 'infinity'))
 		OVER (ORDER BY r.n) AS ok
 	FROM r),
 w AS (SELECT * FROM v WHERE ok),
