@@ -1515,7 +1515,8 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 	if !r.seq.Valid && r.released == 0 {
 		return nil
 	}
-	if w.replay = !r.seq.Valid; w.replay {
+	w.replay = !r.seq.Valid
+	if w.replay {
 		// A replay that released the accounts' expired holds: it updated
 		// the accounts they debit.
 		want := 0

@@ -210,7 +210,9 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u)`)
 	// released, as they were). The post's checks see the accounts with
 	// those holds released. A replay (rp: the transfer with the ID is the
 	// one asked for, as ledger.SameRequest compares them) releases them
-	// too, as the ledger does before it finds that the post was made: v
+	// too, as the ledger does before it finds that the post was made (rp
+	// must never be looser than ledger.SameRequest: a release it let
+	// through for a request the ledger refuses would stay committed): v
 	// takes each released amount off its debit account. It returns
 	// postWrite's columns but the third, which is the number of holds
 	// released; the second counts the accounts either write updated.
@@ -248,13 +250,15 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u) + (SELECT count(*) FROM v),
 	// The IDs are looked up one by one, through their keys: an EXISTS there
 	// may be planned as one scan of the whole journal. The expired holds
 	// are not: a post waits for them if the accounts' first pending expiry
-	// (e) is not after its instant.
+	// (e, one account at a time, so that each reads one entry of the
+	// pending holds' index) is not after its instant.
 	q.postRun = sql(`WITH m AS (SELECT n, id, debit, credit, amount::numeric AS amount, t, code, actor, meta
 	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::text[])
 		WITH ORDINALITY AS m(id, debit, credit, amount, t, code, actor, meta, n)),
 a AS (SELECT posted, held, flags, unit, scale, last_posted_at FROM {s}allot_accounts WHERE id = $1),
 b AS (SELECT posted, held, flags, unit, last_posted_at FROM {s}allot_accounts WHERE id = $2),
-e AS (SELECT min(expires_at) AS first FROM {s}allot_holds WHERE debit IN ($1, $2) AND status = 'pending'),
+e AS (SELECT least((SELECT min(expires_at) FROM {s}allot_holds WHERE debit = $1 AND status = 'pending'),
+	(SELECT min(expires_at) FROM {s}allot_holds WHERE debit = $2 AND status = 'pending')) AS first),
 r AS (SELECT m.*, a.unit, a.scale, a.unit = b.unit AS same, a.posted AS ap, b.posted AS bp,
 		sum(CASE WHEN m.debit = $1 THEN -m.amount ELSE m.amount END) OVER w AS da,
 		greatest(max(m.t) OVER w, a.last_posted_at, b.last_posted_at) AS at,

@@ -401,7 +401,7 @@ func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		stored := func(when string, want string, held ...string) {
+		stored := func(when, want, aWant, bWant string) {
 			t.Helper()
 			var statuses string
 			var aHeld, bHeld decimal.Decimal
@@ -409,15 +409,25 @@ func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 				FROM allot_holds WHERE id IN ($3, $4)`, string(a), string(b), string(hold("ha2")), string(hold("hb2"))).Scan(&statuses, &aHeld, &bHeld); err != nil {
 				t.Fatal(err)
 			}
-			if statuses != want || !aHeld.Equal(decimal.RequireFromString(held[0])) || !bHeld.Equal(decimal.RequireFromString(held[1])) {
-				t.Errorf("%s: holds stored %s, held %v and %v; want %s, %s and %s", when, statuses, aHeld, bHeld, want, held[0], held[1])
+			if statuses != want || !aHeld.Equal(decimal.RequireFromString(aWant)) || !bHeld.Equal(decimal.RequireFromString(bWant)) {
+				t.Errorf("%s: holds stored %s, held %v and %v; want %s, %s and %s", when, statuses, aHeld, bHeld, want, aWant, bWant)
 			}
 		}
-		conflict := ledger.Transfer{ID: hold("spend"), Debit: a, Credit: b, Amount: decimal.NewFromInt(64)}
-		if _, err := l.Post(ctx, conflict); !errors.Is(err, ledger.ErrConflict) {
-			t.Errorf("a post reusing the ID with another amount: %v, want ErrConflict", err)
+		spend := ledger.Transfer{ID: hold("spend"), Debit: a, Credit: b, Amount: decimal.NewFromInt(65)}
+		for what, change := range map[string]func(*ledger.Transfer){
+			"amount":   func(tr *ledger.Transfer) { tr.Amount = decimal.NewFromInt(64) },
+			"accounts": func(tr *ledger.Transfer) { tr.Debit, tr.Credit = tr.Credit, tr.Debit },
+			"code":     func(tr *ledger.Transfer) { tr.Code = "other" },
+			"actor":    func(tr *ledger.Transfer) { tr.Actor = "other" },
+			"metadata": func(tr *ledger.Transfer) { tr.Metadata = map[string]string{"k": "v"} },
+		} {
+			conflict := spend
+			change(&conflict)
+			if _, err := l.Post(ctx, conflict); !errors.Is(err, ledger.ErrConflict) {
+				t.Errorf("a post reusing the ID with another %s: %v, want ErrConflict", what, err)
+			}
+			stored("after a conflict of "+what, "pending,pending", "15", "1.25")
 		}
-		stored("after the conflict", "pending,pending", "15", "1.25")
 		var again ledger.Transfer
 		trips, sqls, err = c.count(func() (err error) {
 			again, err = l.Post(ctx, ledger.Transfer{ID: hold("spend"), Debit: a, Credit: b, Amount: decimal.RequireFromString("65.00")})
@@ -434,9 +444,36 @@ func TestRoundTrips_PostReleasesExpiredHolds(t *testing.T) {
 		}
 		stored("after the replay", "expired,expired", "10", "0")
 		for id, want := range map[ledger.AccountID][2]int64{a: {35, 10}, b: {115, 0}} {
-			if b, err := unseen.Balance(ctx, id); err != nil || !b.Posted.Equal(decimal.NewFromInt(want[0])) || !b.Held.Equal(decimal.NewFromInt(want[1])) {
-				t.Errorf("after the replay, %s = %v posted, %v held (%v); want %d, %d", id, b.Posted, b.Held, err, want[0], want[1])
+			if bal, err := unseen.Balance(ctx, id); err != nil || !bal.Posted.Equal(decimal.NewFromInt(want[0])) || !bal.Held.Equal(decimal.NewFromInt(want[1])) {
+				t.Errorf("after the replay, %s = %v posted, %v held (%v); want %d, %d", id, bal.Posted, bal.Held, err, want[0], want[1])
 			}
+		}
+
+		// Two expired holds of the credit account alone: the replay
+		// releases both, and updates that account only.
+		for _, id := range []ledger.TransferID{hold("hb3"), hold("hb4")} {
+			if _, err := past.CreateHold(ctx, ledger.Hold{ID: id, Debit: b, Credit: a, Amount: decimal.NewFromFloat(0.5), ExpiresAt: expires}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		trips, sqls, err = c.count(func() error {
+			_, err := l.Post(ctx, spend)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if trips > 2 {
+			t.Errorf("the replay releasing the credit account's holds took %d round trips, want 2; statements:\n\t%s", trips, strings.Join(sqls, "\n\t"))
+		}
+		var statuses string
+		var aHeld, bHeld decimal.Decimal
+		if err := pool.QueryRow(ctx, `SELECT string_agg(status, ',' ORDER BY id), (SELECT held FROM allot_accounts WHERE id = $1), (SELECT held FROM allot_accounts WHERE id = $2)
+			FROM allot_holds WHERE id IN ($3, $4)`, string(a), string(b), string(hold("hb3")), string(hold("hb4"))).Scan(&statuses, &aHeld, &bHeld); err != nil {
+			t.Fatal(err)
+		}
+		if statuses != "expired,expired" || !aHeld.Equal(decimal.NewFromInt(10)) || !bHeld.IsZero() {
+			t.Errorf("after the second replay: holds %s, held %v and %v; want expired, 10 and 0", statuses, aHeld, bHeld)
 		}
 	}
 	if r, err := unseen.Verify(ctx); err != nil || !r.OK() {
