@@ -275,10 +275,10 @@ func (t *Tx) AccountGet(ctx context.Context, id ledger.AccountID) (ledger.Accoun
 // if the ledger will make it, by the same guess as above with no expired
 // hold to release (postRelease, the write of a lone post's second attempt,
 // releases them first, as the ledger does). The Apply that follows then
-// only checks that the
-// ledger's changes are exactly that write. If they are not, or if any
-// other statement or the commit comes first, the attempt does not count
-// and InTx runs the function again with every write sent at once.
+// only checks that the ledger's changes are exactly that write. If they
+// are not, or if any other statement or the commit comes first, the
+// attempt does not count and InTx runs the function again with every
+// write sent at once.
 //
 // When that post is its transaction alone (InTxAlone, LockHint.Alone),
 // the round trip also carries COMMIT (see commitsWithLock), and on the
@@ -1457,9 +1457,9 @@ type writeRead struct {
 }
 
 // queueWrite adds to b, after the lock, the statement that writes next,
-// the post TransfersPrefetch announced, if the ledger will make it: queries.postWrite,
-// or, when the post commits with its lock, postWriteLean if lean, else
-// postRelease.
+// the post TransfersPrefetch announced, if the ledger will make it:
+// queries.postWrite, or, when the post commits with its lock,
+// postWriteLean if lean, else postRelease.
 func (t *Tx) queueWrite(b *pgx.Batch, next ledger.Transfer, now time.Time, commit, lean bool) (*written, *writeRead) {
 	meta, err := encodeMetadata(next.Metadata)
 	if err != nil {
@@ -1515,34 +1515,31 @@ func (t *Tx) wrote(w *written, r *writeRead, ids []ledger.AccountID) error {
 	if !r.seq.Valid && r.released == 0 {
 		return nil
 	}
-	w.replay = !r.seq.Valid
-	if w.replay {
-		// A replay that released the accounts' expired holds: it updated
-		// the accounts they debit.
-		want := 0
-		for _, st := range t.locked {
-			if slices.ContainsFunc(a.expired, func(h ledger.Hold) bool { return h.Debit == st.ID }) {
-				want++
-			}
-		}
-		if r.updated != int64(want) || len(t.locked) != 2 {
-			t.redo = true
-			return fmt.Errorf("pgxstore: lock accounts: the replay written with the lock updated %d accounts of %d; the transaction runs again", r.updated, want)
-		}
-	} else if r.updated != 2 || len(t.locked) != 2 {
-		t.redo = true
-		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock updated %d accounts of 2; the transaction runs again", r.updated)
-	}
-	if r.released != int64(len(a.expired)) {
-		t.redo = true
-		return fmt.Errorf("pgxstore: lock accounts: the post written with the lock released %d expired holds of %d; the transaction runs again", r.released, len(a.expired))
-	}
-	w.seq = r.seq.Int64 // 0 for a replay
+	w.seq, w.replay = r.seq.Int64, !r.seq.Valid // seq is 0 for a replay
 	for _, st := range t.locked {
 		w.pre = append(w.pre, copyAccount(st))
 	}
 	for _, h := range a.expired {
 		w.released = append(w.released, copyHold(h))
+	}
+	// A post updates both accounts; a replay that released the accounts'
+	// expired holds, those they debit.
+	want := 2
+	if w.replay {
+		want = 0
+		for i := range w.pre {
+			if _, ok := w.heldAfter(&w.pre[i]); ok {
+				want++
+			}
+		}
+	}
+	if r.updated != int64(want) || len(t.locked) != 2 {
+		t.redo = true
+		return fmt.Errorf("pgxstore: lock accounts: the write made with the lock updated %d accounts of %d; the transaction runs again", r.updated, want)
+	}
+	if r.released != int64(len(a.expired)) {
+		t.redo = true
+		return fmt.Errorf("pgxstore: lock accounts: the write made with the lock released %d expired holds of %d; the transaction runs again", r.released, len(a.expired))
 	}
 	t.write = w
 	return nil

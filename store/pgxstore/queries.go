@@ -187,10 +187,9 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 	// The write of a lone post that commits with its lock, on its first
 	// attempt: postWrite's write, with the same parameters, and nothing
 	// read back but the sequence number and the accounts updated. Building
-	// the reads
-	// back costs the server as much as the rest of the post, and a new post
-	// needs none of them: its write proves that no transfer or hold has its
-	// ID and that no expired hold waits. When it writes nothing, the post
+	// the reads back costs the server as much as the rest of the post, and
+	// a new post needs none of them: its write proves that no transfer or
+	// hold has its ID and that no expired hold waits. When it writes nothing, the post
 	// runs again with postRelease, which explains why (see AccountsLock).
 	q.postWriteLean = sql(`WITH ok AS (SELECT d.posted AS dp, c.posted AS cp, d.unit,
 		greatest($5::timestamptz, d.last_posted_at, c.last_posted_at) AS at,
@@ -203,8 +202,8 @@ SELECT (SELECT seq FROM i), (SELECT count(*) FROM u),
 ` + writeOK("NOT ok.expired", "") + `
 SELECT (SELECT seq FROM i), (SELECT count(*) FROM u)`)
 	// The write of a lone post that commits with its lock after the lean
-	// write wrote nothing: postWrite's parameters, its reads back,
-	// and the release, first, of the accounts' expired holds, as the ledger
+	// write wrote nothing: postWrite's parameters, its reads back, and the
+	// release, first, of the accounts' expired holds, as the ledger
 	// makes it when it posts (each hold expired at its expiry, its amount
 	// no longer held by its debit account; the holds read back are those
 	// released, as they were). The post's checks see the accounts with

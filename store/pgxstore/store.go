@@ -223,10 +223,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx ledger.Tx) error) error {
 // release first) committed nothing and runs again, with the write that
 // reads back why and releases those holds first (queries.postRelease; a
 // replay releases them too, as the ledger does), committing with the lock
-// again: two round trips. If ctx is cancelled while
-// that round trip is under way, the post may have committed, as with any
-// cancelled commit; a retry with the same transfer ID is safe. Without group commit only: with it, and on a Store made by
-// WithTx, InTxAlone is InTx.
+// again: two round trips. If ctx is cancelled while that round trip is
+// under way, the post may have committed, as with any cancelled commit; a
+// retry with the same transfer ID is safe. Without group commit only: with
+// it, and on a Store made by WithTx, InTxAlone is InTx.
 //
 // A type that embeds *Store and changes its InTx must also override
 // InTxAlone to call that InTx.
@@ -259,10 +259,9 @@ func (s *Store) inTx(ctx context.Context, fn func(t *Tx) error, alone bool) erro
 		case again:
 			// A lone post committed with its lock, and then needed a
 			// statement or a write of its own (the ledger decided
-			// otherwise than the write guessed): run fn again,
-			// committing at the end. The
-			// attempt does not count; what its commit wrote, if anything,
-			// fn finds again.
+			// otherwise than the write guessed): run fn again, committing
+			// at the end. The attempt does not count; what its commit
+			// wrote, if anything, fn finds again.
 			early = false
 			if err := ctx.Err(); err != nil {
 				return err
